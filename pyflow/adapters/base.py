@@ -1,0 +1,254 @@
+"""The engine interface every adapter implements, and its declared capabilities.
+
+Materializers call only these methods and branch only on :class:`Capabilities`, so view, table
+and seed logic is written once. No driver and no ``core`` import here.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pyflow.errors import AdapterError
+from pyflow.relation import Relation
+
+log = logging.getLogger(__name__)
+
+RelationType = Literal["table", "view"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do; materializers branch on these, never on the engine name."""
+
+    transactions: bool = False
+    """DDL and DML can run inside one BEGIN/COMMIT and roll back together."""
+    rename_table: bool = False
+    """``ALTER TABLE ... RENAME TO`` exists (used to swap a freshly built table in)."""
+    replace_view: bool = True
+    """``CREATE OR REPLACE VIEW`` exists."""
+    merge: bool = False
+    """``MERGE INTO`` exists."""
+    file_sources: bool = False
+    """Sources may point at local files (Parquet/CSV/JSON path or glob)."""
+    ibis_backend: bool = False
+    """An Ibis backend can be bound to the open connection (for DataFrame models)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a relation as the engine reports it."""
+
+    name: str
+    data_type: str
+
+
+@dataclass
+class StatementLog:
+    """The statements one node sent, for ``target/run/`` and error messages."""
+
+    statements: list[str] = field(default_factory=list)
+    rows_affected: int | None = None
+
+
+class Adapter(abc.ABC):
+    """One target: a connection (one per thread) plus SQL builders for its dialect."""
+
+    type: ClassVar[str]
+    dialect: ClassVar[str]
+    """sqlglot / Ibis dialect name."""
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(self, config: Any, *, invocation_id: str = "local") -> None:
+        self.config = config
+        self.invocation_id = invocation_id
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    # ---- connection ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Open the connection (idempotent)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close every connection."""
+
+    @abc.abstractmethod
+    def cancel(self) -> None:
+        """Interrupt running statements (called from the signal handler thread)."""
+
+    @abc.abstractmethod
+    def _cursor(self) -> Any:
+        """The calling thread's DB-API cursor."""
+
+    @property
+    @abc.abstractmethod
+    def database(self) -> str:
+        """The default database (catalog) of the target."""
+
+    @property
+    @abc.abstractmethod
+    def schema(self) -> str:
+        """The default schema of the target."""
+
+    # ---- execution -----------------------------------------------------------------------
+    def execute(
+        self,
+        sql: str,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> int | None:
+        """Run one statement; return rows affected when the engine says."""
+        if record is not None:
+            record.statements.append(sql)
+        started = time.perf_counter()
+        try:
+            cur = self._cursor()
+            cur.execute(sql)
+            rows = self._rows_affected(cur)
+        except Exception as exc:  # noqa: BLE001 - every driver error becomes an AdapterError
+            raise self.wrap_error(exc, sql, model) from exc
+        log.debug("%s (%.3fs): %s", model or "-", time.perf_counter() - started, sql)
+        return rows
+
+    def fetchall(self, sql: str, *, model: str | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and return its rows."""
+        try:
+            cur = self._cursor()
+            cur.execute(sql)
+            return list(cur.fetchall())
+        except Exception as exc:  # noqa: BLE001
+            raise self.wrap_error(exc, sql, model) from exc
+
+    def _rows_affected(self, cursor: Any) -> int | None:
+        return None
+
+    def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:
+        """An AdapterError naming the engine, the model and the start of the SQL."""
+        head = "\n".join(sql.strip().splitlines()[:8])
+        first = str(exc).strip().splitlines()
+        return AdapterError(
+            f"{self.type} error: {first[0] if first else type(exc).__name__}",
+            model=model,
+            detail="\n".join(first[1:6] + ["SQL:", *("  " + ln for ln in head.splitlines())]),
+            hint="fix the model's SQL or logic; the full statement is in target/run/",
+            code="database-error",
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT, rolling back on any exception (no-op without transactions)."""
+        if not self.capabilities.transactions:
+            yield
+            return
+        self._cursor().execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            try:
+                self._cursor().execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - the original error matters more
+                log.debug("rollback failed", exc_info=True)
+            raise
+        else:
+            self._cursor().execute("COMMIT")
+
+    # ---- naming --------------------------------------------------------------------------
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier."""
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def render(self, relation: Relation) -> str:
+        """The fully qualified, quoted name."""
+        return relation.render(self.quote)
+
+    def temp_relation(self, relation: Relation, suffix: str = "tmp") -> Relation:
+        """A per-run unique name beside ``relation``."""
+        return relation.with_identifier(
+            f"{relation.identifier}__pyflow_{suffix}_{self.invocation_id[:8]}"
+        )
+
+    # ---- catalog -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def relation_type(self, relation: Relation) -> RelationType | None:
+        """``table``, ``view`` or None when the relation does not exist."""
+
+    @abc.abstractmethod
+    def get_columns(self, relation: Relation) -> list[Column]:
+        """Columns of an existing relation (empty when it does not exist)."""
+
+    @abc.abstractmethod
+    def describe_query(self, sql: str) -> list[Column]:
+        """Columns a SELECT would return, without running it."""
+
+    # ---- SQL builders (dialect specific) ---------------------------------------------------
+    def create_schema_sql(self, database: str | None, schema: str) -> str:
+        """CREATE SCHEMA IF NOT EXISTS."""
+        return f"CREATE SCHEMA IF NOT EXISTS {Relation(database, schema, '').render(self.quote).rstrip('.')}"
+
+    def create_view_sql(self, relation: Relation, select: str) -> str:
+        """CREATE OR REPLACE VIEW ... AS <select>."""
+        return f"CREATE OR REPLACE VIEW {self.render(relation)} AS\n{select}"
+
+    def create_table_as_sql(self, relation: Relation, select: str) -> str:
+        """CREATE TABLE ... AS <select>."""
+        return f"CREATE TABLE {self.render(relation)} AS\n{select}"
+
+    def drop_relation_sql(self, relation: Relation, kind: RelationType) -> str:
+        """DROP TABLE/VIEW IF EXISTS."""
+        return f"DROP {kind.upper()} IF EXISTS {self.render(relation)}"
+
+    def rename_relation_sql(self, relation: Relation, new_identifier: str, kind: RelationType) -> str:
+        """ALTER TABLE/VIEW ... RENAME TO ..."""
+        return f"ALTER {kind.upper()} {self.render(relation)} RENAME TO {self.quote(new_identifier)}"
+
+    @abc.abstractmethod
+    def file_scan_sql(self, location: str, file_format: str | None = None) -> str:
+        """A table expression reading files (``read_parquet('...')``)."""
+
+    @abc.abstractmethod
+    def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:
+        """A SELECT reading a seed CSV with inferred types and overrides."""
+
+    # ---- data ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_table_from_dataframe(
+        self, relation: Relation, frame: Any, *, record: StatementLog | None = None
+    ) -> int:
+        """Create ``relation`` holding a pandas/pyarrow frame; return its row count."""
+
+    def ibis_connection(self) -> Any:
+        """An Ibis backend on the calling thread's connection (needs ``ibis_backend``)."""
+        from pyflow.errors import UnsupportedError
+
+        raise UnsupportedError(
+            f"{self.type} cannot run DataFrame models",
+            hint="return an Ibis expression instead of a DataFrame",
+            code="unsupported",
+        )
+
+    def type_to_ibis(self, data_type: str) -> str:
+        """An Ibis dtype string for an engine type name."""
+        return data_type
+
+    def ibis_to_type(self, ibis_type: str) -> str:
+        """The engine type name for an Ibis dtype string."""
+        return ibis_type
+
+    def relations_in(self, names: Sequence[Relation]) -> dict[Relation, RelationType]:
+        """Types of the given relations that exist (one catalog query where possible)."""
+        out: dict[Relation, RelationType] = {}
+        for rel in names:
+            kind = self.relation_type(rel)
+            if kind:
+                out[rel] = kind
+        return out

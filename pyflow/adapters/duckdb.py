@@ -1,0 +1,197 @@
+"""DuckDB: the embedded default target. A file (or ``:memory:``), one cursor per thread.
+
+DuckDB has transactional DDL, so a table is built under a temporary name and swapped in inside
+one transaction, and a failure rolls everything back. The ``duckdb`` driver is imported only
+when a connection opens.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog
+from pyflow.errors import AdapterError
+from pyflow.relation import Relation
+
+_FILE_READERS = {
+    ".parquet": "read_parquet",
+    ".csv": "read_csv",
+    ".tsv": "read_csv",
+    ".json": "read_json",
+    ".jsonl": "read_json",
+    ".ndjson": "read_json",
+}
+_FORMAT_READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
+_names = itertools.count()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckDBAdapter(Adapter):
+    """Adapter for ``type: duckdb`` targets."""
+
+    type: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        transactions=True,
+        rename_table=True,
+        replace_view=True,
+        merge=True,
+        file_sources=True,
+        ibis_backend=True,
+    )
+
+    def __init__(self, config: Any, *, invocation_id: str = "local") -> None:
+        super().__init__(config, invocation_id=invocation_id)
+        self._con: Any = None
+        self._cursors: list[Any] = []
+        self._database: str | None = None
+
+    @classmethod
+    def in_memory(cls, invocation_id: str = "local") -> DuckDBAdapter:
+        """An adapter on a private in-memory database (unit tests, schema inference)."""
+        from pyflow.config.profile import DuckDBTarget
+
+        return cls(DuckDBTarget(path=":memory:"), invocation_id=invocation_id)
+
+    # ---- connection ----------------------------------------------------------------------
+    def open(self) -> None:  # noqa: D102
+        if self._con is not None:
+            return
+        import duckdb
+
+        path = self.config.path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(path, config={k: str(v) for k, v in self.config.settings.items()})
+        except duckdb.Error as exc:
+            raise AdapterError(
+                f"cannot open DuckDB database {path}: {exc}",
+                path=path,
+                hint="check the path in profiles.yml; another process may hold the file "
+                "(close other DuckDB sessions on it)",
+                code="connection-failed",
+            ) from exc
+        for ext in self.config.extensions:
+            self._con.execute(f"INSTALL {ext}; LOAD {ext}")
+        self._database = self.config.database or self._con.execute(
+            "SELECT current_database()"
+        ).fetchone()[0]
+
+    def close(self) -> None:  # noqa: D102
+        for cur in self._cursors:
+            try:
+                cur.close()
+            except Exception:  # noqa: BLE001,S110 - closing is best effort
+                pass
+        self._cursors.clear()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._local = threading.local()
+
+    def cancel(self) -> None:  # noqa: D102
+        for cur in list(self._cursors):
+            try:
+                cur.interrupt()
+            except Exception:  # noqa: BLE001,S110 - the cursor may be closed already
+                pass
+
+    def _cursor(self) -> Any:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            self.open()
+            with self._lock:
+                cur = self._con.cursor()
+                self._cursors.append(cur)
+            self._local.cursor = cur
+        return cur
+
+    @property
+    def database(self) -> str:  # noqa: D102
+        self.open()
+        assert self._database is not None
+        return self._database
+
+    @property
+    def schema(self) -> str:  # noqa: D102
+        return str(self.config.schema_)
+
+    def _rows_affected(self, cursor: Any) -> int | None:
+        return None
+
+    # ---- catalog -------------------------------------------------------------------------
+    def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
+        cur = self._cursor()
+        row = cur.execute(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
+            [relation.database or self.database, relation.schema or self.schema, relation.identifier],
+        ).fetchone()
+        if row is None:
+            return None
+        return "view" if row[0] == "VIEW" else "table"
+
+    def get_columns(self, relation: Relation) -> list[Column]:  # noqa: D102
+        cur = self._cursor()
+        rows = cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [relation.database or self.database, relation.schema or self.schema, relation.identifier],
+        ).fetchall()
+        return [Column(r[0], r[1]) for r in rows]
+
+    def describe_query(self, sql: str) -> list[Column]:  # noqa: D102
+        rows = self.fetchall(f"DESCRIBE {sql}")
+        return [Column(r[0], r[1]) for r in rows]
+
+    # ---- SQL -----------------------------------------------------------------------------
+    def file_scan_sql(self, location: str, file_format: str | None = None) -> str:  # noqa: D102
+        reader = _FORMAT_READERS.get((file_format or "").lower())
+        if reader is None:
+            suffix = Path(location.rstrip("*/")).suffix.lower() or Path(location).suffix.lower()
+            reader = _FILE_READERS.get(suffix, "read_parquet")
+        return f"{reader}({_literal(location)})"
+
+    def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:  # noqa: D102
+        opts = [f"header = true", f"delim = {_literal(delimiter)}"]
+        if column_types:
+            pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
+            opts.append(f"types = {{{pairs}}}")
+        return f"SELECT * FROM read_csv({_literal(str(path))}, {', '.join(opts)})"
+
+    # ---- data ----------------------------------------------------------------------------
+    def create_table_from_dataframe(
+        self, relation: Relation, frame: Any, *, record: StatementLog | None = None
+    ) -> int:  # noqa: D102
+        cur = self._cursor()
+        name = f"__pyflow_frame_{next(_names)}"
+        cur.register(name, frame)
+        try:
+            self.execute(self.create_table_as_sql(relation, f"SELECT * FROM {name}"), record=record)
+        finally:
+            cur.unregister(name)
+        return int(len(frame)) if hasattr(frame, "__len__") else int(frame.num_rows)
+
+    def ibis_connection(self) -> Any:  # noqa: D102
+        import ibis
+
+        return ibis.duckdb.from_connection(self._cursor())
+
+    def type_to_ibis(self, data_type: str) -> str:  # noqa: D102
+        from ibis.backends.sql.datatypes import DuckDBType
+
+        return str(DuckDBType.from_string(data_type))
+
+    def ibis_to_type(self, ibis_type: str) -> str:  # noqa: D102
+        import ibis
+        from ibis.backends.sql.datatypes import DuckDBType
+
+        return str(DuckDBType.to_string(ibis.dtype(ibis_type)))

@@ -1,0 +1,352 @@
+"""``pyflow`` commands. Each parses options, opens a runner Session and renders its events."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from pyflow.runner.session import Options, RunOutcome, Session
+
+app = typer.Typer(
+    name="pyflow",
+    help="Data transformations as Python functions returning Ibis expressions, plus Jinja SQL.",
+    no_args_is_help=True,
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")]
+ProfilesDir = Annotated[Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")]
+TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Output of the profile to use.")]
+VarsOpt = Annotated[str | None, typer.Option("--vars", help="YAML/JSON mapping overriding vars, e.g. '{start_date: 2024-01-01}'.")]
+SelectOpt = Annotated[list[str] | None, typer.Option("--select", "-s", help="Nodes to include (dbt selector syntax).")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Nodes to leave out.")]
+ThreadsOpt = Annotated[int | None, typer.Option("--threads", min=1, help="Worker threads (default: the target's, 4).")]
+FullRefreshOpt = Annotated[bool, typer.Option("--full-refresh", help="Rebuild tables and seeds from scratch.")]
+FailFastOpt = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
+LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text or json (one event per line).")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")]
+
+
+def _echo(text: str = "", err: bool = False) -> None:
+    typer.echo(text, err=err)
+
+
+def _parse_vars(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    import yaml
+
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        _usage(f"--vars is not valid YAML/JSON: {exc}")
+    if not isinstance(value, dict):
+        _usage("--vars must be a mapping, e.g. --vars '{start_date: \"2024-01-01\"}'")
+    return value
+
+
+def _usage(message: str) -> NoReturn:
+    _echo(f"pyflow: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _options(project_dir: Path, profiles_dir: Path | None, target: str | None, vars: str | None,
+             select: list[str] | None = None, exclude: list[str] | None = None, threads: int | None = None,
+             full_refresh: bool = False, fail_fast: bool = False) -> Options:
+    from pyflow.runner.session import Options
+
+    return Options(
+        project_dir=project_dir, profiles_dir=profiles_dir, target=target, vars=_parse_vars(vars),
+        select=tuple(select or ()), exclude=tuple(exclude or ()), threads=threads,
+        full_refresh=full_refresh, fail_fast=fail_fast,
+    )
+
+
+@contextmanager
+def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
+    """Map errors to exit codes: user error 1 (one message), internal error 2 (traceback)."""
+    from pyflow.errors import PyflowError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except PyflowError as exc:
+        if debug:
+            traceback.print_exc()
+        if log_format == "json":
+            _echo(json.dumps({"kind": "error", **exc.to_dict(), "text": str(exc)}))
+        else:
+            _echo(f"pyflow: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        _echo("pyflow: interrupted", err=True)
+        raise typer.Exit(130) from None
+    except Exception:  # noqa: BLE001 - anything else is a bug: show it
+        traceback.print_exc()
+        _echo("pyflow: internal error (a bug in pyflow). Please report it with the traceback above.", err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """Turn SIGTERM into the same clean cancel as Ctrl-C."""
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _session(opts: Options, renderer: Callable[[Any], None]) -> Session:
+    from pyflow.runner.session import Session
+
+    return Session(opts, emit=renderer)
+
+
+def _summary(render: Any, outcome: RunOutcome) -> None:
+    errors = [r for r in outcome.results if r.status == "error"]
+    render.line("")
+    render.line(f"Finished running {len(outcome.results)} node(s) in {outcome.elapsed:.2f}s.")
+    if outcome.cancelled:
+        render.line("The run was cancelled; pending nodes were skipped.", "warn")
+    if errors:
+        render.line("")
+        render.line(f"Completed with {len(errors)} error(s):", "error")
+        for r in errors:
+            render.line("")
+            render.line(r.message, "error")
+    else:
+        render.line("")
+        render.line("Completed successfully")
+    render.line("")
+    ok = outcome.count("success")
+    render.line(
+        f"Done. PASS={ok} WARN=0 ERROR={len(errors)} SKIP={outcome.count('skipped')} TOTAL={len(outcome.results)}"
+    )
+
+
+def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
+    from pyflow.cli.render import Renderer
+
+    if log_format not in ("text", "json"):
+        _usage(f"--log-format must be text or json, not '{log_format}'")
+    render = Renderer(log_format)
+    with _errors(debug, log_format), _signals():
+        from pyflow import __version__
+
+        render.line(f"Running with pyflow={__version__}")
+        with _session(opts, render) as session:
+            p = session.project
+            render.line(
+                f"Found {len(p.models)} model(s), {len(p.seeds)} seed(s), {len(p.sources)} source(s), "
+                f"{len(p.jinja.macro_paths)} macro(s)"
+            )
+            outcome = session.execute(command)
+        _summary(render, outcome)
+        if outcome.cancelled:
+            raise typer.Exit(130)
+        if not outcome.ok:
+            raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False, fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Build the selected models in DAG order."""
+    _execute("run", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast), log_format, debug)
+
+
+@app.command()
+def seed(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False, fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Load the selected CSV seeds into tables."""
+    _execute("seed", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast), log_format, debug)
+
+
+@app.command()
+def build(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False, fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Load seeds and build models, together, in DAG order."""
+    _execute("build", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast), log_format, debug)
+
+
+@app.command("compile")
+def compile_(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, debug: DebugOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Write each selected model's SQL to target/compiled/ without running anything."""
+    from pyflow.errors import ErrorGroup, PyflowError
+
+    with _errors(debug):
+        with _session(_options(project_dir, profiles_dir, target, vars, select, exclude), lambda e: None) as session:
+            compiled = session.compile()
+            failures = [v for v in compiled.values() if isinstance(v, PyflowError)]
+            if not quiet:
+                done = len(compiled) - len(failures)
+                cached = sum(1 for v in compiled.values() if not isinstance(v, PyflowError) and v.from_cache)
+                _echo(f"Compiled {done} model(s) ({cached} unchanged) to {session.project.target_dir / 'compiled'}")
+        if failures:
+            raise failures[0] if len(failures) == 1 else ErrorGroup(failures)
+
+
+@app.command("ls")
+def ls(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, debug: DebugOpt = False,
+    output: Annotated[str, typer.Option("--output", "-o", help="name, path or json.")] = "name",
+    resource_type: Annotated[list[str] | None, typer.Option("--resource-type", help="model, seed or source.")] = None,
+) -> None:
+    """List the selected nodes."""
+    if output not in ("name", "path", "json"):
+        _usage(f"--output must be name, path or json, not '{output}'")
+    with _errors(debug):
+        with _session(_options(project_dir, profiles_dir, target, vars, select, exclude), lambda e: None) as session:
+            for node in session.list_nodes():
+                if resource_type and node.resource_type not in resource_type:
+                    continue
+                if output == "name":
+                    _echo(node.name if node.resource_type != "source" else f"source:{node.name}")
+                elif output == "path":
+                    _echo(node.path)
+                else:
+                    cfg = getattr(node, "config", None)
+                    _echo(json.dumps({
+                        "name": node.name, "resource_type": node.resource_type, "unique_id": node.unique_id,
+                        "original_file_path": node.path,
+                        "config": cfg.model_dump(mode="json", by_alias=True) if cfg is not None else {},
+                        "depends_on": session.project.graph.parents.get(node.unique_id, []),
+                    }))
+
+
+@app.command()
+def show(
+    model: Annotated[str | None, typer.Argument(help="Model or seed to preview.")] = None,
+    inline: Annotated[str | None, typer.Option("--inline", help="A query to preview instead (Jinja allowed).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 5,
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, output: Annotated[str, typer.Option("--output", "-o", help="table or json.")] = "table",
+    debug: DebugOpt = False,
+) -> None:
+    """Preview the rows a model (or an inline query) returns."""
+    if (model is None) == (inline is None):
+        _usage("give a model name or --inline \"select ...\" (one of the two)")
+    with _errors(debug):
+        with _session(_options(project_dir, profiles_dir, target, vars), lambda e: None) as session:
+            columns, rows = session.show(model, inline, limit)
+        if output == "json":
+            _echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"Previewing {model or 'inline query'}", title_justify="left")
+        for c in columns:
+            table.add_column(c)
+        for r in rows:
+            table.add_row(*("NULL" if v is None else str(v) for v in r))
+        Console(width=max(100, os.get_terminal_size().columns if sys.stdout.isatty() else 160)).print(table)
+
+
+@app.command()
+def debug(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, debug_: Annotated[bool, typer.Option("--debug")] = False,
+) -> None:
+    """Check the project file, the profile and the connection."""
+    from pyflow import __version__
+
+    _echo(f"pyflow version: {__version__}")
+    _echo(f"python: {sys.version.split()[0]}")
+    with _errors(debug_):
+        with _session(_options(project_dir, profiles_dir, target, vars), lambda e: None) as session:
+            _echo(f"project: {session.project.name} ({session.root / 'pyflow.yml'})  [OK]")
+            _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
+            for key, value in session.target.public_dict().items():
+                _echo(f"  {key}: {value}")
+            session.adapter.open()
+            session.adapter.fetchall("SELECT 1")
+            _echo(f"connection: {session.target.type} database '{session.adapter.database}'  [OK]")
+    _echo("All checks passed!")
+
+
+@app.command()
+def clean(project_dir: ProjectDir = Path("."), debug_: Annotated[bool, typer.Option("--debug")] = False) -> None:
+    """Delete the folders listed in clean-targets (target/ and logs/ by default)."""
+    import shutil
+
+    with _errors(debug_):
+        from pyflow.config.project import load_project_config
+
+        root = project_dir.resolve()
+        cfg, _ = load_project_config(root)
+        for name in cfg.clean_targets:
+            path = (root / name).resolve()
+            if root not in path.parents:
+                _echo(f"  skipping {name}: outside the project")
+                continue
+            if path.exists():
+                shutil.rmtree(path)
+                _echo(f"  removed {name}/")
+        _echo("Finished cleaning.")
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Project (and folder) name.")],
+    debug_: Annotated[bool, typer.Option("--debug")] = False,
+) -> None:
+    """Create a new project folder that builds as is."""
+    with _errors(debug_):
+        from pyflow.runner.scaffold import scaffold
+
+        path = scaffold(Path(name))
+    _echo(f"Created project '{path.name}' in {path}.")
+    _echo(f"Next: pyflow build --project-dir {name}")
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    """pyflow: dbt-style transformations in Python (Ibis) and SQL, on DuckDB, Athena and Trino."""
+    if version:
+        from pyflow import __version__
+
+        _echo(f"pyflow {__version__}")
+        raise typer.Exit(0)
+
+
+def entrypoint() -> None:
+    """Console-script entry point."""
+    app()

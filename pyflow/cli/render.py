@@ -1,0 +1,103 @@
+"""Render runner events: dbt-style log lines, a progress bar on a terminal, or JSON lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+WIDTH = 80
+
+
+def stamp(ts: float | None = None) -> str:
+    """``HH:MM:SS`` local time."""
+    return time.strftime("%H:%M:%S", time.localtime(ts or time.time()))
+
+
+class Renderer:
+    """Turns events into output lines."""
+
+    def __init__(self, fmt: str = "text", out: TextIO | None = None, quiet: bool = False) -> None:
+        self.fmt = fmt
+        self.out = out or sys.stdout
+        self.quiet = quiet
+        self.progress: Any = None
+        self.task: Any = None
+        self.is_tty = self.out.isatty() and fmt == "text"
+
+    # ---- plain lines ---------------------------------------------------------------------
+    def line(self, text: str = "", level: str = "info") -> None:
+        """One log line (or a JSON message event)."""
+        if self.fmt == "json":
+            self.out.write(json.dumps({"kind": "message", "ts": time.time(), "level": level, "text": text}) + "\n")
+            self.out.flush()
+            return
+        if self.quiet and level == "info":
+            return
+        for row in (text.splitlines() or [""]):
+            self._print(f"{stamp()}  {row}")
+
+    def _print(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    # ---- events --------------------------------------------------------------------------
+    def __call__(self, event: Any) -> None:
+        if self.fmt == "json":
+            self.out.write(json.dumps(event.to_dict(), default=str) + "\n")
+            self.out.flush()
+            return
+        handler = getattr(self, f"on_{event.kind}", None)
+        if handler is not None:
+            handler(event)
+
+    def on_message(self, event: Any) -> None:  # noqa: D102
+        self.line(("[WARNING] " if event.level == "warn" else "") + event.text, event.level)
+
+    def on_run_start(self, event: Any) -> None:  # noqa: D102
+        self.line(f"Concurrency: {event.data.get('threads')} threads (target='{event.data.get('target')}')")
+        self.line("")
+        if self.is_tty and event.total and not self.quiet:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=Console(file=self.out), transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("running", total=event.total)
+
+    def on_node_start(self, event: Any) -> None:  # noqa: D102
+        self._dots(f"{event.index} of {event.total} START {event.description}", "[RUN]")
+
+    def on_node_finish(self, event: Any) -> None:  # noqa: D102
+        r = event.result
+        secs = f"{r.execution_time:.2f}s"
+        if r.status == "success":
+            right = f"[OK in {secs}]" if r.rows_affected is None else f"[{_rows(r.rows_affected)} in {secs}]"
+            self._dots(f"{event.index} of {event.total} OK {r.message} {event.description}", right)
+        elif r.status == "error":
+            self._dots(f"{event.index} of {event.total} ERROR creating {event.description}", f"[ERROR in {secs}]")
+        else:
+            self._dots(f"{event.index} of {event.total} SKIP {event.description}", f"[SKIP: {r.message}]" if r.message == "cancelled" else "[SKIP]")
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+    def on_run_finish(self, event: Any) -> None:  # noqa: D102
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def _dots(self, left: str, right: str) -> None:
+        fill = max(3, WIDTH - len(left) - len(right) - 2)
+        self.line(f"{left} {'.' * fill} {right}")
+
+
+def _rows(n: int) -> str:
+    return f"INSERT {n}"
+

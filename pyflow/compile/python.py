@@ -1,0 +1,163 @@
+"""Compile a ``@model`` function: call it with Ibis tables standing for its inputs.
+
+Each input becomes an unbound ``ibis.table`` named after its relation (qualified by database
+and schema) or after its CTE; the returned expression compiles to the target's dialect with
+Ibis's SQL compilers. Exceptions raised by the function become :class:`CompileError` pointing
+at the line of the model's file that raised.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
+from pyflow.core.node import ModelNode
+from pyflow.core.spec import CTX_PARAM, Context
+from pyflow.errors import CompileError, PyflowError
+
+
+def ibis_table(up: Upstream, model: ModelNode) -> Any:
+    """An unbound Ibis table standing for input ``up``."""
+    import ibis
+
+    if up.columns is None:
+        raise CompileError(
+            f"the columns of input '{up.name}' are unknown",
+            model=model.name,
+            path=model.path,
+            line=model.line,
+            hint="declare the columns with data_type in the sources YAML, or load the "
+            "source into the database before compiling",
+            code="unknown-columns",
+        )
+    schema = ibis.schema(list(up.columns))
+    if up.relation is None:
+        return ibis.table(schema, name=up.cte_name)
+    rel = up.relation
+    return ibis.table(schema, name=rel.identifier, catalog=rel.database, database=rel.schema)
+
+
+def user_error(exc: BaseException, model: ModelNode, what: str) -> CompileError:
+    """A CompileError for an exception raised inside the user's function."""
+    line = model.line
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith(model.path):
+            line = frame.lineno or line
+    first = str(exc).strip().splitlines()
+    return CompileError(
+        f"{what}: {type(exc).__name__}: {first[0] if first else ''}",
+        model=model.name,
+        path=model.path,
+        line=line,
+        detail="\n".join(first[1:8]) or None,
+        hint="fix the model function at that line",
+        code="python-model-error",
+    )
+
+
+def call_model(
+    fn: Callable[..., Any],
+    model: ModelNode,
+    tables: Mapping[str, Any],
+    ctx: Context | None,
+) -> Any:
+    """Call the model function with its inputs; wrap its failures."""
+    kwargs = {p: (ctx if p == CTX_PARAM else tables[p]) for p in _params(fn)}
+    try:
+        return fn(**kwargs)
+    except PyflowError as exc:
+        exc.model = exc.model or model.name
+        exc.path = exc.path or model.path
+        exc.line = exc.line or model.line
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of user code is a model error
+        raise user_error(exc, model, "the model function raised") from exc
+
+
+def _params(fn: Callable[..., Any]) -> tuple[str, ...]:
+    spec = getattr(fn, "__pyflow_model__", None)
+    if spec is not None:
+        return tuple(spec.params)
+    import inspect
+
+    return tuple(inspect.signature(fn).parameters)
+
+
+def is_dataframe(value: Any) -> bool:
+    """True for pandas and pyarrow tables (without importing either)."""
+    mod = type(value).__module__
+    return (mod.startswith("pandas") and type(value).__name__ == "DataFrame") or (
+        mod.startswith("pyarrow") and type(value).__name__ == "Table"
+    )
+
+
+def dataframe_columns(frame: Any) -> Columns:
+    """Ibis dtype strings of a pandas/pyarrow frame's columns."""
+    import ibis
+
+    schema = ibis.memtable(frame).schema()
+    return tuple((n, str(t)) for n, t in schema.items())
+
+
+def compile_expression(result: Any, model: ModelNode, dialect: str) -> tuple[str, Columns]:
+    """SQL and columns of an Ibis table expression returned by a model."""
+    import ibis
+    import ibis.backends.sql.compilers as sc
+    import ibis.expr.types as ir
+
+    if not isinstance(result, ir.Table):
+        kind = type(result).__name__
+        hint = (
+            "return a table: wrap a column with `.as_table()` or `.name('x').as_table()`"
+            if isinstance(result, ir.Expr)
+            else "return an Ibis table expression, or a pandas/pyarrow DataFrame "
+            "(annotate the function `-> pd.DataFrame`)"
+        )
+        raise CompileError(
+            f"the model returned {kind}, not an Ibis table or a DataFrame",
+            model=model.name,
+            path=model.path,
+            line=model.line,
+            hint=hint,
+            code="bad-return-type",
+        )
+    try:
+        compiler = getattr(sc, dialect).compiler
+        query = compiler.to_sqlglot(result.unbind())
+        sql = query.sql(dialect=compiler.dialect, pretty=True)
+        columns = tuple((n, str(t)) for n, t in result.schema().items())
+    except PyflowError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Ibis raises many types for unsupported ops
+        raise CompileError(
+            f"Ibis cannot compile the expression for {dialect}: {type(exc).__name__}: {exc}",
+            model=model.name,
+            path=model.path,
+            line=model.line,
+            hint=f"use operations {dialect} supports, or write this model in SQL",
+            code="ibis-compile",
+        ) from exc
+    del ibis
+    return sql, columns
+
+
+def compile_python_model(
+    fn: Callable[..., Any],
+    model: ModelNode,
+    inputs: Mapping[str, Upstream],
+    ctx: Context | None,
+    dialect: str,
+    quote: Callable[[str], str],
+) -> CompiledModel:
+    """Compile one Python model; DataFrame-returning models compile to no SQL."""
+    if model.returns_dataframe:
+        return CompiledModel(model.name, None, None, is_dataframe=True)
+    tables = {name: ibis_table(up, model) for name, up in inputs.items()}
+    result = call_model(fn, model, tables, ctx)
+    if is_dataframe(result):
+        return CompiledModel(model.name, None, dataframe_columns(result), is_dataframe=True)
+    sql, columns = compile_expression(result, model, dialect)
+    ctes = [(up.cte_name, up.cte_sql) for up in inputs.values() if up.is_inline and up.cte_name and up.cte_sql]
+    return CompiledModel(model.name, with_ctes(sql, ctes, quote), columns)

@@ -1,0 +1,648 @@
+"""Load a project from disk into nodes and a graph, reporting every definition error at once.
+
+``load_project`` reads pyflow.yml, YAML properties, macros, Python modules (``@model``
+functions), SQL models and seeds, merges config layers, and resolves the DAG. It never talks to
+a database: SQL models are rendered with recording ``ref``/``source``/``config``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pyflow.core.nodeconfig import ModelConfig, SeedConfig, config_keys, merge_layers
+from pyflow.config.project import load_project_config, tree_layers
+from pyflow.config.properties import NodeProps, PropertiesFile, SourceProps, allowed_keys
+from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
+from pyflow.core.graph import build_graph
+from pyflow.core.jinja import JinjaProject
+from pyflow.core.project import Project
+from pyflow.core.node import ColumnInfo, DependencyRef, ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec, TargetInfo
+from pyflow.errors import CompileError, ErrorGroup, GraphError, ProjectError, PyflowError, closest
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
+
+
+def _sha(text: str | bytes) -> str:
+    data = text.encode() if isinstance(text, str) else text
+    return hashlib.sha256(data).hexdigest()
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _files(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> list[Path]:
+    out: list[Path] = []
+    for folder in folders:
+        base = root / folder
+        if base.is_dir():
+            out.extend(
+                p
+                for p in sorted(base.rglob("*"))
+                if p.suffix in suffixes
+                and p.is_file()
+                and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(base).parts)
+            )
+    return out
+
+
+class _Loader:
+    """One load of a project; collects errors instead of stopping at the first."""
+
+    def __init__(self, root: Path, vars_override: Mapping[str, Any], target: TargetInfo) -> None:
+        self.root = root
+        self.errors: list[PyflowError] = []
+        self.config, self.config_doc = load_project_config(root)
+        self.vars = {**self.config.vars, **vars_override}
+        self.target = target
+        self.models: dict[str, ModelNode] = {}
+        self.seeds: dict[str, SeedNode] = {}
+        self.sources: dict[tuple[str, str], SourceNode] = {}
+        self.functions: dict[str, Callable[..., Any]] = {}
+        self.model_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
+        self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
+        self.disabled: dict[str, Node] = {}
+        self.module_prefix = "pyflow_project_" + _sha(str(root.resolve()))[:10]
+
+    # ---- errors --------------------------------------------------------------------------
+    def fail(self, err: PyflowError) -> None:
+        self.errors.append(err)
+
+    # ---- macros --------------------------------------------------------------------------
+    def load_macros(self) -> tuple[JinjaProject, str]:
+        files = {
+            _rel(self.root, p): p.read_text(encoding="utf-8")
+            for p in _files(self.root, self.config.macro_paths, (".sql",))
+        }
+        jinja = JinjaProject(files)
+        self.errors.extend(jinja.errors)
+        digest = _sha("\n".join(f"{k}\0{v}" for k, v in sorted(files.items())))
+        return jinja, digest
+
+    # ---- YAML properties -----------------------------------------------------------------
+    def load_properties(self) -> None:
+        folders = tuple(dict.fromkeys(self.config.model_paths + self.config.seed_paths))
+        for path in _files(self.root, folders, (".yml", ".yaml")):
+            display = _rel(self.root, path)
+            try:
+                doc = load_yaml(path, display=display)
+            except ProjectError as exc:
+                self.fail(exc)
+                continue
+            if not isinstance(doc.data, dict):
+                continue
+            try:
+                props = PropertiesFile.model_validate(doc.data)
+            except ValidationError as exc:
+                self.errors.extend(
+                    validation_errors(exc, doc, allowed=allowed_keys(), what="property")
+                )
+                continue
+            for i, src in enumerate(props.sources):
+                self.add_source(src, doc, ("sources", i))
+            for i, m in enumerate(props.models):
+                self._add_props(self.model_props, m, doc, ("models", i), "model")
+            for i, s in enumerate(props.seeds):
+                self._add_props(self.seed_props, s, doc, ("seeds", i), "seed")
+
+    def _add_props(
+        self,
+        table: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]],
+        props: NodeProps,
+        doc: YamlDoc,
+        loc: tuple[str | int, ...],
+        kind: str,
+    ) -> None:
+        if props.name in table:
+            other = table[props.name][1]
+            self.fail(
+                ProjectError(
+                    f"{kind} '{props.name}' is described twice (also in {other.display})",
+                    path=doc.display,
+                    line=doc.line_of(loc),
+                    model=props.name,
+                    hint="keep one YAML entry per node",
+                    code="duplicate-properties",
+                )
+            )
+            return
+        table[props.name] = (props, doc, loc)
+
+    def add_source(self, src: SourceProps, doc: YamlDoc, loc: tuple[str | int, ...]) -> None:
+        for j, tbl in enumerate(src.tables):
+            key = (src.name, tbl.name)
+            line = doc.line_of((*loc, "tables", j)) or 1
+            if key in self.sources:
+                self.fail(
+                    GraphError(
+                        f"source table '{src.name}.{tbl.name}' is declared twice "
+                        f"(also in {self.sources[key].path}:{self.sources[key].line})",
+                        path=doc.display,
+                        line=line,
+                        hint="remove one of the declarations",
+                        code="duplicate-source",
+                    )
+                )
+                continue
+            location = tbl.external_location or src.external_location
+            if location:
+                location = location.replace("{name}", tbl.identifier or tbl.name).replace(
+                    "{identifier}", tbl.identifier or tbl.name
+                )
+            self.sources[key] = SourceNode(
+                name=f"{src.name}.{tbl.name}",
+                package=self.config.name,
+                path=doc.display,
+                line=line,
+                source_name=src.name,
+                table_name=tbl.name,
+                identifier=tbl.identifier or tbl.name,
+                schema=src.schema_ or src.name,
+                database=src.database,
+                description=tbl.description or src.description,
+                columns={
+                    c.name: ColumnInfo(c.name, c.description, c.data_type, dict(c.meta))
+                    for c in tbl.columns
+                },
+                external_location=location,
+                file_format=tbl.format or src.format,
+                tags=tuple(dict.fromkeys([*src.tags, *tbl.tags])),
+                meta={**src.meta, **tbl.meta},
+                loaded_at_field=tbl.loaded_at_field or src.loaded_at_field,
+            )
+
+    # ---- config --------------------------------------------------------------------------
+    def node_config(
+        self,
+        cls: type[ModelConfig] | type[SeedConfig],
+        tree: dict[str, Any],
+        parts: tuple[str, ...],
+        props: tuple[NodeProps, YamlDoc, tuple[str | int, ...]] | None,
+        in_file: Mapping[str, Any],
+        name: str,
+        path: str,
+        line: int,
+    ) -> ModelConfig | SeedConfig | None:
+        layers = tree_layers(tree, self.config.name, parts)
+        if props is not None:
+            layers.append(dict(props[0].config))
+            if props[0].description and "description" not in in_file:
+                layers.append({"description": props[0].description})
+        layers.append(dict(in_file))
+        merged = merge_layers(layers)
+        unknown = [k for k in merged if k not in config_keys(cls)]
+        for key in unknown:
+            where_doc = props[1] if props is not None and key in props[0].config else None
+            self.fail(
+                ProjectError(
+                    f"unknown config key '{key}'",
+                    model=name,
+                    path=where_doc.display if where_doc else path,
+                    line=where_doc.line_of((*props[2], "config", key)) if where_doc and props else line,
+                    suggestions=closest(key, config_keys(cls)),
+                    hint="valid keys: " + ", ".join(config_keys(cls)),
+                    code="unknown-config-key",
+                )
+            )
+        if unknown:
+            return None
+        try:
+            return cls.model_validate(merged)
+        except ValidationError as exc:
+            for err in exc.errors():
+                key = ".".join(str(p) for p in err["loc"])
+                value = merged.get(str(err["loc"][0])) if err["loc"] else None
+                allowed = ""
+                if key == "materialized":
+                    allowed = f"; choose one of: {', '.join(_materializations())}"
+                    self.fail(
+                        ProjectError(
+                            f"unknown materialization '{value}'",
+                            model=name,
+                            path=path,
+                            line=line,
+                            suggestions=closest(str(value), _materializations()),
+                            hint="set materialized to one of: " + ", ".join(_materializations()),
+                            code="unknown-materialization",
+                        )
+                    )
+                    continue
+                self.fail(
+                    ProjectError(
+                        f"invalid config '{key}' = {value!r}: {err['msg']}{allowed}",
+                        model=name,
+                        path=path,
+                        line=line,
+                        hint="see docs/configuration.md for the accepted values",
+                        code="invalid-config",
+                    )
+                )
+            return None
+
+    # ---- Python models -------------------------------------------------------------------
+    def load_python(self, path: Path) -> None:
+        display = _rel(self.root, path)
+        model_root = self._model_root(path)
+        rel_parts = path.relative_to(model_root).with_suffix("").parts
+        mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in rel_parts)])
+        spec = importlib.util.spec_from_file_location(mod_name, path)
+        if spec is None or spec.loader is None:
+            return
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[mod_name] = module
+        added = str(self.root) not in sys.path
+        if added:
+            sys.path.append(str(self.root))
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            self.fail(
+                ProjectError(
+                    f"Python syntax error: {exc.msg}",
+                    path=display,
+                    line=exc.lineno,
+                    hint="fix the syntax at that line",
+                    code="python-syntax",
+                )
+            )
+            return
+        except PyflowError as exc:
+            exc.path = exc.path or display
+            self.fail(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a user module failing to import is a user error
+            line = None
+            for frame in traceback.extract_tb(exc.__traceback__):
+                if frame.filename == str(path):
+                    line = frame.lineno
+            self.fail(
+                ProjectError(
+                    f"importing the module failed: {type(exc).__name__}: {exc}",
+                    path=display,
+                    line=line,
+                    hint="fix the error at that line (model modules are imported to find "
+                    "their @model functions)",
+                    code="python-import",
+                )
+            )
+            return
+        finally:
+            if added:
+                sys.path.remove(str(self.root))
+        text = path.read_text(encoding="utf-8")
+        for attr, fn in vars(module).items():
+            spec_obj: ModelSpec | None = getattr(fn, SPEC_ATTR, None)
+            if spec_obj is None or getattr(fn, "__module__", None) != mod_name:
+                continue
+            if attr.startswith("_"):
+                continue
+            self.add_python_model(fn, spec_obj, display, rel_parts[:-1], text)
+
+    def _model_root(self, path: Path) -> Path:
+        for folder in self.config.model_paths:
+            base = self.root / folder
+            if base in path.parents:
+                return base
+        return self.root
+
+    def add_python_model(
+        self,
+        fn: Callable[..., Any],
+        spec: ModelSpec,
+        display: str,
+        folders: tuple[str, ...],
+        file_text: str,
+    ) -> None:
+        in_file = dict(spec.config)
+        raw_columns = in_file.pop("columns", None) or {}
+        parts = (*folders, spec.name)
+        cfg = self.node_config(
+            ModelConfig,
+            self.config.models,
+            parts,
+            self.model_props.get(spec.name),
+            in_file,
+            spec.name,
+            display,
+            spec.line,
+        )
+        if cfg is None:
+            return
+        try:
+            source = inspect.getsource(fn)
+        except (OSError, TypeError):
+            source = file_text
+        refs = tuple(
+            DependencyRef(p, spec.param_lines.get(p, spec.line), "param")
+            for p in spec.params
+            if p != CTX_PARAM
+        )
+        columns = self._columns(spec.name, raw_columns, display, spec.line)
+        node = ModelNode(
+            name=spec.name,
+            package=self.config.name,
+            path=display,
+            line=spec.line,
+            language="python",
+            config=cfg,  # type: ignore[arg-type]
+            refs=refs,
+            checksum=_sha(source),
+            description=cfg.description or spec.doc or "",
+            columns=columns,
+            raw_code=source,
+            fqn=(self.config.name, *parts),
+            returns_dataframe=spec.returns_dataframe,
+        )
+        if self._register(node):
+            self.functions[spec.name] = fn
+
+    def _columns(
+        self, name: str, raw: Any, path: str, line: int
+    ) -> dict[str, ColumnInfo]:
+        out: dict[str, ColumnInfo] = {}
+        props = self.model_props.get(name)
+        if props is not None:
+            for c in props[0].columns:
+                out[c.name] = ColumnInfo(c.name, c.description, c.data_type, dict(c.meta))
+        items = raw.items() if isinstance(raw, Mapping) else ((c, {}) for c in raw)
+        for col, spec in items:
+            if isinstance(spec, str):
+                spec = {"description": spec}
+            if not isinstance(spec, Mapping):
+                self.fail(
+                    ProjectError(
+                        f"columns['{col}'] must be a description string or a mapping",
+                        model=name,
+                        path=path,
+                        line=line,
+                        hint='write columns={"col": {"description": "...", "data_type": "..."}}',
+                        code="invalid-config",
+                    )
+                )
+                continue
+            prev = out.get(col)
+            out[col] = ColumnInfo(
+                col,
+                spec.get("description", prev.description if prev else ""),
+                spec.get("data_type", prev.data_type if prev else None),
+                dict(spec.get("meta", {})),
+            )
+        return out
+
+    def _register(self, node: ModelNode | SeedNode) -> bool:
+        if not node.config.enabled:
+            self.disabled[node.name] = node
+            return False
+        other: Node | None = self.models.get(node.name) or self.seeds.get(node.name)
+        if other is not None:
+            self.fail(
+                GraphError(
+                    f"two nodes are named '{node.name}': {other.path}:{other.line} and "
+                    f"{node.path}:{node.line}",
+                    model=node.name,
+                    path=node.path,
+                    line=node.line,
+                    detail="A name is also a table name and a dependency name, so it must "
+                    "be unique across models, seeds and snapshots.",
+                    hint="rename one of them (the function name or the file stem)",
+                    code="duplicate-name",
+                )
+            )
+            return False
+        if isinstance(node, ModelNode):
+            self.models[node.name] = node
+        else:
+            self.seeds[node.name] = node
+        return True
+
+    # ---- SQL models ----------------------------------------------------------------------
+    def load_sql(self, path: Path, jinja: JinjaProject) -> None:
+        import jinja2
+
+        display = _rel(self.root, path)
+        text = path.read_text(encoding="utf-8")
+        name = path.stem
+        folders = path.relative_to(self._model_root(path)).parent.parts
+        jinja.add_template(display, text)
+        try:
+            static = jinja.static_refs(display, text)
+        except jinja2.TemplateSyntaxError as exc:
+            self.fail(jinja.syntax_error(exc, display, text, name))
+            return
+        recorder = ParseRecorder(name, self.vars, self.target)
+        try:
+            jinja.render(display, recorder.context(), model=name)
+        except PyflowError as exc:
+            self.fail(exc)
+            return
+        refs: dict[tuple[str, str | None], DependencyRef] = {}
+        for ref_name, line in static.refs:
+            refs.setdefault((ref_name, None), DependencyRef(ref_name, line, "ref"))
+        for src, tbl, line in static.sources:
+            refs.setdefault((src, tbl), DependencyRef(src, line, "source", tbl))
+        for ref_name in recorder.refs:
+            refs.setdefault((ref_name, None), DependencyRef(ref_name, 1, "ref"))
+        for src, tbl in recorder.sources:
+            refs.setdefault((src, tbl), DependencyRef(src, 1, "source", tbl))
+        in_file = dict(recorder.config)
+        raw_columns = in_file.pop("columns", None) or {}
+        cfg = self.node_config(
+            ModelConfig,
+            self.config.models,
+            (*folders, name),
+            self.model_props.get(name),
+            in_file,
+            name,
+            display,
+            recorder.config_line or 1,
+        )
+        if cfg is None:
+            return
+        node = ModelNode(
+            name=name,
+            package=self.config.name,
+            path=display,
+            line=1,
+            language="sql",
+            config=cfg,  # type: ignore[arg-type]
+            refs=tuple(refs.values()),
+            checksum=_sha(text),
+            description=cfg.description or "",
+            columns=self._columns(name, raw_columns, display, 1),
+            raw_code=text,
+            fqn=(self.config.name, *folders, name),
+        )
+        self._register(node)
+
+    # ---- seeds ---------------------------------------------------------------------------
+    def load_seed(self, path: Path) -> None:
+        display = _rel(self.root, path)
+        base = next(
+            (self.root / f for f in self.config.seed_paths if (self.root / f) in path.parents),
+            self.root,
+        )
+        folders = path.relative_to(base).parent.parts
+        name = path.stem
+        props = self.seed_props.get(name)
+        cfg = self.node_config(
+            SeedConfig, self.config.seeds, (*folders, name), props, {}, name, display, 1
+        )
+        if cfg is None:
+            return
+        columns: dict[str, ColumnInfo] = {}
+        if props is not None:
+            columns = {
+                c.name: ColumnInfo(c.name, c.description, c.data_type, dict(c.meta))
+                for c in props[0].columns
+            }
+        node = SeedNode(
+            name=name,
+            package=self.config.name,
+            path=display,
+            line=1,
+            config=cfg,  # type: ignore[arg-type]
+            checksum=_sha(path.read_bytes()),
+            description=cfg.description or (props[0].description if props else ""),
+            columns=columns,
+            fqn=(self.config.name, *folders, name),
+        )
+        self._register(node)
+
+    def check_unused_props(self) -> None:
+        for name, (_, doc, loc) in self.model_props.items():
+            if name not in self.models and name not in self.disabled:
+                self.fail(
+                    ProjectError(
+                        f"properties describe model '{name}', which does not exist",
+                        path=doc.display,
+                        line=doc.line_of(loc),
+                        suggestions=closest(name, self.models),
+                        hint="correct the name or delete the entry",
+                        code="unknown-model-properties",
+                    )
+                )
+
+
+def _materializations() -> list[str]:
+    from pyflow.core.nodeconfig import MATERIALIZATIONS
+
+    return list(MATERIALIZATIONS)
+
+
+class _Placeholder(str):
+    """What ``ref``/``source``/``this`` return during the parse-time render."""
+
+    __slots__ = ()
+
+
+class ParseRecorder:
+    """The Jinja context used at parse time: records ``ref``, ``source`` and ``config``."""
+
+    def __init__(self, model: str, vars: Mapping[str, Any], target: TargetInfo) -> None:
+        self.model = model
+        self.vars = vars
+        self.target = target
+        self.refs: list[str] = []
+        self.sources: list[tuple[str, str]] = []
+        self.config: dict[str, Any] = {}
+        self.config_line: int | None = None
+
+    def context(self) -> dict[str, Any]:
+        """Names available to the template."""
+        from pyflow.core.sqlcontext import base_context
+
+        def ref(*args: str, **_: Any) -> str:
+            self.refs.append(args[-1])
+            return _Placeholder(f'"{args[-1]}"')
+
+        def source(source_name: str, table_name: str) -> str:
+            self.sources.append((source_name, table_name))
+            return _Placeholder(f'"{source_name}"."{table_name}"')
+
+        def config(*args: Any, **kwargs: Any) -> str:
+            if args and isinstance(args[0], Mapping):
+                kwargs = {**args[0], **kwargs}
+            self.config.update(kwargs)
+            return ""
+
+        ctx = base_context(self.model, self.vars, self.target, datetime.now(UTC))
+        ctx.update(
+            ref=ref,
+            source=source,
+            config=config,
+            this=_Placeholder(f'"{self.model}"'),
+            is_incremental=lambda: False,
+        )
+        return ctx
+
+
+def load_project(
+    project_dir: str | Path,
+    *,
+    vars: Mapping[str, Any] | None = None,
+    target: TargetInfo | None = None,
+) -> Project:
+    """Load and validate a project; raise one error, or an :class:`ErrorGroup` of all."""
+    root = Path(project_dir).resolve()
+    loader = _Loader(root, vars or {}, target or DEFAULT_TARGET)
+    cfg = loader.config
+    jinja, macro_digest = loader.load_macros()
+    loader.load_properties()
+    for path in _files(root, cfg.model_paths, (".py",)):
+        loader.load_python(path)
+    for path in _files(root, cfg.model_paths, (".sql",)):
+        loader.load_sql(path, jinja)
+    for path in _files(root, cfg.seed_paths, (".csv",)):
+        loader.load_seed(path)
+    loader.check_unused_props()
+    graph, graph_errors = build_graph(
+        loader.models, loader.seeds, loader.sources, loader.disabled
+    )
+    loader.errors.extend(graph_errors)
+    if loader.errors:
+        errors = _dedupe(loader.errors)
+        raise errors[0] if len(errors) == 1 else ErrorGroup(errors)
+    return Project(
+        root=root,
+        config=cfg,
+        vars=loader.vars,
+        models=loader.models,
+        seeds=loader.seeds,
+        sources=loader.sources,
+        functions=loader.functions,
+        jinja=jinja,
+        graph=graph,
+        macro_checksum=macro_digest,
+        disabled=loader.disabled,
+    )
+
+
+def _dedupe(errors: list[PyflowError]) -> list[PyflowError]:
+    seen: set[str] = set()
+    out = []
+    for e in errors:
+        key = str(e)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+__all__ = ["CompileError", "Project", "load_project"]

@@ -1,0 +1,206 @@
+"""profiles.yml: where models are built (dbt's shape), and the default DuckDB target.
+
+Lookup order: ``--profiles-dir``, the project folder, ``~/.pyflow/``. With no profiles.yml at
+all, the target is DuckDB at ``<project-dir>/pyflow.duckdb``. String values may use
+``{{ env_var('NAME') }}`` / ``{{ env_var('NAME', 'default') }}``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
+
+from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
+from pyflow.errors import ErrorGroup, ProjectError, closest
+
+PROFILES_FILE = "profiles.yml"
+DEFAULT_DUCKDB_FILE = "pyflow.duckdb"
+
+
+class DuckDBTarget(BaseModel):
+    """``type: duckdb``: an embedded database file (or ``:memory:``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["duckdb"] = "duckdb"
+    path: str = DEFAULT_DUCKDB_FILE
+    schema_: str = Field(default="main", alias="schema")
+    database: str | None = None
+    threads: int = Field(default=4, ge=1)
+    extensions: tuple[str, ...] = ()
+    settings: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+TargetConfig = Annotated[DuckDBTarget, Field(discriminator="type")]
+_TARGET_ADAPTER: TypeAdapter[DuckDBTarget] = TypeAdapter(TargetConfig)
+TARGET_TYPES = ("duckdb",)
+
+
+class Target(BaseModel):
+    """A resolved target: its name, and its connection settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    profile: str | None
+    config: DuckDBTarget
+    source: str = "default"
+
+    @property
+    def type(self) -> str:
+        """Engine name (``duckdb`` ...)."""
+        return self.config.type
+
+    @property
+    def schema_name(self) -> str:
+        """The target schema models are built in unless they set ``+schema``."""
+        return self.config.schema_
+
+    @property
+    def threads(self) -> int:
+        """Default worker count."""
+        return self.config.threads
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings safe to print or store: secrets are masked."""
+        out: dict[str, Any] = {}
+        for key, value in self.config.model_dump(by_alias=True).items():
+            out[key] = "**********" if isinstance(value, SecretStr) else value
+        return {"name": self.name, "profile": self.profile, **out}
+
+
+def render_env(value: Any, where: str) -> Any:
+    """Render ``{{ env_var(...) }}`` inside profile values."""
+    if isinstance(value, dict):
+        return {k: render_env(v, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_env(v, where) for v in value]
+    if not isinstance(value, str) or "{{" not in value:
+        return value
+    import jinja2
+
+    def env_var(name: str, default: str | None = None) -> str:
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ProjectError(
+            f"environment variable '{name}' is not set",
+            path=where,
+            hint=f"export {name}=... or give a default: env_var('{name}', 'value')",
+            code="missing-env-var",
+        )
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return env.from_string(value).render(env_var=env_var)
+
+
+def find_profiles(project_dir: Path, profiles_dir: Path | None) -> Path | None:
+    """First profiles.yml in the lookup order, or None."""
+    candidates = [profiles_dir] if profiles_dir else []
+    candidates += [project_dir, Path.home() / ".pyflow"]
+    for folder in candidates:
+        if folder is not None and (folder / PROFILES_FILE).is_file():
+            return folder / PROFILES_FILE
+    if profiles_dir is not None:
+        raise ProjectError(
+            f"no {PROFILES_FILE} in --profiles-dir {profiles_dir}",
+            path=str(profiles_dir / PROFILES_FILE),
+            hint="point --profiles-dir at the folder holding profiles.yml",
+            code="no-profile",
+        )
+    return None
+
+
+def default_target(project_dir: Path) -> Target:
+    """DuckDB at <project-dir>/pyflow.duckdb: what a project without profiles.yml runs on."""
+    cfg = DuckDBTarget(path=str(project_dir / DEFAULT_DUCKDB_FILE))
+    return Target(name="dev", profile=None, config=cfg, source="default")
+
+
+def load_target(
+    project_dir: Path,
+    profile_name: str | None,
+    target_name: str | None = None,
+    profiles_dir: Path | None = None,
+) -> Target:
+    """Resolve the target to run against."""
+    path = find_profiles(project_dir, profiles_dir)
+    if path is None:
+        if target_name not in (None, "dev"):
+            raise ProjectError(
+                f"target '{target_name}' requested but no {PROFILES_FILE} was found",
+                path=str(project_dir / PROFILES_FILE),
+                hint="create profiles.yml with that target, or drop --target to use the "
+                "default DuckDB file",
+                code="no-profile",
+            )
+        return default_target(project_dir)
+    doc = load_yaml(path, display=str(path))
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if profile_name is None:
+        names = [k for k in data if k != "config"]
+        if len(names) != 1:
+            raise ProjectError(
+                "pyflow.yml names no profile and profiles.yml holds "
+                f"{len(names)} profiles ({', '.join(map(str, names)) or 'none'})",
+                path="pyflow.yml",
+                hint="add `profile: <name>` to pyflow.yml",
+                code="no-profile",
+            )
+        profile_name = str(names[0])
+    if profile_name not in data:
+        raise ProjectError(
+            f"profile '{profile_name}' is not in {path}",
+            path=str(path),
+            line=1,
+            suggestions=closest(profile_name, [str(k) for k in data]),
+            hint="add it to profiles.yml or change `profile:` in pyflow.yml",
+            code="no-profile",
+        )
+    profile = data[profile_name] or {}
+    outputs = profile.get("outputs") or {}
+    chosen = target_name or profile.get("target")
+    if chosen is None and len(outputs) == 1:
+        chosen = next(iter(outputs))
+    if chosen not in outputs:
+        raise ProjectError(
+            f"target '{chosen}' is not an output of profile '{profile_name}'",
+            path=str(path),
+            line=doc.line_of((profile_name, "outputs")),
+            suggestions=closest(str(chosen), [str(k) for k in outputs]),
+            hint="pick one of: " + ", ".join(map(str, outputs)),
+            code="no-target",
+        )
+    raw = render_env(dict(outputs[chosen] or {}), str(path))
+    return Target(
+        name=str(chosen),
+        profile=profile_name,
+        config=_validate_output(raw, doc, (profile_name, "outputs", str(chosen)), project_dir),
+        source=str(path),
+    )
+
+
+def _validate_output(raw: dict[str, Any], doc: YamlDoc, base: tuple[str, ...], project_dir: Path) -> DuckDBTarget:
+    kind = raw.get("type")
+    if kind not in TARGET_TYPES:
+        raise ProjectError(
+            f"unknown target type '{kind}'",
+            path=doc.display,
+            line=doc.line_of((*base, "type")),
+            suggestions=closest(str(kind), TARGET_TYPES),
+            hint="use one of: " + ", ".join(TARGET_TYPES),
+            code="unknown-target-type",
+        )
+    try:
+        cfg = _TARGET_ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        allowed = {(): [f.alias or n for n, f in DuckDBTarget.model_fields.items()]}
+        errs = validation_errors(exc, doc, base=base, allowed=allowed, what="profile")
+        raise (errs[0] if len(errs) == 1 else ErrorGroup(errs)) from None
+    if cfg.path != ":memory:" and not Path(cfg.path).is_absolute():
+        cfg = cfg.model_copy(update={"path": str(project_dir / cfg.path)})
+    return cfg

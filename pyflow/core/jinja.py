@@ -1,0 +1,206 @@
+"""Jinja for SQL models and macros: one environment per project, dbt's context names.
+
+Jinja templates a SELECT statement only; ``ref``/``source`` calls are found statically (the
+template's syntax tree) and by a parse-time render that records them, so the DAG is known
+without touching a database. Errors name the template file and line, with a snippet.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+import jinja2.nodes as jn
+
+from pyflow.errors import CompileError, ProjectError, PyflowError, closest
+
+
+class MacroReturn(Exception):  # noqa: N818  (control flow, not an error)
+    """Raised by ``{{ return(x) }}`` and caught by the macro wrapper."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__("return")
+        self.value = value
+
+
+def _return(value: Any) -> Any:
+    raise MacroReturn(value)
+
+
+class _MacroCall:
+    """Calls a Jinja macro; ``{{ return(x) }}`` inside it becomes the call's value."""
+
+    def __init__(self, macro: Any, name: str, path: str) -> None:
+        self.macro = macro
+        self.name = name
+        self.path = path
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.macro(*args, **kwargs)
+        except MacroReturn as ret:
+            return ret.value
+
+
+@dataclass
+class StaticRefs:
+    """``ref``/``source``/``config`` calls found in a template's syntax tree."""
+
+    refs: list[tuple[str, int]] = field(default_factory=list)
+    sources: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def snippet(text: str, line: int | None, width: int = 2) -> str:
+    """A few numbered lines around ``line`` with a marker."""
+    if not line:
+        return ""
+    rows = text.splitlines()
+    lo, hi = max(1, line - width), min(len(rows), line + width)
+    out = []
+    for n in range(lo, hi + 1):
+        mark = ">" if n == line else " "
+        out.append(f"{mark} {n:4d} | {rows[n - 1]}")
+    return "\n".join(out)
+
+
+class JinjaProject:
+    """The macros of a project and the environment that renders SQL models with them."""
+
+    def __init__(self, macro_files: Mapping[str, str]) -> None:
+        self.sources: dict[str, str] = dict(macro_files)
+        self.env = jinja2.Environment(
+            loader=jinja2.FunctionLoader(self._load),
+            undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+            cache_size=-1,
+            keep_trailing_newline=True,
+        )
+        self.macro_paths: dict[str, str] = {}
+        self.errors: list[PyflowError] = []
+        for path, text in self.sources.items():
+            try:
+                tree = self.env.parse(text, filename=path)
+            except jinja2.TemplateSyntaxError as exc:
+                self.errors.append(self.syntax_error(exc, path, text))
+                continue
+            for node in tree.find_all(jn.Macro):
+                if node.name in self.macro_paths:
+                    self.errors.append(
+                        ProjectError(
+                            f"macro '{node.name}' is defined twice: in "
+                            f"{self.macro_paths[node.name]} and {path}",
+                            path=path,
+                            line=node.lineno,
+                            hint="rename or delete one of the two macros",
+                            code="duplicate-macro",
+                        )
+                    )
+                else:
+                    self.macro_paths[node.name] = path
+
+    def _load(self, name: str) -> tuple[str, str, Callable[[], bool]]:
+        return self.sources[name], name, lambda: True
+
+    def add_template(self, path: str, text: str) -> None:
+        """Register a model template under its display path."""
+        self.sources[path] = text
+
+    # ---- parse-time analysis -------------------------------------------------------------
+    def static_refs(self, path: str, text: str) -> StaticRefs:
+        """Constant ``ref``/``source`` calls in the template (every branch counts)."""
+        tree = self.env.parse(text, filename=path)
+        found = StaticRefs()
+        for call in tree.find_all(jn.Call):
+            if not isinstance(call.node, jn.Name):
+                continue
+            args = [a.value for a in call.args if isinstance(a, jn.Const)]
+            if len(args) != len(call.args):
+                continue
+            if call.node.name == "ref" and len(args) in (1, 2):
+                found.refs.append((str(args[-1]), call.lineno))
+            elif call.node.name == "source" and len(args) == 2:
+                found.sources.append((str(args[0]), str(args[1]), call.lineno))
+        return found
+
+    # ---- rendering ---------------------------------------------------------------------
+    def render(self, path: str, context: dict[str, Any], *, model: str | None = None) -> str:
+        """Render template ``path`` with ``context`` (plus every macro and ``return``)."""
+        ctx = dict(self.env.globals)
+        ctx.update(context)
+        ctx["return"] = _return
+        try:
+            for macro_file in {p for p in self.macro_paths.values()}:
+                module = self.env.get_template(macro_file).make_module(vars=ctx, shared=True)
+                for name in dir(module):
+                    if self.macro_paths.get(name) == macro_file:
+                        ctx[name] = _MacroCall(getattr(module, name), name, macro_file)
+            return self.env.get_template(path).render(ctx)
+        except jinja2.TemplateSyntaxError as exc:
+            where = exc.filename or path
+            raise self.syntax_error(exc, where, self.sources.get(where, ""), model) from None
+        except PyflowError as exc:
+            if exc.path is None:
+                exc.path, exc.line = self._template_frame(exc, path)
+            if exc.model is None:
+                exc.model = model
+            raise
+        except MacroReturn as ret:
+            return str(ret.value)
+        except Exception as exc:  # noqa: BLE001 - any template failure becomes a CompileError
+            raise self.runtime_error(exc, path, model) from None
+
+    def _template_frame(self, exc: BaseException, default: str) -> tuple[str, int | None]:
+        """The innermost template file and line in ``exc``'s traceback."""
+        found: tuple[str, int | None] = (default, None)
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename in self.sources:
+                found = (frame.filename, frame.lineno)
+        return found
+
+    def syntax_error(
+        self, exc: jinja2.TemplateSyntaxError, path: str, text: str, model: str | None = None
+    ) -> CompileError:
+        """A Jinja syntax error with file, line and snippet."""
+        return CompileError(
+            f"Jinja syntax error: {exc.message}",
+            model=model,
+            path=path,
+            line=exc.lineno,
+            detail=snippet(text, exc.lineno),
+            hint="check the {% %} / {{ }} tags near that line (an unclosed block or "
+            "a missing 'end...' tag is the usual cause)",
+            code="jinja-syntax",
+        )
+
+    def runtime_error(self, exc: Exception, path: str, model: str | None) -> CompileError:
+        """A failure while rendering: undefined name, bad macro call ..."""
+        where, line = self._template_frame(exc, path)
+        text = self.sources.get(where, "")
+        if isinstance(exc, jinja2.UndefinedError):
+            name = str(exc).split("'")[1] if str(exc).count("'") >= 2 else str(exc)
+            candidates: Iterable[str] = list(self.macro_paths) + [
+                "ref", "source", "config", "var", "env_var", "this", "target",
+                "is_incremental", "run_started_at", "log", "adapter",
+            ]
+            return CompileError(
+                f"'{name}' is undefined (no macro, variable or context name of that name)",
+                model=model,
+                path=where,
+                line=line,
+                detail=snippet(text, line),
+                suggestions=[] if "." in name else closest(name, candidates),
+                hint="define the macro in macros/*.sql, or correct the name",
+                code="undefined-macro",
+            )
+        return CompileError(
+            f"error while rendering: {type(exc).__name__}: {exc}",
+            model=model,
+            path=where,
+            line=line,
+            detail=snippet(text, line),
+            hint="fix the expression at that line",
+            code="jinja-render",
+        )

@@ -1,0 +1,130 @@
+"""Nodes of the project graph: models (Python or SQL), seeds and sources.
+
+A node knows its name, file, config and the names it depends on *as written* (parameter names,
+``ref``/``source`` calls); :mod:`pyflow.core.graph` resolves those names to nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pyflow.core.nodeconfig import ModelConfig, SeedConfig
+
+ResourceType = Literal["model", "seed", "source"]
+
+
+@dataclass(frozen=True)
+class DependencyRef:
+    """A dependency as written: a parameter, ``ref('x')`` or ``source('s', 't')``."""
+
+    name: str
+    line: int
+    kind: Literal["param", "ref", "source"]
+    source_table: str | None = None
+
+    def display(self) -> str:
+        """How the user wrote it."""
+        if self.kind == "source":
+            return f"source('{self.name}', '{self.source_table}')"
+        if self.kind == "ref":
+            return f"ref('{self.name}')"
+        return f"parameter '{self.name}'"
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A documented column."""
+
+    name: str
+    description: str = ""
+    data_type: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Node:
+    """Base of every graph node."""
+
+    name: str
+    package: str
+    path: str
+    line: int
+
+    resource_type: ClassVar[ResourceType]
+
+    @property
+    def unique_id(self) -> str:
+        """dbt-style id, e.g. ``model.shop.stg_orders``."""
+        return f"{self.resource_type}.{self.package}.{self.name}"
+
+
+@dataclass
+class ModelNode(Node):
+    """A Python (``@model``) or SQL (``models/*.sql``) model."""
+
+    language: Literal["python", "sql"] = "python"
+    config: ModelConfig = field(default_factory=ModelConfig)
+    refs: tuple[DependencyRef, ...] = ()
+    checksum: str = ""
+    description: str = ""
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    raw_code: str = ""
+    fqn: tuple[str, ...] = ()
+    module_name: str | None = None
+    returns_dataframe: bool = False
+    patch_path: str | None = None
+
+    resource_type: ClassVar[ResourceType] = "model"
+
+    @property
+    def is_python(self) -> bool:
+        """True for ``@model`` functions."""
+        return self.language == "python"
+
+
+@dataclass
+class SeedNode(Node):
+    """A CSV file loaded as a table."""
+
+    config: SeedConfig = field(default_factory=SeedConfig)
+    checksum: str = ""
+    description: str = ""
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    fqn: tuple[str, ...] = ()
+
+    resource_type: ClassVar[ResourceType] = "seed"
+
+
+@dataclass
+class SourceNode(Node):
+    """A table loaded by something else, declared in a ``sources:`` YAML block."""
+
+    source_name: str = ""
+    table_name: str = ""
+    identifier: str = ""
+    schema: str | None = None
+    database: str | None = None
+    description: str = ""
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    external_location: str | None = None
+    file_format: str | None = None
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+    loaded_at_field: str | None = None
+
+    resource_type: ClassVar[ResourceType] = "source"
+
+    @property
+    def unique_id(self) -> str:  # noqa: D102
+        return f"source.{self.package}.{self.source_name}.{self.table_name}"
+
+    @property
+    def param_name(self) -> str:
+        """The Python parameter name that refers to it: ``<source>__<table>``."""
+        return f"{self.source_name}__{self.table_name}"
+
+    @property
+    def fqn(self) -> tuple[str, ...]:
+        """Path used by ``source:`` selectors."""
+        return (self.package, self.source_name, self.table_name)

@@ -1,0 +1,62 @@
+"""The project registry: nodes by kind, Python functions, macros and the resolved graph.
+
+Built by :func:`pyflow.config.loader.load_project` from explicit paths; never filled at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyflow.core.graph import Graph
+from pyflow.core.jinja import JinjaProject
+from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.nodeconfig import ProjectConfig
+from pyflow.errors import GraphError, closest
+
+@dataclass
+class Project:
+    """A loaded project: config, nodes by kind, Python functions, macros and the graph."""
+
+    root: Path
+    config: ProjectConfig
+    vars: dict[str, Any]
+    models: dict[str, ModelNode]
+    seeds: dict[str, SeedNode]
+    sources: dict[tuple[str, str], SourceNode]
+    functions: dict[str, Callable[..., Any]]
+    jinja: JinjaProject
+    graph: Graph
+    macro_checksum: str = ""
+    disabled: dict[str, Node] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The project name from pyflow.yml."""
+        return self.config.name
+
+    def node(self, uid: str) -> Node:
+        """Node by unique id."""
+        return self.graph.nodes[uid]
+
+    def by_name(self, name: str) -> Node:
+        """Model or seed by name; a GraphError with suggestions otherwise."""
+        if name in self.models:
+            return self.models[name]
+        if name in self.seeds:
+            return self.seeds[name]
+        raise GraphError(
+            f"no model or seed named '{name}'",
+            suggestions=closest(name, [*self.models, *self.seeds]),
+            hint="run `pyflow ls` to see every node",
+            code="unknown-node",
+        )
+
+    @property
+    def target_dir(self) -> Path:
+        """Where artifacts are written."""
+        return self.root / self.config.target_path
+
+

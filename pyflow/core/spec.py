@@ -1,0 +1,159 @@
+"""``@model``: turn a function returning an Ibis expression into a model spec.
+
+The decorator does no work beyond reading the signature: it attaches a frozen
+:class:`ModelSpec` to the function (``fn.__pyflow_model__``) and returns the function unchanged,
+so a model stays a plain, directly callable Python function.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar, overload
+
+CTX_PARAM = "ctx"
+SPEC_ATTR = "__pyflow_model__"
+DATAFRAME_HINTS = ("DataFrame", "pyarrow.Table", "pa.Table")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What ``@model`` records about a function: its name, parameters and config."""
+
+    name: str
+    params: tuple[str, ...]
+    config: Mapping[str, Any]
+    line: int
+    doc: str | None = None
+    returns_dataframe: bool = False
+    param_lines: Mapping[str, int] = field(default_factory=dict)
+
+
+def _returns_dataframe(fn: Callable[..., Any]) -> bool:
+    ann = fn.__annotations__.get("return")
+    text = ann if isinstance(ann, str) else getattr(ann, "__qualname__", "") or repr(ann)
+    module = "" if isinstance(ann, str) else getattr(ann, "__module__", "")
+    full = f"{module}.{text}"
+    return any(h in full or h in text for h in DATAFRAME_HINTS)
+
+
+def _spec_for(fn: Callable[..., Any], config: dict[str, Any]) -> ModelSpec:
+    sig = inspect.signature(fn)
+    code = fn.__code__
+    line = code.co_firstlineno
+    try:
+        lines, start = inspect.getsourcelines(fn)
+        # the decorator line(s) come first; point at the `def`
+        for offset, text in enumerate(lines):
+            if text.lstrip().startswith(("def ", "async def ")):
+                line = start + offset
+                break
+    except (OSError, TypeError):
+        pass
+    return ModelSpec(
+        name=fn.__name__,
+        params=tuple(sig.parameters),
+        config=dict(config),
+        line=line,
+        doc=inspect.getdoc(fn),
+        returns_dataframe=_returns_dataframe(fn),
+        param_lines={p: line for p in sig.parameters},
+    )
+
+
+@overload
+def model(fn: F, /) -> F: ...
+@overload
+def model(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
+def model(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+    """Declare a model: a function whose parameters name its inputs.
+
+    Use bare (``@model``) or with config (``@model(materialized="table", tags=["daily"])``).
+    Each parameter is an upstream model, seed or source (``<source>__<table>``); a parameter
+    named ``ctx`` receives the :class:`Context`. The function returns an Ibis table expression,
+    or, as an escape hatch, a pandas/pyarrow DataFrame (annotate ``-> pd.DataFrame``).
+
+    Args:
+        fn: the function, when used without parentheses.
+        **config: model config (``materialized``, ``schema``, ``tags``, ``enabled``,
+            ``alias``, ``database``, ``description``, ``meta``, ``columns``).
+
+    Returns:
+        The function itself, with its spec attached.
+    """
+
+    def wrap(f: F) -> F:
+        setattr(f, SPEC_ATTR, _spec_for(f, config))
+        return f
+
+    return wrap(fn) if fn is not None else wrap
+
+
+class TargetInfo:
+    """The target a model is compiled for: ``name``, ``type`` (engine), ``schema``, ``database``."""
+
+    __slots__ = ("database", "name", "schema", "type")
+
+    def __init__(self, name: str, type: str, schema: str, database: str | None) -> None:
+        self.name = name
+        self.type = type
+        self.schema = schema
+        self.database = database
+
+    def __repr__(self) -> str:
+        return f"TargetInfo(name={self.name!r}, type={self.type!r}, schema={self.schema!r})"
+
+
+class Context:
+    """The run context a model receives through a parameter named ``ctx``.
+
+    Attributes:
+        is_incremental: True when the model is incremental and its table already exists.
+        this: the model's existing relation as an Ibis table (None on a first build).
+        target: the :class:`TargetInfo` being built.
+        run_started_at: when the invocation started (UTC).
+        model_name: the model being compiled.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_name: str,
+        vars: Mapping[str, Any],
+        target: TargetInfo,
+        run_started_at: datetime,
+        is_incremental: bool = False,
+        this: Any = None,
+        used_vars: set[str] | None = None,
+    ) -> None:
+        self.model_name = model_name
+        self._vars = vars
+        self.target = target
+        self.run_started_at = run_started_at
+        self.is_incremental = is_incremental
+        self.this = this
+        self._used = used_vars if used_vars is not None else set()
+
+    _MISSING: Any = object()
+
+    def var(self, name: str, default: Any = _MISSING) -> Any:
+        """Value of a project variable (``vars:`` in pyflow.yml, overridden by ``--vars``)."""
+        self._used.add(name)
+        if name in self._vars:
+            return self._vars[name]
+        if default is not Context._MISSING:
+            return default
+        from pyflow.errors import CompileError, closest
+
+        raise CompileError(
+            f"variable '{name}' is not defined",
+            model=self.model_name,
+            suggestions=closest(name, self._vars),
+            hint=f"add '{name}' under vars: in pyflow.yml, pass --vars '{{{name}: ...}}', "
+            f"or give a default: ctx.var('{name}', default)",
+            code="undefined-var",
+        )

@@ -1,0 +1,98 @@
+"""The materializer interface, the job it receives, and the kind -> class table."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pyflow.adapters.base import Adapter, RelationType, StatementLog
+from pyflow.errors import MaterializationError
+from pyflow.relation import Relation
+
+
+@dataclass
+class Job:
+    """Everything a materializer needs to build one node."""
+
+    name: str
+    relation: Relation
+    adapter: Adapter
+    sql: str | None = None
+    frame: Callable[[], Any] | None = None
+    """Produces a pandas/pyarrow frame (DataFrame models and seeds loaded from frames)."""
+    full_refresh: bool = False
+    config: Any = None
+    log: StatementLog = field(default_factory=StatementLog)
+
+    def execute(self, sql: str) -> int | None:
+        """Run a statement, recording it for ``target/run/``."""
+        return self.adapter.execute(sql, model=self.name, record=self.log)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a materializer reports: the verb for the log line and rows when known."""
+
+    message: str
+    rows: int | None = None
+
+
+class Materializer(abc.ABC):
+    """Builds one kind of relation."""
+
+    kind: ClassVar[str]
+
+    @abc.abstractmethod
+    def build(self, job: Job) -> Outcome:
+        """Create or replace ``job.relation``."""
+
+    # shared steps ------------------------------------------------------------------------
+    @staticmethod
+    def ensure_schema(job: Job) -> None:
+        """CREATE SCHEMA IF NOT EXISTS for the job's relation."""
+        rel = job.relation
+        if rel.schema:
+            job.execute(job.adapter.create_schema_sql(rel.database, rel.schema))
+
+    @staticmethod
+    def existing(job: Job) -> RelationType | None:
+        """Type of the relation already there, if any."""
+        return job.adapter.relation_type(job.relation)
+
+    @staticmethod
+    def fill(job: Job, relation: Relation) -> int | None:
+        """CREATE TABLE ``relation`` from the job's SQL or frame."""
+        if job.frame is not None:
+            return job.adapter.create_table_from_dataframe(relation, job.frame(), record=job.log)
+        if job.sql is None:
+            raise MaterializationError(
+                "nothing to build: the model compiled to no SQL",
+                model=job.name,
+                hint="report this as a bug",
+                code="internal",
+            )
+        job.execute(job.adapter.create_table_as_sql(relation, job.sql))
+        return None
+
+
+def materializer_for(kind: str) -> Materializer:
+    """The materializer of a ``materialized`` value (validated earlier by config)."""
+    from pyflow.materializers.seed import SeedMaterializer
+    from pyflow.materializers.table import TableMaterializer
+    from pyflow.materializers.view import ViewMaterializer
+
+    table: dict[str, type[Materializer]] = {
+        "view": ViewMaterializer,
+        "table": TableMaterializer,
+        "seed": SeedMaterializer,
+    }
+    try:
+        return table[kind]()
+    except KeyError:
+        raise MaterializationError(
+            f"no materializer for '{kind}'",
+            hint="use one of: " + ", ".join(sorted(table)),
+            code="unknown-materialization",
+        ) from None

@@ -1,0 +1,53 @@
+"""Tables: build under a temporary name, then swap in, so a failure changes nothing.
+
+With transactions (DuckDB) the whole swap is one transaction: CREATE the temporary table,
+DROP the old relation, RENAME the new one, COMMIT; any failure rolls back and leaves the old
+table and no temporary object. Without transactions the old table is renamed aside first and
+dropped only once the new one is in place.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pyflow.materializers.base import Job, Materializer, Outcome
+
+
+class TableMaterializer(Materializer):
+    """``materialized: table``."""
+
+    kind: ClassVar[str] = "table"
+
+    def build(self, job: Job) -> Outcome:  # noqa: D102
+        rows = self.swap_in(job)
+        return Outcome("created", rows)
+
+    def swap_in(self, job: Job) -> int | None:
+        """Build the job's relation beside the target and swap it in."""
+        adapter = job.adapter
+        rel = job.relation
+        tmp = adapter.temp_relation(rel)
+        self.ensure_schema(job)
+        if adapter.capabilities.transactions:
+            with adapter.transaction():
+                existing = self.existing(job)
+                if adapter.relation_type(tmp):
+                    job.execute(adapter.drop_relation_sql(tmp, "table"))
+                rows = self.fill(job, tmp)
+                if existing:
+                    job.execute(adapter.drop_relation_sql(rel, existing))
+                job.execute(adapter.rename_relation_sql(tmp, rel.identifier, "table"))
+            return rows
+        backup = adapter.temp_relation(rel, "old")
+        existing = self.existing(job)
+        try:
+            rows = self.fill(job, tmp)
+        except BaseException:
+            job.execute(adapter.drop_relation_sql(tmp, "table"))
+            raise
+        if existing:
+            job.execute(adapter.rename_relation_sql(rel, backup.identifier, existing))
+        job.execute(adapter.rename_relation_sql(tmp, rel.identifier, "table"))
+        if existing:
+            job.execute(adapter.drop_relation_sql(backup, existing))
+        return rows

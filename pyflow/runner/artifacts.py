@@ -1,0 +1,184 @@
+"""Artifacts under ``target/``: manifest.json, run_results.json, compiled/ and run/ SQL.
+
+Shapes are documented in docs/artifacts.md and stable: add keys, never rename them. Secrets
+never appear here: only the public part of the target is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.project import Project
+from pyflow.runner.events import NodeResult
+
+SCHEMA_VERSION = 1
+
+
+def _version() -> str:
+    from pyflow import __version__
+
+    return __version__
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_text_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` unless the file already holds it; True when written."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def sql_path(project: Project, node: Node) -> str:
+    """``<project>/<folder>/<name>.sql``: where a node's compiled and run SQL are written."""
+    folder = Path(node.path).parent.as_posix()
+    return f"{project.name}/{folder}/{node.name}.sql"
+
+
+def metadata(project: Project, invocation_id: str, target: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``metadata`` block shared by every artifact."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "pyflow_version": _version(),
+        "generated_at": datetime.now(UTC).isoformat(),
+        "invocation_id": invocation_id,
+        "project_name": project.name,
+        "adapter_type": target.get("type"),
+        "target_name": target.get("name"),
+    }
+
+
+def _columns(cols: Mapping[str, Any], inferred: Sequence[tuple[str, str]] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, dtype in inferred or ():
+        out[name] = {"name": name, "data_type": dtype, "description": ""}
+    for name, info in cols.items():
+        entry = out.setdefault(name, {"name": name, "data_type": None, "description": ""})
+        entry["description"] = info.description
+        if info.data_type:
+            entry["data_type"] = info.data_type
+        if info.meta:
+            entry["meta"] = info.meta
+    return out
+
+
+def node_entry(
+    project: Project,
+    node: Node,
+    relation: str | None,
+    compiled_sql: str | None,
+    columns: Sequence[tuple[str, str]] | None,
+) -> dict[str, Any]:
+    """One entry of ``manifest.json``'s ``nodes`` or ``sources``."""
+    base: dict[str, Any] = {
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "resource_type": node.resource_type,
+        "package_name": node.package,
+        "original_file_path": node.path,
+        "line": node.line,
+        "relation_name": relation,
+        "depends_on": {"nodes": list(project.graph.parents.get(node.unique_id, []))},
+    }
+    if isinstance(node, ModelNode):
+        base.update(
+            language=node.language,
+            fqn=list(node.fqn),
+            config=node.config.model_dump(mode="json", by_alias=True),
+            tags=list(node.config.tags),
+            description=node.description,
+            columns=_columns(node.columns, columns),
+            checksum={"name": "sha256", "checksum": node.checksum},
+            raw_code=node.raw_code,
+            compiled_code=compiled_sql,
+            compiled_path=f"target/compiled/{sql_path(project, node)}",
+            refs=[{"name": r.name, "kind": r.kind, "source_table": r.source_table, "line": r.line} for r in node.refs],
+        )
+    elif isinstance(node, SeedNode):
+        base.update(
+            fqn=list(node.fqn),
+            config=node.config.model_dump(mode="json", by_alias=True),
+            tags=list(node.config.tags),
+            description=node.description,
+            columns=_columns(node.columns, columns),
+            checksum={"name": "sha256", "checksum": node.checksum},
+        )
+    elif isinstance(node, SourceNode):
+        base.update(
+            source_name=node.source_name,
+            identifier=node.identifier,
+            schema=node.schema,
+            database=node.database,
+            external_location=node.external_location,
+            description=node.description,
+            columns=_columns(node.columns, columns),
+            tags=list(node.tags),
+            meta=node.meta,
+            loaded_at_field=node.loaded_at_field,
+            fqn=list(node.fqn),
+        )
+    return base
+
+
+def write_manifest(
+    project: Project,
+    path: Path,
+    meta: dict[str, Any],
+    entries: Mapping[str, dict[str, Any]],
+) -> None:
+    """Write ``manifest.json``."""
+    graph = project.graph
+    nodes = {u: e for u, e in entries.items() if not u.startswith("source.")}
+    sources = {u: e for u, e in entries.items() if u.startswith("source.")}
+    data = {
+        "metadata": meta,
+        "nodes": nodes,
+        "sources": sources,
+        "macros": {name: {"name": name, "path": p} for name, p in project.jinja.macro_paths.items()},
+        "parent_map": {u: list(graph.parents.get(u, [])) for u in graph.nodes},
+        "child_map": {u: list(graph.children.get(u, [])) for u in graph.nodes},
+        "disabled": {n.unique_id: {"name": n.name, "path": n.path} for n in project.disabled.values()},
+    }
+    write_json(path, data)
+
+
+def write_run_results(
+    path: Path,
+    meta: dict[str, Any],
+    results: Sequence[NodeResult],
+    elapsed: float,
+    args: Mapping[str, Any],
+) -> None:
+    """Write ``run_results.json``."""
+    rows = []
+    for r in results:
+        row = asdict(r)
+        row.pop("statements")
+        row["timing"] = [
+            {"name": "execute", "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at)}
+        ] if r.started_at else []
+        row["adapter_response"] = {"rows_affected": r.rows_affected} if r.rows_affected is not None else {}
+        rows.append(row)
+    write_json(path, {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": dict(args)})
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()

@@ -1,0 +1,289 @@
+"""Compile a whole project for one target: names, inputs, schemas, cache.
+
+For every node this module decides its relation (dbt's custom-schema rule), how it appears to
+its children (a relation, or an inline CTE for ephemeral models and file sources), its columns
+(declared, from the database, from Ibis, or from the schema oracle), and its compile key, then
+compiles it once per content (see :mod:`pyflow.compile.cache`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pyflow.adapters.base import Adapter
+from pyflow.compile.cache import CompileCache, digest
+from pyflow.compile.model import Columns, CompiledModel, Upstream
+from pyflow.compile.python import compile_python_model
+from pyflow.compile.sql import compile_sql_model
+from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.project import Project
+from pyflow.core.spec import CTX_PARAM, Context, TargetInfo
+from pyflow.errors import CompileError, PyflowError, UnsupportedError
+from pyflow.relation import Relation
+from pyflow.runner.oracle import SchemaOracle
+
+CACHE_FILE = ".pyflow/compile-cache.json"
+
+
+def schema_name(target_schema: str, custom: str | None) -> str:
+    """dbt's rule: a custom schema is appended to the target schema (``<target>_<custom>``)."""
+    return f"{target_schema}_{custom.strip()}" if custom else target_schema
+
+
+class ProjectCompiler:
+    """Compiles the nodes of one project for one target, memoized per invocation."""
+
+    def __init__(
+        self,
+        project: Project,
+        adapter: Adapter,
+        target: TargetInfo,
+        run_started_at: datetime,
+        *,
+        cache: CompileCache | None = None,
+        inline_sources: dict[str, Any] | None = None,
+    ) -> None:
+        self.project = project
+        self.adapter = adapter
+        self.target = target
+        self.run_started_at = run_started_at
+        self.cache = cache if cache is not None else CompileCache(None)
+        self.oracle = SchemaOracle()
+        self._compiled: dict[str, CompiledModel] = {}
+        self._keys: dict[str, str] = {}
+        self._columns: dict[str, Columns | None] = {}
+        self._inputs: dict[str, dict[str, Upstream]] = {}
+        self.overrides: dict[str, Relation] = {}
+        """Relations to read instead of a node's own (used by unit tests)."""
+        self.declared_columns: dict[str, Columns] = {}
+
+    # ---- naming --------------------------------------------------------------------------
+    def relation(self, node: Node) -> Relation:
+        """Where a node lives."""
+        if node.unique_id in self.overrides:
+            return self.overrides[node.unique_id]
+        if isinstance(node, SourceNode):
+            return Relation(node.database or self.adapter.database, node.schema, node.identifier)
+        cfg = node.config  # type: ignore[attr-defined]
+        return Relation(
+            cfg.database or self.adapter.database,
+            schema_name(self.adapter.schema, cfg.schema_),
+            cfg.alias or node.name,
+        )
+
+    def file_location(self, node: SourceNode) -> str:
+        """A source's file path or glob, absolute."""
+        assert node.external_location is not None
+        loc = node.external_location
+        if "://" in loc or Path(loc).is_absolute():
+            return loc
+        return str(self.project.root / loc)
+
+    # ---- inputs --------------------------------------------------------------------------
+    def upstream(self, uid: str, *, with_columns: bool) -> Upstream:
+        """How node ``uid`` appears to a child."""
+        node = self.project.node(uid)
+        q = self.adapter.quote
+        columns = self.columns(uid) if with_columns else None
+        if isinstance(node, SourceNode) and node.external_location and uid not in self.overrides:
+            if not self.adapter.capabilities.file_sources:
+                raise UnsupportedError(
+                    f"source '{node.name}' points at files ({node.external_location}), which "
+                    f"{self.adapter.type} cannot read directly",
+                    path=node.path,
+                    line=node.line,
+                    hint="load the files into a table and declare it without external_location",
+                    code="unsupported-file-source",
+                )
+            scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
+            cte = f"__pyflow_source__{node.source_name}__{node.table_name}"
+            return Upstream(node.name, scan, None, cte, f"SELECT * FROM {scan}", columns)
+        if isinstance(node, ModelNode) and node.config.materialized == "ephemeral":
+            compiled = self.compile(uid)
+            cte = f"__pyflow_cte__{node.name}"
+            return Upstream(node.name, q(cte), None, cte, compiled.sql, columns)
+        rel = self.relation(node)
+        return Upstream(node.name, self.adapter.render(rel), rel, None, None, columns)
+
+    def inputs(self, uid: str) -> dict[str, Upstream]:
+        """A model's inputs keyed as written (parameter, ref name, or ``source.table``)."""
+        if uid not in self._inputs:
+            node = self.project.node(uid)
+            python = isinstance(node, ModelNode) and node.is_python
+            self._inputs[uid] = {
+                key: self.upstream(parent, with_columns=python)
+                for key, parent in self.project.graph.param_map.get(uid, {}).items()
+            }
+        return self._inputs[uid]
+
+    # ---- columns -------------------------------------------------------------------------
+    def columns(self, uid: str) -> Columns | None:
+        """A node's output columns as Ibis dtypes, or None when unknowable."""
+        if uid in self._columns:
+            return self._columns[uid]
+        node = self.project.node(uid)
+        cols: Columns | None
+        if uid in self.declared_columns:
+            cols = self.declared_columns[uid]
+        elif isinstance(node, SourceNode):
+            cols = self._source_columns(node)
+        elif isinstance(node, SeedNode):
+            cols = self.oracle.describe(self.seed_select(node), node.name)
+        else:
+            assert isinstance(node, ModelNode)
+            compiled = self.compile(uid)
+            cols = compiled.columns
+            if cols is None and compiled.sql is not None:
+                cols = self._describe_sql_model(uid, compiled.sql)
+        self._columns[uid] = cols
+        return cols
+
+    def _source_columns(self, node: SourceNode) -> Columns | None:
+        declared = list(node.columns.values())
+        if declared and all(c.data_type for c in declared):
+            return tuple((c.name, self.adapter.type_to_ibis(str(c.data_type))) for c in declared)
+        if node.external_location and node.unique_id not in self.overrides:
+            scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
+            try:
+                return self.oracle.describe(f"SELECT * FROM {scan}", node.name)
+            except PyflowError:
+                return None
+        found = self.adapter.get_columns(self.relation(node))
+        if not found:
+            return None
+        return tuple((c.name, self.adapter.type_to_ibis(c.data_type)) for c in found)
+
+    def _describe_sql_model(self, uid: str, sql: str) -> Columns | None:
+        node = self.project.node(uid)
+        for key, parent in self.project.graph.param_map.get(uid, {}).items():
+            up = self.upstream(parent, with_columns=False)
+            if up.relation is None:
+                continue
+            cols = self.columns(parent)
+            if cols is None:
+                return None
+            self.oracle.ensure_table(up.relation, cols)
+            del key
+        try:
+            return self.oracle.describe(sql, node.name)
+        except PyflowError as exc:
+            raise CompileError(
+                f"cannot determine the model's columns: {exc.message}",
+                model=node.name,
+                path=node.path,
+                line=node.line,
+                detail=exc.detail,
+                hint="fix the SQL; pyflow checks it against empty copies of its inputs",
+                code="sql-model-error",
+            ) from None
+
+    def seed_select(self, node: SeedNode) -> str:
+        """The SELECT that reads a seed's CSV."""
+        path = self.project.root / node.path
+        return self.adapter.csv_scan_sql(path, dict(node.config.column_types), node.config.delimiter)
+
+    # ---- keys and compilation --------------------------------------------------------------
+    def key(self, uid: str) -> str:
+        """Content key: changes whenever anything the compiled result depends on changes."""
+        if uid in self._keys:
+            return self._keys[uid]
+        node = self.project.node(uid)
+        if isinstance(node, SourceNode):
+            k = digest("source", node.unique_id, self.columns(uid), str(self.relation(node)), node.external_location)
+        elif isinstance(node, SeedNode):
+            k = digest("seed", node.checksum, node.config.model_dump(mode="json"))
+        else:
+            assert isinstance(node, ModelNode)
+            parents = self.project.graph.param_map.get(uid, {})
+            k = digest(
+                "model",
+                node.language,
+                node.checksum,
+                self.project.macro_checksum if node.language == "sql" else "",
+                node.config.model_dump(mode="json"),
+                self.project.vars,
+                [self.target.name, self.target.type, self.target.schema, self.target.database],
+                str(self.relation(node)),
+                self._this_columns(node),
+                sorted((key, self.key(p), str(self.relation(self.project.node(p)))) for key, p in parents.items()),
+            )
+        self._keys[uid] = k
+        return k
+
+    def _this_columns(self, node: ModelNode) -> Any:
+        if not node.is_python or CTX_PARAM not in self._params(node):
+            return None
+        rel = self.relation(node)
+        return [(c.name, c.data_type) for c in self.adapter.get_columns(rel)]
+
+    def _params(self, node: ModelNode) -> tuple[str, ...]:
+        fn = self.project.functions.get(node.name)
+        spec = getattr(fn, "__pyflow_model__", None)
+        return tuple(spec.params) if spec is not None else ()
+
+    def compile(self, uid: str) -> CompiledModel:
+        """Compile a model (memoized; cached on disk by content key)."""
+        if uid in self._compiled:
+            return self._compiled[uid]
+        node = self.project.node(uid)
+        assert isinstance(node, ModelNode)
+        key = self.key(uid)
+        compiled = self.cache.get(node.name, key)
+        if compiled is None:
+            compiled = self._compile_fresh(node)
+            self.cache.put(key, compiled)
+        self._compiled[uid] = compiled
+        return compiled
+
+    def _compile_fresh(self, node: ModelNode) -> CompiledModel:
+        inputs = self.inputs(node.unique_id)
+        q = self.adapter.quote
+        if node.is_python:
+            fn = self.project.functions[node.name]
+            ctx = self.context(node)
+            return compile_python_model(fn, node, inputs, ctx, self.adapter.dialect, q)
+        return compile_sql_model(
+            node,
+            self.project.jinja,
+            inputs,
+            vars=self.project.vars,
+            target=self.target,
+            run_started_at=self.run_started_at,
+            this=self.adapter.render(self.relation(node)),
+            is_incremental=False,
+            quote=q,
+        )
+
+    def context(self, node: ModelNode, *, bound: Any = None) -> Context:
+        """The ``ctx`` a Python model receives."""
+        this = None
+        rel = self.relation(node)
+        cols = self._this_columns(node)
+        if cols:
+            import ibis
+
+            if bound is not None:
+                this = bound.table(rel.identifier, database=(rel.database, rel.schema))
+            else:
+                schema = ibis.schema([(n, self.adapter.type_to_ibis(t)) for n, t in cols])
+                this = ibis.table(schema, name=rel.identifier, catalog=rel.database, database=rel.schema)
+        return Context(
+            model_name=node.name,
+            vars=self.project.vars,
+            target=self.target,
+            run_started_at=self.run_started_at,
+            is_incremental=False,
+            this=this,
+        )
+
+    def forget(self, uid: str) -> None:
+        """Drop what is memoized about ``uid`` (its relation or columns changed)."""
+        for memo in (self._compiled, self._keys, self._columns, self._inputs):
+            memo.pop(uid, None)
+
+    def close(self) -> None:
+        """Persist the cache and drop the oracle."""
+        self.cache.save()
+        self.oracle.close()

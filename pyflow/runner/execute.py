@@ -1,0 +1,129 @@
+"""Run node jobs in DAG order on a pool of threads.
+
+A node starts when all its selected parents succeeded. When one fails, every selected
+descendant is SKIPPED with the reason, and independent branches go on (``--fail-fast`` stops
+everything instead). Ctrl-C / SIGTERM (a KeyboardInterrupt in the main thread) cancels the
+running statements, skips what is pending, and still returns a result for every node.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import threading
+from collections.abc import Callable, Sequence
+
+from pyflow.core.graph import Graph
+from pyflow.runner.events import Emit, Event, NodeResult
+
+Job = Callable[[str, int, int], NodeResult]
+
+
+class Executor:
+    """Schedules ``job(uid, index, total)`` over the graph."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        order: Sequence[str],
+        job: Job,
+        *,
+        threads: int,
+        fail_fast: bool,
+        emit: Emit,
+        on_cancel: Callable[[], None],
+        describe: Callable[[str], str],
+    ) -> None:
+        self.graph = graph
+        self.order = list(order)
+        self.selected = set(order)
+        self.job = job
+        self.threads = max(1, threads)
+        self.fail_fast = fail_fast
+        self.emit = emit
+        self.on_cancel = on_cancel
+        self.describe = describe
+        self.cancelled = False
+        self.cancel_reason = "not run"
+        self.results: dict[str, NodeResult] = {}
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def _index(self) -> int:
+        with self._lock:
+            self._counter += 1
+            return self._counter
+
+    def _skip(self, uid: str, reason: str) -> None:
+        if uid in self.results:
+            return
+        node = self.graph.nodes[uid]
+        result = NodeResult(uid, node.name, "skipped", reason)
+        self.results[uid] = result
+        self.emit(
+            Event("node_finish", index=self._index(), total=len(self.order),
+                  description=self.describe(uid), result=result)
+        )
+
+    def run(self) -> list[NodeResult]:
+        """Run everything; return results in plan order."""
+        waiting = {
+            uid: {p for p in self.graph.parents.get(uid, []) if p in self.selected}
+            for uid in self.order
+        }
+        position = {uid: i for i, uid in enumerate(self.order)}
+        ready = sorted((u for u, ps in waiting.items() if not ps), key=position.__getitem__)
+        running: dict[cf.Future[NodeResult], str] = {}
+        total = len(self.order)
+        pool = cf.ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="pyflow")
+        try:
+            while ready or running:
+                while ready and len(running) < self.threads and not self.cancelled:
+                    uid = ready.pop(0)
+                    if uid in self.results:
+                        continue
+                    running[pool.submit(self.job, uid, self._index(), total)] = uid
+                if not running:
+                    break
+                try:
+                    done, _ = cf.wait(list(running), timeout=0.2, return_when=cf.FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    self._cancel()
+                    continue
+                for fut in done:
+                    uid = running.pop(fut)
+                    result = fut.result()
+                    self.results[uid] = result
+                    if result.status == "error":
+                        self._on_failure(uid, result)
+                    for child in self.graph.children.get(uid, []):
+                        if child in waiting and uid in waiting[child]:
+                            waiting[child].discard(uid)
+                            if not waiting[child] and child not in self.results:
+                                ready.append(child)
+                    ready.sort(key=position.__getitem__)
+        except KeyboardInterrupt:
+            self._cancel()
+            for fut, uid in running.items():
+                self.results[uid] = fut.result()
+        finally:
+            pool.shutdown(wait=True)
+        for uid in self.order:
+            self._skip(uid, self.cancel_reason)
+        return [self.results[uid] for uid in self.order]
+
+    def _on_failure(self, uid: str, result: NodeResult) -> None:
+        name = self.graph.nodes[uid].name
+        if self.fail_fast:
+            self._cancel(f"skipped by --fail-fast after '{name}' failed")
+            return
+        below = self.graph.descendants(uid)
+        for d in self.order:
+            if d in below:
+                self._skip(d, f"skipped because '{name}' failed")
+
+    def _cancel(self, reason: str = "cancelled") -> None:
+        if self.cancelled:
+            return
+        self.cancelled = True
+        self.cancel_reason = reason
+        self.on_cancel()

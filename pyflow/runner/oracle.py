@@ -1,0 +1,58 @@
+"""Schema oracle: an in-memory DuckDB that answers "which columns would this SELECT return?".
+
+Upstream relations are mirrored as empty tables with their known columns, so the schema of a
+SQL model is known offline, before (and without) building anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyflow.adapters import adapter_class
+from pyflow.compile.model import Columns
+from pyflow.relation import Relation
+
+
+class SchemaOracle:
+    """Empty stand-ins for relations, and DESCRIBE of queries over them."""
+
+    def __init__(self) -> None:
+        self._adapter: Any = None
+        self._catalogs: set[str] = {"memory"}
+        self._schemas: set[tuple[str, str]] = set()
+        self._tables: set[Relation] = set()
+
+    @property
+    def adapter(self) -> Any:
+        """The in-memory DuckDB adapter (opened on first use)."""
+        if self._adapter is None:
+            self._adapter = adapter_class("duckdb").in_memory()  # type: ignore[attr-defined]
+        return self._adapter
+
+    def ensure_table(self, relation: Relation, columns: Columns) -> None:
+        """Create an empty table standing for ``relation`` (once)."""
+        if relation in self._tables:
+            return
+        a = self.adapter
+        db = relation.database or "memory"
+        if db not in self._catalogs:
+            a.execute(f"ATTACH ':memory:' AS {a.quote(db)}")
+            self._catalogs.add(db)
+        schema = relation.schema or "main"
+        if (db, schema) not in self._schemas:
+            a.execute(f"CREATE SCHEMA IF NOT EXISTS {a.quote(db)}.{a.quote(schema)}")
+            self._schemas.add((db, schema))
+        cols = ", ".join(f"{a.quote(n)} {a.ibis_to_type(t)}" for n, t in columns)
+        a.execute(f"CREATE TABLE {a.render(Relation(db, schema, relation.identifier))} ({cols})")
+        self._tables.add(relation)
+
+    def describe(self, sql: str, model: str | None = None) -> Columns:
+        """Columns (Ibis dtypes) of a DuckDB SELECT."""
+        a = self.adapter
+        return tuple((c.name, a.type_to_ibis(c.data_type)) for c in a.describe_query(sql))
+
+    def close(self) -> None:
+        """Release the in-memory database."""
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None

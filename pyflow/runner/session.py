@@ -1,0 +1,386 @@
+"""A session: one invocation against one target (load, select, compile, execute, artifacts)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyflow.adapters import adapter_class
+from pyflow.adapters.base import Adapter
+from pyflow.compile.cache import CompileCache
+from pyflow.compile.model import CompiledModel
+from pyflow.compile.python import call_model, is_dataframe
+from pyflow.config.profile import Target, load_target
+from pyflow.config.project import load_project_config
+from pyflow.core.node import ModelNode, Node, SeedNode
+from pyflow.core.project import Project
+from pyflow.config.loader import load_project
+from pyflow.core.selector import select_nodes
+from pyflow.core.spec import TargetInfo
+from pyflow.errors import CompileError, PyflowError
+from pyflow.materializers.base import Job, materializer_for
+from pyflow.runner import artifacts
+from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
+from pyflow.runner.events import Emit, Event, NodeResult, ignore
+from pyflow.runner.execute import Executor
+
+log = logging.getLogger("pyflow")
+
+COMMAND_TYPES: dict[str, frozenset[str]] = {
+    "run": frozenset({"model"}),
+    "seed": frozenset({"seed"}),
+    "build": frozenset({"seed", "model"}),
+    "compile": frozenset({"model"}),
+    "ls": frozenset({"model", "seed", "source"}),
+}
+
+
+@dataclass
+class Options:
+    """What every command accepts."""
+
+    project_dir: Path = Path(".")
+    profiles_dir: Path | None = None
+    target: str | None = None
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    select: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    threads: int | None = None
+    full_refresh: bool = False
+    fail_fast: bool = False
+
+
+@dataclass
+class RunOutcome:
+    """Results of ``run``/``seed``/``build``."""
+
+    results: list[NodeResult]
+    elapsed: float
+    cancelled: bool = False
+
+    def count(self, status: str) -> int:
+        """How many nodes ended with ``status``."""
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and the run was not cancelled."""
+        return not self.cancelled and self.count("error") == 0
+
+
+def _target_info(target: Target) -> TargetInfo:
+    cfg = target.config
+    database = cfg.database or (Path(cfg.path).stem if cfg.path != ":memory:" else "memory")
+    return TargetInfo(name=target.name, type=target.type, schema=target.schema_name, database=database)
+
+
+class Session:
+    """One invocation: a project loaded for a target, with an adapter."""
+
+    def __init__(self, options: Options, emit: Emit = ignore) -> None:
+        self.options = options
+        self.emit = emit
+        self.root = Path(options.project_dir).resolve()
+        self.invocation_id = str(uuid.uuid4())
+        self.run_started_at = datetime.now(UTC)
+        cfg, _ = load_project_config(self.root)
+        self.target = load_target(self.root, cfg.profile, options.target, options.profiles_dir)
+        self.target_info = _target_info(self.target)
+        self.project: Project = load_project(self.root, vars=options.vars, target=self.target_info)
+        self.adapter: Adapter = adapter_class(self.target.type)(
+            self.target.config, invocation_id=self.invocation_id
+        )
+        self._log_handler = self._file_logging()
+        self._compiler: ProjectCompiler | None = None
+
+    # ---- setup ---------------------------------------------------------------------------
+    def _file_logging(self) -> logging.Handler | None:
+        folder = self.root / self.project.config.log_path
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(folder / "pyflow.log", encoding="utf-8")
+        except OSError:
+            return None
+        handler.setLevel(logging.DEBUG)
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(threadName)s %(name)s: %(message)s"))
+        logging.getLogger("pyflow").addHandler(handler)
+        logging.getLogger("pyflow").setLevel(logging.DEBUG)
+        log.info("invocation %s in %s (target %s)", self.invocation_id, self.root, self.target.name)
+        return handler
+
+    @property
+    def compiler(self) -> ProjectCompiler:
+        """The project compiler (with the on-disk compile cache)."""
+        if self._compiler is None:
+            cache = CompileCache(self.project.target_dir / CACHE_FILE)
+            self._compiler = ProjectCompiler(
+                self.project, self.adapter, self.target_info, self.run_started_at, cache=cache
+            )
+        return self._compiler
+
+    def close(self) -> None:
+        """Save the cache, close connections, detach the log file."""
+        if self._compiler is not None:
+            self._compiler.close()
+        self.adapter.close()
+        if self._log_handler is not None:
+            logging.getLogger("pyflow").removeHandler(self._log_handler)
+            self._log_handler.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- selection -----------------------------------------------------------------------
+    def selected(self, command: str) -> list[str]:
+        """Selected node ids for a command, in DAG order."""
+        sel = select_nodes(
+            self.project.graph,
+            list(self.options.select) or None,
+            list(self.options.exclude) or None,
+            resource_types=COMMAND_TYPES[command],
+        )
+        for warning in sel.warnings:
+            self.emit(Event("message", level="warn", text=warning))
+        return self.project.graph.topo_order(sel.ids)
+
+    def describe(self, uid: str) -> str:
+        """``sql view model main.stg_orders`` as in the log lines."""
+        node = self.project.node(uid)
+        rel = self.compiler.relation(node).dotted()
+        if isinstance(node, SeedNode):
+            return f"seed file {rel}"
+        assert isinstance(node, ModelNode)
+        kind = "table" if node.returns_dataframe else node.config.materialized
+        return f"{node.language} {kind} model {rel}"
+
+    # ---- compile -------------------------------------------------------------------------
+    def compile_nodes(self, ids: Sequence[str]) -> dict[str, CompiledModel | PyflowError]:
+        """Compile models (in order), keeping each error with its node."""
+        out: dict[str, CompiledModel | PyflowError] = {}
+        for uid in ids:
+            node = self.project.node(uid)
+            if not isinstance(node, ModelNode):
+                continue
+            try:
+                out[uid] = self.compiler.compile(uid)
+            except PyflowError as exc:
+                out[uid] = exc
+        self.write_compiled(out)
+        return out
+
+    def write_compiled(self, compiled: Mapping[str, CompiledModel | PyflowError]) -> None:
+        """Write ``target/compiled/**.sql`` for every compiled model."""
+        base = self.project.target_dir / "compiled"
+        for uid, item in compiled.items():
+            if isinstance(item, PyflowError):
+                continue
+            node = self.project.node(uid)
+            text = item.sql if item.sql is not None else (
+                f"-- {node.name} returns a DataFrame: it is computed in Python at run time\n"
+            )
+            artifacts.write_text_if_changed(base / artifacts.sql_path(self.project, node), text.rstrip() + "\n")
+
+    def write_manifest(self, compiled: Mapping[str, CompiledModel | PyflowError] | None = None) -> None:
+        """Write ``target/manifest.json`` for the whole project."""
+        entries: dict[str, dict[str, Any]] = {}
+        compiled = compiled or {}
+        for uid, node in self.project.graph.nodes.items():
+            item = compiled.get(uid)
+            sql = item.sql if isinstance(item, CompiledModel) else None
+            cols = item.columns if isinstance(item, CompiledModel) else None
+            rel = None
+            if not (isinstance(node, ModelNode) and node.config.materialized == "ephemeral"):
+                rel = self.adapter.render(self.compiler.relation(node))
+            entries[uid] = artifacts.node_entry(self.project, node, rel, sql, cols)
+        meta = artifacts.metadata(self.project, self.invocation_id, self.target.public_dict())
+        artifacts.write_manifest(self.project, self.project.target_dir / "manifest.json", meta, entries)
+
+    # ---- execution -----------------------------------------------------------------------
+    def execute(self, command: str) -> RunOutcome:
+        """Run ``run``, ``seed`` or ``build`` over the selection."""
+        started = time.perf_counter()
+        ids = [
+            uid
+            for uid in self.selected(command)
+            if not (isinstance(n := self.project.node(uid), ModelNode) and n.config.materialized == "ephemeral")
+        ]
+        self.adapter.open()
+        compiled = self.compile_nodes(ids)
+        self.write_manifest(compiled)
+        threads = self.options.threads or self.target.threads
+        self.emit(Event("run_start", total=len(ids), data={"command": command, "threads": threads, "target": self.target.name}))
+        executor = Executor(
+            self.project.graph,
+            ids,
+            lambda uid, i, n: self._run_node(uid, i, n, compiled.get(uid)),
+            threads=threads,
+            fail_fast=self.options.fail_fast,
+            emit=self.emit,
+            on_cancel=self.adapter.cancel,
+            describe=self.describe,
+        )
+        results = executor.run()
+        outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
+        self._write_run_artifacts(command, outcome)
+        self.emit(Event("run_finish", total=len(ids), data={"elapsed": outcome.elapsed, "cancelled": outcome.cancelled}))
+        return outcome
+
+    def _run_node(self, uid: str, index: int, total: int, compiled: CompiledModel | PyflowError | None) -> NodeResult:
+        node = self.project.node(uid)
+        desc = self.describe(uid)
+        self.emit(Event("node_start", index=index, total=total, description=desc))
+        started = time.time()
+        rel = self.compiler.relation(node)
+        result = NodeResult(uid, node.name, "success", relation=self.adapter.render(rel), started_at=started,
+                            thread_id=threading.current_thread().name)
+        job = Job(name=node.name, relation=rel, adapter=self.adapter, full_refresh=self.options.full_refresh, config=getattr(node, "config", None))
+        try:
+            if isinstance(compiled, PyflowError):
+                raise compiled
+            if isinstance(node, SeedNode):
+                job.sql = self.compiler.seed_select(node)
+                kind = "seed"
+            else:
+                assert isinstance(node, ModelNode) and compiled is not None
+                job.sql = compiled.sql
+                if compiled.is_dataframe:
+                    job.frame = lambda: self._dataframe(node)
+                    kind = "table"
+                else:
+                    kind = node.config.materialized
+            outcome = materializer_for(kind).build(job)
+            result.message = outcome.message
+            result.rows_affected = outcome.rows
+        except PyflowError as exc:
+            exc.model = exc.model or node.name
+            exc.path = exc.path or node.path
+            result.status = "error"
+            result.message = str(exc)
+            result.error = exc.to_dict()
+        except Exception as exc:  # noqa: BLE001 - an internal bug must not kill the other threads
+            result.status = "error"
+            result.message = f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc()}" \
+                "\nThis is a bug in pyflow: please report it with the traceback above."
+            result.error = {"code": "internal", "message": str(exc)}
+        result.completed_at = time.time()
+        result.execution_time = result.completed_at - started
+        result.statements = job.log.statements
+        self.emit(Event("node_finish", index=index, total=total, description=desc, result=result))
+        return result
+
+    def _dataframe(self, node: ModelNode) -> Any:
+        con = self.adapter.ibis_connection()
+        tables: dict[str, Any] = {}
+        for key, up in self.compiler.inputs(node.unique_id).items():
+            if up.relation is not None:
+                tables[key] = con.table(up.relation.identifier, database=(up.relation.database, up.relation.schema))
+            else:
+                tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
+        ctx = self.compiler.context(node, bound=con)
+        value = call_model(self.project.functions[node.name], node, tables, ctx)
+        if is_dataframe(value):
+            return value
+        import ibis.expr.types as ir
+
+        if isinstance(value, ir.Table):
+            return value.to_pyarrow()
+        raise CompileError(
+            f"the model returned {type(value).__name__}, not a DataFrame or an Ibis table",
+            model=node.name,
+            path=node.path,
+            line=node.line,
+            hint="return a pandas DataFrame, a pyarrow Table or an Ibis table expression",
+            code="bad-return-type",
+        )
+
+    def _write_run_artifacts(self, command: str, outcome: RunOutcome) -> None:
+        base = self.project.target_dir / "run"
+        for r in outcome.results:
+            if r.statements:
+                node = self.project.node(r.unique_id)
+                text = ";\n\n".join(s.rstrip() for s in r.statements) + ";\n"
+                artifacts.write_text_if_changed(base / artifacts.sql_path(self.project, node), text)
+        meta = artifacts.metadata(self.project, self.invocation_id, self.target.public_dict())
+        args = {
+            "command": command,
+            "select": list(self.options.select),
+            "exclude": list(self.options.exclude),
+            "target": self.target.name,
+            "threads": self.options.threads or self.target.threads,
+            "full_refresh": self.options.full_refresh,
+            "fail_fast": self.options.fail_fast,
+            "vars": dict(self.options.vars),
+        }
+        artifacts.write_run_results(self.project.target_dir / "run_results.json", meta, outcome.results, outcome.elapsed, args)
+
+    # ---- other commands ------------------------------------------------------------------
+    def compile(self) -> dict[str, CompiledModel | PyflowError]:
+        """``pyflow compile``: write compiled SQL and the manifest; no model runs."""
+        ids = self.selected("compile")
+        compiled = self.compile_nodes(ids)
+        self.write_manifest(compiled)
+        return compiled
+
+    def show(self, name: str | None, inline: str | None, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Preview rows of a model (compiled SQL) or of an inline query."""
+        if inline is not None:
+            sql = self.render_inline(inline)
+        else:
+            assert name is not None
+            node = self.project.by_name(name)
+            if isinstance(node, SeedNode):
+                sql = f"SELECT * FROM {self.adapter.render(self.compiler.relation(node))}"
+            else:
+                compiled = self.compiler.compile(node.unique_id)
+                if compiled.sql is None:
+                    sql = f"SELECT * FROM {self.adapter.render(self.compiler.relation(node))}"
+                else:
+                    sql = compiled.sql
+        cur = self.adapter._cursor()
+        query = f"SELECT * FROM (\n{sql}\n) AS pyflow_show LIMIT {int(limit)}"
+        try:
+            cur.execute(query)
+            cols = [d[0] for d in cur.description]
+            return cols, list(cur.fetchall())
+        except Exception as exc:  # noqa: BLE001
+            err = self.adapter.wrap_error(exc, query, name)
+            err.hint = "build the model's inputs first (`pyflow build`), then preview again"
+            raise err from exc
+
+    def render_inline(self, text: str) -> str:
+        """Render an ad-hoc query whose ``ref``/``source`` resolve against the project."""
+        from pyflow.core.sqlcontext import base_context
+
+        project = self.project
+        jinja = project.jinja
+
+        def ref(*args: str, **_: Any) -> str:
+            node = project.by_name(args[-1])
+            return self.adapter.render(self.compiler.relation(node))
+
+        def source(source_name: str, table_name: str) -> str:
+            key = (source_name, table_name)
+            if key not in project.sources:
+                raise CompileError(f"source('{source_name}', '{table_name}') is not declared", code="missing-dependency")
+            return self.compiler.upstream(project.sources[key].unique_id, with_columns=False).sql_ref
+
+        ctx = base_context("inline", project.vars, self.target_info, self.run_started_at, self.adapter.quote)
+        ctx.update(ref=ref, source=source, config=lambda *a, **k: "", this="", is_incremental=lambda: False)
+        jinja.add_template("<inline>", text)
+        return jinja.render("<inline>", ctx, model="inline").strip().rstrip(";")
+
+    def list_nodes(self) -> list[Node]:
+        """``pyflow ls``: selected nodes in DAG order."""
+        return [self.project.node(u) for u in self.selected("ls")]
+
