@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,6 +27,17 @@ _FILE_READERS = {
 }
 _FORMAT_READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
 _names = itertools.count()
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """Settings of a private in-memory database (the shape of a ``type: duckdb`` target)."""
+
+    path: str = ":memory:"
+    schema_: str = "main"
+    database: str | None = None
+    extensions: tuple[str, ...] = ()
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def _literal(text: str) -> str:
@@ -55,9 +67,7 @@ class DuckDBAdapter(Adapter):
     @classmethod
     def in_memory(cls, invocation_id: str = "local") -> DuckDBAdapter:
         """An adapter on a private in-memory database (unit tests, schema inference)."""
-        from pyflow.config.profile import DuckDBTarget
-
-        return cls(DuckDBTarget(path=":memory:"), invocation_id=invocation_id)
+        return cls(MemoryConfig(), invocation_id=invocation_id)
 
     # ---- connection ----------------------------------------------------------------------
     def open(self) -> None:  # noqa: D102
@@ -161,7 +171,7 @@ class DuckDBAdapter(Adapter):
         return f"{reader}({_literal(location)})"
 
     def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:  # noqa: D102
-        opts = [f"header = true", f"delim = {_literal(delimiter)}"]
+        opts = ["header = true", f"delim = {_literal(delimiter)}"]
         if column_types:
             pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
             opts.append(f"types = {{{pairs}}}")

@@ -8,26 +8,26 @@ a database: SQL models are rendered with recording ``ref``/``source``/``config``
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import inspect
+import json
 import logging
-import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from pyflow.core.nodeconfig import ModelConfig, SeedConfig, config_keys, merge_layers
+from pyflow.config.parsecache import LazyFunctions, ParseCache, import_module
 from pyflow.config.project import load_project_config, tree_layers
 from pyflow.config.properties import NodeProps, PropertiesFile, SourceProps, allowed_keys
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.core.graph import build_graph
 from pyflow.core.jinja import JinjaProject
-from pyflow.core.project import Project
 from pyflow.core.node import ColumnInfo, DependencyRef, ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, config_keys, merge_layers
+from pyflow.core.project import Project
 from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec, TargetInfo
 from pyflow.errors import CompileError, ErrorGroup, GraphError, ProjectError, PyflowError, closest
 
@@ -75,7 +75,10 @@ class _Loader:
         self.models: dict[str, ModelNode] = {}
         self.seeds: dict[str, SeedNode] = {}
         self.sources: dict[tuple[str, str], SourceNode] = {}
-        self.functions: dict[str, Callable[..., Any]] = {}
+        self.functions = LazyFunctions(root)
+        self.parse_cache = ParseCache(root / self.config.target_path / PARSE_CACHE)
+        self.python_env = _sha(f"{_version()}\0{_helpers_digest(root, self.config)}")
+        self.sql_env = ""
         self.model_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.disabled: dict[str, Node] = {}
@@ -259,19 +262,59 @@ class _Loader:
     # ---- Python models -------------------------------------------------------------------
     def load_python(self, path: Path) -> None:
         display = _rel(self.root, path)
-        model_root = self._model_root(path)
-        rel_parts = path.relative_to(model_root).with_suffix("").parts
+        rel_parts = path.relative_to(self._model_root(path)).with_suffix("").parts
         mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in rel_parts)])
-        spec = importlib.util.spec_from_file_location(mod_name, path)
-        if spec is None or spec.loader is None:
+        text = path.read_text(encoding="utf-8")
+        sha = _sha(text)
+        cached = self.parse_cache.get(display, sha, self.python_env)
+        if cached is not None:
+            for item in cached:
+                spec = ModelSpec(
+                    name=item["name"],
+                    params=tuple(item["params"]),
+                    config=item["config"],
+                    line=item["line"],
+                    doc=item["doc"],
+                    returns_dataframe=item["returns_dataframe"],
+                    param_lines=item["param_lines"],
+                )
+                if self.add_python_model(spec, display, rel_parts[:-1], item["source"]):
+                    self.functions.defer(spec.name, path, mod_name, item["attr"])
             return
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[mod_name] = module
-        added = str(self.root) not in sys.path
-        if added:
-            sys.path.append(str(self.root))
+        module = self._import(path, display, mod_name)
+        if module is None:
+            return
+        found = []
+        for attr, fn in vars(module).items():
+            spec_obj: ModelSpec | None = getattr(fn, SPEC_ATTR, None)
+            if spec_obj is None or getattr(fn, "__module__", None) != mod_name:
+                continue
+            if attr.startswith("_"):
+                continue
+            try:
+                source = inspect.getsource(fn)
+            except (OSError, TypeError):
+                source = text
+            if self.add_python_model(spec_obj, display, rel_parts[:-1], source):
+                self.functions.add(spec_obj.name, fn)
+            found.append(
+                {
+                    "attr": attr,
+                    "name": spec_obj.name,
+                    "params": list(spec_obj.params),
+                    "config": dict(spec_obj.config),
+                    "line": spec_obj.line,
+                    "doc": spec_obj.doc,
+                    "returns_dataframe": spec_obj.returns_dataframe,
+                    "param_lines": dict(spec_obj.param_lines),
+                    "source": source,
+                }
+            )
+        self.parse_cache.put(display, sha, self.python_env, found)
+
+    def _import(self, path: Path, display: str, mod_name: str) -> Any:
         try:
-            spec.loader.exec_module(module)
+            return import_module(path, mod_name, self.root)
         except SyntaxError as exc:
             self.fail(
                 ProjectError(
@@ -282,11 +325,9 @@ class _Loader:
                     code="python-syntax",
                 )
             )
-            return
         except PyflowError as exc:
             exc.path = exc.path or display
             self.fail(exc)
-            return
         except Exception as exc:  # noqa: BLE001 - a user module failing to import is a user error
             line = None
             for frame in traceback.extract_tb(exc.__traceback__):
@@ -302,18 +343,7 @@ class _Loader:
                     code="python-import",
                 )
             )
-            return
-        finally:
-            if added:
-                sys.path.remove(str(self.root))
-        text = path.read_text(encoding="utf-8")
-        for attr, fn in vars(module).items():
-            spec_obj: ModelSpec | None = getattr(fn, SPEC_ATTR, None)
-            if spec_obj is None or getattr(fn, "__module__", None) != mod_name:
-                continue
-            if attr.startswith("_"):
-                continue
-            self.add_python_model(fn, spec_obj, display, rel_parts[:-1], text)
+        return None
 
     def _model_root(self, path: Path) -> Path:
         for folder in self.config.model_paths:
@@ -324,12 +354,12 @@ class _Loader:
 
     def add_python_model(
         self,
-        fn: Callable[..., Any],
         spec: ModelSpec,
         display: str,
         folders: tuple[str, ...],
-        file_text: str,
-    ) -> None:
+        source: str,
+    ) -> bool:
+        """Register a ``@model`` function's node; True when it is enabled and unique."""
         in_file = dict(spec.config)
         raw_columns = in_file.pop("columns", None) or {}
         parts = (*folders, spec.name)
@@ -344,11 +374,7 @@ class _Loader:
             spec.line,
         )
         if cfg is None:
-            return
-        try:
-            source = inspect.getsource(fn)
-        except (OSError, TypeError):
-            source = file_text
+            return False
         refs = tuple(
             DependencyRef(p, spec.param_lines.get(p, spec.line), "param")
             for p in spec.params
@@ -369,9 +395,9 @@ class _Loader:
             raw_code=source,
             fqn=(self.config.name, *parts),
             returns_dataframe=spec.returns_dataframe,
+            params=spec.params,
         )
-        if self._register(node):
-            self.functions[spec.name] = fn
+        return self._register(node)
 
     def _columns(
         self, name: str, raw: Any, path: str, line: int
@@ -434,34 +460,22 @@ class _Loader:
 
     # ---- SQL models ----------------------------------------------------------------------
     def load_sql(self, path: Path, jinja: JinjaProject) -> None:
-        import jinja2
-
         display = _rel(self.root, path)
         text = path.read_text(encoding="utf-8")
         name = path.stem
         folders = path.relative_to(self._model_root(path)).parent.parts
         jinja.add_template(display, text)
-        try:
-            static = jinja.static_refs(display, text)
-        except jinja2.TemplateSyntaxError as exc:
-            self.fail(jinja.syntax_error(exc, display, text, name))
-            return
-        recorder = ParseRecorder(name, self.vars, self.target)
-        try:
-            jinja.render(display, recorder.context(), model=name)
-        except PyflowError as exc:
-            self.fail(exc)
-            return
-        refs: dict[tuple[str, str | None], DependencyRef] = {}
-        for ref_name, line in static.refs:
-            refs.setdefault((ref_name, None), DependencyRef(ref_name, line, "ref"))
-        for src, tbl, line in static.sources:
-            refs.setdefault((src, tbl), DependencyRef(src, line, "source", tbl))
-        for ref_name in recorder.refs:
-            refs.setdefault((ref_name, None), DependencyRef(ref_name, 1, "ref"))
-        for src, tbl in recorder.sources:
-            refs.setdefault((src, tbl), DependencyRef(src, 1, "source", tbl))
-        in_file = dict(recorder.config)
+        sha = _sha(text)
+        cached = self.parse_cache.get(display, sha, self.sql_env)
+        if cached is None:
+            cached = self._parse_sql(display, text, name, jinja)
+            if cached is None:
+                return
+            self.parse_cache.put(display, sha, self.sql_env, cached)
+        refs = tuple(
+            DependencyRef(r["name"], r["line"], r["kind"], r.get("source_table")) for r in cached["refs"]
+        )
+        in_file = dict(cached["config"])
         raw_columns = in_file.pop("columns", None) or {}
         cfg = self.node_config(
             ModelConfig,
@@ -471,7 +485,7 @@ class _Loader:
             in_file,
             name,
             display,
-            recorder.config_line or 1,
+            1,
         )
         if cfg is None:
             return
@@ -482,14 +496,46 @@ class _Loader:
             line=1,
             language="sql",
             config=cfg,  # type: ignore[arg-type]
-            refs=tuple(refs.values()),
-            checksum=_sha(text),
+            refs=refs,
+            checksum=sha,
             description=cfg.description or "",
             columns=self._columns(name, raw_columns, display, 1),
             raw_code=text,
             fqn=(self.config.name, *folders, name),
         )
         self._register(node)
+
+    def _parse_sql(self, display: str, text: str, name: str, jinja: JinjaProject) -> dict[str, Any] | None:
+        """Find a SQL model's ref/source/config calls: statically, then by a recording render."""
+        import jinja2
+
+        try:
+            static = jinja.static_refs(display, text)
+        except jinja2.TemplateSyntaxError as exc:
+            self.fail(jinja.syntax_error(exc, display, text, name))
+            return None
+        recorder = ParseRecorder(name, self.vars, self.target)
+        try:
+            jinja.render(display, recorder.context(), model=name)
+        except PyflowError as exc:
+            self.fail(exc)
+            return None
+        refs: dict[tuple[str, str | None], DependencyRef] = {}
+        for ref_name, line in static.refs:
+            refs.setdefault((ref_name, None), DependencyRef(ref_name, line, "ref"))
+        for src, tbl, line in static.sources:
+            refs.setdefault((src, tbl), DependencyRef(src, line, "source", tbl))
+        for ref_name in recorder.refs:
+            refs.setdefault((ref_name, None), DependencyRef(ref_name, 1, "ref"))
+        for src, tbl in recorder.sources:
+            refs.setdefault((src, tbl), DependencyRef(src, 1, "source", tbl))
+        return {
+            "refs": [
+                {"name": r.name, "line": r.line, "kind": r.kind, "source_table": r.source_table}
+                for r in refs.values()
+            ],
+            "config": recorder.config,
+        }
 
     # ---- seeds ---------------------------------------------------------------------------
     def load_seed(self, path: Path) -> None:
@@ -538,6 +584,37 @@ class _Loader:
                         code="unknown-model-properties",
                     )
                 )
+
+
+PARSE_CACHE = ".pyflow/parse-cache.json"
+
+
+def vars_target(target: TargetInfo) -> list[str | None]:
+    """The parts of the target a parse-time render can see."""
+    return [target.name, target.type, target.schema, target.database]
+
+
+def _version() -> str:
+    from pyflow import __version__
+
+    return __version__
+
+
+def _helpers_digest(root: Path, config: ProjectConfig) -> str:
+    """Hash of the project's Python files outside model paths (helpers models may import)."""
+    skip = {*(root / p for p in config.model_paths), root / config.target_path, root / config.log_path}
+    parts = []
+    for path in sorted(root.rglob("*.py")):
+        if any(s == path or s in path.parents for s in skip):
+            continue
+        rel = path.relative_to(root).parts
+        if any(p.startswith(".") or p in ("__pycache__", "venv", "node_modules") for p in rel):
+            continue
+        try:
+            parts.append(f"{path}\0{path.stat().st_mtime_ns}\0{path.stat().st_size}")
+        except OSError:
+            continue
+    return _sha("\n".join(parts))
 
 
 def _materializations() -> list[str]:
@@ -604,6 +681,9 @@ def load_project(
     loader = _Loader(root, vars or {}, target or DEFAULT_TARGET)
     cfg = loader.config
     jinja, macro_digest = loader.load_macros()
+    loader.sql_env = _sha(
+        json.dumps([_version(), macro_digest, loader.vars, vars_target(loader.target)], sort_keys=True, default=str)
+    )
     loader.load_properties()
     for path in _files(root, cfg.model_paths, (".py",)):
         loader.load_python(path)
@@ -616,6 +696,8 @@ def load_project(
         loader.models, loader.seeds, loader.sources, loader.disabled
     )
     loader.errors.extend(graph_errors)
+    if not loader.errors:
+        loader.parse_cache.save()
     if loader.errors:
         errors = _dedupe(loader.errors)
         raise errors[0] if len(errors) == 1 else ErrorGroup(errors)

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, config_keys
 from pyflow.config.yamlfile import Loc, YamlDoc, load_yaml, validation_errors
+from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, config_keys
 from pyflow.errors import ErrorGroup, ProjectError, closest
 
 PROJECT_FILE = "pyflow.yml"

@@ -73,7 +73,7 @@ class ModelNode(Node):
     fqn: tuple[str, ...] = ()
     module_name: str | None = None
     returns_dataframe: bool = False
-    patch_path: str | None = None
+    params: tuple[str, ...] = ()
 
     resource_type: ClassVar[ResourceType] = "model"
 

@@ -16,6 +16,7 @@ from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
 from pyflow.core.nodeconfig import ProjectConfig
 from pyflow.errors import GraphError, closest
 
+
 @dataclass
 class Project:
     """A loaded project: config, nodes by kind, Python functions, macros and the graph."""

@@ -27,11 +27,11 @@ def _version() -> str:
     return __version__
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically."""
+def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
+    """Write JSON atomically (compact unless ``indent``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=indent, default=str), encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -177,7 +177,7 @@ def write_run_results(
         ] if r.started_at else []
         row["adapter_response"] = {"rows_affected": r.rows_affected} if r.rows_affected is not None else {}
         rows.append(row)
-    write_json(path, {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": dict(args)})
+    write_json(path, {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": dict(args)}, indent=2)
 
 
 def _iso(ts: float) -> str:

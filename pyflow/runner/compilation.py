@@ -213,15 +213,10 @@ class ProjectCompiler:
         return k
 
     def _this_columns(self, node: ModelNode) -> Any:
-        if not node.is_python or CTX_PARAM not in self._params(node):
+        if not node.is_python or CTX_PARAM not in node.params:
             return None
         rel = self.relation(node)
         return [(c.name, c.data_type) for c in self.adapter.get_columns(rel)]
-
-    def _params(self, node: ModelNode) -> tuple[str, ...]:
-        fn = self.project.functions.get(node.name)
-        spec = getattr(fn, "__pyflow_model__", None)
-        return tuple(spec.params) if spec is not None else ()
 
     def compile(self, uid: str) -> CompiledModel:
         """Compile a model (memoized; cached on disk by content key)."""

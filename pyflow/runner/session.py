@@ -18,11 +18,11 @@ from pyflow.adapters.base import Adapter
 from pyflow.compile.cache import CompileCache
 from pyflow.compile.model import CompiledModel
 from pyflow.compile.python import call_model, is_dataframe
+from pyflow.config.loader import load_project
 from pyflow.config.profile import Target, load_target
 from pyflow.config.project import load_project_config
 from pyflow.core.node import ModelNode, Node, SeedNode
 from pyflow.core.project import Project
-from pyflow.config.loader import load_project
 from pyflow.core.selector import select_nodes
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import CompileError, PyflowError

@@ -10,9 +10,9 @@ from typing import Any
 
 from pyflow.adapters.duckdb import DuckDBAdapter
 from pyflow.compile.cache import CompileCache
+from pyflow.config.loader import load_project
 from pyflow.core.node import ModelNode, Node, SourceNode
 from pyflow.core.project import Project
-from pyflow.config.loader import load_project
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import GraphError, PyflowError, closest
 from pyflow.relation import Relation

@@ -52,8 +52,16 @@ RAW_ORDERS = pd.DataFrame(
             "2025-01-01 00:00:00",  # after end_date: dropped
         ),
         "status": [
-            "Completed", " completed", "SHIPPED", "returned", "canceled",
-            "Pending ", "complete", "lost in transit", "COMPLETED", "completed",
+            "Completed",
+            " completed",
+            "SHIPPED",
+            "returned",
+            "canceled",
+            "Pending ",
+            "complete",
+            "lost in transit",
+            "COMPLETED",
+            "completed",
         ],
         "total_amount_cents": [1000, 1999, 250, 12345, 5, 99, 100000, 700, 1, 500],
     }
@@ -70,8 +78,14 @@ def test_stg_orders_standardises_status_and_converts_cents():
     out = by(out, "order_id")
     assert out["order_id"].tolist() == [2, 3, 4, 5, 6, 7, 8, 9]
     assert out["status"].tolist() == [
-        "completed", "shipped", "returned", "cancelled",
-        "pending", "completed", "unknown", "completed",
+        "completed",
+        "shipped",
+        "returned",
+        "cancelled",
+        "pending",
+        "completed",
+        "unknown",
+        "completed",
     ]
     assert out["total_amount_cents"].tolist() == [1999, 250, 12345, 5, 99, 100000, 700, 1]
     assert out["amount_dollars"].tolist() == pytest.approx(
@@ -100,8 +114,7 @@ def test_stg_customers_cleans_names_and_emails():
             "updated_at": ts("2023-01-05 10:00:00", "2024-03-01 11:00:00"),
         }
     )
-    out = by(run_model(PROJECT_DIR, "stg_customers", inputs={"ecommerce.customers": raw}),
-             "customer_id")
+    out = by(run_model(PROJECT_DIR, "stg_customers", inputs={"ecommerce.customers": raw}), "customer_id")
     assert out["first_name"].tolist() == ["Alice", "Bob"]
     assert out["last_name"].tolist() == ["Smith", "Garcia"]
     assert out["email"].tolist() == ["alice.smith@example.com", "bob@mail.test"]
@@ -116,12 +129,15 @@ STG_ORDERS = pd.DataFrame(
         "order_id": [1, 2, 3, 4, 5, 6, 7],
         "customer_id": [1, 1, 1, 2, 3, 3, 3],
         "order_date": ts(
-            "2024-01-05 10:00:00", "2024-03-01 09:00:00", "2024-02-10 15:00:00",
+            "2024-01-05 10:00:00",
+            "2024-03-01 09:00:00",
+            "2024-02-10 15:00:00",
             "2024-05-05 23:59:59",
-            "2024-12-31 18:00:00", "2024-06-30 00:00:01", "2024-12-31 23:00:00",
+            "2024-12-31 18:00:00",
+            "2024-06-30 00:00:01",
+            "2024-12-31 23:00:00",
         ),
-        "status": ["completed", "completed", "returned", "cancelled",
-                   "completed", "completed", "pending"],
+        "status": ["completed", "completed", "returned", "cancelled", "completed", "completed", "pending"],
         "total_amount_cents": [1999, 2501, 5000, 1000, 123456, 1, 999],
         "amount_dollars": [19.99, 25.01, 50.00, 10.00, 1234.56, 0.01, 9.99],
     }
@@ -129,8 +145,9 @@ STG_ORDERS = pd.DataFrame(
 
 
 def test_int_customer_order_summary():
-    out = by(run_model(PROJECT_DIR, "int_customer_order_summary",
-                       inputs={"stg_orders": STG_ORDERS}), "customer_id")
+    out = by(
+        run_model(PROJECT_DIR, "int_customer_order_summary", inputs={"stg_orders": STG_ORDERS}), "customer_id"
+    )
     assert out["customer_id"].tolist() == [1, 2, 3]
     assert out["order_count"].tolist() == [3, 1, 3]
     assert out["completed_orders"].tolist() == [2, 0, 2]
@@ -141,8 +158,7 @@ def test_int_customer_order_summary():
 
 
 def test_int_orders_pivoted():
-    out = by(run_model(PROJECT_DIR, "int_orders_pivoted", inputs={"stg_orders": STG_ORDERS}),
-             "customer_id")
+    out = by(run_model(PROJECT_DIR, "int_orders_pivoted", inputs={"stg_orders": STG_ORDERS}), "customer_id")
     assert out["completed_amount"].tolist() == pytest.approx([45.00, 0.00, 1234.57])
     assert out["shipped_amount"].tolist() == pytest.approx([0.00, 0.00, 0.00])
     assert out["returned_amount"].tolist() == pytest.approx([50.00, 0.00, 0.00])
@@ -171,15 +187,15 @@ SUMMARY = pd.DataFrame(
         "order_count": [5, 4, 2, 1, 2],
         "completed_orders": [4, 3, 2, 1, 0],
         "lifetime_value": [1500.00, 1499.99, 500.00, 499.99, 0.00],
-        "first_order_date": [D(2023, 2, 1), D(2023, 3, 1), D(2023, 4, 1), D(2023, 5, 1),
-                             D(2024, 12, 1)],
-        "last_order_date": [D(2024, 10, 2), D(2024, 10, 1), D(2024, 1, 1), D(2023, 12, 31),
-                            D(2024, 12, 31)],
+        "first_order_date": [D(2023, 2, 1), D(2023, 3, 1), D(2023, 4, 1), D(2023, 5, 1), D(2024, 12, 1)],
+        "last_order_date": [D(2024, 10, 2), D(2024, 10, 1), D(2024, 1, 1), D(2023, 12, 31), D(2024, 12, 31)],
     }
 )
 COUNTRIES = pd.DataFrame(
-    {"country_code": ["DE", "FR", "GB", "US"],
-     "country_name": ["Germany", "France", "United Kingdom", "United States"]}
+    {
+        "country_code": ["DE", "FR", "GB", "US"],
+        "country_name": ["Germany", "France", "United Kingdom", "United States"],
+    }
 )
 
 
@@ -187,8 +203,11 @@ def dim_customers(end_date: str) -> pd.DataFrame:
     out = run_model(
         PROJECT_DIR,
         "dim_customers",
-        inputs={"stg_customers": CUSTOMERS, "int_customer_order_summary": SUMMARY,
-                "country_codes": COUNTRIES},
+        inputs={
+            "stg_customers": CUSTOMERS,
+            "int_customer_order_summary": SUMMARY,
+            "country_codes": COUNTRIES,
+        },
         vars={"end_date": end_date},
     )
     return by(out, "customer_id")
@@ -198,19 +217,24 @@ def test_dim_customers_segments_and_recency():
     out = dim_customers("2024-12-31")
     assert out["customer_id"].tolist() == [1, 2, 3, 4, 5, 6]  # no customer lost by the joins
     assert out["customer_segment"].tolist() == [
-        "High Value",    # 1500.00 >= 1500
+        "High Value",  # 1500.00 >= 1500
         "Medium Value",  # 1499.99
         "Medium Value",  # 500.00 >= 500
-        "Low Value",     # 499.99
+        "Low Value",  # 499.99
         "No Purchases",  # no orders
-        "Low Value",     # orders, but none completed
+        "Low Value",  # orders, but none completed
     ]
     # days from the last order to 2024-12-31: 90, 91, 365 (2024 is a leap year), 366, -, 0
     assert out["days_since_last_order"].tolist()[:4] == [90, 91, 365, 366]
     assert pd.isna(out["days_since_last_order"][4])
     assert out["days_since_last_order"][5] == 0
     assert out["recency_status"].tolist() == [
-        "Active", "At Risk", "At Risk", "Inactive", "Never Purchased", "Active",
+        "Active",
+        "At Risk",
+        "At Risk",
+        "Inactive",
+        "Never Purchased",
+        "Active",
     ]
 
 
@@ -227,10 +251,20 @@ def test_dim_customers_keeps_customers_without_orders():
 def test_dim_customers_country_names_and_dates():
     out = dim_customers("2024-12-31")
     assert out["country_name"].tolist() == [
-        "United States", "United Kingdom", "Germany", "France", "Unknown", "United States",
+        "United States",
+        "United Kingdom",
+        "Germany",
+        "France",
+        "Unknown",
+        "United States",
     ]
     assert days(out["last_order_date"]) == [
-        "2024-10-02", "2024-10-01", "2024-01-01", "2023-12-31", None, "2024-12-31",
+        "2024-10-02",
+        "2024-10-01",
+        "2024-01-01",
+        "2023-12-31",
+        None,
+        "2024-12-31",
     ]
 
 
@@ -240,7 +274,12 @@ def test_dim_customers_recency_follows_end_date_var():
     assert out["days_since_last_order"][0] == 180
     assert out["days_since_last_order"][5] == 90
     assert out["recency_status"].tolist() == [
-        "At Risk", "At Risk", "Inactive", "Inactive", "Never Purchased", "Active",
+        "At Risk",
+        "At Risk",
+        "Inactive",
+        "Inactive",
+        "Never Purchased",
+        "Active",
     ]
 
 
@@ -249,9 +288,10 @@ def test_dim_customers_recency_follows_end_date_var():
 
 def test_fct_orders_numbers_each_customers_orders():
     customers = CUSTOMERS[CUSTOMERS["customer_id"].isin([1, 2, 3])]
-    out = by(run_model(PROJECT_DIR, "fct_orders",
-                       inputs={"stg_orders": STG_ORDERS, "stg_customers": customers}),
-             "order_id")
+    out = by(
+        run_model(PROJECT_DIR, "fct_orders", inputs={"stg_orders": STG_ORDERS, "stg_customers": customers}),
+        "order_id",
+    )
     assert out["customer_order_number"].tolist() == [1, 3, 2, 1, 2, 1, 3]
     assert out["is_completed"].tolist() == [True, True, False, False, True, True, False]
     assert out["country_code"].tolist() == ["US", "US", "US", "GB", "DE", "DE", "DE"]

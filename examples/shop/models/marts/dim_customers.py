@@ -1,6 +1,7 @@
 """One row per customer with order stats, a value segment and a recency status."""
 
 import ibis
+
 from pyflow import Context, model
 
 # Lifetime value (completed orders, dollars) at or above which a customer is in a segment.
@@ -20,9 +21,7 @@ def dim_customers(
 ) -> ibis.Table:
     """Every customer (left joins keep those who never ordered), segmented by value and recency."""
     c, s, k = stg_customers, int_customer_order_summary, country_codes
-    t = c.left_join(s, c.customer_id == s.customer_id).left_join(
-        k, c.country_code == k.country_code
-    )
+    t = c.left_join(s, c.customer_id == s.customer_id).left_join(k, c.country_code == k.country_code)
     t = t.select(
         c.customer_id,
         c.first_name,

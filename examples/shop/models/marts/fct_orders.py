@@ -1,6 +1,7 @@
 """One row per order with the customer's country and the order's sequence number."""
 
 import ibis
+
 from pyflow import model
 
 

@@ -1,6 +1,7 @@
 """Orders, cleaned: one spelling per status, amounts in dollars, only the reporting window."""
 
 import ibis
+
 from pyflow import Context, model
 
 # Raw spellings (after trimming and lower-casing) -> the canonical status.

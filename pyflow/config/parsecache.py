@@ -1,0 +1,133 @@
+"""Partial parsing: what loading learned from each file, reused while the file is unchanged.
+
+A Python model file is imported only when it changed (or a helper module of the project did);
+a SQL model is rendered at parse time only when it, the macros, the vars or the target changed.
+Functions of unchanged files are imported lazily, the first time something needs to call them.
+Stored as JSON in ``target/.pyflow/parse-cache.json``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pyflow.errors import ProjectError
+
+VERSION = 1
+
+
+class ParseCache:
+    """Per-file parse results keyed by the file's hash and the environment's hash."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        self.dirty = False
+        if path is not None and path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            if data.get("version") == VERSION:
+                self.entries = data.get("files", {})
+
+    def get(self, file: str, sha: str, env: str) -> Any:
+        """The stored result for ``file`` if its hash and environment match, else None."""
+        entry = self.entries.get(file)
+        if entry is None or entry.get("sha") != sha or entry.get("env") != env:
+            return None
+        self.used.add(file)
+        return entry.get("data")
+
+    def put(self, file: str, sha: str, env: str, data: Any) -> None:
+        """Store a JSON-able result (silently skipped when not JSON-able)."""
+        try:
+            json.dumps(data)
+        except (TypeError, ValueError):
+            return
+        self.entries[file] = {"sha": sha, "env": env, "data": data}
+        self.used.add(file)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache (dropping files that no longer exist)."""
+        if self.path is None:
+            return
+        stale = set(self.entries) - self.used
+        if not self.dirty and not stale:
+            return
+        for file in stale:
+            del self.entries[file]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"version": VERSION, "files": self.entries}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only project still loads; it just parses every time
+        self.dirty = False
+
+
+def import_module(path: Path, module_name: str, root: Path) -> Any:
+    """Import a model file as ``module_name`` (the project folder importable meanwhile)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ProjectError(f"cannot import {path}", path=str(path), code="python-import")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    added = str(root) not in sys.path
+    if added:
+        sys.path.append(str(root))
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    finally:
+        if added:
+            sys.path.remove(str(root))
+    return module
+
+
+class LazyFunctions(Mapping[str, Callable[..., Any]]):
+    """Model functions by name; files loaded from the parse cache are imported on first use."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._loaded: dict[str, Callable[..., Any]] = {}
+        self._pending: dict[str, tuple[Path, str, str]] = {}
+
+    def add(self, name: str, fn: Callable[..., Any]) -> None:
+        """Register an already imported function."""
+        self._loaded[name] = fn
+
+    def defer(self, name: str, path: Path, module_name: str, attr: str) -> None:
+        """Register a function to import from ``path`` when first needed."""
+        self._pending[name] = (path, module_name, attr)
+
+    def __getitem__(self, name: str) -> Callable[..., Any]:
+        if name in self._loaded:
+            return self._loaded[name]
+        path, module_name, attr = self._pending[name]
+        module = sys.modules.get(module_name) or import_module(path, module_name, self.root)
+        for other, (p, _m, a) in list(self._pending.items()):
+            if p == path and hasattr(module, a):
+                self._loaded[other] = getattr(module, a)
+                del self._pending[other]
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._loaded
+        yield from self._pending
+
+    def __len__(self) -> int:
+        return len(self._loaded) + len(self._pending)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._loaded or name in self._pending
