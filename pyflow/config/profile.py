@@ -198,7 +198,7 @@ def _validate_output(raw: dict[str, Any], doc: YamlDoc, base: tuple[str, ...], p
     try:
         cfg = _TARGET_ADAPTER.validate_python(raw)
     except ValidationError as exc:
-        allowed = {(): [f.alias or n for n, f in DuckDBTarget.model_fields.items()]}
+        allowed: dict[tuple[str | int, ...], list[str]] = {(): [f.alias or n for n, f in DuckDBTarget.model_fields.items()]}
         errs = validation_errors(exc, doc, base=base, allowed=allowed, what="profile")
         raise (errs[0] if len(errs) == 1 else ErrorGroup(errs)) from None
     if cfg.path != ":memory:" and not Path(cfg.path).is_absolute():

@@ -67,7 +67,7 @@ def load_project_config(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
         raise ProjectError(
             "pyflow.yml must be a mapping of keys", path=doc.display, line=1, code="invalid-config"
         )
-    allowed = {(): [f.alias or n for n, f in ProjectConfig.model_fields.items()]}
+    allowed: dict[Loc, list[str]] = {(): [f.alias or n for n, f in ProjectConfig.model_fields.items()]}
     try:
         cfg = ProjectConfig.model_validate(doc.data)
     except ValidationError as exc:

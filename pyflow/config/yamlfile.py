@@ -39,14 +39,14 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader.construct_object(_CONSTRUCTOR, key_node, deep=True)  # type: ignore[arg-type]
+            key = yaml.SafeLoader.construct_object(_CONSTRUCTOR, key_node, deep=True)
             child = (*loc, key)
             lines[child] = key_node.start_mark.line + 1
             out[key] = _walk(value_node, child, lines)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_walk(item, (*loc, i), lines) for i, item in enumerate(node.value)]
-    return _CONSTRUCTOR.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")

@@ -5,7 +5,7 @@ Built by :func:`pyflow.config.loader.load_project` from explicit paths; never fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ class Project:
     models: dict[str, ModelNode]
     seeds: dict[str, SeedNode]
     sources: dict[tuple[str, str], SourceNode]
-    functions: dict[str, Callable[..., Any]]
+    functions: Mapping[str, Callable[..., Any]]
     jinja: JinjaProject
     graph: Graph
     macro_checksum: str = ""

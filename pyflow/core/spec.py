@@ -7,7 +7,9 @@ so a model stays a plain, directly callable Python function.
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,17 +45,18 @@ def _returns_dataframe(fn: Callable[..., Any]) -> bool:
 
 def _spec_for(fn: Callable[..., Any], config: dict[str, Any]) -> ModelSpec:
     sig = inspect.signature(fn)
-    code = fn.__code__
-    line = code.co_firstlineno
+    line = fn.__code__.co_firstlineno
+    param_lines = {p: line for p in sig.parameters}
     try:
         lines, start = inspect.getsourcelines(fn)
-        # the decorator line(s) come first; point at the `def`
-        for offset, text in enumerate(lines):
-            if text.lstrip().startswith(("def ", "async def ")):
-                line = start + offset
-                break
-    except (OSError, TypeError):
-        pass
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        tree = None
+    if tree is not None and tree.body and isinstance(tree.body[0], ast.FunctionDef | ast.AsyncFunctionDef):
+        fdef = tree.body[0]
+        line = start + fdef.lineno - 1
+        args = [*fdef.args.posonlyargs, *fdef.args.args, *fdef.args.kwonlyargs]
+        param_lines.update({a.arg: start + a.lineno - 1 for a in args})
     return ModelSpec(
         name=fn.__name__,
         params=tuple(sig.parameters),
@@ -61,7 +64,7 @@ def _spec_for(fn: Callable[..., Any], config: dict[str, Any]) -> ModelSpec:
         line=line,
         doc=inspect.getdoc(fn),
         returns_dataframe=_returns_dataframe(fn),
-        param_lines={p: line for p in sig.parameters},
+        param_lines=param_lines,
     )
 
 
