@@ -5,9 +5,9 @@ Importing ``pyflow`` is cheap: it loads no engine driver, no pandas and no Ibis.
 
 from __future__ import annotations
 
-from pyflow.core.spec import Context, TargetInfo, model
+from pyflow.core.spec import Context, TargetInfo, model, snapshot
 from pyflow.errors import PyflowError
 
 __version__ = "0.1.0"
 
-__all__ = ["Context", "PyflowError", "TargetInfo", "__version__", "model"]
+__all__ = ["Context", "PyflowError", "TargetInfo", "__version__", "model", "snapshot"]

@@ -58,7 +58,136 @@ class StatementLog:
     rows_affected: int | None = None
 
 
-class Adapter(abc.ABC):
+class DMLBuilders:
+    """Standard-SQL builders for incremental and snapshot steps (overridable per dialect).
+
+    Mixed into :class:`Adapter`; every method returns SQL text and runs nothing.
+    """
+
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier (double quotes: standard SQL)."""
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def render(self, relation: Relation) -> str:
+        """The fully qualified, quoted name."""
+        return relation.render(self.quote)
+
+    def column_list(self, columns: Sequence[str], prefix: str | None = None) -> str:
+        """``"a", "b"`` or ``p."a", p."b"``."""
+        pre = f"{prefix}." if prefix else ""
+        return ", ".join(pre + self.quote(c) for c in columns)
+
+    def key_match(self, keys: Sequence[str], left: str, right: str) -> str:
+        """NULL-safe equality of key columns between two aliases."""
+        return " AND ".join(
+            f"{left}.{self.quote(k)} IS NOT DISTINCT FROM {right}.{self.quote(k)}" for k in keys
+        )
+
+    def insert_sql(self, target: Relation, source: Relation, columns: Sequence[str]) -> str:
+        """INSERT INTO target (cols) SELECT cols FROM source."""
+        cols = self.column_list(columns)
+        return f"INSERT INTO {self.render(target)} ({cols})\nSELECT {cols} FROM {self.render(source)}"
+
+    def delete_matching_sql(
+        self, target: Relation, source: Relation, keys: Sequence[str], predicates: Sequence[str] = ()
+    ) -> str:
+        """DELETE target rows whose key (NULL-safe) appears in source."""
+        extra = "".join(f"\n  AND ({p})" for p in predicates)
+        return (
+            f"DELETE FROM {self.render(target)} AS DBT_INTERNAL_DEST\n"
+            f"WHERE EXISTS (\n  SELECT 1 FROM {self.render(source)} AS DBT_INTERNAL_SOURCE\n"
+            f"  WHERE {self.key_match(keys, 'DBT_INTERNAL_SOURCE', 'DBT_INTERNAL_DEST')}\n){extra}"
+        )
+
+    def delete_all_sql(self, target: Relation, predicates: Sequence[str] = ()) -> str:
+        """DELETE every row (optionally restricted by predicates)."""
+        where = " AND ".join(f"({p})" for p in predicates)
+        return f"DELETE FROM {self.render(target)} AS DBT_INTERNAL_DEST" + (f"\nWHERE {where}" if where else "")
+
+    def merge_sql(
+        self,
+        target: Relation,
+        source: Relation,
+        keys: Sequence[str],
+        update_columns: Sequence[str],
+        insert_columns: Sequence[str],
+        predicates: Sequence[str] = (),
+    ) -> str:
+        """MERGE INTO target USING source ON keys (NULL-safe)."""
+        on = self.key_match(keys, "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST")
+        on += "".join(f" AND ({p})" for p in predicates)
+        parts = [
+            f"MERGE INTO {self.render(target)} AS DBT_INTERNAL_DEST",
+            f"USING {self.render(source)} AS DBT_INTERNAL_SOURCE",
+            f"ON {on}",
+        ]
+        if update_columns:
+            sets = ", ".join(f"{self.quote(c)} = DBT_INTERNAL_SOURCE.{self.quote(c)}" for c in update_columns)
+            parts.append(f"WHEN MATCHED THEN UPDATE SET {sets}")
+        parts.append(
+            f"WHEN NOT MATCHED THEN INSERT ({self.column_list(insert_columns)}) "
+            f"VALUES ({self.column_list(insert_columns, 'DBT_INTERNAL_SOURCE')})"
+        )
+        return "\n".join(parts)
+
+    def close_versions_sql(
+        self,
+        target: Relation,
+        changes: Relation,
+        keys: Sequence[str],
+        valid_to: str,
+        new_valid_to: str,
+        flag: str,
+        is_current: str,
+    ) -> str:
+        """Set ``valid_to`` of current target rows whose key has a closing change."""
+        on = self.key_match(keys, "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST")
+        return (
+            f"MERGE INTO {self.render(target)} AS DBT_INTERNAL_DEST\n"
+            f"USING (SELECT * FROM {self.render(changes)} WHERE {flag}) AS DBT_INTERNAL_SOURCE\n"
+            f"ON {on} AND {is_current}\n"
+            f"WHEN MATCHED THEN UPDATE SET {self.quote(valid_to)} = DBT_INTERNAL_SOURCE.{new_valid_to}"
+        )
+
+    def duplicate_keys_sql(self, source: Relation, keys: Sequence[str], limit: int = 5) -> str:
+        """Rows: (number of duplicated keys, then up to ``limit`` example keys with counts)."""
+        cols = self.column_list(keys)
+        return (
+            f"WITH d AS (SELECT {cols}, count(*) AS n FROM {self.render(source)} "
+            f"GROUP BY {cols} HAVING count(*) > 1)\n"
+            f"SELECT (SELECT count(*) FROM d) AS total, * FROM (SELECT * FROM d ORDER BY n DESC, {cols} LIMIT {limit})"
+        )
+
+    def add_column_sql(self, target: Relation, column: str, data_type: str) -> str:
+        """ALTER TABLE ... ADD COLUMN."""
+        return f"ALTER TABLE {self.render(target)} ADD COLUMN {self.quote(column)} {data_type}"
+
+    def drop_column_sql(self, target: Relation, column: str) -> str:
+        """ALTER TABLE ... DROP COLUMN."""
+        return f"ALTER TABLE {self.render(target)} DROP COLUMN {self.quote(column)}"
+
+    def alter_column_type_sql(self, target: Relation, column: str, data_type: str) -> str:
+        """ALTER TABLE ... ALTER COLUMN ... TYPE."""
+        return f"ALTER TABLE {self.render(target)} ALTER COLUMN {self.quote(column)} TYPE {data_type}"
+
+    def timestamp_literal(self, value: Any) -> str:
+        """A TIMESTAMP literal (UTC, microseconds)."""
+        text = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return f"CAST('{text}' AS TIMESTAMP)"
+
+    def utc_timestamp_sql(self, expr: str, data_type: str) -> str:
+        """``expr`` of ``data_type`` as a UTC TIMESTAMP (without time zone)."""
+        if "WITH TIME ZONE" in data_type.upper() or data_type.upper() == "TIMESTAMPTZ":
+            return f"CAST(timezone('UTC', {expr}) AS TIMESTAMP)"
+        return f"CAST({expr} AS TIMESTAMP)"
+
+    def hash_sql(self, exprs: Sequence[str]) -> str:
+        """md5 of the values joined with '|' (NULL as empty), as text."""
+        parts = " || '|' || ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)
+        return f"md5({parts})"
+
+
+class Adapter(DMLBuilders, abc.ABC):
     """One target: a connection (one per thread) plus SQL builders for its dialect."""
 
     type: ClassVar[str]
@@ -163,14 +292,6 @@ class Adapter(abc.ABC):
             self._cursor().execute("COMMIT")
 
     # ---- naming --------------------------------------------------------------------------
-    def quote(self, identifier: str) -> str:
-        """Quote an identifier."""
-        return '"' + identifier.replace('"', '""') + '"'
-
-    def render(self, relation: Relation) -> str:
-        """The fully qualified, quoted name."""
-        return relation.render(self.quote)
-
     def temp_relation(self, relation: Relation, suffix: str = "tmp") -> Relation:
         """A per-run unique name beside ``relation``."""
         return relation.with_identifier(
@@ -252,3 +373,4 @@ class Adapter(abc.ABC):
             if kind:
                 out[rel] = kind
         return out
+

@@ -189,13 +189,23 @@ def seed(
 
 
 @app.command()
+def snapshot(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
+    fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text", debug: DebugOpt = False,
+) -> None:
+    """Record changes of the selected snapshots' sources as SCD type 2 versions."""
+    _execute("snapshot", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast), log_format, debug)
+
+
+@app.command()
 def build(
     project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
     vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
     full_refresh: FullRefreshOpt = False, fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text",
     debug: DebugOpt = False,
 ) -> None:
-    """Load seeds and build models, together, in DAG order."""
+    """Load seeds, take snapshots and build models, together, in DAG order."""
     _execute("build", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast), log_format, debug)
 
 

@@ -39,12 +39,18 @@ def ibis_table(up: Upstream, model: ModelNode) -> Any:
     return ibis.table(schema, name=rel.identifier, catalog=rel.database, database=rel.schema)
 
 
-def user_error(exc: BaseException, model: ModelNode, what: str) -> CompileError:
-    """A CompileError for an exception raised inside the user's function."""
+def _user_line(exc: BaseException, model: ModelNode) -> int:
+    """The innermost line of the model's file in ``exc``'s traceback (else the ``def`` line)."""
     line = model.line
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.endswith(model.path):
             line = frame.lineno or line
+    return line
+
+
+def user_error(exc: BaseException, model: ModelNode, what: str) -> CompileError:
+    """A CompileError for an exception raised inside the user's function."""
+    line = _user_line(exc, model)
     first = str(exc).strip().splitlines()
     return CompileError(
         f"{what}: {type(exc).__name__}: {first[0] if first else ''}",
@@ -69,8 +75,8 @@ def call_model(
         return fn(**kwargs)
     except PyflowError as exc:
         exc.model = exc.model or model.name
-        exc.path = exc.path or model.path
-        exc.line = exc.line or model.line
+        if exc.path is None:
+            exc.path, exc.line = model.path, exc.line or _user_line(exc, model)
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of user code is a model error
         raise user_error(exc, model, "the model function raised") from exc

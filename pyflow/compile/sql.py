@@ -25,6 +25,7 @@ def compile_sql_model(
     this: str,
     is_incremental: bool,
     quote: Callable[[str], str],
+    block: str | None = None,
 ) -> CompiledModel:
     """Render the model's template to one SELECT in the target dialect."""
     used: dict[str, Upstream] = {}
@@ -56,7 +57,7 @@ def compile_sql_model(
         this=this,
         is_incremental=lambda: is_incremental,
     )
-    sql = jinja.render(model.path, ctx, model=model.name).strip().rstrip(";").strip()
+    sql = jinja.render(model.path, ctx, model=model.name, block=block).strip().rstrip(";").strip()
     if not sql:
         raise CompileError(
             "the model renders to empty SQL",

@@ -25,8 +25,15 @@ from pyflow.config.properties import NodeProps, PropertiesFile, SourceProps, all
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.core.graph import build_graph
 from pyflow.core.jinja import JinjaProject
-from pyflow.core.node import ColumnInfo, DependencyRef, ModelNode, Node, SeedNode, SourceNode
-from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, config_keys, merge_layers
+from pyflow.core.node import ColumnInfo, DependencyRef, ModelNode, Node, SeedNode, SnapshotNode, SourceNode
+from pyflow.core.nodeconfig import (
+    ModelConfig,
+    ProjectConfig,
+    SeedConfig,
+    SnapshotConfig,
+    config_keys,
+    merge_layers,
+)
 from pyflow.core.project import Project
 from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec, TargetInfo
 from pyflow.errors import CompileError, ErrorGroup, GraphError, ProjectError, PyflowError, closest
@@ -74,10 +81,11 @@ class _Loader:
         self.target = target
         self.models: dict[str, ModelNode] = {}
         self.seeds: dict[str, SeedNode] = {}
+        self.snapshots: dict[str, SnapshotNode] = {}
         self.sources: dict[tuple[str, str], SourceNode] = {}
         self.functions = LazyFunctions(root)
         self.parse_cache = ParseCache(root / self.config.target_path / PARSE_CACHE)
-        self.python_env = _sha(f"{_version()}\0{_helpers_digest(root, self.config)}")
+        self.python_env = _sha(f"{_version()}\0{PARSE_FORMAT}\0{_helpers_digest(root, self.config)}")
         self.sql_env = ""
         self.model_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
@@ -101,7 +109,9 @@ class _Loader:
 
     # ---- YAML properties -----------------------------------------------------------------
     def load_properties(self) -> None:
-        folders = tuple(dict.fromkeys(self.config.model_paths + self.config.seed_paths))
+        folders = tuple(
+            dict.fromkeys(self.config.model_paths + self.config.seed_paths + self.config.snapshot_paths)
+        )
         for path in _files(self.root, folders, (".yml", ".yaml")):
             display = _rel(self.root, path)
             try:
@@ -124,6 +134,8 @@ class _Loader:
                 self._add_props(self.model_props, m, doc, ("models", i), "model")
             for i, s in enumerate(props.seeds):
                 self._add_props(self.seed_props, s, doc, ("seeds", i), "seed")
+            for i, s in enumerate(props.snapshots):
+                self._add_props(self.model_props, s, doc, ("snapshots", i), "snapshot")
 
     def _add_props(
         self,
@@ -194,7 +206,7 @@ class _Loader:
     # ---- config --------------------------------------------------------------------------
     def node_config(
         self,
-        cls: type[ModelConfig] | type[SeedConfig],
+        cls: type[ModelConfig] | type[SeedConfig] | type[SnapshotConfig],
         tree: dict[str, Any],
         parts: tuple[str, ...],
         props: tuple[NodeProps, YamlDoc, tuple[str | int, ...]] | None,
@@ -202,7 +214,7 @@ class _Loader:
         name: str,
         path: str,
         line: int,
-    ) -> ModelConfig | SeedConfig | None:
+    ) -> ModelConfig | SeedConfig | SnapshotConfig | None:
         layers = tree_layers(tree, self.config.name, parts)
         if props is not None:
             layers.append(dict(props[0].config))
@@ -277,6 +289,7 @@ class _Loader:
                     doc=item["doc"],
                     returns_dataframe=item["returns_dataframe"],
                     param_lines=item["param_lines"],
+                    kind=item["kind"],
                 )
                 if self.add_python_model(spec, display, rel_parts[:-1], item["source"]):
                     self.functions.defer(spec.name, path, mod_name, item["attr"])
@@ -307,6 +320,7 @@ class _Loader:
                     "doc": spec_obj.doc,
                     "returns_dataframe": spec_obj.returns_dataframe,
                     "param_lines": dict(spec_obj.param_lines),
+                    "kind": spec_obj.kind,
                     "source": source,
                 }
             )
@@ -346,7 +360,7 @@ class _Loader:
         return None
 
     def _model_root(self, path: Path) -> Path:
-        for folder in self.config.model_paths:
+        for folder in (*self.config.model_paths, *self.config.snapshot_paths):
             base = self.root / folder
             if base in path.parents:
                 return base
@@ -363,9 +377,10 @@ class _Loader:
         in_file = dict(spec.config)
         raw_columns = in_file.pop("columns", None) or {}
         parts = (*folders, spec.name)
+        is_snapshot = spec.kind == "snapshot"
         cfg = self.node_config(
-            ModelConfig,
-            self.config.models,
+            SnapshotConfig if is_snapshot else ModelConfig,
+            self.config.snapshots if is_snapshot else self.config.models,
             parts,
             self.model_props.get(spec.name),
             in_file,
@@ -381,7 +396,7 @@ class _Loader:
             if p != CTX_PARAM
         )
         columns = self._columns(spec.name, raw_columns, display, spec.line)
-        node = ModelNode(
+        node = (SnapshotNode if is_snapshot else ModelNode)(
             name=spec.name,
             package=self.config.name,
             path=display,
@@ -436,7 +451,9 @@ class _Loader:
         if not node.config.enabled:
             self.disabled[node.name] = node
             return False
-        other: Node | None = self.models.get(node.name) or self.seeds.get(node.name)
+        other: Node | None = (
+            self.models.get(node.name) or self.seeds.get(node.name) or self.snapshots.get(node.name)
+        )
         if other is not None:
             self.fail(
                 GraphError(
@@ -452,71 +469,114 @@ class _Loader:
                 )
             )
             return False
-        if isinstance(node, ModelNode):
+        if isinstance(node, SnapshotNode):
+            self.snapshots[node.name] = node
+        elif isinstance(node, ModelNode):
             self.models[node.name] = node
         else:
             self.seeds[node.name] = node
         return True
 
     # ---- SQL models ----------------------------------------------------------------------
-    def load_sql(self, path: Path, jinja: JinjaProject) -> None:
+    def load_sql(self, path: Path, jinja: JinjaProject, *, snapshots: bool = False) -> None:
         display = _rel(self.root, path)
         text = path.read_text(encoding="utf-8")
-        name = path.stem
         folders = path.relative_to(self._model_root(path)).parent.parts
         jinja.add_template(display, text)
         sha = _sha(text)
         cached = self.parse_cache.get(display, sha, self.sql_env)
         if cached is None:
-            cached = self._parse_sql(display, text, name, jinja)
+            cached = self._parse_sql_file(display, text, path.stem, jinja, snapshots)
             if cached is None:
                 return
             self.parse_cache.put(display, sha, self.sql_env, cached)
+        for item in cached:
+            self._add_sql_node(item, display, folders, text, sha)
+
+    def _parse_sql_file(
+        self, display: str, text: str, stem: str, jinja: JinjaProject, snapshots: bool
+    ) -> list[dict[str, Any]] | None:
+        import jinja2
+
+        if not snapshots:
+            one = self._parse_sql(display, text, stem, jinja)
+            return None if one is None else [{**one, "name": stem, "line": 1, "block": None}]
+        try:
+            blocks = jinja.snapshot_blocks(display, text)
+        except jinja2.TemplateSyntaxError as exc:
+            self.fail(jinja.syntax_error(exc, display, text, stem))
+            return None
+        if not blocks:
+            self.fail(
+                ProjectError(
+                    "a SQL file under snapshot-paths holds no {% snapshot %} block",
+                    path=display,
+                    line=1,
+                    hint="wrap the query in {% snapshot name %} ... {% endsnapshot %}",
+                    code="no-snapshot-block",
+                )
+            )
+            return None
+        out = []
+        for name, line in blocks:
+            one = self._parse_sql(display, text, name, jinja, block=name)
+            if one is not None:
+                out.append({**one, "name": name, "line": line, "block": name})
+        return out
+
+    def _add_sql_node(
+        self, item: dict[str, Any], display: str, folders: tuple[str, ...], text: str, sha: str
+    ) -> None:
+        name, line, block = item["name"], item["line"], item["block"]
         refs = tuple(
-            DependencyRef(r["name"], r["line"], r["kind"], r.get("source_table")) for r in cached["refs"]
+            DependencyRef(r["name"], r["line"], r["kind"], r.get("source_table")) for r in item["refs"]
         )
-        in_file = dict(cached["config"])
+        in_file = dict(item["config"])
         raw_columns = in_file.pop("columns", None) or {}
+        is_snapshot = block is not None
         cfg = self.node_config(
-            ModelConfig,
-            self.config.models,
+            SnapshotConfig if is_snapshot else ModelConfig,
+            self.config.snapshots if is_snapshot else self.config.models,
             (*folders, name),
             self.model_props.get(name),
             in_file,
             name,
             display,
-            1,
+            line,
         )
         if cfg is None:
             return
-        node = ModelNode(
-            name=name,
-            package=self.config.name,
-            path=display,
-            line=1,
-            language="sql",
-            config=cfg,  # type: ignore[arg-type]
-            refs=refs,
-            checksum=sha,
-            description=cfg.description or "",
-            columns=self._columns(name, raw_columns, display, 1),
-            raw_code=text,
-            fqn=(self.config.name, *folders, name),
-        )
+        common: dict[str, Any] = {
+            "name": name,
+            "package": self.config.name,
+            "path": display,
+            "line": line,
+            "language": "sql",
+            "config": cfg,
+            "refs": refs,
+            "checksum": sha if block is None else _sha(f"{sha}:{block}"),
+            "description": cfg.description or "",
+            "columns": self._columns(name, raw_columns, display, line),
+            "raw_code": text,
+            "fqn": (self.config.name, *folders, name),
+        }
+        node = SnapshotNode(**common, block=block) if is_snapshot else ModelNode(**common)
         self._register(node)
 
-    def _parse_sql(self, display: str, text: str, name: str, jinja: JinjaProject) -> dict[str, Any] | None:
+    def _parse_sql(
+        self, display: str, text: str, name: str, jinja: JinjaProject, block: str | None = None
+    ) -> dict[str, Any] | None:
         """Find a SQL model's ref/source/config calls: statically, then by a recording render."""
         import jinja2
 
         try:
-            static = jinja.static_refs(display, text)
+            static = jinja.static_refs(display, text, block)
         except jinja2.TemplateSyntaxError as exc:
             self.fail(jinja.syntax_error(exc, display, text, name))
             return None
         recorder = ParseRecorder(name, self.vars, self.target)
         try:
-            jinja.render(display, recorder.context(), model=name)
+            jinja.render(display, recorder.context(), model=name, block=block)
         except PyflowError as exc:
             self.fail(exc)
             return None
@@ -572,8 +632,9 @@ class _Loader:
         self._register(node)
 
     def check_unused_props(self) -> None:
+        failed = {e.model for e in self.errors}  # found, but rejected with an error already
         for name, (_, doc, loc) in self.model_props.items():
-            if name not in self.models and name not in self.disabled:
+            if name not in self.models and name not in self.disabled and name not in failed:
                 self.fail(
                     ProjectError(
                         f"properties describe model '{name}', which does not exist",
@@ -587,6 +648,7 @@ class _Loader:
 
 
 PARSE_CACHE = ".pyflow/parse-cache.json"
+PARSE_FORMAT = "2"  # bump when what the parse cache stores changes
 
 
 def vars_target(target: TargetInfo) -> list[str | None]:
@@ -682,18 +744,26 @@ def load_project(
     cfg = loader.config
     jinja, macro_digest = loader.load_macros()
     loader.sql_env = _sha(
-        json.dumps([_version(), macro_digest, loader.vars, vars_target(loader.target)], sort_keys=True, default=str)
+        json.dumps(
+            [_version(), PARSE_FORMAT, macro_digest, loader.vars, vars_target(loader.target)],
+            sort_keys=True,
+            default=str,
+        )
     )
     loader.load_properties()
     for path in _files(root, cfg.model_paths, (".py",)):
         loader.load_python(path)
     for path in _files(root, cfg.model_paths, (".sql",)):
         loader.load_sql(path, jinja)
+    for path in _files(root, cfg.snapshot_paths, (".py",)):
+        loader.load_python(path)
+    for path in _files(root, cfg.snapshot_paths, (".sql",)):
+        loader.load_sql(path, jinja, snapshots=True)
     for path in _files(root, cfg.seed_paths, (".csv",)):
         loader.load_seed(path)
     loader.check_unused_props()
     graph, graph_errors = build_graph(
-        loader.models, loader.seeds, loader.sources, loader.disabled
+        {**loader.models, **loader.snapshots}, loader.seeds, loader.sources, loader.disabled
     )
     loader.errors.extend(graph_errors)
     if not loader.errors:
@@ -707,6 +777,7 @@ def load_project(
         vars=loader.vars,
         models=loader.models,
         seeds=loader.seeds,
+        snapshots=loader.snapshots,
         sources=loader.sources,
         functions=loader.functions,
         jinja=jinja,

@@ -72,12 +72,12 @@ class Target(BaseModel):
         return {"name": self.name, "profile": self.profile, **out}
 
 
-def render_env(value: Any, where: str) -> Any:
-    """Render ``{{ env_var(...) }}`` inside profile values."""
+def render_env(value: Any, where: str, doc: YamlDoc | None = None, loc: tuple[Any, ...] = ()) -> Any:
+    """Render ``{{ env_var(...) }}`` inside profile values (``doc``/``loc`` give errors a line)."""
     if isinstance(value, dict):
-        return {k: render_env(v, where) for k, v in value.items()}
+        return {k: render_env(v, where, doc, (*loc, k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [render_env(v, where) for v in value]
+        return [render_env(v, where, doc, (*loc, i)) for i, v in enumerate(value)]
     if not isinstance(value, str) or "{{" not in value:
         return value
     import jinja2
@@ -90,6 +90,7 @@ def render_env(value: Any, where: str) -> Any:
         raise ProjectError(
             f"environment variable '{name}' is not set",
             path=where,
+            line=doc.line_of(loc) if doc is not None else None,
             hint=f"export {name}=... or give a default: env_var('{name}', 'value')",
             code="missing-env-var",
         )
@@ -99,19 +100,23 @@ def render_env(value: Any, where: str) -> Any:
 
 
 def find_profiles(project_dir: Path, profiles_dir: Path | None) -> Path | None:
-    """First profiles.yml in the lookup order, or None."""
-    candidates = [profiles_dir] if profiles_dir else []
-    candidates += [project_dir, Path.home() / ".pyflow"]
-    for folder in candidates:
-        if folder is not None and (folder / PROFILES_FILE).is_file():
-            return folder / PROFILES_FILE
+    """First profiles.yml in the lookup order, or None.
+
+    An explicit ``--profiles-dir`` must hold profiles.yml: falling back to another file
+    could silently run against a different warehouse.
+    """
     if profiles_dir is not None:
+        if (profiles_dir / PROFILES_FILE).is_file():
+            return profiles_dir / PROFILES_FILE
         raise ProjectError(
             f"no {PROFILES_FILE} in --profiles-dir {profiles_dir}",
             path=str(profiles_dir / PROFILES_FILE),
             hint="point --profiles-dir at the folder holding profiles.yml",
             code="no-profile",
         )
+    for folder in (project_dir, Path.home() / ".pyflow"):
+        if (folder / PROFILES_FILE).is_file():
+            return folder / PROFILES_FILE
     return None
 
 
@@ -175,7 +180,7 @@ def load_target(
             hint="pick one of: " + ", ".join(map(str, outputs)),
             code="no-target",
         )
-    raw = render_env(dict(outputs[chosen] or {}), str(path))
+    raw = render_env(dict(outputs[chosen] or {}), str(path), doc, (profile_name, "outputs", chosen))
     return Target(
         name=str(chosen),
         profile=profile_name,
@@ -196,7 +201,8 @@ def _validate_output(raw: dict[str, Any], doc: YamlDoc, base: tuple[str, ...], p
             code="unknown-target-type",
         )
     try:
-        cfg = _TARGET_ADAPTER.validate_python(raw)
+        # the chosen type's own model: a union would put its tag in error locations
+        cfg = DuckDBTarget.model_validate(raw)
     except ValidationError as exc:
         allowed: dict[tuple[str | int, ...], list[str]] = {(): [f.alias or n for n, f in DuckDBTarget.model_fields.items()]}
         errs = validation_errors(exc, doc, base=base, allowed=allowed, what="profile")

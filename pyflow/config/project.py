@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pyflow.config.yamlfile import Loc, YamlDoc, load_yaml, validation_errors
-from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, config_keys
+from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, SnapshotConfig, config_keys
 from pyflow.errors import ErrorGroup, ProjectError, closest
 
 PROJECT_FILE = "pyflow.yml"
@@ -76,6 +76,7 @@ def load_project_config(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
     errors: list[ProjectError] = []
     _check_tree(cfg.models, doc, ("models",), ModelConfig, errors)
     _check_tree(cfg.seeds, doc, ("seeds",), SeedConfig, errors)
+    _check_tree(cfg.snapshots, doc, ("snapshots",), SnapshotConfig, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else ErrorGroup(errors)
     return cfg, doc

@@ -77,6 +77,7 @@ class PropertiesFile(_Strict):
     sources: list[SourceProps] = Field(default_factory=list)
     models: list[NodeProps] = Field(default_factory=list)
     seeds: list[NodeProps] = Field(default_factory=list)
+    snapshots: list[NodeProps] = Field(default_factory=list)
 
 
 def allowed_keys() -> dict[tuple[str | int, ...], list[str]]:
@@ -92,4 +93,5 @@ def allowed_keys() -> dict[tuple[str | int, ...], list[str]]:
         ("columns",): keys(ColumnProps),
         ("models",): keys(NodeProps),
         ("seeds",): keys(NodeProps),
+        ("snapshots",): keys(NodeProps),
     }

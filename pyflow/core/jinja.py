@@ -14,8 +14,28 @@ from typing import Any
 
 import jinja2
 import jinja2.nodes as jn
+from jinja2.ext import Extension
 
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
+
+
+SNAPSHOT_PREFIX = "pyflow_snapshot__"
+
+
+class SnapshotExtension(Extension):
+    """``{% snapshot name %} select ... {% endsnapshot %}``: a named block rendered on its own.
+
+    The block becomes a macro ``pyflow_snapshot__<name>`` of the file's template, so a
+    file may hold several snapshots and each renders (and reports errors) independently.
+    """
+
+    tags = {"snapshot"}  # noqa: RUF012 - Jinja's API
+
+    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
+        lineno = next(parser.stream).lineno
+        name = parser.parse_assign_target(name_only=True).name
+        body = parser.parse_statements(("name:endsnapshot",), drop_needle=True)
+        return jn.Macro(SNAPSHOT_PREFIX + name, [], [], body).set_lineno(lineno)
 
 
 class MacroReturn(Exception):  # noqa: N818  (control flow, not an error)
@@ -74,7 +94,7 @@ class JinjaProject:
         self.env = jinja2.Environment(
             loader=jinja2.FunctionLoader(self._load),
             undefined=jinja2.StrictUndefined,
-            extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+            extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", SnapshotExtension],
             cache_size=-1,
             keep_trailing_newline=True,
         )
@@ -109,9 +129,22 @@ class JinjaProject:
         self.sources[path] = text
 
     # ---- parse-time analysis -------------------------------------------------------------
-    def static_refs(self, path: str, text: str) -> StaticRefs:
-        """Constant ``ref``/``source`` calls in the template (every branch counts)."""
+    def snapshot_blocks(self, path: str, text: str) -> list[tuple[str, int]]:
+        """Names and lines of the ``{% snapshot %}`` blocks in a file."""
         tree = self.env.parse(text, filename=path)
+        return [
+            (m.name[len(SNAPSHOT_PREFIX) :], m.lineno)
+            for m in tree.find_all(jn.Macro)
+            if m.name.startswith(SNAPSHOT_PREFIX)
+        ]
+
+    def static_refs(self, path: str, text: str, block: str | None = None) -> StaticRefs:
+        """Constant ``ref``/``source`` calls in the template (every branch counts)."""
+        tree: jn.Node = self.env.parse(text, filename=path)
+        if block is not None:
+            tree = next(
+                m for m in tree.find_all(jn.Macro) if m.name == SNAPSHOT_PREFIX + block
+            )
         found = StaticRefs()
         for call in tree.find_all(jn.Call):
             if not isinstance(call.node, jn.Name):
@@ -126,8 +159,10 @@ class JinjaProject:
         return found
 
     # ---- rendering ---------------------------------------------------------------------
-    def render(self, path: str, context: dict[str, Any], *, model: str | None = None) -> str:
-        """Render template ``path`` with ``context`` (plus every macro and ``return``)."""
+    def render(
+        self, path: str, context: dict[str, Any], *, model: str | None = None, block: str | None = None
+    ) -> str:
+        """Render template ``path`` (or its snapshot ``block``) with ``context`` and the macros."""
         ctx = dict(self.env.globals)
         ctx.update(context)
         ctx["return"] = _return
@@ -137,7 +172,11 @@ class JinjaProject:
                 for name in dir(module):
                     if self.macro_paths.get(name) == macro_file:
                         ctx[name] = _MacroCall(getattr(module, name), name, macro_file)
-            return self.env.get_template(path).render(ctx)
+            template = self.env.get_template(path)
+            if block is not None:
+                module = template.make_module(vars=ctx, shared=True)
+                return str(getattr(module, SNAPSHOT_PREFIX + block)())
+            return template.render(ctx)
         except jinja2.TemplateSyntaxError as exc:
             where = exc.filename or path
             raise self.syntax_error(exc, where, self.sources.get(where, ""), model) from None

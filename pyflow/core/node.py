@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pyflow.core.nodeconfig import ModelConfig, SeedConfig
+from pyflow.core.nodeconfig import ModelConfig, SeedConfig, SnapshotConfig
 
-ResourceType = Literal["model", "seed", "source"]
+ResourceType = Literal["model", "seed", "source", "snapshot"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,16 @@ class ModelNode(Node):
     def is_python(self) -> bool:
         """True for ``@model`` functions."""
         return self.language == "python"
+
+
+@dataclass
+class SnapshotNode(ModelNode):
+    """An SCD type 2 snapshot (``@snapshot`` function or ``{% snapshot %}`` block)."""
+
+    resource_type: ClassVar[ResourceType] = "snapshot"
+    config: SnapshotConfig = field(default=None)  # type: ignore[assignment]
+    block: str | None = None
+    """For SQL snapshots: the ``{% snapshot %}`` block to render."""
 
 
 @dataclass

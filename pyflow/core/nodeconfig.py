@@ -7,12 +7,15 @@ arguments or ``{{ config(...) }}``). ``tags`` accumulate across layers; ``meta``
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Materialized = Literal["view", "table", "ephemeral"]
-MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral")
+Materialized = Literal["view", "table", "ephemeral", "incremental"]
+MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental")
+Strategy = Literal["append", "merge", "delete+insert", "insert_overwrite"]
+OnSchemaChange = Literal["ignore", "fail", "append_new_columns", "sync_all_columns"]
+Names = str | list[str]
 
 
 class NodeConfig(BaseModel):
@@ -33,6 +36,88 @@ class ModelConfig(NodeConfig):
     """Config of a Python or SQL model."""
 
     materialized: Materialized = "view"
+    unique_key: Names | None = None
+    incremental_strategy: Strategy | None = None
+    merge_update_columns: list[str] | None = None
+    merge_exclude_columns: list[str] | None = None
+    partitioned_by: Names | None = None
+    incremental_predicates: list[str] | None = None
+    on_schema_change: OnSchemaChange = "ignore"
+    full_refresh: bool | None = None
+
+    @model_validator(mode="after")
+    def _keyed_strategies(self) -> ModelConfig:
+        if self.incremental_strategy in ("merge", "delete+insert") and not self.unique_key:
+            raise ValueError(
+                f"incremental_strategy '{self.incremental_strategy}' needs a unique_key "
+                "(one column or a list)"
+            )
+        if self.merge_update_columns and self.merge_exclude_columns:
+            raise ValueError("set merge_update_columns or merge_exclude_columns, not both")
+        return self
+
+
+META_COLUMNS = ("dbt_valid_from", "dbt_valid_to", "dbt_scd_id", "dbt_updated_at", "dbt_is_deleted")
+META_DEFAULTS = {
+    "dbt_valid_from": "pyflow_valid_from",
+    "dbt_valid_to": "pyflow_valid_to",
+    "dbt_scd_id": "pyflow_scd_id",
+    "dbt_updated_at": "pyflow_updated_at",
+    "dbt_is_deleted": "pyflow_is_deleted",
+}
+
+
+class SnapshotConfig(NodeConfig):
+    """Config of an SCD type 2 snapshot."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    EXTRA_KEYS: ClassVar[tuple[str, ...]] = ("valid_to_current",)
+
+    materialized: Literal["snapshot"] = "snapshot"
+    unique_key: Names
+    strategy: Literal["timestamp", "check"]
+    updated_at: str | None = None
+    check_cols: list[str] | Literal["all"] | None = None
+    hard_deletes: Literal["ignore", "invalidate", "new_record"] = "ignore"
+    invalidate_hard_deletes: bool | None = None
+    target_schema: str | None = None
+    target_database: str | None = None
+    snapshot_meta_column_names: dict[str, str] = Field(default_factory=dict)
+    valid_to_current: str | None = Field(default=None, alias="dbt_valid_to_current")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "valid_to_current" in data:
+            data = {k: v for k, v in data.items() if k != "valid_to_current"} | {
+                "dbt_valid_to_current": data["valid_to_current"]
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _strategy_fields(self) -> SnapshotConfig:
+        if self.strategy == "timestamp" and not self.updated_at:
+            raise ValueError("strategy 'timestamp' needs updated_at (the source's last-change column)")
+        if self.strategy == "check" and not self.check_cols:
+            raise ValueError("strategy 'check' needs check_cols (a list of columns, or 'all')")
+        unknown = set(self.snapshot_meta_column_names) - set(META_COLUMNS)
+        if unknown:
+            raise ValueError(
+                f"snapshot_meta_column_names has unknown keys {sorted(unknown)}; use {list(META_COLUMNS)}"
+            )
+        return self
+
+    @property
+    def deletes(self) -> str:
+        """The effective hard_deletes mode (the older invalidate_hard_deletes: true counts)."""
+        if self.invalidate_hard_deletes and self.hard_deletes == "ignore":
+            return "invalidate"
+        return self.hard_deletes
+
+    def meta_name(self, key: str) -> str:
+        """Column name for a meta column (``dbt_valid_from`` ...)."""
+        return self.snapshot_meta_column_names.get(key, META_DEFAULTS[key])
 
 
 class SeedConfig(NodeConfig):
@@ -45,7 +130,8 @@ class SeedConfig(NodeConfig):
 
 def config_keys(cls: type[BaseModel]) -> list[str]:
     """The names users write for ``cls`` (aliases included)."""
-    return sorted(f.alias or name for name, f in cls.model_fields.items())
+    names = [f.alias or name for name, f in cls.model_fields.items()]
+    return sorted([*names, *getattr(cls, "EXTRA_KEYS", ())])
 
 
 def merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -84,3 +170,4 @@ class ProjectConfig(BaseModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     models: dict[str, Any] = Field(default_factory=dict)
     seeds: dict[str, Any] = Field(default_factory=dict)
+    snapshots: dict[str, Any] = Field(default_factory=dict)

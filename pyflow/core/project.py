@@ -12,7 +12,7 @@ from typing import Any
 
 from pyflow.core.graph import Graph
 from pyflow.core.jinja import JinjaProject
-from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode
 from pyflow.core.nodeconfig import ProjectConfig
 from pyflow.errors import GraphError, closest
 
@@ -26,6 +26,7 @@ class Project:
     vars: dict[str, Any]
     models: dict[str, ModelNode]
     seeds: dict[str, SeedNode]
+    snapshots: dict[str, SnapshotNode]
     sources: dict[tuple[str, str], SourceNode]
     functions: Mapping[str, Callable[..., Any]]
     jinja: JinjaProject
@@ -48,9 +49,11 @@ class Project:
             return self.models[name]
         if name in self.seeds:
             return self.seeds[name]
+        if name in self.snapshots:
+            return self.snapshots[name]
         raise GraphError(
             f"no model or seed named '{name}'",
-            suggestions=closest(name, [*self.models, *self.seeds]),
+            suggestions=closest(name, [*self.models, *self.seeds, *self.snapshots]),
             hint="run `pyflow ls` to see every node",
             code="unknown-node",
         )

@@ -33,6 +33,8 @@ class ModelSpec:
     doc: str | None = None
     returns_dataframe: bool = False
     param_lines: Mapping[str, int] = field(default_factory=dict)
+    kind: str = "model"
+    """``model`` or ``snapshot``."""
 
 
 def _returns_dataframe(fn: Callable[..., Any]) -> bool:
@@ -43,7 +45,7 @@ def _returns_dataframe(fn: Callable[..., Any]) -> bool:
     return any(h in full or h in text for h in DATAFRAME_HINTS)
 
 
-def _spec_for(fn: Callable[..., Any], config: dict[str, Any]) -> ModelSpec:
+def _spec_for(fn: Callable[..., Any], config: dict[str, Any], kind: str = "model") -> ModelSpec:
     sig = inspect.signature(fn)
     line = fn.__code__.co_firstlineno
     param_lines = {p: line for p in sig.parameters}
@@ -65,6 +67,7 @@ def _spec_for(fn: Callable[..., Any], config: dict[str, Any]) -> ModelSpec:
         doc=inspect.getdoc(fn),
         returns_dataframe=_returns_dataframe(fn),
         param_lines=param_lines,
+        kind=kind,
     )
 
 
@@ -91,6 +94,33 @@ def model(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 
     def wrap(f: F) -> F:
         setattr(f, SPEC_ATTR, _spec_for(f, config))
+        return f
+
+    return wrap(fn) if fn is not None else wrap
+
+
+@overload
+def snapshot(fn: F, /) -> F: ...
+@overload
+def snapshot(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
+def snapshot(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+    """Declare an SCD type 2 snapshot: a function returning the source's current state.
+
+    Put it in a file under ``snapshots/``. Each run compares the returned rows with the
+    snapshot table and records changes as new versions with validity windows.
+
+    Args:
+        fn: the function, when used without parentheses (config then comes from YAML).
+        **config: ``unique_key``, ``strategy`` (``timestamp`` with ``updated_at``, or
+            ``check`` with ``check_cols``), ``hard_deletes``, ``target_schema``,
+            ``snapshot_meta_column_names``, ``dbt_valid_to_current`` ...
+
+    Returns:
+        The function itself, with its spec attached.
+    """
+
+    def wrap(f: F) -> F:
+        setattr(f, SPEC_ATTR, _spec_for(f, config, "snapshot"))
         return f
 
     return wrap(fn) if fn is not None else wrap

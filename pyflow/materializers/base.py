@@ -23,7 +23,10 @@ class Job:
     frame: Callable[[], Any] | None = None
     """Produces a pandas/pyarrow frame (DataFrame models and seeds loaded from frames)."""
     full_refresh: bool = False
+    incremental: bool = False
+    """The model was compiled as an incremental batch (its table existed)."""
     config: Any = None
+    run_started_at: Any = None
     log: StatementLog = field(default_factory=StatementLog)
 
     def execute(self, sql: str) -> int | None:
@@ -79,7 +82,9 @@ class Materializer(abc.ABC):
 
 def materializer_for(kind: str) -> Materializer:
     """The materializer of a ``materialized`` value (validated earlier by config)."""
+    from pyflow.materializers.incremental import IncrementalMaterializer
     from pyflow.materializers.seed import SeedMaterializer
+    from pyflow.materializers.snapshot import SnapshotMaterializer
     from pyflow.materializers.table import TableMaterializer
     from pyflow.materializers.view import ViewMaterializer
 
@@ -87,6 +92,8 @@ def materializer_for(kind: str) -> Materializer:
         "view": ViewMaterializer,
         "table": TableMaterializer,
         "seed": SeedMaterializer,
+        "incremental": IncrementalMaterializer,
+        "snapshot": SnapshotMaterializer,
     }
     try:
         return table[kind]()

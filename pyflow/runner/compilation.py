@@ -43,7 +43,7 @@ class ProjectCompiler:
         run_started_at: datetime,
         *,
         cache: CompileCache | None = None,
-        inline_sources: dict[str, Any] | None = None,
+        full_refresh: bool = False,
     ) -> None:
         self.project = project
         self.adapter = adapter
@@ -58,6 +58,10 @@ class ProjectCompiler:
         self.overrides: dict[str, Relation] = {}
         """Relations to read instead of a node's own (used by unit tests)."""
         self.declared_columns: dict[str, Columns] = {}
+        self.full_refresh = full_refresh
+        self._incremental: dict[str, bool] = {}
+        self.forced_incremental: dict[str, bool] = {}
+        """Per-node override of is_incremental (unit tests of the incremental branch)."""
 
     # ---- naming --------------------------------------------------------------------------
     def relation(self, node: Node) -> Relation:
@@ -67,11 +71,27 @@ class ProjectCompiler:
         if isinstance(node, SourceNode):
             return Relation(node.database or self.adapter.database, node.schema, node.identifier)
         cfg = node.config  # type: ignore[attr-defined]
+        target_schema = getattr(cfg, "target_schema", None)
         return Relation(
-            cfg.database or self.adapter.database,
-            schema_name(self.adapter.schema, cfg.schema_),
+            getattr(cfg, "target_database", None) or cfg.database or self.adapter.database,
+            target_schema or schema_name(self.adapter.schema, cfg.schema_),
             cfg.alias or node.name,
         )
+
+    def is_incremental(self, node: ModelNode) -> bool:
+        """True when an incremental model's table exists and no full refresh applies."""
+        uid = node.unique_id
+        if uid in self.forced_incremental:
+            return self.forced_incremental[uid]
+        if uid not in self._incremental:
+            cfg = node.config
+            refresh = self.full_refresh if getattr(cfg, "full_refresh", None) is None else bool(cfg.full_refresh)
+            self._incremental[uid] = (
+                cfg.materialized == "incremental"
+                and not refresh
+                and self.adapter.relation_type(self.relation(node)) == "table"
+            )
+        return self._incremental[uid]
 
     def file_location(self, node: SourceNode) -> str:
         """A source's file path or glob, absolute."""
@@ -207,6 +227,7 @@ class ProjectCompiler:
                 [self.target.name, self.target.type, self.target.schema, self.target.database],
                 str(self.relation(node)),
                 self._this_columns(node),
+                self.is_incremental(node),
                 sorted((key, self.key(p), str(self.relation(self.project.node(p)))) for key, p in parents.items()),
             )
         self._keys[uid] = k
@@ -247,8 +268,9 @@ class ProjectCompiler:
             target=self.target,
             run_started_at=self.run_started_at,
             this=self.adapter.render(self.relation(node)),
-            is_incremental=False,
+            is_incremental=self.is_incremental(node),
             quote=q,
+            block=getattr(node, "block", None),
         )
 
     def context(self, node: ModelNode, *, bound: Any = None) -> Context:
@@ -269,13 +291,13 @@ class ProjectCompiler:
             vars=self.project.vars,
             target=self.target,
             run_started_at=self.run_started_at,
-            is_incremental=False,
+            is_incremental=self.is_incremental(node),
             this=this,
         )
 
     def forget(self, uid: str) -> None:
         """Drop what is memoized about ``uid`` (its relation or columns changed)."""
-        for memo in (self._compiled, self._keys, self._columns, self._inputs):
+        for memo in (self._compiled, self._keys, self._columns, self._inputs, self._incremental):
             memo.pop(uid, None)
 
     def close(self) -> None:

@@ -43,6 +43,9 @@ class Executor:
         self.on_cancel = on_cancel
         self.describe = describe
         self.cancelled = False
+        """True when the run was interrupted (Ctrl-C / SIGTERM)."""
+        self.stopped = False
+        """True once no node may start any more (interrupted, or --fail-fast after a failure)."""
         self.cancel_reason = "not run"
         self.results: dict[str, NodeResult] = {}
         self._counter = 0
@@ -66,10 +69,11 @@ class Executor:
 
     def run(self) -> list[NodeResult]:
         """Run everything; return results in plan order."""
-        waiting = {
-            uid: {p for p in self.graph.parents.get(uid, []) if p in self.selected}
-            for uid in self.order
-        }
+        waiting = {uid: self._upstream(uid) for uid in self.order}
+        dependents: dict[str, list[str]] = {}
+        for uid, ups in waiting.items():
+            for up in ups:
+                dependents.setdefault(up, []).append(uid)
         position = {uid: i for i, uid in enumerate(self.order)}
         ready = sorted((u for u, ps in waiting.items() if not ps), key=position.__getitem__)
         running: dict[cf.Future[NodeResult], str] = {}
@@ -77,7 +81,7 @@ class Executor:
         pool = cf.ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="pyflow")
         try:
             while ready or running:
-                while ready and len(running) < self.threads and not self.cancelled:
+                while ready and len(running) < self.threads and not self.stopped:
                     uid = ready.pop(0)
                     if uid in self.results:
                         continue
@@ -95,8 +99,8 @@ class Executor:
                     self.results[uid] = result
                     if result.status == "error":
                         self._on_failure(uid, result)
-                    for child in self.graph.children.get(uid, []):
-                        if child in waiting and uid in waiting[child]:
+                    for child in dependents.get(uid, []):
+                        if uid in waiting[child]:
                             waiting[child].discard(uid)
                             if not waiting[child] and child not in self.results:
                                 ready.append(child)
@@ -111,19 +115,36 @@ class Executor:
             self._skip(uid, self.cancel_reason)
         return [self.results[uid] for uid in self.order]
 
+    def _upstream(self, uid: str) -> set[str]:
+        """Selected nodes ``uid`` waits for: its parents, seen through unselected ones (ephemeral models)."""
+        found: set[str] = set()
+        seen: set[str] = set()
+        stack = list(self.graph.parents.get(uid, []))
+        while stack:
+            parent = stack.pop()
+            if parent in seen:
+                continue
+            seen.add(parent)
+            if parent in self.selected:
+                found.add(parent)
+            else:
+                stack.extend(self.graph.parents.get(parent, []))
+        return found
+
     def _on_failure(self, uid: str, result: NodeResult) -> None:
         name = self.graph.nodes[uid].name
         if self.fail_fast:
-            self._cancel(f"skipped by --fail-fast after '{name}' failed")
+            self._cancel(f"skipped by --fail-fast after '{name}' failed", interrupted=False)
             return
         below = self.graph.descendants(uid)
         for d in self.order:
             if d in below:
                 self._skip(d, f"skipped because '{name}' failed")
 
-    def _cancel(self, reason: str = "cancelled") -> None:
-        if self.cancelled:
+    def _cancel(self, reason: str = "cancelled", *, interrupted: bool = True) -> None:
+        self.cancelled = self.cancelled or interrupted
+        if self.stopped:
             return
-        self.cancelled = True
+        self.stopped = True
         self.cancel_reason = reason
         self.on_cancel()

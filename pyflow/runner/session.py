@@ -21,7 +21,7 @@ from pyflow.compile.python import call_model, is_dataframe
 from pyflow.config.loader import load_project
 from pyflow.config.profile import Target, load_target
 from pyflow.config.project import load_project_config
-from pyflow.core.node import ModelNode, Node, SeedNode
+from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode
 from pyflow.core.project import Project
 from pyflow.core.selector import select_nodes
 from pyflow.core.spec import TargetInfo
@@ -37,9 +37,10 @@ log = logging.getLogger("pyflow")
 COMMAND_TYPES: dict[str, frozenset[str]] = {
     "run": frozenset({"model"}),
     "seed": frozenset({"seed"}),
-    "build": frozenset({"seed", "model"}),
-    "compile": frozenset({"model"}),
-    "ls": frozenset({"model", "seed", "source"}),
+    "snapshot": frozenset({"snapshot"}),
+    "build": frozenset({"seed", "model", "snapshot"}),
+    "compile": frozenset({"model", "snapshot"}),
+    "ls": frozenset({"model", "seed", "source", "snapshot"}),
 }
 
 
@@ -122,7 +123,12 @@ class Session:
         if self._compiler is None:
             cache = CompileCache(self.project.target_dir / CACHE_FILE)
             self._compiler = ProjectCompiler(
-                self.project, self.adapter, self.target_info, self.run_started_at, cache=cache
+                self.project,
+                self.adapter,
+                self.target_info,
+                self.run_started_at,
+                cache=cache,
+                full_refresh=self.options.full_refresh,
             )
         return self._compiler
 
@@ -160,6 +166,8 @@ class Session:
         rel = self.compiler.relation(node).dotted()
         if isinstance(node, SeedNode):
             return f"seed file {rel}"
+        if isinstance(node, SnapshotNode):
+            return f"snapshot {rel}"
         assert isinstance(node, ModelNode)
         kind = "table" if node.returns_dataframe else node.config.materialized
         return f"{node.language} {kind} model {rel}"
@@ -244,7 +252,14 @@ class Session:
         rel = self.compiler.relation(node)
         result = NodeResult(uid, node.name, "success", relation=self.adapter.render(rel), started_at=started,
                             thread_id=threading.current_thread().name)
-        job = Job(name=node.name, relation=rel, adapter=self.adapter, full_refresh=self.options.full_refresh, config=getattr(node, "config", None))
+        job = Job(
+            name=node.name,
+            relation=rel,
+            adapter=self.adapter,
+            full_refresh=self.options.full_refresh,
+            config=getattr(node, "config", None),
+            run_started_at=self.run_started_at,
+        )
         try:
             if isinstance(compiled, PyflowError):
                 raise compiled
@@ -254,9 +269,10 @@ class Session:
             else:
                 assert isinstance(node, ModelNode) and compiled is not None
                 job.sql = compiled.sql
+                job.incremental = self.compiler.is_incremental(node)
                 if compiled.is_dataframe:
                     job.frame = lambda: self._dataframe(node)
-                    kind = "table"
+                    kind = "table" if node.config.materialized in ("view", "ephemeral") else node.config.materialized
                 else:
                     kind = node.config.materialized
             outcome = materializer_for(kind).build(job)

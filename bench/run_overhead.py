@@ -1,0 +1,412 @@
+"""How much wall time pyflow adds on top of the SQL it runs, and how fast its CLI starts.
+
+One run of this script measures, on generated projects (see ``project_gen.py``), as whole
+processes (wall clock, so interpreter start-up and imports count):
+
+1. ``pyflow run`` on N models (default 100) against the *floor*: the very statements pyflow
+   executed (read back from ``target/run/**.sql``), run in DAG order with the bare duckdb API in
+   a fresh ``python`` process on a fresh database file. Plus an in-process breakdown of one extra
+   run from ``--log-format json`` events.
+2. ``pyflow compile`` on N models (default 1000): cold (after ``rm -rf target/``) and warm
+   (unchanged project, second run).
+3. ``pyflow --help``.
+
+Ratios are against a baseline measured in the same run, so the figures compare across machines;
+nothing here asserts timings. Everything is written under a temporary folder, never in the repo.
+
+    python bench/run_overhead.py            # full run (a few minutes)
+    python bench/run_overhead.py --quick    # smoke run, < 30 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import project_gen
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 1800
+
+# Targets, for the default sizes only.
+RUN_MODELS, COMPILE_MODELS, REPS, HELP_REPS = 100, 1000, 3, 5
+RUN_RATIO_TARGET = 1.5
+WARM_COMPILE_TARGET_S = 1.0
+HELP_TARGET_S = 0.3
+
+# The floor: what executing pyflow's statements costs without pyflow. Run with `python -c`, so
+# it pays interpreter start-up and `import duckdb` like pyflow does. One transaction per model,
+# as pyflow's materializers use; argv: database file, JSON list of per-model statement lists.
+FLOOR_SCRIPT = """\
+import json, sys, time
+t0 = time.perf_counter()
+import duckdb
+t1 = time.perf_counter()
+with open(sys.argv[2], encoding="utf-8") as f:
+    models = json.load(f)
+con = duckdb.connect(sys.argv[1])
+for statements in models:
+    con.execute("BEGIN TRANSACTION")
+    for sql in statements:
+        con.execute(sql)
+    con.execute("COMMIT")
+t2 = time.perf_counter()
+con.close()
+t3 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "statements": t2 - t1, "close": t3 - t2}))
+"""
+
+
+# ---- processes ----------------------------------------------------------------------------------
+def pyflow_command() -> list[str]:
+    """The ``pyflow`` console script of this interpreter (not a pyenv shim), else any on PATH."""
+    exe = shutil.which("pyflow", path=sysconfig.get_path("scripts")) or shutil.which("pyflow")
+    if exe:
+        return [exe]
+    return [sys.executable, "-c", "from pyflow.cli.main import entrypoint; entrypoint()"]
+
+
+def timed(cmd: Sequence[str], *, cwd: Path | None = None) -> tuple[float, str]:
+    """Run ``cmd`` to completion; return (wall seconds, stdout). Exit on failure."""
+    started = time.perf_counter()
+    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        tail = (proc.stdout[-3000:] + "\n" + proc.stderr[-3000:]).strip()
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
+    return elapsed, proc.stdout
+
+
+@dataclass
+class Samples:
+    """Wall times of repeated runs of one thing."""
+
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        """Median (the figure reported)."""
+        return statistics.median(self.values)
+
+    def describe(self) -> str:
+        """``   1.234 s  (median of 3: 1.200, 1.234, 1.300)``."""
+        runs = ", ".join(f"{v:.3f}" for v in self.values)
+        return f"{self.median:8.3f} s  (median of {len(self.values)}: {runs})"
+
+
+def remove_database(project: Path) -> None:
+    """Delete the project's DuckDB file (and its WAL) so a run starts on a fresh database."""
+    for name in ("pyflow.duckdb", "pyflow.duckdb.wal"):
+        (project / name).unlink(missing_ok=True)
+
+
+# ---- 1. pyflow run vs the floor ----------------------------------------------------------------
+@dataclass
+class RunReport:
+    """Figures of the ``pyflow run`` benchmark."""
+
+    models: int
+    summary: str
+    cold: float
+    warm: Samples
+    floor: Samples
+    floor_parts: dict[str, float]
+    statements: int
+    phases: list[tuple[str, float]]
+    node_time_sum: float
+
+    @property
+    def ratio(self) -> float:
+        """Median pyflow run over median floor."""
+        return self.warm.median / self.floor.median
+
+
+def executed_statements(project: Path) -> list[list[str]]:
+    """Statements pyflow ran, one list per model, in completion order (a valid DAG order)."""
+    target = project / "target"
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    files = {p.stem: p for p in (target / "run").rglob("*.sql")}
+    out: list[list[str]] = []
+    for r in sorted(results, key=lambda r: r["completed_at"]):
+        if r["status"] != "success":
+            raise SystemExit(f"model {r['name']} did not succeed ({r['status']}): {r['message']}")
+        text = files[r["name"]].read_text(encoding="utf-8").rstrip().removesuffix(";")
+        out.append([s for s in text.split(";\n\n") if s.strip()])
+    return out
+
+
+def relations(database: Path) -> list[tuple[str, str]]:
+    """(name, type) of every table and view in a DuckDB file, to check the floor built the same."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables ORDER BY table_name"
+        ).fetchall()
+    finally:
+        con.close()
+    return [(str(n), str(t)) for n, t in rows]
+
+
+def run_floor(statements_file: Path, workdir: Path, reps: int) -> tuple[Samples, dict[str, float], Path]:
+    """Execute the statements in fresh processes on fresh databases (one warm-up, then ``reps``)."""
+    samples = Samples()
+    parts: list[dict[str, float]] = []
+    database = workdir / "floor" / "pyflow.duckdb"  # same file name: the catalog is `pyflow`
+    for rep in range(reps + 1):
+        shutil.rmtree(database.parent, ignore_errors=True)
+        database.parent.mkdir(parents=True)
+        elapsed, out = timed([sys.executable, "-c", FLOOR_SCRIPT, str(database), str(statements_file)])
+        if rep:  # the first is a warm-up (file cache), like pyflow's
+            samples.values.append(elapsed)
+            parts.append(json.loads(out))
+    medians = {key: statistics.median(p[key] for p in parts) for key in parts[0]}
+    return samples, medians, database
+
+
+def json_run_phases(cmd: Sequence[str], project: Path) -> tuple[list[tuple[str, float]], float]:
+    """One run with ``--log-format json``: wall time split at the events' timestamps."""
+    remove_database(project)
+    spawned = time.time()
+    _, out = timed([*cmd, "run", "--project-dir", str(project), "--log-format", "json"])
+    ended = time.time()
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+    def first(kind: str, text: str = "") -> float:
+        return next(e["ts"] for e in events if e["kind"] == kind and e.get("text", "").startswith(text))
+
+    finishes = [e for e in events if e["kind"] == "node_finish"]
+    marks = [
+        ("start-up: interpreter, imports, CLI parsing", spawned, first("message", "Running with")),
+        (
+            "load project: config, profile, model files, Jinja",
+            first("message", "Running with"),
+            first("message", "Found"),
+        ),
+        (
+            "open database, compile (cache), write compiled/ + manifest",
+            first("message", "Found"),
+            first("run_start"),
+        ),
+        (
+            f"execute {len(finishes)} nodes (DAG scheduler, threads)",
+            first("run_start"),
+            max(e["ts"] for e in finishes),
+        ),
+        ("write target/run/ + run_results.json", max(e["ts"] for e in finishes), first("run_finish")),
+        ("close: save caches, summary, interpreter exit", first("run_finish"), ended),
+    ]
+    node_sum = sum(e["result"]["execution_time"] for e in finishes)
+    return [(label, end - start) for label, start, end in marks], node_sum
+
+
+def bench_run(cmd: Sequence[str], workdir: Path, n: int, reps: int, rows: int, depth: int) -> RunReport:
+    """``pyflow run`` of an N-model project vs executing its statements directly."""
+    project = workdir / f"run_{n}"
+    plan = project_gen.generate(project, n, depth=depth, rows=rows)
+    print(f"[run] generated {project}: {plan.summary()}", flush=True)
+    run = [*cmd, "run", "--project-dir", str(project)]
+    cold, _ = timed(run)  # no target/, no database: fills the compile cache (the warm-up)
+    print(f"[run] cold first run: {cold:.3f} s", flush=True)
+    warm = Samples()
+    for _ in range(reps):
+        remove_database(project)  # same statements as the floor's: every model built from scratch
+        warm.values.append(timed(run)[0])
+    print(f"[run] pyflow run: {warm.describe().strip()}", flush=True)
+
+    statements = executed_statements(project)
+    statements_file = workdir / f"statements_{n}.json"
+    statements_file.write_text(json.dumps(statements), encoding="utf-8")
+    floor, parts, floor_db = run_floor(statements_file, workdir, reps)
+    print(f"[run] floor: {floor.describe().strip()}", flush=True)
+    if relations(floor_db) != relations(project / "pyflow.duckdb"):
+        raise SystemExit("the floor built different relations than pyflow run: the comparison is void")
+
+    phases, node_sum = json_run_phases(cmd, project)
+    return RunReport(n, plan.summary(), cold, warm, floor, parts, sum(map(len, statements)), phases, node_sum)
+
+
+# ---- 2. pyflow compile -------------------------------------------------------------------------
+@dataclass
+class CompileReport:
+    """Figures of the ``pyflow compile`` benchmark."""
+
+    models: int
+    summary: str
+    cold: Samples
+    warm: Samples
+
+
+def bench_compile(
+    cmd: Sequence[str], workdir: Path, n: int, reps: int, rows: int, depth: int
+) -> CompileReport:
+    """Cold (no ``target/``) and warm (unchanged project) ``pyflow compile``."""
+    project = workdir / f"compile_{n}"
+    plan = project_gen.generate(project, n, depth=depth, rows=rows)
+    print(f"[compile] generated {project}: {plan.summary()}", flush=True)
+    compile_ = [*cmd, "compile", "--project-dir", str(project)]
+    cold, warm = Samples(), Samples()
+    for _ in range(reps):
+        shutil.rmtree(project / "target", ignore_errors=True)
+        cold.values.append(timed(compile_)[0])
+    print(f"[compile] cold: {cold.describe().strip()}", flush=True)
+    for _ in range(reps):
+        warm.values.append(timed(compile_)[0])
+    print(f"[compile] warm: {warm.describe().strip()}", flush=True)
+    return CompileReport(n, plan.summary(), cold, warm)
+
+
+# ---- 3. pyflow --help --------------------------------------------------------------------------
+def bench_help(cmd: Sequence[str], reps: int) -> tuple[Samples, Samples]:
+    """``pyflow --help``, and ``python -c pass`` as the interpreter's own start-up for reference."""
+    timed([*cmd, "--help"])  # warm-up
+    helps, bare = Samples(), Samples()
+    for _ in range(reps):
+        helps.values.append(timed([*cmd, "--help"])[0])
+        bare.values.append(timed([sys.executable, "-c", "pass"])[0])
+    print(f"[help] pyflow --help: {helps.describe().strip()}", flush=True)
+    return helps, bare
+
+
+# ---- report ------------------------------------------------------------------------------------
+def verdict(ok: bool, applies: bool) -> str:
+    """PASS/FAIL, or ``info`` when the run's size is not the one the target is set for."""
+    if not applies:
+        return "info (non-default N)"
+    return "PASS" if ok else "FAIL"
+
+
+def print_report(
+    run: RunReport, comp: CompileReport, helps: Samples, bare: Samples, cmd: Sequence[str]
+) -> None:
+    """Side-by-side figures, the breakdown, and the final table."""
+    print()
+    print(f"pyflow command: {' '.join(cmd)}")
+    print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs")
+    print()
+    print(f"== 1. pyflow run, N = {run.models}: {run.summary}")
+    print(f"  {'pyflow run (cold, first ever)':<44}{run.cold:8.3f} s  (no target/, no database)")
+    print(f"  {'pyflow run (warm cache, fresh database)':<44}{run.warm.describe()}")
+    print(f"  {'floor (python + duckdb, same statements)':<44}{run.floor.describe()}")
+    print(
+        f"  {'ratio pyflow / floor':<44}{run.ratio:8.2f} x   (overhead {run.warm.median - run.floor.median:+.3f} s)"
+    )
+    print(f"  statements executed: {run.statements} (one transaction per model in the floor)")
+    print()
+    print("  floor process, split:")
+    other = run.floor.median - sum(run.floor_parts.values())
+    for label, value in (
+        ("interpreter start-up + exit", other),
+        ("import duckdb", run.floor_parts["import"]),
+        ("statements", run.floor_parts["statements"]),
+        ("close (checkpoint)", run.floor_parts["close"]),
+    ):
+        print(f"    {label:<58}{value:8.3f} s")
+    print("  pyflow run process, split (one extra run, --log-format json):")
+    for label, value in run.phases:
+        print(f"    {label:<58}{value:8.3f} s")
+    print(f"    {'total':<58}{sum(v for _, v in run.phases):8.3f} s")
+    print(f"    (sum of per-node execution_time: {run.node_time_sum:.3f} s; nodes overlap on threads)")
+    print()
+    print(f"== 2. pyflow compile, N = {comp.models}: {comp.summary}")
+    print(f"  {'cold (after rm -rf target/)':<44}{comp.cold.describe()}")
+    print(f"  {'warm (unchanged, second run)':<44}{comp.warm.describe()}")
+    print()
+    print("== 3. pyflow --help")
+    print(f"  {'pyflow --help':<44}{helps.describe()}")
+    print(f"  {'python -c pass (reference)':<44}{bare.describe()}")
+    print()
+
+    rows = [
+        (
+            f"run N={run.models}: pyflow / floor",
+            f"{run.ratio:.2f}x",
+            f"<= {RUN_RATIO_TARGET}x",
+            verdict(run.ratio <= RUN_RATIO_TARGET, run.models == RUN_MODELS),
+        ),
+        (f"run N={run.models}: pyflow (warm)", f"{run.warm.median:.3f} s", "-", "info"),
+        (f"run N={run.models}: floor", f"{run.floor.median:.3f} s", "-", "info"),
+        (f"run N={run.models}: pyflow (cold)", f"{run.cold:.3f} s", "-", "info"),
+        (
+            f"compile N={comp.models}: warm",
+            f"{comp.warm.median:.3f} s",
+            f"< {WARM_COMPILE_TARGET_S} s",
+            verdict(comp.warm.median < WARM_COMPILE_TARGET_S, comp.models == COMPILE_MODELS),
+        ),
+        (f"compile N={comp.models}: cold", f"{comp.cold.median:.3f} s", "-", "info"),
+        (
+            "pyflow --help",
+            f"{helps.median:.3f} s",
+            f"< {HELP_TARGET_S} s",
+            verdict(helps.median < HELP_TARGET_S, True),
+        ),
+    ]
+    widths = [max(len(r[i]) for r in [("metric", "measured", "target", "verdict"), *rows]) for i in range(4)]
+    for row in [("metric", "measured", "target", "verdict"), tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+# ---- command line ------------------------------------------------------------------------------
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Flags; ``--quick`` changes the defaults of the flags not given."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--run-models", type=int, help=f"models for `pyflow run` (default {RUN_MODELS})")
+    parser.add_argument(
+        "--compile-models", type=int, help=f"models for `pyflow compile` (default {COMPILE_MODELS})"
+    )
+    parser.add_argument(
+        "--reps", type=int, help=f"timed repetitions of run, floor and compile (default {REPS})"
+    )
+    parser.add_argument("--help-reps", type=int, help=f"timed repetitions of --help (default {HELP_REPS})")
+    parser.add_argument("--rows", type=int, default=project_gen.SOURCE_ROWS, help="rows of the source table")
+    parser.add_argument("--depth", type=int, default=project_gen.DEPTH, help="DAG depth of the projects")
+    parser.add_argument("--quick", action="store_true", help="smoke run: N=10/50, one repetition (< 30 s)")
+    parser.add_argument("--workdir", type=Path, help="parent of the temporary folder (default: the system's)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated projects and print where")
+    args = parser.parse_args(argv)
+    small = args.quick
+    args.run_models = args.run_models or (10 if small else RUN_MODELS)
+    args.compile_models = args.compile_models or (50 if small else COMPILE_MODELS)
+    args.reps = args.reps or (1 if small else REPS)
+    args.help_reps = args.help_reps or (1 if small else HELP_REPS)
+    if min(args.run_models, args.compile_models, args.reps, args.help_reps) < 1:
+        parser.error("model counts and repetitions must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the three benchmarks and print the report."""
+    args = parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="pyflow-bench-", dir=args.workdir)).resolve()
+    if workdir.is_relative_to(REPO):
+        shutil.rmtree(workdir)
+        raise SystemExit(f"--workdir must be outside the repository ({REPO})")
+    cmd = pyflow_command()
+    started = time.perf_counter()
+    try:
+        run = bench_run(cmd, workdir, args.run_models, args.reps, args.rows, args.depth)
+        comp = bench_compile(cmd, workdir, args.compile_models, args.reps, args.rows, args.depth)
+        helps, bare = bench_help(cmd, args.help_reps)
+        print_report(run, comp, helps, bare, cmd)
+    finally:
+        if args.keep:
+            print(f"\nprojects kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nbenchmark took {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Incremental models: the first run (or ``--full-refresh``) builds a table; later runs apply
+only the new batch, by strategy, in one transaction.
+
+Each later run: stage the batch in a temporary table; reconcile the schema
+(``on_schema_change``); for ``merge`` and ``delete+insert`` check that the batch is unique on
+``unique_key`` (failing before any write, with the count and examples); apply the strategy;
+drop the staging table. With transactions all of it commits or rolls back together, so a
+failure leaves the target exactly as it was, and replaying a step is idempotent for ``merge``,
+``delete+insert`` and ``insert_overwrite``.
+
+=================  ===============================================================
+strategy           what a run does with the batch
+=================  ===============================================================
+append             INSERT every row
+merge              MERGE on ``unique_key`` (NULL-safe): update matched rows
+                   (``merge_update_columns`` / ``merge_exclude_columns``), insert new
+delete+insert      DELETE target rows whose key is in the batch, then INSERT the batch
+insert_overwrite   DELETE the ``partitioned_by`` partitions present in the batch (every
+                   row when no partitions are configured), then INSERT the batch
+=================  ===============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pyflow.adapters.base import Adapter, Column
+from pyflow.errors import MaterializationError, UnsupportedError
+from pyflow.materializers.base import Job, Materializer, Outcome
+from pyflow.materializers.table import TableMaterializer
+from pyflow.relation import Relation
+
+STRATEGIES = ("append", "merge", "delete+insert", "insert_overwrite")
+KEYED = ("merge", "delete+insert")
+
+
+def as_list(value: str | Sequence[str] | None) -> list[str]:
+    """Normalise ``unique_key``/``partitioned_by`` (one name or several)."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def default_strategy(unique_key: Sequence[str], adapter: Adapter) -> str:
+    """``merge`` with a key on engines that have MERGE, ``delete+insert`` without, else append."""
+    if not unique_key:
+        return "append"
+    return "merge" if adapter.capabilities.merge else "delete+insert"
+
+
+@dataclass(frozen=True)
+class SchemaDiff:
+    """How the batch's columns differ from the target's."""
+
+    added: list[Column]
+    removed: list[Column]
+    changed: list[tuple[Column, Column]]
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the columns are the same."""
+        return not (self.added or self.removed or self.changed)
+
+    def describe(self) -> str:
+        """One line per difference."""
+        rows = [f"new column {c.name} {c.data_type}" for c in self.added]
+        rows += [f"column {c.name} is no longer produced" for c in self.removed]
+        rows += [f"column {o.name} changed type {o.data_type} -> {n.data_type}" for o, n in self.changed]
+        return "\n".join(rows)
+
+
+def diff_columns(target: Sequence[Column], batch: Sequence[Column]) -> SchemaDiff:
+    """Compare target and batch columns by name (case-insensitive, like the engines)."""
+    old = {c.name.lower(): c for c in target}
+    new = {c.name.lower(): c for c in batch}
+    return SchemaDiff(
+        added=[c for k, c in new.items() if k not in old],
+        removed=[c for k, c in old.items() if k not in new],
+        changed=[(old[k], c) for k, c in new.items() if k in old and old[k].data_type != c.data_type],
+    )
+
+
+class IncrementalMaterializer(Materializer):
+    """``materialized: incremental``."""
+
+    kind: ClassVar[str] = "incremental"
+
+    def build(self, job: Job) -> Outcome:  # noqa: D102
+        existing = self.existing(job)
+        if existing != "table" or job.full_refresh or not job.incremental:
+            rows = TableMaterializer().swap_in(job)
+            return Outcome("created", rows)
+        return self.apply(job)
+
+    # ---- the incremental step ------------------------------------------------------------
+    def apply(self, job: Job) -> Outcome:
+        """Apply the batch in ``job.sql`` to the existing table."""
+        adapter = job.adapter
+        cfg = job.config
+        keys = as_list(getattr(cfg, "unique_key", None))
+        strategy = getattr(cfg, "incremental_strategy", None) or default_strategy(keys, adapter)
+        check_strategy(strategy, keys, adapter, job.name)
+        target = job.relation
+        staging = adapter.temp_relation(target, "batch")
+        with adapter.transaction():
+            if adapter.relation_type(staging):
+                job.execute(adapter.drop_relation_sql(staging, "table"))
+            self.fill(job, staging)
+            try:
+                if strategy in KEYED:
+                    self.check_unique(job, staging, keys)
+                columns = self.reconcile(job, staging, getattr(cfg, "on_schema_change", "ignore"))
+                rows = self.write(job, strategy, staging, keys, columns)
+            finally:
+                if not adapter.capabilities.transactions:
+                    job.execute(adapter.drop_relation_sql(staging, "table"))
+            if adapter.capabilities.transactions:
+                job.execute(adapter.drop_relation_sql(staging, "table"))
+        return Outcome(f"applied {strategy}", rows)
+
+    def check_unique(self, job: Job, staging: Relation, keys: Sequence[str]) -> None:
+        """Fail before writing when the batch repeats a key."""
+        rows = job.adapter.fetchall(job.adapter.duplicate_keys_sql(staging, keys), model=job.name)
+        if not rows:
+            return
+        total = rows[0][0]
+        examples = "\n".join(
+            ", ".join(f"{k}={v!r}" for k, v in zip(keys, r[1:-1], strict=True)) + f"  ({r[-1]} rows)"
+            for r in rows
+        )
+        raise MaterializationError(
+            f"the new batch has {total} duplicated value(s) of unique_key ({', '.join(keys)}); "
+            "nothing was written",
+            model=job.name,
+            detail="examples:\n" + examples,
+            hint="make the model return one row per key (deduplicate, e.g. with row_number()), "
+            "or fix unique_key",
+            code="duplicate-unique-key",
+        )
+
+    def reconcile(self, job: Job, staging: Relation, mode: str) -> list[str]:
+        """Apply ``on_schema_change``; return the columns to write."""
+        adapter = job.adapter
+        target_cols = adapter.get_columns(job.relation)
+        batch_cols = adapter.get_columns(staging)
+        diff = diff_columns(target_cols, batch_cols)
+        batch_names = [c.name for c in batch_cols]
+        if diff.is_empty:
+            return batch_names
+        if mode == "fail":
+            raise MaterializationError(
+                "the model's columns differ from the table's and on_schema_change is 'fail'; "
+                "nothing was written",
+                model=job.name,
+                detail=diff.describe(),
+                hint="run with --full-refresh, or set on_schema_change to append_new_columns or "
+                "sync_all_columns",
+                code="schema-change",
+            )
+        if mode == "ignore":
+            if diff.removed:
+                raise MaterializationError(
+                    "the model no longer produces columns the table has (on_schema_change: ignore)",
+                    model=job.name,
+                    detail=diff.describe(),
+                    hint="run with --full-refresh, or set on_schema_change to "
+                    "append_new_columns (keeps them, NULL for new rows) or sync_all_columns",
+                    code="schema-change",
+                )
+            known = {c.name.lower() for c in target_cols}
+            return [n for n in batch_names if n.lower() in known]
+        for col in diff.added:
+            job.execute(adapter.add_column_sql(job.relation, col.name, col.data_type))
+        if mode == "sync_all_columns":
+            for col in diff.removed:
+                job.execute(adapter.drop_column_sql(job.relation, col.name))
+            for _, new in diff.changed:
+                job.execute(adapter.alter_column_type_sql(job.relation, new.name, new.data_type))
+        return batch_names
+
+    def write(
+        self, job: Job, strategy: str, staging: Relation, keys: Sequence[str], columns: Sequence[str]
+    ) -> int | None:
+        """Run the strategy's statements; return rows in the batch."""
+        adapter = job.adapter
+        cfg: Any = job.config
+        target = job.relation
+        predicates = list(getattr(cfg, "incremental_predicates", None) or [])
+        if strategy == "merge":
+            update = _update_columns(columns, keys, cfg)
+            job.execute(adapter.merge_sql(target, staging, keys, update, columns, predicates))
+        elif strategy == "delete+insert":
+            job.execute(adapter.delete_matching_sql(target, staging, keys, predicates))
+            job.execute(adapter.insert_sql(target, staging, columns))
+        elif strategy == "insert_overwrite":
+            parts = as_list(getattr(cfg, "partitioned_by", None))
+            if parts:
+                job.execute(adapter.delete_matching_sql(target, staging, parts, predicates))
+            else:
+                job.execute(adapter.delete_all_sql(target, predicates))
+            job.execute(adapter.insert_sql(target, staging, columns))
+        else:
+            job.execute(adapter.insert_sql(target, staging, columns))
+        rows = adapter.fetchall(f"SELECT count(*) FROM {adapter.render(staging)}", model=job.name)
+        return int(rows[0][0])
+
+
+def _update_columns(columns: Sequence[str], keys: Sequence[str], cfg: Any) -> list[str]:
+    only = as_list(getattr(cfg, "merge_update_columns", None))
+    exclude = {c.lower() for c in as_list(getattr(cfg, "merge_exclude_columns", None))}
+    keyset = {k.lower() for k in keys}
+    chosen = [c for c in columns if c.lower() not in keyset and c.lower() not in exclude]
+    if only:
+        wanted = {c.lower() for c in only}
+        chosen = [c for c in chosen if c.lower() in wanted]
+    return chosen
+
+
+def check_strategy(strategy: str, keys: Sequence[str], adapter: Adapter, model: str) -> None:
+    """Fail on a strategy the engine lacks or that needs a unique_key it does not have."""
+    if strategy in KEYED and not keys:
+        raise MaterializationError(
+            f"incremental_strategy '{strategy}' needs a unique_key",
+            model=model,
+            hint="set unique_key (one column or a list), or use append / insert_overwrite",
+            code="missing-unique-key",
+        )
+    if strategy == "merge" and not adapter.capabilities.merge:
+        raise UnsupportedError(
+            f"{adapter.type} has no MERGE, so incremental_strategy 'merge' is not available",
+            model=model,
+            hint="use delete+insert (same result for unique keys), append or insert_overwrite",
+            code="unsupported-strategy",
+        )

@@ -1,0 +1,238 @@
+"""SCD type 2 snapshots: the one implementation of the algorithm, over the adapter API.
+
+Each run stages the source's current state, checks it is unique on ``unique_key`` (failing
+before any write), adds new source columns to the table, computes the changes against the
+*current* versions, then closes the versions that changed and inserts the new ones — all in one
+transaction where the engine has them.
+
+Meta columns (renamable with ``snapshot_meta_column_names``): ``pyflow_scd_id`` (hash of the key
+and valid_from), ``pyflow_updated_at``, ``pyflow_valid_from``, ``pyflow_valid_to`` (NULL, or the
+``dbt_valid_to_current`` sentinel, while current) and, with ``hard_deletes: new_record``,
+``pyflow_is_deleted``. All timestamps are UTC ``TIMESTAMP`` values.
+
+Rules (dbt's semantics, made strict):
+
+- ``timestamp``: a row is a new version only when its ``updated_at`` is later than the current
+  version's; its valid_from is that ``updated_at``. ``check``: a row is a new version when any
+  ``check_cols`` value differs (NULL-safe, so NULL <-> value counts); valid_from is the run time.
+- A closed version's valid_to is its successor's valid_from; a run with no change writes nothing.
+- ``hard_deletes``: ``ignore`` leaves vanished keys current; ``invalidate`` closes them at the
+  run time; ``new_record`` closes them and adds a current row with is_deleted = true.
+- A key that comes back after a delete gets a new current row. Its valid_from never precedes
+  the end of its previous window: it is the source ``updated_at`` when that is later, else the
+  run time. So windows per key never overlap and there is never more than one current row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pyflow.adapters.base import Adapter, Column
+from pyflow.errors import MaterializationError
+from pyflow.materializers.base import Job, Materializer, Outcome
+from pyflow.materializers.incremental import IncrementalMaterializer, as_list
+from pyflow.relation import Relation
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Column names and settings of one snapshot."""
+
+    keys: list[str]
+    strategy: str
+    updated_at: str | None
+    check_cols: list[str] | str | None
+    deletes: str
+    valid_from: str
+    valid_to: str
+    scd_id: str
+    updated: str
+    is_deleted: str
+    sentinel: str | None
+
+    @classmethod
+    def of(cls, cfg: Any) -> Meta:
+        """Read the snapshot config."""
+        return cls(
+            keys=as_list(cfg.unique_key),
+            strategy=cfg.strategy,
+            updated_at=cfg.updated_at,
+            check_cols=cfg.check_cols,
+            deletes=cfg.deletes,
+            valid_from=cfg.meta_name("dbt_valid_from"),
+            valid_to=cfg.meta_name("dbt_valid_to"),
+            scd_id=cfg.meta_name("dbt_scd_id"),
+            updated=cfg.meta_name("dbt_updated_at"),
+            is_deleted=cfg.meta_name("dbt_is_deleted"),
+            sentinel=cfg.valid_to_current,
+        )
+
+    @property
+    def meta_columns(self) -> list[str]:
+        """The meta columns this snapshot has."""
+        cols = [self.scd_id, self.updated, self.valid_from, self.valid_to]
+        return [*cols, self.is_deleted] if self.deletes == "new_record" else cols
+
+
+class SnapshotMaterializer(Materializer):
+    """``pyflow snapshot``: record changes of a source as SCD type 2 versions."""
+
+    kind: ClassVar[str] = "snapshot"
+
+    def build(self, job: Job) -> Outcome:  # noqa: D102
+        adapter = job.adapter
+        meta = Meta.of(job.config)
+        staging = adapter.temp_relation(job.relation, "snap")
+        self.ensure_schema(job)
+        with adapter.transaction():
+            if adapter.relation_type(staging):
+                job.execute(adapter.drop_relation_sql(staging, "table"))
+            self.fill(job, staging)
+            IncrementalMaterializer().check_unique(job, staging, meta.keys)
+            source_cols = adapter.get_columns(staging)
+            self._check_columns(job, meta, source_cols)
+            if self.existing(job) is None:
+                rows = self._first(job, meta, staging, source_cols)
+            else:
+                rows = self._update(job, meta, staging, source_cols)
+            job.execute(adapter.drop_relation_sql(staging, "table"))
+        return Outcome("snapshotted" if rows else "unchanged", rows)
+
+    # ---- pieces ----------------------------------------------------------------------------
+    def _check_columns(self, job: Job, meta: Meta, cols: Sequence[Column]) -> None:
+        names = {c.name.lower() for c in cols}
+        clash = [m for m in meta.meta_columns if m.lower() in names]
+        missing = [k for k in meta.keys if k.lower() not in names]
+        if meta.strategy == "timestamp" and meta.updated_at and meta.updated_at.lower() not in names:
+            missing.append(meta.updated_at)
+        if isinstance(meta.check_cols, list):
+            missing += [c for c in meta.check_cols if c.lower() not in names]
+        if clash or missing:
+            raise MaterializationError(
+                ("the source has columns named like snapshot meta columns: " + ", ".join(clash))
+                if clash
+                else "the source lacks configured columns: " + ", ".join(missing),
+                model=job.name,
+                hint="rename the source columns or set snapshot_meta_column_names"
+                if clash
+                else "correct unique_key / updated_at / check_cols, or select those columns",
+                code="snapshot-columns",
+            )
+
+    def _now(self, job: Job) -> str:
+        return job.adapter.timestamp_literal(job.run_started_at)
+
+    def _current_value(self, adapter: Adapter, meta: Meta) -> str:
+        return f"CAST(({meta.sentinel}) AS TIMESTAMP)" if meta.sentinel else "CAST(NULL AS TIMESTAMP)"
+
+    def _is_current(self, adapter: Adapter, meta: Meta, alias: str) -> str:
+        col = f"{alias}.{adapter.quote(meta.valid_to)}"
+        return f"{col} = CAST(({meta.sentinel}) AS TIMESTAMP)" if meta.sentinel else f"{col} IS NULL"
+
+    def _source_time(self, adapter: Adapter, meta: Meta, cols: Sequence[Column], alias: str) -> str:
+        if meta.strategy != "timestamp" or not meta.updated_at:
+            raise AssertionError("only the timestamp strategy reads updated_at")  # noqa: TRY004
+        dtype = next(c.data_type for c in cols if c.name.lower() == meta.updated_at.lower())
+        return adapter.utc_timestamp_sql(f"{alias}.{adapter.quote(meta.updated_at)}", dtype)
+
+    def _row(self, adapter: Adapter, meta: Meta, data_cols: Sequence[str], alias: str, vf: str, ua: str,
+             deleted: str = "FALSE") -> str:
+        """SELECT list for a new version: data columns, then meta columns."""
+        keys = [f"{alias}.{adapter.quote(k)}" for k in meta.keys]
+        items = [f"{alias}.{adapter.quote(c)}" for c in data_cols]
+        items += [
+            f"{adapter.hash_sql([*keys, vf])} AS {adapter.quote(meta.scd_id)}",
+            f"{ua} AS {adapter.quote(meta.updated)}",
+            f"{vf} AS {adapter.quote(meta.valid_from)}",
+            f"{self._current_value(adapter, meta)} AS {adapter.quote(meta.valid_to)}",
+        ]
+        if meta.deletes == "new_record":
+            items.append(f"{deleted} AS {adapter.quote(meta.is_deleted)}")
+        return ", ".join(items)
+
+    def _first(self, job: Job, meta: Meta, staging: Relation, cols: Sequence[Column]) -> int:
+        adapter = job.adapter
+        names = [c.name for c in cols]
+        stamp = self._source_time(adapter, meta, cols, "s") if meta.strategy == "timestamp" else self._now(job)
+        select = f"SELECT {self._row(adapter, meta, names, 's', stamp, stamp)} FROM {adapter.render(staging)} AS s"
+        job.execute(adapter.create_table_as_sql(job.relation, select))
+        rows = adapter.fetchall(f"SELECT count(*) FROM {adapter.render(job.relation)}", model=job.name)
+        return int(rows[0][0])
+
+    def _update(self, job: Job, meta: Meta, staging: Relation, cols: Sequence[Column]) -> int:
+        adapter = job.adapter
+        target = job.relation
+        q = adapter.quote
+        existing = {c.name.lower(): c for c in adapter.get_columns(target)}
+        for col in cols:
+            if col.name.lower() not in existing:
+                job.execute(adapter.add_column_sql(target, col.name, col.data_type))
+        data_cols = [c for c in adapter.get_columns(target) if c.name not in meta.meta_columns]
+        data_names = [c.name for c in data_cols]
+        source_names = {c.name.lower() for c in cols}
+        now = self._now(job)
+        keys_match = adapter.key_match(meta.keys, "s", "cur")
+        current = f"SELECT * FROM {adapter.render(target)} AS t WHERE {self._is_current(adapter, meta, 't')}"
+        deleted_cur = f"cur.{q(meta.is_deleted)}" if meta.deletes == "new_record" else "FALSE"
+        # data of the source row, with NULL for target columns the source no longer has
+        src_vals = ", ".join(
+            (f"s.{q(c)}" if c.lower() in source_names else f"CAST(NULL AS {t.data_type})") + f" AS {q(c)}"
+            for c, t in ((c.name, c) for c in data_cols)
+        )
+        cur_vals = ", ".join(f"cur.{q(c)} AS {q(c)}" for c in data_names)
+        if meta.strategy == "timestamp":
+            u = self._source_time(adapter, meta, cols, "s")
+            changed = f"{u} > cur.{q(meta.updated)}"
+            new_vf = f"CASE WHEN {u} > cur.{q(meta.valid_from)} THEN {u} ELSE {now} END"
+            new_ua = u
+            hist_vf = f"CASE WHEN h.last_end IS NULL OR {u} > h.last_end THEN {u} ELSE {now} END"
+        else:
+            check = meta.check_cols
+            compare = [c.name for c in cols if c.name.lower() not in {k.lower() for k in meta.keys}] \
+                if check == "all" else list(check or [])
+            changed = " OR ".join(f"s.{q(c)} IS DISTINCT FROM cur.{q(c)}" for c in compare) or "FALSE"
+            new_vf = new_ua = hist_vf = now
+        changed = f"({deleted_cur} OR {changed})"
+        history = (
+            f"SELECT {adapter.column_list(meta.keys)}, max({q(meta.valid_to)}) AS last_end "
+            f"FROM {adapter.render(target)} GROUP BY {adapter.column_list(meta.keys)}"
+        )
+        hist_match = adapter.key_match(meta.keys, "s", "h")
+        parts = [
+            # changed rows of current keys: close the current version, insert a new one
+            f"SELECT {src_vals}, {new_vf} AS __vf, {new_ua} AS __ua, FALSE AS __del, TRUE AS __close "
+            f"FROM {adapter.render(staging)} AS s JOIN ({current}) AS cur ON {keys_match} WHERE {changed}",
+            # keys with no current version: new, or back after a delete
+            f"SELECT {src_vals}, {hist_vf} AS __vf, {new_ua if meta.strategy == 'timestamp' else now} AS __ua, "
+            f"FALSE AS __del, FALSE AS __close "
+            f"FROM {adapter.render(staging)} AS s LEFT JOIN ({history}) AS h ON {hist_match} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM ({current}) AS cur WHERE {keys_match})",
+        ]
+        if meta.deletes != "ignore":
+            not_deleted = f"NOT cur.{q(meta.is_deleted)}" if meta.deletes == "new_record" else "TRUE"
+            parts.append(
+                f"SELECT {cur_vals}, {now} AS __vf, {now} AS __ua, TRUE AS __del, TRUE AS __close "
+                f"FROM ({current}) AS cur WHERE {not_deleted} AND NOT EXISTS "
+                f"(SELECT 1 FROM {adapter.render(staging)} AS s WHERE {keys_match})"
+            )
+        changes = adapter.temp_relation(target, "changes")
+        if adapter.relation_type(changes):
+            job.execute(adapter.drop_relation_sql(changes, "table"))
+        job.execute(adapter.create_table_as_sql(changes, "\nUNION ALL\n".join(parts)))
+        count = int(adapter.fetchall(f"SELECT count(*) FROM {adapter.render(changes)}", model=job.name)[0][0])
+        if count:
+            job.execute(adapter.close_versions_sql(
+                target, changes, meta.keys, meta.valid_to, "__vf", "__close",
+                self._is_current(adapter, meta, "DBT_INTERNAL_DEST"),
+            ))
+            insert_where = "TRUE" if meta.deletes == "new_record" else "NOT c.__del"
+            row = self._row(adapter, meta, data_names, "c", "c.__vf", "c.__ua", "c.__del")
+            job.execute(
+                f"INSERT INTO {adapter.render(target)} "
+                f"({adapter.column_list([*data_names, *meta.meta_columns])})\n"
+                f"SELECT {row} FROM {adapter.render(changes)} AS c WHERE {insert_where}"
+            )
+        job.execute(adapter.drop_relation_sql(changes, "table"))
+        return count

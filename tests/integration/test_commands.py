@@ -1,0 +1,130 @@
+"""`pyflow show`, `pyflow debug` and `pyflow clean`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def built(copy_project, pyflow):
+    project = copy_project("mixed")
+    pyflow("build", "--project-dir", project)
+    return project
+
+
+def test_show_model_prints_its_rows(built, pyflow):
+    result = pyflow("show", "customer_report", "--project-dir", built)
+
+    assert "Previewing customer_report" in result.stdout
+    for value in ("ANN", "BEN", "CAT", "DAN", "36.5", "120.0"):
+        assert value in result.stdout
+
+
+def test_show_model_output_json(built, pyflow):
+    result = pyflow("show", "big_spenders", "--project-dir", built, "--output", "json")
+
+    rows = json.loads(result.stdout)
+    assert sorted(rows, key=lambda r: r["customer_id"]) == [
+        {"customer_id": 2, "name": "BEN", "total": 40.0},
+        {"customer_id": 3, "name": "CAT", "total": 120.0},
+    ]
+
+
+def test_show_limit(built, pyflow):
+    result = pyflow("show", "customer_report", "--project-dir", built, "--output", "json", "--limit", "2")
+
+    assert len(json.loads(result.stdout)) == 2
+
+
+def test_show_inline_query_resolves_refs(built, pyflow):
+    result = pyflow(
+        "show",
+        "--inline",
+        "select name, order_count from {{ ref('customer_report') }} where order_count > {{ var('min_orders', 0) }} order by name",
+        "--project-dir",
+        built,
+        "--output",
+        "json",
+    )
+
+    assert json.loads(result.stdout) == [
+        {"name": "ANN", "order_count": 3},
+        {"name": "BEN", "order_count": 1},
+        {"name": "CAT", "order_count": 1},
+    ]
+
+
+def test_show_inline_table_output(built, pyflow):
+    result = pyflow("show", "--inline", "select count(*) as n_seeded from {{ ref('raw_orders') }}", "--project-dir", built)
+
+    assert "n_seeded" in result.stdout
+    assert "6" in result.stdout
+
+
+def test_show_needs_model_or_inline(built, pyflow):
+    result = pyflow("show", "--project-dir", built, expect=2)
+
+    assert "--inline" in result.output
+
+
+def test_show_unbuilt_model_is_a_user_error(copy_project, pyflow):
+    project = copy_project("mixed")
+
+    result = pyflow("show", "customer_report", "--project-dir", project, expect=1)
+
+    assert "pyflow build" in result.output
+
+
+def test_debug_checks_project_profile_and_connection(copy_project, pyflow):
+    project = copy_project("mixed")
+
+    result = pyflow("debug", "--project-dir", project)
+
+    assert f"project: mixed ({project.resolve() / 'pyflow.yml'})  [OK]" in result.output
+    assert "target: dev  [OK]" in result.output
+    assert "connection: duckdb database 'pyflow'  [OK]" in result.output
+    assert "All checks passed!" in result.output
+
+
+def test_debug_reports_a_missing_project(tmp_path, pyflow):
+    result = pyflow("debug", "--project-dir", tmp_path, expect=1)
+
+    assert "no pyflow.yml found" in result.output
+    assert "All checks passed!" not in result.output
+
+
+def test_debug_reports_a_bad_profile(copy_project, pyflow):
+    project = copy_project("mixed")
+    (project / "profiles.yml").write_text("mixed:\n  target: dev\n  outputs:\n    dev:\n      type: postgress\n")
+
+    result = pyflow("debug", "--project-dir", project, expect=1)
+
+    assert "unknown target type 'postgress'" in result.output
+
+
+def test_clean_removes_target_and_logs(built, pyflow):
+    assert (built / "target" / "manifest.json").is_file()
+    assert (built / "logs" / "pyflow.log").is_file()
+
+    result = pyflow("clean", "--project-dir", built)
+
+    assert "removed target/" in result.output
+    assert "removed logs/" in result.output
+    assert not (built / "target").exists()
+    assert not (built / "logs").exists()
+    assert (built / "pyflow.duckdb").is_file()
+    assert (built / "models").is_dir()
+
+
+def test_clean_skips_folders_outside_the_project(make_project, pyflow, tmp_path):
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    project = make_project({"build_out/x.txt": "x"}, project_yml="name: proj\nclean-targets: [build_out, ../precious]\n")
+
+    result = pyflow("clean", "--project-dir", project)
+
+    assert "skipping ../precious: outside the project" in result.output
+    assert outside.is_dir()
+    assert not (project / "build_out").exists()
