@@ -21,6 +21,7 @@ nothing here asserts timings. Everything is written under a temporary folder, ne
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -177,39 +178,42 @@ def run_floor(statements_file: Path, workdir: Path, reps: int) -> tuple[Samples,
 
 
 def json_run_phases(cmd: Sequence[str], project: Path) -> tuple[list[tuple[str, float]], float]:
-    """One run with ``--log-format json``: wall time split at the events' timestamps."""
+    """One run with ``--log-format json``: wall time split at the events' timestamps.
+
+    Each phase ends at an event; when an event is missing (the CLI changed), its phase is
+    merged into the next one rather than guessed.
+    """
     remove_database(project)
     spawned = time.time()
     _, out = timed([*cmd, "run", "--project-dir", str(project), "--log-format", "json"])
     ended = time.time()
     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-    def first(kind: str, text: str = "") -> float:
-        return next(e["ts"] for e in events if e["kind"] == kind and e.get("text", "").startswith(text))
-
     finishes = [e for e in events if e["kind"] == "node_finish"]
-    marks = [
-        ("start-up: interpreter, imports, CLI parsing", spawned, first("message", "Running with")),
-        (
-            "load project: config, profile, model files, Jinja",
-            first("message", "Running with"),
-            first("message", "Found"),
-        ),
-        (
-            "open database, compile (cache), write compiled/ + manifest",
-            first("message", "Found"),
-            first("run_start"),
-        ),
+
+    def first(kind: str, text: str = "") -> float | None:
+        found = (e["ts"] for e in events if e["kind"] == kind and str(e.get("text", "")).startswith(text))
+        return next(found, None)
+
+    ends: list[tuple[str, float | None]] = [
+        ("start-up: interpreter, imports, CLI parsing", first("message", "Running with")),
+        ("load project: config, profile, model files, Jinja", first("message", "Found")),
+        ("open database, compile (cache), write compiled/ + manifest", first("run_start")),
         (
             f"execute {len(finishes)} nodes (DAG scheduler, threads)",
-            first("run_start"),
-            max(e["ts"] for e in finishes),
+            max((e["ts"] for e in finishes), default=None),
         ),
-        ("write target/run/ + run_results.json", max(e["ts"] for e in finishes), first("run_finish")),
-        ("close: save caches, summary, interpreter exit", first("run_finish"), ended),
+        ("write target/run/ + run_results.json", first("run_finish")),
+        ("close: save caches, summary, interpreter exit", ended),
     ]
+    phases: list[tuple[str, float]] = []
+    previous, pending = spawned, []
+    for label, ts in ends:
+        pending.append(label)
+        if ts is not None:
+            phases.append((" + ".join(pending), ts - previous))
+            previous, pending = ts, []
     node_sum = sum(e["result"]["execution_time"] for e in finishes)
-    return [(label, end - start) for label, start, end in marks], node_sum
+    return phases, node_sum
 
 
 def bench_run(cmd: Sequence[str], workdir: Path, n: int, reps: int, rows: int, depth: int) -> RunReport:
@@ -288,12 +292,36 @@ def verdict(ok: bool, applies: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def provenance() -> str:
+    """Which pyflow is measured: where it is imported from, and the repo's commit and dirtiness."""
+    spec = importlib.util.find_spec("pyflow")
+    where = Path(spec.origin).parent if spec and spec.origin else "not importable here"
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "pyflow"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return f"pyflow package: {where}"
+    state = f"{len(dirty)} uncommitted file(s) under pyflow/" if dirty else "clean"
+    return f"pyflow package: {where} (repo at {head}, {state})"
+
+
 def print_report(
     run: RunReport, comp: CompileReport, helps: Samples, bare: Samples, cmd: Sequence[str]
 ) -> None:
     """Side-by-side figures, the breakdown, and the final table."""
     print()
     print(f"pyflow command: {' '.join(cmd)}")
+    print(provenance())
     print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs")
     print()
     print(f"== 1. pyflow run, N = {run.models}: {run.summary}")

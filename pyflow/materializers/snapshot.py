@@ -172,6 +172,15 @@ class SnapshotMaterializer(Materializer):
         data_cols = [c for c in adapter.get_columns(target) if c.name not in meta.meta_columns]
         data_names = [c.name for c in data_cols]
         source_names = {c.name.lower() for c in cols}
+        # the source as the table types it (a source column may arrive with another type)
+        target_types = {c.name.lower(): c.data_type for c in data_cols}
+        typed = ", ".join(
+            f"CAST({q(c.name)} AS {target_types[c.name.lower()]}) AS {q(c.name)}"
+            if target_types.get(c.name.lower(), c.data_type) != c.data_type
+            else q(c.name)
+            for c in cols
+        )
+        source = f"(SELECT {typed} FROM {adapter.render(staging)})"
         now = self._now(job)
         keys_match = adapter.key_match(meta.keys, "s", "cur")
         current = f"SELECT * FROM {adapter.render(target)} AS t WHERE {self._is_current(adapter, meta, 't')}"
@@ -203,11 +212,11 @@ class SnapshotMaterializer(Materializer):
         parts = [
             # changed rows of current keys: close the current version, insert a new one
             f"SELECT {src_vals}, {new_vf} AS __vf, {new_ua} AS __ua, FALSE AS __del, TRUE AS __close "
-            f"FROM {adapter.render(staging)} AS s JOIN ({current}) AS cur ON {keys_match} WHERE {changed}",
+            f"FROM {source} AS s JOIN ({current}) AS cur ON {keys_match} WHERE {changed}",
             # keys with no current version: new, or back after a delete
             f"SELECT {src_vals}, {hist_vf} AS __vf, {new_ua if meta.strategy == 'timestamp' else now} AS __ua, "
             f"FALSE AS __del, FALSE AS __close "
-            f"FROM {adapter.render(staging)} AS s LEFT JOIN ({history}) AS h ON {hist_match} "
+            f"FROM {source} AS s LEFT JOIN ({history}) AS h ON {hist_match} "
             f"WHERE NOT EXISTS (SELECT 1 FROM ({current}) AS cur WHERE {keys_match})",
         ]
         if meta.deletes != "ignore":
@@ -215,7 +224,7 @@ class SnapshotMaterializer(Materializer):
             parts.append(
                 f"SELECT {cur_vals}, {now} AS __vf, {now} AS __ua, TRUE AS __del, TRUE AS __close "
                 f"FROM ({current}) AS cur WHERE {not_deleted} AND NOT EXISTS "
-                f"(SELECT 1 FROM {adapter.render(staging)} AS s WHERE {keys_match})"
+                f"(SELECT 1 FROM {source} AS s WHERE {keys_match})"
             )
         changes = adapter.temp_relation(target, "changes")
         if adapter.relation_type(changes):

@@ -175,17 +175,25 @@ class ProjectCompiler:
             return None
         return tuple((c.name, self.adapter.type_to_ibis(c.data_type)) for c in found)
 
-    def _describe_sql_model(self, uid: str, sql: str) -> Columns | None:
-        node = self.project.node(uid)
-        for key, parent in self.project.graph.param_map.get(uid, {}).items():
+    def _mirror_inputs(self, uid: str) -> bool:
+        """Give the oracle an empty copy of every relation ``uid``'s SQL reads, also through
+        inlined (ephemeral) parents; False when some input's columns are unknown."""
+        for parent in self.project.graph.param_map.get(uid, {}).values():
             up = self.upstream(parent, with_columns=False)
             if up.relation is None:
+                if isinstance(self.project.node(parent), ModelNode) and not self._mirror_inputs(parent):
+                    return False
                 continue
             cols = self.columns(parent)
             if cols is None:
-                return None
+                return False
             self.oracle.ensure_table(up.relation, cols)
-            del key
+        return True
+
+    def _describe_sql_model(self, uid: str, sql: str) -> Columns | None:
+        node = self.project.node(uid)
+        if not self._mirror_inputs(uid):
+            return None
         try:
             return self.oracle.describe(sql, node.name)
         except PyflowError as exc:

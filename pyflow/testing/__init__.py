@@ -9,5 +9,6 @@ the input is declared or inferred to have (not guessed from the first row), comp
 from __future__ import annotations
 
 from pyflow.testing.model import ProjectHarness, run_model
+from pyflow.testing.steps import incremental_step, model_incremental_step, snapshot_step
 
-__all__ = ["ProjectHarness", "run_model"]
+__all__ = ["ProjectHarness", "incremental_step", "model_incremental_step", "run_model", "snapshot_step"]

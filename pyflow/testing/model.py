@@ -58,47 +58,104 @@ class ProjectHarness:
             code="unknown-input",
         )
 
-    def run(self, model_name: str, inputs: Mapping[str, Any]) -> Any:
-        """Run ``model_name`` with ``inputs`` (DataFrames) and return a pandas DataFrame."""
+    def run(
+        self,
+        model_name: str,
+        inputs: Mapping[str, Any],
+        *,
+        is_incremental: bool = False,
+        this: Any = None,
+    ) -> Any:
+        """Run ``model_name`` with ``inputs`` (DataFrames) and return a pandas DataFrame.
+
+        With ``is_incremental=True`` the model's incremental branch runs, with ``this``
+        (a DataFrame) as its existing table; the result is the batch the model produces.
+        """
+        adapter = DuckDBAdapter.in_memory()
+        try:
+            compiler, model = self._prepare(adapter, model_name, inputs, is_incremental, this)
+            return self._execute(adapter, compiler, model)
+        finally:
+            adapter.close()
+
+    def run_incremental(self, model_name: str, current: Any, inputs: Mapping[str, Any]) -> Any:
+        """Apply the model's incremental batch to ``current`` with its strategy; new table."""
+        from pyflow.materializers.base import Job
+        from pyflow.materializers.incremental import IncrementalMaterializer
+
+        adapter = DuckDBAdapter.in_memory()
+        try:
+            compiler, model = self._prepare(adapter, model_name, inputs, True, current)
+            compiled = compiler.compile(model.unique_id)
+            rel = compiler.relation(model)
+            job = Job(name=model.name, relation=rel, adapter=adapter, sql=compiled.sql,
+                      config=model.config, incremental=True)
+            if compiled.is_dataframe:
+                job.frame = lambda: self._execute(adapter, compiler, model)
+            IncrementalMaterializer().build(job)
+            return adapter._cursor().execute(f"SELECT * FROM {adapter.render(rel)} ORDER BY ALL").df()
+        finally:
+            adapter.close()
+
+    def _prepare(
+        self, adapter: DuckDBAdapter, model_name: str, inputs: Mapping[str, Any], incremental: bool, this: Any
+    ) -> tuple[ProjectCompiler, ModelNode]:
         project = self.project
         model = project.by_name(model_name)
         if not isinstance(model, ModelNode):
             raise GraphError(f"'{model_name}' is not a model", code="unknown-node")
-        adapter = DuckDBAdapter.in_memory()
-        try:
-            compiler = ProjectCompiler(project, adapter, TEST_TARGET, datetime.now(UTC), cache=CompileCache(None))
-            given: dict[str, Node] = {}
-            for key, frame in inputs.items():
-                node = self._input_node(model, key)
-                given[node.unique_id] = node
-                rel = Relation("memory", "main", f"input__{len(given)}")
-                compiler.overrides[node.unique_id] = rel
-                self._load(adapter, compiler, node, rel, frame)
-            missing = [
-                project.node(u).name for u in project.graph.param_map[model.unique_id].values()
-                if u not in given and not _is_ephemeral(project.node(u))
-            ]
-            if missing:
+        compiler = ProjectCompiler(project, adapter, TEST_TARGET, datetime.now(UTC), cache=CompileCache(None))
+        given: dict[str, Node] = {}
+        for key, frame in inputs.items():
+            node = self._input_node(model, key)
+            given[node.unique_id] = node
+            rel = Relation("memory", "main", f"input__{len(given)}")
+            compiler.overrides[node.unique_id] = rel
+            self._load(adapter, compiler, node, rel, frame)
+        missing = [
+            project.node(u).name for u in project.graph.param_map[model.unique_id].values()
+            if u not in given and not _is_ephemeral(project.node(u))
+        ]
+        if missing:
+            raise GraphError(
+                f"no input given for {', '.join(repr(m) for m in missing)}",
+                model=model.name,
+                path=model.path,
+                hint="pass a DataFrame for every input in inputs={...}",
+                code="missing-input",
+            )
+        if incremental:
+            if this is None:
                 raise GraphError(
-                    f"no input given for {', '.join(repr(m) for m in missing)}",
+                    "is_incremental=True needs this=<DataFrame of the existing table>",
                     model=model.name,
                     path=model.path,
-                    hint="pass a DataFrame for every input in inputs={...}",
+                    hint="pass this=current_table_df",
                     code="missing-input",
                 )
-            compiled = compiler.compile(model.unique_id)
-            if compiled.is_dataframe:
-                from pyflow.compile.python import call_model, is_dataframe
+            rel = compiler.relation(model)
+            adapter.execute(adapter.create_schema_sql(rel.database, rel.schema or "main"))
+            adapter.create_table_from_dataframe(rel, this)
+            compiler.forced_incremental[model.unique_id] = True
+        return compiler, model
 
-                con = adapter.ibis_connection()
-                tables = {k: con.table(up.relation.identifier, database=(up.relation.database, up.relation.schema))
-                          if up.relation else con.sql(up.cte_sql or "") for k, up in compiler.inputs(model.unique_id).items()}
-                value = call_model(project.functions[model.name], model, tables, compiler.context(model, bound=con))
-                return value if is_dataframe(value) and hasattr(value, "iloc") else value.to_pandas()
-            assert compiled.sql is not None
-            return adapter._cursor().execute(compiled.sql).df()
-        finally:
-            adapter.close()
+    def _execute(self, adapter: DuckDBAdapter, compiler: ProjectCompiler, model: ModelNode) -> Any:
+        compiled = compiler.compile(model.unique_id)
+        if compiled.is_dataframe:
+            from pyflow.compile.python import call_model, is_dataframe
+
+            con = adapter.ibis_connection()
+            tables = {
+                k: con.table(up.relation.identifier, database=(up.relation.database, up.relation.schema))
+                if up.relation
+                else con.sql(up.cte_sql or "")
+                for k, up in compiler.inputs(model.unique_id).items()
+            }
+            fn = self.project.functions[model.name]
+            value = call_model(fn, model, tables, compiler.context(model, bound=con))
+            return value if is_dataframe(value) and hasattr(value, "iloc") else value.to_pandas()
+        assert compiled.sql is not None
+        return adapter._cursor().execute(compiled.sql).df()
 
     def _load(self, adapter: DuckDBAdapter, compiler: ProjectCompiler, node: Node, rel: Relation, frame: Any) -> None:
         """Create ``rel`` from ``frame``, cast to the node's declared or inferred types."""
@@ -144,6 +201,8 @@ def run_model(
     inputs: Mapping[str, Any],
     *,
     vars: Mapping[str, Any] | None = None,
+    is_incremental: bool = False,
+    this: Any = None,
 ) -> Any:
     """Run one model of a project on in-memory DuckDB with DataFrames as its inputs.
 
@@ -154,8 +213,12 @@ def run_model(
             name, ``<source>__<table>`` or ``source.table``. Ephemeral inputs may be omitted
             (they are computed from their own inputs).
         vars: variables overriding the project's ``vars``.
+        is_incremental: run the incremental branch (``ctx.is_incremental`` /
+            ``is_incremental()`` true).
+        this: with ``is_incremental``, the existing table as a DataFrame (``ctx.this`` /
+            ``{{ this }}``).
 
     Returns:
-        The model's rows as a pandas DataFrame.
+        The model's rows as a pandas DataFrame (for an incremental run: the new batch).
     """
-    return ProjectHarness(project_dir, vars).run(model_name, inputs)
+    return ProjectHarness(project_dir, vars).run(model_name, inputs, is_incremental=is_incremental, this=this)

@@ -1,0 +1,159 @@
+"""Materializer steps as functions: given the current target and a new batch, the new target.
+
+``incremental_step`` and ``snapshot_step`` run the real incremental and SCD2 materializers
+(the same code ``pyflow run`` uses) on an adapter — a private in-memory DuckDB unless one is
+passed — so strategies can be tested with DataFrames and no warehouse. ``model_incremental_step``
+does the same for a project's incremental model: it compiles the model's incremental branch
+(``is_incremental`` true, ``this`` = the given current table) against DataFrame inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyflow.adapters.base import Adapter
+from pyflow.adapters.duckdb import DuckDBAdapter
+from pyflow.core.nodeconfig import ModelConfig, SnapshotConfig
+from pyflow.materializers.base import Job
+from pyflow.materializers.incremental import IncrementalMaterializer
+from pyflow.materializers.snapshot import SnapshotMaterializer
+from pyflow.relation import Relation
+
+TARGET = "target"
+
+
+def _relation(adapter: Adapter, name: str) -> Relation:
+    return Relation(adapter.database, adapter.schema, name)
+
+
+def _frame(adapter: Adapter, relation: Relation, order_by: str | None = "ALL") -> Any:
+    sql = f"SELECT * FROM {adapter.render(relation)}" + (f" ORDER BY {order_by}" if order_by else "")
+    cur = adapter._cursor()
+    return cur.execute(sql).df()
+
+
+def _load(adapter: Adapter, relation: Relation, frame: Any) -> None:
+    if adapter.relation_type(relation):
+        adapter.execute(adapter.drop_relation_sql(relation, "table"))
+    adapter.create_table_from_dataframe(relation, frame)
+
+
+def _run(adapter: Adapter | None, fn: Any) -> Any:
+    own = adapter is None
+    used = DuckDBAdapter.in_memory() if adapter is None else adapter
+    try:
+        return fn(used)
+    finally:
+        if own:
+            used.close()
+
+
+def incremental_step(
+    batch: Any,
+    current: Any = None,
+    *,
+    adapter: Adapter | None = None,
+    full_refresh: bool = False,
+    **config: Any,
+) -> Any:
+    """Apply ``batch`` to ``current`` with an incremental config; return the new table.
+
+    Args:
+        batch: the rows the model produced this run (pandas/pyarrow).
+        current: the target table before the run, or None for a first run.
+        adapter: where to run (default: a private in-memory DuckDB).
+        full_refresh: rebuild instead of applying the batch.
+        **config: incremental config: ``unique_key``, ``incremental_strategy``,
+            ``on_schema_change``, ``partitioned_by``, ``merge_update_columns`` ...
+
+    Returns:
+        The target table after the step, as a pandas DataFrame ordered by all columns.
+    """
+    cfg = ModelConfig.model_validate({"materialized": "incremental", **config})
+
+    def step(a: Adapter) -> Any:
+        target = _relation(a, TARGET)
+        source = _relation(a, "batch")
+        if current is not None:
+            _load(a, target, current)
+        _load(a, source, batch)
+        job = Job(
+            name=TARGET,
+            relation=target,
+            adapter=a,
+            sql=f"SELECT * FROM {a.render(source)}",
+            config=cfg,
+            full_refresh=full_refresh,
+            incremental=current is not None and not full_refresh,
+        )
+        IncrementalMaterializer().build(job)
+        return _frame(a, target)
+
+    return _run(adapter, step)
+
+
+def snapshot_step(
+    source: Any,
+    current: Any = None,
+    *,
+    run_at: datetime | None = None,
+    adapter: Adapter | None = None,
+    **config: Any,
+) -> Any:
+    """Take one snapshot of ``source`` over ``current``; return the new snapshot table.
+
+    Args:
+        source: the source's rows at this run (pandas/pyarrow).
+        current: the snapshot table before the run (as a previous call returned it), or None.
+        run_at: the run's time (UTC; default now) — valid_from of ``check`` changes and of
+            deletions.
+        adapter: where to run (default: a private in-memory DuckDB).
+        **config: snapshot config: ``unique_key``, ``strategy``, ``updated_at``,
+            ``check_cols``, ``hard_deletes``, ``snapshot_meta_column_names`` ...
+
+    Returns:
+        The snapshot table after the run, as a pandas DataFrame ordered by all columns.
+    """
+    cfg = SnapshotConfig.model_validate(config)
+    when = run_at or datetime.now(UTC)
+
+    def step(a: Adapter) -> Any:
+        target = _relation(a, TARGET)
+        staged = _relation(a, "source_state")
+        if current is not None:
+            _load(a, target, current)
+        _load(a, staged, source)
+        job = Job(
+            name=TARGET,
+            relation=target,
+            adapter=a,
+            sql=f"SELECT * FROM {a.render(staged)}",
+            config=cfg,
+            run_started_at=when,
+        )
+        SnapshotMaterializer().build(job)
+        return _frame(a, target)
+
+    return _run(adapter, step)
+
+
+def model_incremental_step(
+    project_dir: str | Path,
+    model_name: str,
+    current: Any,
+    inputs: Mapping[str, Any],
+    *,
+    vars: Mapping[str, Any] | None = None,
+) -> Any:
+    """Run a project's incremental model as a later run would; return the new table.
+
+    The model compiles with ``is_incremental`` true and ``this`` bound to ``current``; its
+    batch is applied with the model's own strategy and config.
+    """
+    from pyflow.testing.model import ProjectHarness
+
+    harness = ProjectHarness(project_dir, vars)
+    return harness.run_incremental(model_name, current, inputs)

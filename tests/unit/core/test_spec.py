@@ -1,0 +1,97 @@
+"""Tests for pyflow.core.spec: the @model decorator and the run context."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime
+
+import pytest
+
+from pyflow import Context, TargetInfo, model
+from pyflow.core.spec import SPEC_ATTR, ModelSpec
+from pyflow.errors import CompileError
+
+
+@model
+def plain(orders, customers):
+    """Join orders to customers."""
+    return orders
+
+
+@model(materialized="table", tags=["daily"])
+def configured(
+    orders,
+    ctx,
+):
+    return orders
+
+
+def _frame() -> pd.DataFrame:  # noqa: F821 - a string annotation, never evaluated
+    ...
+
+
+def _spec(fn: object) -> ModelSpec:
+    spec = getattr(fn, SPEC_ATTR)
+    assert isinstance(spec, ModelSpec)
+    return spec
+
+
+def test_spec_model_returns_the_function_unchanged_with_a_frozen_spec() -> None:
+    assert plain("o", "c") == "o"
+    spec = _spec(plain)
+    assert spec.name == "plain"
+    assert spec.params == ("orders", "customers")
+    assert spec.config == {}
+    assert spec.doc == "Join orders to customers."
+    with pytest.raises(AttributeError):
+        spec.name = "x"  # type: ignore[misc]
+
+
+def test_spec_model_line_is_the_def_line_after_decorators() -> None:
+    _, start = inspect.getsourcelines(configured)
+
+    spec = _spec(configured)
+
+    assert spec.line == start + 1
+    assert spec.config == {"materialized": "table", "tags": ["daily"]}
+
+
+def test_spec_param_lines_point_at_each_parameter() -> None:
+    spec = _spec(configured)
+
+    assert spec.param_lines["orders"] == spec.line + 1
+    assert spec.param_lines["ctx"] == spec.line + 2
+
+
+def test_spec_returns_dataframe_from_the_annotation() -> None:
+    assert _spec(model(_frame)).returns_dataframe is True
+    assert _spec(plain).returns_dataframe is False
+
+
+def _ctx(**vars: object) -> Context:
+    return Context(
+        model_name="m",
+        vars=vars,
+        target=TargetInfo(name="dev", type="duckdb", schema="main", database=None),
+        run_started_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_spec_context_var_returns_values_and_defaults() -> None:
+    ctx = _ctx(start="2024-01-01")
+
+    assert ctx.var("start") == "2024-01-01"
+    assert ctx.var("end", None) is None
+    assert ctx.target.schema == "main"
+    assert ctx.is_incremental is False
+
+
+def test_spec_context_undefined_var_suggests_and_explains() -> None:
+    with pytest.raises(CompileError) as info:
+        _ctx(start_date="2024-01-01").var("start_dat")
+
+    err = info.value
+    assert err.code == "undefined-var"
+    assert err.model == "m"
+    assert err.suggestions == ["start_date"]
+    assert "--vars" in (err.hint or "")
