@@ -79,7 +79,7 @@ class Renderer:
         r = event.result
         secs = f"{r.execution_time:.2f}s"
         if r.status == "success":
-            right = f"[OK in {secs}]" if r.rows_affected is None else f"[{_rows(r.rows_affected)} in {secs}]"
+            right = f"[{r.response or 'OK'} in {secs}]"
             self._dots(f"{event.index} of {event.total} OK {r.message} {event.description}", right)
         elif r.status == "error":
             self._dots(f"{event.index} of {event.total} ERROR creating {event.description}", f"[ERROR in {secs}]")
@@ -96,8 +96,4 @@ class Renderer:
     def _dots(self, left: str, right: str) -> None:
         fill = max(3, WIDTH - len(left) - len(right) - 2)
         self.line(f"{left} {'.' * fill} {right}")
-
-
-def _rows(n: int) -> str:
-    return f"INSERT {n}"
 

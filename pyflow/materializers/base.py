@@ -40,6 +40,8 @@ class Outcome:
 
     message: str
     rows: int | None = None
+    response: str | None = None
+    """Short label for the log line, e.g. ``INSERT 15`` or ``MERGE 120``."""
 
 
 class Materializer(abc.ABC):

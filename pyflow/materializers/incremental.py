@@ -118,7 +118,7 @@ class IncrementalMaterializer(Materializer):
                     job.execute(adapter.drop_relation_sql(staging, "table"))
             if adapter.capabilities.transactions:
                 job.execute(adapter.drop_relation_sql(staging, "table"))
-        return Outcome(f"applied {strategy}", rows)
+        return Outcome(f"applied {strategy}", rows, f"{strategy.upper()} {rows}")
 
     def check_unique(self, job: Job, staging: Relation, keys: Sequence[str]) -> None:
         """Fail before writing when the batch repeats a key."""

@@ -25,7 +25,7 @@ class SeedMaterializer(Materializer):
         existing = self.existing(job)
         if existing != "table" or job.full_refresh or not adapter.capabilities.transactions:
             TableMaterializer().swap_in(job)
-            return Outcome("loaded", self._count(job))
+            return self._loaded(job)
         new_cols = [(c.name, c.data_type) for c in adapter.describe_query(job.sql)]
         old_cols = [(c.name, c.data_type) for c in adapter.get_columns(job.relation)]
         if new_cols != old_cols:
@@ -41,7 +41,11 @@ class SeedMaterializer(Materializer):
         with adapter.transaction():
             job.execute(f"DELETE FROM {rel}")
             job.execute(f"INSERT INTO {rel}\n{job.sql}")
-        return Outcome("loaded", self._count(job))
+        return self._loaded(job)
+
+    def _loaded(self, job: Job) -> Outcome:
+        rows = self._count(job)
+        return Outcome("loaded", rows, f"INSERT {rows}")
 
     @staticmethod
     def _count(job: Job) -> int:

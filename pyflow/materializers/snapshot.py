@@ -98,7 +98,7 @@ class SnapshotMaterializer(Materializer):
             else:
                 rows = self._update(job, meta, staging, source_cols)
             job.execute(adapter.drop_relation_sql(staging, "table"))
-        return Outcome("snapshotted" if rows else "unchanged", rows)
+        return Outcome("snapshotted" if rows else "unchanged", rows, f"SNAPSHOT {rows}")
 
     # ---- pieces ----------------------------------------------------------------------------
     def _check_columns(self, job: Job, meta: Meta, cols: Sequence[Column]) -> None:

@@ -175,7 +175,9 @@ def write_run_results(
         row["timing"] = [
             {"name": "execute", "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at)}
         ] if r.started_at else []
-        row["adapter_response"] = {"rows_affected": r.rows_affected} if r.rows_affected is not None else {}
+        row["adapter_response"] = (
+            {"rows_affected": r.rows_affected, "code": r.response} if r.rows_affected is not None else {}
+        )
         rows.append(row)
     write_json(path, {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": dict(args)}, indent=2)
 

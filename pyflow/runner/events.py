@@ -20,6 +20,7 @@ class NodeResult:
     message: str = ""
     execution_time: float = 0.0
     rows_affected: int | None = None
+    response: str | None = None
     relation: str | None = None
     error: dict[str, Any] | None = None
     statements: list[str] = field(default_factory=list)

@@ -278,6 +278,7 @@ class Session:
             outcome = materializer_for(kind).build(job)
             result.message = outcome.message
             result.rows_affected = outcome.rows
+            result.response = outcome.response
         except PyflowError as exc:
             exc.model = exc.model or node.name
             exc.path = exc.path or node.path
@@ -378,23 +379,33 @@ class Session:
         """Render an ad-hoc query whose ``ref``/``source`` resolve against the project."""
         from pyflow.core.sqlcontext import base_context
 
+        from pyflow.compile.model import with_ctes
+
         project = self.project
         jinja = project.jinja
+        quote = self.adapter.quote
+        inlined: dict[str, str] = {}  # ephemeral models become CTEs, as in compiled models
+
+        def use(uid: str) -> str:
+            up = self.compiler.upstream(uid, with_columns=False)
+            if up.cte_name and up.cte_sql and up.sql_ref == quote(up.cte_name):
+                inlined[up.cte_name] = up.cte_sql
+            return up.sql_ref
 
         def ref(*args: str, **_: Any) -> str:
-            node = project.by_name(args[-1])
-            return self.adapter.render(self.compiler.relation(node))
+            return use(project.by_name(args[-1]).unique_id)
 
         def source(source_name: str, table_name: str) -> str:
             key = (source_name, table_name)
             if key not in project.sources:
                 raise CompileError(f"source('{source_name}', '{table_name}') is not declared", code="missing-dependency")
-            return self.compiler.upstream(project.sources[key].unique_id, with_columns=False).sql_ref
+            return use(project.sources[key].unique_id)
 
-        ctx = base_context("inline", project.vars, self.target_info, self.run_started_at, self.adapter.quote)
+        ctx = base_context("inline", project.vars, self.target_info, self.run_started_at, quote)
         ctx.update(ref=ref, source=source, config=lambda *a, **k: "", this="", is_incremental=lambda: False)
         jinja.add_template("<inline>", text)
-        return jinja.render("<inline>", ctx, model="inline").strip().rstrip(";")
+        sql = jinja.render("<inline>", ctx, model="inline").strip().rstrip(";")
+        return with_ctes(sql, list(inlined.items()), quote)
 
     def list_nodes(self) -> list[Node]:
         """``pyflow ls``: selected nodes in DAG order."""

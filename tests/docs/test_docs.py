@@ -54,7 +54,7 @@ DOCS = REPO / "docs"
 SHOP = REPO / "examples" / "shop"
 PACKAGE = REPO / "pyflow"
 DOC_FILES = [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
-TESTED_LANGS = {"python", "py", "sql", "yaml", "yml"}
+TESTED_LANGS = {"python", "py", "sql", "yaml", "yml", "csv"}
 SHELL_LANGS = {"console", "bash", "sh", "shell"}
 QUICK_START = [
     "pip install -e . && pyflow build --project-dir examples/shop",
@@ -201,17 +201,28 @@ def _snippet_cases() -> Iterator[Any]:
 
 
 def _project_blocks(block: Block) -> list[Block]:
-    """The blocks of ``block``'s project, from the first one up to ``block``."""
+    """The files of ``block``'s project as seen at ``block``.
+
+    Every block of the project counts; when a file is shown several times, the last version
+    at or before ``block`` wins (or the first one, for files shown only later).
+    """
     assert block.marker is not None
     name = block.marker["project"]
     same = [
         b for b in ALL_BLOCKS
         if b.doc == block.doc and b.marker and b.marker.get("project") == name and b.lang in TESTED_LANGS
     ]
-    return same[: same.index(block) + 1]
+    here = same.index(block)
+    chosen: dict[str, Block] = {}
+    for i, b in enumerate(same):
+        path = (b.marker or {}).get("file", "")
+        if i <= here or path not in chosen:
+            chosen[path] = b
+    return [same[0], *chosen.values()]
 
 
 def _write_project(root: Path, group: list[Block]) -> Path:
+    """Write the project: the base named by the first block, then each block's file in order."""
     first = group[0].marker or {}
     base = first.get("base", "empty")
     name = first["project"]
@@ -226,7 +237,7 @@ def _write_project(root: Path, group: list[Block]) -> Path:
         (root / "pyflow.yml").write_text(f"name: {name}\n", encoding="utf-8")
     else:
         raise AssertionError(f"{group[0].where}: unknown base '{base}' (empty, init or shop)")
-    for b in group:
+    for b in group[1:]:
         assert b.marker is not None and "file" in b.marker, f"{b.where}: the marker needs file=PATH"
         path = root / b.marker["file"]
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -508,7 +519,7 @@ def _cli_surface() -> Iterator[Any]:
     for name, command in sorted(group.commands.items()):
         for param in command.params:
             for opt in [*param.opts, *param.secondary_opts]:
-                shown = opt if opt.startswith("-") else param.human_readable_name
+                shown = opt if opt.startswith("-") else (param.name or opt).upper()
                 yield pytest.param(name, shown, id=f"{name} {shown}")
         yield pytest.param(name, None, id=name)
     for param in group.params:

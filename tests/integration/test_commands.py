@@ -128,3 +128,21 @@ def test_clean_skips_folders_outside_the_project(make_project, pyflow, tmp_path)
     assert "skipping ../precious: outside the project" in result.output
     assert outside.is_dir()
     assert not (project / "build_out").exists()
+
+
+def test_show_inline_ref_to_ephemeral_model(make_project, pyflow):
+    project = make_project(
+        {
+            "models/base.sql": "{{ config(materialized='table') }}\nselect range as n from range(4)",
+            "models/evens.sql": "{{ config(materialized='ephemeral') }}\nselect n from {{ ref('base') }} where n % 2 = 0",
+        }
+    )
+    pyflow("run", "--project-dir", project)
+
+    inline = pyflow(
+        "show", "--inline", "select sum(n) as total from {{ ref('evens') }}", "--project-dir", project, "--output", "json"
+    )
+    model = pyflow("show", "evens", "--project-dir", project, "--output", "json")
+
+    assert json.loads(inline.stdout) == [{"total": 2}]
+    assert json.loads(model.stdout) == [{"n": 0}, {"n": 2}]

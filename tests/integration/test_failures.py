@@ -129,6 +129,36 @@ def test_run_without_fail_fast_runs_independent_nodes(make_project, pyflow, ware
     assert warehouse(project).rows("SELECT x FROM c") == [(2,)]
 
 
+def test_run_python_model_error_names_file_and_line(make_project, pyflow, run_results):
+    project = make_project(
+        {
+            "models/base.sql": "select 1 as x",
+            "models/broken_py.py": """
+                import ibis
+
+                from pyflow import model
+
+
+                @model
+                def broken_py(base: ibis.Table) -> ibis.Table:
+                    return base.mutate(y=base.no_such_column + 1)
+            """,
+            "models/after_broken.sql": "select * from {{ ref('broken_py') }}",
+        }
+    )
+
+    result = pyflow("run", "--project-dir", project, expect=1)
+
+    assert "Done. PASS=1 WARN=0 ERROR=1 SKIP=1 TOTAL=3" in result.output
+    results = run_results(project)
+    assert results["broken_py"]["status"] == "error"
+    assert results["broken_py"]["error"]["path"] == "models/broken_py.py"
+    assert results["broken_py"]["error"]["line"] == 8
+    assert "no_such_column" in results["broken_py"]["message"]
+    assert "models/broken_py.py:8" in result.output
+    assert results["after_broken"]["status"] == "skipped"
+
+
 # ---- SIGTERM ---------------------------------------------------------------------------------
 
 SLOW_SQL = """

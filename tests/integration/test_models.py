@@ -219,3 +219,82 @@ def test_build_dataframe_model_computed_with_pandas(make_project, pyflow, wareho
     assert run_results(project)["by_kind"]["status"] == "success"
     assert run_results(project)["by_kind"]["rows_affected"] == 3
     assert "python table model main.by_kind" in result.output
+
+
+def test_build_nested_ephemeral_models_over_seed_and_file_source(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "seeds/amounts.csv": "id,v\n1,10\n2,20\n3,30\n",
+            "data/names.csv": "id,name\n1,x\n2,y\n",
+            "models/sources.yml": """
+                version: 2
+                sources:
+                  - name: ext
+                    tables:
+                      - name: names
+                        external_location: data/names.csv
+            """,
+            "models/eph_inner.sql": "{{ config(materialized='ephemeral') }}\nselect id, v from {{ ref('amounts') }}",
+            "models/eph_outer.sql": """
+                {{ config(materialized='ephemeral') }}
+                select i.id, i.v, n.name from {{ ref('eph_inner') }} as i join {{ source('ext', 'names') }} as n using (id)
+            """,
+            "models/outer_sql.sql": "select * from {{ ref('eph_outer') }}",
+            "models/outer_py.py": """
+                import ibis
+
+                from pyflow import model
+
+
+                @model(materialized="table")
+                def outer_py(eph_outer: ibis.Table) -> ibis.Table:
+                    return eph_outer.mutate(v2=eph_outer.v * 2)
+            """,
+        },
+        project_yml="name: proj\nseeds:\n  +schema: raw\n",
+    )
+
+    pyflow("build", "--project-dir", project)
+
+    db = warehouse(project)
+    assert db.relations() == {"main.outer_py": "BASE TABLE", "main.outer_sql": "VIEW", "main_raw.amounts": "BASE TABLE"}
+    assert db.rows("SELECT * FROM outer_sql ORDER BY ALL") == [(1, 10, "x"), (2, 20, "y")]
+    assert db.rows("SELECT * FROM outer_py ORDER BY ALL") == [(1, 10, "x", 20), (2, 20, "y", 40)]
+
+
+def test_run_materialization_change_replaces_relation(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "models/flip.sql": "{{ config(materialized=var('kind')) }}\nselect {{ var('n') }} as n",
+            "models/flip_child.sql": "select n * 10 as n from {{ ref('flip') }}",
+        },
+        project_yml="name: proj\nvars:\n  kind: view\n  n: 1\n",
+    )
+    pyflow("run", "--project-dir", project)
+    assert warehouse(project).relations()["main.flip"] == "VIEW"
+
+    pyflow("run", "--project-dir", project, "--vars", "{kind: table, n: 2}")
+    db = warehouse(project)
+    assert db.relations()["main.flip"] == "BASE TABLE"
+    assert db.rows("SELECT n FROM flip_child") == [(20,)]
+
+    pyflow("run", "--project-dir", project, "--vars", "{kind: view, n: 3}")
+    db = warehouse(project)
+    assert db.relations() == {"main.flip": "VIEW", "main.flip_child": "VIEW"}
+    assert db.rows("SELECT n FROM flip_child") == [(30,)]
+
+
+def test_run_writes_executed_statements_and_log(copy_project, pyflow):
+    project = copy_project("mixed")
+
+    pyflow("build", "--project-dir", project)
+
+    run_dir = project / "target" / "run" / "mixed"
+    report = (run_dir / "models" / "marts" / "customer_report.sql").read_text()
+    assert 'CREATE TABLE "pyflow"."main"."customer_report__pyflow_tmp_' in report
+    assert 'RENAME TO "customer_report"' in report
+    view = (run_dir / "models" / "staging" / "stg_customers.sql").read_text()
+    assert 'CREATE OR REPLACE VIEW "pyflow"."main"."stg_customers"' in view
+    assert "INSERT" not in view
+    log = (project / "logs" / "pyflow.log").read_text()
+    assert 'CREATE OR REPLACE VIEW "pyflow"."main"."stg_customers"' in log

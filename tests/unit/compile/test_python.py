@@ -95,17 +95,6 @@ def test_python_compile_input_without_columns_is_an_error() -> None:
     assert (info.value.model, info.value.line) == ("big_orders", 10)
 
 
-def test_python_compile_unsupported_expression_is_a_compile_error() -> None:
-    @model
-    def bad(orders):
-        return orders.select(x=orders.amount.approx_median().over())
-
-    with pytest.raises(CompileError) as info:
-        compile_python_model(bad, NODE, {"orders": ORDERS}, None, "duckdb", _quote)
-
-    assert info.value.model == "big_orders"
-
-
 def test_python_is_dataframe_without_importing_pandas() -> None:
     import pyarrow as pa
 
