@@ -161,20 +161,12 @@ def relations(database: Path) -> list[tuple[str, str]]:
     return [(str(n), str(t)) for n, t in rows]
 
 
-def run_floor(statements_file: Path, workdir: Path, reps: int) -> tuple[Samples, dict[str, float], Path]:
-    """Execute the statements in fresh processes on fresh databases (one warm-up, then ``reps``)."""
-    samples = Samples()
-    parts: list[dict[str, float]] = []
-    database = workdir / "floor" / "pyflow.duckdb"  # same file name: the catalog is `pyflow`
-    for rep in range(reps + 1):
-        shutil.rmtree(database.parent, ignore_errors=True)
-        database.parent.mkdir(parents=True)
-        elapsed, out = timed([sys.executable, "-c", FLOOR_SCRIPT, str(database), str(statements_file)])
-        if rep:  # the first is a warm-up (file cache), like pyflow's
-            samples.values.append(elapsed)
-            parts.append(json.loads(out))
-    medians = {key: statistics.median(p[key] for p in parts) for key in parts[0]}
-    return samples, medians, database
+def run_floor(statements_file: Path, database: Path) -> tuple[float, dict[str, float]]:
+    """Execute the statements in a fresh process on a fresh database; wall time and its split."""
+    shutil.rmtree(database.parent, ignore_errors=True)
+    database.parent.mkdir(parents=True)
+    elapsed, out = timed([sys.executable, "-c", FLOOR_SCRIPT, str(database), str(statements_file)])
+    return elapsed, json.loads(out)
 
 
 def json_run_phases(cmd: Sequence[str], project: Path) -> tuple[list[tuple[str, float]], float]:
@@ -217,29 +209,43 @@ def json_run_phases(cmd: Sequence[str], project: Path) -> tuple[list[tuple[str, 
 
 
 def bench_run(cmd: Sequence[str], workdir: Path, n: int, reps: int, rows: int, depth: int) -> RunReport:
-    """``pyflow run`` of an N-model project vs executing its statements directly."""
+    """``pyflow run`` of an N-model project vs executing its statements directly.
+
+    Timed pyflow and floor runs alternate, so a machine whose load changes during the benchmark
+    slows both sides alike rather than one of them.
+    """
     project = workdir / f"run_{n}"
     plan = project_gen.generate(project, n, depth=depth, rows=rows)
     print(f"[run] generated {project}: {plan.summary()}", flush=True)
     run = [*cmd, "run", "--project-dir", str(project)]
     cold, _ = timed(run)  # no target/, no database: fills the compile cache (the warm-up)
     print(f"[run] cold first run: {cold:.3f} s", flush=True)
-    warm = Samples()
-    for _ in range(reps):
-        remove_database(project)  # same statements as the floor's: every model built from scratch
-        warm.values.append(timed(run)[0])
-    print(f"[run] pyflow run: {warm.describe().strip()}", flush=True)
 
     statements = executed_statements(project)
     statements_file = workdir / f"statements_{n}.json"
     statements_file.write_text(json.dumps(statements), encoding="utf-8")
-    floor, parts, floor_db = run_floor(statements_file, workdir, reps)
-    print(f"[run] floor: {floor.describe().strip()}", flush=True)
+    floor_db = workdir / "floor" / "pyflow.duckdb"  # same file name: the catalog is `pyflow`
+    run_floor(statements_file, floor_db)  # warm-up (OS file cache), like pyflow's cold run
     if relations(floor_db) != relations(project / "pyflow.duckdb"):
         raise SystemExit("the floor built different relations than pyflow run: the comparison is void")
 
+    warm, floor = Samples(), Samples()
+    parts: list[dict[str, float]] = []
+    for rep in range(reps):
+        remove_database(project)  # the floor's statements exactly: every model built from scratch
+        warm.values.append(timed(run)[0])
+        elapsed, split = run_floor(statements_file, floor_db)
+        floor.values.append(elapsed)
+        parts.append(split)
+        print(
+            f"[run] rep {rep + 1}/{reps}: pyflow {warm.values[-1]:.3f} s, floor {elapsed:.3f} s", flush=True
+        )
+    floor_parts = {key: statistics.median(p[key] for p in parts) for key in parts[0]}
+
     phases, node_sum = json_run_phases(cmd, project)
-    return RunReport(n, plan.summary(), cold, warm, floor, parts, sum(map(len, statements)), phases, node_sum)
+    return RunReport(
+        n, plan.summary(), cold, warm, floor, floor_parts, sum(map(len, statements)), phases, node_sum
+    )
 
 
 # ---- 2. pyflow compile -------------------------------------------------------------------------
@@ -292,6 +298,15 @@ def verdict(ok: bool, applies: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def machine_load() -> str:
+    """The 1/5/15-minute load averages: figures taken on a busy machine are noisy."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min)"
+
+
 def provenance() -> str:
     """Which pyflow is measured: where it is imported from, and the repo's commit and dirtiness."""
     spec = importlib.util.find_spec("pyflow")
@@ -322,7 +337,12 @@ def print_report(
     print()
     print(f"pyflow command: {' '.join(cmd)}")
     print(provenance())
-    print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs")
+    print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs, {machine_load()}")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print(
+            "note: PYTHONDONTWRITEBYTECODE is set: modules without a __pycache__ (an editable pyflow"
+            " checkout) are compiled from source in every process, so start-up figures are pessimistic"
+        )
     print()
     print(f"== 1. pyflow run, N = {run.models}: {run.summary}")
     print(f"  {'pyflow run (cold, first ever)':<44}{run.cold:8.3f} s  (no target/, no database)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pyflow.core.spec import Context, TargetInfo, model, snapshot
 from pyflow.errors import PyflowError
+from pyflow.version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = ["Context", "PyflowError", "TargetInfo", "__version__", "model", "snapshot"]

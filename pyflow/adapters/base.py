@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pyflow.errors import AdapterError
+from pyflow.errors import AdapterError, PyflowError
 from pyflow.relation import Relation
 
 log = logging.getLogger(__name__)
@@ -244,6 +244,8 @@ class Adapter(DMLBuilders, abc.ABC):
             cur = self._cursor()
             cur.execute(sql)
             rows = self._rows_affected(cur)
+        except PyflowError:
+            raise
         except Exception as exc:  # noqa: BLE001 - every driver error becomes an AdapterError
             raise self.wrap_error(exc, sql, model) from exc
         log.debug("%s (%.3fs): %s", model or "-", time.perf_counter() - started, sql)
@@ -255,6 +257,8 @@ class Adapter(DMLBuilders, abc.ABC):
             cur = self._cursor()
             cur.execute(sql)
             return list(cur.fetchall())
+        except PyflowError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise self.wrap_error(exc, sql, model) from exc
 

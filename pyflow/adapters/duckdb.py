@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog
-from pyflow.errors import AdapterError
+from pyflow.errors import AdapterError, CancelledError
 from pyflow.relation import Relation
 
 _FILE_READERS = {
@@ -63,6 +63,7 @@ class DuckDBAdapter(Adapter):
         self._con: Any = None
         self._cursors: list[Any] = []
         self._database: str | None = None
+        self._cancelled = False
 
     @classmethod
     def in_memory(cls, invocation_id: str = "local") -> DuckDBAdapter:
@@ -107,6 +108,7 @@ class DuckDBAdapter(Adapter):
         self._local = threading.local()
 
     def cancel(self) -> None:  # noqa: D102
+        self._cancelled = True  # a statement about to start must not start after the interrupt
         for cur in list(self._cursors):
             try:
                 cur.interrupt()
@@ -114,6 +116,10 @@ class DuckDBAdapter(Adapter):
                 pass
 
     def _cursor(self) -> Any:
+        if self._cancelled:
+            raise CancelledError(
+                "interrupted: the run was cancelled", hint="run the command again", code="cancelled"
+            )
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             self.open()
@@ -138,24 +144,34 @@ class DuckDBAdapter(Adapter):
 
     # ---- catalog -------------------------------------------------------------------------
     def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
-        cur = self._cursor()
-        row = cur.execute(
+        sql = (
             "SELECT table_type FROM information_schema.tables "
-            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
-            [relation.database or self.database, relation.schema or self.schema, relation.identifier],
-        ).fetchone()
+            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?"
+        )
+        cur = self._cursor()
+        try:
+            row = cur.execute(
+                sql, [relation.database or self.database, relation.schema or self.schema, relation.identifier]
+            ).fetchone()
+        except Exception as exc:  # any driver error (e.g. interrupted by cancel())
+            raise self.wrap_error(exc, sql, None) from exc
         if row is None:
             return None
         return "view" if row[0] == "VIEW" else "table"
 
     def get_columns(self, relation: Relation) -> list[Column]:  # noqa: D102
-        cur = self._cursor()
-        rows = cur.execute(
+        sql = (
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? "
-            "ORDER BY ordinal_position",
-            [relation.database or self.database, relation.schema or self.schema, relation.identifier],
-        ).fetchall()
+            "ORDER BY ordinal_position"
+        )
+        cur = self._cursor()
+        try:
+            rows = cur.execute(
+                sql, [relation.database or self.database, relation.schema or self.schema, relation.identifier]
+            ).fetchall()
+        except Exception as exc:  # any driver error (e.g. interrupted by cancel())
+            raise self.wrap_error(exc, sql, None) from exc
         return [Column(r[0], r[1]) for r in rows]
 
     def describe_query(self, sql: str) -> list[Column]:  # noqa: D102

@@ -149,7 +149,7 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
         _usage(f"--log-format must be text or json, not '{log_format}'")
     render = Renderer(log_format)
     with _errors(debug, log_format), _signals():
-        from pyflow import __version__
+        from pyflow.version import __version__
 
         render.line(f"Running with pyflow={__version__}")
         with _session(opts, render) as session:
@@ -294,7 +294,7 @@ def debug(
     vars: VarsOpt = None, debug_: Annotated[bool, typer.Option("--debug")] = False,
 ) -> None:
     """Check the project file, the profile and the connection."""
-    from pyflow import __version__
+    from pyflow.version import __version__
 
     _echo(f"pyflow version: {__version__}")
     _echo(f"python: {sys.version.split()[0]}")
@@ -351,7 +351,7 @@ def main(
 ) -> None:
     """pyflow: dbt-style transformations in Python (Ibis) and SQL, on DuckDB, Athena and Trino."""
     if version:
-        from pyflow import __version__
+        from pyflow.version import __version__
 
         _echo(f"pyflow {__version__}")
         raise typer.Exit(0)

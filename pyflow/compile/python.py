@@ -40,7 +40,7 @@ def ibis_table(up: Upstream, model: ModelNode) -> Any:
 
 
 def _user_line(exc: BaseException, model: ModelNode) -> int:
-    """The innermost line of the model's file in ``exc``'s traceback (else the ``def`` line)."""
+    """Return the innermost line of the model's file in ``exc``'s traceback (else the ``def`` line)."""
     line = model.line
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.endswith(model.path):

@@ -657,7 +657,7 @@ def vars_target(target: TargetInfo) -> list[str | None]:
 
 
 def _version() -> str:
-    from pyflow import __version__
+    from pyflow.version import __version__
 
     return __version__
 

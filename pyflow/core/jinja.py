@@ -50,6 +50,24 @@ def _return(value: Any) -> Any:
     raise MacroReturn(value)
 
 
+def _catch_return(macro: Any) -> Any:
+    """Make ``{{ return(x) }}`` end ``macro`` with value ``x``, however it is called.
+
+    A macro calling another macro of its own file bypasses the :class:`_MacroCall` in the
+    context, so the macro itself must catch its return.
+    """
+    func = macro._func
+
+    def run(*args: Any) -> Any:
+        try:
+            return func(*args)
+        except MacroReturn as ret:
+            return ret.value
+
+    macro._func = run
+    return macro
+
+
 class _MacroCall:
     """Calls a Jinja macro; ``{{ return(x) }}`` inside it becomes the call's value."""
 
@@ -171,7 +189,7 @@ class JinjaProject:
                 module = self.env.get_template(macro_file).make_module(vars=ctx, shared=True)
                 for name in dir(module):
                     if self.macro_paths.get(name) == macro_file:
-                        ctx[name] = _MacroCall(getattr(module, name), name, macro_file)
+                        ctx[name] = _MacroCall(_catch_return(getattr(module, name)), name, macro_file)
             template = self.env.get_template(path)
             if block is not None:
                 module = template.make_module(vars=ctx, shared=True)

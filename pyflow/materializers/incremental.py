@@ -88,8 +88,8 @@ class IncrementalMaterializer(Materializer):
     kind: ClassVar[str] = "incremental"
 
     def build(self, job: Job) -> Outcome:  # noqa: D102
-        existing = self.existing(job)
-        if existing != "table" or job.full_refresh or not job.incremental:
+        # job.incremental already folds in --full-refresh and the model's full_refresh config
+        if not job.incremental or self.existing(job) != "table":
             rows = TableMaterializer().swap_in(job)
             return Outcome("created", rows)
         return self.apply(job)

@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 
 
 def _version() -> str:
-    from pyflow import __version__
+    from pyflow.version import __version__
 
     return __version__
 

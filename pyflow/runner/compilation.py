@@ -176,8 +176,11 @@ class ProjectCompiler:
         return tuple((c.name, self.adapter.type_to_ibis(c.data_type)) for c in found)
 
     def _mirror_inputs(self, uid: str) -> bool:
-        """Give the oracle an empty copy of every relation ``uid``'s SQL reads, also through
-        inlined (ephemeral) parents; False when some input's columns are unknown."""
+        """Give the oracle an empty copy of every relation ``uid``'s SQL reads.
+
+        Inlined (ephemeral) parents are looked through. False when some input's columns are
+        unknown.
+        """
         for parent in self.project.graph.param_map.get(uid, {}).values():
             up = self.upstream(parent, with_columns=False)
             if up.relation is None:

@@ -116,7 +116,7 @@ class Executor:
         return [self.results[uid] for uid in self.order]
 
     def _upstream(self, uid: str) -> set[str]:
-        """Selected nodes ``uid`` waits for: its parents, seen through unselected ones (ephemeral models)."""
+        """Find the selected nodes ``uid`` waits for: parents, seen through unselected ones (ephemeral)."""
         found: set[str] = set()
         seen: set[str] = set()
         stack = list(self.graph.parents.get(uid, []))

@@ -377,9 +377,8 @@ class Session:
 
     def render_inline(self, text: str) -> str:
         """Render an ad-hoc query whose ``ref``/``source`` resolve against the project."""
-        from pyflow.core.sqlcontext import base_context
-
         from pyflow.compile.model import with_ctes
+        from pyflow.core.sqlcontext import base_context
 
         project = self.project
         jinja = project.jinja

@@ -6,14 +6,15 @@ Conventions (documented for doc writers in docs/index.md, "Writing docs"):
   marker comment::
 
       <!-- test: project=NAME file=models/x.py [base=empty|init|shop] [expect=CODE]
-                 [command="run -s x"] [env=NAME=value] -->
+                 [command="run -s x"] [env=NAME=value] [contains="text|text"] -->
 
   Blocks with the same ``project`` in one doc file form one project, in document order. Each
   block is one test case: the project's base (an empty project with ``pyflow.yml`` holding
   ``name: NAME``, the ``pyflow init`` scaffold, or a copy of ``examples/shop``) plus every block
   of the project up to and including this one is written to a temporary folder and built with
   the CLI in-process (``pyflow build``, or ``command``). The build must succeed, or, with
-  ``expect=CODE``, fail with that error code. A block whose ``file`` is ``tests/test_*.py`` is
+  ``expect=CODE``, fail with that error code; ``command="a;b"`` runs several commands in turn;
+  ``contains="x|y"`` requires each text in the last command's output. A block whose ``file`` is ``tests/test_*.py`` is
   imported and its ``test_*`` functions are called instead. ``<!-- test: skip reason="..." -->``
   opts a block out; an unmarked python/sql/yaml block is an error.
 * A ``json`` block marked ``<!-- test: json=manifest.json|run_results.json|events at=a/b -->``
@@ -60,6 +61,10 @@ QUICK_START = [
     "pip install -e . && pyflow build --project-dir examples/shop",
     'pip install -e ".[dev]" && python -m pytest',
 ]
+pytestmark = pytest.mark.filterwarnings(
+    # ibis 12's to_pandas() on pandas 3 sets a deprecated option; DataFrame models call it
+    "ignore:The 'future.infer_string' option is deprecated",
+)
 _MARKER = re.compile(r"^\s*<!--\s*test:(?P<body>.*?)-->\s*$")
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 
@@ -262,29 +267,76 @@ def _run_test_module(path: Path) -> int:
     return len(tests)
 
 
+_OUTCOMES: dict[tuple[Any, ...], list[tuple[list[str], int, str]] | str | None] = {}
+"""Outcome per distinct project state: cases that write the same files and run the same
+commands share one build (all blocks of a project usually do)."""
+
+
+def _outcome(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Write ``block``'s project and run it: a list of (argv, exit code, output), or for a test
+    file snippet the error text of its failing test (None when all passed)."""
+    assert block.marker is not None
+    group = _project_blocks(block)
+    file = block.marker["file"]
+    is_test = re.fullmatch(r"tests/(.*/)?test_\w+\.py", file) is not None
+    commands = block.marker.get("command", "build")
+    env = block.marker.get("env", "")
+    key = (
+        (group[0].marker or {}).get("base", "empty"),
+        block.marker["project"],
+        tuple(((b.marker or {}).get("file"), b.text) for b in group[1:]),
+        file if is_test else commands,
+        env,
+    )
+    if key in _OUTCOMES:
+        return _OUTCOMES[key]
+    for item in env.split(","):
+        if item:
+            name, _, value = item.partition("=")
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    root = _write_project(tmp_path / block.marker["project"], group)
+    outcome: Any
+    if is_test:
+        try:
+            ran = _run_test_module(root / file)
+            outcome = None if ran else "no test_* function in the snippet"
+        except Exception as exc:  # noqa: BLE001 - reported by each case that shares it
+            import traceback
+
+            outcome = "".join(traceback.format_exception(exc))
+    else:
+        outcome = []
+        for command in [shlex.split(c) for c in commands.split(";")]:
+            if command == ["none"]:
+                break
+            result = cli(*command, "--project-dir", str(root))
+            outcome.append((command, result.exit_code, result.output))
+            if result.exit_code != 0:
+                break
+    _OUTCOMES[key] = outcome
+    return outcome
+
+
 @pytest.mark.parametrize("block", list(_snippet_cases()))
 def test_snippet(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert block.marker is not None
-    for item in block.marker.get("env", "").split(","):
-        if item:
-            key, _, value = item.partition("=")
-            monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)
-    root = _write_project(tmp_path / block.marker["project"], _project_blocks(block))
-    file = block.marker["file"]
-    if re.fullmatch(r"tests/(.*/)?test_\w+\.py", file):
-        assert _run_test_module(root / file) > 0, f"{block.where}: no test_* function in the snippet"
+    outcome = _outcome(block, tmp_path, monkeypatch)
+    if outcome is None or isinstance(outcome, str):
+        assert outcome is None, f"{block.where}: the test snippet failed\n{outcome}"
         return
-    command = shlex.split(block.marker.get("command", "build"))
-    if command == ["none"]:
-        return
-    result = cli(*command, "--project-dir", str(root))
     expect = block.marker.get("expect")
+    for n, (command, code, output) in enumerate(outcome):
+        shown = f"`pyflow {' '.join(command)}`"
+        if expect and n == len(outcome) - 1:
+            assert code == 1, f"{block.where}: {shown} should fail with [{expect}]\n{output}"
+            assert f"[{expect}]" in output, f"{block.where}: {shown} should fail with [{expect}]\n{output}"
+        else:
+            assert code == 0, f"{block.where}: {shown} failed\n{output}"
     if expect:
-        assert result.exit_code == 1, f"{block.where}: expected error [{expect}]\n{result.output}"
-        assert f"[{expect}]" in result.output, f"{block.where}: expected [{expect}]\n{result.output}"
-    else:
-        assert result.exit_code == 0, f"{block.where}: `pyflow {' '.join(command)}` failed\n{result.output}"
+        assert outcome, f"{block.where}: expect={expect} needs a command"
+    for text in filter(None, block.marker.get("contains", "").split("|")):
+        assert outcome and text in outcome[-1][2], f"{block.where}: output lacks {text!r}\n{outcome[-1][2] if outcome else ''}"
 
 
 def test_every_code_block_is_tested_or_skipped() -> None:
@@ -620,7 +672,7 @@ def test_docs_index_lists_every_page() -> None:
 
 
 def test_marker_keys_are_known() -> None:
-    known = {"project", "file", "base", "expect", "command", "env", "skip", "json", "at", "run"}
+    known = {"project", "file", "base", "expect", "command", "env", "skip", "json", "at", "run", "contains"}
     bad = [f"{b.where}: {sorted(set(b.marker) - known)}" for b in ALL_BLOCKS if b.marker and set(b.marker) - known]
     assert not bad, "unknown keys in test markers:\n" + "\n".join(bad)
 

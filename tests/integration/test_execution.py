@@ -43,3 +43,38 @@ def test_build_log_format_json_prints_one_event_per_line(copy_project, pyflow):
     assert kinds.count("run_finish") == 1
     assert kinds.index("run_start") < kinds.index("node_start")
     assert any(e["kind"] == "message" and e["text"].startswith("Done. PASS=7") for e in events)
+
+
+def test_run_log_format_json_reports_failures_as_events(make_project, pyflow):
+    project = make_project(
+        {
+            "models/broken.sql": "select * from no_such_table",
+            "models/after_broken.sql": "select * from {{ ref('broken') }}",
+            "models/fine.sql": "select 1 as x",
+        }
+    )
+
+    result = pyflow("run", "--project-dir", project, "--log-format", "json", expect=1)
+
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    finished = {e["result"]["name"]: e["result"] for e in events if e["kind"] == "node_finish"}
+    assert {name: r["status"] for name, r in finished.items()} == {
+        "broken": "error",
+        "after_broken": "skipped",
+        "fine": "success",
+    }
+    assert finished["broken"]["error"]["code"] == "database-error"
+    assert "no_such_table" in finished["broken"]["message"]
+    assert any(e["kind"] == "message" and e["text"] == "Done. PASS=1 WARN=0 ERROR=1 SKIP=1 TOTAL=3" for e in events)
+
+
+def test_run_log_format_json_reports_project_errors_as_json(make_project, pyflow):
+    project = make_project({"models/a.sql": "select * from {{ ref('missing_model') }}"})
+
+    result = pyflow("run", "--project-dir", project, "--log-format", "json", expect=1)
+
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    errors = [e for e in events if e["kind"] == "error"]
+    assert len(errors) == 1
+    assert "missing_model" in errors[0]["message"]
+    assert errors[0]["path"] == "models/a.sql"

@@ -159,7 +159,7 @@ def test_run_python_model_error_names_file_and_line(make_project, pyflow, run_re
     assert results["after_broken"]["status"] == "skipped"
 
 
-# ---- SIGTERM ---------------------------------------------------------------------------------
+# ---- Ctrl-C / SIGTERM -----------------------------------------------------------------------
 
 SLOW_SQL = """
 {{ config(materialized='table') }}
@@ -178,7 +178,16 @@ def _pyflow_command() -> list[str]:
     return [sys.executable, "-c", "from pyflow.cli.main import entrypoint; entrypoint()"]
 
 
-def test_run_sigterm_cancels_cleanly(make_project, pyflow, warehouse, run_results):
+@pytest.mark.parametrize(
+    ("signum", "delay"),
+    [
+        (signal.SIGTERM, 0.0),  # as the node starts, before its statement runs
+        (signal.SIGTERM, 2.0),  # while the slow statement runs
+        (signal.SIGINT, 1.0),  # Ctrl-C
+    ],
+    ids=["sigterm-at-start", "sigterm-mid-query", "sigint"],
+)
+def test_run_signal_cancels_cleanly(signum, delay, make_project, pyflow, warehouse, run_results):
     project = make_project(
         {
             "models/slow.sql": SLOW_SQL,
@@ -221,10 +230,10 @@ def test_run_sigterm_cancels_cleanly(make_project, pyflow, warehouse, run_result
     reader.start()
     try:
         assert started.wait(60), "the slow model never started:\n" + "".join(lines)
-        time.sleep(1.0)  # let the query get going
+        time.sleep(delay)
         assert proc.poll() is None, "the slow model finished before it could be cancelled"
         sent = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         code = proc.wait(timeout=20)
         elapsed = time.monotonic() - sent
     finally:

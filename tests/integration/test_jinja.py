@@ -18,9 +18,16 @@ FILES = {
         {% macro greeting(name) %}
           {{ return('hello ' ~ name | upper) }}
         {% endmacro %}
+
+        {% macro greetings(names) %}
+          {% set out = [] %}
+          {% for n in names %}{% do out.append(greeting(n)) %}{% endfor %}
+          {{ return(out) }}
+        {% endmacro %}
     """,
     "models/context.sql": """
         {% set greet = greeting(var('who')) %}
+        {% set many = greetings(['a', 'b']) %}
         {{ log('rendering ' ~ this ~ ' for ' ~ var('who'), info=True) }}
         select
             '{{ var("who") }}' as who,
@@ -31,7 +38,9 @@ FILES = {
             '{{ target.schema }}' as target_schema,
             '{{ this | replace("'", "''") }}' as this_relation,
             '{{ run_started_at.isoformat() }}' as started,
-            '{{ greet | trim }}' as greet
+            '{{ greet | trim }}' as greet,
+            {{ many | length }} as n_greetings,
+            '{{ many | join("/") }}' as greetings
     """,
 }
 
@@ -44,14 +53,16 @@ def test_sql_model_sees_dbt_context(make_project, pyflow, warehouse, monkeypatch
 
     pyflow("run", "--project-dir", project)
 
-    ((who, with_default, colour, unset, target_name, target_schema, this, started, greet),) = warehouse(project).rows(
-        "SELECT * FROM context"
+    ((who, with_default, colour, unset, target_name, target_schema, this, started, greet, n, greetings),) = (
+        warehouse(project).rows("SELECT * FROM context")
     )
     assert (who, with_default, colour, unset) == ("yaml", "default-value", "teal", "fallback")
     assert (target_name, target_schema) == ("local", "main")
     assert this == '"pyflow"."main"."context"'
     assert before - dt.timedelta(seconds=5) <= dt.datetime.fromisoformat(started) <= dt.datetime.now(dt.UTC)
     assert greet == "hello YAML"
+    # a macro calling another macro of its file: each return() ends only its own macro
+    assert (n, greetings) == (2, "hello A/hello B")
     log = (project / "logs" / "pyflow.log").read_text()
     assert 'rendering "pyflow"."main"."context" for yaml' in log
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 
-
 def test_build_mixed_python_and_sql_dependencies(copy_project, pyflow, warehouse, manifest):
     project = copy_project("mixed")
 

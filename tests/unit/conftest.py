@@ -119,4 +119,3 @@ def recording_adapter() -> Callable[..., RecordingAdapter]:
         return recording_adapter_class(**capabilities)(existing=existing, fail_on=fail_on)
 
     return factory
-

@@ -404,7 +404,10 @@ CASES: dict[str, Case] = {
         contains=("depends on 'old', which is disabled (models/old.sql)",),
     ),
     "invalid_yaml_in_properties": Case(
-        {"models/m.sql": "select 1 as x\n", "models/schema.yml": "models:\n  - name: m\n     description: x\n"},
+        {
+            "models/m.sql": "select 1 as x\n",
+            "models/schema.yml": "models:\n  - name: m\n     description: x\n",
+        },
         code="invalid-yaml",
         location="models/schema.yml:3",
         model=None,
@@ -555,7 +558,9 @@ def test_error_group_reports_every_definition_error_with_a_count(make_project: C
         assert f"[{code}]" in text
 
 
-def test_error_group_cli_prints_all_errors_once(make_project: Callable[..., Path], cli: Callable[..., Any]) -> None:
+def test_error_group_cli_prints_all_errors_once(
+    make_project: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
     root = make_project(GROUP_FILES, name="proj")
     with pytest.raises(ErrorGroup) as info:
         load_project(root)

@@ -17,7 +17,7 @@ def test_with_ctes_without_ctes_returns_the_sql_unchanged() -> None:
 
 
 def test_with_ctes_prefixes_definitions_and_wraps_the_model() -> None:
-    sql = with_ctes("select * from \"a\" ;\n", [("a", "select 1 as x"), ("b", "select 2 as y")], _quote)
+    sql = with_ctes('select * from "a" ;\n', [("a", "select 1 as x"), ("b", "select 2 as y")], _quote)
 
     assert sql == (
         'WITH "a" AS (\nselect 1 as x\n),\n"b" AS (\nselect 2 as y\n)\n'

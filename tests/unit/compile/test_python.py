@@ -35,12 +35,12 @@ def _quote(s: str) -> str:
 
 
 @model
-def big_orders(orders):
+def big_orders(orders: Any) -> Any:
     return orders.filter(orders.amount > 10).select("id", "amount")
 
 
 @model
-def vip_orders(orders, flags):
+def vip_orders(orders: Any, flags: Any) -> Any:
     return orders.join(flags, "id").filter(flags.vip).select("id", "amount")
 
 
@@ -56,7 +56,9 @@ def test_python_compile_reads_inputs_qualified_by_catalog_and_schema() -> None:
 def test_python_compile_runs_on_duckdb(duckdb_adapter: Any) -> None:
     duckdb_adapter.execute("ATTACH ':memory:' AS warehouse")
     duckdb_adapter.execute("CREATE SCHEMA warehouse.staging")
-    duckdb_adapter.execute("CREATE TABLE warehouse.staging.orders AS SELECT * FROM (VALUES (1, 5.0), (2, 50.0)) t(id, amount)")
+    duckdb_adapter.execute(
+        "CREATE TABLE warehouse.staging.orders AS SELECT * FROM (VALUES (1, 5.0), (2, 50.0)) t(id, amount)"
+    )
 
     compiled = compile_python_model(big_orders, NODE, {"orders": ORDERS}, None, "duckdb", _quote)
 
@@ -67,9 +69,13 @@ def test_python_compile_runs_on_duckdb(duckdb_adapter: Any) -> None:
 def test_python_compile_injects_inline_inputs_as_ctes(duckdb_adapter: Any) -> None:
     duckdb_adapter.execute("ATTACH ':memory:' AS warehouse")
     duckdb_adapter.execute("CREATE SCHEMA warehouse.staging")
-    duckdb_adapter.execute("CREATE TABLE warehouse.staging.orders AS SELECT * FROM (VALUES (1, 5.0), (2, 50.0)) t(id, amount)")
+    duckdb_adapter.execute(
+        "CREATE TABLE warehouse.staging.orders AS SELECT * FROM (VALUES (1, 5.0), (2, 50.0)) t(id, amount)"
+    )
 
-    compiled = compile_python_model(vip_orders, NODE, {"orders": ORDERS, "flags": FLAGS}, None, "duckdb", _quote)
+    compiled = compile_python_model(
+        vip_orders, NODE, {"orders": ORDERS, "flags": FLAGS}, None, "duckdb", _quote
+    )
 
     assert compiled.sql is not None
     assert compiled.sql.startswith('WITH "__pyflow_cte__flags" AS (\nSELECT 1 AS id, TRUE AS vip')

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pyflow.compile.model import Upstream
+from pyflow.compile.model import CompiledModel, Upstream
 from pyflow.compile.sql import compile_sql_model
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import ModelNode
@@ -17,8 +17,13 @@ from pyflow.relation import Relation
 TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database="memory")
 INPUTS = {
     "orders": Upstream("orders", '"memory"."main"."orders"', Relation("memory", "main", "orders")),
-    "raw.events": Upstream("raw.events", '"__pyflow_source__raw__events"', None,
-                           "__pyflow_source__raw__events", "SELECT * FROM read_parquet('e.parquet')"),
+    "raw.events": Upstream(
+        "raw.events",
+        '"__pyflow_source__raw__events"',
+        None,
+        "__pyflow_source__raw__events",
+        "SELECT * FROM read_parquet('e.parquet')",
+    ),
     "eph": Upstream("eph", '"__pyflow_cte__eph"', None, "__pyflow_cte__eph", "SELECT 1 AS id"),
 }
 
@@ -27,12 +32,18 @@ def _quote(s: str) -> str:
     return '"' + s + '"'
 
 
-def _compile(text: str, inputs: dict[str, Upstream] = INPUTS, **kw: object):
+def _compile(text: str, inputs: dict[str, Upstream] = INPUTS, **kw: object) -> CompiledModel:
     jinja = JinjaProject({})
     node = ModelNode(name="m", package="shop", path="models/m.sql", line=1, language="sql")
     jinja.add_template(node.path, text)
-    options = {"vars": {}, "target": TARGET, "run_started_at": datetime.now(UTC),
-               "this": '"memory"."main"."m"', "is_incremental": False, "quote": _quote}
+    options = {
+        "vars": {},
+        "target": TARGET,
+        "run_started_at": datetime.now(UTC),
+        "this": '"memory"."main"."m"',
+        "is_incremental": False,
+        "quote": _quote,
+    }
     options.update(kw)
     return compile_sql_model(node, jinja, inputs, **options)  # type: ignore[arg-type]
 

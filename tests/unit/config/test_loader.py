@@ -156,7 +156,9 @@ def test_loader_sql_model_refs_sources_and_config(make_project: ProjectFactory) 
 
 
 def test_loader_disabled_model_is_left_out(make_project: ProjectFactory) -> None:
-    root = make_project({"models/a.sql": "{{ config(enabled=false) }}\nselect 1 as x\n", "models/b.sql": "select 1 as x\n"})
+    root = make_project(
+        {"models/a.sql": "{{ config(enabled=false) }}\nselect 1 as x\n", "models/b.sql": "select 1 as x\n"}
+    )
 
     project = load_project(root)
 

@@ -47,7 +47,7 @@ def test_project_config_is_frozen(tmp_path: Path) -> None:
     cfg, _ = load_project_config(_write(tmp_path, "name: shop\n"))
 
     with pytest.raises(ValidationError):
-        cfg.name = "other"  # type: ignore[misc]
+        cfg.name = "other"
 
 
 def test_project_config_missing_file_says_how_to_create_one(tmp_path: Path) -> None:

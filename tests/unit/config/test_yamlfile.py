@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pyflow.config.yamlfile import load_yaml, validation_errors
+from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.errors import ProjectError
 
 TEXT = textwrap.dedent(
@@ -30,7 +30,7 @@ TEXT = textwrap.dedent(
 )
 
 
-def _doc(tmp_path: Path, text: str = TEXT):
+def _doc(tmp_path: Path, text: str = TEXT) -> YamlDoc:
     path = tmp_path / "doc.yml"
     path.write_text(text, encoding="utf-8")
     return load_yaml(path, display="doc.yml")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyflow.core.graph import Graph, build_graph
 from pyflow.core.node import DependencyRef, ModelNode, SeedNode, SourceNode
+from pyflow.errors import PyflowError
 
 PKG = "shop"
 
@@ -25,7 +26,7 @@ def _source(source_name: str, table_name: str) -> SourceNode:
     )
 
 
-def _graph(*nodes: ModelNode | SeedNode | SourceNode) -> tuple[Graph, list]:
+def _graph(*nodes: ModelNode | SeedNode | SourceNode) -> tuple[Graph, list[PyflowError]]:
     models = {n.name: n for n in nodes if isinstance(n, ModelNode)}
     seeds = {n.name: n for n in nodes if isinstance(n, SeedNode)}
     sources = {(n.source_name, n.table_name): n for n in nodes if isinstance(n, SourceNode)}
@@ -133,7 +134,9 @@ def test_graph_missing_dependency_suggests_close_names() -> None:
 
 
 def test_graph_cycle_reports_the_full_path_and_every_file() -> None:
-    _, (err,) = _graph(_model("a", "c", line=1), _model("b", "a", line=2), _model("c", "b", line=3), _model("x"))
+    _, (err,) = _graph(
+        _model("a", "c", line=1), _model("b", "a", line=2), _model("c", "b", line=3), _model("x")
+    )
 
     assert err.code == "dependency-cycle"
     assert err.message == "dependency cycle: a -> b -> c -> a"

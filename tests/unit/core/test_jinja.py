@@ -97,7 +97,9 @@ def test_jinja_macros_call_macros_across_files() -> None:
 
 
 def test_jinja_return_makes_the_macro_call_return_a_value() -> None:
-    out = _render(JinjaProject(MACROS), "models/m.sql", "{{ pick(true) }} {{ pick(false) }} {{ pick(true) | length }}")
+    out = _render(
+        JinjaProject(MACROS), "models/m.sql", "{{ pick(true) }} {{ pick(false) }} {{ pick(true) | length }}"
+    )
 
     assert out == "yes no 3"
 
@@ -137,8 +139,11 @@ def test_jinja_adapter_quote_uses_the_engine_quoting() -> None:
 def test_jinja_context_exposes_var_env_var_target_and_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYFLOW_TEST_REGION", "eu")
     jinja = JinjaProject({})
-    jinja.add_template("m.sql", "{{ var('n') }} {{ var('x', 'dflt') }} {{ env_var('PYFLOW_TEST_REGION') }} "
-                       "{{ target.schema }} {{ modules.re.sub('a', 'b', 'aa') }}")
+    jinja.add_template(
+        "m.sql",
+        "{{ var('n') }} {{ var('x', 'dflt') }} {{ env_var('PYFLOW_TEST_REGION') }} "
+        "{{ target.schema }} {{ modules.re.sub('a', 'b', 'aa') }}",
+    )
     ctx = base_context("m", {"n": 5}, TARGET, datetime.now(UTC))
 
     assert jinja.render("m.sql", ctx) == "5 dflt eu main bb"

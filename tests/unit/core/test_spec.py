@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -11,23 +12,26 @@ from pyflow import Context, TargetInfo, model
 from pyflow.core.spec import SPEC_ATTR, ModelSpec
 from pyflow.errors import CompileError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 @model
-def plain(orders, customers):
+def plain(orders: Any, customers: Any) -> Any:
     """Join orders to customers."""
     return orders
 
 
 @model(materialized="table", tags=["daily"])
 def configured(
-    orders,
-    ctx,
-):
+    orders: Any,
+    ctx: Context,
+) -> Any:
     return orders
 
 
-def _frame() -> pd.DataFrame:  # noqa: F821 - a string annotation, never evaluated
-    ...
+def _frame() -> pd.DataFrame:
+    raise NotImplementedError
 
 
 def _spec(fn: object) -> ModelSpec:

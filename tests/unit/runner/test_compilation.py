@@ -75,7 +75,9 @@ def _compile_all(root: Path, adapter: Any, vars: Mapping[str, Any] | None = None
     cache = CompileCache(root / "target" / "cache.json")
     compiler = ProjectCompiler(project, adapter, TARGET, NOW, cache=cache)
     try:
-        return {name: compiler.compile(node.unique_id).from_cache for name, node in sorted(project.models.items())}
+        return {
+            name: compiler.compile(node.unique_id).from_cache for name, node in sorted(project.models.items())
+        }
     finally:
         compiler.close()
 
@@ -104,9 +106,13 @@ def test_compilation_ephemeral_parent_is_injected_as_a_cte(root: Path, duckdb_ad
     compiler.close()
 
     assert sql is not None
-    assert sql.startswith('WITH "__pyflow_cte__eph" AS (\nselect id, amount * 2 as doubled from "memory"."raw"."orders"\n)')
+    assert sql.startswith(
+        'WITH "__pyflow_cte__eph" AS (\nselect id, amount * 2 as doubled from "memory"."raw"."orders"\n)'
+    )
     duckdb_adapter.execute("CREATE SCHEMA raw")
-    duckdb_adapter.execute("CREATE TABLE raw.orders AS SELECT * FROM (VALUES (1, 2.0), (2, 20.0)) t(id, amount)")
+    duckdb_adapter.execute(
+        "CREATE TABLE raw.orders AS SELECT * FROM (VALUES (1, 2.0), (2, 20.0)) t(id, amount)"
+    )
     assert duckdb_adapter.fetchall(sql) == [(2, 40.0)]
 
 
@@ -142,7 +148,9 @@ def test_compilation_cache_misses_when_vars_change(root: Path, duckdb_adapter: A
     assert set(_compile_all(root, duckdb_adapter, vars={"x": 2}).values()) == {False}
 
 
-def test_compilation_cache_misses_downstream_when_an_upstream_changes(root: Path, duckdb_adapter: Any) -> None:
+def test_compilation_cache_misses_downstream_when_an_upstream_changes(
+    root: Path, duckdb_adapter: Any
+) -> None:
     _compile_all(root, duckdb_adapter)
     _write(root, "models/stg.py", FILES["models/stg.py"].replace("> 0", ">= 100"))
 
@@ -151,7 +159,9 @@ def test_compilation_cache_misses_downstream_when_an_upstream_changes(root: Path
     assert hits == {"eph": True, "mart": False, "stg": False, "uses_eph": True}
 
 
-def test_compilation_cache_misses_when_an_ephemeral_sql_parent_changes(root: Path, duckdb_adapter: Any) -> None:
+def test_compilation_cache_misses_when_an_ephemeral_sql_parent_changes(
+    root: Path, duckdb_adapter: Any
+) -> None:
     _compile_all(root, duckdb_adapter)
     _write(root, "models/eph.sql", FILES["models/eph.sql"].replace("amount * 2", "amount * 3"))
 

@@ -1,0 +1,149 @@
+"""Engines the conformance suite runs on: ``engine_adapter`` is parametrized over them.
+
+``duckdb`` always runs (a private in-memory database). ``trino`` and ``athena`` run only when
+their environment is set, and skip with a reason until pyflow has the adapter:
+
+=========  =======================================  ==================================================
+engine     enabled by                               other settings (defaults)
+=========  =======================================  ==================================================
+trino      ``PYFLOW_TEST_TRINO_HOST``               ``_PORT`` (8080), ``_USER`` (pyflow),
+                                                    ``_CATALOG`` (memory), ``_SCHEMA`` (pyflow_conformance)
+athena     ``PYFLOW_TEST_ATHENA_S3_STAGING_DIR``    ``_REGION`` (us-east-1), ``_CATALOG`` (awsdatacatalog),
+                                                    ``_SCHEMA`` (pyflow_conformance), ``_WORK_GROUP`` (primary)
+=========  =======================================  ==================================================
+
+Remote targets are built the way users build them: a ``profiles.yml`` (values read with
+``env_var``) resolved by ``load_target``, then ``adapter_class(type)(target.config)``.
+
+One adapter is shared per test module (connections are slow to open); the function-scoped
+``adapter`` fixture drops the suite's tables first, so every test starts from an empty schema.
+Property tests take ``engine_adapter`` and reset it per example themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyflow.adapters.base import Adapter
+from pyflow.errors import ProjectError
+
+from .tables import reset
+
+REMOTE_ENV = {
+    "trino": "PYFLOW_TEST_TRINO_HOST",
+    "athena": "PYFLOW_TEST_ATHENA_S3_STAGING_DIR",
+}
+
+PROFILES = {
+    "trino": """
+        conformance:
+          target: trino
+          outputs:
+            trino:
+              type: trino
+              host: "{{ env_var('PYFLOW_TEST_TRINO_HOST') }}"
+              port: "{{ env_var('PYFLOW_TEST_TRINO_PORT', '8080') }}"
+              user: "{{ env_var('PYFLOW_TEST_TRINO_USER', 'pyflow') }}"
+              database: "{{ env_var('PYFLOW_TEST_TRINO_CATALOG', 'memory') }}"
+              schema: "{{ env_var('PYFLOW_TEST_TRINO_SCHEMA', 'pyflow_conformance') }}"
+    """,
+    "athena": """
+        conformance:
+          target: athena
+          outputs:
+            athena:
+              type: athena
+              s3_staging_dir: "{{ env_var('PYFLOW_TEST_ATHENA_S3_STAGING_DIR') }}"
+              region_name: "{{ env_var('PYFLOW_TEST_ATHENA_REGION', 'us-east-1') }}"
+              database: "{{ env_var('PYFLOW_TEST_ATHENA_CATALOG', 'awsdatacatalog') }}"
+              schema: "{{ env_var('PYFLOW_TEST_ATHENA_SCHEMA', 'pyflow_conformance') }}"
+              work_group: "{{ env_var('PYFLOW_TEST_ATHENA_WORK_GROUP', 'primary') }}"
+    """,
+}
+
+
+def _remote(engine: str) -> Any:
+    marks = [
+        getattr(pytest.mark, engine),
+        pytest.mark.skipif(
+            not os.environ.get(REMOTE_ENV[engine]),
+            reason=f"set {REMOTE_ENV[engine]} to run the conformance suite on {engine}",
+        ),
+    ]
+    return pytest.param(engine, marks=marks, id=engine)
+
+
+ENGINES = [pytest.param("duckdb", marks=pytest.mark.duckdb, id="duckdb"), _remote("trino"), _remote("athena")]
+
+
+def connect(engine: str, workdir: Path) -> Adapter:
+    """A new adapter for ``engine`` (skips when pyflow does not have that adapter yet)."""
+    from pyflow.adapters import adapter_class
+
+    if engine == "duckdb":
+        from pyflow.adapters.duckdb import DuckDBAdapter
+
+        return DuckDBAdapter.in_memory(invocation_id=uuid.uuid4().hex)
+    try:
+        cls = adapter_class(engine)
+    except ProjectError as exc:
+        pytest.skip(f"pyflow has no {engine} adapter yet: {exc.message}")
+    from pyflow.config.profile import load_target
+
+    folder = workdir / f"profile_{engine}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "profiles.yml").write_text(textwrap.dedent(PROFILES[engine]), encoding="utf-8")
+    try:
+        target = load_target(folder, "conformance", engine, profiles_dir=folder)
+    except ProjectError as exc:
+        if exc.code != "unknown-target-type":
+            raise
+        pytest.skip(f"pyflow has no '{engine}' target type in profiles.yml yet: {exc.message}")
+    adapter = cls(target.config, invocation_id=uuid.uuid4().hex)
+    adapter.execute(adapter.create_schema_sql(adapter.database, adapter.schema))
+    return adapter
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine_adapter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adapter]:
+    """One adapter per engine, shared by the tests of a module."""
+    adapter = connect(request.param, tmp_path_factory.mktemp("conformance"))
+    try:
+        yield adapter
+    finally:
+        try:
+            reset(adapter)
+        finally:
+            adapter.close()
+
+
+@pytest.fixture
+def adapter(engine_adapter: Adapter) -> Adapter:
+    """The module's adapter with the suite's tables dropped."""
+    reset(engine_adapter)
+    return engine_adapter
+
+
+@pytest.fixture
+def new_adapter(engine_adapter: Adapter, tmp_path: Path) -> Iterator[Callable[[], Adapter]]:
+    """Open further adapters of the same engine (closed at teardown)."""
+    opened: list[Adapter] = []
+
+    def open_one() -> Adapter:
+        one = connect(engine_adapter.type, tmp_path)
+        opened.append(one)
+        return one
+
+    yield open_one
+    for one in opened:
+        try:
+            reset(one)
+        finally:
+            one.close()

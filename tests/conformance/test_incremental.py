@@ -1,0 +1,184 @@
+"""Incremental strategies: given the current rows, a batch and a config, the rows after the step.
+
+Every case runs ``pyflow.testing.incremental_step`` on the engine under test. Semantics follow
+dbt's documented behaviour, with two deliberate strict points of pyflow: keys match NULL-safely
+(``IS NOT DISTINCT FROM``), and a batch that repeats a key fails before anything is written.
+``incremental_predicates`` restrict which *target* rows a merge can match or a delete can remove
+(dbt: they are added to the MERGE's ON clause / the DELETE's WHERE), so a target row outside
+them is left alone and its key's batch row is inserted beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from pyflow.adapters.base import Adapter
+from pyflow.errors import MaterializationError
+from pyflow.testing import incremental_step
+
+from .tables import frame, leftovers, rows_of, state, table_rows
+
+Rows = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One step: ``current`` (None: first run) + ``batch`` under ``config`` -> ``expected``."""
+
+    id: str
+    columns: str
+    current: Rows | None
+    batch: Rows
+    expected: Rows
+    config: dict[str, Any] = field(default_factory=dict)
+    full_refresh: bool = False
+
+
+MERGE = {"incremental_strategy": "merge", "unique_key": "id"}
+DELETE_INSERT = {"incremental_strategy": "delete+insert", "unique_key": "id"}
+
+CASES = [
+    Case("append", "id v", [(1, "a"), (2, "b")], [(2, "b"), (3, "c")],
+         [(1, "a"), (2, "b"), (2, "b"), (3, "c")], {"incremental_strategy": "append"}),
+    Case("append-is-the-default-without-unique-key", "id v", [(1, "a")], [(1, "a")],
+         [(1, "a"), (1, "a")]),
+    Case("merge-one-key", "id v", [(1, "a"), (2, "b")], [(2, "B"), (3, "c")],
+         [(1, "a"), (2, "B"), (3, "c")], MERGE),
+    Case("merge-two-keys", "k1 k2 v", [(1, 1, "a"), (1, 2, "b"), (2, 1, "c")], [(1, 2, "B"), (2, 2, "d")],
+         [(1, 1, "a"), (1, 2, "B"), (2, 1, "c"), (2, 2, "d")],
+         {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]}),
+    Case("merge-update-columns", "id v w", [(1, "a", "x"), (2, "b", "y")], [(1, "A", "X"), (3, "c", "z")],
+         [(1, "A", "x"), (2, "b", "y"), (3, "c", "z")], {**MERGE, "merge_update_columns": ["v"]}),
+    Case("merge-exclude-columns", "id v w", [(1, "a", "x"), (2, "b", "y")], [(1, "A", "X"), (3, "c", "z")],
+         [(1, "A", "x"), (2, "b", "y"), (3, "c", "z")], {**MERGE, "merge_exclude_columns": ["w"]}),
+    Case("merge-null-key-matches-null", "id v", [(None, "n"), (1, "a")], [(None, "N"), (2, "b")],
+         [(1, "a"), (2, "b"), (None, "N")], MERGE),
+    Case("merge-null-in-one-of-two-keys", "k1 k2 v", [(1, None, "a"), (1, 1, "b"), (None, None, "c")],
+         [(1, None, "A"), (None, None, "C"), (None, 1, "d")],
+         [(1, 1, "b"), (1, None, "A"), (None, 1, "d"), (None, None, "C")],
+         {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]}),
+    Case("delete-insert-replaces-every-row-of-a-key", "id v", [(1, "a"), (1, "a2"), (2, "b")],
+         [(1, "X"), (3, "c")], [(1, "X"), (2, "b"), (3, "c")], DELETE_INSERT),
+    Case("delete-insert-two-keys", "k1 k2 v", [(1, 1, "a"), (1, 2, "b"), (2, 1, "c")], [(1, 2, "B"), (2, 2, "d")],
+         [(1, 1, "a"), (1, 2, "B"), (2, 1, "c"), (2, 2, "d")],
+         {"incremental_strategy": "delete+insert", "unique_key": ["k1", "k2"]}),
+    Case("delete-insert-null-key-matches-null", "id v", [(None, "n"), (1, "a")], [(None, "N")],
+         [(1, "a"), (None, "N")], DELETE_INSERT),
+    Case("insert-overwrite-replaces-only-batch-partitions", "day id v",
+         [(1, 1, "a"), (1, 2, "b"), (2, 3, "c"), (2, 4, "d")], [(2, 5, "e"), (3, 6, "f")],
+         [(1, 1, "a"), (1, 2, "b"), (2, 5, "e"), (3, 6, "f")],
+         {"incremental_strategy": "insert_overwrite", "partitioned_by": "day"}),
+    Case("insert-overwrite-two-partition-columns", "day region v",
+         [(1, "eu", "a"), (1, "us", "b"), (2, "eu", "c")], [(1, "eu", "A"), (2, "us", "d")],
+         [(1, "eu", "A"), (1, "us", "b"), (2, "eu", "c"), (2, "us", "d")],
+         {"incremental_strategy": "insert_overwrite", "partitioned_by": ["day", "region"]}),
+    Case("insert-overwrite-without-partitions-replaces-all", "id v", [(1, "a"), (2, "b")], [(2, "B"), (3, "c")],
+         [(2, "B"), (3, "c")], {"incremental_strategy": "insert_overwrite"}),
+    Case("merge-predicates-restrict-matched-target-rows", "day id v", [(1, 1, "a"), (2, 2, "b")],
+         [(1, 1, "A"), (2, 2, "B")], [(1, 1, "A"), (1, 1, "a"), (2, 2, "B")],
+         {**MERGE, "incremental_predicates": ["DBT_INTERNAL_DEST.day >= 2"]}),
+    Case("delete-insert-predicates-restrict-deleted-target-rows", "day id v", [(1, 1, "a"), (2, 2, "b")],
+         [(1, 1, "A"), (2, 2, "B")], [(1, 1, "A"), (1, 1, "a"), (2, 2, "B")],
+         {**DELETE_INSERT, "incremental_predicates": ["DBT_INTERNAL_DEST.day >= 2"]}),
+    Case("full-refresh-rebuilds-from-the-batch", "id v", [(1, "a"), (2, "b")], [(2, "B"), (3, "c")],
+         [(2, "B"), (3, "c")], MERGE, full_refresh=True),
+    Case("full-refresh-append", "id v", [(1, "a")], [(1, "a")], [(1, "a")],
+         {"incremental_strategy": "append"}, full_refresh=True),
+    *(
+        Case(f"first-run-builds-the-table-{name}", "id v", None, [(1, "a"), (2, "b")], [(1, "a"), (2, "b")], cfg)
+        for name, cfg in [
+            ("append", {"incremental_strategy": "append"}),
+            ("merge", MERGE),
+            ("delete-insert", DELETE_INSERT),
+            ("insert-overwrite", {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"}),
+        ]
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_incremental_step_gives_expected_rows(adapter: Adapter, case: Case) -> None:
+    current = None if case.current is None else frame(case.columns, case.current)
+    out = incremental_step(
+        frame(case.columns, case.batch), current, adapter=adapter, full_refresh=case.full_refresh, **case.config
+    )
+    assert [c.lower() for c in out.columns] == case.columns.split()
+    assert rows_of(out) == rows_of(frame(case.columns, case.expected))
+    assert leftovers(adapter) == []
+
+
+def test_full_refresh_takes_the_batch_schema(adapter: Adapter) -> None:
+    current = frame("id v", [(1, "a")])
+    out = incremental_step(frame("id w", [(2, 20)]), current, adapter=adapter, full_refresh=True, **MERGE)
+    assert [c.lower() for c in out.columns] == ["id", "w"]
+    assert rows_of(out) == [(2, 20)]
+
+
+IDEMPOTENT = [
+    ("merge", "id v", MERGE),
+    ("merge-two-keys", "k1 k2 v", {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]}),
+    ("delete-insert", "id v", DELETE_INSERT),
+    ("insert-overwrite-partitioned", "id v", {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"}),
+    ("insert-overwrite-unpartitioned", "id v", {"incremental_strategy": "insert_overwrite"}),
+]
+
+
+@pytest.mark.parametrize(("name", "columns", "config"), IDEMPOTENT, ids=[i[0] for i in IDEMPOTENT])
+def test_incremental_step_twice_is_idempotent(adapter: Adapter, name: str, columns: str, config: dict) -> None:
+    width = len(columns.split())
+    current = frame(columns, [(1,) * (width - 1) + ("a",), (2,) * (width - 1) + ("b",), (None,) * (width - 1) + ("n",)])
+    batch = frame(columns, [(2,) * (width - 1) + ("B",), (3,) * (width - 1) + ("c",), (None,) * (width - 1) + ("N",)])
+    once = incremental_step(batch, current, adapter=adapter, **config)
+    twice = incremental_step(batch, once, adapter=adapter, **config)
+    assert rows_of(twice) == rows_of(once)
+    assert len(once) == (3 if "unpartitioned" in name else 4)
+
+
+DUPLICATES = [
+    ("merge", "id v", MERGE, [(1, "a"), (1, "b"), (2, "c"), (2, "d"), (2, "e"), (3, "f")],
+     ["2 duplicated", "id=2  (3 rows)", "id=1  (2 rows)"]),
+    ("delete-insert", "id v", DELETE_INSERT, [(1, "a"), (1, "b"), (2, "c"), (2, "d"), (2, "e"), (3, "f")],
+     ["2 duplicated", "id=2  (3 rows)", "id=1  (2 rows)"]),
+    ("merge-null-key-twice", "id v", MERGE, [(None, "a"), (None, "b"), (3, "f")],
+     ["1 duplicated", "id=None  (2 rows)"]),
+    ("delete-insert-two-keys", "k1 k2 v", {"incremental_strategy": "delete+insert", "unique_key": ["k1", "k2"]},
+     [(1, 1, "a"), (1, 1, "b"), (1, 2, "c")], ["1 duplicated", "k1=1, k2=1  (2 rows)"]),
+]
+
+
+@pytest.mark.parametrize(("name", "columns", "config", "batch", "says"), DUPLICATES, ids=[d[0] for d in DUPLICATES])
+def test_duplicate_batch_keys_fail_before_writing(
+    adapter: Adapter, name: str, columns: str, config: dict, batch: Rows, says: list[str]
+) -> None:
+    width = len(columns.split())
+    current = frame(columns, [(1,) * (width - 1) + ("old",), (5,) * (width - 1) + ("keep",)])
+    with pytest.raises(MaterializationError) as caught:
+        incremental_step(frame(columns, batch), current, adapter=adapter, **config)
+    err = caught.value
+    assert err.code == "duplicate-unique-key"
+    text = str(err)
+    for fragment in says:
+        assert fragment in text
+    assert table_rows(adapter) == rows_of(current)
+    assert leftovers(adapter) == []
+
+
+def test_duplicate_keys_do_not_fail_append_or_insert_overwrite(adapter: Adapter) -> None:
+    batch = frame("id v", [(1, "a"), (1, "b")])
+    out = incremental_step(batch, frame("id v", [(2, "c")]), adapter=adapter, incremental_strategy="append")
+    assert rows_of(out) == [(1, "a"), (1, "b"), (2, "c")]
+    out = incremental_step(
+        batch, frame("id v", [(1, "x"), (2, "c")]), adapter=adapter,
+        incremental_strategy="insert_overwrite", partitioned_by="id",
+    )
+    assert rows_of(out) == [(1, "a"), (1, "b"), (2, "c")]
+
+
+def test_state_is_readable(adapter: Adapter) -> None:
+    out = incremental_step(frame("id v", [(1, "a")]), None, adapter=adapter, **MERGE)
+    columns, rows = state(adapter)
+    assert [c for c, _ in columns] == ["id", "v"]
+    assert rows == rows_of(out)

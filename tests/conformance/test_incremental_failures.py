@@ -1,0 +1,102 @@
+"""A failing incremental step leaves the target exactly as it was and no temporary tables.
+
+The batches here are engineered to fail *after* the step has started writing: the batch stages
+fine (its ``v`` is text), the DELETE / ALTER TABLE ... ADD / DROP COLUMN runs, and then a later
+statement that casts ``v`` to the table's type fails. The table's columns, types and every row
+must be what they were before, whatever the engine (with transactions: a rollback; without
+transactions the materializer has to get there another way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from pyflow.adapters.base import Adapter
+from pyflow.core.nodeconfig import ModelConfig
+from pyflow.errors import PyflowError
+from pyflow.materializers.base import Job
+from pyflow.materializers.incremental import IncrementalMaterializer
+
+from .tables import TARGET, leftovers, relation, select_rows, state
+
+Columns = tuple[tuple[str, str], ...]
+Rows = tuple[tuple[Any, ...], ...]
+
+TABLE: Columns = (("id", "BIGINT"), ("v", "BIGINT"), ("w", "VARCHAR"))
+ROWS: Rows = ((1, 10, "x"), (2, 20, "y"), (3, None, None))
+TEXT_V: Columns = (("id", "BIGINT"), ("v", "VARCHAR"), ("w", "VARCHAR"))
+TEXT_ROWS: Rows = ((2, "twenty-one", "Y"), (4, "forty", "z"))
+WITH_EXTRA: Columns = (*TEXT_V, ("extra", "BIGINT"))
+EXTRA_ROWS: Rows = tuple((*r, 7) for r in TEXT_ROWS)
+SYNC_TABLE: Columns = (("w", "VARCHAR"), ("v", "VARCHAR"), ("gone", "VARCHAR"))
+SYNC_ROWS: Rows = (("x", "ten", "g1"), ("y", "20", "g2"))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A target, a config and a batch whose step fails after the statement ``wrote``."""
+
+    id: str
+    config: dict[str, Any]
+    batch: Columns
+    batch_rows: Rows
+    wrote: str
+    table: Columns = TABLE
+    rows: Rows = ROWS
+
+
+FAILURES = [
+    Failure("delete-insert", {"incremental_strategy": "delete+insert", "unique_key": "id"},
+            TEXT_V, TEXT_ROWS, "DELETE FROM"),
+    Failure("insert-overwrite-partitioned", {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"},
+            TEXT_V, TEXT_ROWS, "DELETE FROM"),
+    Failure("insert-overwrite-unpartitioned", {"incremental_strategy": "insert_overwrite"},
+            TEXT_V, TEXT_ROWS, "DELETE FROM"),
+    Failure("append-new-columns-then-delete-insert",
+            {"incremental_strategy": "delete+insert", "unique_key": "id", "on_schema_change": "append_new_columns"},
+            WITH_EXTRA, EXTRA_ROWS, "ADD COLUMN"),
+    Failure("append-new-columns-then-merge",
+            {"incremental_strategy": "merge", "unique_key": "id", "on_schema_change": "append_new_columns"},
+            WITH_EXTRA, EXTRA_ROWS, "ADD COLUMN"),
+    Failure("sync-drops-a-column-then-cannot-alter-type",
+            {"incremental_strategy": "merge", "unique_key": "w", "on_schema_change": "sync_all_columns"},
+            (("w", "VARCHAR"), ("v", "BIGINT")), (("x", 1),), "DROP COLUMN", table=SYNC_TABLE, rows=SYNC_ROWS),
+]
+
+
+def incremental_job(adapter: Adapter, batch_sql: str, config: dict[str, Any]) -> Job:
+    """A later run of an incremental model whose batch is ``batch_sql``."""
+    return Job(
+        name=TARGET,
+        relation=relation(adapter, TARGET),
+        adapter=adapter,
+        sql=batch_sql,
+        config=ModelConfig.model_validate({"materialized": "incremental", **config}),
+        incremental=True,
+    )
+
+
+@pytest.mark.parametrize("case", FAILURES, ids=lambda f: f.id)
+def test_step_failing_after_a_write_leaves_the_target_unchanged(adapter: Adapter, case: Failure) -> None:
+    target = relation(adapter, TARGET)
+    adapter.execute(adapter.create_table_as_sql(target, select_rows(adapter, case.table, case.rows)))
+    before = state(adapter)
+    job = incremental_job(adapter, select_rows(adapter, case.batch, case.batch_rows), case.config)
+
+    with pytest.raises(PyflowError):
+        IncrementalMaterializer().build(job)
+
+    statements = [s.upper() for s in job.log.statements]
+    wrote = next((i for i, s in enumerate(statements) if case.wrote in s), None)
+    assert wrote is not None and wrote < len(statements) - 1, (
+        f"the step should fail after its {case.wrote}; it sent: {job.log.statements}"
+    )
+    assert state(adapter) == before
+    assert leftovers(adapter) == []
+    # the table is still usable: a good batch appends normally afterwards
+    good = select_rows(adapter, case.table, case.rows[:1])
+    IncrementalMaterializer().build(incremental_job(adapter, good, {"incremental_strategy": "append"}))
+    assert len(state(adapter)[1]) == len(case.rows) + 1
