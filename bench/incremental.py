@@ -477,9 +477,12 @@ class Settings:
     """What every workload shares."""
 
     reps: int
-    warmup: bool
+    warmup: tuple[str, ...]
+    """Engines given one untimed run before each measurement."""
     cmd: list[str]
     dbt: Dbt
+    phases: bool
+    """One extra ``pyflow --log-format json`` run per measurement, split into phases."""
 
 
 # ---- measuring ----------------------------------------------------------------------------------
@@ -497,6 +500,7 @@ class Row:
     dbt_sql: Samples | None = None
     dbt_note: str = ""
     statements: int = 0
+    phases: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def dbt_ratio(self) -> float | None:
@@ -518,6 +522,43 @@ def executed_statements(project: Path, name: str) -> list[str]:
     return [s for s in text.split(";\n\n") if s.strip()]
 
 
+def pyflow_phases(pyflow: Engine, args: Sequence[str]) -> list[tuple[str, float]]:
+    """One more pyflow run with ``--log-format json``, its wall time split at the events.
+
+    A phase whose closing event is missing (the CLI changed) is merged into the next one.
+    """
+    assert pyflow.prepared is not None
+    restore(pyflow.prepared, pyflow.database)
+    spawned = time.time()
+    _, out = timed([*pyflow.command(*args), "--log-format", "json"], cwd=pyflow.project)
+    ended = time.time()
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+    def first(kind: str, text: str = "") -> float | None:
+        found = (e["ts"] for e in events if e["kind"] == kind and str(e.get("text", "")).startswith(text))
+        return next(found, None)
+
+    ends: list[tuple[str, float | None]] = [
+        ("start-up (interpreter, imports, CLI)", first("message", "Running with")),
+        ("load project", first("message", "Found")),
+        ("open database, compile, manifest", first("run_start")),
+        (
+            "node (materializer, SQL)",
+            max((e["ts"] for e in events if e["kind"] == "node_finish"), default=None),
+        ),
+        ("run artifacts", first("run_finish")),
+        ("close, summary, exit", ended),
+    ]
+    phases: list[tuple[str, float]] = []
+    previous, pending = spawned, []
+    for label, ts in ends:
+        pending.append(label)
+        if ts is not None:
+            phases.append((" + ".join(pending), ts - previous))
+            previous, pending = ts, []
+    return phases
+
+
 def measure(
     label: str,
     engines: list[Engine],
@@ -529,8 +570,9 @@ def measure(
 ) -> Row:
     """Interleaved repetitions of pyflow, the floor and dbt, each from the prepared state.
 
-    With ``settings.warmup`` a first, untimed round runs pyflow and dbt once, as a scheduled
-    job finds them: pyflow's compile cache and dbt's partial parse hold this command's state.
+    The engines in ``settings.warmup`` first run once untimed, so they start as a scheduled
+    job finds them: pyflow's compile cache holds this command's compiled SQL (the prepare run
+    compiled the first-run SQL, not the incremental one) and the OS caches are warm.
     """
     row = Row(label, dbt_note=settings.dbt.note)
     pyflow = engines[0]
@@ -543,9 +585,10 @@ def measure(
     for rep in range(-1 if settings.warmup else 0, settings.reps):
         timed_rep = rep >= 0
         assert pyflow.prepared is not None
-        restore(pyflow.prepared, pyflow.database)
-        wall, node_time = pyflow.run(*args)
-        check(pyflow, pyflow.database)
+        if timed_rep or "pyflow" in settings.warmup:
+            restore(pyflow.prepared, pyflow.database)
+            wall, node_time = pyflow.run(*args)
+            check(pyflow, pyflow.database)
         if timed_rep:
             row.pyflow.values.append(wall)
             row.pyflow_sql.values.append(node_time)
@@ -565,6 +608,8 @@ def measure(
 
         if dbt is not None and row.dbt is not None and row.dbt_sql is not None:
             assert dbt.prepared is not None
+            if not timed_rep and "dbt" not in settings.warmup:
+                continue
             restore(dbt.prepared, dbt.database)
             try:
                 wall, node_time = dbt.run(*args)
@@ -578,6 +623,8 @@ def measure(
             if timed_rep:
                 row.dbt.values.append(wall)
                 row.dbt_sql.values.append(node_time)
+    if settings.phases:
+        row.phases = pyflow_phases(pyflow, args)
     dbt_part = f", dbt {row.dbt.median:.3f} s" if row.dbt else ""
     print(
         f"[{label}] pyflow {row.pyflow.median:.3f} s (SQL {row.pyflow_sql.median:.3f} s), floor "
@@ -816,6 +863,9 @@ def print_workload(w: Workload, applies: bool) -> None:
             f"      {'floor split (medians)':<34}interpreter {other:.3f}, import duckdb {parts['import']:.3f}, "
             f"connect {parts['connect']:.3f}, statements {parts['statements']:.3f}, close {parts['close']:.3f}"
         )
+        if r.phases:
+            split = ", ".join(f"{label} {value:.3f}" for label, value in r.phases)
+            print(f"      {'pyflow split (one extra run)':<34}{split}")
         if r.dbt and r.dbt_sql:
             print(f"      {'dbt whole process':<34}{r.dbt.describe()}")
             print(f"      {'dbt node execution_time':<34}{r.dbt_sql.describe()}")
@@ -838,7 +888,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-warmup",
         action="store_true",
-        help="no untimed warm-up run of pyflow and dbt before each measurement",
+        help="no untimed warm-up run before each measurement (default: pyflow and dbt; --quick: pyflow)",
     )
     parser.add_argument("--only", choices=("snapshot", "incremental"), help="run one workload only")
     parser.add_argument("--workdir", type=Path, help="parent of the temporary folder (default: the system's)")
@@ -866,7 +916,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if dbt.exe is None:
         print(f"[dbt] {dbt.note}", flush=True)
-    settings = Settings(args.reps, not args.no_warmup, cmd, dbt)
+    # --quick warms up pyflow only: dbt keeps no compile cache (its partial parse is warm from
+    # the prepare run), and its runs are what would take --quick past a minute
+    warmup = () if args.no_warmup else ("pyflow",) if args.quick else ("pyflow", "dbt")
+    settings = Settings(args.reps, warmup, cmd, dbt, phases=not args.quick)
     load_before = os.getloadavg()
     try:
         # the floor's interpreter and duckdb bytecode, like the first runs do for pyflow and dbt
@@ -883,7 +936,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"load average (1 min) at start {load_before[0]:.2f}, at end {load_after[0]:.2f}")
         print(
             f"repetitions: {args.reps} (median reported), "
-            + ("after one untimed warm-up run per engine" if settings.warmup else "no warm-up run")
+            + (f"after one untimed warm-up run of {' and '.join(warmup)}" if warmup else "no warm-up run")
             + "; each starts from a copy of the prepared database"
             + ("; --quick: 10x smaller data, verdicts are info only" if args.quick else "")
         )

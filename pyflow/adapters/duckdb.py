@@ -79,8 +79,16 @@ class DuckDBAdapter(Adapter):
         path = self.config.path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        settings = {k: str(v) for k, v in self.config.settings.items()}
+        alias = self.config.database
         try:
-            self._con = duckdb.connect(path, config={k: str(v) for k, v in self.config.settings.items()})
+            if alias and alias != ("memory" if path == ":memory:" else Path(path).stem):
+                # a catalog name other than the file's stem: attach the file under that name
+                self._con = duckdb.connect(":memory:", config=settings)
+                self._con.execute(f"ATTACH {_literal(path)} AS {self.quote(alias)}")
+                self._con.execute(f"USE {self.quote(alias)}")
+            else:
+                self._con = duckdb.connect(path, config=settings)
         except duckdb.Error as exc:
             raise AdapterError(
                 f"cannot open DuckDB database {path}: {exc}",
@@ -91,9 +99,7 @@ class DuckDBAdapter(Adapter):
             ) from exc
         for ext in self.config.extensions:
             self._con.execute(f"INSTALL {ext}; LOAD {ext}")
-        self._database = self.config.database or self._con.execute(
-            "SELECT current_database()"
-        ).fetchone()[0]
+        self._database = self._con.execute("SELECT current_database()").fetchone()[0]
 
     def close(self) -> None:  # noqa: D102
         for cur in self._cursors:
@@ -131,8 +137,10 @@ class DuckDBAdapter(Adapter):
 
     @property
     def database(self) -> str:  # noqa: D102
-        self.open()
-        assert self._database is not None
+        # DuckDB names an attached file's catalog after the file's stem: no need to open it
+        if self._database is None:
+            path = str(self.config.path)
+            self._database = self.config.database or ("memory" if path == ":memory:" else Path(path).stem)
         return self._database
 
     @property
@@ -143,35 +151,27 @@ class DuckDBAdapter(Adapter):
         return None
 
     # ---- catalog -------------------------------------------------------------------------
-    def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
-        sql = (
-            "SELECT table_type FROM information_schema.tables "
-            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?"
+    def _where(self, relation: Relation) -> str:
+        # literals, not ? parameters: binding parameters makes duckdb import pandas and pyarrow
+        return (
+            f"table_catalog = {_literal(relation.database or self.database)} "
+            f"AND table_schema = {_literal(relation.schema or self.schema)} "
+            f"AND table_name = {_literal(relation.identifier)}"
         )
-        cur = self._cursor()
-        try:
-            row = cur.execute(
-                sql, [relation.database or self.database, relation.schema or self.schema, relation.identifier]
-            ).fetchone()
-        except Exception as exc:  # any driver error (e.g. interrupted by cancel())
-            raise self.wrap_error(exc, sql, None) from exc
+
+    def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
+        row = self._cursor().execute(
+            f"SELECT table_type FROM information_schema.tables WHERE {self._where(relation)}"
+        ).fetchone()
         if row is None:
             return None
         return "view" if row[0] == "VIEW" else "table"
 
     def get_columns(self, relation: Relation) -> list[Column]:  # noqa: D102
-        sql = (
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? "
+        rows = self._cursor().execute(
+            f"SELECT column_name, data_type FROM information_schema.columns WHERE {self._where(relation)} "
             "ORDER BY ordinal_position"
-        )
-        cur = self._cursor()
-        try:
-            rows = cur.execute(
-                sql, [relation.database or self.database, relation.schema or self.schema, relation.identifier]
-            ).fetchall()
-        except Exception as exc:  # any driver error (e.g. interrupted by cancel())
-            raise self.wrap_error(exc, sql, None) from exc
+        ).fetchall()
         return [Column(r[0], r[1]) for r in rows]
 
     def describe_query(self, sql: str) -> list[Column]:  # noqa: D102

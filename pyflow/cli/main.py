@@ -24,6 +24,7 @@ app = typer.Typer(
     invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: loading rich's markdown renderer doubles start-up time
 )
 
 ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")]
@@ -94,6 +95,8 @@ def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
     except KeyboardInterrupt:
         _echo("pyflow: interrupted", err=True)
         raise typer.Exit(130) from None
+    except BrokenPipeError:
+        raise
     except Exception:  # noqa: BLE001 - anything else is a bug: show it
         traceback.print_exc()
         _echo("pyflow: internal error (a bug in pyflow). Please report it with the traceback above.", err=True)
@@ -359,4 +362,10 @@ def main(
 
 def entrypoint() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        # the reader went away (`pyflow ls | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pyflow.adapters.base import Adapter, Column
@@ -122,7 +123,10 @@ class SnapshotMaterializer(Materializer):
             )
 
     def _now(self, job: Job) -> str:
-        return job.adapter.timestamp_literal(job.run_started_at)
+        when = job.run_started_at
+        if isinstance(when, datetime) and when.tzinfo is not None:
+            when = when.astimezone(UTC).replace(tzinfo=None)  # stored as UTC wall time
+        return job.adapter.timestamp_literal(when)
 
     def _current_value(self, adapter: Adapter, meta: Meta) -> str:
         return f"CAST(({meta.sentinel}) AS TIMESTAMP)" if meta.sentinel else "CAST(NULL AS TIMESTAMP)"

@@ -60,6 +60,7 @@ class ProjectCompiler:
         self.declared_columns: dict[str, Columns] = {}
         self.full_refresh = full_refresh
         self._incremental: dict[str, bool] = {}
+        self._raw_sources: dict[str, tuple[str, list[tuple[str, str]]] | None] = {}
         self.forced_incremental: dict[str, bool] = {}
         """Per-node override of is_incremental (unit tests of the incremental branch)."""
 
@@ -161,19 +162,37 @@ class ProjectCompiler:
         return cols
 
     def _source_columns(self, node: SourceNode) -> Columns | None:
+        raw = self._source_raw_columns(node)
+        if raw is None:
+            return None
+        kind, cols = raw
+        convert = self.oracle.adapter.type_to_ibis if kind == "duckdb" else self.adapter.type_to_ibis
+        return tuple((name, convert(dtype)) for name, dtype in cols)
+
+    def _source_raw_columns(self, node: SourceNode) -> tuple[str, list[tuple[str, str]]] | None:
+        """A source's columns with engine type names, and whose names they are.
+
+        ``("target", ...)`` for declared columns and tables in the warehouse (target types);
+        ``("duckdb", ...)`` for files described by the oracle. Memoized: also the cache key.
+        """
+        if node.unique_id in self._raw_sources:
+            return self._raw_sources[node.unique_id]
+        found: tuple[str, list[tuple[str, str]]] | None = None
         declared = list(node.columns.values())
         if declared and all(c.data_type for c in declared):
-            return tuple((c.name, self.adapter.type_to_ibis(str(c.data_type))) for c in declared)
-        if node.external_location and node.unique_id not in self.overrides:
+            found = ("target", [(c.name, str(c.data_type)) for c in declared])
+        elif node.external_location and node.unique_id not in self.overrides:
             scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
             try:
-                return self.oracle.describe(f"SELECT * FROM {scan}", node.name)
+                cols = self.oracle.adapter.describe_query(f"SELECT * FROM {scan}")
+                found = ("duckdb", [(c.name, c.data_type) for c in cols])
             except PyflowError:
-                return None
-        found = self.adapter.get_columns(self.relation(node))
-        if not found:
-            return None
-        return tuple((c.name, self.adapter.type_to_ibis(c.data_type)) for c in found)
+                found = None
+        else:
+            cols = self.adapter.get_columns(self.relation(node))
+            found = ("target", [(c.name, c.data_type) for c in cols]) if cols else None
+        self._raw_sources[node.unique_id] = found
+        return found
 
     def _mirror_inputs(self, uid: str) -> bool:
         """Give the oracle an empty copy of every relation ``uid``'s SQL reads.
@@ -222,7 +241,13 @@ class ProjectCompiler:
             return self._keys[uid]
         node = self.project.node(uid)
         if isinstance(node, SourceNode):
-            k = digest("source", node.unique_id, self.columns(uid), str(self.relation(node)), node.external_location)
+            k = digest(
+                "source",
+                node.unique_id,
+                self._source_raw_columns(node),
+                str(self.relation(node)),
+                node.external_location,
+            )
         elif isinstance(node, SeedNode):
             k = digest("seed", node.checksum, node.config.model_dump(mode="json"))
         else:
@@ -308,7 +333,7 @@ class ProjectCompiler:
 
     def forget(self, uid: str) -> None:
         """Drop what is memoized about ``uid`` (its relation or columns changed)."""
-        for memo in (self._compiled, self._keys, self._columns, self._inputs, self._incremental):
+        for memo in (self._compiled, self._keys, self._columns, self._inputs, self._incremental, self._raw_sources):
             memo.pop(uid, None)
 
     def close(self) -> None:

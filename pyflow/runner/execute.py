@@ -2,15 +2,18 @@
 
 A node starts when all its selected parents succeeded. When one fails, every selected
 descendant is SKIPPED with the reason, and independent branches go on (``--fail-fast`` stops
-everything instead). Ctrl-C / SIGTERM (a KeyboardInterrupt in the main thread) cancels the
-running statements, skips what is pending, and still returns a result for every node.
+everything instead). Ctrl-C / SIGTERM (a flag set by a signal handler, or a KeyboardInterrupt in
+the main thread) cancels the running statements, skips what is pending, and still returns a
+result for every node.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import signal
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pyflow.core.graph import Graph
 from pyflow.runner.events import Emit, Event, NodeResult
@@ -48,6 +51,7 @@ class Executor:
         """True once no node may start any more (interrupted, or --fail-fast after a failure)."""
         self.cancel_reason = "not run"
         self.results: dict[str, NodeResult] = {}
+        self._interrupted = False
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -79,8 +83,11 @@ class Executor:
         running: dict[cf.Future[NodeResult], str] = {}
         total = len(self.order)
         pool = cf.ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="pyflow")
+        restore_signals = self._catch_signals()
         try:
             while ready or running:
+                if self._interrupted:
+                    self._cancel()
                 while ready and len(running) < self.threads and not self.stopped:
                     uid = ready.pop(0)
                     if uid in self.results:
@@ -111,9 +118,36 @@ class Executor:
                 self.results[uid] = fut.result()
         finally:
             pool.shutdown(wait=True)
+            restore_signals()
+        if self._interrupted:
+            self._cancel()
         for uid in self.order:
             self._skip(uid, self.cancel_reason)
         return [self.results[uid] for uid in self.order]
+
+    def _catch_signals(self) -> Callable[[], None]:
+        """Make Ctrl-C / SIGTERM set a flag the scheduling loop checks; return the undo.
+
+        A KeyboardInterrupt raised at an arbitrary point of the loop (inside ``pool.submit``,
+        say) could lose a job that had just started: it would run on but be reported as
+        skipped. A second signal raises KeyboardInterrupt as before.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def on_signal(signum: int, frame: Any) -> None:
+            if self._interrupted:
+                raise KeyboardInterrupt
+            self._interrupted = True
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore() -> None:
+            for s, handler in previous.items():
+                if handler is not None:
+                    signal.signal(s, handler)
+
+        return restore
 
     def _upstream(self, uid: str) -> set[str]:
         """Find the selected nodes ``uid`` waits for: parents, seen through unselected ones (ephemeral)."""

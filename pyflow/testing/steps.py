@@ -9,6 +9,7 @@ does the same for a project's incremental model: it compiles the model's increme
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,10 @@ from pyflow.materializers.snapshot import SnapshotMaterializer
 from pyflow.relation import Relation
 
 TARGET = "target"
+COLUMN_TYPES = "pyflow_column_types"
+"""``DataFrame.attrs`` key holding the column types of the table a step returned, so that frame
+passed back as ``current`` rebuilds the same table (pandas cannot tell an all-NULL text column
+from an integer one, and turns integers with NULLs into floats)."""
 
 
 def _relation(adapter: Adapter, name: str) -> Relation:
@@ -32,13 +37,24 @@ def _relation(adapter: Adapter, name: str) -> Relation:
 def _frame(adapter: Adapter, relation: Relation, order_by: str | None = "ALL") -> Any:
     sql = f"SELECT * FROM {adapter.render(relation)}" + (f" ORDER BY {order_by}" if order_by else "")
     cur = adapter._cursor()
-    return cur.execute(sql).df()
+    with warnings.catch_warnings():
+        # duckdb's df() calls DataFrame.drop(inplace=True) for TIMESTAMPTZ columns, which
+        # pandas 3.1 deprecates (Pandas4Warning); the frame it returns is unaffected
+        warnings.filterwarnings("ignore", message="The inplace keyword", category=DeprecationWarning)
+        frame = cur.execute(sql).df()
+    frame.attrs[COLUMN_TYPES] = {c.name: c.data_type for c in adapter.get_columns(relation)}
+    return frame
 
 
 def _load(adapter: Adapter, relation: Relation, frame: Any) -> None:
     if adapter.relation_type(relation):
         adapter.execute(adapter.drop_relation_sql(relation, "table"))
     adapter.create_table_from_dataframe(relation, frame)
+    types = getattr(frame, "attrs", {}).get(COLUMN_TYPES) or {}
+    for col in adapter.get_columns(relation) if types else []:
+        wanted = types.get(col.name)
+        if wanted and wanted != col.data_type:
+            adapter.execute(adapter.alter_column_type_sql(relation, col.name, wanted))
 
 
 def _run(adapter: Adapter | None, fn: Any) -> Any:
@@ -125,6 +141,8 @@ def snapshot_step(
         staged = _relation(a, "source_state")
         if current is not None:
             _load(a, target, current)
+        elif a.relation_type(target):  # a first run: not over a table an earlier step left
+            a.execute(a.drop_relation_sql(target, "table"))
         _load(a, staged, source)
         job = Job(
             name=TARGET,

@@ -90,7 +90,9 @@ def connect(engine: str, workdir: Path) -> Adapter:
     if engine == "duckdb":
         from pyflow.adapters.duckdb import DuckDBAdapter
 
-        return DuckDBAdapter.in_memory(invocation_id=uuid.uuid4().hex)
+        local = DuckDBAdapter.in_memory(invocation_id=uuid.uuid4().hex)
+        local.execute("SET threads = 1")  # the suite's tables are tiny: threads only cost time
+        return local
     try:
         cls = adapter_class(engine)
     except ProjectError as exc:

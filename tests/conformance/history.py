@@ -6,6 +6,7 @@ rules (see the docstring of ``pyflow.materializers.snapshot``).
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,8 +61,8 @@ def check_history(
 
     Per key: at most one open version, and it is the latest; windows are non-empty, ordered and
     never overlap; each closed window ends exactly where the next one starts, except across a
-    deletion gap (``hard_deletes: invalidate``), allowed only where ``gaps_at`` lists the closing
-    time for that key (None: any gap is allowed). scd ids are unique and not NULL.
+    deletion gap (``hard_deletes: invalidate``), allowed only where ``gaps_at`` lists that key's
+    window end (by default no gap anywhere). scd ids are unique and not NULL.
     """
     ids = [r[meta.scd_id] for r in rows]
     assert None not in ids, "a version has no scd id"
@@ -72,14 +73,14 @@ def check_history(
         assert len(open_rows) <= 1, f"key {key} has {len(open_rows)} current versions: {versions}"
         if open_rows:
             assert versions[-1] is open_rows[0], f"key {key}: the current version is not the latest: {versions}"
-        for older, newer in zip(versions, versions[1:], strict=False):
+        for older, newer in itertools.pairwise(versions):
             end = older[meta.valid_to]
             assert end is not None and not meta.is_open(older), f"key {key}: an open version is not the latest"
             assert older[meta.valid_from] < end, f"key {key}: empty or inverted window {older}"
             assert end <= newer[meta.valid_from], f"key {key}: windows overlap: {older} / {newer}"
             if end != newer[meta.valid_from]:
-                allowed = None if gaps_at is None else gaps_at.get(key, ())
-                assert allowed is None or end in allowed, (
+                allowed = (gaps_at or {}).get(key, ())
+                assert end in allowed, (
                     f"key {key}: gap between {end} and {newer[meta.valid_from]} that is not a deletion"
                 )
         last = versions[-1]

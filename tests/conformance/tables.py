@@ -89,8 +89,11 @@ def sorted_rows(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
     return sorted((tuple(plain(v) for v in r) for r in rows), key=sort_key)
 
 
-def frame(columns: str, rows: Sequence[Sequence[Any]]) -> Any:
-    """A pandas DataFrame; integer columns with NULLs become nullable ``Int64``."""
+def frame(columns: str, rows: Sequence[Sequence[Any]], dtypes: dict[str, str] | None = None) -> Any:
+    """A pandas DataFrame; integer columns with NULLs become nullable ``Int64``.
+
+    ``dtypes`` names the pandas dtype of columns whose values do not show it (all NULL).
+    """
     import pandas as pd
 
     names = columns.split()
@@ -98,7 +101,9 @@ def frame(columns: str, rows: Sequence[Sequence[Any]]) -> Any:
     for i, name in enumerate(names):
         values = [r[i] for r in rows]
         present = [v for v in values if v is not None]
-        if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        if dtypes and name in dtypes:
+            data[name] = pd.array(values, dtype=dtypes[name])
+        elif present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
             data[name] = pd.array(values, dtype="Int64")
         elif present and all(isinstance(v, datetime) for v in present):
             data[name] = pd.to_datetime(values, utc=any(v.tzinfo for v in present))

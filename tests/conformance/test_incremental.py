@@ -19,7 +19,7 @@ from pyflow.adapters.base import Adapter
 from pyflow.errors import MaterializationError
 from pyflow.testing import incremental_step
 
-from .tables import frame, leftovers, rows_of, state, table_rows
+from .tables import columns_of, frame, leftovers, rows_of, table_rows
 
 Rows = list[tuple[Any, ...]]
 
@@ -50,6 +50,7 @@ CASES = [
     Case("merge-two-keys", "k1 k2 v", [(1, 1, "a"), (1, 2, "b"), (2, 1, "c")], [(1, 2, "B"), (2, 2, "d")],
          [(1, 1, "a"), (1, 2, "B"), (2, 1, "c"), (2, 2, "d")],
          {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]}),
+    Case("merge-key-only-table-inserts-new-keys", "id", [(1,), (2,)], [(2,), (3,)], [(1,), (2,), (3,)], MERGE),
     Case("merge-update-columns", "id v w", [(1, "a", "x"), (2, "b", "y")], [(1, "A", "X"), (3, "c", "z")],
          [(1, "A", "x"), (2, "b", "y"), (3, "c", "z")], {**MERGE, "merge_update_columns": ["v"]}),
     Case("merge-exclude-columns", "id v w", [(1, "a", "x"), (2, "b", "y")], [(1, "A", "X"), (3, "c", "z")],
@@ -108,6 +109,19 @@ def test_incremental_step_gives_expected_rows(adapter: Adapter, case: Case) -> N
     assert [c.lower() for c in out.columns] == case.columns.split()
     assert rows_of(out) == rows_of(frame(case.columns, case.expected))
     assert leftovers(adapter) == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"incremental_strategy": "append"}, MERGE, DELETE_INSERT,
+     {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"}],
+    ids=["append", "merge", "delete-insert", "insert-overwrite"],
+)
+def test_batch_columns_are_matched_by_name_not_position(adapter: Adapter, config: dict) -> None:
+    current = frame("id v w", [(1, "a", "x")])
+    out = incremental_step(frame("w id v", [("y", 2, "b")]), current, adapter=adapter, **config)
+    assert columns_of(out) == ["id", "v", "w"]
+    assert rows_of(out) == [(1, "a", "x"), (2, "b", "y")]
 
 
 def test_full_refresh_takes_the_batch_schema(adapter: Adapter) -> None:
@@ -177,8 +191,25 @@ def test_duplicate_keys_do_not_fail_append_or_insert_overwrite(adapter: Adapter)
     assert rows_of(out) == [(1, "a"), (1, "b"), (2, "c")]
 
 
-def test_state_is_readable(adapter: Adapter) -> None:
-    out = incremental_step(frame("id v", [(1, "a")]), None, adapter=adapter, **MERGE)
-    columns, rows = state(adapter)
-    assert [c for c, _ in columns] == ["id", "v"]
-    assert rows == rows_of(out)
+def test_first_run_on_a_shared_adapter_starts_from_no_table(adapter: Adapter) -> None:
+    """``current=None`` means a first run, even when an earlier step left a table behind."""
+    incremental_step(frame("id v", [(1, "a")]), None, adapter=adapter, **MERGE)
+    out = incremental_step(frame("id w", [(2, 20)]), None, adapter=adapter, on_schema_change="fail", **MERGE)
+    assert columns_of(out) == ["id", "w"]
+    assert rows_of(out) == [(2, 20)]
+
+
+@pytest.mark.parametrize("mode", ["fail", "ignore"])
+def test_a_step_result_round_trips_as_the_next_current(adapter: Adapter, mode: str) -> None:
+    """The frame a step returns, passed back as ``current``, keeps the table's column types.
+
+    Columns that are NULL in every row (text) or hold a NULL (integers) must not come back as
+    another type: the next run would see a schema change that never happened.
+    """
+    config = {**MERGE, "on_schema_change": mode}
+    batch = frame("id v n", [(1, None, None), (2, None, 5)], dtypes={"v": "str"})
+    first = incremental_step(batch, None, adapter=adapter, **config)
+    second = incremental_step(frame("id v n", [(3, "c", 7)]), first, adapter=adapter, **config)
+    assert rows_of(second) == [(1, None, None), (2, None, 5), (3, "c", 7)]
+    third = incremental_step(frame("id v n", [(2, "b", None)]), second, adapter=adapter, **config)
+    assert rows_of(third) == [(1, None, None), (2, "b", None), (3, "c", 7)]

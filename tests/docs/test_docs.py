@@ -1,39 +1,44 @@
 """Every example in README.md and docs/ runs as a test, and the docs cover the code.
 
-Conventions (documented for doc writers in docs/index.md, "Writing docs"):
+Conventions (also explained for doc writers in docs/index.md, "Writing docs"):
 
-* A fenced ``python``, ``sql`` or ``yaml`` block is tested when the line right above it is a
-  marker comment::
+* A fenced ``python``, ``sql``, ``yaml`` or ``csv`` block is tested when the line right above
+  it is a marker comment::
 
       <!-- test: project=NAME file=models/x.py [base=empty|init|shop] [expect=CODE]
-                 [command="run -s x"] [env=NAME=value] [contains="text|text"] -->
+                 [command="build"] [env=NAME=value] [contains="text|text"] -->
 
-  Blocks with the same ``project`` in one doc file form one project, in document order. Each
-  block is one test case: the project's base (an empty project with ``pyflow.yml`` holding
-  ``name: NAME``, the ``pyflow init`` scaffold, or a copy of ``examples/shop``) plus every block
-  of the project up to and including this one is written to a temporary folder and built with
-  the CLI in-process (``pyflow build``, or ``command``). The build must succeed, or, with
-  ``expect=CODE``, fail with that error code; ``command="a;b"`` runs several commands in turn;
-  ``contains="x|y"`` requires each text in the last command's output. A block whose ``file`` is ``tests/test_*.py`` is
-  imported and its ``test_*`` functions are called instead. ``<!-- test: skip reason="..." -->``
-  opts a block out; an unmarked python/sql/yaml block is an error.
+  Blocks with the same ``project`` in one doc file form one project. Each block is one test
+  case: the project's base (named on its first block: an empty project whose ``pyflow.yml``
+  is ``name: NAME``, the ``pyflow init`` scaffold, or a copy of ``examples/shop``) plus every
+  file of the project as of this block (the last version shown at or before it, or the first
+  one for files shown only later) is written to a temporary folder, then the CLI runs
+  in-process: ``pyflow build``, or ``command`` (``"a;b"`` runs several commands in turn;
+  ``command`` and ``env`` on a project's first block apply to all its blocks). The
+  commands must succeed, or with ``expect=CODE`` the last one must fail with that error code;
+  ``contains="x|y"`` requires each text in the last command's output. A block whose ``file``
+  is ``tests/test_*.py`` is imported and its ``test_*`` functions are called instead. Cases
+  that produce the same project and commands share one run. ``<!-- test: skip="why" -->`` opts
+  a block out; an unmarked block of these languages is an error.
 * A ``json`` block marked ``<!-- test: json=manifest.json|run_results.json|events at=a/b -->``
-  must show exactly the keys of the real object at path ``a/b`` (``/``-separated) of that
-  artifact after building examples/shop, at every level; a ``"...": "..."`` entry means "more
-  entries not shown".
+  must show exactly the keys of the object at ``a/b`` (``/``-separated; ``[k=v]`` picks the
+  list element whose ``k`` is ``v``) of that artifact of examples/shop after a build, at every
+  level; a ``"...": "..."`` entry stands for entries not shown.
 * In ``console``/``bash``/``sh`` blocks, every line starting with ``$ pyflow`` is checked to be
   a valid command and option combination (``--help`` is appended). With a ``<!-- test: run -->``
   marker the lines are run in order in a scratch folder holding a copy of ``examples/shop``,
   and must exit 0 (or ``N`` when the line ends with ``# exit N``).
-* Every ``code=...`` slug in pyflow/ has a ``## slug`` heading in docs/errors.md and back;
-  every ``docs/errors.md#slug`` link resolves; every relative link and anchor in the docs
-  resolves; every CLI command and option appears in its ``## pyflow <command>`` section of
-  docs/cli.md; every config field appears in its section of docs/configuration.md.
+* Every error code slug used in pyflow/ has a ``## slug`` heading in docs/errors.md and back;
+  every ``errors.md#slug`` link resolves; every relative link and anchor in the docs resolves;
+  every CLI command and option appears in its ``## pyflow <command>`` section of docs/cli.md;
+  every config field appears in its section of docs/configuration.md, whose tables name no
+  unknown key; README's Quick start holds exactly the two commands CI relies on.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import inspect
 import json
@@ -61,10 +66,6 @@ QUICK_START = [
     "pip install -e . && pyflow build --project-dir examples/shop",
     'pip install -e ".[dev]" && python -m pytest',
 ]
-pytestmark = pytest.mark.filterwarnings(
-    # ibis 12's to_pandas() on pandas 3 sets a deprecated option; DataFrame models call it
-    "ignore:The 'future.infer_string' option is deprecated",
-)
 _MARKER = re.compile(r"^\s*<!--\s*test:(?P<body>.*?)-->\s*$")
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 
@@ -120,7 +121,9 @@ def blocks(doc: Path) -> list[Block]:
         prev = lines[start - 1] if start > 0 else ""
         mm = _MARKER.match(prev)
         lang = info.split()[0].lower() if info else ""
-        out.append(Block(doc, start + 1, lang, "\n".join(body) + "\n", _parse_marker(mm["body"]) if mm else None))
+        out.append(
+            Block(doc, start + 1, lang, "\n".join(body) + "\n", _parse_marker(mm["body"]) if mm else None)
+        )
     return out
 
 
@@ -171,6 +174,16 @@ def _section(doc: Path, title: str) -> str:
 # ---- running the CLI in-process --------------------------------------------------------------
 
 
+@functools.cache
+def _command() -> Any:
+    """The click command of ``pyflow.cli.main:app``, built once."""
+    import typer
+
+    from pyflow.cli.main import app
+
+    return typer.main.get_command(app)
+
+
 def cli(*args: str) -> Any:
     """``pyflow <args>`` in-process; returns the click Result."""
     from pyflow.cli.main import app
@@ -214,7 +227,8 @@ def _project_blocks(block: Block) -> list[Block]:
     assert block.marker is not None
     name = block.marker["project"]
     same = [
-        b for b in ALL_BLOCKS
+        b
+        for b in ALL_BLOCKS
         if b.doc == block.doc and b.marker and b.marker.get("project") == name and b.lang in TESTED_LANGS
     ]
     here = same.index(block)
@@ -259,12 +273,21 @@ def _run_test_module(path: Path) -> int:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-        tests = [fn for attr, fn in vars(module).items() if attr.startswith("test_") and inspect.isfunction(fn)]
+        tests = [
+            fn for attr, fn in vars(module).items() if attr.startswith("test_") and inspect.isfunction(fn)
+        ]
         for fn in tests:
             fn()
     finally:
         sys.modules.pop(name, None)
     return len(tests)
+
+
+def _option(block: Block, key: str, default: str) -> str:
+    """A marker option of ``block``, else of its project's first block (``command``, ``env``)."""
+    assert block.marker is not None
+    first = _project_blocks(block)[0].marker or {}
+    return block.marker.get(key, first.get(key, default))
 
 
 _OUTCOMES: dict[tuple[Any, ...], list[tuple[list[str], int, str]] | str | None] = {}
@@ -279,8 +302,8 @@ def _outcome(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     group = _project_blocks(block)
     file = block.marker["file"]
     is_test = re.fullmatch(r"tests/(.*/)?test_\w+\.py", file) is not None
-    commands = block.marker.get("command", "build")
-    env = block.marker.get("env", "")
+    commands = _option(block, "command", "build")
+    env = _option(block, "env", "")
     key = (
         (group[0].marker or {}).get("base", "empty"),
         block.marker["project"],
@@ -301,7 +324,7 @@ def _outcome(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
         try:
             ran = _run_test_module(root / file)
             outcome = None if ran else "no test_* function in the snippet"
-        except Exception as exc:  # noqa: BLE001 - reported by each case that shares it
+        except Exception as exc:
             import traceback
 
             outcome = "".join(traceback.format_exception(exc))
@@ -336,20 +359,25 @@ def test_snippet(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     if expect:
         assert outcome, f"{block.where}: expect={expect} needs a command"
     for text in filter(None, block.marker.get("contains", "").split("|")):
-        assert outcome and text in outcome[-1][2], f"{block.where}: output lacks {text!r}\n{outcome[-1][2] if outcome else ''}"
+        assert outcome and text in outcome[-1][2], (
+            f"{block.where}: output lacks {text!r}\n{outcome[-1][2] if outcome else ''}"
+        )
 
 
 def test_every_code_block_is_tested_or_skipped() -> None:
     untested = []
     for b in ALL_BLOCKS:
+        if b.lang == "json" and not (b.marker and ("json" in b.marker or "skip" in b.marker)):
+            untested.append(f'{b.where} (json): mark it json=<artifact> at=<path>, or skip="why"')
+            continue
         if b.lang not in TESTED_LANGS:
             continue
         if b.marker is None:
             untested.append(f"{b.where} ({b.lang})")
         elif "project" not in b.marker and "skip" not in b.marker:
-            untested.append(f"{b.where}: marker needs project=... or skip=\"reason\"")
+            untested.append(f'{b.where}: marker needs project=... or skip="reason"')
         elif b.marker.get("skip") == "true":
-            untested.append(f"{b.where}: skip needs a reason: skip=\"why\"")
+            untested.append(f'{b.where}: skip needs a reason: skip="why"')
     assert not untested, "code blocks without a test marker:\n" + "\n".join(untested)
 
 
@@ -403,7 +431,10 @@ def test_json_shape(block: Block, shop_artifacts: dict[str, Any]) -> None:
     assert block.marker is not None
     real = shop_artifacts[block.marker["json"]]
     for part in filter(None, block.marker.get("at", "").split("/")):
-        real = real[int(part)] if isinstance(real, list) else real[part]
+        if m := re.fullmatch(r"\[(\w+)=(.*)\]", part):  # the list element whose key has that value
+            real = next(item for item in real if str(item.get(m[1])) == m[2])
+        else:
+            real = real[int(part)] if isinstance(real, list) else real[part]
     documented = json.loads(block.text)
     errors = _shape_errors(documented, real, "")
     assert not errors, f"{block.where}:\n" + "\n".join(errors)
@@ -457,8 +488,22 @@ def _shell_cases(run: bool) -> Iterator[Any]:
 
 @pytest.mark.parametrize("command", list(_shell_cases(run=False)))
 def test_command_line_is_valid(command: Command) -> None:
-    result = cli(*command.argv, "--help")
-    assert result.exit_code == 0, f"`{command.raw}` is not a valid command line:\n{result.output}"
+    """Parse the line as the CLI would (options, values, arguments) without running it."""
+    group = _command()
+    argv = list(command.argv)
+    split = next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))
+    try:
+        # with a command after them, parse the global options leniently (no "no args" help)
+        ctx = group.make_context("pyflow", argv[:split], resilient_parsing=split < len(argv))
+        if split < len(argv):
+            sub = group.get_command(ctx, argv[split])
+            assert sub is not None, f"`{command.raw}`: no command '{argv[split]}'"
+            sub.make_context(argv[split], argv[split + 1 :], parent=ctx)
+    except Exception as exc:
+        if getattr(exc, "exit_code", None) == 0:  # --help / --version
+            return
+        message = exc.format_message() if hasattr(exc, "format_message") else repr(exc)
+        raise AssertionError(f"`{command.raw}` is not a valid command line: {message}") from None
 
 
 @pytest.mark.parametrize("block", list(_shell_cases(run=True)))
@@ -484,6 +529,7 @@ def test_readme_quick_start() -> None:
 # ---- (d) error codes -------------------------------------------------------------------------
 
 
+@functools.cache
 def _codes_in_package() -> dict[str, str]:
     """Every error code slug used in pyflow/ -> where (keyword, class attribute or dict key)."""
     found: dict[str, str] = {}
@@ -496,12 +542,15 @@ def _codes_in_package() -> dict[str, str]:
                 values.append(node.value)
             elif isinstance(node, ast.ClassDef):
                 values += [
-                    s.value for s in node.body
-                    if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code" for t in s.targets)
+                    s.value
+                    for s in node.body
+                    if isinstance(s, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "code" for t in s.targets)
                 ]
             elif isinstance(node, ast.Dict):
                 values += [
-                    v for k, v in zip(node.keys, node.values, strict=True)
+                    v
+                    for k, v in zip(node.keys, node.values, strict=True)
                     if isinstance(k, ast.Constant) and k.value == "code"
                 ]
             for v in values:
@@ -559,11 +608,7 @@ def test_relative_links_resolve() -> None:
 
 
 def _click_app() -> Any:
-    import typer
-
-    from pyflow.cli.main import app
-
-    return typer.main.get_command(app)
+    return _command()
 
 
 def _cli_surface() -> Iterator[Any]:
@@ -591,8 +636,14 @@ def test_cli_reference_covers(command: str | None, option: str | None) -> None:
 
 def test_cli_reference_has_no_stale_command() -> None:
     commands = set(_click_app().commands)
-    documented = {h.removeprefix("pyflow ") for lvl, h in _headings(DOCS / "cli.md") if lvl == 2 and h.startswith("pyflow ")}
-    assert documented <= commands, f"docs/cli.md documents commands that do not exist: {documented - commands}"
+    documented = {
+        h.removeprefix("pyflow ")
+        for lvl, h in _headings(DOCS / "cli.md")
+        if lvl == 2 and h.startswith("pyflow ")
+    }
+    assert documented <= commands, (
+        f"docs/cli.md documents commands that do not exist: {documented - commands}"
+    )
 
 
 def _config_classes() -> list[tuple[str, type[Any]]]:
@@ -651,7 +702,15 @@ def test_context_names_are_documented() -> None:
     from pyflow.core.sqlcontext import base_context
 
     target = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
-    names = {*base_context("m", {}, target, datetime.now(UTC)), "ref", "source", "config", "this", "is_incremental", "return"}
+    names = {
+        *base_context("m", {}, target, datetime.now(UTC)),
+        "ref",
+        "source",
+        "config",
+        "this",
+        "is_incremental",
+        "return",
+    }
     sql_doc = (DOCS / "concepts" / "sql-models.md").read_text(encoding="utf-8")
     missing = sorted(n for n in names if f"`{n}" not in sql_doc)
     assert not missing, f"docs/concepts/sql-models.md does not mention: {missing}"
@@ -673,6 +732,9 @@ def test_docs_index_lists_every_page() -> None:
 
 def test_marker_keys_are_known() -> None:
     known = {"project", "file", "base", "expect", "command", "env", "skip", "json", "at", "run", "contains"}
-    bad = [f"{b.where}: {sorted(set(b.marker) - known)}" for b in ALL_BLOCKS if b.marker and set(b.marker) - known]
+    bad = [
+        f"{b.where}: {sorted(set(b.marker) - known)}"
+        for b in ALL_BLOCKS
+        if b.marker and set(b.marker) - known
+    ]
     assert not bad, "unknown keys in test markers:\n" + "\n".join(bad)
-

@@ -1,5 +1,5 @@
 """A failing model leaves the warehouse as it was, skips its descendants and is reported;
---fail-fast stops the run; SIGTERM cancels it cleanly."""
+--fail-fast stops the run; Ctrl-C and SIGTERM cancel it cleanly."""
 
 from __future__ import annotations
 
