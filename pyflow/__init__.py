@@ -9,5 +9,4 @@ from pyflow.core.spec import Context, TargetInfo, model, snapshot
 from pyflow.errors import PyflowError
 from pyflow.version import __version__
 
-
 __all__ = ["Context", "PyflowError", "TargetInfo", "__version__", "model", "snapshot"]

@@ -246,7 +246,7 @@ class Adapter(DMLBuilders, abc.ABC):
             rows = self._rows_affected(cur)
         except PyflowError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every driver error becomes an AdapterError
+        except Exception as exc:
             raise self.wrap_error(exc, sql, model) from exc
         log.debug("%s (%.3fs): %s", model or "-", time.perf_counter() - started, sql)
         return rows
@@ -259,7 +259,7 @@ class Adapter(DMLBuilders, abc.ABC):
             return list(cur.fetchall())
         except PyflowError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise self.wrap_error(exc, sql, model) from exc
 
     def _rows_affected(self, cursor: Any) -> int | None:
@@ -272,7 +272,7 @@ class Adapter(DMLBuilders, abc.ABC):
         return AdapterError(
             f"{self.type} error: {first[0] if first else type(exc).__name__}",
             model=model,
-            detail="\n".join(first[1:6] + ["SQL:", *("  " + ln for ln in head.splitlines())]),
+            detail="\n".join([*first[1:6], "SQL:", *("  " + ln for ln in head.splitlines())]),
             hint="fix the model's SQL or logic; the full statement is in target/run/",
             code="database-error",
         )
@@ -289,7 +289,7 @@ class Adapter(DMLBuilders, abc.ABC):
         except BaseException:
             try:
                 self._cursor().execute("ROLLBACK")
-            except Exception:  # noqa: BLE001 - the original error matters more
+            except Exception:
                 log.debug("rollback failed", exc_info=True)
             raise
         else:

@@ -79,7 +79,9 @@ class DuckDBAdapter(Adapter):
         path = self.config.path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        settings = {k: str(v) for k, v in self.config.settings.items()}
+        settings: dict[str, str | bool | int | float | list[str]] = {
+            str(k): str(v) for k, v in self.config.settings.items()
+        }
         alias = self.config.database
         try:
             if alias and alias != ("memory" if path == ":memory:" else Path(path).stem):
@@ -105,7 +107,7 @@ class DuckDBAdapter(Adapter):
         for cur in self._cursors:
             try:
                 cur.close()
-            except Exception:  # noqa: BLE001,S110 - closing is best effort
+            except Exception:
                 pass
         self._cursors.clear()
         if self._con is not None:
@@ -118,7 +120,7 @@ class DuckDBAdapter(Adapter):
         for cur in list(self._cursors):
             try:
                 cur.interrupt()
-            except Exception:  # noqa: BLE001,S110 - the cursor may be closed already
+            except Exception:
                 pass
 
     def _cursor(self) -> Any:
@@ -194,9 +196,9 @@ class DuckDBAdapter(Adapter):
         return f"SELECT * FROM read_csv({_literal(str(path))}, {', '.join(opts)})"
 
     # ---- data ----------------------------------------------------------------------------
-    def create_table_from_dataframe(
+    def create_table_from_dataframe(  # noqa: D102
         self, relation: Relation, frame: Any, *, record: StatementLog | None = None
-    ) -> int:  # noqa: D102
+    ) -> int:
         cur = self._cursor()
         name = f"__pyflow_frame_{next(_names)}"
         cur.register(name, frame)
@@ -204,7 +206,7 @@ class DuckDBAdapter(Adapter):
             self.execute(self.create_table_as_sql(relation, f"SELECT * FROM {name}"), record=record)
         finally:
             cur.unregister(name)
-        return int(len(frame)) if hasattr(frame, "__len__") else int(frame.num_rows)
+        return len(frame) if hasattr(frame, "__len__") else int(frame.num_rows)
 
     def ibis_connection(self) -> Any:  # noqa: D102
         import ibis

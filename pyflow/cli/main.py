@@ -97,7 +97,7 @@ def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
         raise typer.Exit(130) from None
     except BrokenPipeError:
         raise
-    except Exception:  # noqa: BLE001 - anything else is a bug: show it
+    except Exception:
         traceback.print_exc()
         _echo("pyflow: internal error (a bug in pyflow). Please report it with the traceback above.", err=True)
         raise typer.Exit(2) from None
@@ -243,8 +243,8 @@ def ls(
     """List the selected nodes."""
     if output not in ("name", "path", "json"):
         _usage(f"--output must be name, path or json, not '{output}'")
-    with _errors(debug):
-        with _session(_options(project_dir, profiles_dir, target, vars, select, exclude), lambda e: None) as session:
+    opts = _options(project_dir, profiles_dir, target, vars, select, exclude)
+    with _errors(debug), _session(opts, lambda e: None) as session:
             for node in session.list_nodes():
                 if resource_type and node.resource_type not in resource_type:
                     continue
@@ -301,8 +301,8 @@ def debug(
 
     _echo(f"pyflow version: {__version__}")
     _echo(f"python: {sys.version.split()[0]}")
-    with _errors(debug_):
-        with _session(_options(project_dir, profiles_dir, target, vars), lambda e: None) as session:
+    opts = _options(project_dir, profiles_dir, target, vars)
+    with _errors(debug_), _session(opts, lambda e: None) as session:
             _echo(f"project: {session.project.name} ({session.root / 'pyflow.yml'})  [OK]")
             _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
             for key, value in session.target.public_dict().items():

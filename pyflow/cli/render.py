@@ -47,6 +47,7 @@ class Renderer:
 
     # ---- events --------------------------------------------------------------------------
     def __call__(self, event: Any) -> None:
+        """Render one runner event."""
         if self.fmt == "json":
             self.out.write(json.dumps(event.to_dict(), default=str) + "\n")
             self.out.flush()

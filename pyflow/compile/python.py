@@ -78,7 +78,7 @@ def call_model(
         if exc.path is None:
             exc.path, exc.line = model.path, exc.line or _user_line(exc, model)
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure of user code is a model error
+    except Exception as exc:
         raise user_error(exc, model, "the model function raised") from exc
 
 
@@ -136,7 +136,7 @@ def compile_expression(result: Any, model: ModelNode, dialect: str) -> tuple[str
         columns = tuple((n, str(t)) for n, t in result.schema().items())
     except PyflowError:
         raise
-    except Exception as exc:  # noqa: BLE001 - Ibis raises many types for unsupported ops
+    except Exception as exc:
         raise CompileError(
             f"Ibis cannot compile the expression for {dialect}: {type(exc).__name__}: {exc}",
             model=model.name,

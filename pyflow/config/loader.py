@@ -342,7 +342,7 @@ class _Loader:
         except PyflowError as exc:
             exc.path = exc.path or display
             self.fail(exc)
-        except Exception as exc:  # noqa: BLE001 - a user module failing to import is a user error
+        except Exception as exc:
             line = None
             for frame in traceback.extract_tb(exc.__traceback__):
                 if frame.filename == str(path):

@@ -114,7 +114,7 @@ class LazyFunctions(Mapping[str, Callable[..., Any]]):
     def __getitem__(self, name: str) -> Callable[..., Any]:
         if name in self._loaded:
             return self._loaded[name]
-        path, module_name, attr = self._pending[name]
+        path, module_name, _ = self._pending[name]
         module = sys.modules.get(module_name) or import_module(path, module_name, self.root)
         for other, (p, _m, a) in list(self._pending.items()):
             if p == path and hasattr(module, a):

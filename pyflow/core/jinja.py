@@ -18,7 +18,6 @@ from jinja2.ext import Extension
 
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
 
-
 SNAPSHOT_PREFIX = "pyflow_snapshot__"
 
 
@@ -29,7 +28,7 @@ class SnapshotExtension(Extension):
     file may hold several snapshots and each renders (and reports errors) independently.
     """
 
-    tags = {"snapshot"}  # noqa: RUF012 - Jinja's API
+    tags = {"snapshot"}
 
     def parse(self, parser: Any) -> jn.Node:  # noqa: D102
         lineno = next(parser.stream).lineno
@@ -38,7 +37,7 @@ class SnapshotExtension(Extension):
         return jn.Macro(SNAPSHOT_PREFIX + name, [], [], body).set_lineno(lineno)
 
 
-class MacroReturn(Exception):  # noqa: N818  (control flow, not an error)
+class MacroReturn(Exception):
     """Raised by ``{{ return(x) }}`` and caught by the macro wrapper."""
 
     def __init__(self, value: Any) -> None:
@@ -206,7 +205,7 @@ class JinjaProject:
             raise
         except MacroReturn as ret:
             return str(ret.value)
-        except Exception as exc:  # noqa: BLE001 - any template failure becomes a CompileError
+        except Exception as exc:
             raise self.runtime_error(exc, path, model) from None
 
     def _template_frame(self, exc: BaseException, default: str) -> tuple[str, int | None]:
@@ -238,7 +237,8 @@ class JinjaProject:
         text = self.sources.get(where, "")
         if isinstance(exc, jinja2.UndefinedError):
             name = str(exc).split("'")[1] if str(exc).count("'") >= 2 else str(exc)
-            candidates: Iterable[str] = list(self.macro_paths) + [
+            candidates: Iterable[str] = [
+                *self.macro_paths,
                 "ref", "source", "config", "var", "env_var", "this", "target",
                 "is_incremental", "run_started_at", "log", "adapter",
             ]

@@ -52,6 +52,7 @@ class Selection:
     Attributes:
         ids: Unique ids of the selected nodes.
         warnings: One message per ``select`` criterion that matched no node.
+
     """
 
     ids: frozenset[str]
@@ -316,6 +317,7 @@ def select_nodes(
     Raises:
         SelectionError: A criterion is malformed or uses an unknown method, config key or
             resource type.
+
     """
     keep = _SELECTABLE_DEFAULT if resource_types is None else frozenset(resource_types)
     unknown = sorted(keep - set(_RESOURCE_TYPES))

@@ -90,6 +90,7 @@ def model(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 
     Returns:
         The function itself, with its spec attached.
+
     """
 
     def wrap(f: F) -> F:
@@ -117,6 +118,7 @@ def snapshot(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 
     Returns:
         The function itself, with its spec attached.
+
     """
 
     def wrap(f: F) -> F:
@@ -150,6 +152,7 @@ class Context:
         target: the :class:`TargetInfo` being built.
         run_started_at: when the invocation started (UTC).
         model_name: the model being compiled.
+
     """
 
     def __init__(

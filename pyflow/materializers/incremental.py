@@ -1,5 +1,7 @@
-"""Incremental models: the first run (or ``--full-refresh``) builds a table; later runs apply
-only the new batch, by strategy, in one transaction.
+"""Incremental models: a first run builds a table, later runs apply only the new batch.
+
+The first run (or ``--full-refresh``) builds the table like a table model; later runs apply the
+batch by strategy, in one transaction.
 
 Each later run: stage the batch in a temporary table; reconcile the schema
 (``on_schema_change``); for ``merge`` and ``delete+insert`` check that the batch is unique on

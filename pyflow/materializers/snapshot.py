@@ -137,7 +137,7 @@ class SnapshotMaterializer(Materializer):
 
     def _source_time(self, adapter: Adapter, meta: Meta, cols: Sequence[Column], alias: str) -> str:
         if meta.strategy != "timestamp" or not meta.updated_at:
-            raise AssertionError("only the timestamp strategy reads updated_at")  # noqa: TRY004
+            raise AssertionError("only the timestamp strategy reads updated_at")
         dtype = next(c.data_type for c in cols if c.name.lower() == meta.updated_at.lower())
         return adapter.utc_timestamp_sql(f"{alias}.{adapter.quote(meta.updated_at)}", dtype)
 

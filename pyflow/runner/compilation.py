@@ -28,7 +28,7 @@ CACHE_FILE = ".pyflow/compile-cache.json"
 
 
 def schema_name(target_schema: str, custom: str | None) -> str:
-    """dbt's rule: a custom schema is appended to the target schema (``<target>_<custom>``)."""
+    """Dbt's rule: a custom schema is appended to the target schema (``<target>_<custom>``)."""
     return f"{target_schema}_{custom.strip()}" if custom else target_schema
 
 

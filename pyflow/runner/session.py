@@ -285,7 +285,7 @@ class Session:
             result.status = "error"
             result.message = str(exc)
             result.error = exc.to_dict()
-        except Exception as exc:  # noqa: BLE001 - an internal bug must not kill the other threads
+        except Exception as exc:
             result.status = "error"
             result.message = f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc()}" \
                 "\nThis is a bug in pyflow: please report it with the traceback above."
@@ -370,7 +370,7 @@ class Session:
             cur.execute(query)
             cols = [d[0] for d in cur.description]
             return cols, list(cur.fetchall())
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             err = self.adapter.wrap_error(exc, query, name)
             err.hint = "build the model's inputs first (`pyflow build`), then preview again"
             raise err from exc

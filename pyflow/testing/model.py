@@ -220,5 +220,6 @@ def run_model(
 
     Returns:
         The model's rows as a pandas DataFrame (for an incremental run: the new batch).
+
     """
     return ProjectHarness(project_dir, vars).run(model_name, inputs, is_incremental=is_incremental, this=this)

@@ -87,6 +87,7 @@ def incremental_step(
 
     Returns:
         The target table after the step, as a pandas DataFrame ordered by all columns.
+
     """
     cfg = ModelConfig.model_validate({"materialized": "incremental", **config})
 
@@ -132,6 +133,7 @@ def snapshot_step(
 
     Returns:
         The snapshot table after the run, as a pandas DataFrame ordered by all columns.
+
     """
     cfg = SnapshotConfig.model_validate(config)
     when = run_at or datetime.now(UTC)

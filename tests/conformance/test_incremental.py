@@ -211,5 +211,5 @@ def test_a_step_result_round_trips_as_the_next_current(adapter: Adapter, mode: s
     first = incremental_step(batch, None, adapter=adapter, **config)
     second = incremental_step(frame("id v n", [(3, "c", 7)]), first, adapter=adapter, **config)
     assert rows_of(second) == [(1, None, None), (2, None, 5), (3, "c", 7)]
-    third = incremental_step(frame("id v n", [(2, "b", None)]), second, adapter=adapter, **config)
+    third = incremental_step(frame("id v n", [(2, "b", None)], dtypes={"n": "Int64"}), second, adapter=adapter, **config)
     assert rows_of(third) == [(1, None, None), (2, "b", None), (3, "c", 7)]

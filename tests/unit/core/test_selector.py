@@ -7,9 +7,9 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from pyflow.core.nodeconfig import ModelConfig
 from pyflow.core.graph import Graph, build_graph
 from pyflow.core.node import DependencyRef, ModelNode, SeedNode, SourceNode
+from pyflow.core.nodeconfig import ModelConfig
 from pyflow.core.selector import Selection, select_nodes
 from pyflow.errors import SelectionError
 
