@@ -46,6 +46,7 @@ class PyflowError(Exception):
         suggestions: Sequence[str] = (),
         code: str | None = None,
         detail: str | None = None,
+        resource: str = "model",
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -55,6 +56,8 @@ class PyflowError(Exception):
         self.hint = hint
         self.suggestions = list(suggestions)
         self.detail = detail
+        self.resource = resource
+        """What ``model`` names: ``model``, ``seed``, ``snapshot`` or ``source``."""
         if code is not None:
             self.code = code
 
@@ -69,7 +72,7 @@ class PyflowError(Exception):
         """The first line: what happened, where."""
         where = []
         if self.model:
-            where.append(f"model '{self.model}'")
+            where.append(f"{self.resource} '{self.model}'")
         if self.location:
             where.append(f"({self.location})" if self.model else self.location)
         prefix = " ".join(where)

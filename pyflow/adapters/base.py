@@ -308,6 +308,10 @@ class Adapter(DMLBuilders, abc.ABC):
         """``table``, ``view`` or None when the relation does not exist."""
 
     @abc.abstractmethod
+    def schema_exists(self, database: str | None, schema: str) -> bool:
+        """True when the schema exists."""
+
+    @abc.abstractmethod
     def get_columns(self, relation: Relation) -> list[Column]:
         """Columns of an existing relation (empty when it does not exist)."""
 

@@ -169,6 +169,13 @@ class DuckDBAdapter(Adapter):
             return None
         return "view" if row[0] == "VIEW" else "table"
 
+    def schema_exists(self, database: str | None, schema: str) -> bool:  # noqa: D102
+        row = self._cursor().execute(
+            "SELECT 1 FROM information_schema.schemata "
+            f"WHERE catalog_name = {_literal(database or self.database)} AND schema_name = {_literal(schema)}"
+        ).fetchone()
+        return row is not None
+
     def get_columns(self, relation: Relation) -> list[Column]:  # noqa: D102
         rows = self._cursor().execute(
             f"SELECT column_name, data_type FROM information_schema.columns WHERE {self._where(relation)} "

@@ -238,11 +238,17 @@ def ls(
     project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
     vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, debug: DebugOpt = False,
     output: Annotated[str, typer.Option("--output", "-o", help="name, path or json.")] = "name",
-    resource_type: Annotated[list[str] | None, typer.Option("--resource-type", help="model, seed or source.")] = None,
+    resource_type: Annotated[
+        list[str] | None, typer.Option("--resource-type", help="model, seed, snapshot or source.")
+    ] = None,
 ) -> None:
     """List the selected nodes."""
     if output not in ("name", "path", "json"):
         _usage(f"--output must be name, path or json, not '{output}'")
+    kinds = ("model", "seed", "snapshot", "source")
+    for kind in resource_type or ():
+        if kind not in kinds:
+            _usage(f"--resource-type must be one of {', '.join(kinds)}, not '{kind}'")
     opts = _options(project_dir, profiles_dir, target, vars, select, exclude)
     with _errors(debug), _session(opts, lambda e: None) as session:
             for node in session.list_nodes():
@@ -274,6 +280,8 @@ def show(
     """Preview the rows a model (or an inline query) returns."""
     if (model is None) == (inline is None):
         _usage("give a model name or --inline \"select ...\" (one of the two)")
+    if output not in ("table", "json"):
+        _usage(f"--output must be table or json, not '{output}'")
     with _errors(debug):
         with _session(_options(project_dir, profiles_dir, target, vars), lambda e: None) as session:
             columns, rows = session.show(model, inline, limit)
@@ -283,7 +291,7 @@ def show(
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"Previewing {model or 'inline query'}", title_justify="left")
+        table = Table(title=f"Previewing {model or 'inline query'}", title_justify="left", min_width=30)
         for c in columns:
             table.add_column(c)
         for r in rows:

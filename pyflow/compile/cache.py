@@ -42,12 +42,15 @@ class CompileCache:
     def get(self, name: str, key: str) -> CompiledModel | None:
         """The cached result when ``key`` matches."""
         entry = self.entries.get(name)
-        if entry is None or entry.get("key") != key:
+        if entry is None or entry.get("key") != key or entry.get("volatile"):
+            return None
+        env = [(str(k), v) for k, v in entry.get("env", [])]
+        if any(os.environ.get(k) != v for k, v in env):
             return None
         cols = entry.get("columns")
         columns: Columns | None = tuple((c[0], c[1]) for c in cols) if cols is not None else None
         return CompiledModel(
-            name, entry.get("sql"), columns, bool(entry.get("is_dataframe")), from_cache=True
+            name, entry.get("sql"), columns, bool(entry.get("is_dataframe")), from_cache=True, env=tuple(env)
         )
 
     def put(self, key: str, compiled: CompiledModel) -> None:
@@ -57,6 +60,8 @@ class CompileCache:
             "sql": compiled.sql,
             "columns": [list(c) for c in compiled.columns] if compiled.columns is not None else None,
             "is_dataframe": compiled.is_dataframe,
+            "env": [list(e) for e in compiled.env],
+            "volatile": compiled.volatile,
         }
         self.dirty = True
 

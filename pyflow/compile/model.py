@@ -42,6 +42,10 @@ class CompiledModel:
     columns: Columns | None = None
     is_dataframe: bool = False
     from_cache: bool = False
+    env: tuple[tuple[str, str | None], ...] = ()
+    """Environment variables the compile read, with the values seen (checked on reuse)."""
+    volatile: bool = False
+    """The SQL depends on the invocation (``run_started_at``): never reused from the cache."""
 
 
 def with_ctes(sql: str, ctes: Sequence[tuple[str, str]], quote: Callable[[str], str]) -> str:

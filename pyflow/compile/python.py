@@ -162,8 +162,9 @@ def compile_python_model(
         return CompiledModel(model.name, None, None, is_dataframe=True)
     tables = {name: ibis_table(up, model) for name, up in inputs.items()}
     result = call_model(fn, model, tables, ctx)
+    volatile = ctx is not None and ctx._read_run_started_at  # noqa: SLF001 - set by the property
     if is_dataframe(result):
-        return CompiledModel(model.name, None, dataframe_columns(result), is_dataframe=True)
+        return CompiledModel(model.name, None, dataframe_columns(result), is_dataframe=True, volatile=volatile)
     sql, columns = compile_expression(result, model, dialect)
     ctes = [(up.cte_name, up.cte_sql) for up in inputs.values() if up.is_inline and up.cte_name and up.cte_sql]
-    return CompiledModel(model.name, with_ctes(sql, ctes, quote), columns)
+    return CompiledModel(model.name, with_ctes(sql, ctes, quote), columns, volatile=volatile)

@@ -49,7 +49,8 @@ def compile_sql_model(
     def source(source_name: str, table_name: str) -> str:
         return lookup(f"{source_name}.{table_name}", f"source('{source_name}', '{table_name}')")
 
-    ctx = base_context(model.name, vars, target, run_started_at, quote)
+    env_reads: dict[str, str | None] = {}
+    ctx = base_context(model.name, vars, target, run_started_at, quote, env_reads)
     ctx.update(
         ref=ref,
         source=source,
@@ -71,4 +72,9 @@ def compile_sql_model(
         for up in used.values()
         if up.cte_name and up.cte_sql and up.sql_ref == quote(up.cte_name)
     ]
-    return CompiledModel(model.name, with_ctes(sql, ctes, quote))
+    volatile = "run_started_at" in model.raw_code or any(
+        "run_started_at" in text for path, text in jinja.sources.items() if path in jinja.macro_paths.values()
+    )
+    return CompiledModel(
+        model.name, with_ctes(sql, ctes, quote), env=tuple(sorted(env_reads.items())), volatile=volatile
+    )

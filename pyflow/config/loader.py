@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import json
 import logging
+import os
 import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -90,6 +91,7 @@ class _Loader:
         self.model_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.disabled: dict[str, Node] = {}
+        self.warnings: list[str] = []
         self.module_prefix = "pyflow_project_" + _sha(str(root.resolve()))[:10]
 
     # ---- errors --------------------------------------------------------------------------
@@ -128,6 +130,7 @@ class _Loader:
                     validation_errors(exc, doc, allowed=allowed_keys(), what="property")
                 )
                 continue
+            self._note_tests(props, doc)
             for i, src in enumerate(props.sources):
                 self.add_source(src, doc, ("sources", i))
             for i, m in enumerate(props.models):
@@ -136,6 +139,20 @@ class _Loader:
                 self._add_props(self.seed_props, s, doc, ("seeds", i), "seed")
             for i, s in enumerate(props.snapshots):
                 self._add_props(self.model_props, s, doc, ("snapshots", i), "snapshot")
+
+    def _note_tests(self, props: PropertiesFile, doc: YamlDoc) -> None:
+        """Count declared data tests: they are kept in YAML but not run yet (a warning says so)."""
+        entries: list[Any] = [*props.models, *props.seeds, *props.snapshots]
+        entries += [t for s in props.sources for t in s.tables]
+        count = 0
+        for entry in entries:
+            count += len(entry.tests) + len(entry.data_tests)
+            count += sum(len(c.tests) + len(c.data_tests) for c in entry.columns)
+        if count:
+            self.warnings.append(
+                f"{doc.display} declares {count} data test(s); pyflow does not run data tests yet "
+                "(they are kept, and will run once `pyflow test` lands)"
+            )
 
     def _add_props(
         self,
@@ -217,11 +234,14 @@ class _Loader:
     ) -> ModelConfig | SeedConfig | SnapshotConfig | None:
         layers = tree_layers(tree, self.config.name, parts)
         if props is not None:
+            if props[0].meta:  # node-level meta: merged into config meta, as dbt does
+                layers.append({"meta": dict(props[0].meta)})
             layers.append(dict(props[0].config))
             if props[0].description and "description" not in in_file:
                 layers.append({"description": props[0].description})
         layers.append(dict(in_file))
         merged = merge_layers(layers)
+        resource = {SeedConfig: "seed", SnapshotConfig: "snapshot"}.get(cls, "model")
         unknown = [k for k in merged if k not in config_keys(cls)]
         for key in unknown:
             where_doc = props[1] if props is not None and key in props[0].config else None
@@ -229,6 +249,7 @@ class _Loader:
                 ProjectError(
                     f"unknown config key '{key}'",
                     model=name,
+                    resource=resource,
                     path=where_doc.display if where_doc else path,
                     line=where_doc.line_of((*props[2], "config", key)) if where_doc and props else line,
                     suggestions=closest(key, config_keys(cls)),
@@ -251,6 +272,7 @@ class _Loader:
                         ProjectError(
                             f"unknown materialization '{value}'",
                             model=name,
+                            resource=resource,
                             path=path,
                             line=line,
                             suggestions=closest(str(value), _materializations()),
@@ -259,10 +281,16 @@ class _Loader:
                         )
                     )
                     continue
+                message = (
+                    f"invalid config '{key}' = {value!r}: {err['msg']}{allowed}"
+                    if key
+                    else f"invalid config: {str(err['msg']).removeprefix('Value error, ')}"
+                )
                 self.fail(
                     ProjectError(
-                        f"invalid config '{key}' = {value!r}: {err['msg']}{allowed}",
+                        message,
                         model=name,
+                        resource=resource,
                         path=path,
                         line=line,
                         hint="see docs/configuration.md for the accepted values",
@@ -485,6 +513,10 @@ class _Loader:
         jinja.add_template(display, text)
         sha = _sha(text)
         cached = self.parse_cache.get(display, sha, self.sql_env)
+        if cached is not None and any(
+            os.environ.get(k) != v for item in cached for k, v in item.get("env", {}).items()
+        ):
+            cached = None  # the file read an environment variable that changed since
         if cached is None:
             cached = self._parse_sql_file(display, text, path.stem, jinja, snapshots)
             if cached is None:
@@ -595,6 +627,7 @@ class _Loader:
                 for r in refs.values()
             ],
             "config": recorder.config,
+            "env": recorder.env_reads,
         }
 
     # ---- seeds ---------------------------------------------------------------------------
@@ -701,7 +734,7 @@ class ParseRecorder:
         self.refs: list[str] = []
         self.sources: list[tuple[str, str]] = []
         self.config: dict[str, Any] = {}
-        self.config_line: int | None = None
+        self.env_reads: dict[str, str | None] = {}
 
     def context(self) -> dict[str, Any]:
         """Names available to the template."""
@@ -721,7 +754,7 @@ class ParseRecorder:
             self.config.update(kwargs)
             return ""
 
-        ctx = base_context(self.model, self.vars, self.target, datetime.now(UTC))
+        ctx = base_context(self.model, self.vars, self.target, datetime.now(UTC), env_reads=self.env_reads)
         ctx.update(
             ref=ref,
             source=source,
@@ -784,6 +817,7 @@ def load_project(
         graph=graph,
         macro_checksum=macro_digest,
         disabled=loader.disabled,
+        warnings=loader.warnings,
     )
 
 

@@ -151,6 +151,7 @@ def build_graph(
             GraphError(
                 "dependency cycle: " + " -> ".join(names),
                 model=first.name,
+                resource=first.resource_type,
                 path=first.path,
                 line=first.line,
                 detail="\n".join(f"{nodes[c].name}: {nodes[c].path}:{nodes[c].line}" for c in reversed(cycle[1:])),
@@ -196,6 +197,7 @@ def _missing(
         return GraphError(
             f"depends on source('{dep.name}', '{dep.source_table}'), which is not declared",
             model=m.name,
+            resource=m.resource_type,
             path=m.path,
             line=dep.line,
             suggestions=closest(wrote, tables),
@@ -208,6 +210,7 @@ def _missing(
         return GraphError(
             f"depends on '{dep.name}', which is disabled ({d.path})",
             model=m.name,
+            resource=m.resource_type,
             path=m.path,
             line=dep.line,
             hint=f"enable '{dep.name}' (enabled: true) or remove the dependency",
@@ -219,6 +222,7 @@ def _missing(
         return GraphError(
             f"parameter '{dep.name}' matches tables of several sources",
             model=m.name,
+            resource=m.resource_type,
             path=m.path,
             line=dep.line,
             suggestions=ambiguous,
@@ -236,6 +240,7 @@ def _missing(
     return GraphError(
         f"depends on '{dep.name}', which is not {what}",
         model=m.name,
+        resource=m.resource_type,
         path=m.path,
         line=dep.line,
         suggestions=closest(dep.name, names),

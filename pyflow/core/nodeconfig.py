@@ -143,8 +143,8 @@ def merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:
                 existing = list(out.get("tags", []))
                 new = [value] if isinstance(value, str) else list(value or [])
                 out["tags"] = existing + [t for t in new if t not in existing]
-            elif key == "meta" and isinstance(value, dict):
-                out["meta"] = {**out.get("meta", {}), **value}
+            elif key in ("meta", "column_types") and isinstance(value, dict):
+                out[key] = {**out.get(key, {}), **value}
             else:
                 out[key] = value
     return out

@@ -33,6 +33,8 @@ class Project:
     graph: Graph
     macro_checksum: str = ""
     disabled: dict[str, Node] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """Things worth telling the user that are not errors."""
 
     @property
     def name(self) -> str:

@@ -169,12 +169,19 @@ class Context:
         self.model_name = model_name
         self._vars = vars
         self.target = target
-        self.run_started_at = run_started_at
+        self._run_started_at = run_started_at
+        self._read_run_started_at = False
         self.is_incremental = is_incremental
         self.this = this
         self._used = used_vars if used_vars is not None else set()
 
     _MISSING: Any = object()
+
+    @property
+    def run_started_at(self) -> datetime:
+        """When the invocation started (UTC). A model reading it is recompiled every run."""
+        self._read_run_started_at = True
+        return self._run_started_at
 
     def var(self, name: str, default: Any = _MISSING) -> Any:
         """Value of a project variable (``vars:`` in pyflow.yml, overridden by ``--vars``)."""

@@ -43,8 +43,13 @@ def base_context(
     target: TargetInfo,
     run_started_at: _dt.datetime,
     quote: Callable[[str], str] = _double_quote,
+    env_reads: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
-    """The context names shared by parse-time and compile-time rendering."""
+    """The context names shared by parse-time and compile-time rendering.
+
+    ``env_reads`` (when given) records every ``env_var`` name read and the value seen, so
+    cached results can be invalidated when the environment changes.
+    """
 
     def var(name: str, default: Any = _MISSING) -> Any:
         if name in vars:
@@ -61,6 +66,8 @@ def base_context(
         )
 
     def env_var(name: str, default: Any = _MISSING) -> Any:
+        if env_reads is not None:
+            env_reads[name] = os.environ.get(name)
         if name in os.environ:
             return os.environ[name]
         if default is not _MISSING:

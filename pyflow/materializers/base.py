@@ -58,7 +58,7 @@ class Materializer(abc.ABC):
     def ensure_schema(job: Job) -> None:
         """CREATE SCHEMA IF NOT EXISTS for the job's relation."""
         rel = job.relation
-        if rel.schema:
+        if rel.schema and not job.adapter.schema_exists(rel.database, rel.schema):
             job.execute(job.adapter.create_schema_sql(rel.database, rel.schema))
 
     @staticmethod

@@ -91,15 +91,15 @@ class SnapshotMaterializer(Materializer):
             if adapter.relation_type(staging):
                 job.execute(adapter.drop_relation_sql(staging, "table"))
             self.fill(job, staging)
-            IncrementalMaterializer().check_unique(job, staging, meta.keys)
             source_cols = adapter.get_columns(staging)
             self._check_columns(job, meta, source_cols)
+            IncrementalMaterializer().check_unique(job, staging, meta.keys)
             if self.existing(job) is None:
                 rows = self._first(job, meta, staging, source_cols)
             else:
                 rows = self._update(job, meta, staging, source_cols)
             job.execute(adapter.drop_relation_sql(staging, "table"))
-        return Outcome("snapshotted" if rows else "unchanged", rows, f"SNAPSHOT {rows}")
+        return Outcome("captured", rows, f"SNAPSHOT {rows}")
 
     # ---- pieces ----------------------------------------------------------------------------
     def _check_columns(self, job: Job, meta: Meta, cols: Sequence[Column]) -> None:

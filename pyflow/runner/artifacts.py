@@ -68,10 +68,12 @@ def metadata(project: Project, invocation_id: str, target: Mapping[str, Any]) ->
 
 def _columns(cols: Mapping[str, Any], inferred: Sequence[tuple[str, str]] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    # data_type: the engine type declared by the user; inferred_type: the Ibis type pyflow
+    # worked out when compiling (never mixed in one field)
     for name, dtype in inferred or ():
-        out[name] = {"name": name, "data_type": dtype, "description": ""}
+        out[name] = {"name": name, "data_type": None, "inferred_type": dtype, "description": ""}
     for name, info in cols.items():
-        entry = out.setdefault(name, {"name": name, "data_type": None, "description": ""})
+        entry = out.setdefault(name, {"name": name, "data_type": None, "inferred_type": None, "description": ""})
         entry["description"] = info.description
         if info.data_type:
             entry["data_type"] = info.data_type

@@ -20,7 +20,7 @@ from pyflow.compile.sql import compile_sql_model
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
 from pyflow.core.project import Project
 from pyflow.core.spec import CTX_PARAM, Context, TargetInfo
-from pyflow.errors import CompileError, PyflowError, UnsupportedError
+from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
 from pyflow.relation import Relation
 from pyflow.runner.oracle import SchemaOracle
 
@@ -121,7 +121,7 @@ class ProjectCompiler:
             scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
             cte = f"__pyflow_source__{node.source_name}__{node.table_name}"
             return Upstream(node.name, scan, None, cte, f"SELECT * FROM {scan}", columns)
-        if isinstance(node, ModelNode) and node.config.materialized == "ephemeral":
+        if isinstance(node, ModelNode) and node.config.materialized == "ephemeral" and uid not in self.overrides:
             compiled = self.compile(uid)
             cte = f"__pyflow_cte__{node.name}"
             return Upstream(node.name, q(cte), None, cte, compiled.sql, columns)
@@ -158,6 +158,10 @@ class ProjectCompiler:
             cols = compiled.columns
             if cols is None and compiled.sql is not None:
                 cols = self._describe_sql_model(uid, compiled.sql)
+            elif cols is None and compiled.is_dataframe:
+                # a DataFrame model's columns are known once it has been built
+                found = self.adapter.get_columns(self.relation(node))
+                cols = tuple((c.name, self.adapter.type_to_ibis(c.data_type)) for c in found) or None
         self._columns[uid] = cols
         return cols
 
@@ -281,6 +285,17 @@ class ProjectCompiler:
             return self._compiled[uid]
         node = self.project.node(uid)
         assert isinstance(node, ModelNode)
+        if node.returns_dataframe and node.config.materialized == "ephemeral":
+            raise CompileError(
+                "a model returning a DataFrame cannot be ephemeral (it is computed in Python, "
+                "not inlined as SQL)",
+                model=node.name,
+                path=node.path,
+                line=node.line,
+                hint="materialize it as a table (the default for DataFrame models) or return an "
+                "Ibis expression",
+                code="dataframe-ephemeral",
+            )
         key = self.key(uid)
         compiled = self.cache.get(node.name, key)
         if compiled is None:
@@ -330,6 +345,28 @@ class ProjectCompiler:
             is_incremental=self.is_incremental(node),
             this=this,
         )
+
+    def bound_tables(self, con: Any, uid: str) -> dict[str, Any]:
+        """A model's inputs as Ibis tables bound to the live connection ``con``."""
+        node = self.project.node(uid)
+        tables: dict[str, Any] = {}
+        for key, up in self.inputs(uid).items():
+            try:
+                if up.relation is not None:
+                    rel = up.relation
+                    tables[key] = con.table(rel.identifier, database=(rel.database, rel.schema))
+                else:
+                    tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
+            except Exception as exc:  # noqa: BLE001 - Ibis/driver errors for a missing input
+                raise AdapterError(
+                    f"cannot read input '{key}' ({up.sql_ref}): {type(exc).__name__}: {exc}",
+                    model=node.name,
+                    path=node.path,
+                    line=node.line,
+                    hint="build the model's inputs first (`pyflow build --select +" + node.name + "`)",
+                    code="database-error",
+                ) from exc
+        return tables
 
     def forget(self, uid: str) -> None:
         """Drop what is memoized about ``uid`` (its relation or columns changed)."""

@@ -21,7 +21,7 @@ from pyflow.compile.python import call_model, is_dataframe
 from pyflow.config.loader import load_project
 from pyflow.config.profile import Target, load_target
 from pyflow.config.project import load_project_config
-from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode
+from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode
 from pyflow.core.project import Project
 from pyflow.core.selector import select_nodes
 from pyflow.core.spec import TargetInfo
@@ -83,6 +83,17 @@ def _target_info(target: Target) -> TargetInfo:
     return TargetInfo(name=target.name, type=target.type, schema=target.schema_name, database=database)
 
 
+class _EventHandler(logging.Handler):
+    """Forwards ``{{ log(msg, info=True) }}`` records to the console as message events."""
+
+    def __init__(self, emit: Emit) -> None:
+        super().__init__(logging.INFO)
+        self.emit_event = emit
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.emit_event(Event("message", text=record.getMessage()))
+
+
 class Session:
     """One invocation: a project loaded for a target, with an adapter."""
 
@@ -100,6 +111,8 @@ class Session:
             self.target.config, invocation_id=self.invocation_id
         )
         self._log_handler = self._file_logging()
+        self._console_handler = _EventHandler(emit)
+        logging.getLogger("pyflow.sql").addHandler(self._console_handler)
         self._compiler: ProjectCompiler | None = None
 
     # ---- setup ---------------------------------------------------------------------------
@@ -137,6 +150,7 @@ class Session:
         if self._compiler is not None:
             self._compiler.close()
         self.adapter.close()
+        logging.getLogger("pyflow.sql").removeHandler(self._console_handler)
         if self._log_handler is not None:
             logging.getLogger("pyflow").removeHandler(self._log_handler)
             self._log_handler.close()
@@ -156,7 +170,7 @@ class Session:
             list(self.options.exclude) or None,
             resource_types=COMMAND_TYPES[command],
         )
-        for warning in sel.warnings:
+        for warning in [*self.project.warnings, *sel.warnings]:
             self.emit(Event("message", level="warn", text=warning))
         return self.project.graph.topo_order(sel.ids)
 
@@ -208,7 +222,9 @@ class Session:
             sql = item.sql if isinstance(item, CompiledModel) else None
             cols = item.columns if isinstance(item, CompiledModel) else None
             rel = None
-            if not (isinstance(node, ModelNode) and node.config.materialized == "ephemeral"):
+            inline = isinstance(node, ModelNode) and node.config.materialized == "ephemeral"
+            inline = inline or (isinstance(node, SourceNode) and node.external_location is not None)
+            if not inline:
                 rel = self.adapter.render(self.compiler.relation(node))
             entries[uid] = artifacts.node_entry(self.project, node, rel, sql, cols)
         meta = artifacts.metadata(self.project, self.invocation_id, self.target.public_dict())
@@ -226,6 +242,7 @@ class Session:
         self.adapter.open()
         compiled = self.compile_nodes(ids)
         self.write_manifest(compiled)
+        self._create_schemas(ids)
         threads = self.options.threads or self.target.threads
         self.emit(Event("run_start", total=len(ids), data={"command": command, "threads": threads, "target": self.target.name}))
         executor = Executor(
@@ -243,6 +260,17 @@ class Session:
         self._write_run_artifacts(command, outcome)
         self.emit(Event("run_finish", total=len(ids), data={"elapsed": outcome.elapsed, "cancelled": outcome.cancelled}))
         return outcome
+
+    def _create_schemas(self, ids: Sequence[str]) -> None:
+        """Create every schema the run writes to, once, before threads start (no DDL races)."""
+        wanted = {
+            (rel.database, rel.schema)
+            for rel in (self.compiler.relation(self.project.node(u)) for u in ids)
+            if rel.schema
+        }
+        for database, schema in sorted(wanted, key=str):
+            if not self.adapter.schema_exists(database, schema):
+                self.adapter.execute(self.adapter.create_schema_sql(database, schema))
 
     def _run_node(self, uid: str, index: int, total: int, compiled: CompiledModel | PyflowError | None) -> NodeResult:
         node = self.project.node(uid)
@@ -280,6 +308,8 @@ class Session:
             result.rows_affected = outcome.rows
             result.response = outcome.response
         except PyflowError as exc:
+            if exc.model in (None, node.name):
+                exc.resource = node.resource_type
             exc.model = exc.model or node.name
             exc.path = exc.path or node.path
             result.status = "error"
@@ -298,12 +328,7 @@ class Session:
 
     def _dataframe(self, node: ModelNode) -> Any:
         con = self.adapter.ibis_connection()
-        tables: dict[str, Any] = {}
-        for key, up in self.compiler.inputs(node.unique_id).items():
-            if up.relation is not None:
-                tables[key] = con.table(up.relation.identifier, database=(up.relation.database, up.relation.schema))
-            else:
-                tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
+        tables = self.compiler.bound_tables(con, node.unique_id)
         ctx = self.compiler.context(node, bound=con)
         value = call_model(self.project.functions[node.name], node, tables, ctx)
         if is_dataframe(value):
@@ -356,7 +381,7 @@ class Session:
         else:
             assert name is not None
             node = self.project.by_name(name)
-            if isinstance(node, SeedNode):
+            if isinstance(node, SeedNode | SnapshotNode):  # preview the table, not its input
                 sql = f"SELECT * FROM {self.adapter.render(self.compiler.relation(node))}"
             else:
                 compiled = self.compiler.compile(node.unique_id)

@@ -38,25 +38,49 @@ class ProjectHarness:
     def __init__(self, project_dir: str | Path, vars: Mapping[str, Any] | None = None) -> None:
         self.project = _project(project_dir, dict(vars or {}))
 
+    def _reachable_inputs(self, model: ModelNode) -> dict[str, str]:
+        """Input names (as written, by node name, source spellings) -> node ids: the model's
+        parents, and the parents of ephemeral parents (which are computed, not given)."""
+        found: dict[str, str] = {}
+        frontier = [model.unique_id]
+        while frontier:
+            uid = frontier.pop()
+            for written, parent in self.project.graph.param_map.get(uid, {}).items():
+                node = self.project.node(parent)
+                names = {written, node.name}
+                if isinstance(node, SourceNode):
+                    names |= {node.param_name, f"{node.source_name}.{node.table_name}"}
+                for name in names:
+                    found.setdefault(name, parent)
+                if _is_ephemeral(node):
+                    frontier.append(parent)
+        return found
+
     def _input_node(self, model: ModelNode, key: str) -> Node:
-        pmap = self.project.graph.param_map[model.unique_id]
-        if key in pmap:
-            return self.project.node(pmap[key])
-        for written, uid in pmap.items():
-            node = self.project.node(uid)
-            aliases = {written, node.name}
-            if isinstance(node, SourceNode):
-                aliases |= {node.param_name, f"{node.source_name}.{node.table_name}"}
-            if key in aliases:
-                return node
+        reachable = self._reachable_inputs(model)
+        if key in reachable:
+            return self.project.node(reachable[key])
         raise GraphError(
             f"'{key}' is not an input of model '{model.name}'",
             model=model.name,
             path=model.path,
-            suggestions=closest(key, pmap),
-            hint="inputs are keyed by parameter name, ref() name, or 'source.table'",
+            suggestions=closest(key, reachable),
+            hint="inputs are keyed by parameter name, ref() name, or 'source.table' (inputs of "
+            "ephemeral parents count too)",
             code="unknown-input",
         )
+
+    def _missing_inputs(self, uid: str, given: Mapping[str, Node]) -> list[str]:
+        out: list[str] = []
+        for parent in self.project.graph.param_map.get(uid, {}).values():
+            node = self.project.node(parent)
+            if parent in given:
+                continue
+            if _is_ephemeral(node):
+                out += self._missing_inputs(parent, given)
+            else:
+                out.append(node.name)
+        return out
 
     def run(
         self,
@@ -112,10 +136,7 @@ class ProjectHarness:
             rel = Relation("memory", "main", f"input__{len(given)}")
             compiler.overrides[node.unique_id] = rel
             self._load(adapter, compiler, node, rel, frame)
-        missing = [
-            project.node(u).name for u in project.graph.param_map[model.unique_id].values()
-            if u not in given and not _is_ephemeral(project.node(u))
-        ]
+        missing = sorted(set(self._missing_inputs(model.unique_id, given)))
         if missing:
             raise GraphError(
                 f"no input given for {', '.join(repr(m) for m in missing)}",
@@ -145,12 +166,7 @@ class ProjectHarness:
             from pyflow.compile.python import call_model, is_dataframe
 
             con = adapter.ibis_connection()
-            tables = {
-                k: con.table(up.relation.identifier, database=(up.relation.database, up.relation.schema))
-                if up.relation
-                else con.sql(up.cte_sql or "")
-                for k, up in compiler.inputs(model.unique_id).items()
-            }
+            tables = compiler.bound_tables(con, model.unique_id)
             fn = self.project.functions[model.name]
             value = call_model(fn, model, tables, compiler.context(model, bound=con))
             return value if is_dataframe(value) and hasattr(value, "iloc") else value.to_pandas()

@@ -153,6 +153,15 @@ def state(adapter: Adapter, name: str = TARGET) -> tuple[list[tuple[str, str]], 
     return table_columns(adapter, name), table_rows(adapter, name)
 
 
+WRITE_VERBS = frozenset({"INSERT", "MERGE", "UPDATE", "DELETE", "ALTER", "DROP", "CREATE", "TRUNCATE"})
+
+
+def writes_to(adapter: Adapter, statements: Sequence[str], name: str = TARGET) -> list[str]:
+    """The statements that write to table ``name`` (temporary tables beside it do not count)."""
+    rendered = adapter.render(relation(adapter, name))  # "target__pyflow_x" does not contain it
+    return [s for s in statements if s.split()[0].upper() in WRITE_VERBS and rendered in s.splitlines()[0]]
+
+
 # ---- SQL for sources ------------------------------------------------------------------------
 def literal(value: Any, data_type: str) -> str:
     """A typed SQL literal in standard syntax."""

@@ -10,6 +10,7 @@ them is left alone and its key's batch row is inserted beside it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,14 +118,14 @@ def test_incremental_step_gives_expected_rows(adapter: Adapter, case: Case) -> N
      {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"}],
     ids=["append", "merge", "delete-insert", "insert-overwrite"],
 )
-def test_batch_columns_are_matched_by_name_not_position(adapter: Adapter, config: dict) -> None:
+def test_incremental_batch_columns_match_by_name_not_position(adapter: Adapter, config: dict) -> None:
     current = frame("id v w", [(1, "a", "x")])
     out = incremental_step(frame("w id v", [("y", 2, "b")]), current, adapter=adapter, **config)
     assert columns_of(out) == ["id", "v", "w"]
     assert rows_of(out) == [(1, "a", "x"), (2, "b", "y")]
 
 
-def test_full_refresh_takes_the_batch_schema(adapter: Adapter) -> None:
+def test_incremental_full_refresh_takes_the_batch_schema(adapter: Adapter) -> None:
     current = frame("id v", [(1, "a")])
     out = incremental_step(frame("id w", [(2, 20)]), current, adapter=adapter, full_refresh=True, **MERGE)
     assert [c.lower() for c in out.columns] == ["id", "w"]
@@ -164,7 +165,7 @@ DUPLICATES = [
 
 
 @pytest.mark.parametrize(("name", "columns", "config", "batch", "says"), DUPLICATES, ids=[d[0] for d in DUPLICATES])
-def test_duplicate_batch_keys_fail_before_writing(
+def test_incremental_duplicate_batch_keys_fail_before_writing(
     adapter: Adapter, name: str, columns: str, config: dict, batch: Rows, says: list[str]
 ) -> None:
     width = len(columns.split())
@@ -174,13 +175,13 @@ def test_duplicate_batch_keys_fail_before_writing(
     err = caught.value
     assert err.code == "duplicate-unique-key"
     text = str(err)
-    for fragment in says:
-        assert fragment in text
+    for fragment in says:  # "id=2  (3 rows)": spacing between the key and the count may vary
+        assert re.search(r"\s+".join(map(re.escape, fragment.split())), text), (fragment, text)
     assert table_rows(adapter) == rows_of(current)
     assert leftovers(adapter) == []
 
 
-def test_duplicate_keys_do_not_fail_append_or_insert_overwrite(adapter: Adapter) -> None:
+def test_incremental_duplicate_keys_are_fine_for_append_and_insert_overwrite(adapter: Adapter) -> None:
     batch = frame("id v", [(1, "a"), (1, "b")])
     out = incremental_step(batch, frame("id v", [(2, "c")]), adapter=adapter, incremental_strategy="append")
     assert rows_of(out) == [(1, "a"), (1, "b"), (2, "c")]
@@ -191,7 +192,7 @@ def test_duplicate_keys_do_not_fail_append_or_insert_overwrite(adapter: Adapter)
     assert rows_of(out) == [(1, "a"), (1, "b"), (2, "c")]
 
 
-def test_first_run_on_a_shared_adapter_starts_from_no_table(adapter: Adapter) -> None:
+def test_incremental_step_first_run_starts_from_no_table(adapter: Adapter) -> None:
     """``current=None`` means a first run, even when an earlier step left a table behind."""
     incremental_step(frame("id v", [(1, "a")]), None, adapter=adapter, **MERGE)
     out = incremental_step(frame("id w", [(2, 20)]), None, adapter=adapter, on_schema_change="fail", **MERGE)
@@ -200,7 +201,7 @@ def test_first_run_on_a_shared_adapter_starts_from_no_table(adapter: Adapter) ->
 
 
 @pytest.mark.parametrize("mode", ["fail", "ignore"])
-def test_a_step_result_round_trips_as_the_next_current(adapter: Adapter, mode: str) -> None:
+def test_incremental_step_result_round_trips_as_the_next_current(adapter: Adapter, mode: str) -> None:
     """The frame a step returns, passed back as ``current``, keeps the table's column types.
 
     Columns that are NULL in every row (text) or hold a NULL (integers) must not come back as

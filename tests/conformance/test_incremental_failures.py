@@ -16,11 +16,11 @@ import pytest
 
 from pyflow.adapters.base import Adapter
 from pyflow.core.nodeconfig import ModelConfig
-from pyflow.errors import PyflowError
+from pyflow.errors import MaterializationError, PyflowError
 from pyflow.materializers.base import Job
 from pyflow.materializers.incremental import IncrementalMaterializer
 
-from .tables import TARGET, leftovers, relation, select_rows, state
+from .tables import TARGET, leftovers, relation, select_rows, state, writes_to
 
 Columns = tuple[tuple[str, str], ...]
 Rows = tuple[tuple[Any, ...], ...]
@@ -80,7 +80,7 @@ def incremental_job(adapter: Adapter, batch_sql: str, config: dict[str, Any]) ->
 
 
 @pytest.mark.parametrize("case", FAILURES, ids=lambda f: f.id)
-def test_step_failing_after_a_write_leaves_the_target_unchanged(adapter: Adapter, case: Failure) -> None:
+def test_incremental_failing_after_a_write_leaves_the_target_unchanged(adapter: Adapter, case: Failure) -> None:
     target = relation(adapter, TARGET)
     adapter.execute(adapter.create_table_as_sql(target, select_rows(adapter, case.table, case.rows)))
     before = state(adapter)
@@ -100,3 +100,19 @@ def test_step_failing_after_a_write_leaves_the_target_unchanged(adapter: Adapter
     good = select_rows(adapter, case.table, case.rows[:1])
     IncrementalMaterializer().build(incremental_job(adapter, good, {"incremental_strategy": "append"}))
     assert len(state(adapter)[1]) == len(case.rows) + 1
+
+
+@pytest.mark.parametrize("strategy", ["merge", "delete+insert"])
+def test_incremental_duplicate_keys_fail_before_any_write(adapter: Adapter, strategy: str) -> None:
+    """Not written and rolled back: no statement reaches the table (engines without transactions)."""
+    adapter.execute(adapter.create_table_as_sql(relation(adapter, TARGET), select_rows(adapter, TABLE, ROWS)))
+    before = state(adapter)
+    batch = select_rows(adapter, TABLE, ((1, 11, "a"), (1, 12, "b"), (4, 40, "c")))
+    job = incremental_job(adapter, batch, {"incremental_strategy": strategy, "unique_key": "id",
+                                           "on_schema_change": "sync_all_columns"})
+    with pytest.raises(MaterializationError) as caught:
+        IncrementalMaterializer().build(job)
+    assert caught.value.code == "duplicate-unique-key"
+    assert writes_to(adapter, job.log.statements) == []
+    assert state(adapter) == before
+    assert leftovers(adapter) == []

@@ -75,7 +75,7 @@ def read(adapter: Adapter, scenario: Batches) -> list[tuple[Any, ...]]:
 
 @settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios())
-def test_keyed_batches_equal_a_dict_merge(engine_adapter: Adapter, scenario: Batches) -> None:
+def test_incremental_keyed_batches_equal_a_dict_merge(engine_adapter: Adapter, scenario: Batches) -> None:
     adapter = engine_adapter
     adapter.execute(adapter.drop_relation_sql(relation(adapter, TARGET), "table"))
     width = len(scenario.keys)

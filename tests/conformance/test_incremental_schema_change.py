@@ -94,14 +94,14 @@ def test_on_schema_change_outcome(adapter: Adapter, mode: str, change: str) -> N
     ids=["append", "delete-insert", "insert-overwrite", "merge"],
 )
 @pytest.mark.parametrize("mode", ["append_new_columns", "sync_all_columns"])
-def test_new_column_is_added_for_every_strategy(adapter: Adapter, config: dict, mode: str) -> None:
+def test_on_schema_change_adds_a_new_column_for_every_strategy(adapter: Adapter, config: dict, mode: str) -> None:
     current = frame("id v", [(1, "a")])
     out = incremental_step(frame("id v w", [(2, "b", 20)]), current, adapter=adapter, on_schema_change=mode, **config)
     assert columns_of(out) == ["id", "v", "w"]
     assert rows_of(out) == [(1, "a", None), (2, "b", 20)]
 
 
-def test_schema_change_is_not_checked_on_first_run_or_full_refresh(adapter: Adapter) -> None:
+def test_on_schema_change_is_not_checked_on_first_run_or_full_refresh(adapter: Adapter) -> None:
     batch = frame("id w", [(1, 10)])
     out = incremental_step(batch, None, adapter=adapter, on_schema_change="fail", **MERGE)
     assert rows_of(out) == [(1, 10)]

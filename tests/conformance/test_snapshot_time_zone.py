@@ -49,7 +49,7 @@ def by_version(df) -> list[tuple]:
     )
 
 
-def test_timestamp_strategy_stores_utc(los_angeles: None, new_adapter: Callable[[], Adapter]) -> None:
+def test_snapshot_timestamp_strategy_stores_utc(los_angeles: None, new_adapter: Callable[[], Adapter]) -> None:
     adapter = new_adapter()
     config = {"unique_key": "id", "strategy": "timestamp", "updated_at": "u", "hard_deletes": "invalidate"}
     u1 = datetime(2024, 1, 1, 9, 0, tzinfo=TOKYO)  # 2024-01-01 00:00 UTC
@@ -79,7 +79,7 @@ def test_timestamp_strategy_stores_utc(los_angeles: None, new_adapter: Callable[
     [datetime(2024, 1, 2, 13, 0, tzinfo=PARIS), datetime(2024, 1, 2, 12, 0, tzinfo=UTC), datetime(2024, 1, 2, 12, 0)],
     ids=["aware-paris", "aware-utc", "naive-is-utc"],
 )
-def test_check_strategy_run_time_is_stored_in_utc(
+def test_snapshot_check_strategy_stores_the_run_time_in_utc(
     los_angeles: None, new_adapter: Callable[[], Adapter], run_at: datetime
 ) -> None:
     adapter = new_adapter()

@@ -78,6 +78,9 @@ class RecordingAdapter(Adapter):
     def relation_type(self, relation: Relation) -> RelationType | None:
         return self.existing.get(relation)
 
+    def schema_exists(self, database: str | None, schema: str) -> bool:
+        return False  # the fake catalog has no schemas: CREATE SCHEMA shows in the log
+
     def get_columns(self, relation: Relation) -> list[Column]:
         return []
 
