@@ -162,7 +162,7 @@ def compile_python_model(
         return CompiledModel(model.name, None, None, is_dataframe=True)
     tables = {name: ibis_table(up, model) for name, up in inputs.items()}
     result = call_model(fn, model, tables, ctx)
-    volatile = ctx is not None and ctx._read_run_started_at  # noqa: SLF001 - set by the property
+    volatile = ctx is not None and ctx._read_run_started_at
     if is_dataframe(result):
         return CompiledModel(model.name, None, dataframe_columns(result), is_dataframe=True, volatile=volatile)
     sql, columns = compile_expression(result, model, dialect)

@@ -357,7 +357,7 @@ class ProjectCompiler:
                     tables[key] = con.table(rel.identifier, database=(rel.database, rel.schema))
                 else:
                     tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
-            except Exception as exc:  # noqa: BLE001 - Ibis/driver errors for a missing input
+            except Exception as exc:
                 raise AdapterError(
                     f"cannot read input '{key}' ({up.sql_ref}): {type(exc).__name__}: {exc}",
                     model=node.name,

@@ -39,8 +39,11 @@ class ProjectHarness:
         self.project = _project(project_dir, dict(vars or {}))
 
     def _reachable_inputs(self, model: ModelNode) -> dict[str, str]:
-        """Input names (as written, by node name, source spellings) -> node ids: the model's
-        parents, and the parents of ephemeral parents (which are computed, not given)."""
+        """Map input names to node ids: parents, and parents of ephemeral parents.
+
+        Names are as written, node names and source spellings; ephemeral parents are computed
+        from their own inputs, so those may be given instead.
+        """
         found: dict[str, str] = {}
         frontier = [model.unique_id]
         while frontier:
