@@ -581,7 +581,7 @@ def measure(
         row.dbt, row.dbt_sql = Samples(), Samples()
     floor_db = workdir / "floor" / DB_NAME
     floor_db.parent.mkdir(parents=True, exist_ok=True)
-    statements_file = workdir / "floor" / f"{node}.json"
+    statements_file = workdir / "floor" / f"{label.replace(' ', '_').replace('+', '_')}.json"
     for rep in range(-1 if settings.warmup else 0, settings.reps):
         timed_rep = rep >= 0
         assert pyflow.prepared is not None

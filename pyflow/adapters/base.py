@@ -181,6 +181,10 @@ class DMLBuilders:
             return f"CAST(timezone('UTC', {expr}) AS TIMESTAMP)"
         return f"CAST({expr} AS TIMESTAMP)"
 
+    def now_minus_sql(self, amount: int, datepart: str) -> str:
+        """The current UTC time minus ``amount`` ``datepart`` units, as a TIMESTAMP."""
+        return f"CAST(CURRENT_TIMESTAMP AS TIMESTAMP) - INTERVAL '{int(amount)}' {datepart.upper()}"
+
     def hash_sql(self, exprs: Sequence[str]) -> str:
         """md5 of the values joined with '|' (NULL as empty), as text."""
         parts = " || '|' || ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)

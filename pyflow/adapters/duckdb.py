@@ -220,6 +220,9 @@ class DuckDBAdapter(Adapter):
 
         return ibis.duckdb.from_connection(self._cursor())
 
+    def now_minus_sql(self, amount: int, datepart: str) -> str:  # noqa: D102
+        return f"CAST(timezone('UTC', current_timestamp) AS TIMESTAMP) - INTERVAL '{int(amount)} {datepart}'"
+
     def type_to_ibis(self, data_type: str) -> str:  # noqa: D102
         from ibis.backends.sql.datatypes import DuckDBType
 

@@ -124,7 +124,8 @@ def _session(opts: Options, renderer: Callable[[Any], None]) -> Session:
 
 
 def _summary(render: Any, outcome: RunOutcome) -> None:
-    errors = [r for r in outcome.results if r.status == "error"]
+    errors = [r for r in outcome.results if r.status in ("error", "fail")]
+    warnings = [r for r in outcome.results if r.status == "warn"]
     render.line("")
     render.line(f"Finished running {len(outcome.results)} node(s) in {outcome.elapsed:.2f}s.")
     if outcome.cancelled:
@@ -137,11 +138,15 @@ def _summary(render: Any, outcome: RunOutcome) -> None:
             render.line(r.message, "error")
     else:
         render.line("")
-        render.line("Completed successfully")
+        render.line("Completed successfully" if not warnings else f"Completed with {len(warnings)} warning(s):")
+    for r in warnings:
+        render.line("")
+        render.line(r.message, "warn")
     render.line("")
-    ok = outcome.count("success")
+    ok = outcome.count("success") + outcome.count("pass")
     render.line(
-        f"Done. PASS={ok} WARN=0 ERROR={len(errors)} SKIP={outcome.count('skipped')} TOTAL={len(outcome.results)}"
+        f"Done. PASS={ok} WARN={len(warnings)} ERROR={len(errors)} SKIP={outcome.count('skipped')} "
+        f"TOTAL={len(outcome.results)}"
     )
 
 
@@ -199,6 +204,16 @@ def snapshot(
 ) -> None:
     """Record changes of the selected snapshots' sources as SCD type 2 versions."""
     _execute("snapshot", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast), log_format, debug)
+
+
+@app.command("test")
+def test_(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
+    fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text", debug: DebugOpt = False,
+) -> None:
+    """Run the data tests of the selected nodes (and selected tests)."""
+    _execute("test", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast), log_format, debug)
 
 
 @app.command()

@@ -79,13 +79,17 @@ class Renderer:
     def on_node_finish(self, event: Any) -> None:  # noqa: D102
         r = event.result
         secs = f"{r.execution_time:.2f}s"
+        head = f"{event.index} of {event.total}"
         if r.status == "success":
-            right = f"[{r.response or 'OK'} in {secs}]"
-            self._dots(f"{event.index} of {event.total} OK {r.message} {event.description}", right)
+            self._dots(f"{head} OK {r.message} {event.description}", f"[{r.response or 'OK'} in {secs}]")
+        elif r.status in ("pass", "warn", "fail"):
+            label = r.status.upper()
+            right = f"[{label} in {secs}]" if r.status == "pass" else f"[{label} {r.failures} in {secs}]"
+            self._dots(f"{head} {label} {event.description}", right)
         elif r.status == "error":
-            self._dots(f"{event.index} of {event.total} ERROR creating {event.description}", f"[ERROR in {secs}]")
+            self._dots(f"{head} ERROR {'in' if event.description.startswith('test') else 'creating'} {event.description}", f"[ERROR in {secs}]")
         else:
-            self._dots(f"{event.index} of {event.total} SKIP {event.description}", f"[SKIP: {r.message}]" if r.message == "cancelled" else "[SKIP]")
+            self._dots(f"{head} SKIP {event.description}", "[SKIP]")
         if self.progress is not None:
             self.progress.advance(self.task)
 

@@ -26,12 +26,23 @@ from pyflow.config.properties import NodeProps, PropertiesFile, SourceProps, all
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.core.graph import build_graph
 from pyflow.core.jinja import JinjaProject
-from pyflow.core.node import ColumnInfo, DependencyRef, ModelNode, Node, SeedNode, SnapshotNode, SourceNode
+from pyflow.core.datatest import BUILTIN_TESTS, Target, make_test
+from pyflow.core.node import (
+    ColumnInfo,
+    DependencyRef,
+    ModelNode,
+    Node,
+    SeedNode,
+    SnapshotNode,
+    SourceNode,
+    TestNode,
+)
 from pyflow.core.nodeconfig import (
     ModelConfig,
     ProjectConfig,
     SeedConfig,
     SnapshotConfig,
+    TestConfig,
     config_keys,
     merge_layers,
 )
@@ -92,6 +103,9 @@ class _Loader:
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.disabled: dict[str, Node] = {}
         self.warnings: list[str] = []
+        self.tests: dict[str, TestNode] = {}
+        self.test_decls: list[tuple[Target, str | None, Any, str, int]] = []
+        """(tested node, column, declaration, file, line) collected while loading."""
         self.module_prefix = "pyflow_project_" + _sha(str(root.resolve()))[:10]
 
     # ---- errors --------------------------------------------------------------------------
@@ -100,9 +114,10 @@ class _Loader:
 
     # ---- macros --------------------------------------------------------------------------
     def load_macros(self) -> tuple[JinjaProject, str]:
+        generic = tuple(f"{t}/generic" for t in self.config.test_paths)
         files = {
             _rel(self.root, p): p.read_text(encoding="utf-8")
-            for p in _files(self.root, self.config.macro_paths, (".sql",))
+            for p in _files(self.root, (*self.config.macro_paths, *generic), (".sql",))
         }
         jinja = JinjaProject(files)
         self.errors.extend(jinja.errors)
@@ -130,7 +145,7 @@ class _Loader:
                     validation_errors(exc, doc, allowed=allowed_keys(), what="property")
                 )
                 continue
-            self._note_tests(props, doc)
+            self._collect_tests(props, doc)
             for i, src in enumerate(props.sources):
                 self.add_source(src, doc, ("sources", i))
             for i, m in enumerate(props.models):
@@ -140,19 +155,130 @@ class _Loader:
             for i, s in enumerate(props.snapshots):
                 self._add_props(self.model_props, s, doc, ("snapshots", i), "snapshot")
 
-    def _note_tests(self, props: PropertiesFile, doc: YamlDoc) -> None:
-        """Count declared data tests: they are kept in YAML but not run yet (a warning says so)."""
-        entries: list[Any] = [*props.models, *props.seeds, *props.snapshots]
-        entries += [t for s in props.sources for t in s.tables]
-        count = 0
-        for entry in entries:
-            count += len(entry.tests) + len(entry.data_tests)
-            count += sum(len(c.tests) + len(c.data_tests) for c in entry.columns)
-        if count:
-            self.warnings.append(
-                f"{doc.display} declares {count} data test(s); pyflow does not run data tests yet "
-                "(they are kept, and will run once `pyflow test` lands)"
+    def _collect_tests(self, props: PropertiesFile, doc: YamlDoc) -> None:
+        """Record every test declared in a properties file (built once all nodes are known)."""
+        for group in ("models", "seeds", "snapshots"):
+            for i, entry_props in enumerate(getattr(props, group)):
+                target = Target("ref", entry_props.name)
+                self._declare(target, None, entry_props, doc, (group, i))
+                for j, col in enumerate(entry_props.columns):
+                    self._declare(target, col.name, col, doc, (group, i, "columns", j))
+        for i, src in enumerate(props.sources):
+            for j, tbl in enumerate(src.tables):
+                target = Target("source", src.name, tbl.name)
+                loc = ("sources", i, "tables", j)
+                self._declare(target, None, tbl, doc, loc)
+                for k, col in enumerate(tbl.columns):
+                    self._declare(target, col.name, col, doc, (*loc, "columns", k))
+
+    def _declare(
+        self, target: Target, column: str | None, holder: Any, doc: YamlDoc, loc: tuple[str | int, ...]
+    ) -> None:
+        """Record ``holder.tests`` and ``holder.data_tests``, each with its own line."""
+        for key in ("tests", "data_tests"):
+            for n, entry in enumerate(getattr(holder, key)):
+                self.test_decls.append((target, column, entry, doc.display, doc.line_of((*loc, key, n)) or 1))
+
+    def build_tests(self, jinja: JinjaProject) -> None:
+        """Turn the collected declarations into test nodes (custom generic tests known now)."""
+
+        def known(name: str) -> bool:
+            return name in BUILTIN_TESTS or f"test_{name}" in jinja.macro_paths
+
+        def parse_ref(text: str) -> DependencyRef | None:
+            try:
+                found = jinja.static_refs("<test argument>", "{{ " + text + " }}")
+            except Exception:  # noqa: BLE001 - any unparsable text is simply not a ref
+                return None
+            if found.refs:
+                return DependencyRef(found.refs[0][0], 1, "ref")
+            if found.sources:
+                s, t, _ = found.sources[0]
+                return DependencyRef(s, 1, "source", t)
+            return None
+
+        for target, column, entry, path, line in self.test_decls:
+            if target.kind == "ref" and target.name in self.disabled:
+                continue
+            try:
+                node = make_test(
+                    entry, target, column, package=self.config.name, path=path, line=line,
+                    known=known, parse_ref=parse_ref,
+                )
+            except ProjectError as exc:
+                self.fail(exc)
+                continue
+            self._register_test(node)
+
+    def _register_test(self, node: TestNode) -> None:
+        if not node.config.enabled:
+            return
+        if node.name in self.tests:
+            other = self.tests[node.name]
+            self.fail(
+                GraphError(
+                    f"two tests are named '{node.name}': {other.path}:{other.line} and {node.path}:{node.line}",
+                    model=node.name,
+                    resource="test",
+                    path=node.path,
+                    line=node.line,
+                    hint="give one of them a distinct `name:`",
+                    code="duplicate-name",
+                )
             )
+            return
+        self.tests[node.name] = node
+
+    def load_singular_test(self, path: Path, jinja: JinjaProject) -> None:
+        """A ``tests/*.sql`` file: a query returning the rows that fail."""
+        display = _rel(self.root, path)
+        text = path.read_text(encoding="utf-8")
+        jinja.add_template(display, text)
+        parsed = self._parse_sql(display, text, path.stem, jinja)
+        if parsed is None:
+            return
+        try:
+            cfg = TestConfig.model_validate(
+                merge_layers(
+                    [
+                        *tree_layers(self.config.tests, self.config.name, (path.stem,)),
+                        *tree_layers(self.config.data_tests, self.config.name, (path.stem,)),
+                        parsed["config"],
+                    ]
+                )
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            self.fail(
+                ProjectError(
+                    f"invalid test config: {first['msg']}",
+                    model=path.stem,
+                    resource="test",
+                    path=display,
+                    line=1,
+                    hint="valid test config keys: " + ", ".join(config_keys(TestConfig)),
+                    code="invalid-test",
+                )
+            )
+            return
+        refs = tuple(
+            DependencyRef(r["name"], r["line"], r["kind"], r.get("source_table")) for r in parsed["refs"]
+        )
+        self._register_test(
+            TestNode(
+                name=path.stem,
+                package=self.config.name,
+                path=display,
+                line=1,
+                config=cfg,
+                refs=refs,
+                test_name=path.stem,
+                kind="singular",
+                language="sql",
+                raw_code=text,
+                checksum=_sha(text),
+            )
+        )
 
     def _add_props(
         self,
@@ -404,6 +530,13 @@ class _Loader:
         """Register a ``@model`` function's node; True when it is enabled and unique."""
         in_file = dict(spec.config)
         raw_columns = in_file.pop("columns", None) or {}
+        for entry in in_file.pop("tests", None) or []:
+            self.test_decls.append((Target("ref", spec.name), None, entry, display, spec.line))
+        if isinstance(raw_columns, Mapping):
+            for col, col_spec in raw_columns.items():
+                if isinstance(col_spec, Mapping):
+                    for entry in [*col_spec.get("tests", []), *col_spec.get("data_tests", [])]:
+                        self.test_decls.append((Target("ref", spec.name), str(col), entry, display, spec.line))
         parts = (*folders, spec.name)
         is_snapshot = spec.kind == "snapshot"
         cfg = self.node_config(
@@ -794,9 +927,13 @@ def load_project(
         loader.load_sql(path, jinja, snapshots=True)
     for path in _files(root, cfg.seed_paths, (".csv",)):
         loader.load_seed(path)
+    for path in _files(root, cfg.test_paths, (".sql",)):
+        if "generic" not in path.relative_to(root).parts[1:-1]:
+            loader.load_singular_test(path, jinja)
+    loader.build_tests(jinja)
     loader.check_unused_props()
     graph, graph_errors = build_graph(
-        {**loader.models, **loader.snapshots}, loader.seeds, loader.sources, loader.disabled
+        {**loader.models, **loader.snapshots}, loader.seeds, loader.sources, loader.disabled, loader.tests
     )
     loader.errors.extend(graph_errors)
     if not loader.errors:
@@ -811,6 +948,7 @@ def load_project(
         models=loader.models,
         seeds=loader.seeds,
         snapshots=loader.snapshots,
+        tests=loader.tests,
         sources=loader.sources,
         functions=loader.functions,
         jinja=jinja,

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pyflow.core.node import DependencyRef, ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.node import DependencyRef, ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.spec import CTX_PARAM
 from pyflow.errors import GraphError, PyflowError, closest
 
@@ -111,6 +111,7 @@ def build_graph(
     seeds: Mapping[str, SeedNode],
     sources: Mapping[tuple[str, str], SourceNode],
     disabled: Mapping[str, Node] | None = None,
+    tests: Mapping[str, TestNode] | None = None,
 ) -> tuple[Graph, list[PyflowError]]:
     """Resolve every dependency; return the graph and all errors found."""
     errors: list[PyflowError] = []
@@ -125,10 +126,12 @@ def build_graph(
     bare: dict[str, list[SourceNode]] = defaultdict(list)
     for s in sources.values():
         bare[s.table_name].append(s)
+    for t in (tests or {}).values():
+        nodes[t.unique_id] = t
     graph = Graph(nodes=nodes)
     disabled = disabled or {}
 
-    for m in models.values():
+    for m in [*models.values(), *(tests or {}).values()]:
         parents: list[str] = []
         pmap: dict[str, str] = {}
         for dep in m.refs:
@@ -184,7 +187,7 @@ def _resolve(
 
 
 def _missing(
-    m: ModelNode,
+    m: ModelNode | TestNode,
     dep: DependencyRef,
     by_name: Mapping[str, Node],
     by_param: Mapping[str, SourceNode],

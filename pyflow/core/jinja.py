@@ -37,6 +37,24 @@ class SnapshotExtension(Extension):
         return jn.Macro(SNAPSHOT_PREFIX + name, [], [], body).set_lineno(lineno)
 
 
+class TestBlockExtension(Extension):
+    """``{% test name(model, column_name) %} select ... {% endtest %}``: a custom generic test.
+
+    It becomes the macro ``test_<name>`` (dbt's convention), rendered with ``model`` bound to
+    the tested relation; it returns the failing rows.
+    """
+
+    tags = {"test"}  # noqa: RUF012 - Jinja's API
+
+    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
+        lineno = next(parser.stream).lineno
+        node = jn.Macro(lineno=lineno)
+        node.name = "test_" + parser.parse_assign_target(name_only=True).name
+        parser.parse_signature(node)
+        node.body = parser.parse_statements(("name:endtest",), drop_needle=True)
+        return node
+
+
 class MacroReturn(Exception):
     """Raised by ``{{ return(x) }}`` and caught by the macro wrapper."""
 
@@ -111,7 +129,7 @@ class JinjaProject:
         self.env = jinja2.Environment(
             loader=jinja2.FunctionLoader(self._load),
             undefined=jinja2.StrictUndefined,
-            extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", SnapshotExtension],
+            extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", SnapshotExtension, TestBlockExtension],
             cache_size=-1,
             keep_trailing_newline=True,
         )

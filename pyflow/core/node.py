@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pyflow.core.nodeconfig import ModelConfig, SeedConfig, SnapshotConfig
+from pyflow.core.nodeconfig import ModelConfig, SeedConfig, SnapshotConfig, TestConfig
 
-ResourceType = Literal["model", "seed", "source", "snapshot"]
+ResourceType = Literal["model", "seed", "source", "snapshot", "test"]
 
 
 @dataclass(frozen=True)
@@ -138,3 +138,38 @@ class SourceNode(Node):
     def fqn(self) -> tuple[str, ...]:
         """Path used by ``source:`` selectors."""
         return (self.package, self.source_name, self.table_name)
+
+
+@dataclass
+class TestNode(Node):
+    """A data test: a query returning failing rows (generic ``unique``... or singular)."""
+
+    __test__ = False  # not a pytest class
+
+    resource_type: ClassVar[ResourceType] = "test"
+    config: TestConfig = field(default_factory=TestConfig)
+    refs: tuple[DependencyRef, ...] = ()
+    test_name: str = ""
+    """The generic test (``unique``, ``accepted_values``, a custom one) or the singular test's name."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """Arguments: ``column_name``, ``values``, ``to`` ..."""
+    attached: str | None = None
+    """Key (as in the graph's param map) of the node under test, for generic tests."""
+    kind: Literal["generic", "singular"] = "generic"
+    language: Literal["sql", "python"] = "sql"
+    raw_code: str = ""
+    test_type: Literal["data", "unit"] = "data"
+    description: str = ""
+    checksum: str = ""
+    module_name: str | None = None
+
+    @property
+    def column_name(self) -> str | None:
+        """The tested column, for column tests."""
+        value = self.kwargs.get("column_name")
+        return str(value) if value is not None else None
+
+    @property
+    def fqn(self) -> tuple[str, ...]:
+        """Path used by selectors."""
+        return (self.package, self.name)

@@ -57,6 +57,33 @@ class ModelConfig(NodeConfig):
         return self
 
 
+class TestConfig(BaseModel):
+    """Config of a data test (generic or singular)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    enabled: bool = True
+    severity: Literal["error", "warn"] = "error"
+    warn_if: str = "!= 0"
+    error_if: str = "!= 0"
+    where: str | None = None
+    limit: int | None = Field(default=None, ge=1)
+    store_failures: bool = False
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = Field(default_factory=dict)
+    schema_: str | None = Field(default=None, alias="schema")
+    database: str | None = None
+    alias: str | None = None
+    description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lower_severity(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("severity"), str):
+            data = {**data, "severity": data["severity"].lower()}
+        return data
+
+
 META_COLUMNS = ("dbt_valid_from", "dbt_valid_to", "dbt_scd_id", "dbt_updated_at", "dbt_is_deleted")
 META_DEFAULTS = {
     "dbt_valid_from": "pyflow_valid_from",
@@ -171,3 +198,5 @@ class ProjectConfig(BaseModel):
     models: dict[str, Any] = Field(default_factory=dict)
     seeds: dict[str, Any] = Field(default_factory=dict)
     snapshots: dict[str, Any] = Field(default_factory=dict)
+    tests: dict[str, Any] = Field(default_factory=dict)
+    data_tests: dict[str, Any] = Field(default_factory=dict)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pyflow.core.graph import Graph
 from pyflow.core.jinja import JinjaProject
-from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode
+from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.nodeconfig import ProjectConfig
 from pyflow.errors import GraphError, closest
 
@@ -27,6 +27,7 @@ class Project:
     models: dict[str, ModelNode]
     seeds: dict[str, SeedNode]
     snapshots: dict[str, SnapshotNode]
+    tests: dict[str, TestNode]
     sources: dict[tuple[str, str], SourceNode]
     functions: Mapping[str, Callable[..., Any]]
     jinja: JinjaProject

@@ -14,10 +14,11 @@ from typing import Any
 
 from pyflow.adapters.base import Adapter
 from pyflow.compile.cache import CompileCache, digest
+from pyflow.compile.datatest import compile_test
 from pyflow.compile.model import Columns, CompiledModel, Upstream
 from pyflow.compile.python import compile_python_model
 from pyflow.compile.sql import compile_sql_model
-from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.core.spec import CTX_PARAM, Context, TargetInfo
 from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
@@ -71,6 +72,12 @@ class ProjectCompiler:
             return self.overrides[node.unique_id]
         if isinstance(node, SourceNode):
             return Relation(node.database or self.adapter.database, node.schema, node.identifier)
+        if isinstance(node, TestNode):  # where store_failures keeps the failing rows
+            return Relation(
+                node.config.database or self.adapter.database,
+                schema_name(self.adapter.schema, node.config.schema_ or "test__audit"),
+                node.config.alias or node.name,
+            )
         cfg = node.config  # type: ignore[attr-defined]
         target_schema = getattr(cfg, "target_schema", None)
         return Relation(
@@ -284,6 +291,19 @@ class ProjectCompiler:
         if uid in self._compiled:
             return self._compiled[uid]
         node = self.project.node(uid)
+        if isinstance(node, TestNode):
+            compiled = compile_test(
+                node,
+                self.project.jinja,
+                self.inputs(uid),
+                vars=self.project.vars,
+                target=self.target,
+                run_started_at=self.run_started_at,
+                quote=self.adapter.quote,
+                now_minus=self.adapter.now_minus_sql,
+            )
+            self._compiled[uid] = compiled
+            return compiled
         assert isinstance(node, ModelNode)
         if node.returns_dataframe and node.config.materialized == "ephemeral":
             raise CompileError(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["success", "error", "skipped"]
+Status = Literal["success", "error", "skipped", "pass", "warn", "fail"]
 
 
 @dataclass
@@ -21,6 +21,8 @@ class NodeResult:
     execution_time: float = 0.0
     rows_affected: int | None = None
     response: str | None = None
+    failures: int | None = None
+    """Failing rows of a test."""
     relation: str | None = None
     error: dict[str, Any] | None = None
     statements: list[str] = field(default_factory=list)

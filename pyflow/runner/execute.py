@@ -12,7 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pyflow.core.graph import Graph
@@ -35,8 +35,15 @@ class Executor:
         emit: Emit,
         on_cancel: Callable[[], None],
         describe: Callable[[str], str],
+        extra_parents: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.graph = graph
+        self.extra_parents = {k: list(v) for k, v in (extra_parents or {}).items()}
+        """Ordering edges beyond the graph: in ``build``, a model waits for its parents' tests."""
+        self.extra_children: dict[str, list[str]] = {}
+        for child, ups in self.extra_parents.items():
+            for up in ups:
+                self.extra_children.setdefault(up, []).append(child)
         self.order = list(order)
         self.selected = set(order)
         self.job = job
@@ -104,7 +111,7 @@ class Executor:
                     uid = running.pop(fut)
                     result = fut.result()
                     self.results[uid] = result
-                    if result.status == "error":
+                    if result.status in ("error", "fail"):
                         self._on_failure(uid, result)
                     for child in dependents.get(uid, []):
                         if uid in waiting[child]:
@@ -153,7 +160,7 @@ class Executor:
         """Find the selected nodes ``uid`` waits for: parents, seen through unselected ones (ephemeral)."""
         found: set[str] = set()
         seen: set[str] = set()
-        stack = list(self.graph.parents.get(uid, []))
+        stack = [*self.graph.parents.get(uid, []), *self.extra_parents.get(uid, [])]
         while stack:
             parent = stack.pop()
             if parent in seen:
@@ -170,7 +177,14 @@ class Executor:
         if self.fail_fast:
             self._cancel(f"skipped by --fail-fast after '{name}' failed", interrupted=False)
             return
-        below = self.graph.descendants(uid)
+        below: set[str] = set()
+        frontier = [uid]
+        while frontier:
+            n = frontier.pop()
+            for c in [*self.graph.children.get(n, []), *self.extra_children.get(n, [])]:
+                if c not in below:
+                    below.add(c)
+                    frontier.append(c)
         for d in self.order:
             if d in below:
                 self._skip(d, f"skipped because '{name}' failed")

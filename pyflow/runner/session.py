@@ -21,7 +21,7 @@ from pyflow.compile.python import call_model, is_dataframe
 from pyflow.config.loader import load_project
 from pyflow.config.profile import Target, load_target
 from pyflow.config.project import load_project_config
-from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode
+from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.core.selector import select_nodes
 from pyflow.core.spec import TargetInfo
@@ -38,7 +38,8 @@ COMMAND_TYPES: dict[str, frozenset[str]] = {
     "run": frozenset({"model"}),
     "seed": frozenset({"seed"}),
     "snapshot": frozenset({"snapshot"}),
-    "build": frozenset({"seed", "model", "snapshot"}),
+    "build": frozenset({"seed", "model", "snapshot", "test"}),
+    "test": frozenset({"test"}),
     "compile": frozenset({"model", "snapshot"}),
     "ls": frozenset({"model", "seed", "source", "snapshot"}),
 }
@@ -74,13 +75,46 @@ class RunOutcome:
     @property
     def ok(self) -> bool:
         """True when nothing failed and the run was not cancelled."""
-        return not self.cancelled and self.count("error") == 0
+        return not self.cancelled and self.count("error") == 0 and self.count("fail") == 0
 
 
 def _target_info(target: Target) -> TargetInfo:
     cfg = target.config
     database = cfg.database or (Path(cfg.path).stem if cfg.path != ":memory:" else "memory")
     return TargetInfo(name=target.name, type=target.type, schema=target.schema_name, database=database)
+
+
+def threshold(rule: str, failures: int) -> bool:
+    """Evaluate ``warn_if``/``error_if`` (``!= 0``, ``> 10``, ``>=5`` ...) for a failure count."""
+    import re
+
+    match = re.fullmatch(r"\s*(==|=|!=|<>|>=|<=|>|<)\s*(\d+)\s*", rule)
+    if match is None:
+        raise CompileError(
+            f"cannot read the threshold '{rule}'",
+            hint="write it as an operator and a number: '!= 0', '> 10', '>= 100'",
+            code="invalid-test",
+        )
+    op, value = match.group(1), int(match.group(2))
+    return {
+        "==": failures == value,
+        "=": failures == value,
+        "!=": failures != value,
+        "<>": failures != value,
+        ">=": failures >= value,
+        "<=": failures <= value,
+        ">": failures > value,
+        "<": failures < value,
+    }[op]
+
+
+def decide(severity: str, error_if: str, warn_if: str, failures: int) -> str:
+    """dbt's rule: an error-severity test fails when error_if holds, else warns when warn_if does."""
+    if severity == "error" and threshold(error_if, failures):
+        return "fail"
+    if threshold(warn_if, failures) or (severity == "warn" and threshold(error_if, failures)):
+        return "warn"
+    return "pass"
 
 
 class _EventHandler(logging.Handler):
@@ -172,7 +206,27 @@ class Session:
         )
         for warning in [*self.project.warnings, *sel.warnings]:
             self.emit(Event("message", level="warn", text=warning))
-        return self.project.graph.topo_order(sel.ids)
+        ids = set(sel.ids)
+        if "test" in COMMAND_TYPES[command] and not self._tests_chosen_directly():
+            ids |= self._tests_of(ids)
+        return self.project.graph.topo_order(ids)
+
+    def _tests_chosen_directly(self) -> bool:
+        """True when --select names tests by type (then only those run, dbt's behaviour)."""
+        return any("test_type:" in s or "test_name:" in s for s in self.options.select)
+
+    def _tests_of(self, ids: set[str]) -> set[str]:
+        """Tests attached to selected nodes (dbt's eager indirect selection), minus exclusions."""
+        graph = self.project.graph
+        found = {
+            t.unique_id
+            for t in self.project.tests.values()
+            if any(p in ids for p in graph.parents.get(t.unique_id, []))
+        }
+        if self.options.exclude:
+            excluded = select_nodes(graph, list(self.options.exclude), None).ids
+            found -= excluded
+        return found
 
     def describe(self, uid: str) -> str:
         """``sql view model main.stg_orders`` as in the log lines."""
@@ -182,6 +236,8 @@ class Session:
             return f"seed file {rel}"
         if isinstance(node, SnapshotNode):
             return f"snapshot {rel}"
+        if isinstance(node, TestNode):
+            return f"test {node.name}"
         assert isinstance(node, ModelNode)
         kind = "table" if node.returns_dataframe else node.config.materialized
         return f"{node.language} {kind} model {rel}"
@@ -192,7 +248,7 @@ class Session:
         out: dict[str, CompiledModel | PyflowError] = {}
         for uid in ids:
             node = self.project.node(uid)
-            if not isinstance(node, ModelNode):
+            if not isinstance(node, ModelNode | TestNode):
                 continue
             try:
                 out[uid] = self.compiler.compile(uid)
@@ -239,16 +295,18 @@ class Session:
             for uid in self.selected(command)
             if not (isinstance(n := self.project.node(uid), ModelNode) and n.config.materialized == "ephemeral")
         ]
+        schema_ids = [u for u in ids if not isinstance(self.project.node(u), TestNode)]
         self.adapter.open()
         compiled = self.compile_nodes(ids)
         self.write_manifest(compiled)
-        self._create_schemas(ids)
+        self._create_schemas(schema_ids)
         threads = self.options.threads or self.target.threads
         self.emit(Event("run_start", total=len(ids), data={"command": command, "threads": threads, "target": self.target.name}))
         executor = Executor(
             self.project.graph,
             ids,
             lambda uid, i, n: self._run_node(uid, i, n, compiled.get(uid)),
+            extra_parents=self._wait_for_tests(ids),
             threads=threads,
             fail_fast=self.options.fail_fast,
             emit=self.emit,
@@ -260,6 +318,21 @@ class Session:
         self._write_run_artifacts(command, outcome)
         self.emit(Event("run_finish", total=len(ids), data={"elapsed": outcome.elapsed, "cancelled": outcome.cancelled}))
         return outcome
+
+    def _wait_for_tests(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """In ``build``, a node waits for the tests of its parents (a failing test skips it)."""
+        graph = self.project.graph
+        selected = set(ids)
+        out: dict[str, list[str]] = {}
+        for uid in ids:
+            node = self.project.node(uid)
+            if not isinstance(node, TestNode) or node.attached is None:
+                continue
+            tested = graph.param_map[uid][node.attached]
+            for child in graph.children.get(tested, []):
+                if child in selected and not isinstance(self.project.node(child), TestNode):
+                    out.setdefault(child, []).append(uid)
+        return out
 
     def _create_schemas(self, ids: Sequence[str]) -> None:
         """Create every schema the run writes to, once, before threads start (no DDL races)."""
@@ -291,7 +364,11 @@ class Session:
         try:
             if isinstance(compiled, PyflowError):
                 raise compiled
-            if isinstance(node, SeedNode):
+            if isinstance(node, TestNode):
+                assert compiled is not None and compiled.sql is not None
+                self._run_test(node, compiled.sql, job, result)
+                kind = ""
+            elif isinstance(node, SeedNode):
                 job.sql = self.compiler.seed_select(node)
                 kind = "seed"
             else:
@@ -303,10 +380,11 @@ class Session:
                     kind = "table" if node.config.materialized in ("view", "ephemeral") else node.config.materialized
                 else:
                     kind = node.config.materialized
-            outcome = materializer_for(kind).build(job)
-            result.message = outcome.message
-            result.rows_affected = outcome.rows
-            result.response = outcome.response
+            if kind:
+                outcome = materializer_for(kind).build(job)
+                result.message = outcome.message
+                result.rows_affected = outcome.rows
+                result.response = outcome.response
         except PyflowError as exc:
             if exc.model in (None, node.name):
                 exc.resource = node.resource_type
@@ -325,6 +403,37 @@ class Session:
         result.statements = job.log.statements
         self.emit(Event("node_finish", index=index, total=total, description=desc, result=result))
         return result
+
+    def _run_test(self, node: TestNode, sql: str, job: Job, result: NodeResult) -> None:
+        """Count the failing rows; decide PASS/WARN/FAIL; keep failures when asked."""
+        cfg = node.config
+        inner = f"SELECT * FROM (\n{sql}\n) AS pyflow_failures LIMIT {cfg.limit}" if cfg.limit else sql
+        count_sql = f"SELECT count(*) FROM (\n{inner}\n) AS pyflow_test"
+        job.log.statements.append(count_sql)
+        failures = int(self.adapter.fetchall(count_sql, model=node.name)[0][0])
+        result.failures = failures
+        result.rows_affected = failures
+        where = ""
+        if cfg.store_failures:
+            job.sql = inner
+            materializer_for("table").build(job)
+            where = f"; failing rows in {self.adapter.render(job.relation)}"
+        status = decide(cfg.severity, cfg.error_if, cfg.warn_if, failures)
+        result.status = status
+        if status == "pass":
+            result.message = "passed"
+            result.response = "PASS"
+            return
+        rule = cfg.error_if if status == "fail" else cfg.warn_if
+        attached = f" on {node.attached}" if node.attached else ""
+        column = f" column {node.column_name}" if node.column_name else ""
+        result.message = (
+            f"{'Failure' if status == 'fail' else 'Warning'} in test {node.name} ({node.path}:{node.line})\n"
+            f"  test '{node.test_name}'{attached}{column}: got {failures} failing row(s), "
+            f"configured to {'fail' if status == 'fail' else 'warn'} if {rule}{where}\n"
+            f"  compiled SQL: target/compiled/{artifacts.sql_path(self.project, node)}"
+        )
+        result.response = f"{status.upper()} {failures}"
 
     def _dataframe(self, node: ModelNode) -> Any:
         con = self.adapter.ibis_connection()

@@ -11,7 +11,9 @@ never overlap, and a closed window ends where the next begins, except at a delet
 ``invalidate`` mode; the current non-deleted rows are the source's rows; a key absent from the
 source has no current non-deleted row (``ignore``: it stays current with its last data;
 ``new_record``: its current row is a deletion record with that data); replaying the run (same
-source, same run time) changes nothing.
+source, same run time) changes nothing. Every valid_from is the row's updated_at (timestamp) or
+a run time (check, deletion records, and timestamp rows whose updated_at is not after the window
+they follow).
 
 The examples share one adapter and keep the table in place between runs (no DataFrame round
 trip), so 200 examples stay fast.
@@ -118,14 +120,22 @@ def test_snapshot_histories_keep_the_scd2_invariants(engine_adapter: Adapter, hi
     columns = ["id", "v", "u", *meta, *([META.is_deleted] if history.mode == "new_record" else [])]
     seen: dict[int, Row] = {}
     gaps: dict[tuple[Any, ...], set[datetime]] = {}
+    run_times: set[datetime] = set()
     for at, rows in history.runs:
         present = {r[0] for r in rows}
         for key in set(seen) - present:
             gaps.setdefault((key,), set()).add(at)  # a delete recorded at this run (invalidate)
+        run_times.add(at)
         snapshot(adapter, cfg, rows, at)
         table = read(adapter, columns)
 
         check_history(table, ["id"], META, gaps_at=gaps if history.mode == "invalidate" else {})
+        for row in table:  # valid_from: the source's updated_at, else (and always for check) a run time
+            start = row[META.valid_from]
+            if history.strategy == "timestamp" and not row.get(META.is_deleted):
+                assert start == row["u"] or (start in run_times and start > row["u"]), row
+            else:
+                assert start in run_times, row
         index = {c: i for i, c in enumerate(("id", "v", "u"))}
         absent = {k: seen[k] for k in seen if k not in present}
         expected = [tuple(r[index[c]] for c in data) for r in rows]
