@@ -351,7 +351,8 @@ class Session:
         self.emit(Event("node_start", index=index, total=total, description=desc))
         started = time.time()
         rel = self.compiler.relation(node)
-        result = NodeResult(uid, node.name, "success", relation=self.adapter.render(rel), started_at=started,
+        stored = not isinstance(node, TestNode) or node.config.store_failures
+        result = NodeResult(uid, node.name, "success", relation=self.adapter.render(rel) if stored else None, started_at=started,
                             thread_id=threading.current_thread().name)
         job = Job(
             name=node.name,

@@ -24,16 +24,20 @@ def test_shop_build_twice_gives_identical_relations(copy_project, pyflow, wareho
 
     first = pyflow("build", "--project-dir", shop)
     nodes = _all_passed(first.output)
-    built = {r["relation"].replace('"pyflow".', "").replace('"', "") for r in run_results(shop).values()}
+    results = run_results(shop).values()
+    built = {r["relation"].replace('"pyflow".', "").replace('"', "") for r in results if r["relation"]}
+    tests = [r for r in results if r["unique_id"].startswith("test.")]
+    assert all(r["status"] == "pass" and r["relation"] is None for r in tests)
     before = warehouse(shop).checksums()
-    assert len(built) == nodes >= 7
+    assert len(built) + len(tests) == nodes >= 7
+    assert len(tests) >= 20  # the shop tests every model
     assert set(before) == built
     assert before["main.stg_orders"][0] == "VIEW"
     assert before["main.dim_customers"][0] == "BASE TABLE"
 
     second = pyflow("build", "--project-dir", shop)
     assert _all_passed(second.output) == nodes
-    assert {r["status"] for r in run_results(shop).values()} == {"success"}
+    assert {r["status"] for r in run_results(shop).values()} == {"success", "pass"}
     after = warehouse(shop).checksums()
     assert after == before
 
