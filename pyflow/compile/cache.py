@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel
+from pyflow.jsonfile import read_versioned, write_json
 
 VERSION = 1
 
@@ -29,15 +30,8 @@ class CompileCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, dict[str, Any]] = read_versioned(path, VERSION, "entries")
         self.dirty = False
-        if path is not None and path.is_file():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = {}
-            if data.get("version") == VERSION:
-                self.entries = data.get("entries", {})
 
     def get(self, name: str, key: str) -> CompiledModel | None:
         """The cached result when ``key`` matches."""
@@ -69,8 +63,5 @@ class CompileCache:
         """Write the cache atomically (if anything changed)."""
         if self.path is None or not self.dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": VERSION, "entries": self.entries}), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_json(self.path, {"version": VERSION, "entries": self.entries})
         self.dirty = False

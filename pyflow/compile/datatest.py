@@ -109,7 +109,7 @@ def compile_test(
 
     if node.kind == "singular":
         return compile_sql_model(
-            node,  # type: ignore[arg-type]  (a singular test compiles like a SQL model)
+            node,  # type: ignore[arg-type]  # a singular test compiles like a SQL model
             jinja,
             inputs,
             vars=vars,

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pyflow.errors import ProjectError
+from pyflow.jsonfile import read_versioned, write_json
 
 VERSION = 1
 
@@ -26,16 +26,9 @@ class ParseCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, dict[str, Any]] = read_versioned(path, VERSION, "files")
         self.used: set[str] = set()
         self.dirty = False
-        if path is not None and path.is_file():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = {}
-            if data.get("version") == VERSION:
-                self.entries = data.get("files", {})
 
     def get(self, file: str, sha: str, env: str) -> Any:
         """The stored result for ``file`` if its hash and environment match, else None."""
@@ -65,10 +58,7 @@ class ParseCache:
         for file in stale:
             del self.entries[file]
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"version": VERSION, "files": self.entries}), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json(self.path, {"version": VERSION, "files": self.entries})
         except OSError:
             pass  # a read-only project still loads; it just parses every time
         self.dirty = False

@@ -1,5 +1,7 @@
-"""Data tests as graph nodes: turn test declarations (YAML ``tests:``/``data_tests:``,
-``@model(tests=..., columns=...)``) into :class:`~pyflow.core.node.TestNode` values.
+"""Data tests as graph nodes, from their declarations.
+
+Declarations (YAML ``tests:``/``data_tests:``, ``@model(tests=..., columns=...)``) become
+:class:`~pyflow.core.node.TestNode` values.
 
 A declaration is a test name (``unique``) or a mapping (``{accepted_values: {values: [...],
 config: {severity: warn}}}``, dbt's ``arguments:`` form, or ``{name: my_name, test_name: ...}``).

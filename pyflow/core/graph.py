@@ -131,7 +131,8 @@ def build_graph(
     graph = Graph(nodes=nodes)
     disabled = disabled or {}
 
-    for m in [*models.values(), *(tests or {}).values()]:
+    dependents: list[ModelNode | TestNode] = [*models.values(), *(tests or {}).values()]
+    for m in dependents:
         parents: list[str] = []
         pmap: dict[str, str] = {}
         for dep in m.refs:

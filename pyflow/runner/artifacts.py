@@ -6,8 +6,6 @@ never appear here: only the public part of the target is written.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -16,6 +14,7 @@ from typing import Any
 
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
 from pyflow.core.project import Project
+from pyflow.jsonfile import write_json
 from pyflow.runner.events import NodeResult
 
 SCHEMA_VERSION = 1
@@ -25,14 +24,6 @@ def _version() -> str:
     from pyflow.version import __version__
 
     return __version__
-
-
-def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
-    """Write JSON atomically (compact unless ``indent``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=indent, default=str), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def write_text_if_changed(path: Path, text: str) -> bool:

@@ -292,7 +292,7 @@ class ProjectCompiler:
             return self._compiled[uid]
         node = self.project.node(uid)
         if isinstance(node, TestNode):
-            compiled = compile_test(
+            test_sql = compile_test(
                 node,
                 self.project.jinja,
                 self.inputs(uid),
@@ -302,8 +302,8 @@ class ProjectCompiler:
                 quote=self.adapter.quote,
                 now_minus=self.adapter.now_minus_sql,
             )
-            self._compiled[uid] = compiled
-            return compiled
+            self._compiled[uid] = test_sql
+            return test_sql
         assert isinstance(node, ModelNode)
         if node.returns_dataframe and node.config.materialized == "ephemeral":
             raise CompileError(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pyflow.adapters import adapter_class
 from pyflow.adapters.base import Adapter
@@ -108,8 +108,8 @@ def threshold(rule: str, failures: int) -> bool:
     }[op]
 
 
-def decide(severity: str, error_if: str, warn_if: str, failures: int) -> str:
-    """dbt's rule: an error-severity test fails when error_if holds, else warns when warn_if does."""
+def decide(severity: str, error_if: str, warn_if: str, failures: int) -> Literal["pass", "warn", "fail"]:
+    """Dbt's rule: an error-severity test fails when error_if holds, else warns when warn_if does."""
     if severity == "error" and threshold(error_if, failures):
         return "fail"
     if threshold(warn_if, failures) or (severity == "warn" and threshold(error_if, failures)):

@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pyflow"
 DRIVERS = ("duckdb", "pandas", "ibis", "pyarrow", "sqlglot", "pyathena", "trino")
-LEAVES = ("pyflow.errors", "pyflow.relation", "pyflow.version")
+LEAVES = ("pyflow.errors", "pyflow.relation", "pyflow.version", "pyflow.jsonfile")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,34 @@
+"""JSON files written atomically and read back tolerantly: a leaf module every layer may use.
+
+Caches and artifacts go through here, so a crash mid-write never leaves a half-written file
+and an unreadable or outdated cache is simply treated as empty.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=indent, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_versioned(path: Path | None, version: int, key: str) -> dict[str, Any]:
+    """``data[key]`` of a file written as ``{"version": version, key: ...}``; ``{}`` otherwise."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != version:
+        return {}
+    found = data.get(key, {})
+    return found if isinstance(found, dict) else {}
