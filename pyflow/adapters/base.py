@@ -40,6 +40,8 @@ class Capabilities:
     """Sources may point at local files (Parquet/CSV/JSON path or glob)."""
     ibis_backend: bool = False
     """An Ibis backend can be bound to the open connection (for DataFrame models)."""
+    temp_tables: bool = False
+    """Session-local temporary tables exist (scratch tables then never touch storage)."""
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,14 @@ class Adapter(DMLBuilders, abc.ABC):
             self._cursor().execute("COMMIT")
 
     # ---- naming --------------------------------------------------------------------------
+    def scratch_relation(self, relation: Relation, suffix: str) -> Relation:
+        """A per-run name for a working table of one step (temporary where the engine can)."""
+        return self.temp_relation(relation, suffix)
+
+    def create_scratch_table_sql(self, relation: Relation, select: str) -> str:
+        """CREATE the working table ``relation`` (see :meth:`scratch_relation`)."""
+        return self.create_table_as_sql(relation, select)
+
     def temp_relation(self, relation: Relation, suffix: str = "tmp") -> Relation:
         """A per-run unique name beside ``relation``."""
         return relation.with_identifier(

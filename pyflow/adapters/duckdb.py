@@ -56,6 +56,7 @@ class DuckDBAdapter(Adapter):
         merge=True,
         file_sources=True,
         ibis_backend=True,
+        temp_tables=True,
     )
 
     def __init__(self, config: Any, *, invocation_id: str = "local") -> None:
@@ -188,6 +189,14 @@ class DuckDBAdapter(Adapter):
         return [Column(r[0], r[1]) for r in rows]
 
     # ---- SQL -----------------------------------------------------------------------------
+    def scratch_relation(self, relation: Relation, suffix: str) -> Relation:  # noqa: D102
+        # a temporary table: in memory, private to this connection, gone with it
+        name = self.temp_relation(relation, suffix).identifier
+        return Relation("temp", "main", name)
+
+    def create_scratch_table_sql(self, relation: Relation, select: str) -> str:  # noqa: D102
+        return f"CREATE TEMPORARY TABLE {self.quote(relation.identifier)} AS\n{select}"
+
     def file_scan_sql(self, location: str, file_format: str | None = None) -> str:  # noqa: D102
         reader = _FORMAT_READERS.get((file_format or "").lower())
         if reader is None:

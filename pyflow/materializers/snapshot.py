@@ -85,12 +85,15 @@ class SnapshotMaterializer(Materializer):
     def build(self, job: Job) -> Outcome:  # noqa: D102
         adapter = job.adapter
         meta = Meta.of(job.config)
-        staging = adapter.temp_relation(job.relation, "snap")
+        staging = adapter.scratch_relation(job.relation, "snap")
         self.ensure_schema(job)
         with adapter.transaction():
             if adapter.relation_type(staging):
                 job.execute(adapter.drop_relation_sql(staging, "table"))
-            self.fill(job, staging)
+            if job.sql is not None and job.frame is None:
+                job.execute(adapter.create_scratch_table_sql(staging, job.sql))
+            else:
+                self.fill(job, staging)
             source_cols = adapter.get_columns(staging)
             self._check_columns(job, meta, source_cols)
             IncrementalMaterializer().check_unique(job, staging, meta.keys)
@@ -186,7 +189,13 @@ class SnapshotMaterializer(Materializer):
         )
         source = f"(SELECT {typed} FROM {adapter.render(staging)})"
         now = self._now(job)
-        keys_match = adapter.key_match(meta.keys, "s", "cur")
+        null_keys = " OR ".join(f"{q(k)} IS NULL" for k in meta.keys)
+        has_null_key = adapter.fetchall(
+            f"SELECT count(*) FROM {adapter.render(staging)} WHERE {null_keys}", model=job.name
+        )[0][0]
+        # plain equality joins hash well; NULL-safe matching is needed only for NULL keys
+        match = adapter.key_match if has_null_key else _equal_keys(adapter)
+        keys_match = match(meta.keys, "s", "cur")
         current = f"SELECT * FROM {adapter.render(target)} AS t WHERE {self._is_current(adapter, meta, 't')}"
         deleted_cur = f"cur.{q(meta.is_deleted)}" if meta.deletes == "new_record" else "FALSE"
         # data of the source row, with NULL for target columns the source no longer has
@@ -208,11 +217,18 @@ class SnapshotMaterializer(Materializer):
             changed = " OR ".join(f"s.{q(c)} IS DISTINCT FROM cur.{q(c)}" for c in compare) or "FALSE"
             new_vf = new_ua = hist_vf = now
         changed = f"({deleted_cur} OR {changed})"
+        # the end of each key's last closed window (only closed rows: a small part of the table)
         history = (
             f"SELECT {adapter.column_list(meta.keys)}, max({q(meta.valid_to)}) AS last_end "
-            f"FROM {adapter.render(target)} GROUP BY {adapter.column_list(meta.keys)}"
+            f"FROM {adapter.render(target)} AS t WHERE NOT ({self._is_current(adapter, meta, 't')}) "
+            f"GROUP BY {adapter.column_list(meta.keys)}"
         )
-        hist_match = adapter.key_match(meta.keys, "s", "h")
+        hist_match = match(meta.keys, "s", "h")
+        new_keys_from = (
+            f"{source} AS s LEFT JOIN ({history}) AS h ON {hist_match}"
+            if meta.strategy == "timestamp"
+            else f"{source} AS s"
+        )
         parts = [
             # changed rows of current keys: close the current version, insert a new one
             f"SELECT {src_vals}, {new_vf} AS __vf, {new_ua} AS __ua, FALSE AS __del, TRUE AS __close "
@@ -220,7 +236,7 @@ class SnapshotMaterializer(Materializer):
             # keys with no current version: new, or back after a delete
             f"SELECT {src_vals}, {hist_vf} AS __vf, {new_ua if meta.strategy == 'timestamp' else now} AS __ua, "
             f"FALSE AS __del, FALSE AS __close "
-            f"FROM {source} AS s LEFT JOIN ({history}) AS h ON {hist_match} "
+            f"FROM {new_keys_from} "
             f"WHERE NOT EXISTS (SELECT 1 FROM ({current}) AS cur WHERE {keys_match})",
         ]
         if meta.deletes != "ignore":
@@ -230,10 +246,10 @@ class SnapshotMaterializer(Materializer):
                 f"FROM ({current}) AS cur WHERE {not_deleted} AND NOT EXISTS "
                 f"(SELECT 1 FROM {source} AS s WHERE {keys_match})"
             )
-        changes = adapter.temp_relation(target, "changes")
+        changes = adapter.scratch_relation(target, "changes")
         if adapter.relation_type(changes):
             job.execute(adapter.drop_relation_sql(changes, "table"))
-        job.execute(adapter.create_table_as_sql(changes, "\nUNION ALL\n".join(parts)))
+        job.execute(adapter.create_scratch_table_sql(changes, "\nUNION ALL\n".join(parts)))
         count = int(adapter.fetchall(f"SELECT count(*) FROM {adapter.render(changes)}", model=job.name)[0][0])
         if count:
             job.execute(adapter.close_versions_sql(
@@ -249,3 +265,12 @@ class SnapshotMaterializer(Materializer):
             )
         job.execute(adapter.drop_relation_sql(changes, "table"))
         return count
+
+
+def _equal_keys(adapter: Adapter) -> Any:
+    """A key matcher with plain ``=`` (same signature as ``adapter.key_match``)."""
+
+    def match(keys: Sequence[str], left: str, right: str) -> str:
+        return " AND ".join(f"{left}.{adapter.quote(k)} = {right}.{adapter.quote(k)}" for k in keys)
+
+    return match
