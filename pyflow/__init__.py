@@ -5,8 +5,17 @@ Importing ``pyflow`` is cheap: it loads no engine driver, no pandas and no Ibis.
 
 from __future__ import annotations
 
-from pyflow.core.spec import Context, TargetInfo, model, snapshot
+from pyflow.core.spec import Context, TargetInfo, data_test, generic_test, model, snapshot
 from pyflow.errors import PyflowError
 from pyflow.version import __version__
 
-__all__ = ["Context", "PyflowError", "TargetInfo", "__version__", "model", "snapshot"]
+__all__ = [
+    "Context",
+    "PyflowError",
+    "TargetInfo",
+    "__version__",
+    "data_test",
+    "generic_test",
+    "model",
+    "snapshot",
+]

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 ADAPTERS: dict[str, str] = {
     "duckdb": "pyflow.adapters.duckdb:DuckDBAdapter",
+    "trino": "pyflow.adapters.trino:TrinoAdapter",
+    "athena": "pyflow.adapters.athena:AthenaAdapter",
 }
 
 

@@ -44,6 +44,41 @@ class Capabilities:
     """Session-local temporary tables exist (scratch tables then never touch storage)."""
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """How a table is stored (format, location, partitions), for engines where it matters.
+
+    Built from a model's config; engines that have no use for an option ignore it.
+    """
+
+    table_type: str | None = None
+    format: str | None = None
+    write_compression: str | None = None
+    external_location: str | None = None
+    partitioned_by: tuple[str, ...] = ()
+    bucketed_by: tuple[str, ...] = ()
+    bucket_count: int | None = None
+
+    @classmethod
+    def from_config(cls, config: Any) -> TableOptions:
+        """The options a node config sets (missing attributes count as unset)."""
+        return cls(
+            table_type=getattr(config, "table_type", None),
+            format=getattr(config, "format", None),
+            write_compression=getattr(config, "write_compression", None),
+            external_location=getattr(config, "external_location", None),
+            partitioned_by=_names(getattr(config, "partitioned_by", None)),
+            bucketed_by=_names(getattr(config, "bucketed_by", None)),
+            bucket_count=getattr(config, "bucket_count", None),
+        )
+
+
 @dataclass(frozen=True)
 class Column:
     """A column of a relation as the engine reports it."""
@@ -342,8 +377,8 @@ class Adapter(DMLBuilders, abc.ABC):
         """CREATE OR REPLACE VIEW ... AS <select>."""
         return f"CREATE OR REPLACE VIEW {self.render(relation)} AS\n{select}"
 
-    def create_table_as_sql(self, relation: Relation, select: str) -> str:
-        """CREATE TABLE ... AS <select>."""
+    def create_table_as_sql(self, relation: Relation, select: str, options: TableOptions | None = None) -> str:
+        """CREATE TABLE ... AS <select> (``options``: storage settings, where the engine has them)."""
         return f"CREATE TABLE {self.render(relation)} AS\n{select}"
 
     def drop_relation_sql(self, relation: Relation, kind: RelationType) -> str:

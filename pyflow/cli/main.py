@@ -212,7 +212,7 @@ def test_(
     vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
     fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text", debug: DebugOpt = False,
 ) -> None:
-    """Run the data tests of the selected nodes (and selected tests)."""
+    """Run the data tests and unit tests of the selected nodes (and selected tests)."""
     _execute("test", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast), log_format, debug)
 
 
@@ -369,6 +369,48 @@ def init(
         path = scaffold(Path(name))
     _echo(f"Created project '{path.name}' in {path}.")
     _echo(f"Next: pyflow build --project-dir {name}")
+
+
+source_app = typer.Typer(
+    name="source",
+    help="Commands about sources: `pyflow source freshness`.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("freshness")
+def source_freshness(
+    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
+    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
+    fail_fast: FailFastOpt = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to write the results (default: target/sources.json).")
+    ] = None,
+    log_format: LogFormatOpt = "text", debug: DebugOpt = False,
+) -> None:
+    """Check how recently the selected sources received data (freshness rules in sources YAML)."""
+    from pyflow.cli.render import FreshnessRenderer
+
+    if log_format not in ("text", "json"):
+        _usage(f"--log-format must be text or json, not '{log_format}'")
+    render = FreshnessRenderer(log_format)
+    opts = _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast)
+    with _errors(debug, log_format), _signals():
+        from pyflow.runner.freshness import source_freshness as check
+        from pyflow.version import __version__
+
+        render.line(f"Running with pyflow={__version__}")
+        with _session(opts, render) as session:
+            render.line(f"Found {len(session.project.sources)} source(s)")
+            outcome = check(session, output)
+        _summary(render, outcome)
+        if outcome.cancelled:
+            raise typer.Exit(130)
+        if not outcome.ok:
+            raise typer.Exit(1)
 
 
 @app.callback()

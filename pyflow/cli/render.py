@@ -102,3 +102,17 @@ class Renderer:
         fill = max(3, WIDTH - len(left) - len(right) - 2)
         self.line(f"{left} {'.' * fill} {right}")
 
+
+
+class FreshnessRenderer(Renderer):
+    """``pyflow source freshness`` lines: ``PASS``, ``WARN``, ``ERROR STALE`` or ``ERROR``."""
+
+    def on_node_finish(self, event: Any) -> None:  # noqa: D102
+        r = event.result
+        if r.status == "skipped":
+            super().on_node_finish(event)
+            return
+        label = r.response or r.status.upper()
+        self._dots(f"{event.index} of {event.total} {label} {event.description}", f"[{label} in {r.execution_time:.2f}s]")
+        if self.progress is not None:
+            self.progress.advance(self.task)

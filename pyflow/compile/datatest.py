@@ -36,9 +36,19 @@ def _cols(value: Any) -> list[str]:
 
 
 def builtin_sql(
-    test: str, args: Mapping[str, Any], model: str, q: Quote, refs: Mapping[str, str], now_minus: Callable[[int, str], str]
+    test: str,
+    args: Mapping[str, Any],
+    model: str,
+    q: Quote,
+    refs: Mapping[str, str],
+    now_minus: Callable[[int, str], str],
+    to_utc: Callable[[str], str] | None = None,
 ) -> str:
-    """SQL of a built-in generic test over ``model`` (a relation or a subquery)."""
+    """SQL of a built-in generic test over ``model`` (a relation or a subquery).
+
+    ``to_utc`` turns a column of the tested relation into a UTC TIMESTAMP (for ``recency``; by
+    default a plain CAST, right for TIMESTAMP columns holding UTC times).
+    """
     col = q(str(args["column_name"])) if "column_name" in args else None
     if test == "unique":
         return (
@@ -84,9 +94,10 @@ def builtin_sql(
         return f"SELECT n_values\nFROM (SELECT count({col}) AS n_values FROM {model}) AS counted\nWHERE n_values = 0"
     if test == "recency":
         field = q(str(args["field"]))
+        newest = to_utc(field) if to_utc is not None else f"CAST({field} AS TIMESTAMP)"
         threshold = now_minus(int(args["interval"]), str(args["datepart"]))
         return (
-            f"SELECT most_recent\nFROM (SELECT max(CAST({field} AS TIMESTAMP)) AS most_recent FROM {model}) AS r\n"
+            f"SELECT most_recent\nFROM (SELECT max({newest}) AS most_recent FROM {model}) AS r\n"
             f"WHERE most_recent IS NULL OR most_recent < {threshold}"
         )
     raise ValueError(f"not a built-in test: {test}")
@@ -102,6 +113,7 @@ def compile_test(
     run_started_at: datetime,
     quote: Quote,
     now_minus: Callable[[int, str], str],
+    to_utc: Callable[[str], str] | None = None,
 ) -> CompiledModel:
     """The failing-rows SELECT of a test, in the target's dialect."""
     from pyflow.compile.sql import compile_sql_model
@@ -130,7 +142,7 @@ def compile_test(
     }
     try:
         if node.test_name in BUILTIN_TESTS:
-            sql = builtin_sql(node.test_name, node.kwargs, model, quote, refs, now_minus)
+            sql = builtin_sql(node.test_name, node.kwargs, model, quote, refs, now_minus, to_utc)
         else:
             sql = _custom_sql(node, jinja, model, vars, target, run_started_at, quote, inputs)
     except (KeyError, ValueError, TypeError) as exc:
@@ -150,14 +162,7 @@ def compile_test(
 
 def _argument_refs(node: TestNode, inputs: Mapping[str, Upstream]) -> dict[str, str]:
     """``to: ref('x')`` argument text -> the input key it resolved to."""
-    out: dict[str, str] = {}
-    to = node.kwargs.get("to")
-    if to is not None:
-        for ref in node.refs[1:]:
-            key = f"{ref.name}.{ref.source_table}" if ref.kind == "source" else ref.name
-            if key in inputs:
-                out[str(to)] = key
-    return out
+    return {str(node.kwargs[arg]): key for arg, key in node.ref_args.items() if key in inputs}
 
 
 def _custom_sql(
@@ -187,6 +192,6 @@ def _custom_sql(
         this=model,
         is_incremental=lambda: False,
         __model=model,
-        __args=dict(node.kwargs),
+        __args={k: inputs[node.ref_args[k]].sql_ref if k in node.ref_args else v for k, v in node.kwargs.items()},
     )
     return jinja.render(path, ctx, model=node.name).strip().rstrip(";")

@@ -13,12 +13,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
-from pyflow.core.node import ModelNode
+from pyflow.compile.portability import unsupported_operation
+from pyflow.core.node import ModelNode, Node
 from pyflow.core.spec import CTX_PARAM, Context
 from pyflow.errors import CompileError, PyflowError
 
 
-def ibis_table(up: Upstream, model: ModelNode) -> Any:
+def ibis_table(up: Upstream, model: Node) -> Any:
     """An unbound Ibis table standing for input ``up``."""
     import ibis
 
@@ -39,7 +40,7 @@ def ibis_table(up: Upstream, model: ModelNode) -> Any:
     return ibis.table(schema, name=rel.identifier, catalog=rel.database, database=rel.schema)
 
 
-def _user_line(exc: BaseException, model: ModelNode) -> int:
+def _user_line(exc: BaseException, model: Node) -> int:
     """Return the innermost line of the model's file in ``exc``'s traceback (else the ``def`` line)."""
     line = model.line
     for frame in traceback.extract_tb(exc.__traceback__):
@@ -48,7 +49,7 @@ def _user_line(exc: BaseException, model: ModelNode) -> int:
     return line
 
 
-def user_error(exc: BaseException, model: ModelNode, what: str) -> CompileError:
+def user_error(exc: BaseException, model: Node, what: str) -> CompileError:
     """A CompileError for an exception raised inside the user's function."""
     line = _user_line(exc, model)
     first = str(exc).strip().splitlines()
@@ -107,11 +108,12 @@ def dataframe_columns(frame: Any) -> Columns:
     return tuple((n, str(t)) for n, t in schema.items())
 
 
-def compile_expression(result: Any, model: ModelNode, dialect: str) -> tuple[str, Columns]:
-    """SQL and columns of an Ibis table expression returned by a model."""
+def compile_expression(result: Any, model: Node, dialect: str, source: str | None = None) -> tuple[str, Columns]:
+    """SQL and columns of an Ibis table expression returned by a model (defined in file ``source``)."""
     import ibis
     import ibis.backends.sql.compilers as sc
     import ibis.expr.types as ir
+    from ibis.common.exceptions import OperationNotDefinedError, UnsupportedOperationError
 
     if not isinstance(result, ir.Table):
         kind = type(result).__name__
@@ -136,6 +138,8 @@ def compile_expression(result: Any, model: ModelNode, dialect: str) -> tuple[str
         columns = tuple((n, str(t)) for n, t in result.schema().items())
     except PyflowError:
         raise
+    except (OperationNotDefinedError, UnsupportedOperationError) as exc:
+        raise unsupported_operation(exc, model, dialect, source) from exc
     except Exception as exc:
         raise CompileError(
             f"Ibis cannot compile the expression for {dialect}: {type(exc).__name__}: {exc}",
@@ -165,6 +169,6 @@ def compile_python_model(
     volatile = ctx is not None and ctx._read_run_started_at
     if is_dataframe(result):
         return CompiledModel(model.name, None, dataframe_columns(result), is_dataframe=True, volatile=volatile)
-    sql, columns = compile_expression(result, model, dialect)
+    sql, columns = compile_expression(result, model, dialect, getattr(getattr(fn, "__code__", None), "co_filename", None))
     ctes = [(up.cte_name, up.cte_sql) for up in inputs.values() if up.is_inline and up.cte_name and up.cte_sql]
     return CompiledModel(model.name, with_ctes(sql, ctes, quote), columns, volatile=volatile)

@@ -20,13 +20,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pyflow.config import customtest
 from pyflow.config.parsecache import LazyFunctions, ParseCache, import_module
 from pyflow.config.project import load_project_config, tree_layers
-from pyflow.config.properties import NodeProps, PropertiesFile, SourceProps, allowed_keys
+from pyflow.config.properties import (
+    NodeProps,
+    PropertiesFile,
+    SourceProps,
+    UnitTestProps,
+    allowed_keys,
+    table_freshness,
+)
+from pyflow.config.unitspec import make_unit_test
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
+from pyflow.core.datatest import BUILTIN_TESTS, Target, make_test
 from pyflow.core.graph import build_graph
 from pyflow.core.jinja import JinjaProject
-from pyflow.core.datatest import BUILTIN_TESTS, Target, make_test
 from pyflow.core.node import (
     ColumnInfo,
     DependencyRef,
@@ -106,6 +115,8 @@ class _Loader:
         self.tests: dict[str, TestNode] = {}
         self.test_decls: list[tuple[Target, str | None, Any, str, int]] = []
         """(tested node, column, declaration, file, line) collected while loading."""
+        self.unit_decls: list[tuple[UnitTestProps, YamlDoc, tuple[str | int, ...]]] = []
+        self.python_tests = customtest.PythonTests(self.config)
         self.module_prefix = "pyflow_project_" + _sha(str(root.resolve()))[:10]
 
     # ---- errors --------------------------------------------------------------------------
@@ -146,6 +157,7 @@ class _Loader:
                 )
                 continue
             self._collect_tests(props, doc)
+            self.unit_decls += [(u, doc, ("unit_tests", i)) for i, u in enumerate(props.unit_tests)]
             for i, src in enumerate(props.sources):
                 self.add_source(src, doc, ("sources", i))
             for i, m in enumerate(props.models):
@@ -181,14 +193,20 @@ class _Loader:
 
     def build_tests(self, jinja: JinjaProject) -> None:
         """Turn the collected declarations into test nodes (custom generic tests known now)."""
+        jinja_defs, errors = customtest.jinja_definitions(jinja)
+        python = self.python_tests
+        self.errors.extend([*errors, *python.errors, *customtest.clashes(python.definitions, jinja_defs)])
+        for singular in python.nodes:
+            self._register_test(singular)
+        custom = {**jinja_defs, **python.definitions}
 
         def known(name: str) -> bool:
-            return name in BUILTIN_TESTS or f"test_{name}" in jinja.macro_paths
+            return name in BUILTIN_TESTS or f"test_{name}" in jinja.macro_paths or name in custom
 
         def parse_ref(text: str) -> DependencyRef | None:
             try:
                 found = jinja.static_refs("<test argument>", "{{ " + text + " }}")
-            except Exception:  # noqa: BLE001 - any unparsable text is simply not a ref
+            except Exception:
                 return None
             if found.refs:
                 return DependencyRef(found.refs[0][0], 1, "ref")
@@ -203,12 +221,18 @@ class _Loader:
             try:
                 node = make_test(
                     entry, target, column, package=self.config.name, path=path, line=line,
-                    known=known, parse_ref=parse_ref,
+                    known=known, parse_ref=parse_ref, definitions=custom,
                 )
             except ProjectError as exc:
                 self.fail(exc)
                 continue
             self._register_test(node)
+        for unit, doc, loc in self.unit_decls:
+            if unit.model not in self.disabled:
+                try:
+                    self._register_test(make_unit_test(unit, doc, loc, self.config.name))
+                except ProjectError as exc:
+                    self.fail(exc)
 
     def _register_test(self, node: TestNode) -> None:
         if not node.config.enabled:
@@ -228,6 +252,19 @@ class _Loader:
             )
             return
         self.tests[node.name] = node
+
+    def load_python_tests(self, path: Path) -> None:
+        """``@generic_test``/``@data_test`` functions of a file under test or macro paths.
+
+        Files that use neither decorator (pytest modules, helpers) are not imported.
+        """
+        if customtest.uses_test_decorator(path.read_text(encoding="utf-8")):
+            display = _rel(self.root, path)
+            parts = path.relative_to(self.root).with_suffix("").parts
+            mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in parts)])
+            module = self._import(path, display, mod_name)
+            if module is not None:
+                self.python_tests.add_module(module, mod_name, display)
 
     def load_singular_test(self, path: Path, jinja: JinjaProject) -> None:
         """A ``tests/*.sql`` file: a query returning the rows that fail."""
@@ -341,9 +378,11 @@ class _Loader:
                 },
                 external_location=location,
                 file_format=tbl.format or src.format,
+                has_table=src.schema_ is not None or src.database is not None,
                 tags=tuple(dict.fromkeys([*src.tags, *tbl.tags])),
                 meta={**src.meta, **tbl.meta},
                 loaded_at_field=tbl.loaded_at_field or src.loaded_at_field,
+                freshness=table_freshness(src, tbl),
             )
 
     # ---- config --------------------------------------------------------------------------
@@ -432,7 +471,8 @@ class _Loader:
         mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in rel_parts)])
         text = path.read_text(encoding="utf-8")
         sha = _sha(text)
-        cached = self.parse_cache.get(display, sha, self.python_env)
+        has_tests = customtest.uses_test_decorator(text)  # imported every time: tests are not cached
+        cached = None if has_tests else self.parse_cache.get(display, sha, self.python_env)
         if cached is not None:
             for item in cached:
                 spec = ModelSpec(
@@ -451,6 +491,8 @@ class _Loader:
         module = self._import(path, display, mod_name)
         if module is None:
             return
+        if has_tests:
+            self.python_tests.add_module(module, mod_name, display)
         found = []
         for attr, fn in vars(module).items():
             spec_obj: ModelSpec | None = getattr(fn, SPEC_ATTR, None)
@@ -930,6 +972,8 @@ def load_project(
     for path in _files(root, cfg.test_paths, (".sql",)):
         if "generic" not in path.relative_to(root).parts[1:-1]:
             loader.load_singular_test(path, jinja)
+    for path in _files(root, tuple(dict.fromkeys((*cfg.test_paths, *cfg.macro_paths))), (".py",)):
+        loader.load_python_tests(path)
     loader.build_tests(jinja)
     loader.check_unused_props()
     graph, graph_errors = build_graph(
@@ -956,6 +1000,8 @@ def load_project(
         macro_checksum=macro_digest,
         disabled=loader.disabled,
         warnings=loader.warnings,
+        generic_tests=loader.python_tests.generic,
+        test_functions=loader.python_tests.singular,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ class LazyFunctions(Mapping[str, Callable[..., Any]]):
         self.root = root
         self._loaded: dict[str, Callable[..., Any]] = {}
         self._pending: dict[str, tuple[Path, str, str]] = {}
+        self._lock = threading.RLock()  # models may be called from several threads (unit tests)
 
     def add(self, name: str, fn: Callable[..., Any]) -> None:
         """Register an already imported function."""
@@ -104,13 +106,16 @@ class LazyFunctions(Mapping[str, Callable[..., Any]]):
     def __getitem__(self, name: str) -> Callable[..., Any]:
         if name in self._loaded:
             return self._loaded[name]
-        path, module_name, _ = self._pending[name]
-        module = sys.modules.get(module_name) or import_module(path, module_name, self.root)
-        for other, (p, _m, a) in list(self._pending.items()):
-            if p == path and hasattr(module, a):
-                self._loaded[other] = getattr(module, a)
-                del self._pending[other]
-        return self._loaded[name]
+        with self._lock:
+            if name in self._loaded:
+                return self._loaded[name]
+            path, module_name, _ = self._pending[name]
+            module = sys.modules.get(module_name) or import_module(path, module_name, self.root)
+            for other, (p, _m, a) in list(self._pending.items()):
+                if p == path and hasattr(module, a):
+                    self._loaded[other] = getattr(module, a)
+                    del self._pending[other]
+            return self._loaded[name]
 
     def __iter__(self) -> Iterator[str]:
         yield from self._loaded

@@ -1,5 +1,9 @@
 """profiles.yml: where models are built (dbt's shape), and the default DuckDB target.
 
+Each engine's connection settings are one pydantic model (``DuckDBTarget``, ``TrinoTarget``,
+``AthenaTarget``) in the ``type``-discriminated :data:`TargetConfig` union. Secrets are
+``SecretStr``: they print as ``**********`` and :meth:`Target.public_dict` masks them.
+
 Lookup order: ``--profiles-dir``, the project folder, ``~/.pyflow/``. With no profiles.yml at
 all, the target is DuckDB at ``<project-dir>/pyflow.duckdb``. String values may use
 ``{{ env_var('NAME') }}`` / ``{{ env_var('NAME', 'default') }}``.
@@ -11,7 +15,16 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.errors import ErrorGroup, ProjectError, closest
@@ -34,9 +47,76 @@ class DuckDBTarget(BaseModel):
     settings: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
-TargetConfig = Annotated[DuckDBTarget, Field(discriminator="type")]
-_TARGET_ADAPTER: TypeAdapter[DuckDBTarget] = TypeAdapter(TargetConfig)
-TARGET_TYPES = ("duckdb",)
+class TrinoAuth(BaseModel):
+    """``auth:`` of a Trino target: ``none``, ``basic`` (user + password) or ``jwt`` (token)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["none", "basic", "jwt"] = "none"
+    password: SecretStr | None = None
+    token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _secret_matches_method(self) -> TrinoAuth:
+        if self.method == "basic" and self.password is None:
+            raise ValueError("auth method 'basic' needs `password` (use env_var('...'))")
+        if self.method == "jwt" and self.token is None:
+            raise ValueError("auth method 'jwt' needs `token` (use env_var('...'))")
+        return self
+
+
+class TrinoTarget(BaseModel):
+    """``type: trino``: a Trino coordinator reached over HTTP(S)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["trino"] = "trino"
+    host: str
+    port: int = Field(default=8080, ge=1, le=65535)
+    user: str = "pyflow"
+    database: str = Field(min_length=1, validation_alias=AliasChoices("database", "catalog"))
+    schema_: str = Field(alias="schema")
+    http_scheme: Literal["http", "https"] = "http"
+    auth: TrinoAuth = TrinoAuth()
+    threads: int = Field(default=4, ge=1)
+    session_properties: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    """The catalog (dbt-trino calls it ``database``; ``catalog`` is accepted too)."""
+
+
+S3DataNaming = Literal["unique", "table", "table_unique", "schema_table", "schema_table_unique"]
+
+
+class AthenaTarget(BaseModel):
+    """``type: athena``: Amazon Athena through pyathena; AWS credentials from the standard chain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["athena"] = "athena"
+    s3_staging_dir: str
+    region_name: str
+    work_group: str | None = None
+    database: str = Field(default="awsdatacatalog", min_length=1)
+    schema_: str = Field(alias="schema")
+    s3_data_dir: str | None = None
+    s3_data_naming: S3DataNaming = "schema_table_unique"
+    aws_profile_name: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+    num_retries: int = Field(default=5, ge=0)
+    threads: int = Field(default=4, ge=1)
+
+
+TargetConfig = Annotated[DuckDBTarget | TrinoTarget | AthenaTarget, Field(discriminator="type")]
+AnyTarget = DuckDBTarget | TrinoTarget | AthenaTarget
+_TARGET_ADAPTER: TypeAdapter[AnyTarget] = TypeAdapter(TargetConfig)
+_TARGET_MODELS: dict[str, type[DuckDBTarget] | type[TrinoTarget] | type[AthenaTarget]] = {
+    "duckdb": DuckDBTarget,
+    "trino": TrinoTarget,
+    "athena": AthenaTarget,
+}
+TARGET_TYPES = tuple(_TARGET_MODELS)
 
 
 class Target(BaseModel):
@@ -46,7 +126,7 @@ class Target(BaseModel):
 
     name: str
     profile: str | None
-    config: DuckDBTarget
+    config: AnyTarget
     source: str = "default"
 
     @property
@@ -60,16 +140,31 @@ class Target(BaseModel):
         return self.config.schema_
 
     @property
+    def database(self) -> str:
+        """The target's database (catalog): for DuckDB by default the file's stem."""
+        cfg = self.config
+        if cfg.database:
+            return cfg.database
+        assert isinstance(cfg, DuckDBTarget)  # the other engines require a database
+        return Path(cfg.path).stem if cfg.path != ":memory:" else "memory"
+
+    @property
     def threads(self) -> int:
         """Default worker count."""
         return self.config.threads
 
     def public_dict(self) -> dict[str, Any]:
         """Settings safe to print or store: secrets are masked."""
-        out: dict[str, Any] = {}
-        for key, value in self.config.model_dump(by_alias=True).items():
-            out[key] = "**********" if isinstance(value, SecretStr) else value
-        return {"name": self.name, "profile": self.profile, **out}
+        return {"name": self.name, "profile": self.profile, **_masked(self.config.model_dump(by_alias=True))}
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with every SecretStr (at any depth) replaced by a mask."""
+    if isinstance(value, SecretStr):
+        return "**********" if value.get_secret_value() else ""
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    return value
 
 
 def render_env(value: Any, where: str, doc: YamlDoc | None = None, loc: tuple[Any, ...] = ()) -> Any:
@@ -189,7 +284,7 @@ def load_target(
     )
 
 
-def _validate_output(raw: dict[str, Any], doc: YamlDoc, base: tuple[str, ...], project_dir: Path) -> DuckDBTarget:
+def _validate_output(raw: dict[str, Any], doc: YamlDoc, base: tuple[str, ...], project_dir: Path) -> AnyTarget:
     kind = raw.get("type")
     if kind not in TARGET_TYPES:
         raise ProjectError(
@@ -202,11 +297,20 @@ def _validate_output(raw: dict[str, Any], doc: YamlDoc, base: tuple[str, ...], p
         )
     try:
         # the chosen type's own model: a union would put its tag in error locations
-        cfg = DuckDBTarget.model_validate(raw)
+        model = _TARGET_MODELS[str(kind)]
+        cfg: AnyTarget = model.model_validate(raw)
     except ValidationError as exc:
-        allowed: dict[tuple[str | int, ...], list[str]] = {(): [f.alias or n for n, f in DuckDBTarget.model_fields.items()]}
+        allowed: dict[tuple[str | int, ...], list[str]] = {(): _keys(model)}
+        if model is TrinoTarget:
+            allowed[("auth",)] = _keys(TrinoAuth)
+            allowed[(*base, "auth")] = _keys(TrinoAuth)
         errs = validation_errors(exc, doc, base=base, allowed=allowed, what="profile")
         raise (errs[0] if len(errs) == 1 else ErrorGroup(errs)) from None
-    if cfg.path != ":memory:" and not Path(cfg.path).is_absolute():
+    if isinstance(cfg, DuckDBTarget) and cfg.path != ":memory:" and not Path(cfg.path).is_absolute():
         cfg = cfg.model_copy(update={"path": str(project_dir / cfg.path)})
     return cfg
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    keys = [f.alias or n for n, f in model.model_fields.items()]
+    return [*keys, "catalog"] if model is TrinoTarget else keys

@@ -1,10 +1,12 @@
-"""YAML property files under model/seed paths: ``sources:``, ``models:``, ``seeds:`` (dbt shape)."""
+"""YAML property files under model/seed paths: ``sources:``, ``models:``, ``seeds:``, ``unit_tests:`` (dbt shape)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pyflow.core.node import Freshness
 
 
 class _Strict(BaseModel):
@@ -24,6 +26,22 @@ class ColumnProps(_Strict):
     quote: bool | None = None
 
 
+class FreshnessAfter(_Strict):
+    """``{count: 12, period: hour}``: how old the newest row may be."""
+
+    count: int = Field(gt=0)
+    period: Literal["minute", "hour", "day"]
+
+
+class FreshnessProps(_Strict):
+    """``freshness:`` of a source or source table (dbt's shape); table keys override source keys."""
+
+    warn_after: FreshnessAfter | None = None
+    error_after: FreshnessAfter | None = None
+    filter: str | None = None
+    """A SQL condition: only rows matching it count (``loaded_at > current_date - 3``)."""
+
+
 class SourceTableProps(_Strict):
     """One table of a source."""
 
@@ -36,7 +54,7 @@ class SourceTableProps(_Strict):
     meta: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     loaded_at_field: str | None = None
-    freshness: dict[str, Any] | None = None
+    freshness: FreshnessProps | None = None
     tests: list[Any] = Field(default_factory=list)
     data_tests: list[Any] = Field(default_factory=list)
 
@@ -53,7 +71,7 @@ class SourceProps(_Strict):
     meta: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     loaded_at_field: str | None = None
-    freshness: dict[str, Any] | None = None
+    freshness: FreshnessProps | None = None
     tables: list[SourceTableProps] = Field(default_factory=list)
 
 
@@ -70,6 +88,54 @@ class NodeProps(_Strict):
     docs: dict[str, Any] = Field(default_factory=dict)
 
 
+class FixtureProps(_Strict):
+    """Rows of a unit test's input or expected output: a list of mappings, or CSV text."""
+
+    rows: list[dict[str, Any]] | str = Field(default_factory=list)
+    format: Literal["dict", "csv"] = "dict"
+
+    @model_validator(mode="after")
+    def _rows_match_format(self) -> FixtureProps:
+        if self.format == "csv" and not isinstance(self.rows, str):
+            raise ValueError("format csv takes rows as CSV text (rows: |, a header line, then one line per row)")
+        if self.format == "dict" and isinstance(self.rows, str):
+            raise ValueError("rows is text: add `format: csv`, or write rows as a list of mappings")
+        return self
+
+
+class GivenProps(FixtureProps):
+    """One input of a unit test: ``ref('x')``, ``source('s', 't')``, a bare name, or ``this``."""
+
+    input: str
+
+
+class OverridesProps(_Strict):
+    """What a unit test changes in the model's environment."""
+
+    vars: dict[str, Any] = Field(default_factory=dict)
+    macros: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnitTestConfigProps(_Strict):
+    """A unit test's ``config:``."""
+
+    enabled: bool = True
+    tags: list[str] | str = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnitTestProps(_Strict):
+    """A ``unit_tests:`` entry: a model run on fixture rows, compared to expected rows."""
+
+    name: str
+    model: str
+    description: str = ""
+    given: list[GivenProps] = Field(default_factory=list)
+    expect: FixtureProps
+    overrides: OverridesProps = Field(default_factory=OverridesProps)
+    config: UnitTestConfigProps = Field(default_factory=UnitTestConfigProps)
+
+
 class PropertiesFile(_Strict):
     """A whole YAML properties file."""
 
@@ -78,6 +144,7 @@ class PropertiesFile(_Strict):
     models: list[NodeProps] = Field(default_factory=list)
     seeds: list[NodeProps] = Field(default_factory=list)
     snapshots: list[NodeProps] = Field(default_factory=list)
+    unit_tests: list[UnitTestProps] = Field(default_factory=list)
 
 
 def allowed_keys() -> dict[tuple[str | int, ...], list[str]]:
@@ -94,4 +161,33 @@ def allowed_keys() -> dict[tuple[str | int, ...], list[str]]:
         ("models",): keys(NodeProps),
         ("seeds",): keys(NodeProps),
         ("snapshots",): keys(NodeProps),
+        ("freshness",): keys(FreshnessProps),
+        ("warn_after",): keys(FreshnessAfter),
+        ("error_after",): keys(FreshnessAfter),
+        ("unit_tests",): keys(UnitTestProps),
+        ("given",): keys(GivenProps),
+        ("expect",): keys(FixtureProps),
+        ("overrides",): keys(OverridesProps),
+        ("config",): keys(UnitTestConfigProps),
     }
+
+
+def table_freshness(src: SourceProps, tbl: SourceTableProps) -> Freshness | None:
+    """The freshness rule of one source table: the source's, key by key overridden by the table's.
+
+    ``freshness: null`` on the table turns the source's rule off for it.
+    """
+    if tbl.freshness is None and "freshness" in tbl.model_fields_set:
+        return None
+    merged: dict[str, Any] = {}
+    for layer in (src.freshness, tbl.freshness):
+        if layer is not None:
+            merged.update({k: getattr(layer, k) for k in layer.model_fields_set})
+    warn, error = merged.get("warn_after"), merged.get("error_after")
+    if warn is None and error is None:
+        return None
+    return Freshness(
+        warn_after=(warn.count, warn.period) if warn else None,
+        error_after=(error.count, error.period) if error else None,
+        filter=merged.get("filter"),
+    )

@@ -14,8 +14,8 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -36,7 +36,39 @@ BUILTIN_TESTS: dict[str, tuple[str, ...]] = {
     "at_least_one": ("column_name",),
     "recency": ("field", "datepart", "interval"),
 }
+BUILTIN_OPTIONAL: dict[str, tuple[str, ...]] = {
+    "accepted_values": ("quote",),
+    "accepted_range": ("min_value", "max_value", "inclusive"),
+}
 CONFIG_KEYS = frozenset(config_keys(TestConfig)) | {"config"}
+
+
+@dataclass(frozen=True)
+class TestDefinition:
+    """A generic test (built-in or custom): the arguments it takes besides ``model``, and where it lives."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    language: Literal["sql", "python"]
+    path: str
+    line: int
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    any_argument: bool = False
+    """True when it takes extra keyword arguments (``**kwargs``, or ``kwargs`` in a macro)."""
+    config: Mapping[str, Any] = field(default_factory=dict)
+    """Default config (``@generic_test(severity="warn")``), below each declaration's."""
+
+    def accepts(self, argument: str) -> bool:
+        """True when the test takes ``argument``."""
+        return self.any_argument or argument in self.required or argument in self.optional
+
+
+def _builtin(name: str) -> TestDefinition:
+    return TestDefinition(
+        name, "sql", "", 0, BUILTIN_TESTS[name], ("column_name", *BUILTIN_OPTIONAL.get(name, ()))
+    )
 
 
 @dataclass(frozen=True)
@@ -49,13 +81,18 @@ class Target:
 
     @property
     def key(self) -> str:
-        """The key under which the graph maps this dependency."""
+        """The key under which the graph maps this dependency; also its name in messages."""
         return f"{self.name}.{self.table}" if self.kind == "source" else self.name
 
     @property
     def label(self) -> str:
         """Used in generated test names."""
         return f"source_{self.name}_{self.table}" if self.kind == "source" else self.name
+
+    @property
+    def resource(self) -> str:
+        """What error messages call it: ``model`` (or seed, snapshot) or ``source``."""
+        return "source" if self.kind == "source" else "model"
 
     def ref(self, line: int) -> DependencyRef:
         """The dependency on the tested node."""
@@ -102,14 +139,21 @@ def make_test(
     line: int,
     known: Callable[[str], bool],
     parse_ref: Callable[[str], DependencyRef | None],
+    definitions: Mapping[str, TestDefinition] | None = None,
 ) -> TestNode:
-    """Build one test node; raise ProjectError naming file:line and a fix."""
+    """Build one test node; raise ProjectError naming file:line and a fix.
+
+    ``definitions`` holds the project's custom generic tests (Jinja and Python), whose signatures
+    decide which arguments are required and which are unknown.
+    """
+    defs = definitions or {}
     try:
         test, custom, args, config = split_entry(entry)
     except ValueError as exc:
         raise ProjectError(
             f"cannot read the test declaration: {exc}",
-            model=target.label,
+            model=target.key,
+            resource=target.resource,
             path=path,
             line=line,
             hint="write `- unique` or `- accepted_values: {values: [a, b]}`",
@@ -118,22 +162,28 @@ def make_test(
     if not known(test):
         raise ProjectError(
             f"unknown test '{test}'",
-            model=target.label,
+            model=target.key,
+            resource=target.resource,
             path=path,
             line=line,
-            suggestions=closest(test, BUILTIN_TESTS),
+            suggestions=closest(test, [*BUILTIN_TESTS, *defs]),
             hint="use a built-in test (" + ", ".join(BUILTIN_TESTS) + ") or define a custom "
             "generic test ({% test name(model, column_name) %} in macros/ or tests/generic/, "
             "or @generic_test in Python)",
             code="unknown-test",
         )
+    definition = _builtin(test) if test in BUILTIN_TESTS else defs.get(test)
     if column is not None:
         args.setdefault("column_name", column)
-    for required in BUILTIN_TESTS.get(test, ()):
+    if definition is not None:
+        _check_arguments(definition, args, column, target, path, line)
+        config = {**definition.config, **config}
+    for required in definition.required if definition is not None else ():
         if required not in args:
             raise ProjectError(
                 f"test '{test}' needs the argument '{required}'",
-                model=target.label,
+                model=target.key,
+                resource=target.resource,
                 path=path,
                 line=line,
                 hint=f"add `{required}: ...` under the test (or declare it under a column)"
@@ -147,27 +197,46 @@ def make_test(
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
         raise ProjectError(
-            f"invalid test config '{key}': {first['msg']}",
-            model=target.label,
+            f"invalid test config '{key}': {str(first['msg']).removeprefix('Value error, ')}",
+            model=target.key,
+            resource=target.resource,
             path=path,
             line=line,
-            suggestions=closest(key, config_keys(TestConfig)),
-            hint="valid test config keys: " + ", ".join(config_keys(TestConfig)),
+            suggestions=closest(key, config_keys(TestConfig)) if first["type"] == "extra_forbidden" else (),
+            hint=config_hint(key),
             code="invalid-test",
         ) from None
+    if test == "accepted_range" and "min_value" not in args and "max_value" not in args:
+        raise ProjectError(
+            "test 'accepted_range' needs 'min_value', 'max_value' or both",
+            model=target.key,
+            resource=target.resource,
+            path=path,
+            line=line,
+            hint="add `min_value: 0` and/or `max_value: 100` under the test",
+            code="invalid-test",
+        )
     refs = [target.ref(line)]
-    if test == "relationships":
-        other = parse_ref(str(args["to"]))
-        if other is None:
-            raise ProjectError(
-                f"relationships 'to: {args['to']}' is not ref('name') or source('source', 'table')",
-                model=target.label,
-                path=path,
-                line=line,
-                hint="write `to: ref('customers')`",
-                code="invalid-test",
-            )
-        refs.append(other)
+    ref_args: dict[str, str] = {}
+    for arg, value in args.items():
+        if arg == "column_name" or not isinstance(value, str) or (test in BUILTIN_TESTS and arg != "to"):
+            continue
+        if test == "relationships" or "(" in value:
+            other = parse_ref(value)
+            if other is None and test == "relationships":
+                raise ProjectError(
+                    f"relationships 'to: {value}' is not ref('name') or source('source', 'table')",
+                    model=target.key,
+                    resource=target.resource,
+                    path=path,
+                    line=line,
+                    hint="write `to: ref('customers')`",
+                    code="invalid-test",
+                )
+            if other is not None:
+                other = DependencyRef(other.name, line, other.kind, other.source_table)
+                refs.append(other)
+                ref_args[arg] = f"{other.name}.{other.source_table}" if other.kind == "source" else other.name
     extra = {k: v for k, v in args.items() if k != "column_name"}
     name = custom or _slug("_".join(p for p in (test, target.label, column or "") if p))
     if extra and not custom:
@@ -183,9 +252,63 @@ def make_test(
         kwargs=args,
         attached=target.key,
         kind="generic",
+        language=definition.language if definition is not None else "sql",
+        ref_args=ref_args,
         description=cfg.description or "",
-        checksum=hashlib.sha256(json.dumps([test, args, config], sort_keys=True, default=str).encode()).hexdigest(),
+        checksum=hashlib.sha256(
+            json.dumps([test, args, config], sort_keys=True, default=str).encode()
+        ).hexdigest(),
     )
+
+
+def _check_arguments(
+    definition: TestDefinition,
+    args: Mapping[str, Any],
+    column: str | None,
+    target: Target,
+    path: str,
+    line: int,
+) -> None:
+    """Reject arguments the test does not take (a misspelt config key often lands here)."""
+    for arg in args:
+        if definition.accepts(arg):
+            continue
+        if arg == "column_name" and column is not None:
+            raise ProjectError(
+                f"test '{definition.name}' takes no column_name, but is declared under column '{column}'",
+                model=target.key,
+                resource=target.resource,
+                path=path,
+                line=line,
+                hint=f"declare it under the {'source table' if target.kind == 'source' else 'model'}'s "
+                f"data_tests, or give the test a column_name parameter ({definition.path}:{definition.line})"
+                if definition.path
+                else "declare it under the model's data_tests instead of a column's",
+                code="invalid-test",
+            )
+        takes = [a for a in (*definition.required, *definition.optional) if a != "column_name"]
+        raise ProjectError(
+            f"test '{definition.name}' has no argument '{arg}'",
+            model=target.key,
+            resource=target.resource,
+            path=path,
+            line=line,
+            suggestions=closest(arg, [*takes, *config_keys(TestConfig)]),
+            hint=(f"its arguments are: {', '.join(takes)}" if takes else "it takes no arguments")
+            + "; test config goes under `config:` ("
+            + ", ".join(config_keys(TestConfig))
+            + ")",
+            code="invalid-test",
+        )
+
+
+def config_hint(key: str) -> str:
+    """The fix for an invalid test config value under ``key``."""
+    if key in ("warn_if", "error_if"):
+        return f'write {key} as an operator and a number, e.g. `{key}: ">= 10"` (quoted in YAML)'
+    if key == "severity":
+        return "write `severity: error` or `severity: warn`"
+    return "valid test config keys: " + ", ".join(config_keys(TestConfig))
 
 
 def column_entries(columns: Sequence[Any]) -> list[tuple[str, Any]]:

@@ -106,6 +106,17 @@ class SeedNode(Node):
     resource_type: ClassVar[ResourceType] = "seed"
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """A source table's freshness rule: how old its newest row may be before a warning or an error."""
+
+    warn_after: tuple[int, str] | None = None
+    """``(count, period)``, period ``minute``, ``hour`` or ``day``."""
+    error_after: tuple[int, str] | None = None
+    filter: str | None = None
+    """A SQL condition restricting the rows that count."""
+
+
 @dataclass
 class SourceNode(Node):
     """A table loaded by something else, declared in a ``sources:`` YAML block."""
@@ -119,9 +130,12 @@ class SourceNode(Node):
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     external_location: str | None = None
     file_format: str | None = None
+    has_table: bool = False
+    """``schema`` or ``database`` was declared: engines that cannot read files read that table."""
     tags: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     loaded_at_field: str | None = None
+    freshness: Freshness | None = None
 
     resource_type: ClassVar[ResourceType] = "source"
 
@@ -155,6 +169,8 @@ class TestNode(Node):
     """Arguments: ``column_name``, ``values``, ``to`` ..."""
     attached: str | None = None
     """Key (as in the graph's param map) of the node under test, for generic tests."""
+    ref_args: dict[str, str] = field(default_factory=dict)
+    """Arguments naming a relation (``to: ref('x')``) -> the key (as in the param map) of that node."""
     kind: Literal["generic", "singular"] = "generic"
     language: Literal["sql", "python"] = "sql"
     raw_code: str = ""

@@ -7,9 +7,12 @@ arguments or ``{{ config(...) }}``). ``tags`` accumulate across layers; ``meta``
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pyflow.errors import closest
 
 Materialized = Literal["view", "table", "ephemeral", "incremental"]
 MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental")
@@ -41,9 +44,31 @@ class ModelConfig(NodeConfig):
     merge_update_columns: list[str] | None = None
     merge_exclude_columns: list[str] | None = None
     partitioned_by: Names | None = None
+    table_type: Literal["hive", "iceberg"] | None = None
+    format: Literal["parquet", "orc", "avro", "json", "textfile"] | None = None
+    write_compression: str | None = None
+    external_location: str | None = None
+    bucketed_by: Names | None = None
+    bucket_count: int | None = Field(default=None, ge=1)
     incremental_predicates: list[str] | None = None
     on_schema_change: OnSchemaChange = "ignore"
     full_refresh: bool | None = None
+    sql_dialect: str | None = None
+    """The dialect a SQL model is written in (sqlglot's names); unit tests transpile it to DuckDB."""
+
+    @field_validator("sql_dialect")
+    @classmethod
+    def _known_dialect(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from sqlglot.dialects.dialect import Dialects
+
+        names = sorted(d.value for d in Dialects if d.value)
+        if value.lower() not in names:
+            near = closest(value.lower(), names, n=1)
+            guess = f"; did you mean '{near[0]}'?" if near else ""
+            raise ValueError(f"unknown SQL dialect '{value}'{guess} Use one of: {', '.join(names)}")
+        return value.lower()
 
     @model_validator(mode="after")
     def _keyed_strategies(self) -> ModelConfig:
@@ -82,6 +107,26 @@ class TestConfig(BaseModel):
         if isinstance(data, dict) and isinstance(data.get("severity"), str):
             data = {**data, "severity": data["severity"].lower()}
         return data
+
+    @field_validator("warn_if", "error_if")
+    @classmethod
+    def _threshold(cls, value: str) -> str:
+        parse_threshold(value)
+        return value
+
+
+_THRESHOLD = re.compile(r"\s*(==|=|!=|<>|>=|<=|>|<)\s*(\d+)\s*")
+
+
+def parse_threshold(rule: str) -> tuple[str, int]:
+    """``'> 10'`` -> ``('>', 10)``; a ValueError saying how to write it otherwise."""
+    match = _THRESHOLD.fullmatch(str(rule))
+    if match is None:
+        raise ValueError(
+            f"cannot read the threshold {rule!r}: write an operator and a number, "
+            "e.g. '!= 0', '> 10', '>= 100'"
+        )
+    return match.group(1), int(match.group(2))
 
 
 META_COLUMNS = ("dbt_valid_from", "dbt_valid_to", "dbt_scd_id", "dbt_updated_at", "dbt_is_deleted")

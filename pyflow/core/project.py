@@ -36,6 +36,10 @@ class Project:
     disabled: dict[str, Node] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """Things worth telling the user that are not errors."""
+    generic_tests: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    """``@generic_test`` functions by test name."""
+    test_functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    """``@data_test`` functions by test node name."""
 
     @property
     def name(self) -> str:

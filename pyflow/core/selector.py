@@ -14,7 +14,8 @@ engines or running. The grammar, per ``--select`` / ``--exclude`` value::
   pattern containing ``/`` is a path); ``tag:x``; ``path:models/staging`` (a folder or a file,
   project-relative); ``config.<key>:<value>`` (``config.materialized:table``,
   ``config.meta.owner:ana``); ``source:s`` / ``source:s.t``; ``resource_type:seed``;
-  ``fqn:shop.staging``; ``name:x``.
+  ``fqn:shop.staging``; ``name:x``; ``test_type:unit|data|generic|singular``; ``test_name:x``
+  (a test's name or its generic test's name, ``test_name:unique``).
 
 Several values union; ``exclude`` is removed afterwards; no ``select`` means every node. The
 result keeps only ``resource_types`` (models, seeds and snapshots by default: never sources).
@@ -36,7 +37,7 @@ from typing import ClassVar, get_args
 from pydantic import BaseModel
 
 from pyflow.core.graph import Graph
-from pyflow.core.node import Node, ResourceType, SourceNode
+from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
 from pyflow.errors import SelectionError, closest
 
 _ATOM = re.compile(r"^(?P<at>@)?(?:(?P<up_depth>\d*)(?P<up>\+))?(?P<body>[^@+]+)(?:(?P<down>\+)(?P<down_depth>\d*))?$")
@@ -198,6 +199,31 @@ class _FqnMethod(_Method):
         return len(parts) <= len(fqn) and all(map(fnmatchcase, fqn, parts))
 
 
+class _TestTypeMethod(_Method):
+    TYPES: ClassVar[tuple[str, ...]] = ("unit", "data", "generic", "singular")
+
+    def search(self, value: str) -> set[str]:
+        if value not in self.TYPES:
+            raise _error(
+                f"{self.raw} names unknown test type '{value}'",
+                "use one of: " + ", ".join(self.TYPES),
+                closest(value, self.TYPES),
+            )
+        return super().search(value)
+
+    def matches(self, node: Node, value: str) -> bool:
+        if not isinstance(node, TestNode):
+            return False
+        if value in ("unit", "data"):
+            return node.test_type == value
+        return node.test_type == "data" and node.kind == value
+
+
+class _TestNameMethod(_Method):
+    def matches(self, node: Node, value: str) -> bool:
+        return isinstance(node, TestNode) and (fnmatchcase(node.test_name, value) or fnmatchcase(node.name, value))
+
+
 _METHODS: Mapping[str, type[_Method]] = MappingProxyType(
     {
         "name": _NameMethod,
@@ -207,6 +233,8 @@ _METHODS: Mapping[str, type[_Method]] = MappingProxyType(
         "source": _SourceMethod,
         "resource_type": _ResourceTypeMethod,
         "fqn": _FqnMethod,
+        "test_type": _TestTypeMethod,
+        "test_name": _TestNameMethod,
     }
 )
 

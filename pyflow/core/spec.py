@@ -1,4 +1,4 @@
-"""``@model``: turn a function returning an Ibis expression into a model spec.
+"""``@model`` (and ``@snapshot``, ``@generic_test``, ``@data_test``): attach a spec to a function.
 
 The decorator does no work beyond reading the signature: it attaches a frozen
 :class:`ModelSpec` to the function (``fn.__pyflow_model__``) and returns the function unchanged,
@@ -17,6 +17,8 @@ from typing import Any, TypeVar, overload
 
 CTX_PARAM = "ctx"
 SPEC_ATTR = "__pyflow_model__"
+TEST_ATTR = "__pyflow_test__"
+"""Where ``@generic_test`` and ``@data_test`` attach their spec (never read as a model)."""
 DATAFRAME_HINTS = ("DataFrame", "pyarrow.Table", "pa.Table")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,7 +36,7 @@ class ModelSpec:
     returns_dataframe: bool = False
     param_lines: Mapping[str, int] = field(default_factory=dict)
     kind: str = "model"
-    """``model`` or ``snapshot``."""
+    """``model``, ``snapshot``, ``generic_test`` or ``data_test``."""
 
 
 def _returns_dataframe(fn: Callable[..., Any]) -> bool:
@@ -123,6 +125,64 @@ def snapshot(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 
     def wrap(f: F) -> F:
         setattr(f, SPEC_ATTR, _spec_for(f, config, "snapshot"))
+        return f
+
+    return wrap(fn) if fn is not None else wrap
+
+
+
+@overload
+def generic_test(fn: F, /) -> F: ...
+@overload
+def generic_test(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
+def generic_test(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+    """Declare a custom generic test, usable by name in YAML ``data_tests:`` like ``unique``.
+
+    The function receives the tested model, seed or source as an Ibis table (``model``), the
+    tested column (``column_name``, for column tests) and the test's arguments as keyword
+    arguments; it returns the failing rows as an Ibis table. Put it in a ``.py`` file under
+    ``tests/generic/`` (or any test, macro or model path).
+
+    Args:
+        fn: the function, when used without parentheses.
+        **config: default test config (``severity``, ``warn_if``, ``error_if``, ``tags`` ...)
+            that each declaration may override.
+
+    Returns:
+        The function itself, with its spec attached.
+
+    """
+
+    def wrap(f: F) -> F:
+        setattr(f, TEST_ATTR, _spec_for(f, config, "generic_test"))
+        return f
+
+    return wrap(fn) if fn is not None else wrap
+
+
+@overload
+def data_test(fn: F, /) -> F: ...
+@overload
+def data_test(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
+def data_test(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+    """Declare a singular data test: a function returning the rows that break a rule.
+
+    Its parameters name models, seeds and sources, as a ``@model``'s do; it returns an Ibis
+    table of failing rows, and passes when that table is empty. Put it in a ``.py`` file under
+    ``tests/``.
+
+    Args:
+        fn: the function, when used without parentheses.
+        **config: test config (``severity``, ``warn_if``, ``error_if``, ``store_failures``,
+            ``tags`` ...).
+
+    Returns:
+        The function itself, with its spec attached.
+
+    """
+
+    def wrap(f: F) -> F:
+        setattr(f, TEST_ATTR, _spec_for(f, config, "data_test"))
         return f
 
     return wrap(fn) if fn is not None else wrap

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pyflow.adapters.base import Adapter, RelationType, StatementLog
+from pyflow.adapters.base import Adapter, RelationType, StatementLog, TableOptions
 from pyflow.errors import MaterializationError
 from pyflow.relation import Relation
 
@@ -78,7 +78,7 @@ class Materializer(abc.ABC):
                 hint="report this as a bug",
                 code="internal",
             )
-        job.execute(job.adapter.create_table_as_sql(relation, job.sql))
+        job.execute(job.adapter.create_table_as_sql(relation, job.sql, TableOptions.from_config(job.config)))
         return None
 
 

@@ -3,7 +3,8 @@
 With transactions (DuckDB) the whole swap is one transaction: CREATE the temporary table,
 DROP the old relation, RENAME the new one, COMMIT; any failure rolls back and leaves the old
 table and no temporary object. Without transactions the old table is renamed aside first and
-dropped only once the new one is in place.
+dropped only once the new one is in place; if renaming the new one in fails, the old one is
+renamed back.
 """
 
 from __future__ import annotations
@@ -47,7 +48,13 @@ class TableMaterializer(Materializer):
             raise
         if existing:
             job.execute(adapter.rename_relation_sql(rel, backup.identifier, existing))
-        job.execute(adapter.rename_relation_sql(tmp, rel.identifier, "table"))
+        try:
+            job.execute(adapter.rename_relation_sql(tmp, rel.identifier, "table"))
+        except BaseException:
+            if existing:  # put the old relation back before reporting the failure
+                job.execute(adapter.rename_relation_sql(backup, rel.identifier, existing))
+            job.execute(adapter.drop_relation_sql(tmp, "table"))
+            raise
         if existing:
             job.execute(adapter.drop_relation_sql(backup, existing))
         return rows

@@ -16,7 +16,9 @@ from pyflow.adapters.base import Adapter
 from pyflow.compile.cache import CompileCache, digest
 from pyflow.compile.datatest import compile_test
 from pyflow.compile.model import Columns, CompiledModel, Upstream
+from pyflow.compile.portability import check_sql
 from pyflow.compile.python import compile_python_model
+from pyflow.compile.pythontest import compile_generic_test, compile_singular_test
 from pyflow.compile.sql import compile_sql_model
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
@@ -109,20 +111,31 @@ class ProjectCompiler:
             return loc
         return str(self.project.root / loc)
 
+    def reads_files(self, node: SourceNode) -> bool:
+        """True when the source is read from its files.
+
+        That is when it has files and the target can read them, or it declares no table
+        (``schema``/``database``) to read instead.
+        """
+        if not node.external_location:
+            return False
+        return self.adapter.capabilities.file_sources or not node.has_table
+
     # ---- inputs --------------------------------------------------------------------------
     def upstream(self, uid: str, *, with_columns: bool) -> Upstream:
         """How node ``uid`` appears to a child."""
         node = self.project.node(uid)
         q = self.adapter.quote
         columns = self.columns(uid) if with_columns else None
-        if isinstance(node, SourceNode) and node.external_location and uid not in self.overrides:
+        if isinstance(node, SourceNode) and self.reads_files(node) and uid not in self.overrides:
             if not self.adapter.capabilities.file_sources:
                 raise UnsupportedError(
                     f"source '{node.name}' points at files ({node.external_location}), which "
                     f"{self.adapter.type} cannot read directly",
                     path=node.path,
                     line=node.line,
-                    hint="load the files into a table and declare it without external_location",
+                    hint="load the files into a table and declare the source's `schema` (and "
+                    "`database`): engines that cannot read files read that table instead",
                     code="unsupported-file-source",
                 )
             scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
@@ -139,7 +152,7 @@ class ProjectCompiler:
         """A model's inputs keyed as written (parameter, ref name, or ``source.table``)."""
         if uid not in self._inputs:
             node = self.project.node(uid)
-            python = isinstance(node, ModelNode) and node.is_python
+            python = isinstance(node, ModelNode | TestNode) and node.language == "python"
             self._inputs[uid] = {
                 key: self.upstream(parent, with_columns=python)
                 for key, parent in self.project.graph.param_map.get(uid, {}).items()
@@ -158,7 +171,10 @@ class ProjectCompiler:
         elif isinstance(node, SourceNode):
             cols = self._source_columns(node)
         elif isinstance(node, SeedNode):
-            cols = self.oracle.describe(self.seed_select(node), node.name)
+            # the CSV's columns as the oracle reads it: known offline, whatever the target
+            path = self.project.root / node.path
+            scan = self.oracle.adapter.csv_scan_sql(path, dict(node.config.column_types), node.config.delimiter)
+            cols = self.oracle.describe(scan, node.name)
         else:
             assert isinstance(node, ModelNode)
             compiled = self.compile(uid)
@@ -192,7 +208,7 @@ class ProjectCompiler:
         declared = list(node.columns.values())
         if declared and all(c.data_type for c in declared):
             found = ("target", [(c.name, str(c.data_type)) for c in declared])
-        elif node.external_location and node.unique_id not in self.overrides:
+        elif self.reads_files(node) and node.unique_id not in self.overrides:
             scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
             try:
                 cols = self.oracle.adapter.describe_query(f"SELECT * FROM {scan}")
@@ -228,7 +244,7 @@ class ProjectCompiler:
         if not self._mirror_inputs(uid):
             return None
         try:
-            return self.oracle.describe(sql, node.name)
+            return self.oracle.describe(sql, node.name, dialect=self.adapter.dialect)
         except PyflowError as exc:
             raise CompileError(
                 f"cannot determine the model's columns: {exc.message}",
@@ -291,6 +307,10 @@ class ProjectCompiler:
         if uid in self._compiled:
             return self._compiled[uid]
         node = self.project.node(uid)
+        if isinstance(node, TestNode) and node.language == "python":
+            test_sql = self._compile_python_test(node)
+            self._compiled[uid] = test_sql
+            return test_sql
         if isinstance(node, TestNode):
             test_sql = compile_test(
                 node,
@@ -301,6 +321,7 @@ class ProjectCompiler:
                 run_started_at=self.run_started_at,
                 quote=self.adapter.quote,
                 now_minus=self.adapter.now_minus_sql,
+                to_utc=lambda expr: self._tested_utc(node, str(node.kwargs.get("field", "")), expr),
             )
             self._compiled[uid] = test_sql
             return test_sql
@@ -324,6 +345,30 @@ class ProjectCompiler:
         self._compiled[uid] = compiled
         return compiled
 
+    def column_type(self, uid: str, column: str) -> str | None:
+        """The engine type of a node's column (None when unknown)."""
+        found = {name.lower(): dtype for name, dtype in self.columns(uid) or ()}
+        dtype = found.get(column.strip('"').lower())
+        return self.adapter.ibis_to_type(dtype) if dtype else None
+
+    def _tested_utc(self, node: TestNode, column: str, expr: str) -> str:
+        """``expr`` (the tested node's ``column``) as a UTC TIMESTAMP, whatever its type."""
+        tested = self.project.graph.param_map.get(node.unique_id, {}).get(node.attached or "")
+        try:
+            data_type = self.column_type(tested, column) if tested else None
+        except PyflowError:  # columns unknowable: take the column as a UTC TIMESTAMP
+            data_type = None
+        return self.adapter.utc_timestamp_sql(expr, data_type or "TIMESTAMP")
+
+    def _compile_python_test(self, node: TestNode) -> CompiledModel:
+        inputs = self.inputs(node.unique_id)
+        q = self.adapter.quote
+        if node.kind == "generic":
+            fn = self.project.generic_tests[node.test_name]
+            return compile_generic_test(fn, node, inputs, self.adapter.dialect, q)
+        ctx = Context(model_name=node.name, vars=self.project.vars, target=self.target, run_started_at=self.run_started_at)
+        return compile_singular_test(self.project.test_functions[node.name], node, inputs, ctx, self.adapter.dialect, q)
+
     def _compile_fresh(self, node: ModelNode) -> CompiledModel:
         inputs = self.inputs(node.unique_id)
         q = self.adapter.quote
@@ -331,7 +376,7 @@ class ProjectCompiler:
             fn = self.project.functions[node.name]
             ctx = self.context(node)
             return compile_python_model(fn, node, inputs, ctx, self.adapter.dialect, q)
-        return compile_sql_model(
+        compiled = compile_sql_model(
             node,
             self.project.jinja,
             inputs,
@@ -343,6 +388,9 @@ class ProjectCompiler:
             quote=q,
             block=getattr(node, "block", None),
         )
+        if compiled.sql is not None:
+            check_sql(compiled.sql, self.adapter.dialect, node)
+        return compiled
 
     def context(self, node: ModelNode, *, bound: Any = None) -> Context:
         """The ``ctx`` a Python model receives."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from pyflow.adapters import adapter_class
 from pyflow.compile.model import Columns
+from pyflow.compile.portability import ORACLE_DIALECT
 from pyflow.relation import Relation
 
 
@@ -46,13 +47,33 @@ class SchemaOracle:
         a.execute(f"CREATE TABLE {a.render(Relation(db, schema, relation.identifier))} ({cols})")
         self._tables.add(relation)
 
-    def describe(self, sql: str, model: str | None = None) -> Columns:
-        """Columns (Ibis dtypes) of a DuckDB SELECT."""
+    def describe(self, sql: str, model: str | None = None, *, dialect: str = ORACLE_DIALECT) -> Columns:
+        """Columns (Ibis dtypes) of a SELECT written in ``dialect`` (transpiled to DuckDB first)."""
         a = self.adapter
-        return tuple((c.name, a.type_to_ibis(c.data_type)) for c in a.describe_query(sql))
+        return tuple((c.name, a.type_to_ibis(c.data_type)) for c in a.describe_query(to_duckdb(sql, dialect)))
+
 
     def close(self) -> None:
         """Release the in-memory database."""
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None
+
+
+def to_duckdb(sql: str, dialect: str) -> str:
+    """``sql`` in DuckDB's dialect (unchanged when it already is)."""
+    if dialect == ORACLE_DIALECT:
+        return sql
+    import sqlglot
+    from sqlglot.errors import ErrorLevel, SqlglotError
+
+    from pyflow.errors import CompileError
+
+    try:
+        return sqlglot.transpile(sql, read=dialect, write="duckdb", error_level=ErrorLevel.RAISE)[0]
+    except SqlglotError as exc:
+        raise CompileError(
+            f"cannot read the compiled SQL as {dialect}: {str(exc).splitlines()[0]}",
+            hint=f"write SQL that {dialect} accepts",
+            code="sql-model-error",
+        ) from None

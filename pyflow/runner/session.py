@@ -31,6 +31,7 @@ from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
+from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 
 log = logging.getLogger("pyflow")
 
@@ -79,23 +80,22 @@ class RunOutcome:
 
 
 def _target_info(target: Target) -> TargetInfo:
-    cfg = target.config
-    database = cfg.database or (Path(cfg.path).stem if cfg.path != ":memory:" else "memory")
-    return TargetInfo(name=target.name, type=target.type, schema=target.schema_name, database=database)
+    return TargetInfo(name=target.name, type=target.type, schema=target.schema_name, database=target.database)
 
 
 def threshold(rule: str, failures: int) -> bool:
-    """Evaluate ``warn_if``/``error_if`` (``!= 0``, ``> 10``, ``>=5`` ...) for a failure count."""
-    import re
+    """Evaluate ``warn_if``/``error_if`` (``!= 0``, ``> 10``, ``>=5`` ...) for a failure count.
 
-    match = re.fullmatch(r"\s*(==|=|!=|<>|>=|<=|>|<)\s*(\d+)\s*", rule)
-    if match is None:
+    Thresholds are checked when the project loads; one that still cannot be read is a CompileError.
+    """
+    from pyflow.core.nodeconfig import parse_threshold
+
+    try:
+        op, value = parse_threshold(rule)
+    except ValueError as exc:
         raise CompileError(
-            f"cannot read the threshold '{rule}'",
-            hint="write it as an operator and a number: '!= 0', '> 10', '>= 100'",
-            code="invalid-test",
-        )
-    op, value = match.group(1), int(match.group(2))
+            str(exc), hint="write it as an operator and a number: '!= 0', '> 10', '>= 100'", code="invalid-test"
+        ) from None
     return {
         "==": failures == value,
         "=": failures == value,
@@ -148,6 +148,7 @@ class Session:
         self._console_handler = _EventHandler(emit)
         logging.getLogger("pyflow.sql").addHandler(self._console_handler)
         self._compiler: ProjectCompiler | None = None
+        self.unit_tests = UnitTestRunner(self.project, options.vars, self.adapter.dialect, self.target_info)
 
     # ---- setup ---------------------------------------------------------------------------
     def _file_logging(self) -> logging.Handler | None:
@@ -198,17 +199,19 @@ class Session:
     # ---- selection -----------------------------------------------------------------------
     def selected(self, command: str) -> list[str]:
         """Selected node ids for a command, in DAG order."""
+        types = COMMAND_TYPES[command]
         sel = select_nodes(
             self.project.graph,
             list(self.options.select) or None,
             list(self.options.exclude) or None,
-            resource_types=COMMAND_TYPES[command],
+            # tests are selected through the nodes they test: keep those too, then filter
+            resource_types=types | {"model", "seed", "snapshot", "source"} if "test" in types else types,
         )
         for warning in [*self.project.warnings, *sel.warnings]:
             self.emit(Event("message", level="warn", text=warning))
-        ids = set(sel.ids)
-        if "test" in COMMAND_TYPES[command] and not self._tests_chosen_directly():
-            ids |= self._tests_of(ids)
+        ids = {u for u in sel.ids if self.project.node(u).resource_type in types}
+        if "test" in types and not self._tests_chosen_directly():
+            ids |= self._tests_of(set(sel.ids))
         return self.project.graph.topo_order(ids)
 
     def _tests_chosen_directly(self) -> bool:
@@ -248,8 +251,8 @@ class Session:
         out: dict[str, CompiledModel | PyflowError] = {}
         for uid in ids:
             node = self.project.node(uid)
-            if not isinstance(node, ModelNode | TestNode):
-                continue
+            if not isinstance(node, ModelNode | TestNode) or is_unit_test(node):
+                continue  # a unit test compiles its model against fixtures when it runs
             try:
                 out[uid] = self.compiler.compile(uid)
             except PyflowError as exc:
@@ -296,17 +299,19 @@ class Session:
             if not (isinstance(n := self.project.node(uid), ModelNode) and n.config.materialized == "ephemeral")
         ]
         schema_ids = [u for u in ids if not isinstance(self.project.node(u), TestNode)]
-        self.adapter.open()
+        if not all(is_unit_test(self.project.node(u)) for u in ids):
+            self.adapter.open()  # unit tests alone never connect to the target
         compiled = self.compile_nodes(ids)
         self.write_manifest(compiled)
         self._create_schemas(schema_ids)
         threads = self.options.threads or self.target.threads
         self.emit(Event("run_start", total=len(ids), data={"command": command, "threads": threads, "target": self.target.name}))
+        graph, unit_waits, order = schedule(self.project.graph, ids)  # a model waits for its unit tests
         executor = Executor(
-            self.project.graph,
-            ids,
+            graph,
+            order,
             lambda uid, i, n: self._run_node(uid, i, n, compiled.get(uid)),
-            extra_parents=self._wait_for_tests(ids),
+            extra_parents=merge_waits(self._wait_for_tests(ids), unit_waits),
             threads=threads,
             fail_fast=self.options.fail_fast,
             emit=self.emit,
@@ -365,7 +370,10 @@ class Session:
         try:
             if isinstance(compiled, PyflowError):
                 raise compiled
-            if isinstance(node, TestNode):
+            if isinstance(node, TestNode) and is_unit_test(node):
+                self.unit_tests.run(node, result)
+                kind = ""
+            elif isinstance(node, TestNode):
                 assert compiled is not None and compiled.sql is not None
                 self._run_test(node, compiled.sql, job, result)
                 kind = ""

@@ -173,7 +173,6 @@ def model_incremental_step(
     The model compiles with ``is_incremental`` true and ``this`` bound to ``current``; its
     batch is applied with the model's own strategy and config.
     """
-    from pyflow.testing.model import ProjectHarness
+    from pyflow.testing.model import harness_for
 
-    harness = ProjectHarness(project_dir, vars)
-    return harness.run_incremental(model_name, current, inputs)
+    return harness_for(project_dir, vars).run_incremental(model_name, current, inputs)

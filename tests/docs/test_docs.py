@@ -498,6 +498,10 @@ def test_command_line_is_valid(command: Command) -> None:
         if split < len(argv):
             sub = group.get_command(ctx, argv[split])
             assert sub is not None, f"`{command.raw}`: no command '{argv[split]}'"
+            if getattr(sub, "commands", None) and split + 1 < len(argv):  # `pyflow source freshness`
+                ctx, split = sub.make_context(argv[split], [], parent=ctx, resilient_parsing=True), split + 1
+                sub = sub.get_command(ctx, argv[split])
+                assert sub is not None, f"`{command.raw}`: no command '{argv[split]}'"
             sub.make_context(argv[split], argv[split + 1 :], parent=ctx)
     except Exception as exc:
         if getattr(exc, "exit_code", None) == 0:  # --help / --version
@@ -611,9 +615,21 @@ def _click_app() -> Any:
     return _command()
 
 
+def _command_table() -> dict[str, Any]:
+    """Every runnable command by name; a sub-command as ``group sub`` (``source freshness``)."""
+    out: dict[str, Any] = {}
+    for name, command in _click_app().commands.items():
+        subs = getattr(command, "commands", None)
+        if subs:
+            out.update({f"{name} {sub}": inner for sub, inner in subs.items()})
+        else:
+            out[name] = command
+    return out
+
+
 def _cli_surface() -> Iterator[Any]:
     group = _click_app()
-    for name, command in sorted(group.commands.items()):
+    for name, command in sorted(_command_table().items()):
         for param in command.params:
             for opt in [*param.opts, *param.secondary_opts]:
                 shown = opt if opt.startswith("-") else (param.name or opt).upper()
@@ -635,7 +651,7 @@ def test_cli_reference_covers(command: str | None, option: str | None) -> None:
 
 
 def test_cli_reference_has_no_stale_command() -> None:
-    commands = set(_click_app().commands)
+    commands = set(_command_table())
     documented = {
         h.removeprefix("pyflow ")
         for lvl, h in _headings(DOCS / "cli.md")
@@ -648,16 +664,20 @@ def test_cli_reference_has_no_stale_command() -> None:
 
 def _config_classes() -> list[tuple[str, type[Any]]]:
     from pyflow.config import properties as props
-    from pyflow.config.profile import DuckDBTarget
+    from pyflow.config.profile import AthenaTarget, DuckDBTarget, TrinoTarget
     from pyflow.core import nodeconfig as nc
 
     classes: list[tuple[str, type[Any]]] = [
         ("pyflow.yml", nc.ProjectConfig),
         ("Model config", nc.ModelConfig),
         ("Seed config", nc.SeedConfig),
-        ("profiles.yml", DuckDBTarget),
+        ("DuckDB outputs", DuckDBTarget),
+        ("Trino outputs", TrinoTarget),
+        ("Athena outputs", AthenaTarget),
         ("Sources", props.SourceProps),
         ("Source tables", props.SourceTableProps),
+        ("Freshness", props.FreshnessProps),
+        ("Freshness thresholds", props.FreshnessAfter),
         ("Models and seeds", props.NodeProps),
         ("Columns", props.ColumnProps),
     ]

@@ -1,0 +1,282 @@
+"""Trino: a distributed SQL engine reached over HTTP(S); the base of the Athena adapter.
+
+Trino has no multi-statement transactions for DDL, so a table is swapped in by renames (see
+:mod:`pyflow.materializers.table`). Catalog questions go to ``information_schema`` of the
+target catalog. The ``trino`` driver is imported only when a connection opens, and a
+connection opens only when a statement must run: until :meth:`TrinoAdapter.open` (or a first
+statement) the adapter is *offline* and catalog questions answer "nothing exists", which is how
+``pyflow compile`` works with no server, credentials or driver.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog
+from pyflow.errors import AdapterError, CancelledError, PyflowError, UnsupportedError
+from pyflow.relation import Relation
+
+log = logging.getLogger(__name__)
+
+Connect = Callable[[], Any]
+"""Opens one DB-API connection (tests inject a recording fake)."""
+
+
+def literal(text: str) -> str:
+    """A single-quoted SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def secret_values(config: Any) -> Iterator[str]:
+    """Every non-empty SecretStr value in a (pydantic) target config, at any depth."""
+    from pydantic import BaseModel, SecretStr
+
+    if isinstance(config, SecretStr):
+        if config.get_secret_value():
+            yield config.get_secret_value()
+    elif isinstance(config, BaseModel):
+        for name in type(config).model_fields:
+            yield from secret_values(getattr(config, name))
+
+
+class TrinoAdapter(Adapter):
+    """Adapter for ``type: trino`` targets."""
+
+    type: ClassVar[str] = "trino"
+    dialect: ClassVar[str] = "trino"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        transactions=False,
+        rename_table=True,
+        replace_view=True,
+        merge=False,  # MERGE exists only on some connectors (Iceberg, Delta): not assumed
+        file_sources=False,
+        ibis_backend=False,
+        temp_tables=False,
+    )
+
+    def __init__(self, config: Any, *, invocation_id: str = "local", connect: Connect | None = None) -> None:
+        super().__init__(config, invocation_id=invocation_id)
+        self._connect = connect
+        self._online = False
+        self._connections: list[Any] = []
+        self._cancelled = False
+
+    # ---- connection ----------------------------------------------------------------------
+    def open(self) -> None:
+        """Connect the calling thread (idempotent); from now on catalog questions are asked."""
+        self._online = True
+        self._cursor()
+
+    def close(self) -> None:  # noqa: D102
+        with self._lock:
+            for con in self._connections:
+                try:
+                    con.close()
+                except Exception:
+                    log.debug("closing a %s connection failed", self.type, exc_info=True)
+            self._connections.clear()
+        self._local = threading.local()
+        self._online = False
+
+    def cancel(self) -> None:  # noqa: D102
+        # statements not yet started do not start; stopping running queries is not done yet
+        self._cancelled = True
+
+    def _cursor(self) -> Any:
+        if self._cancelled:
+            raise CancelledError(
+                "interrupted: the run was cancelled", hint="run the command again", code="cancelled"
+            )
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            self._online = True
+            try:
+                con = self._connect() if self._connect is not None else self.connect()
+            except PyflowError:
+                raise
+            except Exception as exc:
+                lines = self.scrub(str(exc)).strip().splitlines()
+                raise AdapterError(
+                    f"cannot connect to the {self.type} target: {lines[0] if lines else type(exc).__name__}",
+                    hint="check the target in profiles.yml (host, credentials); `pyflow debug` tests the connection",
+                    code="connection-failed",
+                ) from None
+            with self._lock:
+                self._connections.append(con)
+            cur = con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def connect(self) -> Any:
+        """A new DB-API connection through the ``trino`` driver."""
+        try:
+            import trino
+        except ImportError:
+            raise self.missing_driver("trino") from None
+        cfg = self.config
+        auth: Any = None
+        if cfg.auth.method == "basic":
+            auth = trino.auth.BasicAuthentication(cfg.user, cfg.auth.password.get_secret_value())
+        elif cfg.auth.method == "jwt":
+            auth = trino.auth.JWTAuthentication(cfg.auth.token.get_secret_value())
+        return trino.dbapi.connect(  # type: ignore[no-untyped-call]
+            host=cfg.host,
+            port=cfg.port,
+            user=cfg.user,
+            catalog=cfg.database,
+            schema=cfg.schema_,
+            http_scheme=cfg.http_scheme,
+            auth=auth if auth is not None else trino.constants.DEFAULT_AUTH,
+            session_properties={k: str(v) for k, v in cfg.session_properties.items()},
+            source="pyflow",
+        )
+
+    def missing_driver(self, package: str) -> UnsupportedError:
+        """The error for a driver that is not installed."""
+        return UnsupportedError(
+            f"the {self.type} target needs the '{package}' package, which is not installed",
+            hint=f"pip install {package} (pyflow compile works without it)",
+            code="missing-driver",
+        )
+
+    @property
+    def is_online(self) -> bool:
+        """True once a connection was asked for; before that catalog questions answer 'nothing'."""
+        return self._online
+
+    @property
+    def database(self) -> str:  # noqa: D102
+        return str(self.config.database)
+
+    @property
+    def schema(self) -> str:  # noqa: D102
+        return str(self.config.schema_)
+
+    # ---- errors --------------------------------------------------------------------------
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret of the target masked."""
+        for secret in secret_values(self.config):
+            text = text.replace(secret, "**********")
+        return text
+
+    def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:  # noqa: D102
+        text = self.scrub(str(exc)) or type(exc).__name__
+        return super().wrap_error(RuntimeError(text), self.scrub(sql), model)
+
+    # ---- naming --------------------------------------------------------------------------
+    def unique_suffix(self, relation: Relation) -> str:
+        """A name part unique to this run and relation (deterministic for a given invocation)."""
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"{self.invocation_id}/{relation}").hex
+
+    # ---- catalog -------------------------------------------------------------------------
+    def _catalog_rows(self, sql: str) -> list[tuple[Any, ...]] | None:
+        """Rows of a catalog query, or None while offline (no connection asked for yet)."""
+        if not self._online:
+            log.debug("%s offline; not asked: %s", self.type, sql)
+            return None
+        return self.fetchall(sql)
+
+    def _where(self, relation: Relation) -> str:
+        return (
+            f"table_schema = {literal(relation.schema or self.schema)} "
+            f"AND table_name = {literal(relation.identifier)}"
+        )
+
+    def _information_schema(self, database: str | None) -> str:
+        return f"{self.quote(database or self.database)}.information_schema"
+
+    def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
+        rows = self._catalog_rows(
+            f"SELECT table_type FROM {self._information_schema(relation.database)}.tables WHERE {self._where(relation)}"
+        )
+        if not rows:
+            return None
+        return "view" if str(rows[0][0]).upper() == "VIEW" else "table"
+
+    def schema_exists(self, database: str | None, schema: str) -> bool:  # noqa: D102
+        rows = self._catalog_rows(
+            f"SELECT schema_name FROM {self._information_schema(database)}.schemata "
+            f"WHERE schema_name = {literal(schema)}"
+        )
+        return bool(rows)
+
+    def get_columns(self, relation: Relation) -> list[Column]:  # noqa: D102
+        rows = self._catalog_rows(
+            f"SELECT column_name, data_type FROM {self._information_schema(relation.database)}.columns "
+            f"WHERE {self._where(relation)} ORDER BY ordinal_position"
+        )
+        return [Column(str(r[0]), str(r[1])) for r in rows or ()]
+
+    def describe_query(self, sql: str) -> list[Column]:
+        """Column names and types from the cursor metadata of ``SELECT * FROM (<sql>) LIMIT 0``."""
+        query = f"SELECT * FROM (\n{sql}\n) AS pyflow_describe LIMIT 0"
+        try:
+            cur = self._cursor()
+            cur.execute(query)
+            cur.fetchall()
+            description = cur.description or ()
+        except PyflowError:
+            raise
+        except Exception as exc:
+            raise self.wrap_error(exc, query, None) from exc
+        return [Column(str(d[0]), str(d[1])) for d in description]
+
+    # ---- SQL -----------------------------------------------------------------------------
+    def rename_relation_sql(self, relation: Relation, new_identifier: str, kind: RelationType) -> str:
+        """ALTER ... RENAME TO a fully qualified name (Trino resolves a bare one in the session schema)."""
+        return f"ALTER {kind.upper()} {self.render(relation)} RENAME TO {self.render(relation.with_identifier(new_identifier))}"
+
+    def file_scan_sql(self, location: str, file_format: str | None = None) -> str:  # noqa: D102
+        raise UnsupportedError(
+            f"{self.type} cannot read files directly ({location})",
+            hint="load the files into a table and declare the source's `schema`",
+            code="unsupported-file-source",
+        )
+
+    def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:  # noqa: D102
+        raise UnsupportedError(
+            f"seeds are not supported on {self.type} yet ({path.name})",
+            hint="load the CSV with another tool and declare it as a source",
+            code="unsupported",
+        )
+
+    def timestamp_literal(self, value: Any) -> str:  # noqa: D102
+        return f"TIMESTAMP '{value.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+
+    def utc_timestamp_sql(self, expr: str, data_type: str) -> str:  # noqa: D102
+        if "WITH TIME ZONE" in data_type.upper():
+            return f"CAST({expr} AT TIME ZONE 'UTC' AS TIMESTAMP(6))"
+        return f"CAST({expr} AS TIMESTAMP(6))"
+
+    def now_minus_sql(self, amount: int, datepart: str) -> str:  # noqa: D102
+        return f"CAST(current_timestamp AT TIME ZONE 'UTC' AS TIMESTAMP(6)) - INTERVAL '{int(amount)}' {datepart.upper()}"
+
+    def hash_sql(self, exprs: Sequence[str]) -> str:  # noqa: D102
+        parts = " || '|' || ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)
+        return f"lower(to_hex(md5(to_utf8({parts}))))"
+
+    # ---- data ----------------------------------------------------------------------------
+    def create_table_from_dataframe(  # noqa: D102
+        self, relation: Relation, frame: Any, *, record: StatementLog | None = None
+    ) -> int:
+        raise UnsupportedError(
+            f"{self.type} cannot store DataFrame models or seeds yet",
+            hint="return an Ibis expression instead of a DataFrame",
+            code="unsupported",
+        )
+
+    def type_to_ibis(self, data_type: str) -> str:  # noqa: D102
+        from ibis.backends.sql.datatypes import TrinoType
+
+        return str(TrinoType.from_string(data_type))
+
+    def ibis_to_type(self, ibis_type: str) -> str:  # noqa: D102
+        import ibis
+        from ibis.backends.sql.datatypes import TrinoType
+
+        return str(TrinoType.to_string(ibis.dtype(ibis_type)))

@@ -1,0 +1,84 @@
+"""Dialect portability: what a target engine cannot run, found while compiling, before any run.
+
+Two checks, one per model language:
+
+- Python models: Ibis refuses to compile an operation the dialect lacks
+  (``OperationNotDefinedError`` / ``UnsupportedOperationError``); :func:`unsupported_operation`
+  turns that into an :class:`~pyflow.errors.UnsupportedError` naming the model, the file and
+  line, and the operation.
+- SQL models: :func:`check_sql` parses the compiled SQL with sqlglot in the target dialect and
+  reports a statement that does not parse.
+
+DuckDB is the schema oracle's own dialect, and its SQL is checked by DuckDB itself, so
+:func:`check_sql` skips it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pyflow.core.node import Node
+from pyflow.errors import CompileError, UnsupportedError
+
+ORACLE_DIALECT = "duckdb"
+_OPERATION = re.compile(r"'(\w+)' operation")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _line_using(node: Node, method: str, source: str | None) -> int:
+    """The first line of the model's file at/after its ``def`` calling ``.<method>(`` (else the def)."""
+    if source is None:
+        return node.line
+    try:
+        lines = Path(source).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return node.line
+    for number, text in enumerate(lines[node.line - 1 :], start=node.line):
+        if f".{method}(" in text:
+            return number
+    return node.line
+
+
+def unsupported_operation(
+    exc: BaseException, node: Node, dialect: str, source: str | None = None
+) -> UnsupportedError:
+    """An Ibis "operation not defined/unsupported" error as a user error naming the operation."""
+    found = _OPERATION.search(str(exc))
+    operation = found[1] if found else type(exc).__name__
+    first = str(exc).strip().splitlines()
+    return UnsupportedError(
+        f"{dialect} cannot run the Ibis operation '{operation}' used by this model",
+        model=node.name,
+        path=node.path,
+        line=_line_using(node, _snake(operation), source) if found else node.line,
+        detail=first[0] if first else None,
+        hint=f"express it with operations {dialect} supports (or in SQL), or keep this model on DuckDB",
+        code="unsupported-operation",
+    )
+
+
+def check_sql(sql: str, dialect: str, node: Node) -> None:
+    """Raise a CompileError when ``sql`` does not parse as ``dialect`` (no-op for the oracle's)."""
+    if dialect == ORACLE_DIALECT:
+        return
+    import sqlglot
+    from sqlglot.errors import ErrorLevel, SqlglotError
+
+    try:
+        sqlglot.parse(sql, read=dialect, error_level=ErrorLevel.RAISE)
+    except SqlglotError as exc:
+        first = _ANSI.sub("", str(exc)).strip().splitlines()
+        raise CompileError(
+            f"the compiled SQL is not valid {dialect} SQL: {first[0] if first else type(exc).__name__}",
+            model=node.name,
+            path=node.path,
+            line=node.line,
+            detail="\n".join(first[1:6]) or None,
+            hint=f"rewrite the model in SQL that {dialect} accepts (see target/compiled/)",
+            code="unsupported-operation",
+        ) from None

@@ -1,0 +1,34 @@
+"""Fixtures of the offline engine tests (see :mod:`tests.adapters.recording`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REMOTE_PROFILES = """
+ci:
+  target: athena
+  outputs:
+    trino:
+      type: trino
+      host: trino.invalid
+      database: hive
+      schema: analytics
+      auth: {method: basic, password: "{{ env_var('PYFLOW_CANARY_PASSWORD', 'not-a-secret') }}"}
+    athena:
+      type: athena
+      s3_staging_dir: s3://pyflow-tests/results/
+      s3_data_dir: s3://pyflow-tests/tables/
+      region_name: eu-west-1
+      schema: analytics
+"""
+
+
+@pytest.fixture
+def remote_profiles(tmp_path: Path) -> Path:
+    """A --profiles-dir holding one profile ``ci`` with ``trino`` and ``athena`` outputs."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "profiles.yml").write_text(REMOTE_PROFILES.lstrip(), encoding="utf-8")
+    return folder

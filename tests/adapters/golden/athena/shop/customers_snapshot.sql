@@ -1,0 +1,3 @@
+SELECT
+  *
+FROM "awsdatacatalog"."raw_shop"."customers"

@@ -1,0 +1,3 @@
+SELECT
+  *
+FROM "hive"."raw_shop"."customers"

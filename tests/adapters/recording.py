@@ -1,0 +1,97 @@
+"""A recording DB-API connection for offline adapter tests, and a copier of examples/.
+
+``RecordingConnection`` stands in for a ``trino`` / ``pyathena`` connection: every statement
+sent through any of its cursors is appended to ``statements``; catalog queries are answered
+from ``tables`` (``{(schema, name): "BASE TABLE" | "VIEW"}``), ``schemas`` and ``columns``;
+``fail_on(sql)`` makes a statement raise like a driver error.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+INVOCATION_A = "aaaaaaaa-1111-2222-3333-444444444444"
+INVOCATION_B = "bbbbbbbb-5555-6666-7777-888888888888"
+
+_TABLES = re.compile(r"information_schema\.tables WHERE table_schema = '([^']*)' AND table_name = '([^']*)'")
+_SCHEMATA = re.compile(r"information_schema\.schemata WHERE schema_name = '([^']*)'")
+_COLUMNS = re.compile(
+    r"information_schema\.columns WHERE table_schema = '([^']*)' AND table_name = '([^']*)'"
+)
+
+
+class DriverError(Exception):
+    """What a driver raises."""
+
+
+class RecordingCursor:
+    """A DB-API cursor: records, answers catalog queries, fails on demand."""
+
+    def __init__(self, con: RecordingConnection) -> None:
+        self.con = con
+        self._rows: list[tuple[Any, ...]] = []
+        self.description: list[tuple[Any, ...]] | None = None
+
+    def execute(self, sql: str, params: Any = None) -> RecordingCursor:
+        self.con.statements.append(sql)
+        if self.con.fail_on(sql):
+            raise DriverError(f"TABLE_ALREADY_EXISTS: simulated failure of: {sql.splitlines()[0]}")
+        self._rows, self.description = [], None
+        if m := _TABLES.search(sql):
+            kind = self.con.tables.get((m[1], m[2]))
+            self._rows = [(kind,)] if kind else []
+        elif m := _SCHEMATA.search(sql):
+            self._rows = [(m[1],)] if m[1] in self.con.schemas else []
+        elif m := _COLUMNS.search(sql):
+            self._rows = list(self.con.columns.get((m[1], m[2]), []))
+        elif "LIMIT 0" in sql:
+            self.description = [(n, t, None, None, None, None, None) for n, t in self.con.describe]
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._rows)
+
+    def close(self) -> None:
+        pass
+
+
+class RecordingConnection:
+    """A DB-API connection whose cursors record into one ordered list."""
+
+    def __init__(
+        self,
+        *,
+        tables: dict[tuple[str, str], str] | None = None,
+        schemas: set[str] | None = None,
+        columns: dict[tuple[str, str], list[tuple[str, str]]] | None = None,
+        describe: list[tuple[str, str]] | None = None,
+        fail_on: Callable[[str], bool] = lambda sql: False,
+    ) -> None:
+        self.statements: list[str] = []
+        self.tables = dict(tables or {})
+        self.schemas = set(schemas or ())
+        self.columns = dict(columns or {})
+        self.describe = list(describe or [])
+        self.fail_on = fail_on
+        self.closed = False
+
+    def cursor(self) -> RecordingCursor:
+        return RecordingCursor(self)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def sent(self) -> list[str]:
+        """The statements sent, catalog queries excluded."""
+        return [s for s in self.statements if "information_schema" not in s]
+
+
+def copy_example(name: str, dest: Path) -> Path:
+    """A copy of examples/<name> without build outputs (tests write only under tmp_path)."""
+    ignore = shutil.ignore_patterns("target", "logs", "*.duckdb", "*.duckdb.wal", ".pyflow", "__pycache__")
+    return Path(shutil.copytree(EXAMPLES / name, dest / name, ignore=ignore))
