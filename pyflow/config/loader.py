@@ -7,20 +7,21 @@ a database: SQL models are rendered with recording ``ref``/``source``/``config``
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import logging
 import os
 import traceback
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from pyflow.config import customtest
+from pyflow.config.files import project_files as _files
+from pyflow.config.files import relpath as _rel
+from pyflow.config.files import sha as _sha
 from pyflow.config.parsecache import LazyFunctions, ParseCache, import_module
 from pyflow.config.project import load_project_config, tree_layers
 from pyflow.config.properties import (
@@ -31,9 +32,10 @@ from pyflow.config.properties import (
     allowed_keys,
     table_freshness,
 )
-from pyflow.config.unitspec import make_unit_test
+from pyflow.config.recorder import ParseRecorder
+from pyflow.config.testloader import TestLoading
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
-from pyflow.core.datatest import BUILTIN_TESTS, Target, make_test
+from pyflow.core.datatest import Target
 from pyflow.core.graph import build_graph
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import (
@@ -51,7 +53,6 @@ from pyflow.core.nodeconfig import (
     ProjectConfig,
     SeedConfig,
     SnapshotConfig,
-    TestConfig,
     config_keys,
     merge_layers,
 )
@@ -64,34 +65,7 @@ log = logging.getLogger(__name__)
 DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
 
 
-def _sha(text: str | bytes) -> str:
-    data = text.encode() if isinstance(text, str) else text
-    return hashlib.sha256(data).hexdigest()
-
-
-def _rel(root: Path, path: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _files(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> list[Path]:
-    out: list[Path] = []
-    for folder in folders:
-        base = root / folder
-        if base.is_dir():
-            out.extend(
-                p
-                for p in sorted(base.rglob("*"))
-                if p.suffix in suffixes
-                and p.is_file()
-                and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(base).parts)
-            )
-    return out
-
-
-class _Loader:
+class _Loader(TestLoading):
     """One load of a project; collects errors instead of stopping at the first."""
 
     def __init__(self, root: Path, vars_override: Mapping[str, Any], target: TargetInfo) -> None:
@@ -166,156 +140,6 @@ class _Loader:
                 self._add_props(self.seed_props, s, doc, ("seeds", i), "seed")
             for i, s in enumerate(props.snapshots):
                 self._add_props(self.model_props, s, doc, ("snapshots", i), "snapshot")
-
-    def _collect_tests(self, props: PropertiesFile, doc: YamlDoc) -> None:
-        """Record every test declared in a properties file (built once all nodes are known)."""
-        for group in ("models", "seeds", "snapshots"):
-            for i, entry_props in enumerate(getattr(props, group)):
-                target = Target("ref", entry_props.name)
-                self._declare(target, None, entry_props, doc, (group, i))
-                for j, col in enumerate(entry_props.columns):
-                    self._declare(target, col.name, col, doc, (group, i, "columns", j))
-        for i, src in enumerate(props.sources):
-            for j, tbl in enumerate(src.tables):
-                target = Target("source", src.name, tbl.name)
-                loc = ("sources", i, "tables", j)
-                self._declare(target, None, tbl, doc, loc)
-                for k, col in enumerate(tbl.columns):
-                    self._declare(target, col.name, col, doc, (*loc, "columns", k))
-
-    def _declare(
-        self, target: Target, column: str | None, holder: Any, doc: YamlDoc, loc: tuple[str | int, ...]
-    ) -> None:
-        """Record ``holder.tests`` and ``holder.data_tests``, each with its own line."""
-        for key in ("tests", "data_tests"):
-            for n, entry in enumerate(getattr(holder, key)):
-                self.test_decls.append((target, column, entry, doc.display, doc.line_of((*loc, key, n)) or 1))
-
-    def build_tests(self, jinja: JinjaProject) -> None:
-        """Turn the collected declarations into test nodes (custom generic tests known now)."""
-        jinja_defs, errors = customtest.jinja_definitions(jinja)
-        python = self.python_tests
-        self.errors.extend([*errors, *python.errors, *customtest.clashes(python.definitions, jinja_defs)])
-        for singular in python.nodes:
-            self._register_test(singular)
-        custom = {**jinja_defs, **python.definitions}
-
-        def known(name: str) -> bool:
-            return name in BUILTIN_TESTS or f"test_{name}" in jinja.macro_paths or name in custom
-
-        def parse_ref(text: str) -> DependencyRef | None:
-            try:
-                found = jinja.static_refs("<test argument>", "{{ " + text + " }}")
-            except Exception:
-                return None
-            if found.refs:
-                return DependencyRef(found.refs[0][0], 1, "ref")
-            if found.sources:
-                s, t, _ = found.sources[0]
-                return DependencyRef(s, 1, "source", t)
-            return None
-
-        for target, column, entry, path, line in self.test_decls:
-            if target.kind == "ref" and target.name in self.disabled:
-                continue
-            try:
-                node = make_test(
-                    entry, target, column, package=self.config.name, path=path, line=line,
-                    known=known, parse_ref=parse_ref, definitions=custom,
-                )
-            except ProjectError as exc:
-                self.fail(exc)
-                continue
-            self._register_test(node)
-        for unit, doc, loc in self.unit_decls:
-            if unit.model not in self.disabled:
-                try:
-                    self._register_test(make_unit_test(unit, doc, loc, self.config.name))
-                except ProjectError as exc:
-                    self.fail(exc)
-
-    def _register_test(self, node: TestNode) -> None:
-        if not node.config.enabled:
-            return
-        if node.name in self.tests:
-            other = self.tests[node.name]
-            self.fail(
-                GraphError(
-                    f"two tests are named '{node.name}': {other.path}:{other.line} and {node.path}:{node.line}",
-                    model=node.name,
-                    resource="test",
-                    path=node.path,
-                    line=node.line,
-                    hint="give one of them a distinct `name:`",
-                    code="duplicate-name",
-                )
-            )
-            return
-        self.tests[node.name] = node
-
-    def load_python_tests(self, path: Path) -> None:
-        """``@generic_test``/``@data_test`` functions of a file under test or macro paths.
-
-        Files that use neither decorator (pytest modules, helpers) are not imported.
-        """
-        if customtest.uses_test_decorator(path.read_text(encoding="utf-8")):
-            display = _rel(self.root, path)
-            parts = path.relative_to(self.root).with_suffix("").parts
-            mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in parts)])
-            module = self._import(path, display, mod_name)
-            if module is not None:
-                self.python_tests.add_module(module, mod_name, display)
-
-    def load_singular_test(self, path: Path, jinja: JinjaProject) -> None:
-        """A ``tests/*.sql`` file: a query returning the rows that fail."""
-        display = _rel(self.root, path)
-        text = path.read_text(encoding="utf-8")
-        jinja.add_template(display, text)
-        parsed = self._parse_sql(display, text, path.stem, jinja)
-        if parsed is None:
-            return
-        try:
-            cfg = TestConfig.model_validate(
-                merge_layers(
-                    [
-                        *tree_layers(self.config.tests, self.config.name, (path.stem,)),
-                        *tree_layers(self.config.data_tests, self.config.name, (path.stem,)),
-                        parsed["config"],
-                    ]
-                )
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            self.fail(
-                ProjectError(
-                    f"invalid test config: {first['msg']}",
-                    model=path.stem,
-                    resource="test",
-                    path=display,
-                    line=1,
-                    hint="valid test config keys: " + ", ".join(config_keys(TestConfig)),
-                    code="invalid-test",
-                )
-            )
-            return
-        refs = tuple(
-            DependencyRef(r["name"], r["line"], r["kind"], r.get("source_table")) for r in parsed["refs"]
-        )
-        self._register_test(
-            TestNode(
-                name=path.stem,
-                package=self.config.name,
-                path=display,
-                line=1,
-                config=cfg,
-                refs=refs,
-                test_name=path.stem,
-                kind="singular",
-                language="sql",
-                raw_code=text,
-                checksum=_sha(text),
-            )
-        )
 
     def _add_props(
         self,
@@ -891,53 +715,6 @@ def _materializations() -> list[str]:
     from pyflow.core.nodeconfig import MATERIALIZATIONS
 
     return list(MATERIALIZATIONS)
-
-
-class _Placeholder(str):
-    """What ``ref``/``source``/``this`` return during the parse-time render."""
-
-    __slots__ = ()
-
-
-class ParseRecorder:
-    """The Jinja context used at parse time: records ``ref``, ``source`` and ``config``."""
-
-    def __init__(self, model: str, vars: Mapping[str, Any], target: TargetInfo) -> None:
-        self.model = model
-        self.vars = vars
-        self.target = target
-        self.refs: list[str] = []
-        self.sources: list[tuple[str, str]] = []
-        self.config: dict[str, Any] = {}
-        self.env_reads: dict[str, str | None] = {}
-
-    def context(self) -> dict[str, Any]:
-        """Names available to the template."""
-        from pyflow.core.sqlcontext import base_context
-
-        def ref(*args: str, **_: Any) -> str:
-            self.refs.append(args[-1])
-            return _Placeholder(f'"{args[-1]}"')
-
-        def source(source_name: str, table_name: str) -> str:
-            self.sources.append((source_name, table_name))
-            return _Placeholder(f'"{source_name}"."{table_name}"')
-
-        def config(*args: Any, **kwargs: Any) -> str:
-            if args and isinstance(args[0], Mapping):
-                kwargs = {**args[0], **kwargs}
-            self.config.update(kwargs)
-            return ""
-
-        ctx = base_context(self.model, self.vars, self.target, datetime.now(UTC), env_reads=self.env_reads)
-        ctx.update(
-            ref=ref,
-            source=source,
-            config=config,
-            this=_Placeholder(f'"{self.model}"'),
-            is_incremental=lambda: False,
-        )
-        return ctx
 
 
 def load_project(

@@ -1,0 +1,68 @@
+"""The Jinja context of a SQL model's parse-time render.
+
+It records ``ref``, ``source`` and ``config`` calls instead of resolving them, so dependencies
+are known without a database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pyflow.core.spec import TargetInfo
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
+
+
+
+class _Placeholder(str):
+    """What ``ref``/``source``/``this`` return during the parse-time render."""
+
+    __slots__ = ()
+
+
+class ParseRecorder:
+    """The Jinja context used at parse time: records ``ref``, ``source`` and ``config``."""
+
+    def __init__(self, model: str, vars: Mapping[str, Any], target: TargetInfo) -> None:
+        self.model = model
+        self.vars = vars
+        self.target = target
+        self.refs: list[str] = []
+        self.sources: list[tuple[str, str]] = []
+        self.config: dict[str, Any] = {}
+        self.env_reads: dict[str, str | None] = {}
+
+    def context(self) -> dict[str, Any]:
+        """Names available to the template."""
+        from pyflow.core.sqlcontext import base_context
+
+        def ref(*args: str, **_: Any) -> str:
+            self.refs.append(args[-1])
+            return _Placeholder(f'"{args[-1]}"')
+
+        def source(source_name: str, table_name: str) -> str:
+            self.sources.append((source_name, table_name))
+            return _Placeholder(f'"{source_name}"."{table_name}"')
+
+        def config(*args: Any, **kwargs: Any) -> str:
+            if args and isinstance(args[0], Mapping):
+                kwargs = {**args[0], **kwargs}
+            self.config.update(kwargs)
+            return ""
+
+        ctx = base_context(self.model, self.vars, self.target, datetime.now(UTC), env_reads=self.env_reads)
+        ctx.update(
+            ref=ref,
+            source=source,
+            config=config,
+            this=_Placeholder(f'"{self.model}"'),
+            is_incremental=lambda: False,
+        )
+        return ctx
+
+
