@@ -79,7 +79,9 @@ def simulate(day: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reset", action="store_true", help="regenerate the original data")
     args = parser.parse_args()
     if args.reset:

@@ -139,7 +139,9 @@ class DMLBuilders:
     def delete_all_sql(self, target: Relation, predicates: Sequence[str] = ()) -> str:
         """DELETE every row (optionally restricted by predicates)."""
         where = " AND ".join(f"({p})" for p in predicates)
-        return f"DELETE FROM {self.render(target)} AS DBT_INTERNAL_DEST" + (f"\nWHERE {where}" if where else "")
+        return f"DELETE FROM {self.render(target)} AS DBT_INTERNAL_DEST" + (
+            f"\nWHERE {where}" if where else ""
+        )
 
     def merge_sql(
         self,
@@ -347,9 +349,7 @@ class Adapter(DMLBuilders, abc.ABC):
 
     def temp_relation(self, relation: Relation, suffix: str = "tmp") -> Relation:
         """A per-run unique name beside ``relation``."""
-        return relation.with_identifier(
-            f"{relation.identifier}__pyflow_{suffix}_{self.invocation_id[:8]}"
-        )
+        return relation.with_identifier(f"{relation.identifier}__pyflow_{suffix}_{self.invocation_id[:8]}")
 
     # ---- catalog -------------------------------------------------------------------------
     @abc.abstractmethod
@@ -377,7 +377,9 @@ class Adapter(DMLBuilders, abc.ABC):
         """CREATE OR REPLACE VIEW ... AS <select>."""
         return f"CREATE OR REPLACE VIEW {self.render(relation)} AS\n{select}"
 
-    def create_table_as_sql(self, relation: Relation, select: str, options: TableOptions | None = None) -> str:
+    def create_table_as_sql(
+        self, relation: Relation, select: str, options: TableOptions | None = None
+    ) -> str:
         """CREATE TABLE ... AS <select> (``options``: storage settings, where the engine has them)."""
         return f"CREATE TABLE {self.render(relation)} AS\n{select}"
 
@@ -430,4 +432,3 @@ class Adapter(DMLBuilders, abc.ABC):
             if kind:
                 out[rel] = kind
         return out
-

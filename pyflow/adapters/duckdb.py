@@ -163,25 +163,35 @@ class DuckDBAdapter(Adapter):
         )
 
     def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
-        row = self._cursor().execute(
-            f"SELECT table_type FROM information_schema.tables WHERE {self._where(relation)}"
-        ).fetchone()
+        row = (
+            self._cursor()
+            .execute(f"SELECT table_type FROM information_schema.tables WHERE {self._where(relation)}")
+            .fetchone()
+        )
         if row is None:
             return None
         return "view" if row[0] == "VIEW" else "table"
 
     def schema_exists(self, database: str | None, schema: str) -> bool:  # noqa: D102
-        row = self._cursor().execute(
-            "SELECT 1 FROM information_schema.schemata "
-            f"WHERE catalog_name = {_literal(database or self.database)} AND schema_name = {_literal(schema)}"
-        ).fetchone()
+        row = (
+            self._cursor()
+            .execute(
+                "SELECT 1 FROM information_schema.schemata "
+                f"WHERE catalog_name = {_literal(database or self.database)} AND schema_name = {_literal(schema)}"
+            )
+            .fetchone()
+        )
         return row is not None
 
     def get_columns(self, relation: Relation) -> list[Column]:  # noqa: D102
-        rows = self._cursor().execute(
-            f"SELECT column_name, data_type FROM information_schema.columns WHERE {self._where(relation)} "
-            "ORDER BY ordinal_position"
-        ).fetchall()
+        rows = (
+            self._cursor()
+            .execute(
+                f"SELECT column_name, data_type FROM information_schema.columns WHERE {self._where(relation)} "
+                "ORDER BY ordinal_position"
+            )
+            .fetchall()
+        )
         return [Column(r[0], r[1]) for r in rows]
 
     def describe_query(self, sql: str) -> list[Column]:  # noqa: D102

@@ -30,11 +30,20 @@ app = typer.Typer(
 ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")]
 ProfilesDir = Annotated[Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")]
 TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Output of the profile to use.")]
-VarsOpt = Annotated[str | None, typer.Option("--vars", help="YAML/JSON mapping overriding vars, e.g. '{start_date: 2024-01-01}'.")]
-SelectOpt = Annotated[list[str] | None, typer.Option("--select", "-s", help="Nodes to include (dbt selector syntax).")]
+VarsOpt = Annotated[
+    str | None,
+    typer.Option("--vars", help="YAML/JSON mapping overriding vars, e.g. '{start_date: 2024-01-01}'."),
+]
+SelectOpt = Annotated[
+    list[str] | None, typer.Option("--select", "-s", help="Nodes to include (dbt selector syntax).")
+]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Nodes to leave out.")]
-ThreadsOpt = Annotated[int | None, typer.Option("--threads", min=1, help="Worker threads (default: the target's, 4).")]
-FullRefreshOpt = Annotated[bool, typer.Option("--full-refresh", help="Rebuild tables and seeds from scratch.")]
+ThreadsOpt = Annotated[
+    int | None, typer.Option("--threads", min=1, help="Worker threads (default: the target's, 4).")
+]
+FullRefreshOpt = Annotated[
+    bool, typer.Option("--full-refresh", help="Rebuild tables and seeds from scratch.")
+]
 FailFastOpt = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
 LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text or json (one event per line).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")]
@@ -63,15 +72,29 @@ def _usage(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _options(project_dir: Path, profiles_dir: Path | None, target: str | None, vars: str | None,
-             select: list[str] | None = None, exclude: list[str] | None = None, threads: int | None = None,
-             full_refresh: bool = False, fail_fast: bool = False) -> Options:
+def _options(
+    project_dir: Path,
+    profiles_dir: Path | None,
+    target: str | None,
+    vars: str | None,
+    select: list[str] | None = None,
+    exclude: list[str] | None = None,
+    threads: int | None = None,
+    full_refresh: bool = False,
+    fail_fast: bool = False,
+) -> Options:
     from pyflow.runner.session import Options
 
     return Options(
-        project_dir=project_dir, profiles_dir=profiles_dir, target=target, vars=_parse_vars(vars),
-        select=tuple(select or ()), exclude=tuple(exclude or ()), threads=threads,
-        full_refresh=full_refresh, fail_fast=fail_fast,
+        project_dir=project_dir,
+        profiles_dir=profiles_dir,
+        target=target,
+        vars=_parse_vars(vars),
+        select=tuple(select or ()),
+        exclude=tuple(exclude or ()),
+        threads=threads,
+        full_refresh=full_refresh,
+        fail_fast=fail_fast,
     )
 
 
@@ -99,7 +122,9 @@ def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
         raise
     except Exception:
         traceback.print_exc()
-        _echo("pyflow: internal error (a bug in pyflow). Please report it with the traceback above.", err=True)
+        _echo(
+            "pyflow: internal error (a bug in pyflow). Please report it with the traceback above.", err=True
+        )
         raise typer.Exit(2) from None
 
 
@@ -138,7 +163,9 @@ def _summary(render: Any, outcome: RunOutcome) -> None:
             render.line(r.message, "error")
     else:
         render.line("")
-        render.line("Completed successfully" if not warnings else f"Completed with {len(warnings)} warning(s):")
+        render.line(
+            "Completed successfully" if not warnings else f"Completed with {len(warnings)} warning(s):"
+        )
     for r in warnings:
         render.line("")
         render.line(r.message, "warn")
@@ -176,82 +203,156 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
 
 @app.command()
 def run(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
-    full_refresh: FullRefreshOpt = False, fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text",
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    fail_fast: FailFastOpt = False,
+    log_format: LogFormatOpt = "text",
     debug: DebugOpt = False,
 ) -> None:
     """Build the selected models in DAG order."""
-    _execute("run", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast), log_format, debug)
+    _execute(
+        "run",
+        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast),
+        log_format,
+        debug,
+    )
 
 
 @app.command()
 def seed(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
-    full_refresh: FullRefreshOpt = False, fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text",
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    fail_fast: FailFastOpt = False,
+    log_format: LogFormatOpt = "text",
     debug: DebugOpt = False,
 ) -> None:
     """Load the selected CSV seeds into tables."""
-    _execute("seed", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast), log_format, debug)
+    _execute(
+        "seed",
+        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast),
+        log_format,
+        debug,
+    )
 
 
 @app.command()
 def snapshot(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
-    fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text", debug: DebugOpt = False,
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    threads: ThreadsOpt = None,
+    fail_fast: FailFastOpt = False,
+    log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
 ) -> None:
     """Record changes of the selected snapshots' sources as SCD type 2 versions."""
-    _execute("snapshot", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast), log_format, debug)
+    _execute(
+        "snapshot",
+        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast),
+        log_format,
+        debug,
+    )
 
 
 @app.command("test")
 def test_(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
-    fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text", debug: DebugOpt = False,
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    threads: ThreadsOpt = None,
+    fail_fast: FailFastOpt = False,
+    log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
 ) -> None:
     """Run the data tests and unit tests of the selected nodes (and selected tests)."""
-    _execute("test", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast), log_format, debug)
+    _execute(
+        "test",
+        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast),
+        log_format,
+        debug,
+    )
 
 
 @app.command()
 def build(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
-    full_refresh: FullRefreshOpt = False, fail_fast: FailFastOpt = False, log_format: LogFormatOpt = "text",
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    fail_fast: FailFastOpt = False,
+    log_format: LogFormatOpt = "text",
     debug: DebugOpt = False,
 ) -> None:
     """Load seeds, take snapshots and build models, together, in DAG order."""
-    _execute("build", _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast), log_format, debug)
+    _execute(
+        "build",
+        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast),
+        log_format,
+        debug,
+    )
 
 
 @app.command("compile")
 def compile_(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, debug: DebugOpt = False,
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    debug: DebugOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Write each selected model's SQL to target/compiled/ without running anything."""
     from pyflow.errors import ErrorGroup, PyflowError
 
     with _errors(debug):
-        with _session(_options(project_dir, profiles_dir, target, vars, select, exclude), lambda e: None) as session:
+        with _session(
+            _options(project_dir, profiles_dir, target, vars, select, exclude), lambda e: None
+        ) as session:
             compiled = session.compile()
             failures = [v for v in compiled.values() if isinstance(v, PyflowError)]
             if not quiet:
                 done = len(compiled) - len(failures)
                 cached = sum(1 for v in compiled.values() if not isinstance(v, PyflowError) and v.from_cache)
-                _echo(f"Compiled {done} model(s) ({cached} unchanged) to {session.project.target_dir / 'compiled'}")
+                _echo(
+                    f"Compiled {done} model(s) ({cached} unchanged) to {session.project.target_dir / 'compiled'}"
+                )
         if failures:
             raise failures[0] if len(failures) == 1 else ErrorGroup(failures)
 
 
 @app.command("ls")
 def ls(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, debug: DebugOpt = False,
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    debug: DebugOpt = False,
     output: Annotated[str, typer.Option("--output", "-o", help="name, path or json.")] = "name",
     resource_type: Annotated[
         list[str] | None, typer.Option("--resource-type", help="model, seed, snapshot or source.")
@@ -266,35 +367,46 @@ def ls(
             _usage(f"--resource-type must be one of {', '.join(kinds)}, not '{kind}'")
     opts = _options(project_dir, profiles_dir, target, vars, select, exclude)
     with _errors(debug), _session(opts, lambda e: None) as session:
-            for node in session.list_nodes():
-                if resource_type and node.resource_type not in resource_type:
-                    continue
-                if output == "name":
-                    _echo(node.name if node.resource_type != "source" else f"source:{node.name}")
-                elif output == "path":
-                    _echo(node.path)
-                else:
-                    cfg = getattr(node, "config", None)
-                    _echo(json.dumps({
-                        "name": node.name, "resource_type": node.resource_type, "unique_id": node.unique_id,
-                        "original_file_path": node.path,
-                        "config": cfg.model_dump(mode="json", by_alias=True) if cfg is not None else {},
-                        "depends_on": session.project.graph.parents.get(node.unique_id, []),
-                    }))
+        for node in session.list_nodes():
+            if resource_type and node.resource_type not in resource_type:
+                continue
+            if output == "name":
+                _echo(node.name if node.resource_type != "source" else f"source:{node.name}")
+            elif output == "path":
+                _echo(node.path)
+            else:
+                cfg = getattr(node, "config", None)
+                _echo(
+                    json.dumps(
+                        {
+                            "name": node.name,
+                            "resource_type": node.resource_type,
+                            "unique_id": node.unique_id,
+                            "original_file_path": node.path,
+                            "config": cfg.model_dump(mode="json", by_alias=True) if cfg is not None else {},
+                            "depends_on": session.project.graph.parents.get(node.unique_id, []),
+                        }
+                    )
+                )
 
 
 @app.command()
 def show(
     model: Annotated[str | None, typer.Argument(help="Model or seed to preview.")] = None,
-    inline: Annotated[str | None, typer.Option("--inline", help="A query to preview instead (Jinja allowed).")] = None,
+    inline: Annotated[
+        str | None, typer.Option("--inline", help="A query to preview instead (Jinja allowed).")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 5,
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, output: Annotated[str, typer.Option("--output", "-o", help="table or json.")] = "table",
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="table or json.")] = "table",
     debug: DebugOpt = False,
 ) -> None:
     """Preview the rows a model (or an inline query) returns."""
     if (model is None) == (inline is None):
-        _usage("give a model name or --inline \"select ...\" (one of the two)")
+        _usage('give a model name or --inline "select ..." (one of the two)')
     if output not in ("table", "json"):
         _usage(f"--output must be table or json, not '{output}'")
     with _errors(debug):
@@ -316,8 +428,11 @@ def show(
 
 @app.command()
 def debug(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, debug_: Annotated[bool, typer.Option("--debug")] = False,
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    debug_: Annotated[bool, typer.Option("--debug")] = False,
 ) -> None:
     """Check the project file, the profile and the connection."""
     from pyflow.version import __version__
@@ -326,18 +441,20 @@ def debug(
     _echo(f"python: {sys.version.split()[0]}")
     opts = _options(project_dir, profiles_dir, target, vars)
     with _errors(debug_), _session(opts, lambda e: None) as session:
-            _echo(f"project: {session.project.name} ({session.root / 'pyflow.yml'})  [OK]")
-            _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
-            for key, value in session.target.public_dict().items():
-                _echo(f"  {key}: {value}")
-            session.adapter.open()
-            session.adapter.fetchall("SELECT 1")
-            _echo(f"connection: {session.target.type} database '{session.adapter.database}'  [OK]")
+        _echo(f"project: {session.project.name} ({session.root / 'pyflow.yml'})  [OK]")
+        _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
+        for key, value in session.target.public_dict().items():
+            _echo(f"  {key}: {value}")
+        session.adapter.open()
+        session.adapter.fetchall("SELECT 1")
+        _echo(f"connection: {session.target.type} database '{session.adapter.database}'  [OK]")
     _echo("All checks passed!")
 
 
 @app.command()
-def clean(project_dir: ProjectDir = Path("."), debug_: Annotated[bool, typer.Option("--debug")] = False) -> None:
+def clean(
+    project_dir: ProjectDir = Path("."), debug_: Annotated[bool, typer.Option("--debug")] = False
+) -> None:
     """Delete the folders listed in clean-targets (target/ and logs/ by default)."""
     import shutil
 
@@ -383,13 +500,20 @@ app.add_typer(source_app, name="source")
 
 @source_app.command("freshness")
 def source_freshness(
-    project_dir: ProjectDir = Path("."), profiles_dir: ProfilesDir = None, target: TargetOpt = None,
-    vars: VarsOpt = None, select: SelectOpt = None, exclude: ExcludeOpt = None, threads: ThreadsOpt = None,
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    threads: ThreadsOpt = None,
     fail_fast: FailFastOpt = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Where to write the results (default: target/sources.json).")
+        Path | None,
+        typer.Option("--output", "-o", help="Where to write the results (default: target/sources.json)."),
     ] = None,
-    log_format: LogFormatOpt = "text", debug: DebugOpt = False,
+    log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
 ) -> None:
     """Check how recently the selected sources received data (freshness rules in sources YAML)."""
     from pyflow.cli.render import FreshnessRenderer

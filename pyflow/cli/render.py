@@ -30,12 +30,14 @@ class Renderer:
     def line(self, text: str = "", level: str = "info") -> None:
         """One log line (or a JSON message event)."""
         if self.fmt == "json":
-            self.out.write(json.dumps({"kind": "message", "ts": time.time(), "level": level, "text": text}) + "\n")
+            self.out.write(
+                json.dumps({"kind": "message", "ts": time.time(), "level": level, "text": text}) + "\n"
+            )
             self.out.flush()
             return
         if self.quiet and level == "info":
             return
-        for row in (text.splitlines() or [""]):
+        for row in text.splitlines() or [""]:
             self._print(f"{stamp()}  {row}")
 
     def _print(self, text: str) -> None:
@@ -67,8 +69,12 @@ class Renderer:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=Console(file=self.out), transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(file=self.out),
+                transient=True,
             )
             self.progress.start()
             self.task = self.progress.add_task("running", total=event.total)
@@ -87,7 +93,10 @@ class Renderer:
             right = f"[{label} in {secs}]" if r.status == "pass" else f"[{label} {r.failures} in {secs}]"
             self._dots(f"{head} {label} {event.description}", right)
         elif r.status == "error":
-            self._dots(f"{head} ERROR {'in' if event.description.startswith('test') else 'creating'} {event.description}", f"[ERROR in {secs}]")
+            self._dots(
+                f"{head} ERROR {'in' if event.description.startswith('test') else 'creating'} {event.description}",
+                f"[ERROR in {secs}]",
+            )
         else:
             self._dots(f"{head} SKIP {event.description}", "[SKIP]")
         if self.progress is not None:
@@ -103,7 +112,6 @@ class Renderer:
         self.line(f"{left} {'.' * fill} {right}")
 
 
-
 class FreshnessRenderer(Renderer):
     """``pyflow source freshness`` lines: ``PASS``, ``WARN``, ``ERROR STALE`` or ``ERROR``."""
 
@@ -113,6 +121,9 @@ class FreshnessRenderer(Renderer):
             super().on_node_finish(event)
             return
         label = r.response or r.status.upper()
-        self._dots(f"{event.index} of {event.total} {label} {event.description}", f"[{label} in {r.execution_time:.2f}s]")
+        self._dots(
+            f"{event.index} of {event.total} {label} {event.description}",
+            f"[{label} in {r.execution_time:.2f}s]",
+        )
         if self.progress is not None:
             self.progress.advance(self.task)

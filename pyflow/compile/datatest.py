@@ -136,10 +136,7 @@ def compile_test(
     model = tested.sql_ref
     if node.config.where:
         model = f"(SELECT * FROM {model} WHERE {node.config.where}) dbt_subquery"
-    refs = {
-        text: inputs[key].sql_ref
-        for text, key in _argument_refs(node, inputs).items()
-    }
+    refs = {text: inputs[key].sql_ref for text, key in _argument_refs(node, inputs).items()}
     try:
         if node.test_name in BUILTIN_TESTS:
             sql = builtin_sql(node.test_name, node.kwargs, model, quote, refs, now_minus, to_utc)
@@ -156,7 +153,9 @@ def compile_test(
             code="invalid-test",
         ) from None
     used: Sequence[Upstream] = [tested, *(inputs[k] for k in _argument_refs(node, inputs).values())]
-    ctes = [(u.cte_name, u.cte_sql) for u in used if u.cte_name and u.cte_sql and u.sql_ref == quote(u.cte_name)]
+    ctes = [
+        (u.cte_name, u.cte_sql) for u in used if u.cte_name and u.cte_sql and u.sql_ref == quote(u.cte_name)
+    ]
     return CompiledModel(node.name, with_ctes(sql, ctes, quote))
 
 
@@ -181,7 +180,9 @@ def _custom_sql(
     def ref(*args: str, **_: Any) -> str:
         key = args[-1]
         if key not in inputs:
-            raise CompileError(f"ref('{key}') is not a dependency of this test", model=node.name, code="dynamic-ref")
+            raise CompileError(
+                f"ref('{key}') is not a dependency of this test", model=node.name, code="dynamic-ref"
+            )
         return inputs[key].sql_ref
 
     ctx = base_context(node.name, vars, target, run_started_at, quote)
@@ -192,6 +193,8 @@ def _custom_sql(
         this=model,
         is_incremental=lambda: False,
         __model=model,
-        __args={k: inputs[node.ref_args[k]].sql_ref if k in node.ref_args else v for k, v in node.kwargs.items()},
+        __args={
+            k: inputs[node.ref_args[k]].sql_ref if k in node.ref_args else v for k, v in node.kwargs.items()
+        },
     )
     return jinja.render(path, ctx, model=node.name).strip().rstrip(";")

@@ -108,7 +108,9 @@ def dataframe_columns(frame: Any) -> Columns:
     return tuple((n, str(t)) for n, t in schema.items())
 
 
-def compile_expression(result: Any, model: Node, dialect: str, source: str | None = None) -> tuple[str, Columns]:
+def compile_expression(
+    result: Any, model: Node, dialect: str, source: str | None = None
+) -> tuple[str, Columns]:
     """SQL and columns of an Ibis table expression returned by a model (defined in file ``source``)."""
     import ibis
     import ibis.backends.sql.compilers as sc
@@ -168,7 +170,13 @@ def compile_python_model(
     result = call_model(fn, model, tables, ctx)
     volatile = ctx is not None and ctx._read_run_started_at
     if is_dataframe(result):
-        return CompiledModel(model.name, None, dataframe_columns(result), is_dataframe=True, volatile=volatile)
-    sql, columns = compile_expression(result, model, dialect, getattr(getattr(fn, "__code__", None), "co_filename", None))
-    ctes = [(up.cte_name, up.cte_sql) for up in inputs.values() if up.is_inline and up.cte_name and up.cte_sql]
+        return CompiledModel(
+            model.name, None, dataframe_columns(result), is_dataframe=True, volatile=volatile
+        )
+    sql, columns = compile_expression(
+        result, model, dialect, getattr(getattr(fn, "__code__", None), "co_filename", None)
+    )
+    ctes = [
+        (up.cte_name, up.cte_sql) for up in inputs.values() if up.is_inline and up.cte_name and up.cte_sql
+    ]
     return CompiledModel(model.name, with_ctes(sql, ctes, quote), columns, volatile=volatile)

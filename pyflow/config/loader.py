@@ -126,9 +126,7 @@ class _Loader(TestLoading):
             try:
                 props = PropertiesFile.model_validate(doc.data)
             except ValidationError as exc:
-                self.errors.extend(
-                    validation_errors(exc, doc, allowed=allowed_keys(), what="property")
-                )
+                self.errors.extend(validation_errors(exc, doc, allowed=allowed_keys(), what="property"))
                 continue
             self._collect_tests(props, doc)
             self.unit_decls += [(u, doc, ("unit_tests", i)) for i, u in enumerate(props.unit_tests)]
@@ -197,8 +195,7 @@ class _Loader(TestLoading):
                 database=src.database,
                 description=tbl.description or src.description,
                 columns={
-                    c.name: ColumnInfo(c.name, c.description, c.data_type, dict(c.meta))
-                    for c in tbl.columns
+                    c.name: ColumnInfo(c.name, c.description, c.data_type, dict(c.meta)) for c in tbl.columns
                 },
                 external_location=location,
                 file_format=tbl.format or src.format,
@@ -402,7 +399,9 @@ class _Loader(TestLoading):
             for col, col_spec in raw_columns.items():
                 if isinstance(col_spec, Mapping):
                     for entry in [*col_spec.get("tests", []), *col_spec.get("data_tests", [])]:
-                        self.test_decls.append((Target("ref", spec.name), str(col), entry, display, spec.line))
+                        self.test_decls.append(
+                            (Target("ref", spec.name), str(col), entry, display, spec.line)
+                        )
         parts = (*folders, spec.name)
         is_snapshot = spec.kind == "snapshot"
         cfg = self.node_config(
@@ -441,9 +440,7 @@ class _Loader(TestLoading):
         )
         return self._register(node)
 
-    def _columns(
-        self, name: str, raw: Any, path: str, line: int
-    ) -> dict[str, ColumnInfo]:
+    def _columns(self, name: str, raw: Any, path: str, line: int) -> dict[str, ColumnInfo]:
         out: dict[str, ColumnInfo] = {}
         props = self.model_props.get(name)
         if props is not None:
@@ -639,16 +636,13 @@ class _Loader(TestLoading):
         folders = path.relative_to(base).parent.parts
         name = path.stem
         props = self.seed_props.get(name)
-        cfg = self.node_config(
-            SeedConfig, self.config.seeds, (*folders, name), props, {}, name, display, 1
-        )
+        cfg = self.node_config(SeedConfig, self.config.seeds, (*folders, name), props, {}, name, display, 1)
         if cfg is None:
             return
         columns: dict[str, ColumnInfo] = {}
         if props is not None:
             columns = {
-                c.name: ColumnInfo(c.name, c.description, c.data_type, dict(c.meta))
-                for c in props[0].columns
+                c.name: ColumnInfo(c.name, c.description, c.data_type, dict(c.meta)) for c in props[0].columns
             }
         node = SeedNode(
             name=name,

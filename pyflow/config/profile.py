@@ -234,8 +234,7 @@ def load_target(
             raise ProjectError(
                 f"target '{target_name}' requested but no {PROFILES_FILE} was found",
                 path=str(project_dir / PROFILES_FILE),
-                hint="create profiles.yml with that target, or drop --target to use the "
-                "default DuckDB file",
+                hint="create profiles.yml with that target, or drop --target to use the default DuckDB file",
                 code="no-profile",
             )
         return default_target(project_dir)
@@ -284,7 +283,9 @@ def load_target(
     )
 
 
-def _validate_output(raw: dict[str, Any], doc: YamlDoc, base: tuple[str, ...], project_dir: Path) -> AnyTarget:
+def _validate_output(
+    raw: dict[str, Any], doc: YamlDoc, base: tuple[str, ...], project_dir: Path
+) -> AnyTarget:
     kind = raw.get("type")
     if kind not in TARGET_TYPES:
         raise ProjectError(

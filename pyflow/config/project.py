@@ -95,7 +95,5 @@ def tree_layers(tree: dict[str, Any], project: str, parts: tuple[str, ...]) -> l
         if not isinstance(node, dict) or not isinstance(node.get(part), dict):
             break
         node = node[part]
-        layers.append(
-            {k[1:]: v for k, v in node.items() if isinstance(k, str) and k.startswith("+")}
-        )
+        layers.append({k[1:]: v for k, v in node.items() if isinstance(k, str) and k.startswith("+")})
     return layers

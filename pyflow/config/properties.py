@@ -97,7 +97,9 @@ class FixtureProps(_Strict):
     @model_validator(mode="after")
     def _rows_match_format(self) -> FixtureProps:
         if self.format == "csv" and not isinstance(self.rows, str):
-            raise ValueError("format csv takes rows as CSV text (rows: |, a header line, then one line per row)")
+            raise ValueError(
+                "format csv takes rows as CSV text (rows: |, a header line, then one line per row)"
+            )
         if self.format == "dict" and isinstance(self.rows, str):
             raise ValueError("rows is text: add `format: csv`, or write rows as a list of mappings")
         return self

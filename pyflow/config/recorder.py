@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
 
 
-
 class _Placeholder(str):
     """What ``ref``/``source``/``this`` return during the parse-time render."""
 
@@ -64,5 +63,3 @@ class ParseRecorder:
             is_incremental=lambda: False,
         )
         return ctx
-
-

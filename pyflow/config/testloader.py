@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
 
 
-
-
 class TestLoading(abc.ABC):
     """The test-loading part of the project loader (state and hooks it shares with it)."""
 
@@ -116,8 +114,15 @@ class TestLoading(abc.ABC):
                 continue
             try:
                 node = make_test(
-                    entry, target, column, package=self.config.name, path=path, line=line,
-                    known=known, parse_ref=parse_ref, definitions=custom,
+                    entry,
+                    target,
+                    column,
+                    package=self.config.name,
+                    path=path,
+                    line=line,
+                    known=known,
+                    parse_ref=parse_ref,
+                    definitions=custom,
                 )
             except ProjectError as exc:
                 self.fail(exc)
@@ -212,4 +217,3 @@ class TestLoading(abc.ABC):
                 checksum=sha(text),
             )
         )
-

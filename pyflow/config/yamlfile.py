@@ -108,8 +108,7 @@ def validation_errors(
                     line=line,
                     model=model,
                     suggestions=closest(str(key), names),
-                    hint=f"remove '{key}' or correct its spelling; valid keys: "
-                    + ", ".join(sorted(names)),
+                    hint=f"remove '{key}' or correct its spelling; valid keys: " + ", ".join(sorted(names)),
                     code="unknown-config-key",
                 )
             )

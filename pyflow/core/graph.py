@@ -158,7 +158,9 @@ def build_graph(
                 resource=first.resource_type,
                 path=first.path,
                 line=first.line,
-                detail="\n".join(f"{nodes[c].name}: {nodes[c].path}:{nodes[c].line}" for c in reversed(cycle[1:])),
+                detail="\n".join(
+                    f"{nodes[c].name}: {nodes[c].path}:{nodes[c].line}" for c in reversed(cycle[1:])
+                ),
                 hint="break the cycle: one of these models must stop depending on the next",
                 code="dependency-cycle",
             )

@@ -163,9 +163,7 @@ class JinjaProject:
         """Constant ``ref``/``source`` calls in the template (every branch counts)."""
         tree: jn.Node = self.env.parse(text, filename=path)
         if block is not None:
-            tree = next(
-                m for m in tree.find_all(jn.Macro) if m.name == SNAPSHOT_PREFIX + block
-            )
+            tree = next(m for m in tree.find_all(jn.Macro) if m.name == SNAPSHOT_PREFIX + block)
         found = StaticRefs()
         for call in tree.find_all(jn.Call):
             if not isinstance(call.node, jn.Name):
@@ -243,8 +241,17 @@ class JinjaProject:
             name = str(exc).split("'")[1] if str(exc).count("'") >= 2 else str(exc)
             candidates: Iterable[str] = [
                 *self.macro_paths,
-                "ref", "source", "config", "var", "env_var", "this", "target",
-                "is_incremental", "run_started_at", "log", "adapter",
+                "ref",
+                "source",
+                "config",
+                "var",
+                "env_var",
+                "this",
+                "target",
+                "is_incremental",
+                "run_started_at",
+                "log",
+                "adapter",
             ]
             return CompileError(
                 f"'{name}' is undefined (no macro, variable or context name of that name)",

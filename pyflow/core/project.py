@@ -69,5 +69,3 @@ class Project:
     def target_dir(self) -> Path:
         """Where artifacts are written."""
         return self.root / self.config.target_path
-
-

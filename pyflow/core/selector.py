@@ -40,7 +40,9 @@ from pyflow.core.graph import Graph
 from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
 from pyflow.errors import SelectionError, closest
 
-_ATOM = re.compile(r"^(?P<at>@)?(?:(?P<up_depth>\d*)(?P<up>\+))?(?P<body>[^@+]+)(?:(?P<down>\+)(?P<down_depth>\d*))?$")
+_ATOM = re.compile(
+    r"^(?P<at>@)?(?:(?P<up_depth>\d*)(?P<up>\+))?(?P<body>[^@+]+)(?:(?P<down>\+)(?P<down_depth>\d*))?$"
+)
 _METHOD = re.compile(r"^(?P<method>[A-Za-z_][\w.]*):(?P<value>.*)$")
 _RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 _SELECTABLE_DEFAULT = frozenset(t for t in _RESOURCE_TYPES if t != "source")
@@ -139,7 +141,9 @@ class _ConfigMethod(_Method):
                 fields = type(cfg).model_fields
                 attributes.update({f.alias or name: name for name, f in fields.items()})
         if not arguments:
-            raise _error(f"{raw} names no config key", "write config.<key>:<value>, e.g. config.materialized:table")
+            raise _error(
+                f"{raw} names no config key", "write config.<key>:<value>, e.g. config.materialized:table"
+            )
         key = arguments[0]
         if attributes and key not in attributes:
             raise _error(
@@ -221,7 +225,9 @@ class _TestTypeMethod(_Method):
 
 class _TestNameMethod(_Method):
     def matches(self, node: Node, value: str) -> bool:
-        return isinstance(node, TestNode) and (fnmatchcase(node.test_name, value) or fnmatchcase(node.name, value))
+        return isinstance(node, TestNode) and (
+            fnmatchcase(node.test_name, value) or fnmatchcase(node.name, value)
+        )
 
 
 _METHODS: Mapping[str, type[_Method]] = MappingProxyType(
@@ -285,7 +291,9 @@ def _method_for(graph: Graph, atom: _Atom, flag: str) -> _Method:
         )
     if atom.arguments and not cls.takes_arguments:
         dotted = ".".join((atom.method, *atom.arguments))
-        raise _error(f"{flag} '{atom.raw}' uses '{dotted}'", f"write {atom.method}:<value> without a '.' suffix")
+        raise _error(
+            f"{flag} '{atom.raw}' uses '{dotted}'", f"write {atom.method}:<value> without a '.' suffix"
+        )
     return cls(graph, atom.arguments, f"{flag} '{atom.raw}'")
 
 

@@ -130,7 +130,6 @@ def snapshot(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
     return wrap(fn) if fn is not None else wrap
 
 
-
 @overload
 def generic_test(fn: F, /) -> F: ...
 @overload

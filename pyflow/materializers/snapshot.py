@@ -144,8 +144,16 @@ class SnapshotMaterializer(Materializer):
         dtype = next(c.data_type for c in cols if c.name.lower() == meta.updated_at.lower())
         return adapter.utc_timestamp_sql(f"{alias}.{adapter.quote(meta.updated_at)}", dtype)
 
-    def _row(self, adapter: Adapter, meta: Meta, data_cols: Sequence[str], alias: str, vf: str, ua: str,
-             deleted: str = "FALSE") -> str:
+    def _row(
+        self,
+        adapter: Adapter,
+        meta: Meta,
+        data_cols: Sequence[str],
+        alias: str,
+        vf: str,
+        ua: str,
+        deleted: str = "FALSE",
+    ) -> str:
         """SELECT list for a new version: data columns, then meta columns."""
         keys = [f"{alias}.{adapter.quote(k)}" for k in meta.keys]
         items = [f"{alias}.{adapter.quote(c)}" for c in data_cols]
@@ -162,8 +170,12 @@ class SnapshotMaterializer(Materializer):
     def _first(self, job: Job, meta: Meta, staging: Relation, cols: Sequence[Column]) -> int:
         adapter = job.adapter
         names = [c.name for c in cols]
-        stamp = self._source_time(adapter, meta, cols, "s") if meta.strategy == "timestamp" else self._now(job)
-        select = f"SELECT {self._row(adapter, meta, names, 's', stamp, stamp)} FROM {adapter.render(staging)} AS s"
+        stamp = (
+            self._source_time(adapter, meta, cols, "s") if meta.strategy == "timestamp" else self._now(job)
+        )
+        select = (
+            f"SELECT {self._row(adapter, meta, names, 's', stamp, stamp)} FROM {adapter.render(staging)} AS s"
+        )
         job.execute(adapter.create_table_as_sql(job.relation, select))
         rows = adapter.fetchall(f"SELECT count(*) FROM {adapter.render(job.relation)}", model=job.name)
         return int(rows[0][0])
@@ -212,8 +224,11 @@ class SnapshotMaterializer(Materializer):
             hist_vf = f"CASE WHEN h.last_end IS NULL OR {u} > h.last_end THEN {u} ELSE {now} END"
         else:
             check = meta.check_cols
-            compare = [c.name for c in cols if c.name.lower() not in {k.lower() for k in meta.keys}] \
-                if check == "all" else list(check or [])
+            compare = (
+                [c.name for c in cols if c.name.lower() not in {k.lower() for k in meta.keys}]
+                if check == "all"
+                else list(check or [])
+            )
             changed = " OR ".join(f"s.{q(c)} IS DISTINCT FROM cur.{q(c)}" for c in compare) or "FALSE"
             new_vf = new_ua = hist_vf = now
         changed = f"({deleted_cur} OR {changed})"
@@ -252,10 +267,17 @@ class SnapshotMaterializer(Materializer):
         job.execute(adapter.create_scratch_table_sql(changes, "\nUNION ALL\n".join(parts)))
         count = int(adapter.fetchall(f"SELECT count(*) FROM {adapter.render(changes)}", model=job.name)[0][0])
         if count:
-            job.execute(adapter.close_versions_sql(
-                target, changes, meta.keys, meta.valid_to, "__vf", "__close",
-                self._is_current(adapter, meta, "DBT_INTERNAL_DEST"),
-            ))
+            job.execute(
+                adapter.close_versions_sql(
+                    target,
+                    changes,
+                    meta.keys,
+                    meta.valid_to,
+                    "__vf",
+                    "__close",
+                    self._is_current(adapter, meta, "DBT_INTERNAL_DEST"),
+                )
+            )
             insert_where = "TRUE" if meta.deletes == "new_record" else "NOT c.__del"
             row = self._row(adapter, meta, data_names, "c", "c.__vf", "c.__ua", "c.__del")
             job.execute(

@@ -64,7 +64,9 @@ def _columns(cols: Mapping[str, Any], inferred: Sequence[tuple[str, str]] | None
     for name, dtype in inferred or ():
         out[name] = {"name": name, "data_type": None, "inferred_type": dtype, "description": ""}
     for name, info in cols.items():
-        entry = out.setdefault(name, {"name": name, "data_type": None, "inferred_type": None, "description": ""})
+        entry = out.setdefault(
+            name, {"name": name, "data_type": None, "inferred_type": None, "description": ""}
+        )
         entry["description"] = info.description
         if info.data_type:
             entry["data_type"] = info.data_type
@@ -103,7 +105,10 @@ def node_entry(
             raw_code=node.raw_code,
             compiled_code=compiled_sql,
             compiled_path=f"target/compiled/{sql_path(project, node)}",
-            refs=[{"name": r.name, "kind": r.kind, "source_table": r.source_table, "line": r.line} for r in node.refs],
+            refs=[
+                {"name": r.name, "kind": r.kind, "source_table": r.source_table, "line": r.line}
+                for r in node.refs
+            ],
         )
     elif isinstance(node, SeedNode):
         base.update(
@@ -165,14 +170,18 @@ def write_run_results(
     for r in results:
         row = asdict(r)
         row.pop("statements")
-        row["timing"] = [
-            {"name": "execute", "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at)}
-        ] if r.started_at else []
+        row["timing"] = (
+            [{"name": "execute", "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at)}]
+            if r.started_at
+            else []
+        )
         row["adapter_response"] = (
             {"rows_affected": r.rows_affected, "code": r.response} if r.rows_affected is not None else {}
         )
         rows.append(row)
-    write_json(path, {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": dict(args)}, indent=2)
+    write_json(
+        path, {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": dict(args)}, indent=2
+    )
 
 
 def _iso(ts: float) -> str:

@@ -95,7 +95,9 @@ class ProjectCompiler:
             return self.forced_incremental[uid]
         if uid not in self._incremental:
             cfg = node.config
-            refresh = self.full_refresh if getattr(cfg, "full_refresh", None) is None else bool(cfg.full_refresh)
+            refresh = (
+                self.full_refresh if getattr(cfg, "full_refresh", None) is None else bool(cfg.full_refresh)
+            )
             self._incremental[uid] = (
                 cfg.materialized == "incremental"
                 and not refresh
@@ -141,7 +143,11 @@ class ProjectCompiler:
             scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
             cte = f"__pyflow_source__{node.source_name}__{node.table_name}"
             return Upstream(node.name, scan, None, cte, f"SELECT * FROM {scan}", columns)
-        if isinstance(node, ModelNode) and node.config.materialized == "ephemeral" and uid not in self.overrides:
+        if (
+            isinstance(node, ModelNode)
+            and node.config.materialized == "ephemeral"
+            and uid not in self.overrides
+        ):
             compiled = self.compile(uid)
             cte = f"__pyflow_cte__{node.name}"
             return Upstream(node.name, q(cte), None, cte, compiled.sql, columns)
@@ -173,7 +179,9 @@ class ProjectCompiler:
         elif isinstance(node, SeedNode):
             # the CSV's columns as the oracle reads it: known offline, whatever the target
             path = self.project.root / node.path
-            scan = self.oracle.adapter.csv_scan_sql(path, dict(node.config.column_types), node.config.delimiter)
+            scan = self.oracle.adapter.csv_scan_sql(
+                path, dict(node.config.column_types), node.config.delimiter
+            )
             cols = self.oracle.describe(scan, node.name)
         else:
             assert isinstance(node, ModelNode)
@@ -291,7 +299,9 @@ class ProjectCompiler:
                 str(self.relation(node)),
                 self._this_columns(node),
                 self.is_incremental(node),
-                sorted((key, self.key(p), str(self.relation(self.project.node(p)))) for key, p in parents.items()),
+                sorted(
+                    (key, self.key(p), str(self.relation(self.project.node(p)))) for key, p in parents.items()
+                ),
             )
         self._keys[uid] = k
         return k
@@ -366,8 +376,15 @@ class ProjectCompiler:
         if node.kind == "generic":
             fn = self.project.generic_tests[node.test_name]
             return compile_generic_test(fn, node, inputs, self.adapter.dialect, q)
-        ctx = Context(model_name=node.name, vars=self.project.vars, target=self.target, run_started_at=self.run_started_at)
-        return compile_singular_test(self.project.test_functions[node.name], node, inputs, ctx, self.adapter.dialect, q)
+        ctx = Context(
+            model_name=node.name,
+            vars=self.project.vars,
+            target=self.target,
+            run_started_at=self.run_started_at,
+        )
+        return compile_singular_test(
+            self.project.test_functions[node.name], node, inputs, ctx, self.adapter.dialect, q
+        )
 
     def _compile_fresh(self, node: ModelNode) -> CompiledModel:
         inputs = self.inputs(node.unique_id)
@@ -438,7 +455,14 @@ class ProjectCompiler:
 
     def forget(self, uid: str) -> None:
         """Drop what is memoized about ``uid`` (its relation or columns changed)."""
-        for memo in (self._compiled, self._keys, self._columns, self._inputs, self._incremental, self._raw_sources):
+        for memo in (
+            self._compiled,
+            self._keys,
+            self._columns,
+            self._inputs,
+            self._incremental,
+            self._raw_sources,
+        ):
             memo.pop(uid, None)
 
     def close(self) -> None:

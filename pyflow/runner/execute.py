@@ -74,8 +74,13 @@ class Executor:
         result = NodeResult(uid, node.name, "skipped", reason)
         self.results[uid] = result
         self.emit(
-            Event("node_finish", index=self._index(), total=len(self.order),
-                  description=self.describe(uid), result=result)
+            Event(
+                "node_finish",
+                index=self._index(),
+                total=len(self.order),
+                description=self.describe(uid),
+                result=result,
+            )
         )
 
     def run(self) -> list[NodeResult]:

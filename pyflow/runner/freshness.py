@@ -74,7 +74,11 @@ def criteria(rule: Freshness) -> dict[str, Any]:
     def after(value: tuple[int, str] | None) -> dict[str, Any]:
         return {"count": value[0], "period": value[1]} if value else {"count": None, "period": None}
 
-    return {"warn_after": after(rule.warn_after), "error_after": after(rule.error_after), "filter": rule.filter}
+    return {
+        "warn_after": after(rule.warn_after),
+        "error_after": after(rule.error_after),
+        "filter": rule.filter,
+    }
 
 
 def human(age: float) -> str:
@@ -114,7 +118,10 @@ class FreshnessCheck:
         """Source tables to check, in name order; tell about those that cannot be."""
         opts = self.session.options
         sel = select_nodes(
-            self.project.graph, list(opts.select) or None, list(opts.exclude) or None, resource_types={"source"}
+            self.project.graph,
+            list(opts.select) or None,
+            list(opts.exclude) or None,
+            resource_types={"source"},
         )
         for warning in sel.warnings:
             self.session.emit(Event("message", level="warn", text=warning))
@@ -143,7 +150,10 @@ class FreshnessCheck:
         ids = self.selected()
         if not ids:
             self.session.emit(
-                Event("message", text="Nothing to do: no selected source has both freshness and loaded_at_field.")
+                Event(
+                    "message",
+                    text="Nothing to do: no selected source has both freshness and loaded_at_field.",
+                )
             )
         self.adapter.open()
         threads = self.session.options.threads or self.session.target.threads
@@ -168,7 +178,11 @@ class FreshnessCheck:
         outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
         self.write(outcome)
         self.session.emit(
-            Event("run_finish", total=len(ids), data={"elapsed": outcome.elapsed, "cancelled": outcome.cancelled})
+            Event(
+                "run_finish",
+                total=len(ids),
+                data={"elapsed": outcome.elapsed, "cancelled": outcome.cancelled},
+            )
         )
         return outcome
 

@@ -52,7 +52,6 @@ class SchemaOracle:
         a = self.adapter
         return tuple((c.name, a.type_to_ibis(c.data_type)) for c in a.describe_query(to_duckdb(sql, dialect)))
 
-
     def close(self) -> None:
         """Release the in-memory database."""
         if self._adapter is not None:

@@ -94,7 +94,9 @@ def threshold(rule: str, failures: int) -> bool:
         op, value = parse_threshold(rule)
     except ValueError as exc:
         raise CompileError(
-            str(exc), hint="write it as an operator and a number: '!= 0', '> 10', '>= 100'", code="invalid-test"
+            str(exc),
+            hint="write it as an operator and a number: '!= 0', '> 10', '>= 100'",
+            code="invalid-test",
         ) from None
     return {
         "==": failures == value,
@@ -159,7 +161,9 @@ class Session:
         except OSError:
             return None
         handler.setLevel(logging.DEBUG)
-        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(threadName)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s [%(levelname)s] %(threadName)s %(name)s: %(message)s")
+        )
         logging.getLogger("pyflow").addHandler(handler)
         logging.getLogger("pyflow").setLevel(logging.DEBUG)
         log.info("invocation %s in %s (target %s)", self.invocation_id, self.root, self.target.name)
@@ -267,10 +271,14 @@ class Session:
             if isinstance(item, PyflowError):
                 continue
             node = self.project.node(uid)
-            text = item.sql if item.sql is not None else (
-                f"-- {node.name} returns a DataFrame: it is computed in Python at run time\n"
+            text = (
+                item.sql
+                if item.sql is not None
+                else (f"-- {node.name} returns a DataFrame: it is computed in Python at run time\n")
             )
-            artifacts.write_text_if_changed(base / artifacts.sql_path(self.project, node), text.rstrip() + "\n")
+            artifacts.write_text_if_changed(
+                base / artifacts.sql_path(self.project, node), text.rstrip() + "\n"
+            )
 
     def write_manifest(self, compiled: Mapping[str, CompiledModel | PyflowError] | None = None) -> None:
         """Write ``target/manifest.json`` for the whole project."""
@@ -296,7 +304,9 @@ class Session:
         ids = [
             uid
             for uid in self.selected(command)
-            if not (isinstance(n := self.project.node(uid), ModelNode) and n.config.materialized == "ephemeral")
+            if not (
+                isinstance(n := self.project.node(uid), ModelNode) and n.config.materialized == "ephemeral"
+            )
         ]
         schema_ids = [u for u in ids if not isinstance(self.project.node(u), TestNode)]
         if not all(is_unit_test(self.project.node(u)) for u in ids):
@@ -305,7 +315,13 @@ class Session:
         self.write_manifest(compiled)
         self._create_schemas(schema_ids)
         threads = self.options.threads or self.target.threads
-        self.emit(Event("run_start", total=len(ids), data={"command": command, "threads": threads, "target": self.target.name}))
+        self.emit(
+            Event(
+                "run_start",
+                total=len(ids),
+                data={"command": command, "threads": threads, "target": self.target.name},
+            )
+        )
         graph, unit_waits, order = schedule(self.project.graph, ids)  # a model waits for its unit tests
         executor = Executor(
             graph,
@@ -321,7 +337,13 @@ class Session:
         results = executor.run()
         outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
         self._write_run_artifacts(command, outcome)
-        self.emit(Event("run_finish", total=len(ids), data={"elapsed": outcome.elapsed, "cancelled": outcome.cancelled}))
+        self.emit(
+            Event(
+                "run_finish",
+                total=len(ids),
+                data={"elapsed": outcome.elapsed, "cancelled": outcome.cancelled},
+            )
+        )
         return outcome
 
     def _wait_for_tests(self, ids: Sequence[str]) -> dict[str, list[str]]:
@@ -350,15 +372,23 @@ class Session:
             if not self.adapter.schema_exists(database, schema):
                 self.adapter.execute(self.adapter.create_schema_sql(database, schema))
 
-    def _run_node(self, uid: str, index: int, total: int, compiled: CompiledModel | PyflowError | None) -> NodeResult:
+    def _run_node(
+        self, uid: str, index: int, total: int, compiled: CompiledModel | PyflowError | None
+    ) -> NodeResult:
         node = self.project.node(uid)
         desc = self.describe(uid)
         self.emit(Event("node_start", index=index, total=total, description=desc))
         started = time.time()
         rel = self.compiler.relation(node)
         stored = not isinstance(node, TestNode) or node.config.store_failures
-        result = NodeResult(uid, node.name, "success", relation=self.adapter.render(rel) if stored else None, started_at=started,
-                            thread_id=threading.current_thread().name)
+        result = NodeResult(
+            uid,
+            node.name,
+            "success",
+            relation=self.adapter.render(rel) if stored else None,
+            started_at=started,
+            thread_id=threading.current_thread().name,
+        )
         job = Job(
             name=node.name,
             relation=rel,
@@ -386,7 +416,11 @@ class Session:
                 job.incremental = self.compiler.is_incremental(node)
                 if compiled.is_dataframe:
                     job.frame = lambda: self._dataframe(node)
-                    kind = "table" if node.config.materialized in ("view", "ephemeral") else node.config.materialized
+                    kind = (
+                        "table"
+                        if node.config.materialized in ("view", "ephemeral")
+                        else node.config.materialized
+                    )
                 else:
                     kind = node.config.materialized
             if kind:
@@ -404,8 +438,10 @@ class Session:
             result.error = exc.to_dict()
         except Exception as exc:
             result.status = "error"
-            result.message = f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc()}" \
+            result.message = (
+                f"internal error: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
                 "\nThis is a bug in pyflow: please report it with the traceback above."
+            )
             result.error = {"code": "internal", "message": str(exc)}
         result.completed_at = time.time()
         result.execution_time = result.completed_at - started
@@ -482,7 +518,9 @@ class Session:
             "fail_fast": self.options.fail_fast,
             "vars": dict(self.options.vars),
         }
-        artifacts.write_run_results(self.project.target_dir / "run_results.json", meta, outcome.results, outcome.elapsed, args)
+        artifacts.write_run_results(
+            self.project.target_dir / "run_results.json", meta, outcome.results, outcome.elapsed, args
+        )
 
     # ---- other commands ------------------------------------------------------------------
     def compile(self) -> dict[str, CompiledModel | PyflowError]:
@@ -492,7 +530,9 @@ class Session:
         self.write_manifest(compiled)
         return compiled
 
-    def show(self, name: str | None, inline: str | None, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def show(
+        self, name: str | None, inline: str | None, limit: int
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Preview rows of a model (compiled SQL) or of an inline query."""
         if inline is not None:
             sql = self.render_inline(inline)
@@ -540,7 +580,9 @@ class Session:
         def source(source_name: str, table_name: str) -> str:
             key = (source_name, table_name)
             if key not in project.sources:
-                raise CompileError(f"source('{source_name}', '{table_name}') is not declared", code="missing-dependency")
+                raise CompileError(
+                    f"source('{source_name}', '{table_name}') is not declared", code="missing-dependency"
+                )
             return use(project.sources[key].unique_id)
 
         ctx = base_context("inline", project.vars, self.target_info, self.run_started_at, quote)
@@ -552,4 +594,3 @@ class Session:
     def list_nodes(self) -> list[Node]:
         """``pyflow ls``: selected nodes in DAG order."""
         return [self.project.node(u) for u in self.selected("ls")]
-

@@ -293,9 +293,13 @@ def test_missing_driver_is_a_user_error_naming_the_package(
 
 
 def test_trino_failed_rename_in_puts_the_old_table_back() -> None:
-    tmp_in = 'ALTER TABLE "hive"."analytics"."orders__pyflow_tmp_aaaaaaaa" RENAME TO "hive"."analytics"."orders"'
+    tmp_in = (
+        'ALTER TABLE "hive"."analytics"."orders__pyflow_tmp_aaaaaaaa" RENAME TO "hive"."analytics"."orders"'
+    )
     con = RecordingConnection(
-        tables={("analytics", "orders"): "BASE TABLE"}, schemas={"analytics"}, fail_on=lambda sql: sql == tmp_in
+        tables={("analytics", "orders"): "BASE TABLE"},
+        schemas={"analytics"},
+        fail_on=lambda sql: sql == tmp_in,
     )
 
     with pytest.raises(AdapterError):

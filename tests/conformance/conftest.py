@@ -114,7 +114,9 @@ def connect(engine: str, workdir: Path) -> Adapter:
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def engine_adapter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adapter]:
+def engine_adapter(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Adapter]:
     """One adapter per engine, shared by the tests of a module."""
     adapter = connect(request.param, tmp_path_factory.mktemp("conformance"))
     try:

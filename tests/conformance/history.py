@@ -40,7 +40,9 @@ class Meta:
         return bool(row.get(self.is_deleted))
 
 
-def by_key(rows: Sequence[Mapping[str, Any]], keys: Sequence[str], meta: Meta) -> dict[tuple[Any, ...], list[dict]]:
+def by_key(
+    rows: Sequence[Mapping[str, Any]], keys: Sequence[str], meta: Meta
+) -> dict[tuple[Any, ...], list[dict]]:
     """Versions per key, ordered by valid_from."""
     out: dict[tuple[Any, ...], list[dict]] = defaultdict(list)
     for row in rows:
@@ -72,10 +74,14 @@ def check_history(
         open_rows = [v for v in versions if meta.is_open(v)]
         assert len(open_rows) <= 1, f"key {key} has {len(open_rows)} current versions: {versions}"
         if open_rows:
-            assert versions[-1] is open_rows[0], f"key {key}: the current version is not the latest: {versions}"
+            assert versions[-1] is open_rows[0], (
+                f"key {key}: the current version is not the latest: {versions}"
+            )
         for older, newer in itertools.pairwise(versions):
             end = older[meta.valid_to]
-            assert end is not None and not meta.is_open(older), f"key {key}: an open version is not the latest"
+            assert end is not None and not meta.is_open(older), (
+                f"key {key}: an open version is not the latest"
+            )
             assert older[meta.valid_from] < end, f"key {key}: empty or inverted window {older}"
             assert end <= newer[meta.valid_from], f"key {key}: windows overlap: {older} / {newer}"
             if end != newer[meta.valid_from]:

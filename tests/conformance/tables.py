@@ -121,7 +121,9 @@ def rows_of(df: Any, columns: str | Sequence[str] | None = None) -> list[tuple[A
 def dicts_of(df: Any) -> list[dict[str, Any]]:
     """The frame's rows as dicts keyed by lower-cased column name, plain values."""
     names = columns_of(df)
-    return [dict(zip(names, (plain(v) for v in r), strict=True)) for r in df.itertuples(index=False, name=None)]
+    return [
+        dict(zip(names, (plain(v) for v in r), strict=True)) for r in df.itertuples(index=False, name=None)
+    ]
 
 
 def columns_of(df: Any) -> list[str]:
@@ -135,7 +137,9 @@ def table_columns(adapter: Adapter, name: str = TARGET) -> list[tuple[str, str]]
     return [(c.name.lower(), c.data_type) for c in adapter.get_columns(relation(adapter, name))]
 
 
-def table_rows(adapter: Adapter, name: str = TARGET, columns: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
+def table_rows(
+    adapter: Adapter, name: str = TARGET, columns: Sequence[str] | None = None
+) -> list[tuple[Any, ...]]:
     """A table's rows (optionally only ``columns``), plain and sorted."""
     names = list(columns) if columns else [c for c, _ in table_columns(adapter, name)]
     sql = f"SELECT {adapter.column_list(names)} FROM {adapter.render(relation(adapter, name))}"
@@ -186,7 +190,8 @@ def select_rows(adapter: Adapter, columns: Sequence[tuple[str, str]], rows: Sequ
         items = ", ".join(f"{literal(None, t)} AS {adapter.quote(c)}" for c, t in columns)
         return f"SELECT {items} FROM (SELECT 1 AS one) AS empty WHERE 1 = 0"
     selects = [
-        "SELECT " + ", ".join(f"{literal(v, t)} AS {adapter.quote(c)}" for v, (c, t) in zip(r, columns, strict=True))
+        "SELECT "
+        + ", ".join(f"{literal(v, t)} AS {adapter.quote(c)}" for v, (c, t) in zip(r, columns, strict=True))
         for r in rows
     ]
     return "\nUNION ALL\n".join(selects)

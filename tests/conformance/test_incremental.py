@@ -42,55 +42,157 @@ MERGE = {"incremental_strategy": "merge", "unique_key": "id"}
 DELETE_INSERT = {"incremental_strategy": "delete+insert", "unique_key": "id"}
 
 CASES = [
-    Case("append", "id v", [(1, "a"), (2, "b")], [(2, "b"), (3, "c")],
-         [(1, "a"), (2, "b"), (2, "b"), (3, "c")], {"incremental_strategy": "append"}),
-    Case("append-is-the-default-without-unique-key", "id v", [(1, "a")], [(1, "a")],
-         [(1, "a"), (1, "a")]),
-    Case("merge-one-key", "id v", [(1, "a"), (2, "b")], [(2, "B"), (3, "c")],
-         [(1, "a"), (2, "B"), (3, "c")], MERGE),
-    Case("merge-two-keys", "k1 k2 v", [(1, 1, "a"), (1, 2, "b"), (2, 1, "c")], [(1, 2, "B"), (2, 2, "d")],
-         [(1, 1, "a"), (1, 2, "B"), (2, 1, "c"), (2, 2, "d")],
-         {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]}),
-    Case("merge-key-only-table-inserts-new-keys", "id", [(1,), (2,)], [(2,), (3,)], [(1,), (2,), (3,)], MERGE),
-    Case("merge-update-columns", "id v w", [(1, "a", "x"), (2, "b", "y")], [(1, "A", "X"), (3, "c", "z")],
-         [(1, "A", "x"), (2, "b", "y"), (3, "c", "z")], {**MERGE, "merge_update_columns": ["v"]}),
-    Case("merge-exclude-columns", "id v w", [(1, "a", "x"), (2, "b", "y")], [(1, "A", "X"), (3, "c", "z")],
-         [(1, "A", "x"), (2, "b", "y"), (3, "c", "z")], {**MERGE, "merge_exclude_columns": ["w"]}),
-    Case("merge-null-key-matches-null", "id v", [(None, "n"), (1, "a")], [(None, "N"), (2, "b")],
-         [(1, "a"), (2, "b"), (None, "N")], MERGE),
-    Case("merge-null-in-one-of-two-keys", "k1 k2 v", [(1, None, "a"), (1, 1, "b"), (None, None, "c")],
-         [(1, None, "A"), (None, None, "C"), (None, 1, "d")],
-         [(1, 1, "b"), (1, None, "A"), (None, 1, "d"), (None, None, "C")],
-         {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]}),
-    Case("delete-insert-replaces-every-row-of-a-key", "id v", [(1, "a"), (1, "a2"), (2, "b")],
-         [(1, "X"), (3, "c")], [(1, "X"), (2, "b"), (3, "c")], DELETE_INSERT),
-    Case("delete-insert-two-keys", "k1 k2 v", [(1, 1, "a"), (1, 2, "b"), (2, 1, "c")], [(1, 2, "B"), (2, 2, "d")],
-         [(1, 1, "a"), (1, 2, "B"), (2, 1, "c"), (2, 2, "d")],
-         {"incremental_strategy": "delete+insert", "unique_key": ["k1", "k2"]}),
-    Case("delete-insert-null-key-matches-null", "id v", [(None, "n"), (1, "a")], [(None, "N")],
-         [(1, "a"), (None, "N")], DELETE_INSERT),
-    Case("insert-overwrite-replaces-only-batch-partitions", "day id v",
-         [(1, 1, "a"), (1, 2, "b"), (2, 3, "c"), (2, 4, "d")], [(2, 5, "e"), (3, 6, "f")],
-         [(1, 1, "a"), (1, 2, "b"), (2, 5, "e"), (3, 6, "f")],
-         {"incremental_strategy": "insert_overwrite", "partitioned_by": "day"}),
-    Case("insert-overwrite-two-partition-columns", "day region v",
-         [(1, "eu", "a"), (1, "us", "b"), (2, "eu", "c")], [(1, "eu", "A"), (2, "us", "d")],
-         [(1, "eu", "A"), (1, "us", "b"), (2, "eu", "c"), (2, "us", "d")],
-         {"incremental_strategy": "insert_overwrite", "partitioned_by": ["day", "region"]}),
-    Case("insert-overwrite-without-partitions-replaces-all", "id v", [(1, "a"), (2, "b")], [(2, "B"), (3, "c")],
-         [(2, "B"), (3, "c")], {"incremental_strategy": "insert_overwrite"}),
-    Case("merge-predicates-restrict-matched-target-rows", "day id v", [(1, 1, "a"), (2, 2, "b")],
-         [(1, 1, "A"), (2, 2, "B")], [(1, 1, "A"), (1, 1, "a"), (2, 2, "B")],
-         {**MERGE, "incremental_predicates": ["DBT_INTERNAL_DEST.day >= 2"]}),
-    Case("delete-insert-predicates-restrict-deleted-target-rows", "day id v", [(1, 1, "a"), (2, 2, "b")],
-         [(1, 1, "A"), (2, 2, "B")], [(1, 1, "A"), (1, 1, "a"), (2, 2, "B")],
-         {**DELETE_INSERT, "incremental_predicates": ["DBT_INTERNAL_DEST.day >= 2"]}),
-    Case("full-refresh-rebuilds-from-the-batch", "id v", [(1, "a"), (2, "b")], [(2, "B"), (3, "c")],
-         [(2, "B"), (3, "c")], MERGE, full_refresh=True),
-    Case("full-refresh-append", "id v", [(1, "a")], [(1, "a")], [(1, "a")],
-         {"incremental_strategy": "append"}, full_refresh=True),
+    Case(
+        "append",
+        "id v",
+        [(1, "a"), (2, "b")],
+        [(2, "b"), (3, "c")],
+        [(1, "a"), (2, "b"), (2, "b"), (3, "c")],
+        {"incremental_strategy": "append"},
+    ),
+    Case("append-is-the-default-without-unique-key", "id v", [(1, "a")], [(1, "a")], [(1, "a"), (1, "a")]),
+    Case(
+        "merge-one-key",
+        "id v",
+        [(1, "a"), (2, "b")],
+        [(2, "B"), (3, "c")],
+        [(1, "a"), (2, "B"), (3, "c")],
+        MERGE,
+    ),
+    Case(
+        "merge-two-keys",
+        "k1 k2 v",
+        [(1, 1, "a"), (1, 2, "b"), (2, 1, "c")],
+        [(1, 2, "B"), (2, 2, "d")],
+        [(1, 1, "a"), (1, 2, "B"), (2, 1, "c"), (2, 2, "d")],
+        {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]},
+    ),
+    Case(
+        "merge-key-only-table-inserts-new-keys", "id", [(1,), (2,)], [(2,), (3,)], [(1,), (2,), (3,)], MERGE
+    ),
+    Case(
+        "merge-update-columns",
+        "id v w",
+        [(1, "a", "x"), (2, "b", "y")],
+        [(1, "A", "X"), (3, "c", "z")],
+        [(1, "A", "x"), (2, "b", "y"), (3, "c", "z")],
+        {**MERGE, "merge_update_columns": ["v"]},
+    ),
+    Case(
+        "merge-exclude-columns",
+        "id v w",
+        [(1, "a", "x"), (2, "b", "y")],
+        [(1, "A", "X"), (3, "c", "z")],
+        [(1, "A", "x"), (2, "b", "y"), (3, "c", "z")],
+        {**MERGE, "merge_exclude_columns": ["w"]},
+    ),
+    Case(
+        "merge-null-key-matches-null",
+        "id v",
+        [(None, "n"), (1, "a")],
+        [(None, "N"), (2, "b")],
+        [(1, "a"), (2, "b"), (None, "N")],
+        MERGE,
+    ),
+    Case(
+        "merge-null-in-one-of-two-keys",
+        "k1 k2 v",
+        [(1, None, "a"), (1, 1, "b"), (None, None, "c")],
+        [(1, None, "A"), (None, None, "C"), (None, 1, "d")],
+        [(1, 1, "b"), (1, None, "A"), (None, 1, "d"), (None, None, "C")],
+        {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]},
+    ),
+    Case(
+        "delete-insert-replaces-every-row-of-a-key",
+        "id v",
+        [(1, "a"), (1, "a2"), (2, "b")],
+        [(1, "X"), (3, "c")],
+        [(1, "X"), (2, "b"), (3, "c")],
+        DELETE_INSERT,
+    ),
+    Case(
+        "delete-insert-two-keys",
+        "k1 k2 v",
+        [(1, 1, "a"), (1, 2, "b"), (2, 1, "c")],
+        [(1, 2, "B"), (2, 2, "d")],
+        [(1, 1, "a"), (1, 2, "B"), (2, 1, "c"), (2, 2, "d")],
+        {"incremental_strategy": "delete+insert", "unique_key": ["k1", "k2"]},
+    ),
+    Case(
+        "delete-insert-null-key-matches-null",
+        "id v",
+        [(None, "n"), (1, "a")],
+        [(None, "N")],
+        [(1, "a"), (None, "N")],
+        DELETE_INSERT,
+    ),
+    Case(
+        "insert-overwrite-replaces-only-batch-partitions",
+        "day id v",
+        [(1, 1, "a"), (1, 2, "b"), (2, 3, "c"), (2, 4, "d")],
+        [(2, 5, "e"), (3, 6, "f")],
+        [(1, 1, "a"), (1, 2, "b"), (2, 5, "e"), (3, 6, "f")],
+        {"incremental_strategy": "insert_overwrite", "partitioned_by": "day"},
+    ),
+    Case(
+        "insert-overwrite-two-partition-columns",
+        "day region v",
+        [(1, "eu", "a"), (1, "us", "b"), (2, "eu", "c")],
+        [(1, "eu", "A"), (2, "us", "d")],
+        [(1, "eu", "A"), (1, "us", "b"), (2, "eu", "c"), (2, "us", "d")],
+        {"incremental_strategy": "insert_overwrite", "partitioned_by": ["day", "region"]},
+    ),
+    Case(
+        "insert-overwrite-without-partitions-replaces-all",
+        "id v",
+        [(1, "a"), (2, "b")],
+        [(2, "B"), (3, "c")],
+        [(2, "B"), (3, "c")],
+        {"incremental_strategy": "insert_overwrite"},
+    ),
+    Case(
+        "merge-predicates-restrict-matched-target-rows",
+        "day id v",
+        [(1, 1, "a"), (2, 2, "b")],
+        [(1, 1, "A"), (2, 2, "B")],
+        [(1, 1, "A"), (1, 1, "a"), (2, 2, "B")],
+        {**MERGE, "incremental_predicates": ["DBT_INTERNAL_DEST.day >= 2"]},
+    ),
+    Case(
+        "delete-insert-predicates-restrict-deleted-target-rows",
+        "day id v",
+        [(1, 1, "a"), (2, 2, "b")],
+        [(1, 1, "A"), (2, 2, "B")],
+        [(1, 1, "A"), (1, 1, "a"), (2, 2, "B")],
+        {**DELETE_INSERT, "incremental_predicates": ["DBT_INTERNAL_DEST.day >= 2"]},
+    ),
+    Case(
+        "full-refresh-rebuilds-from-the-batch",
+        "id v",
+        [(1, "a"), (2, "b")],
+        [(2, "B"), (3, "c")],
+        [(2, "B"), (3, "c")],
+        MERGE,
+        full_refresh=True,
+    ),
+    Case(
+        "full-refresh-append",
+        "id v",
+        [(1, "a")],
+        [(1, "a")],
+        [(1, "a")],
+        {"incremental_strategy": "append"},
+        full_refresh=True,
+    ),
     *(
-        Case(f"first-run-builds-the-table-{name}", "id v", None, [(1, "a"), (2, "b")], [(1, "a"), (2, "b")], cfg)
+        Case(
+            f"first-run-builds-the-table-{name}",
+            "id v",
+            None,
+            [(1, "a"), (2, "b")],
+            [(1, "a"), (2, "b")],
+            cfg,
+        )
         for name, cfg in [
             ("append", {"incremental_strategy": "append"}),
             ("merge", MERGE),
@@ -105,7 +207,11 @@ CASES = [
 def test_incremental_step_gives_expected_rows(adapter: Adapter, case: Case) -> None:
     current = None if case.current is None else frame(case.columns, case.current)
     out = incremental_step(
-        frame(case.columns, case.batch), current, adapter=adapter, full_refresh=case.full_refresh, **case.config
+        frame(case.columns, case.batch),
+        current,
+        adapter=adapter,
+        full_refresh=case.full_refresh,
+        **case.config,
     )
     assert [c.lower() for c in out.columns] == case.columns.split()
     assert rows_of(out) == rows_of(frame(case.columns, case.expected))
@@ -114,8 +220,12 @@ def test_incremental_step_gives_expected_rows(adapter: Adapter, case: Case) -> N
 
 @pytest.mark.parametrize(
     "config",
-    [{"incremental_strategy": "append"}, MERGE, DELETE_INSERT,
-     {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"}],
+    [
+        {"incremental_strategy": "append"},
+        MERGE,
+        DELETE_INSERT,
+        {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"},
+    ],
     ids=["append", "merge", "delete-insert", "insert-overwrite"],
 )
 def test_incremental_batch_columns_match_by_name_not_position(adapter: Adapter, config: dict) -> None:
@@ -136,16 +246,26 @@ IDEMPOTENT = [
     ("merge", "id v", MERGE),
     ("merge-two-keys", "k1 k2 v", {"incremental_strategy": "merge", "unique_key": ["k1", "k2"]}),
     ("delete-insert", "id v", DELETE_INSERT),
-    ("insert-overwrite-partitioned", "id v", {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"}),
+    (
+        "insert-overwrite-partitioned",
+        "id v",
+        {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"},
+    ),
     ("insert-overwrite-unpartitioned", "id v", {"incremental_strategy": "insert_overwrite"}),
 ]
 
 
 @pytest.mark.parametrize(("name", "columns", "config"), IDEMPOTENT, ids=[i[0] for i in IDEMPOTENT])
-def test_incremental_step_twice_is_idempotent(adapter: Adapter, name: str, columns: str, config: dict) -> None:
+def test_incremental_step_twice_is_idempotent(
+    adapter: Adapter, name: str, columns: str, config: dict
+) -> None:
     width = len(columns.split())
-    current = frame(columns, [(1,) * (width - 1) + ("a",), (2,) * (width - 1) + ("b",), (None,) * (width - 1) + ("n",)])
-    batch = frame(columns, [(2,) * (width - 1) + ("B",), (3,) * (width - 1) + ("c",), (None,) * (width - 1) + ("N",)])
+    current = frame(
+        columns, [(1,) * (width - 1) + ("a",), (2,) * (width - 1) + ("b",), (None,) * (width - 1) + ("n",)]
+    )
+    batch = frame(
+        columns, [(2,) * (width - 1) + ("B",), (3,) * (width - 1) + ("c",), (None,) * (width - 1) + ("N",)]
+    )
     once = incremental_step(batch, current, adapter=adapter, **config)
     twice = incremental_step(batch, once, adapter=adapter, **config)
     assert rows_of(twice) == rows_of(once)
@@ -153,18 +273,40 @@ def test_incremental_step_twice_is_idempotent(adapter: Adapter, name: str, colum
 
 
 DUPLICATES = [
-    ("merge", "id v", MERGE, [(1, "a"), (1, "b"), (2, "c"), (2, "d"), (2, "e"), (3, "f")],
-     ["2 duplicated", "id=2  (3 rows)", "id=1  (2 rows)"]),
-    ("delete-insert", "id v", DELETE_INSERT, [(1, "a"), (1, "b"), (2, "c"), (2, "d"), (2, "e"), (3, "f")],
-     ["2 duplicated", "id=2  (3 rows)", "id=1  (2 rows)"]),
-    ("merge-null-key-twice", "id v", MERGE, [(None, "a"), (None, "b"), (3, "f")],
-     ["1 duplicated", "id=None  (2 rows)"]),
-    ("delete-insert-two-keys", "k1 k2 v", {"incremental_strategy": "delete+insert", "unique_key": ["k1", "k2"]},
-     [(1, 1, "a"), (1, 1, "b"), (1, 2, "c")], ["1 duplicated", "k1=1, k2=1  (2 rows)"]),
+    (
+        "merge",
+        "id v",
+        MERGE,
+        [(1, "a"), (1, "b"), (2, "c"), (2, "d"), (2, "e"), (3, "f")],
+        ["2 duplicated", "id=2  (3 rows)", "id=1  (2 rows)"],
+    ),
+    (
+        "delete-insert",
+        "id v",
+        DELETE_INSERT,
+        [(1, "a"), (1, "b"), (2, "c"), (2, "d"), (2, "e"), (3, "f")],
+        ["2 duplicated", "id=2  (3 rows)", "id=1  (2 rows)"],
+    ),
+    (
+        "merge-null-key-twice",
+        "id v",
+        MERGE,
+        [(None, "a"), (None, "b"), (3, "f")],
+        ["1 duplicated", "id=None  (2 rows)"],
+    ),
+    (
+        "delete-insert-two-keys",
+        "k1 k2 v",
+        {"incremental_strategy": "delete+insert", "unique_key": ["k1", "k2"]},
+        [(1, 1, "a"), (1, 1, "b"), (1, 2, "c")],
+        ["1 duplicated", "k1=1, k2=1  (2 rows)"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "columns", "config", "batch", "says"), DUPLICATES, ids=[d[0] for d in DUPLICATES])
+@pytest.mark.parametrize(
+    ("name", "columns", "config", "batch", "says"), DUPLICATES, ids=[d[0] for d in DUPLICATES]
+)
 def test_incremental_duplicate_batch_keys_fail_before_writing(
     adapter: Adapter, name: str, columns: str, config: dict, batch: Rows, says: list[str]
 ) -> None:
@@ -186,8 +328,11 @@ def test_incremental_duplicate_keys_are_fine_for_append_and_insert_overwrite(ada
     out = incremental_step(batch, frame("id v", [(2, "c")]), adapter=adapter, incremental_strategy="append")
     assert rows_of(out) == [(1, "a"), (1, "b"), (2, "c")]
     out = incremental_step(
-        batch, frame("id v", [(1, "x"), (2, "c")]), adapter=adapter,
-        incremental_strategy="insert_overwrite", partitioned_by="id",
+        batch,
+        frame("id v", [(1, "x"), (2, "c")]),
+        adapter=adapter,
+        incremental_strategy="insert_overwrite",
+        partitioned_by="id",
     )
     assert rows_of(out) == [(1, "a"), (1, "b"), (2, "c")]
 
@@ -212,5 +357,7 @@ def test_incremental_step_result_round_trips_as_the_next_current(adapter: Adapte
     first = incremental_step(batch, None, adapter=adapter, **config)
     second = incremental_step(frame("id v n", [(3, "c", 7)]), first, adapter=adapter, **config)
     assert rows_of(second) == [(1, None, None), (2, None, 5), (3, "c", 7)]
-    third = incremental_step(frame("id v n", [(2, "b", None)], dtypes={"n": "Int64"}), second, adapter=adapter, **config)
+    third = incremental_step(
+        frame("id v n", [(2, "b", None)], dtypes={"n": "Int64"}), second, adapter=adapter, **config
+    )
     assert rows_of(third) == [(1, None, None), (2, "b", None), (3, "c", 7)]

@@ -49,21 +49,54 @@ class Failure:
 
 
 FAILURES = [
-    Failure("delete-insert", {"incremental_strategy": "delete+insert", "unique_key": "id"},
-            TEXT_V, TEXT_ROWS, "DELETE FROM"),
-    Failure("insert-overwrite-partitioned", {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"},
-            TEXT_V, TEXT_ROWS, "DELETE FROM"),
-    Failure("insert-overwrite-unpartitioned", {"incremental_strategy": "insert_overwrite"},
-            TEXT_V, TEXT_ROWS, "DELETE FROM"),
-    Failure("append-new-columns-then-delete-insert",
-            {"incremental_strategy": "delete+insert", "unique_key": "id", "on_schema_change": "append_new_columns"},
-            WITH_EXTRA, EXTRA_ROWS, "ADD COLUMN"),
-    Failure("append-new-columns-then-merge",
-            {"incremental_strategy": "merge", "unique_key": "id", "on_schema_change": "append_new_columns"},
-            WITH_EXTRA, EXTRA_ROWS, "ADD COLUMN"),
-    Failure("sync-drops-a-column-then-cannot-alter-type",
-            {"incremental_strategy": "merge", "unique_key": "w", "on_schema_change": "sync_all_columns"},
-            (("w", "VARCHAR"), ("v", "BIGINT")), (("x", 1),), "DROP COLUMN", table=SYNC_TABLE, rows=SYNC_ROWS),
+    Failure(
+        "delete-insert",
+        {"incremental_strategy": "delete+insert", "unique_key": "id"},
+        TEXT_V,
+        TEXT_ROWS,
+        "DELETE FROM",
+    ),
+    Failure(
+        "insert-overwrite-partitioned",
+        {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"},
+        TEXT_V,
+        TEXT_ROWS,
+        "DELETE FROM",
+    ),
+    Failure(
+        "insert-overwrite-unpartitioned",
+        {"incremental_strategy": "insert_overwrite"},
+        TEXT_V,
+        TEXT_ROWS,
+        "DELETE FROM",
+    ),
+    Failure(
+        "append-new-columns-then-delete-insert",
+        {
+            "incremental_strategy": "delete+insert",
+            "unique_key": "id",
+            "on_schema_change": "append_new_columns",
+        },
+        WITH_EXTRA,
+        EXTRA_ROWS,
+        "ADD COLUMN",
+    ),
+    Failure(
+        "append-new-columns-then-merge",
+        {"incremental_strategy": "merge", "unique_key": "id", "on_schema_change": "append_new_columns"},
+        WITH_EXTRA,
+        EXTRA_ROWS,
+        "ADD COLUMN",
+    ),
+    Failure(
+        "sync-drops-a-column-then-cannot-alter-type",
+        {"incremental_strategy": "merge", "unique_key": "w", "on_schema_change": "sync_all_columns"},
+        (("w", "VARCHAR"), ("v", "BIGINT")),
+        (("x", 1),),
+        "DROP COLUMN",
+        table=SYNC_TABLE,
+        rows=SYNC_ROWS,
+    ),
 ]
 
 
@@ -80,7 +113,9 @@ def incremental_job(adapter: Adapter, batch_sql: str, config: dict[str, Any]) ->
 
 
 @pytest.mark.parametrize("case", FAILURES, ids=lambda f: f.id)
-def test_incremental_failing_after_a_write_leaves_the_target_unchanged(adapter: Adapter, case: Failure) -> None:
+def test_incremental_failing_after_a_write_leaves_the_target_unchanged(
+    adapter: Adapter, case: Failure
+) -> None:
     target = relation(adapter, TARGET)
     adapter.execute(adapter.create_table_as_sql(target, select_rows(adapter, case.table, case.rows)))
     before = state(adapter)
@@ -108,8 +143,11 @@ def test_incremental_duplicate_keys_fail_before_any_write(adapter: Adapter, stra
     adapter.execute(adapter.create_table_as_sql(relation(adapter, TARGET), select_rows(adapter, TABLE, ROWS)))
     before = state(adapter)
     batch = select_rows(adapter, TABLE, ((1, 11, "a"), (1, 12, "b"), (4, 40, "c")))
-    job = incremental_job(adapter, batch, {"incremental_strategy": strategy, "unique_key": "id",
-                                           "on_schema_change": "sync_all_columns"})
+    job = incremental_job(
+        adapter,
+        batch,
+        {"incremental_strategy": strategy, "unique_key": "id", "on_schema_change": "sync_all_columns"},
+    )
     with pytest.raises(MaterializationError) as caught:
         IncrementalMaterializer().build(job)
     assert caught.value.code == "duplicate-unique-key"

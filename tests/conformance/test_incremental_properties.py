@@ -59,8 +59,11 @@ def apply(adapter: Adapter, scenario: Batches, rows: tuple[tuple[Any, ...], ...]
         adapter=adapter,
         sql=select_rows(adapter, columns, rows),
         config=ModelConfig.model_validate(
-            {"materialized": "incremental", "incremental_strategy": scenario.strategy,
-             "unique_key": list(scenario.keys)}
+            {
+                "materialized": "incremental",
+                "incremental_strategy": scenario.strategy,
+                "unique_key": list(scenario.keys),
+            }
         ),
         incremental=not first,
     )

@@ -53,7 +53,8 @@ OUTCOMES: dict[tuple[str, str], Any] = {
     ("append_new_columns", "removed"): ("id v w", [(1, "a", "x"), (2, "B", "y"), (3, "c", None)]),
     ("append_new_columns", "type-changed"): ("id v", [(1, "10"), (2, "21"), (3, "30")]),
     ("append_new_columns", "all-three"): (
-        "id v w z", [(1, "10", "x", None), (2, "21", "y", True), (3, "30", None, False)]
+        "id v w z",
+        [(1, "10", "x", None), (2, "21", "y", True), (3, "30", None, False)],
     ),
     ("sync_all_columns", "added"): ("id v w", [(1, "a", None), (2, "B", 20), (3, "c", 30)]),
     ("sync_all_columns", "removed"): ("id v", [(1, "a"), (2, "B"), (3, "c")]),
@@ -94,9 +95,13 @@ def test_on_schema_change_outcome(adapter: Adapter, mode: str, change: str) -> N
     ids=["append", "delete-insert", "insert-overwrite", "merge"],
 )
 @pytest.mark.parametrize("mode", ["append_new_columns", "sync_all_columns"])
-def test_on_schema_change_adds_a_new_column_for_every_strategy(adapter: Adapter, config: dict, mode: str) -> None:
+def test_on_schema_change_adds_a_new_column_for_every_strategy(
+    adapter: Adapter, config: dict, mode: str
+) -> None:
     current = frame("id v", [(1, "a")])
-    out = incremental_step(frame("id v w", [(2, "b", 20)]), current, adapter=adapter, on_schema_change=mode, **config)
+    out = incremental_step(
+        frame("id v w", [(2, "b", 20)]), current, adapter=adapter, on_schema_change=mode, **config
+    )
     assert columns_of(out) == ["id", "v", "w"]
     assert rows_of(out) == [(1, "a", None), (2, "b", 20)]
 
@@ -105,7 +110,8 @@ def test_on_schema_change_is_not_checked_on_first_run_or_full_refresh(adapter: A
     batch = frame("id w", [(1, 10)])
     out = incremental_step(batch, None, adapter=adapter, on_schema_change="fail", **MERGE)
     assert rows_of(out) == [(1, 10)]
-    out = incremental_step(batch, frame("id v", [(1, "a")]), adapter=adapter, full_refresh=True,
-                           on_schema_change="fail", **MERGE)
+    out = incremental_step(
+        batch, frame("id v", [(1, "a")]), adapter=adapter, full_refresh=True, on_schema_change="fail", **MERGE
+    )
     assert columns_of(out) == ["id", "w"]
     assert rows_of(out) == [(1, 10)]

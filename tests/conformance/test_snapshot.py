@@ -99,7 +99,12 @@ def story(strategy: str, mode: str) -> tuple[list, list, list]:
     """
     c1, c2, c3 = (U1, U2, U3) if strategy == "timestamp" else (R1, R2, R3)
     first = [(1, "a", c1, OPEN, False), (2, "b", c1, OPEN, False), (3, "c", c1, OPEN, False)]
-    base = [(1, "a", c1, c2, False), (1, "a2", c2, OPEN, False), (2, "b", c1, OPEN, False), (4, "d", c2, OPEN, False)]
+    base = [
+        (1, "a", c1, c2, False),
+        (1, "a2", c2, OPEN, False),
+        (2, "b", c1, OPEN, False),
+        (4, "d", c2, OPEN, False),
+    ]
     after2 = {
         "ignore": [(3, "c", c1, OPEN, False)],
         "invalidate": [(3, "c", c1, R2, False)],
@@ -124,7 +129,9 @@ def check_updated_at(df: Any, strategy: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
-def test_snapshot_records_updates_inserts_deletes_and_reinserts(adapter: Adapter, strategy: str, mode: str) -> None:
+def test_snapshot_records_updates_inserts_deletes_and_reinserts(
+    adapter: Adapter, strategy: str, mode: str
+) -> None:
     config = {"unique_key": "id", "hard_deletes": mode, **STRATEGIES[strategy]}
     first, second, third = story(strategy, mode)
 
@@ -154,7 +161,9 @@ def test_timestamp_older_or_equal_updated_at_is_not_a_new_version(adapter: Adapt
 
 
 @pytest.mark.parametrize("mode", ["invalidate", "new_record"])
-def test_timestamp_reinsert_with_an_old_updated_at_starts_at_the_run_time(adapter: Adapter, mode: str) -> None:
+def test_timestamp_reinsert_with_an_old_updated_at_starts_at_the_run_time(
+    adapter: Adapter, mode: str
+) -> None:
     """The source brings a deleted key back unchanged: its updated_at predates the delete."""
     config = {"unique_key": "id", "hard_deletes": mode, **STRATEGIES["timestamp"]}
     s1 = snap(adapter, "id v u", [(1, "a", U1), (2, "b", U1)], None, R1, **config)
@@ -173,15 +182,20 @@ def test_timestamp_reinsert_with_an_old_updated_at_starts_at_the_run_time(adapte
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("strategy", ["check-list", "check-all"])
-def test_check_null_to_value_and_value_to_null_are_changes(adapter: Adapter, strategy: str, mode: str) -> None:
+def test_check_null_to_value_and_value_to_null_are_changes(
+    adapter: Adapter, strategy: str, mode: str
+) -> None:
     config = {"unique_key": "id", "hard_deletes": mode, **STRATEGIES[strategy]}
     s1 = snap(adapter, "id v u", [(1, None, U1), (2, "b", U1), (3, None, U1)], None, R1, **config)
     s2 = snap(adapter, "id v u", [(1, "a", U1), (2, None, U1), (3, None, U1)], s1, R2, **config)
     s3 = snap(adapter, "id v u", [(1, None, U1), (2, None, U1), (3, None, U1)], s2, R3, **config)
     assert versions(s3, "id", "v") == sorted(
         [
-            (1, None, R1, R2, False), (1, "a", R2, R3, False), (1, None, R3, OPEN, False),
-            (2, "b", R1, R2, False), (2, None, R2, OPEN, False),
+            (1, None, R1, R2, False),
+            (1, "a", R2, R3, False),
+            (1, None, R3, OPEN, False),
+            (2, "b", R1, R2, False),
+            (2, None, R2, OPEN, False),
             (3, None, R1, OPEN, False),
         ],
         key=repr,
@@ -206,7 +220,8 @@ def test_new_source_column_is_added_to_the_table(adapter: Adapter, strategy: str
     assert columns_of(s2) == ["id", "v", "u", *meta_columns(mode), "w"]  # ALTER TABLE ADD appends
     c1, c2 = (U1, U2) if strategy == "timestamp" else (R1, R2)
     assert versions(s2, "id", "v", "w") == sorted(
-        [(1, "a", None, c1, c2, False), (1, "a2", "x", c2, OPEN, False), (2, "b", None, c1, OPEN, False)], key=repr
+        [(1, "a", None, c1, c2, False), (1, "a2", "x", c2, OPEN, False), (2, "b", None, c1, OPEN, False)],
+        key=repr,
     )
     check_history(dicts_of(s2), ["id"], META)
 
@@ -231,9 +246,16 @@ def test_duplicate_source_keys_fail_before_writing(adapter: Adapter, strategy: s
     assert leftovers(adapter) == []
     # before writing, not written and rolled back: no statement reached the table
     cfg = SnapshotConfig.model_validate(config)
-    job = Job(name=TARGET, relation=relation(adapter, TARGET), adapter=adapter, config=cfg, run_started_at=utc(R3),
-              sql=select_rows(adapter, [("id", "BIGINT"), ("v", "VARCHAR"), ("u", "TIMESTAMP")],
-                              [(1, "x", U3), (1, "y", U3)]))
+    job = Job(
+        name=TARGET,
+        relation=relation(adapter, TARGET),
+        adapter=adapter,
+        config=cfg,
+        run_started_at=utc(R3),
+        sql=select_rows(
+            adapter, [("id", "BIGINT"), ("v", "VARCHAR"), ("u", "TIMESTAMP")], [(1, "x", U3), (1, "y", U3)]
+        ),
+    )
     with pytest.raises(MaterializationError):
         SnapshotMaterializer().build(job)
     assert writes_to(adapter, job.log.statements) == []
@@ -244,7 +266,9 @@ def test_duplicate_source_keys_fail_before_writing(adapter: Adapter, strategy: s
 def test_multi_column_unique_key(adapter: Adapter, strategy: str, mode: str) -> None:
     """(k1, k2) identifies a row; a NULL part matches NULL (NULL-safe, like incremental keys)."""
     config = {"unique_key": ["k1", "k2"], "hard_deletes": mode, **STRATEGIES[strategy]}
-    s1 = snap(adapter, "k1 k2 v u", [(1, 1, "a", U1), (1, 2, "b", U1), (2, None, "c", U1)], None, R1, **config)
+    s1 = snap(
+        adapter, "k1 k2 v u", [(1, 1, "a", U1), (1, 2, "b", U1), (2, None, "c", U1)], None, R1, **config
+    )
     s2 = snap(adapter, "k1 k2 v u", [(1, 1, "A", U2), (2, None, "c", U1), (2, 1, "d", U2)], s1, R2, **config)
     c1, c2 = (U1, U2) if strategy == "timestamp" else (R1, R2)
     gone = {
@@ -253,8 +277,13 @@ def test_multi_column_unique_key(adapter: Adapter, strategy: str, mode: str) -> 
         "new_record": [(1, 2, "b", c1, R2, False), (1, 2, "b", R2, OPEN, True)],
     }[mode]
     assert versions(s2, "k1", "k2", "v") == sorted(
-        [(1, 1, "a", c1, c2, False), (1, 1, "A", c2, OPEN, False), (2, None, "c", c1, OPEN, False),
-         (2, 1, "d", c2, OPEN, False), *gone],
+        [
+            (1, 1, "a", c1, c2, False),
+            (1, 1, "A", c2, OPEN, False),
+            (2, None, "c", c1, OPEN, False),
+            (2, 1, "d", c2, OPEN, False),
+            *gone,
+        ],
         key=repr,
     )
     check_history(dicts_of(s2), ["k1", "k2"], META)
@@ -262,23 +291,38 @@ def test_multi_column_unique_key(adapter: Adapter, strategy: str, mode: str) -> 
     assert_same(s3, s2)
 
 
-RENAMED = Meta(valid_from="start_at", valid_to="end_at", scd_id="version_id", updated_at="changed_at",
-               is_deleted="gone")
+RENAMED = Meta(
+    valid_from="start_at", valid_to="end_at", scd_id="version_id", updated_at="changed_at", is_deleted="gone"
+)
 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_snapshot_meta_column_names_rename_every_meta_column(adapter: Adapter, strategy: str) -> None:
-    names = {"dbt_valid_from": "start_at", "dbt_valid_to": "end_at", "dbt_scd_id": "version_id",
-             "dbt_updated_at": "changed_at", "dbt_is_deleted": "gone"}
-    config = {"unique_key": "id", "hard_deletes": "new_record", "snapshot_meta_column_names": names,
-              **STRATEGIES[strategy]}
+    names = {
+        "dbt_valid_from": "start_at",
+        "dbt_valid_to": "end_at",
+        "dbt_scd_id": "version_id",
+        "dbt_updated_at": "changed_at",
+        "dbt_is_deleted": "gone",
+    }
+    config = {
+        "unique_key": "id",
+        "hard_deletes": "new_record",
+        "snapshot_meta_column_names": names,
+        **STRATEGIES[strategy],
+    }
     s1 = snap(adapter, "id v u", [(1, "a", U1), (2, "b", U1)], None, R1, **config)
     s2 = snap(adapter, "id v u", [(1, "a2", U2)], s1, R2, **config)
     assert columns_of(s2) == ["id", "v", "u", "version_id", "changed_at", "start_at", "end_at", "gone"]
     assert not any(c.startswith("pyflow_") for c in columns_of(s2))
     c1, c2 = (U1, U2) if strategy == "timestamp" else (R1, R2)
     assert versions(s2, "id", "v", meta=RENAMED) == sorted(
-        [(1, "a", c1, c2, False), (1, "a2", c2, OPEN, False), (2, "b", c1, R2, False), (2, "b", R2, OPEN, True)],
+        [
+            (1, "a", c1, c2, False),
+            (1, "a2", c2, OPEN, False),
+            (2, "b", c1, R2, False),
+            (2, "b", R2, OPEN, True),
+        ],
         key=repr,
     )
     check_history(dicts_of(s2), ["id"], RENAMED)
@@ -295,10 +339,16 @@ SENTINEL_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("strategy", "mode", "key"), SENTINEL_CASES, ids=["-".join(c) for c in SENTINEL_CASES])
+@pytest.mark.parametrize(
+    ("strategy", "mode", "key"), SENTINEL_CASES, ids=["-".join(c) for c in SENTINEL_CASES]
+)
 def test_valid_to_current_marks_open_rows(adapter: Adapter, strategy: str, mode: str, key: str) -> None:
-    config = {"unique_key": "id", "hard_deletes": mode, key: "CAST('9999-12-31 00:00:00' AS TIMESTAMP)",
-              **STRATEGIES[strategy]}
+    config = {
+        "unique_key": "id",
+        "hard_deletes": mode,
+        key: "CAST('9999-12-31 00:00:00' AS TIMESTAMP)",
+        **STRATEGIES[strategy],
+    }
     meta = Meta(sentinel=SENTINEL)
     first, second, third = story(strategy, mode)
     s1 = snap(adapter, "id v u", S1, None, R1, **config)
@@ -335,8 +385,14 @@ def test_unchanged_rerun_sends_no_write_to_the_table(adapter: Adapter, strategy:
     target = relation(adapter, TARGET)
     jobs = []
     for rows, run_at in ((S1, R1), (S2, R2), (S2, R3)):
-        job = Job(name=TARGET, relation=target, adapter=adapter, sql=select_rows(adapter, columns, rows),
-                  config=cfg, run_started_at=utc(run_at))
+        job = Job(
+            name=TARGET,
+            relation=target,
+            adapter=adapter,
+            sql=select_rows(adapter, columns, rows),
+            config=cfg,
+            run_started_at=utc(run_at),
+        )
         SnapshotMaterializer().build(job)
         jobs.append(job)
     assert writes_to(adapter, jobs[1].log.statements) != []  # the run with changes is seen writing

@@ -78,7 +78,9 @@ def histories(draw: st.DrawFn) -> History:
                 elif action == "update":
                     nxt[key] = (key, draw(st.sampled_from(VALUES)), fresh)
             else:
-                action = draw(st.sampled_from(["absent", "insert", "restore"] if key in last else ["absent", "insert"]))
+                action = draw(
+                    st.sampled_from(["absent", "insert", "restore"] if key in last else ["absent", "insert"])
+                )
                 if action == "insert":
                     nxt[key] = (key, draw(st.sampled_from(VALUES)), fresh)
                 elif action == "restore":

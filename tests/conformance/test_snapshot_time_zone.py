@@ -49,14 +49,18 @@ def by_version(df) -> list[tuple]:
     )
 
 
-def test_snapshot_timestamp_strategy_stores_utc(los_angeles: None, new_adapter: Callable[[], Adapter]) -> None:
+def test_snapshot_timestamp_strategy_stores_utc(
+    los_angeles: None, new_adapter: Callable[[], Adapter]
+) -> None:
     adapter = new_adapter()
     config = {"unique_key": "id", "strategy": "timestamp", "updated_at": "u", "hard_deletes": "invalidate"}
     u1 = datetime(2024, 1, 1, 9, 0, tzinfo=TOKYO)  # 2024-01-01 00:00 UTC
     u2 = datetime(2024, 1, 2, 18, 30, tzinfo=TOKYO)  # 2024-01-02 09:30 UTC
     run1 = datetime(2024, 1, 1, 13, 0, tzinfo=PARIS)  # 12:00 UTC
     run2 = datetime(2024, 1, 3, 1, 0, tzinfo=PARIS)  # 2024-01-03 00:00 UTC
-    s1 = snapshot_step(frame("id v u", [(1, "a", u1), (2, "b", u1)]), None, run_at=run1, adapter=adapter, **config)
+    s1 = snapshot_step(
+        frame("id v u", [(1, "a", u1), (2, "b", u1)]), None, run_at=run1, adapter=adapter, **config
+    )
     s2 = snapshot_step(frame("id v u", [(1, "a2", u2)]), s1, run_at=run2, adapter=adapter, **config)
     utc_u1, utc_u2, utc_run2 = datetime(2024, 1, 1), datetime(2024, 1, 2, 9, 30), datetime(2024, 1, 3)
     assert by_version(s2) == sorted(
@@ -76,7 +80,11 @@ def test_snapshot_timestamp_strategy_stores_utc(los_angeles: None, new_adapter: 
 
 @pytest.mark.parametrize(
     "run_at",
-    [datetime(2024, 1, 2, 13, 0, tzinfo=PARIS), datetime(2024, 1, 2, 12, 0, tzinfo=UTC), datetime(2024, 1, 2, 12, 0)],
+    [
+        datetime(2024, 1, 2, 13, 0, tzinfo=PARIS),
+        datetime(2024, 1, 2, 12, 0, tzinfo=UTC),
+        datetime(2024, 1, 2, 12, 0),
+    ],
     ids=["aware-paris", "aware-utc", "naive-is-utc"],
 )
 def test_snapshot_check_strategy_stores_the_run_time_in_utc(
@@ -89,7 +97,11 @@ def test_snapshot_check_strategy_stores_the_run_time_in_utc(
     s2 = snapshot_step(frame("id v", [(1, "a2")]), s1, run_at=run_at, adapter=adapter, **config)
     noon, start = datetime(2024, 1, 2, 12, 0), datetime(2024, 1, 1, 12, 0)
     assert by_version(s2) == sorted(
-        [(1, "a", start, noon, start), (1, "a2", noon, None, noon), (2, "b", start, noon, start),
-         (2, "b", noon, None, noon)],
+        [
+            (1, "a", start, noon, start),
+            (1, "a2", noon, None, noon),
+            (2, "b", start, noon, start),
+            (2, "b", noon, None, noon),
+        ],
         key=repr,
     )

@@ -55,7 +55,7 @@ class Warehouse:
                 "SELECT column_name, data_type FROM information_schema.columns "
                 f"WHERE table_schema = '{schema}' AND table_name = '{name}' ORDER BY ordinal_position"
             )
-            (count, digest), = self.rows(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {rel} AS t")
+            ((count, digest),) = self.rows(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {rel} AS t")
             out[rel] = (kind, tuple(columns), count, digest)
         return out
 
@@ -66,7 +66,9 @@ def pyflow(cli: Callable[..., Any]) -> Callable[..., Any]:
 
     def invoke(*args: str | Path, expect: int = 0) -> Any:
         result = cli(*(str(a) for a in args))
-        assert result.exit_code == expect, f"exit code {result.exit_code}, expected {expect}:\n{result.output}"
+        assert result.exit_code == expect, (
+            f"exit code {result.exit_code}, expected {expect}:\n{result.output}"
+        )
         return result
 
     return invoke

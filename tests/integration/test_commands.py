@@ -57,7 +57,9 @@ def test_show_inline_query_resolves_refs(built, pyflow):
 
 
 def test_show_inline_table_output(built, pyflow):
-    result = pyflow("show", "--inline", "select count(*) as n_seeded from {{ ref('raw_orders') }}", "--project-dir", built)
+    result = pyflow(
+        "show", "--inline", "select count(*) as n_seeded from {{ ref('raw_orders') }}", "--project-dir", built
+    )
 
     assert "n_seeded" in result.stdout
     assert "6" in result.stdout
@@ -97,7 +99,9 @@ def test_debug_reports_a_missing_project(tmp_path, pyflow):
 
 def test_debug_reports_a_bad_profile(copy_project, pyflow):
     project = copy_project("mixed")
-    (project / "profiles.yml").write_text("mixed:\n  target: dev\n  outputs:\n    dev:\n      type: postgress\n")
+    (project / "profiles.yml").write_text(
+        "mixed:\n  target: dev\n  outputs:\n    dev:\n      type: postgress\n"
+    )
 
     result = pyflow("debug", "--project-dir", project, expect=1)
 
@@ -121,7 +125,9 @@ def test_clean_removes_target_and_logs(built, pyflow):
 def test_clean_skips_folders_outside_the_project(make_project, pyflow, tmp_path):
     outside = tmp_path / "precious"
     outside.mkdir()
-    project = make_project({"build_out/x.txt": "x"}, project_yml="name: proj\nclean-targets: [build_out, ../precious]\n")
+    project = make_project(
+        {"build_out/x.txt": "x"}, project_yml="name: proj\nclean-targets: [build_out, ../precious]\n"
+    )
 
     result = pyflow("clean", "--project-dir", project)
 
@@ -140,7 +146,13 @@ def test_show_inline_ref_to_ephemeral_model(make_project, pyflow):
     pyflow("run", "--project-dir", project)
 
     inline = pyflow(
-        "show", "--inline", "select sum(n) as total from {{ ref('evens') }}", "--project-dir", project, "--output", "json"
+        "show",
+        "--inline",
+        "select sum(n) as total from {{ ref('evens') }}",
+        "--project-dir",
+        project,
+        "--output",
+        "json",
     )
     model = pyflow("show", "evens", "--project-dir", project, "--output", "json")
 

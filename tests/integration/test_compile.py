@@ -50,7 +50,9 @@ def test_compile_twice_reports_all_unchanged(copy_project, pyflow):
 
     assert "Compiled 5 model(s) (5 unchanged)" in result.output
     assert _cache_keys(project) == keys
-    assert {rel: (project / "target/compiled/mixed" / rel).stat().st_mtime_ns for rel in COMPILED.values()} == written
+    assert {
+        rel: (project / "target/compiled/mixed" / rel).stat().st_mtime_ns for rel in COMPILED.values()
+    } == written
 
 
 def test_compile_after_change_recompiles_model_and_descendants(copy_project, pyflow):
@@ -58,7 +60,9 @@ def test_compile_after_change_recompiles_model_and_descendants(copy_project, pyf
     pyflow("compile", "--project-dir", project)
     before = _cache_keys(project)
     model = project / "models" / "intermediate" / "int_order_totals.sql"
-    model.write_text(model.read_text().replace("sum(amount) as total", "sum(amount) as total, max(amount) as biggest"))
+    model.write_text(
+        model.read_text().replace("sum(amount) as total", "sum(amount) as total, max(amount) as biggest")
+    )
 
     result = pyflow("compile", "--project-dir", project)
 

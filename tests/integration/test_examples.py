@@ -44,9 +44,12 @@ def test_shop_build_twice_gives_identical_relations(copy_project, pyflow, wareho
     # the numbers the example's README promises
     db = warehouse(shop)
     assert db.rows("SELECT count(*) FROM stg_orders") == [(88250,)]
-    assert db.rows(
-        "SELECT customer_segment, count(*) FROM dim_customers GROUP BY ALL ORDER BY ALL"
-    ) == [("High Value", 2465), ("Low Value", 1675), ("Medium Value", 4360), ("No Purchases", 1500)]
+    assert db.rows("SELECT customer_segment, count(*) FROM dim_customers GROUP BY ALL ORDER BY ALL") == [
+        ("High Value", 2465),
+        ("Low Value", 1675),
+        ("Medium Value", 4360),
+        ("No Purchases", 1500),
+    ]
     assert not any("__pyflow" in rel for rel in db.relations())
 
 

@@ -65,7 +65,9 @@ def test_run_log_format_json_reports_failures_as_events(make_project, pyflow):
     }
     assert finished["broken"]["error"]["code"] == "database-error"
     assert "no_such_table" in finished["broken"]["message"]
-    assert any(e["kind"] == "message" and e["text"] == "Done. PASS=1 WARN=0 ERROR=1 SKIP=1 TOTAL=3" for e in events)
+    assert any(
+        e["kind"] == "message" and e["text"] == "Done. PASS=1 WARN=0 ERROR=1 SKIP=1 TOTAL=3" for e in events
+    )
 
 
 def test_run_log_format_json_reports_project_errors_as_json(make_project, pyflow):

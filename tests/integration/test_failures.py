@@ -62,7 +62,9 @@ def test_run_failing_model_keeps_old_relation_and_skips_descendants(
 
     broken_sql, error_text = BROKEN[materialized]
     (project / "models" / "target_model.sql").write_text(broken_sql)
-    (project / "models" / "independent.sql").write_text("{{ config(materialized='table') }}\nselect 43 as answer")
+    (project / "models" / "independent.sql").write_text(
+        "{{ config(materialized='table') }}\nselect 43 as answer"
+    )
     result = pyflow("run", "--project-dir", project, expect=1)
 
     assert "Done. PASS=1 WARN=0 ERROR=1 SKIP=2 TOTAL=4" in result.output
@@ -210,7 +212,16 @@ def test_run_signal_cancels_cleanly(signum, delay, make_project, pyflow, warehou
     assert warehouse(project).rows("SELECT n FROM slow") == [(1,)]
 
     proc = subprocess.Popen(
-        [*_pyflow_command(), "run", "--project-dir", str(project), "--threads", "1", "--vars", "{slow: true}"],
+        [
+            *_pyflow_command(),
+            "run",
+            "--project-dir",
+            str(project),
+            "--threads",
+            "1",
+            "--vars",
+            "{slow: true}",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -255,4 +266,3 @@ def test_run_signal_cancels_cleanly(signum, delay, make_project, pyflow, warehou
     db = warehouse(project)
     assert db.rows("SELECT n FROM slow") == [(1,)]
     assert not any("__pyflow" in rel for rel in db.relations())
-

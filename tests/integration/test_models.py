@@ -13,7 +13,11 @@ def test_build_mixed_python_and_sql_dependencies(copy_project, pyflow, warehouse
 
     db = warehouse(project)
     # a SQL model reading a Python model
-    assert db.rows("SELECT * FROM int_order_totals ORDER BY ALL") == [(1, 3, 36.5), (2, 1, 40.0), (3, 1, 120.0)]
+    assert db.rows("SELECT * FROM int_order_totals ORDER BY ALL") == [
+        (1, 3, 36.5),
+        (2, 1, 40.0),
+        (3, 1, 120.0),
+    ]
     # a Python model taking SQL models as parameters
     assert db.rows("SELECT * FROM customer_report ORDER BY ALL") == [
         (1, "ANN", 3, 36.5),
@@ -29,7 +33,10 @@ def test_build_mixed_python_and_sql_dependencies(copy_project, pyflow, warehouse
         "model.mixed.stg_orders": ("python", ["seed.mixed.raw_orders"]),
         "model.mixed.stg_customers": ("sql", ["seed.mixed.raw_customers"]),
         "model.mixed.int_order_totals": ("sql", ["model.mixed.stg_orders"]),
-        "model.mixed.customer_report": ("python", ["model.mixed.stg_customers", "model.mixed.int_order_totals"]),
+        "model.mixed.customer_report": (
+            "python",
+            ["model.mixed.stg_customers", "model.mixed.int_order_totals"],
+        ),
         "model.mixed.big_spenders": ("sql", ["model.mixed.customer_report"]),
     }
     for uid, (language, parents) in expected.items():
@@ -71,7 +78,11 @@ def test_build_custom_schema_is_appended_to_target_schema(make_project, pyflow, 
         "main_staging.stg_numbers": "VIEW",
     }
     assert db.rows("SELECT total FROM main.numbers_total") == [(3,)]
-    assert db.rows("SELECT n, letter FROM main_staging.stg_letters ORDER BY n") == [(0, "a"), (1, "b"), (2, "c")]
+    assert db.rows("SELECT n, letter FROM main_staging.stg_letters ORDER BY n") == [
+        (0, "a"),
+        (1, "b"),
+        (2, "c"),
+    ]
 
 
 def test_build_file_sources_from_csv_and_parquet(make_project, pyflow, warehouse):
@@ -123,13 +134,19 @@ def test_build_file_sources_from_csv_and_parquet(make_project, pyflow, warehouse
     pyflow("build", "--project-dir", project)
 
     db = warehouse(project)
-    assert db.rows("SELECT * FROM sql_scores ORDER BY ALL") == [(1, "ann", 10), (1, "ann", 30), (2, "ben", 20)]
+    assert db.rows("SELECT * FROM sql_scores ORDER BY ALL") == [
+        (1, "ann", 10),
+        (1, "ann", 30),
+        (2, "ben", 20),
+    ]
     assert db.rows("SELECT * FROM py_scores ORDER BY ALL") == [("ann", 30, 2), ("ben", 20, 1)]
     # the files are read in place: no table is created for the sources
     assert set(db.relations()) == {"main.sql_scores", "main.py_scores"}
 
 
-def test_build_ephemeral_models_are_inlined_into_children(make_project, pyflow, warehouse, run_results, manifest):
+def test_build_ephemeral_models_are_inlined_into_children(
+    make_project, pyflow, warehouse, run_results, manifest
+):
     project = make_project(
         {
             "seeds/raw.csv": "id,kind,amount\n1,a,10\n2,b,20\n3,a,30\n4,c,40\n",
@@ -256,7 +273,11 @@ def test_build_nested_ephemeral_models_over_seed_and_file_source(make_project, p
     pyflow("build", "--project-dir", project)
 
     db = warehouse(project)
-    assert db.relations() == {"main.outer_py": "BASE TABLE", "main.outer_sql": "VIEW", "main_raw.amounts": "BASE TABLE"}
+    assert db.relations() == {
+        "main.outer_py": "BASE TABLE",
+        "main.outer_sql": "VIEW",
+        "main_raw.amounts": "BASE TABLE",
+    }
     assert db.rows("SELECT * FROM outer_sql ORDER BY ALL") == [(1, 10, "x"), (2, 20, "y")]
     assert db.rows("SELECT * FROM outer_py ORDER BY ALL") == [(1, 10, "x", 20), (2, 20, "y", 40)]
 

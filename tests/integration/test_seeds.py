@@ -28,7 +28,12 @@ def test_seed_infers_types_and_respects_column_types(make_project, pyflow, wareh
 
     assert "Done. PASS=2 WARN=0 ERROR=0 SKIP=0 TOTAL=2" in result.output
     db = warehouse(project)
-    assert _types(db, "codes") == [("code", "BIGINT"), ("name", "VARCHAR"), ("price", "DOUBLE"), ("added", "DATE")]
+    assert _types(db, "codes") == [
+        ("code", "BIGINT"),
+        ("name", "VARCHAR"),
+        ("price", "DOUBLE"),
+        ("added", "DATE"),
+    ]
     assert _types(db, "codes_typed")[0] == ("code", "VARCHAR")
     assert db.rows("SELECT * FROM codes ORDER BY code") == [
         (1007, "apple", 1.5, dt.date(2024, 1, 2)),
@@ -39,7 +44,9 @@ def test_seed_infers_types_and_respects_column_types(make_project, pyflow, wareh
 
 
 def test_seed_reload_after_csv_change(make_project, pyflow, warehouse):
-    project = make_project({"seeds/codes.csv": CSV, "models/code_count.sql": "select count(*) as n from {{ ref('codes') }}"})
+    project = make_project(
+        {"seeds/codes.csv": CSV, "models/code_count.sql": "select count(*) as n from {{ ref('codes') }}"}
+    )
     pyflow("build", "--project-dir", project)
     (project / "seeds" / "codes.csv").write_text(CSV + "100,plum,0.5,2024-03-04\n")
 
@@ -47,7 +54,11 @@ def test_seed_reload_after_csv_change(make_project, pyflow, warehouse):
 
     assert "Done. PASS=1 WARN=0 ERROR=0 SKIP=0 TOTAL=1" in result.output
     db = warehouse(project)
-    assert db.rows("SELECT code, name FROM codes ORDER BY code") == [(100, "plum"), (1007, "apple"), (1042, "pear")]
+    assert db.rows("SELECT code, name FROM codes ORDER BY code") == [
+        (100, "plum"),
+        (1007, "apple"),
+        (1042, "pear"),
+    ]
     assert db.rows("SELECT n FROM code_count") == [(3,)]  # the view over the seed still works
 
 

@@ -13,7 +13,15 @@ import json
 
 import pytest
 
-ALL = {"raw_orders", "raw_customers", "stg_orders", "stg_customers", "int_order_totals", "customer_report", "big_spenders"}
+ALL = {
+    "raw_orders",
+    "raw_customers",
+    "stg_orders",
+    "stg_customers",
+    "int_order_totals",
+    "customer_report",
+    "big_spenders",
+}
 PARENTS = {
     "stg_orders": {"raw_orders"},
     "stg_customers": {"raw_customers"},
@@ -49,9 +57,14 @@ def test_ls_lists_every_node_parents_first(mixed, pyflow):
         (["-s", "stg_customers big_spenders"], {"stg_customers", "big_spenders"}),
         (["-s", "stg_customers", "-s", "tag:finance"], {"stg_customers", "customer_report"}),
         (["-s", "tag:staging,stg_orders+"], {"stg_orders"}),
-        (["-s", "stg_orders+", "--exclude", "big_spenders"], {"stg_orders", "int_order_totals", "customer_report"}),
-        (["-s", "+big_spenders", "--exclude", "tag:staging raw_orders"],
-         {"raw_customers", "int_order_totals", "customer_report", "big_spenders"}),
+        (
+            ["-s", "stg_orders+", "--exclude", "big_spenders"],
+            {"stg_orders", "int_order_totals", "customer_report"},
+        ),
+        (
+            ["-s", "+big_spenders", "--exclude", "tag:staging raw_orders"],
+            {"raw_customers", "int_order_totals", "customer_report", "big_spenders"},
+        ),
         (["--exclude", "path:models/marts"], ALL - {"customer_report", "big_spenders"}),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
@@ -101,12 +114,20 @@ def test_ls_output_json(mixed, pyflow):
 
 
 def test_build_select_builds_only_selected_nodes(mixed, pyflow, warehouse, run_results):
-    result = pyflow("build", "--project-dir", mixed, "-s", "+int_order_totals", "--exclude", "int_order_totals+1")
+    result = pyflow(
+        "build", "--project-dir", mixed, "-s", "+int_order_totals", "--exclude", "int_order_totals+1"
+    )
 
     assert "Done. PASS=2 WARN=0 ERROR=0 SKIP=0 TOTAL=2" in result.output
     assert set(run_results(mixed)) == {"raw_orders", "stg_orders"}
     assert warehouse(mixed).relations() == {"main.raw_orders": "BASE TABLE", "main.stg_orders": "VIEW"}
-    assert warehouse(mixed).rows("SELECT order_id FROM stg_orders ORDER BY ALL") == [(1,), (2,), (4,), (5,), (6,)]
+    assert warehouse(mixed).rows("SELECT order_id FROM stg_orders ORDER BY ALL") == [
+        (1,),
+        (2,),
+        (4,),
+        (5,),
+        (6,),
+    ]
 
 
 def test_run_select_children_only(mixed, pyflow, warehouse, run_results):

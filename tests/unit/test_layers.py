@@ -152,7 +152,9 @@ def violations(name: str) -> list[str]:
         if not (imp.target == "pyflow" or imp.target.startswith("pyflow.")):
             continue
         ok = layer in ROOT_IMPORT_ALLOWED if imp.target == "pyflow" else _within(imp.target, allowed)
-        ok = ok or (imp.in_function and any(name == m and _within(imp.target, (t,)) for m, t in LAZY_IMPORT_ALLOWED))
+        ok = ok or (
+            imp.in_function and any(name == m and _within(imp.target, (t,)) for m, t in LAZY_IMPORT_ALLOWED)
+        )
         if not ok:
             out.append(f"{name} imports {imp.target} (line {imp.line})")
     return out

@@ -19,7 +19,9 @@ PKG = "shop"
 def _model(path: str, *deps: str, **config: object) -> ModelNode:
     """A model at ``path``; a dep ``"s.t"`` is source('s', 't'), anything else ref('x')."""
     refs = tuple(
-        DependencyRef(d.split(".")[0], i, "source", d.split(".")[1]) if "." in d else DependencyRef(d, i, "ref")
+        DependencyRef(d.split(".")[0], i, "source", d.split(".")[1])
+        if "." in d
+        else DependencyRef(d, i, "ref")
         for i, d in enumerate(deps, start=1)
     )
     p = PurePosixPath(path)
@@ -57,7 +59,12 @@ def graph() -> Graph:
     """
     models = [
         _model("models/staging/stg_orders.py", "ecommerce.orders", tags=("daily",)),
-        _model("models/staging/stg_customers.py", "ecommerce.customers", tags=("daily", "pii"), materialized="table"),
+        _model(
+            "models/staging/stg_customers.py",
+            "ecommerce.customers",
+            tags=("daily", "pii"),
+            materialized="table",
+        ),
         _model("models/staging/crm/stg_accounts.sql", "crm.accounts"),
         _model(
             "models/marts/orders_enriched.py",
@@ -68,11 +75,17 @@ def graph() -> Graph:
             materialized="table",
             meta={"owner": "ana"},
         ),
-        _model("models/marts/revenue.py", "orders_enriched", materialized="table", schema="finance", enabled=True),
+        _model(
+            "models/marts/revenue.py", "orders_enriched", materialized="table", schema="finance", enabled=True
+        ),
         _model("models/marts/customer_accounts.py", "stg_customers", "stg_accounts", tags=("weekly",)),
     ]
     seed = SeedNode(name="country_codes", package=PKG, path="seeds/country_codes.csv", line=1)
-    sources = [_source("ecommerce", "orders"), _source("ecommerce", "customers"), _source("crm", "accounts", ("pii",))]
+    sources = [
+        _source("ecommerce", "orders"),
+        _source("ecommerce", "customers"),
+        _source("crm", "accounts", ("pii",)),
+    ]
     g, errors = build_graph(
         {m.name: m for m in models},
         {seed.name: seed},
@@ -91,7 +104,9 @@ def _names(graph: Graph, selection: Selection) -> set[str]:
     return out
 
 
-def _sel(graph: Graph, *select: str, exclude: tuple[str, ...] = (), types: set[str] | None = None) -> set[str]:
+def _sel(
+    graph: Graph, *select: str, exclude: tuple[str, ...] = (), types: set[str] | None = None
+) -> set[str]:
     result = select_nodes(graph, list(select), list(exclude), resource_types=types)
     assert result.warnings == ()
     return _names(graph, result)
@@ -114,14 +129,18 @@ WITH_SOURCES = {"model", "seed", "source"}
 
 
 @pytest.mark.parametrize("select", [None, [], [""], ["  "]])
-def test_select_nodes_without_select_returns_every_non_source_node(graph: Graph, select: list[str] | None) -> None:
+def test_select_nodes_without_select_returns_every_non_source_node(
+    graph: Graph, select: list[str] | None
+) -> None:
     result = select_nodes(graph, select)
     assert _names(graph, result) == ALL_BUT_SOURCES
     assert result.warnings == ()
 
 
 def test_select_nodes_without_select_includes_sources_when_requested(graph: Graph) -> None:
-    assert _names(graph, select_nodes(graph, None, resource_types=WITH_SOURCES)) == ALL_BUT_SOURCES | ALL_SOURCES
+    assert (
+        _names(graph, select_nodes(graph, None, resource_types=WITH_SOURCES)) == ALL_BUT_SOURCES | ALL_SOURCES
+    )
 
 
 def test_select_nodes_accepts_a_plain_string(graph: Graph) -> None:
@@ -175,7 +194,12 @@ def test_parents_operator_reaches_sources_when_sources_are_requested(graph: Grap
 
 
 def test_children_operator_adds_all_descendants(graph: Graph) -> None:
-    assert _sel(graph, "stg_customers+") == {"stg_customers", "orders_enriched", "revenue", "customer_accounts"}
+    assert _sel(graph, "stg_customers+") == {
+        "stg_customers",
+        "orders_enriched",
+        "revenue",
+        "customer_accounts",
+    }
 
 
 def test_both_operators_add_ancestors_and_descendants(graph: Graph) -> None:
@@ -196,7 +220,10 @@ def test_both_operators_add_ancestors_and_descendants(graph: Graph) -> None:
         ("2+revenue", {"revenue", "orders_enriched", "stg_orders", "stg_customers", "country_codes"}),
         ("stg_orders+1", {"stg_orders", "orders_enriched"}),
         ("stg_orders+2", {"stg_orders", "orders_enriched", "revenue"}),
-        ("1+orders_enriched+1", {"stg_orders", "stg_customers", "country_codes", "orders_enriched", "revenue"}),
+        (
+            "1+orders_enriched+1",
+            {"stg_orders", "stg_customers", "country_codes", "orders_enriched", "revenue"},
+        ),
     ],
 )
 def test_depth_limits_the_walk(graph: Graph, criterion: str, expected: set[str]) -> None:
