@@ -660,13 +660,14 @@ class _Loader(TestLoading):
     def check_unused_props(self) -> None:
         failed = {e.model for e in self.errors}  # found, but rejected with an error already
         for name, (_, doc, loc) in self.model_props.items():
-            if name not in self.models and name not in self.disabled and name not in failed:
+            known = name in self.models or name in self.snapshots or name in self.disabled
+            if not known and name not in failed:
                 self.fail(
                     ProjectError(
-                        f"properties describe model '{name}', which does not exist",
+                        f"properties describe model or snapshot '{name}', which does not exist",
                         path=doc.display,
                         line=doc.line_of(loc),
-                        suggestions=closest(name, self.models),
+                        suggestions=closest(name, [*self.models, *self.snapshots]),
                         hint="correct the name or delete the entry",
                         code="unknown-model-properties",
                     )

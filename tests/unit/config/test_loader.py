@@ -218,3 +218,30 @@ def test_loader_vars_override_project_vars(make_project: ProjectFactory) -> None
     project = load_project(root, vars={"b": 3})
 
     assert project.vars == {"a": 1, "b": 3}
+
+
+def test_loader_snapshot_properties_attach_docs_and_tests(make_project: ProjectFactory) -> None:
+    project = load_project(
+        make_project(
+            {
+                "seeds/raw.csv": "id,updated_at\n1,2024-01-01\n",
+                "snapshots/snap.sql": """
+                    {% snapshot raw_snap %}
+                    {{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}
+                    select * from {{ ref('raw') }}
+                    {% endsnapshot %}
+                """,
+                "models/schema.yml": """
+                    snapshots:
+                      - name: raw_snap
+                        description: History of raw.
+                        columns:
+                          - name: id
+                            data_tests: [not_null]
+                """,
+            }
+        )
+    )
+    assert project.snapshots["raw_snap"].description == "History of raw."
+    assert [t.test_name for t in project.tests.values()] == ["not_null"]
+    assert project.graph.parents[next(iter(project.tests.values())).unique_id] == ["snapshot.proj.raw_snap"]

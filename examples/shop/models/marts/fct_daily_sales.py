@@ -11,10 +11,13 @@ from pyflow import Context, model
     incremental_strategy="merge",
     tags=["marts", "daily"],
     columns={
-        "date_day": "Sales day (order date).",
+        "date_day": {"description": "Sales day (order date).", "tests": ["unique", "not_null"]},
         "orders": "Completed orders that day.",
         "customers": "Distinct customers with a completed order that day.",
-        "revenue": "Sum of completed orders, in dollars.",
+        "revenue": {
+            "description": "Sum of completed orders, in dollars.",
+            "tests": [{"accepted_range": {"min_value": 0}}],
+        },
     },
 )
 def fct_daily_sales(stg_orders: ibis.Table, ctx: Context) -> ibis.Table:
