@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -201,117 +202,50 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
             raise typer.Exit(1)
 
 
-@app.command()
-def run(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: TargetOpt = None,
-    vars: VarsOpt = None,
-    select: SelectOpt = None,
-    exclude: ExcludeOpt = None,
-    threads: ThreadsOpt = None,
-    full_refresh: FullRefreshOpt = False,
-    fail_fast: FailFastOpt = False,
-    log_format: LogFormatOpt = "text",
-    debug: DebugOpt = False,
-) -> None:
-    """Build the selected models in DAG order."""
-    _execute(
-        "run",
-        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast),
-        log_format,
-        debug,
+def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callable[..., None]:
+    """A command that executes nodes (run, seed, snapshot, test, build): one signature for all.
+
+    Typer reads the options from ``__signature__``, so the five commands share one definition
+    and cannot drift apart; ``--full-refresh`` is offered only where it means something.
+    """
+    options: list[tuple[str, Any, Any]] = [
+        ("project_dir", ProjectDir, Path(".")),
+        ("profiles_dir", ProfilesDir, None),
+        ("target", TargetOpt, None),
+        ("vars", VarsOpt, None),
+        ("select", SelectOpt, None),
+        ("exclude", ExcludeOpt, None),
+        ("threads", ThreadsOpt, None),
+        *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
+        ("fail_fast", FailFastOpt, False),
+        ("log_format", LogFormatOpt, "text"),
+        ("debug", DebugOpt, False),
+    ]
+
+    def callback(**kw: Any) -> None:
+        opts = _options(
+            kw["project_dir"], kw["profiles_dir"], kw["target"], kw["vars"], kw["select"], kw["exclude"],
+            kw["threads"], kw.get("full_refresh", False), kw["fail_fast"],
+        )  # fmt: skip
+        _execute(command, opts, kw["log_format"], kw["debug"])
+
+    kind = inspect.Parameter.KEYWORD_ONLY
+    callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, kind, default=default, annotation=ann) for name, ann, default in options]
     )
+    callback.__doc__ = doc
+    callback.__name__ = command
+    return callback
 
 
-@app.command()
-def seed(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: TargetOpt = None,
-    vars: VarsOpt = None,
-    select: SelectOpt = None,
-    exclude: ExcludeOpt = None,
-    threads: ThreadsOpt = None,
-    full_refresh: FullRefreshOpt = False,
-    fail_fast: FailFastOpt = False,
-    log_format: LogFormatOpt = "text",
-    debug: DebugOpt = False,
-) -> None:
-    """Load the selected CSV seeds into tables."""
-    _execute(
-        "seed",
-        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast),
-        log_format,
-        debug,
-    )
-
-
-@app.command()
-def snapshot(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: TargetOpt = None,
-    vars: VarsOpt = None,
-    select: SelectOpt = None,
-    exclude: ExcludeOpt = None,
-    threads: ThreadsOpt = None,
-    fail_fast: FailFastOpt = False,
-    log_format: LogFormatOpt = "text",
-    debug: DebugOpt = False,
-) -> None:
-    """Record changes of the selected snapshots' sources as SCD type 2 versions."""
-    _execute(
-        "snapshot",
-        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast),
-        log_format,
-        debug,
-    )
-
-
-@app.command("test")
-def test_(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: TargetOpt = None,
-    vars: VarsOpt = None,
-    select: SelectOpt = None,
-    exclude: ExcludeOpt = None,
-    threads: ThreadsOpt = None,
-    fail_fast: FailFastOpt = False,
-    log_format: LogFormatOpt = "text",
-    debug: DebugOpt = False,
-) -> None:
-    """Run the data tests and unit tests of the selected nodes (and selected tests)."""
-    _execute(
-        "test",
-        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast),
-        log_format,
-        debug,
-    )
-
-
-@app.command()
-def build(
-    project_dir: ProjectDir = Path("."),
-    profiles_dir: ProfilesDir = None,
-    target: TargetOpt = None,
-    vars: VarsOpt = None,
-    select: SelectOpt = None,
-    exclude: ExcludeOpt = None,
-    threads: ThreadsOpt = None,
-    full_refresh: FullRefreshOpt = False,
-    fail_fast: FailFastOpt = False,
-    log_format: LogFormatOpt = "text",
-    debug: DebugOpt = False,
-) -> None:
-    """Load seeds, take snapshots and build models, together, in DAG order."""
-    _execute(
-        "build",
-        _options(project_dir, profiles_dir, target, vars, select, exclude, threads, full_refresh, fail_fast),
-        log_format,
-        debug,
-    )
+for _name, _doc, _refresh in (
+    ("run", "Build the selected models in DAG order.", True),
+    ("seed", "Load the selected CSV seeds into tables.", True),
+    ("snapshot", "Record changes of the selected snapshots' sources as SCD type 2 versions.", False),
+    ("test", "Run the data tests and unit tests of the selected nodes (and selected tests).", False),
+    ("build", "Load seeds, take snapshots and build models, and test them, in DAG order.", True),
+):
+    app.command(_name)(_execution_command(_name, _doc, full_refresh=_refresh))
 
 
 @app.command("compile")
