@@ -48,6 +48,18 @@ class AthenaAdapter(TrinoAdapter):
             kwargs["aws_session_token"] = cfg.aws_session_token.get_secret_value()
         return connect(**kwargs)
 
+    default_num_retries: ClassVar[int] = 5
+    max_query_bytes: ClassVar[int] = 262_144
+    """Athena's query string limit (UTF-8 bytes)."""
+
+    def query_link(self, query_id: str) -> str:
+        """The query's page in the Athena console (logged at DEBUG with each query id)."""
+        region = self.config.region_name
+        return (
+            f"https://{region}.console.aws.amazon.com/athena/home?region={region}"
+            f"#/query-editor/history/{query_id}"
+        )
+
     # ---- Hive DDL ------------------------------------------------------------------------
     def hive_name(self, relation: Relation) -> str:
         """```schema`.`table``` as Athena's Hive DDL wants it (no catalog)."""

@@ -42,6 +42,10 @@ class Capabilities:
     """An Ibis backend can be bound to the open connection (for DataFrame models)."""
     temp_tables: bool = False
     """Session-local temporary tables exist (scratch tables then never touch storage)."""
+    csv_scan: bool = False
+    """A SELECT can read a local CSV file (:meth:`Adapter.csv_scan_sql`), so a seed can be
+    reloaded in place by ``INSERT ... SELECT``; otherwise seeds load by
+    :meth:`Adapter.seed_statements` only."""
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -284,8 +288,7 @@ class Adapter(DMLBuilders, abc.ABC):
             record.statements.append(sql)
         started = time.perf_counter()
         try:
-            cur = self._cursor()
-            cur.execute(sql)
+            cur = self._send(sql, model)
             rows = self._rows_affected(cur)
         except PyflowError:
             raise
@@ -297,13 +300,21 @@ class Adapter(DMLBuilders, abc.ABC):
     def fetchall(self, sql: str, *, model: str | None = None) -> list[tuple[Any, ...]]:
         """Run a query and return its rows."""
         try:
-            cur = self._cursor()
-            cur.execute(sql)
+            cur = self._send(sql, model)
             return list(cur.fetchall())
         except PyflowError:
             raise
         except Exception as exc:
             raise self.wrap_error(exc, sql, model) from exc
+
+    def _send(self, sql: str, model: str | None) -> Any:
+        """Execute ``sql`` on the calling thread's cursor and return the cursor.
+
+        Adapters add retries, rate limiting and query-id logging here.
+        """
+        cur = self._cursor()
+        cur.execute(sql)
+        return cur
 
     def _rows_affected(self, cursor: Any) -> int | None:
         return None
@@ -398,6 +409,21 @@ class Adapter(DMLBuilders, abc.ABC):
     @abc.abstractmethod
     def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:
         """A SELECT reading a seed CSV with inferred types and overrides."""
+
+    def seed_statements(
+        self,
+        relation: Relation,
+        path: Path,
+        column_types: dict[str, str],
+        delimiter: str,
+        options: TableOptions | None = None,
+    ) -> list[str]:
+        """The statements that create ``relation`` holding a seed CSV's rows, in order.
+
+        By default one CREATE TABLE AS over :meth:`csv_scan_sql`; engines that cannot read
+        local files override it (e.g. CREATE TABLE then INSERT ... VALUES batches).
+        """
+        return [self.create_table_as_sql(relation, self.csv_scan_sql(path, column_types, delimiter), options)]
 
     # ---- data ----------------------------------------------------------------------------
     @abc.abstractmethod

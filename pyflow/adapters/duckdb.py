@@ -57,6 +57,7 @@ class DuckDBAdapter(Adapter):
         file_sources=True,
         ibis_backend=True,
         temp_tables=True,
+        csv_scan=True,
     )
 
     def __init__(self, config: Any, *, invocation_id: str = "local") -> None:

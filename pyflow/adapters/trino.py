@@ -11,13 +11,17 @@ statement) the adapter is *offline* and catalog questions answer "nothing exists
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog
+from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog, TableOptions
+from pyflow.adapters.retry import RateLimiter, RetriesExhausted, RetryPolicy
+from pyflow.adapters.seedbatch import batches, read_seed, value_rows
 from pyflow.errors import AdapterError, CancelledError, PyflowError, UnsupportedError
 from pyflow.relation import Relation
 
@@ -59,12 +63,42 @@ class TrinoAdapter(Adapter):
         temp_tables=False,
     )
 
-    def __init__(self, config: Any, *, invocation_id: str = "local", connect: Connect | None = None) -> None:
+    default_num_retries: ClassVar[int] = 3
+    """Retries of a throttled statement when the profile sets no ``num_retries``."""
+    retry_base_delay: ClassVar[float] = 1.0
+    """Seconds before the first retry (doubled each time, jittered, capped at ``retry_max_delay``)."""
+    retry_max_delay: ClassVar[float] = 30.0
+    max_query_bytes: ClassVar[int] = 1_000_000
+    """The longest statement (UTF-8 bytes) sent; Trino's default ``query.max-length``. Seed batches stay under it."""
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        invocation_id: str = "local",
+        connect: Connect | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
         super().__init__(config, invocation_id=invocation_id)
         self._connect = connect
         self._online = False
         self._connections: list[Any] = []
         self._cancelled = False
+        num_retries = getattr(config, "num_retries", None)
+        self.retry = RetryPolicy(
+            num_retries=self.default_num_retries if num_retries is None else int(num_retries),
+            base_delay=self.retry_base_delay,
+            max_delay=self.retry_max_delay,
+            sleep=sleep,
+            rng=rng,
+        )
+        # one bucket for every thread of this adapter; it holds one second's worth of queries
+        rate = getattr(config, "max_queries_per_second", None)
+        self.rate_limiter = RateLimiter(
+            rate=rate, burst=max(1.0, float(rate or 1.0)), clock=clock, sleep=sleep
+        )
 
     # ---- connection ----------------------------------------------------------------------
     def open(self) -> None:
@@ -157,6 +191,52 @@ class TrinoAdapter(Adapter):
     def schema(self) -> str:  # noqa: D102
         return str(self.config.schema_)
 
+    # ---- execution -----------------------------------------------------------------------
+    def _send(self, sql: str, model: str | None) -> Any:
+        """Execute with the shared rate limit and retries of throttling / commit conflicts.
+
+        Each query id (and where to see the query) is logged at DEBUG.
+        """
+
+        def attempt() -> Any:
+            cur = self._cursor()
+            self.rate_limiter.acquire()
+            try:
+                cur.execute(sql)
+            finally:
+                self._log_query_id(cur, model)
+            return cur
+
+        try:
+            return self.retry.call(
+                attempt, describe=f"{self.type} statement of {model or '-'}", scrub=self.scrub
+            )
+        except RetriesExhausted as exc:
+            err = self.wrap_error(exc.last, sql, model)
+            raise AdapterError(
+                f"{err.message} (gave up after {exc.attempts} attempts)",
+                model=model,
+                detail=err.detail,
+                hint=(
+                    f"the engine kept throttling the query or conflicting on commit: raise `num_retries` "
+                    f"(now {self.retry.num_retries}) or lower `max_queries_per_second` / `threads` in profiles.yml"
+                ),
+                code="database-throttled",
+            ) from exc.last
+
+    def _log_query_id(self, cursor: Any, model: str | None) -> None:
+        qid = getattr(cursor, "query_id", None)
+        if not qid:
+            stats = getattr(cursor, "stats", None)
+            qid = stats.get("queryId") if isinstance(stats, dict) else None
+        if qid:
+            link = self.query_link(str(qid))
+            log.debug("%s query %s for %s%s", self.type, qid, model or "-", f": {link}" if link else "")
+
+    def query_link(self, query_id: str) -> str | None:
+        """Where a person can look at a query (None: the engine has no stable link)."""
+        return None
+
     # ---- errors --------------------------------------------------------------------------
     def scrub(self, text: str) -> str:
         """``text`` with every secret of the target masked."""
@@ -216,8 +296,7 @@ class TrinoAdapter(Adapter):
         """Column names and types from the cursor metadata of ``SELECT * FROM (<sql>) LIMIT 0``."""
         query = f"SELECT * FROM (\n{sql}\n) AS pyflow_describe LIMIT 0"
         try:
-            cur = self._cursor()
-            cur.execute(query)
+            cur = self._send(query, None)
             cur.fetchall()
             description = cur.description or ()
         except PyflowError:
@@ -240,9 +319,38 @@ class TrinoAdapter(Adapter):
 
     def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:  # noqa: D102
         raise UnsupportedError(
-            f"seeds are not supported on {self.type} yet ({path.name})",
-            hint="load the CSV with another tool and declare it as a source",
+            f"{self.type} cannot read local files ({path.name}); seeds load by INSERT instead",
+            hint="use `seed_statements`",
             code="unsupported",
+        )
+
+    def seed_statements(  # noqa: D102
+        self,
+        relation: Relation,
+        path: Path,
+        column_types: dict[str, str],
+        delimiter: str,
+        options: TableOptions | None = None,
+    ) -> list[str]:
+        # CREATE TABLE AS the first batch, then INSERT ... VALUES batches, each under max_query_bytes
+        table = read_seed(path, column_types, delimiter)
+        q = self.quote
+        typed = list(zip(table.columns, table.types, strict=True))
+        if not table.rows:
+            nulls = ", ".join(f"CAST(NULL AS {t}) AS {q(c)}" for c, t in typed)
+            return [self.create_table_as_sql(relation, f"SELECT {nulls}\nWHERE false", options)]
+        cols = self.column_list(table.columns)
+        casts = ", ".join(f"CAST({q(c)} AS {t}) AS {q(c)}" for c, t in typed)
+
+        def select(values: str) -> str:
+            return f"SELECT {casts}\nFROM (VALUES\n{values}\n) AS pyflow_seed ({cols})"
+
+        return batches(
+            value_rows(table),
+            lambda values: self.create_table_as_sql(relation, select(values), options),
+            lambda values: f"INSERT INTO {self.render(relation)} ({cols})\n{select(values)}",
+            self.max_query_bytes,
+            path=path,
         )
 
     def timestamp_literal(self, value: Any) -> str:  # noqa: D102

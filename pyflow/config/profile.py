@@ -80,6 +80,8 @@ class TrinoTarget(BaseModel):
     auth: TrinoAuth = TrinoAuth()
     threads: int = Field(default=4, ge=1)
     session_properties: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    num_retries: int = Field(default=3, ge=0)
+    max_queries_per_second: float | None = Field(default=None, gt=0)
 
     """The catalog (dbt-trino calls it ``database``; ``catalog`` is accepted too)."""
 
@@ -105,6 +107,7 @@ class AthenaTarget(BaseModel):
     aws_secret_access_key: SecretStr | None = None
     aws_session_token: SecretStr | None = None
     num_retries: int = Field(default=5, ge=0)
+    max_queries_per_second: float | None = Field(default=10.0, gt=0)
     threads: int = Field(default=4, ge=1)
 
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pyflow.adapters.base import Adapter, RelationType, StatementLog, TableOptions
 from pyflow.errors import MaterializationError
 from pyflow.relation import Relation
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    """A seed's CSV file and how to read it."""
+
+    path: Path
+    column_types: dict[str, str] = field(default_factory=dict)
+    delimiter: str = ","
 
 
 @dataclass
@@ -22,6 +32,8 @@ class Job:
     sql: str | None = None
     frame: Callable[[], Any] | None = None
     """Produces a pandas/pyarrow frame (DataFrame models and seeds loaded from frames)."""
+    seed: SeedFile | None = None
+    """The CSV of a seed (loaded by ``adapter.seed_statements``)."""
     full_refresh: bool = False
     incremental: bool = False
     """The model was compiled as an incremental batch (its table existed)."""

@@ -9,9 +9,14 @@ renamed back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from pyflow.materializers.base import Job, Materializer, Outcome
+from pyflow.relation import Relation
+
+Fill = Callable[[Job, Relation], "int | None"]
+"""Creates the new table under the given (temporary) name."""
 
 
 class TableMaterializer(Materializer):
@@ -23,8 +28,9 @@ class TableMaterializer(Materializer):
         rows = self.swap_in(job)
         return Outcome("created", rows)
 
-    def swap_in(self, job: Job) -> int | None:
-        """Build the job's relation beside the target and swap it in."""
+    def swap_in(self, job: Job, fill: Fill | None = None) -> int | None:
+        """Build the job's relation beside the target (by ``fill``, default :meth:`fill`) and swap it in."""
+        fill = fill or self.fill
         adapter = job.adapter
         rel = job.relation
         tmp = adapter.temp_relation(rel)
@@ -34,7 +40,7 @@ class TableMaterializer(Materializer):
                 existing = self.existing(job)
                 if adapter.relation_type(tmp):
                     job.execute(adapter.drop_relation_sql(tmp, "table"))
-                rows = self.fill(job, tmp)
+                rows = fill(job, tmp)
                 if existing:
                     job.execute(adapter.drop_relation_sql(rel, existing))
                 job.execute(adapter.rename_relation_sql(tmp, rel.identifier, "table"))
@@ -42,7 +48,7 @@ class TableMaterializer(Materializer):
         backup = adapter.temp_relation(rel, "old")
         existing = self.existing(job)
         try:
-            rows = self.fill(job, tmp)
+            rows = fill(job, tmp)
         except BaseException:
             job.execute(adapter.drop_relation_sql(tmp, "table"))
             raise

@@ -26,7 +26,7 @@ from pyflow.core.project import Project
 from pyflow.core.selector import select_nodes
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import CompileError, PyflowError
-from pyflow.materializers.base import Job, materializer_for
+from pyflow.materializers.base import Job, SeedFile, materializer_for
 from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
@@ -408,7 +408,11 @@ class Session:
                 self._run_test(node, compiled.sql, job, result)
                 kind = ""
             elif isinstance(node, SeedNode):
-                job.sql = self.compiler.seed_select(node)
+                job.seed = SeedFile(
+                    self.project.root / node.path, dict(node.config.column_types), node.config.delimiter
+                )
+                if self.adapter.capabilities.csv_scan:  # else loaded by seed_statements alone
+                    job.sql = self.compiler.seed_select(node)
                 kind = "seed"
             else:
                 assert isinstance(node, ModelNode) and compiled is not None

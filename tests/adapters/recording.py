@@ -3,7 +3,9 @@
 ``RecordingConnection`` stands in for a ``trino`` / ``pyathena`` connection: every statement
 sent through any of its cursors is appended to ``statements``; catalog queries are answered
 from ``tables`` (``{(schema, name): "BASE TABLE" | "VIEW"}``), ``schemas`` and ``columns``;
-``fail_on(sql)`` makes a statement raise like a driver error.
+``fail_on(sql)`` makes a statement raise like a driver error; ``failures`` are raised, in order,
+by the next statements (one each); ``SELECT count(*) FROM ...`` answers ``row_count``. Each statement gets a ``query_id`` (``q1``, ``q2`` ...), as
+``pyathena`` and ``trino`` cursors have.
 """
 
 from __future__ import annotations
@@ -36,9 +38,13 @@ class RecordingCursor:
         self.con = con
         self._rows: list[tuple[Any, ...]] = []
         self.description: list[tuple[Any, ...]] | None = None
+        self.query_id: str | None = None
 
     def execute(self, sql: str, params: Any = None) -> RecordingCursor:
         self.con.statements.append(sql)
+        self.query_id = f"q{len(self.con.statements)}"
+        if self.con.failures:
+            raise self.con.failures.pop(0)
         if self.con.fail_on(sql):
             raise DriverError(f"TABLE_ALREADY_EXISTS: simulated failure of: {sql.splitlines()[0]}")
         self._rows, self.description = [], None
@@ -49,6 +55,8 @@ class RecordingCursor:
             self._rows = [(m[1],)] if m[1] in self.con.schemas else []
         elif m := _COLUMNS.search(sql):
             self._rows = list(self.con.columns.get((m[1], m[2]), []))
+        elif sql.startswith("SELECT count(*) FROM"):
+            self._rows = [(self.con.row_count,)]
         elif "LIMIT 0" in sql:
             self.description = [(n, t, None, None, None, None, None) for n, t in self.con.describe]
         return self
@@ -71,8 +79,12 @@ class RecordingConnection:
         columns: dict[tuple[str, str], list[tuple[str, str]]] | None = None,
         describe: list[tuple[str, str]] | None = None,
         fail_on: Callable[[str], bool] = lambda sql: False,
+        failures: list[BaseException] | None = None,
+        row_count: int = 0,
     ) -> None:
         self.statements: list[str] = []
+        self.row_count = row_count
+        self.failures = list(failures or [])
         self.tables = dict(tables or {})
         self.schemas = set(schemas or ())
         self.columns = dict(columns or {})

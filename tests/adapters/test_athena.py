@@ -35,7 +35,9 @@ def _config(**extra: Any) -> AthenaTarget:
 
 
 def _adapter(con: RecordingConnection, invocation_id: str = INVOCATION_A, **extra: Any) -> AthenaAdapter:
-    adapter = AthenaAdapter(_config(**extra), invocation_id=invocation_id, connect=lambda: con)
+    adapter = AthenaAdapter(
+        _config(**extra), invocation_id=invocation_id, connect=lambda: con, sleep=lambda seconds: None
+    )
     adapter.open()
     return adapter
 
@@ -67,6 +69,9 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
         "type",
         "dialect",
         "connect",
+        "default_num_retries",
+        "max_query_bytes",
+        "query_link",
         "hive_name",
         "create_schema_sql",
         "drop_relation_sql",

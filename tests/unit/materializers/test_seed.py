@@ -8,7 +8,7 @@ import pytest
 
 from pyflow.adapters.duckdb import DuckDBAdapter
 from pyflow.errors import MaterializationError
-from pyflow.materializers.base import Job
+from pyflow.materializers.base import Job, SeedFile
 from pyflow.materializers.seed import SeedMaterializer
 from pyflow.relation import Relation
 
@@ -76,3 +76,20 @@ def test_seed_full_refresh_rebuilds_with_new_columns(tmp_path: Path, duckdb_adap
 
     assert [c.name for c in duckdb_adapter.get_columns(TARGET)] == ["code", "label"]
     assert duckdb_adapter.fetchall("SELECT * FROM codes") == [(1, "z")]
+
+
+def test_seed_from_a_seed_file_sends_the_same_statements_on_duckdb(
+    tmp_path: Path, duckdb_adapter: DuckDBAdapter
+) -> None:
+    path = tmp_path / "codes.csv"
+    path.write_text("code,name\n1,a\n", encoding="utf-8")
+    scan = duckdb_adapter.csv_scan_sql(path, {"code": "VARCHAR"}, ",")
+    assert duckdb_adapter.seed_statements(TARGET, path, {"code": "VARCHAR"}, ",") == [
+        duckdb_adapter.create_table_as_sql(TARGET, scan)
+    ]
+    job = Job("codes", TARGET, duckdb_adapter, sql=scan, seed=SeedFile(path, {"code": "VARCHAR"}, ","))
+    SeedMaterializer().build(job)
+    assert job.log.statements[0] == duckdb_adapter.create_table_as_sql(
+        duckdb_adapter.temp_relation(TARGET), scan
+    )
+    assert duckdb_adapter.fetchall("SELECT * FROM codes") == [("1", "a")]

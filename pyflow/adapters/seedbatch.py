@@ -1,0 +1,166 @@
+"""Seeds for engines that cannot read local files: the CSV as CREATE TABLE AS + INSERT ... VALUES.
+
+The CSV is read with the stdlib :mod:`csv` module; each column's type is inferred from its
+values (BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP, else VARCHAR; ``column_types`` overrides) and
+the rows are cut into batches whose statements stay under the engine's query-size limit. Every
+value travels as a string literal (or NULL for an empty field) and is CAST to its column's type
+in the SELECT, so overrides with any engine type work the same way. Used by
+:class:`~pyflow.adapters.trino.TrinoAdapter` (and so by Athena).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyflow.errors import AdapterError
+
+_BIGINT = re.compile(r"[+-]?\d+")
+_DOUBLE = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_BOOLEAN = {"true", "false"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?")
+_INT64 = 2**63
+
+TYPE_ORDER = ("BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP", "VARCHAR")
+"""The inferred types; a column gets the first one every non-empty value fits."""
+
+
+@dataclass(frozen=True)
+class SeedTable:
+    """A CSV read into memory: column names, their SQL types and the rows (None: empty field)."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[list[str | None]]
+
+
+def _fits(value: str, data_type: str) -> bool:
+    if data_type == "BIGINT":
+        return bool(_BIGINT.fullmatch(value)) and -_INT64 <= int(value) < _INT64
+    if data_type == "DOUBLE":
+        return bool(_DOUBLE.fullmatch(value))
+    if data_type == "BOOLEAN":
+        return value.lower() in _BOOLEAN
+    try:
+        if data_type == "DATE":
+            return bool(_DATE.fullmatch(value)) and bool(dt.date.fromisoformat(value))
+        if data_type == "TIMESTAMP":
+            return bool(_TIMESTAMP.fullmatch(value)) and bool(dt.datetime.fromisoformat(value))
+    except ValueError:
+        return False
+    return True  # VARCHAR
+
+
+def infer_type(values: Sequence[str | None]) -> str:
+    """The first type of :data:`TYPE_ORDER` every non-empty value fits (VARCHAR when all are empty)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return "VARCHAR"
+    return next(t for t in TYPE_ORDER if all(_fits(v, t) for v in present))
+
+
+def _invalid(path: Path, message: str, line: int | None = None) -> AdapterError:
+    return AdapterError(
+        message,
+        path=str(path),
+        line=line,
+        resource="seed",
+        model=path.stem,
+        hint="fix the CSV: a header row, then one value per column on every row",
+        code="seed-csv-invalid",
+    )
+
+
+def read_seed(path: Path, column_types: dict[str, str], delimiter: str) -> SeedTable:
+    """Read a seed CSV (UTF-8, optional BOM); an empty field is NULL."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            header = next(reader, None)
+            if not header:
+                raise _invalid(path, f"the seed CSV {path.name} has no header row", 1)
+            rows: list[list[str | None]] = []
+            for record in reader:
+                if not record:
+                    continue  # a blank line
+                if len(record) != len(header):
+                    raise _invalid(
+                        path,
+                        f"the seed CSV {path.name} has {len(record)} values on a row, but {len(header)} columns",
+                        reader.line_num,
+                    )
+                rows.append([v if v != "" else None for v in record])
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _invalid(path, f"the seed CSV {path.name} cannot be read: {exc}") from exc
+    types = [column_types.get(name) or infer_type([row[i] for row in rows]) for i, name in enumerate(header)]
+    return SeedTable(list(header), types, rows)
+
+
+def string_literal(value: str | None) -> str:
+    """A SQL string literal (quotes doubled), or NULL."""
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _normalize(value: str | None, data_type: str) -> str | None:
+    """The text the engine casts without surprises (lowercase booleans, a space in timestamps)."""
+    if value is None:
+        return None
+    if data_type == "BOOLEAN":
+        return value.lower()
+    if data_type == "TIMESTAMP" and _TIMESTAMP.fullmatch(value):
+        return value.replace("T", " ")
+    return value
+
+
+def value_rows(table: SeedTable) -> list[str]:
+    """One ``('a', NULL, ...)`` tuple per row."""
+    return [
+        "(" + ", ".join(string_literal(_normalize(v, t)) for v, t in zip(row, table.types, strict=True)) + ")"
+        for row in table.rows
+    ]
+
+
+def batches(
+    rows: Sequence[str],
+    first: Callable[[str], str],
+    rest: Callable[[str], str],
+    max_bytes: int,
+    *,
+    path: Path,
+) -> list[str]:
+    """Statements ``first(values)``, then ``rest(values)`` ..., each at most ``max_bytes`` in UTF-8.
+
+    ``values`` is a run of ``rows`` joined by comma-newline; every row goes in exactly one statement,
+    in order. ``rows`` must not be empty.
+    """
+    out: list[str] = []
+    build = first
+    current: list[str] = []
+    overhead = len(build("\x00").encode()) - 1
+    size = overhead
+    for row in rows:
+        extra = len(row.encode()) + (2 if current else 0)
+        if current and size + extra > max_bytes:
+            out.append(build(",\n".join(current)))
+            build, current = rest, []
+            overhead = len(build("\x00").encode()) - 1
+            size, extra = overhead, len(row.encode())
+        if size + extra > max_bytes:
+            raise AdapterError(
+                f"a row of the seed CSV {path.name} makes a statement longer than the engine's "
+                f"{max_bytes:,}-byte query limit",
+                path=str(path),
+                resource="seed",
+                model=path.stem,
+                hint="shorten that row's values, or load this data with another tool and declare it as a source",
+                code="seed-csv-invalid",
+            )
+        current.append(row)
+        size += extra
+    out.append(build(",\n".join(current)))
+    return out
