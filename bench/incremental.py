@@ -42,15 +42,15 @@ import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from measure import CommandFailed, Samples, process_env, pyflow_command, timed
+
 REPO = Path(__file__).resolve().parent.parent
-TIMEOUT_S = 1800
 PIP_TIMEOUT_S = 1200
 
 # Sizes and targets (the targets are set for the default sizes).
@@ -64,7 +64,6 @@ SQL_FLOOR_TARGET = 1.5
 CACHE = Path.home() / ".cache" / "pyflow-bench"
 DBT_VENV = CACHE / "dbt-venv"
 # Bytecode of every benchmarked process goes here (see process_env).
-PYCACHE = CACHE / "pycache"
 # dbt-core >= 1.12 pulls in a parser package whose build downloads a wheel from outside the
 # package registry; dbt-duckdb 1.11 works with dbt-core 1.11, so pin both. duckdb is pinned to
 # pyflow's version so both engines run the same database engine on the same file format.
@@ -190,70 +189,6 @@ where id > (select max(id) from {{{{ this }}}})
 
 
 # ---- processes ----------------------------------------------------------------------------------
-class CommandFailed(RuntimeError):
-    """A benchmarked command exited non-zero."""
-
-
-def pyflow_command() -> list[str]:
-    """The ``pyflow`` console script of this interpreter (not a pyenv shim), else any on PATH."""
-    exe = shutil.which("pyflow", path=sysconfig.get_path("scripts")) or shutil.which("pyflow")
-    if exe:
-        return [exe]
-    return [sys.executable, "-c", "from pyflow.cli.main import entrypoint; entrypoint()"]
-
-
-def process_env() -> dict[str, str]:
-    """The environment of every benchmarked process (pyflow, the floor, dbt).
-
-    Python caches compiled bytecode, as it does for an installed package: with
-    PYTHONDONTWRITEBYTECODE set (some sandboxes and CI images set it) an editable install of
-    pyflow would recompile its own modules in every process, and that would be charged to
-    pyflow. The cache goes under ``~/.cache/pyflow-bench/pycache``, not next to the sources, so
-    nothing is written in the repo; the untimed first runs fill it.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    return env
-
-
-def timed(
-    cmd: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> tuple[float, str]:
-    """Run ``cmd`` to completion; return (wall seconds, stdout). Raise CommandFailed on failure."""
-    started = time.perf_counter()
-    proc = subprocess.run(
-        list(cmd),
-        cwd=cwd,
-        env=env or process_env(),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        tail = (proc.stdout[-3000:] + "\n" + proc.stderr[-3000:]).strip()
-        raise CommandFailed(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
-    return elapsed, proc.stdout
-
-
-@dataclass
-class Samples:
-    """Seconds of repeated measurements of one thing."""
-
-    values: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        """Median (the figure reported)."""
-        return statistics.median(self.values)
-
-    def describe(self) -> str:
-        """``1.234 s (median of 3: 1.200, 1.234, 1.300)``."""
-        runs = ", ".join(f"{v:.3f}" for v in self.values)
-        return f"{self.median:7.3f} s  (median of {len(self.values)}: {runs})"
-
-
 # ---- DuckDB files -------------------------------------------------------------------------------
 def sql(database: Path, script: str, *, read_only: bool = False) -> list[tuple[object, ...]]:
     """Run a script on a database file in this process (closed, so checkpointed, on return)."""

@@ -28,19 +28,17 @@ import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import project_gen
+from measure import PYCACHE, TIMEOUT_S, CommandFailed, Samples, process_env, pyflow_command, timed
 
 REPO = Path(__file__).resolve().parent.parent
-TIMEOUT_S = 1800
 # Bytecode cache shared with bench/incremental.py: outside the repo, kept between runs.
-PYCACHE = Path.home() / ".cache" / "pyflow-bench" / "pycache"
 # Imported once, untimed, so the first timed process does not pay for writing their bytecode.
 PRIME_IMPORTS = "import duckdb, ibis, ibis.backends.duckdb, pandas, pyarrow, sqlglot, pyflow.cli.main"
 
@@ -74,25 +72,6 @@ print(json.dumps({"import": t1 - t0, "statements": t2 - t1, "close": t3 - t2}))
 
 
 # ---- processes ----------------------------------------------------------------------------------
-def pyflow_command() -> list[str]:
-    """The ``pyflow`` console script of this interpreter (not a pyenv shim), else any on PATH."""
-    exe = shutil.which("pyflow", path=sysconfig.get_path("scripts")) or shutil.which("pyflow")
-    if exe:
-        return [exe]
-    return [sys.executable, "-c", "from pyflow.cli.main import entrypoint; entrypoint()"]
-
-
-def process_env() -> dict[str, str]:
-    """The environment of every measured process: bytecode caching on, as users have it.
-
-    Where PYTHONDONTWRITEBYTECODE is set (sandboxes, CI images), an editable pyflow would
-    recompile its own modules in every process; the cache goes to PYCACHE, not the sources.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    return env
-
-
 def prime_bytecode() -> None:
     """Fill the bytecode cache for the heavy imports (untimed; failures are ignored)."""
     subprocess.run(
@@ -102,36 +81,6 @@ def prime_bytecode() -> None:
         timeout=TIMEOUT_S,
         check=False,
     )
-
-
-def timed(cmd: Sequence[str], *, cwd: Path | None = None) -> tuple[float, str]:
-    """Run ``cmd`` to completion; return (wall seconds, stdout). Exit on failure."""
-    started = time.perf_counter()
-    proc = subprocess.run(
-        list(cmd), cwd=cwd, env=process_env(), capture_output=True, text=True, timeout=TIMEOUT_S, check=False
-    )
-    elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        tail = (proc.stdout[-3000:] + "\n" + proc.stderr[-3000:]).strip()
-        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
-    return elapsed, proc.stdout
-
-
-@dataclass
-class Samples:
-    """Wall times of repeated runs of one thing."""
-
-    values: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        """Median (the figure reported)."""
-        return statistics.median(self.values)
-
-    def describe(self) -> str:
-        """``   1.234 s  (median of 3: 1.200, 1.234, 1.300)``."""
-        runs = ", ".join(f"{v:.3f}" for v in self.values)
-        return f"{self.median:8.3f} s  (median of {len(self.values)}: {runs})"
 
 
 def remove_database(project: Path) -> None:
@@ -485,6 +434,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         comp = bench_compile(cmd, workdir, args.compile_models, args.reps, args.rows, args.depth)
         helps, bare = bench_help(cmd, args.help_reps)
         print_report(run, comp, helps, bare, cmd)
+    except CommandFailed as exc:
+        raise SystemExit(str(exc)) from None
     finally:
         if args.keep:
             print(f"\nprojects kept in {workdir}")
