@@ -402,6 +402,41 @@ class Adapter(DMLBuilders, abc.ABC):
         """ALTER TABLE/VIEW ... RENAME TO ..."""
         return f"ALTER {kind.upper()} {self.render(relation)} RENAME TO {self.quote(new_identifier)}"
 
+    # ---- table swap (materializer hooks) ----------------------------------------------------
+    def swap_table(
+        self,
+        tmp: Relation,
+        target: Relation,
+        existing: RelationType | None,
+        options: TableOptions,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> bool:
+        """Put the freshly built ``tmp`` in place of ``target`` without SQL renames.
+
+        Return False (the default) to let the table materializer swap by renaming (old aside,
+        new in, old dropped). An adapter whose engine cannot rename this kind of table swaps
+        here, through its catalog, and returns True; on a failure before ``target`` changed it
+        discards ``tmp`` itself and re-raises.
+        """
+        return False
+
+    def discard_table(
+        self,
+        relation: Relation,
+        options: TableOptions,
+        *,
+        beside: Relation | None = None,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> None:
+        """Drop a temporary table that will not be swapped in (and, where needed, its data).
+
+        ``beside`` is the table it was built to replace: data that table uses is never deleted.
+        """
+        self.execute(self.drop_relation_sql(relation, "table"), model=model, record=record)
+
     @abc.abstractmethod
     def file_scan_sql(self, location: str, file_format: str | None = None) -> str:
         """A table expression reading files (``read_parquet('...')``)."""

@@ -4,7 +4,8 @@ With transactions (DuckDB) the whole swap is one transaction: CREATE the tempora
 DROP the old relation, RENAME the new one, COMMIT; any failure rolls back and leaves the old
 table and no temporary object. Without transactions the old table is renamed aside first and
 dropped only once the new one is in place; if renaming the new one in fails, the old one is
-renamed back.
+renamed back. Where the engine cannot rename the table (Athena Hive tables) the adapter swaps
+it through its catalog instead (:meth:`~pyflow.adapters.base.Adapter.swap_table`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from pyflow.adapters.base import TableOptions
 from pyflow.materializers.base import Job, Materializer, Outcome
 from pyflow.relation import Relation
 
@@ -47,11 +49,14 @@ class TableMaterializer(Materializer):
             return rows
         backup = adapter.temp_relation(rel, "old")
         existing = self.existing(job)
+        options = TableOptions.from_config(job.config)
         try:
             rows = fill(job, tmp)
         except BaseException:
-            job.execute(adapter.drop_relation_sql(tmp, "table"))
+            adapter.discard_table(tmp, options, beside=rel, model=job.name, record=job.log)
             raise
+        if adapter.swap_table(tmp, rel, existing, options, model=job.name, record=job.log):
+            return rows  # the adapter swapped through its catalog (e.g. Athena Hive tables)
         if existing:
             job.execute(adapter.rename_relation_sql(rel, backup.identifier, existing))
         try:

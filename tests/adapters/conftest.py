@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,18 @@ def remote_profiles(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "profiles.yml").write_text(REMOTE_PROFILES.lstrip(), encoding="utf-8")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every adapter test runs under moto with fake credentials: no test talks to AWS."""
+    from moto import mock_aws
+
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/pyflow-tests")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/pyflow-tests")
+    with mock_aws():
+        yield

@@ -5,7 +5,10 @@ sent through any of its cursors is appended to ``statements``; catalog queries a
 from ``tables`` (``{(schema, name): "BASE TABLE" | "VIEW"}``), ``schemas`` and ``columns``;
 ``fail_on(sql)`` makes a statement raise like a driver error; ``failures`` are raised, in order,
 by the next statements (one each); ``SELECT count(*) FROM ...`` answers ``row_count``. Each statement gets a ``query_id`` (``q1``, ``q2`` ...), as
-``pyathena`` and ``trino`` cursors have.
+``pyathena`` and ``trino`` cursors have. ``on_execute(sql)`` runs after each successful statement
+(e.g. to register a CTAS's table in moto's Glue, as Athena would). ``record_aws_calls`` appends
+every boto3 call an ``AthenaAdapter`` makes to a list (e.g. ``statements``), so one ordered list
+holds the SQL statements and the AWS calls.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class RecordingCursor:
         if self.con.fail_on(sql):
             raise DriverError(f"TABLE_ALREADY_EXISTS: simulated failure of: {sql.splitlines()[0]}")
         self._rows, self.description = [], None
+        if self.con.on_execute is not None:
+            self.con.on_execute(sql)
         if m := _TABLES.search(sql):
             kind = self.con.tables.get((m[1], m[2]))
             self._rows = [(kind,)] if kind else []
@@ -81,8 +86,10 @@ class RecordingConnection:
         fail_on: Callable[[str], bool] = lambda sql: False,
         failures: list[BaseException] | None = None,
         row_count: int = 0,
+        on_execute: Callable[[str], None] | None = None,
     ) -> None:
         self.statements: list[str] = []
+        self.on_execute = on_execute
         self.row_count = row_count
         self.failures = list(failures or [])
         self.tables = dict(tables or {})
@@ -101,6 +108,33 @@ class RecordingConnection:
     def sent(self) -> list[str]:
         """The statements sent, catalog queries excluded."""
         return [s for s in self.statements if "information_schema" not in s]
+
+
+def _aws_call(model: Any, params: dict[str, Any]) -> str:
+    """``glue.GetTable shop.orders``, ``s3.ListObjectsV2 bucket/prefix/``, ``s3.DeleteObjects bucket 2``."""
+    service, name = model.service_model.service_name, model.name
+    if service == "glue":
+        table = params.get("Name") or params.get("TableInput", {}).get("Name")
+        return f"glue.{name} {params.get('DatabaseName')}.{table}"
+    if name == "DeleteObjects":
+        return f"s3.{name} {params['Bucket']} {len(params['Delete']['Objects'])}"
+    return f"s3.{name} {params.get('Bucket')}/{params.get('Prefix', params.get('Key', ''))}"
+
+
+def record_aws_calls(monkeypatch: Any, sink: list[str]) -> None:
+    """Make every boto3 client an ``AthenaAdapter`` creates append its calls to ``sink``."""
+    from pyflow.adapters.athena import AthenaAdapter
+
+    real = AthenaAdapter.aws_client
+
+    def aws_client(self: AthenaAdapter, service: str) -> Any:
+        client = real(self, service)
+        client.meta.events.register(
+            "before-parameter-build", lambda model, params, **kw: sink.append(_aws_call(model, params))
+        )
+        return client
+
+    monkeypatch.setattr(AthenaAdapter, "aws_client", aws_client)
 
 
 def copy_example(name: str, dest: Path) -> Path:

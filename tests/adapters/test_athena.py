@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import boto3
 import pytest
 
 from pyflow.adapters import adapter_class
@@ -17,7 +19,7 @@ from pyflow.materializers.base import Job
 from pyflow.materializers.table import TableMaterializer
 from pyflow.materializers.view import ViewMaterializer
 from pyflow.relation import Relation
-from tests.adapters.recording import INVOCATION_A, INVOCATION_B, RecordingConnection
+from tests.adapters.recording import INVOCATION_A, INVOCATION_B, RecordingConnection, record_aws_calls
 
 REL = Relation("awsdatacatalog", "shop", "orders")
 SELECT = "SELECT 1 AS id"
@@ -52,6 +54,59 @@ def _job(adapter: AthenaAdapter, materialized: str = "table", **config: Any) -> 
     )
 
 
+_CTAS = re.compile(r'^CREATE TABLE "[^"]*"\."([^"]*)"\."([^"]*)"\nWITH \((.*?)\n\) AS', re.S)
+
+
+def _athena_ctas(sql: str) -> None:
+    """What Athena does on a Hive CTAS: register the table in Glue and write its files to S3."""
+    m = _CTAS.match(sql)
+    if not m or "ICEBERG" in m[3]:
+        return
+    location = re.search(r"external_location = '([^']*)'", m[3])
+    assert location, "the tests give every Hive CTAS an external_location"
+    _glue_table(m[1], m[2], location[1])
+    _put(location[1] + "part-00000.parquet")
+
+
+def _glue_table(database: str, name: str, location: str) -> None:
+    boto3.client("glue", region_name="eu-west-1").create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": name,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"EXTERNAL": "TRUE", "classification": "parquet"},
+            "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "int"}], "Location": location},
+        },
+    )
+
+
+def _put(url: str) -> None:
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    boto3.client("s3", region_name="eu-west-1").put_object(Bucket=bucket, Key=key, Body=b"x")
+
+
+def _keys(prefix: str = "") -> list[str]:
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket="bucket", Prefix=prefix).get("Contents", []))
+
+
+def _glue(name: str) -> dict[str, Any] | None:
+    glue = boto3.client("glue", region_name="eu-west-1")
+    try:
+        return glue.get_table(DatabaseName="shop", Name=name)["Table"]  # type: ignore[no-any-return]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+
+
+@pytest.fixture
+def lake() -> None:
+    """moto's Glue database ``shop`` and S3 bucket ``bucket`` (moto is active for every test here)."""
+    boto3.client("glue", region_name="eu-west-1").create_database(DatabaseInput={"Name": "shop"})
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+
+
 def _tmp_location(invocation_id: str) -> str:
     adapter = AthenaAdapter(_config(), invocation_id=invocation_id)
     tmp = adapter.temp_relation(REL)
@@ -81,6 +136,12 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
         "create_table_as_sql",
         "type_to_ibis",
         "ibis_to_type",
+        "aws_client",
+        "aws_error",
+        "glue_table",
+        "delete_s3_prefix",
+        "swap_table",
+        "discard_table",
     }
 
 
@@ -180,15 +241,21 @@ def test_athena_table_rebuild_ctas_at_fresh_location_then_swap() -> None:
     ]
 
 
-def test_athena_first_build_creates_the_schema() -> None:
-    con = RecordingConnection()
+def test_athena_first_build_creates_the_schema(lake: None) -> None:
+    con = RecordingConnection(on_execute=_athena_ctas)
     TableMaterializer().build(_job(_adapter(con)))
     assert con.sent()[0] == "CREATE SCHEMA IF NOT EXISTS `shop`"
-    assert con.sent()[-1] == "ALTER TABLE `shop`.`orders__pyflow_tmp_aaaaaaaa` RENAME TO `shop`.`orders`"
-    assert len(con.sent()) == 3
+    assert con.sent()[1].startswith('CREATE TABLE "awsdatacatalog"."shop"."orders__pyflow_tmp_aaaaaaaa"')
+    assert len(con.sent()) == 2  # the swap itself goes through Glue (tested below)
+    assert _location_of("orders") == _tmp_location(INVOCATION_A)
 
 
-def test_athena_failed_rebuild_leaves_the_old_table() -> None:
+def _location_of(name: str) -> str | None:
+    table = _glue(name)
+    return None if table is None else table["StorageDescriptor"]["Location"]  # type: ignore[no-any-return]
+
+
+def test_athena_failed_rebuild_leaves_the_old_table(lake: None) -> None:
     con = RecordingConnection(
         tables={("shop", "orders"): "BASE TABLE"},
         schemas={"shop"},
@@ -204,8 +271,11 @@ def test_athena_failed_rebuild_leaves_the_old_table() -> None:
     assert "athena error" in str(info.value)
 
 
-def test_athena_two_concurrent_runs_use_different_names_and_locations() -> None:
-    first, second = RecordingConnection(schemas={"shop"}), RecordingConnection(schemas={"shop"})
+def test_athena_two_concurrent_runs_use_different_names_and_locations(lake: None) -> None:
+    first = RecordingConnection(schemas={"shop"}, on_execute=_athena_ctas)
+    second = RecordingConnection(
+        schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"}, on_execute=_athena_ctas
+    )
 
     TableMaterializer().build(_job(_adapter(first, INVOCATION_A)))
     TableMaterializer().build(_job(_adapter(second, INVOCATION_B)))
@@ -253,3 +323,240 @@ def test_athena_statements_parse_in_the_athena_dialect() -> None:
     assert len(con.statements) > 5
     for statement in con.statements:
         sqlglot.parse(statement, read="athena", error_level=ErrorLevel.RAISE)
+
+
+# ---- Hive table swap through the Glue Data Catalog (moto for Glue/S3, recording for SQL) -----
+TMP = "orders__pyflow_tmp_aaaaaaaa"
+OLD = "s3://bucket/tables/shop/orders/old-run/"
+
+
+def _old_table() -> None:
+    """An existing Hive ``shop.orders`` at OLD, plus a sibling prefix that must survive."""
+    _glue_table("shop", "orders", OLD)
+    _put(OLD + "part-00000.parquet")
+    _put(OLD + "day=1/part-00001.parquet")
+    _put("s3://bucket/tables/shop/orders/old-run-2/keep.parquet")
+
+
+def _ctas(invocation_id: str = INVOCATION_A) -> str:
+    return (
+        f'CREATE TABLE "awsdatacatalog"."shop"."orders__pyflow_tmp_{invocation_id[:8]}"\n'
+        f"WITH (\n  external_location = '{_tmp_location(invocation_id)}',\n  format = 'PARQUET'\n) AS\n{SELECT}"
+    )
+
+
+def test_athena_hive_first_build_registers_the_table_in_glue(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con = RecordingConnection(schemas={"shop"}, on_execute=_athena_ctas)
+    record_aws_calls(monkeypatch, con.statements)
+
+    TableMaterializer().build(_job(_adapter(con)))
+
+    assert con.sent() == [
+        _ctas(),
+        f"glue.GetTable shop.{TMP}",
+        "glue.CreateTable shop.orders",
+        f"glue.DeleteTable shop.{TMP}",
+    ]
+    new = _tmp_location(INVOCATION_A)
+    table = _glue("orders")
+    assert table is not None and table["StorageDescriptor"]["Location"] == new
+    assert table["StorageDescriptor"]["Columns"] == [{"Name": "id", "Type": "int"}]
+    assert _glue(TMP) is None
+    assert _keys() == [new.removeprefix("s3://bucket/") + "part-00000.parquet"]  # data kept, now the target's
+
+
+def test_athena_hive_rebuild_updates_glue_then_deletes_the_old_prefix(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_table()
+    con = RecordingConnection(
+        schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"}, on_execute=_athena_ctas
+    )
+    record_aws_calls(monkeypatch, con.statements)
+
+    TableMaterializer().build(_job(_adapter(con)))
+
+    assert con.sent() == [
+        _ctas(),
+        f"glue.GetTable shop.{TMP}",
+        "glue.GetTable shop.orders",
+        "glue.UpdateTable shop.orders",
+        f"glue.DeleteTable shop.{TMP}",
+        "s3.ListObjectsV2 bucket/tables/shop/orders/old-run/",
+        "s3.DeleteObjects bucket 2",
+    ]
+    new = _tmp_location(INVOCATION_A)
+    assert _location_of("orders") == new
+    versions = boto3.client("glue", region_name="eu-west-1").get_table_versions(
+        DatabaseName="shop", TableName="orders"
+    )["TableVersions"]
+    assert sorted(v["Table"]["StorageDescriptor"]["Location"] for v in versions) == sorted([OLD, new])
+    assert _glue(TMP) is None
+    assert _keys() == sorted(
+        [
+            "tables/shop/orders/old-run-2/keep.parquet",  # a sibling prefix, not the old table's
+            new.removeprefix("s3://bucket/") + "part-00000.parquet",
+        ]
+    )
+
+
+def test_athena_hive_failed_ctas_keeps_the_old_table_and_cleans_the_temp(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_table()
+    partial = _tmp_location(INVOCATION_A) + "partial-00000.parquet"
+    _put(partial)  # what the failed CTAS managed to write
+    before = _keys()
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "orders"): "BASE TABLE"},
+        fail_on=lambda sql: sql.startswith("CREATE TABLE"),
+    )
+    record_aws_calls(monkeypatch, con.statements)
+
+    with pytest.raises(AdapterError, match="athena error: TABLE_ALREADY_EXISTS"):
+        TableMaterializer().build(_job(_adapter(con)))
+
+    assert con.sent() == [
+        _ctas(),
+        f"glue.GetTable shop.{TMP}",
+        "glue.GetTable shop.orders",
+        f"DROP TABLE IF EXISTS `shop`.`{TMP}`",
+        "s3.ListObjectsV2 bucket/" + _tmp_location(INVOCATION_A).removeprefix("s3://bucket/"),
+        "s3.DeleteObjects bucket 1",
+    ]
+    assert _location_of("orders") == OLD
+    versions = boto3.client("glue", region_name="eu-west-1").get_table_versions(
+        DatabaseName="shop", TableName="orders"
+    )["TableVersions"]
+    assert len(versions) == 1
+    assert _keys() == sorted(set(before) - {partial.removeprefix("s3://bucket/")})
+
+
+def test_athena_hive_failed_glue_update_keeps_the_old_table_and_drops_the_temp(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_table()
+    con = RecordingConnection(
+        schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"}, on_execute=_athena_ctas
+    )
+    record_aws_calls(monkeypatch, con.statements)
+    real = AthenaAdapter.aws_client
+
+    def refusing_updates(self: AthenaAdapter, service: str) -> Any:
+        client = real(self, service)
+
+        def deny(**kw: Any) -> None:
+            raise PermissionError("AccessDeniedException: glue:UpdateTable")
+
+        client.meta.events.register("before-call.glue.UpdateTable", deny)
+        return client
+
+    monkeypatch.setattr(AthenaAdapter, "aws_client", refusing_updates)
+
+    with pytest.raises(AdapterError, match="glue:UpdateTable"):
+        TableMaterializer().build(_job(_adapter(con)))
+
+    assert con.sent() == [
+        _ctas(),
+        f"glue.GetTable shop.{TMP}",
+        "glue.GetTable shop.orders",
+        "glue.UpdateTable shop.orders",
+        f"glue.GetTable shop.{TMP}",
+        "glue.GetTable shop.orders",
+        f"DROP TABLE IF EXISTS `shop`.`{TMP}`",
+        "s3.ListObjectsV2 bucket/" + _tmp_location(INVOCATION_A).removeprefix("s3://bucket/"),
+        "s3.DeleteObjects bucket 1",
+    ]
+    assert _location_of("orders") == OLD
+    assert _keys(OLD.removeprefix("s3://bucket/")) == [
+        "tables/shop/orders/old-run/day=1/part-00001.parquet",
+        "tables/shop/orders/old-run/part-00000.parquet",
+    ]
+    assert _keys(_tmp_location(INVOCATION_A).removeprefix("s3://bucket/")) == []
+
+
+def test_athena_hive_never_deletes_data_the_target_uses(lake: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an explicit external_location equal to the old table's: the failed CTAS must not touch it
+    _old_table()
+    before = _keys()
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "orders"): "BASE TABLE"},
+        fail_on=lambda sql: sql.startswith("CREATE TABLE"),
+    )
+    record_aws_calls(monkeypatch, con.statements)
+
+    with pytest.raises(AdapterError):
+        TableMaterializer().build(_job(_adapter(con), external_location=OLD))
+
+    assert con.sent()[-1] == f"DROP TABLE IF EXISTS `shop`.`{TMP}`"
+    assert not [s for s in con.sent() if s.startswith("s3.")]
+    assert _keys() == before and _location_of("orders") == OLD
+
+
+def test_athena_iceberg_and_partitioned_hive_keep_the_rename_swap(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for config in ({"table_type": "iceberg"}, {"partitioned_by": ["day"]}):
+        con = RecordingConnection(schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"})
+        record_aws_calls(monkeypatch, con.statements)
+        TableMaterializer().build(_job(_adapter(con), **config))
+        assert [s.split()[0] for s in con.sent()] == ["CREATE", "ALTER", "ALTER", "DROP"], config
+
+
+def test_athena_aws_clients_use_the_profile_region_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, Any]] = []
+
+    class Session:
+        def __init__(self, **kwargs: Any) -> None:
+            seen.append(kwargs)
+
+        def client(self, service: str) -> str:
+            return f"client:{service}"
+
+    monkeypatch.setattr(boto3.session, "Session", Session)
+    adapter = AthenaAdapter(
+        _config(aws_profile_name="prod", aws_access_key_id="AKIA", aws_secret_access_key="s3cr3t")
+    )
+    assert adapter.aws_client("glue") == "client:glue"
+    assert seen == [
+        {
+            "region_name": "eu-west-1",
+            "profile_name": "prod",
+            "aws_access_key_id": "AKIA",
+            "aws_secret_access_key": "s3cr3t",
+        }
+    ]
+
+
+def test_athena_seed_reload_swaps_through_glue(
+    lake: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from pyflow.materializers.base import SeedFile
+    from pyflow.materializers.seed import SeedMaterializer
+
+    _old_table()
+    csv = tmp_path / "orders.csv"
+    csv.write_text("id\n1\n2\n", encoding="utf-8")
+    con = RecordingConnection(
+        schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"}, on_execute=_athena_ctas, row_count=2
+    )
+    record_aws_calls(monkeypatch, con.statements)
+
+    outcome = SeedMaterializer().build(Job("orders", REL, _adapter(con), seed=SeedFile(csv)))
+
+    assert (outcome.message, outcome.rows) == ("loaded", 2)
+    assert [s.split("\n")[0] for s in con.sent()] == [
+        f'CREATE TABLE "awsdatacatalog"."shop"."{TMP}"',
+        f"glue.GetTable shop.{TMP}",
+        "glue.GetTable shop.orders",
+        "glue.UpdateTable shop.orders",
+        f"glue.DeleteTable shop.{TMP}",
+        "s3.ListObjectsV2 bucket/tables/shop/orders/old-run/",
+        "s3.DeleteObjects bucket 2",
+        'SELECT count(*) FROM "awsdatacatalog"."shop"."orders"',
+    ]
+    assert _location_of("orders") == _tmp_location(INVOCATION_A)
