@@ -150,22 +150,20 @@ def make_test(
     try:
         test, custom, args, config = split_entry(entry)
     except ValueError as exc:
-        raise ProjectError(
+        raise _declaration_error(
+            target,
+            path,
+            line,
             f"cannot read the test declaration: {exc}",
-            model=target.key,
-            resource=target.resource,
-            path=path,
-            line=line,
             hint="write `- unique` or `- accepted_values: {values: [a, b]}`",
             code="invalid-test",
         ) from None
     if not known(test):
-        raise ProjectError(
+        raise _declaration_error(
+            target,
+            path,
+            line,
             f"unknown test '{test}'",
-            model=target.key,
-            resource=target.resource,
-            path=path,
-            line=line,
             suggestions=closest(test, [*BUILTIN_TESTS, *defs]),
             hint="use a built-in test (" + ", ".join(BUILTIN_TESTS) + ") or define a custom "
             "generic test ({% test name(model, column_name) %} in macros/ or tests/generic/, "
@@ -180,12 +178,11 @@ def make_test(
         config = {**definition.config, **config}
     for required in definition.required if definition is not None else ():
         if required not in args:
-            raise ProjectError(
+            raise _declaration_error(
+                target,
+                path,
+                line,
                 f"test '{test}' needs the argument '{required}'",
-                model=target.key,
-                resource=target.resource,
-                path=path,
-                line=line,
                 hint=f"add `{required}: ...` under the test (or declare it under a column)"
                 if required == "column_name"
                 else f"add `{required}: ...` under the test",
@@ -196,23 +193,21 @@ def make_test(
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise ProjectError(
+        raise _declaration_error(
+            target,
+            path,
+            line,
             f"invalid test config '{key}': {str(first['msg']).removeprefix('Value error, ')}",
-            model=target.key,
-            resource=target.resource,
-            path=path,
-            line=line,
             suggestions=closest(key, config_keys(TestConfig)) if first["type"] == "extra_forbidden" else (),
             hint=config_hint(key),
             code="invalid-test",
         ) from None
     if test == "accepted_range" and "min_value" not in args and "max_value" not in args:
-        raise ProjectError(
+        raise _declaration_error(
+            target,
+            path,
+            line,
             "test 'accepted_range' needs 'min_value', 'max_value' or both",
-            model=target.key,
-            resource=target.resource,
-            path=path,
-            line=line,
             hint="add `min_value: 0` and/or `max_value: 100` under the test",
             code="invalid-test",
         )
@@ -224,12 +219,11 @@ def make_test(
         if test == "relationships" or "(" in value:
             other = parse_ref(value)
             if other is None and test == "relationships":
-                raise ProjectError(
+                raise _declaration_error(
+                    target,
+                    path,
+                    line,
                     f"relationships 'to: {value}' is not ref('name') or source('source', 'table')",
-                    model=target.key,
-                    resource=target.resource,
-                    path=path,
-                    line=line,
                     hint="write `to: ref('customers')`",
                     code="invalid-test",
                 )
@@ -274,12 +268,11 @@ def _check_arguments(
         if definition.accepts(arg):
             continue
         if arg == "column_name" and column is not None:
-            raise ProjectError(
+            raise _declaration_error(
+                target,
+                path,
+                line,
                 f"test '{definition.name}' takes no column_name, but is declared under column '{column}'",
-                model=target.key,
-                resource=target.resource,
-                path=path,
-                line=line,
                 hint=f"declare it under the {'source table' if target.kind == 'source' else 'model'}'s "
                 f"data_tests, or give the test a column_name parameter ({definition.path}:{definition.line})"
                 if definition.path
@@ -287,12 +280,11 @@ def _check_arguments(
                 code="invalid-test",
             )
         takes = [a for a in (*definition.required, *definition.optional) if a != "column_name"]
-        raise ProjectError(
+        raise _declaration_error(
+            target,
+            path,
+            line,
             f"test '{definition.name}' has no argument '{arg}'",
-            model=target.key,
-            resource=target.resource,
-            path=path,
-            line=line,
             suggestions=closest(arg, [*takes, *config_keys(TestConfig)]),
             hint=(f"its arguments are: {', '.join(takes)}" if takes else "it takes no arguments")
             + "; test config goes under `config:` ("
@@ -300,6 +292,29 @@ def _check_arguments(
             + ")",
             code="invalid-test",
         )
+
+
+def _declaration_error(
+    target: Target,
+    path: str,
+    line: int,
+    message: str,
+    *,
+    hint: str,
+    code: str,
+    suggestions: Sequence[str] = (),
+) -> ProjectError:
+    """A ProjectError about a test declared on ``target`` at ``path:line``."""
+    return ProjectError(
+        message,
+        model=target.key,
+        resource=target.resource,
+        path=path,
+        line=line,
+        suggestions=suggestions,
+        hint=hint,
+        code=code,
+    )
 
 
 def config_hint(key: str) -> str:
