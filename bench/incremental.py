@@ -48,7 +48,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from measure import CommandFailed, Samples, process_env, pyflow_command, timed
+from measure import CommandFailed, Samples, process_env, pyflow_command, pyflow_origin, timed
 
 REPO = Path(__file__).resolve().parent.parent
 PIP_TIMEOUT_S = 1200
@@ -708,29 +708,9 @@ def verdict(value: float | None, target: float, applies: bool) -> str:
 
 
 def provenance(cmd: Sequence[str], dbt: Dbt) -> list[str]:
-    """What is measured: pyflow's location and commit, the engines' versions, the machine."""
-    spec = importlib.util.find_spec("pyflow")
-    where = Path(spec.origin).parent if spec and spec.origin else "not importable here"
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--", "pyflow"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-        state = (
-            f" (repo at {head}, {f'{len(dirty)} uncommitted file(s) under pyflow/' if dirty else 'clean'})"
-        )
-    except (OSError, subprocess.CalledProcessError):
-        state = ""
+    """What is measured: pyflow's command, location and commit, the engines' versions, the machine."""
     return [
-        f"pyflow command: {' '.join(cmd)}; package {where}{state}",
+        f"pyflow command: {' '.join(cmd)}; package {pyflow_origin()}",
         f"duckdb {importlib.metadata.version('duckdb')} (pyflow and floor); dbt: {dbt.note}",
         f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs",
     ]

@@ -6,6 +6,7 @@ Shared by ``run_overhead.py`` and ``incremental.py`` so both measure the same wa
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import statistics
@@ -83,3 +84,27 @@ class Samples:
         """``   1.234 s  (median of 3: 1.200, 1.234, 1.300)``."""
         runs = ", ".join(f"{v:.3f}" for v in self.values)
         return f"{self.median:8.3f} s  (median of {len(self.values)}: {runs})"
+
+
+def pyflow_origin() -> str:
+    """Which pyflow is measured: where it imports from, and the repo's commit and dirtiness."""
+    spec = importlib.util.find_spec("pyflow")
+    where = Path(spec.origin).parent if spec and spec.origin else "not importable here"
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--", "pyflow"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return str(where)
+    state = f"{len(dirty)} uncommitted file(s) under pyflow/" if dirty else "clean"
+    return f"{where} (repo at {head}, {state})"

@@ -21,7 +21,6 @@ nothing here asserts timings. Everything is written under a temporary folder, ne
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -35,7 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import project_gen
-from measure import PYCACHE, TIMEOUT_S, CommandFailed, Samples, process_env, pyflow_command, timed
+from measure import (
+    PYCACHE,
+    TIMEOUT_S,
+    CommandFailed,
+    Samples,
+    process_env,
+    pyflow_command,
+    pyflow_origin,
+    timed,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 # Bytecode cache shared with bench/incremental.py: outside the repo, kept between runs.
@@ -284,36 +292,13 @@ def machine_load() -> tuple[str, bool]:
     return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min)", five > (os.cpu_count() or 1)
 
 
-def provenance() -> str:
-    """Which pyflow is measured: where it is imported from, and the repo's commit and dirtiness."""
-    spec = importlib.util.find_spec("pyflow")
-    where = Path(spec.origin).parent if spec and spec.origin else "not importable here"
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--", "pyflow"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return f"pyflow package: {where}"
-    state = f"{len(dirty)} uncommitted file(s) under pyflow/" if dirty else "clean"
-    return f"pyflow package: {where} (repo at {head}, {state})"
-
-
 def print_report(
     run: RunReport, comp: CompileReport, helps: Samples, bare: Samples, cmd: Sequence[str]
 ) -> None:
     """Side-by-side figures, the breakdown, and the final table."""
     print()
     print(f"pyflow command: {' '.join(cmd)}")
-    print(provenance())
+    print(f"pyflow package: {pyflow_origin()}")
     load, busy = machine_load()
     print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs, {load}")
     if busy:
