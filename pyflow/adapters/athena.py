@@ -83,15 +83,7 @@ class AthenaAdapter(TrinoAdapter):
         }
         if cfg.work_group:
             kwargs["work_group"] = cfg.work_group
-        if cfg.aws_profile_name:
-            kwargs["profile_name"] = cfg.aws_profile_name
-        if cfg.aws_access_key_id:
-            kwargs["aws_access_key_id"] = cfg.aws_access_key_id
-        if cfg.aws_secret_access_key is not None:
-            kwargs["aws_secret_access_key"] = cfg.aws_secret_access_key.get_secret_value()
-        if cfg.aws_session_token is not None:
-            kwargs["aws_session_token"] = cfg.aws_session_token.get_secret_value()
-        return connect(**kwargs)
+        return connect(**kwargs, **self._aws_credentials())
 
     default_num_retries: ClassVar[int] = 5
     max_query_bytes: ClassVar[int] = 262_144
@@ -130,17 +122,22 @@ class AthenaAdapter(TrinoAdapter):
             import boto3
         except ImportError:
             raise self.missing_driver("boto3") from None
+        session = boto3.session.Session(region_name=self.config.region_name, **self._aws_credentials())
+        return session.client(service)
+
+    def _aws_credentials(self) -> dict[str, Any]:
+        """Profile and keys from the target (none: the standard AWS credential chain)."""
         cfg = self.config
-        kwargs: dict[str, Any] = {"region_name": cfg.region_name}
+        out: dict[str, Any] = {}
         if cfg.aws_profile_name:
-            kwargs["profile_name"] = cfg.aws_profile_name
+            out["profile_name"] = cfg.aws_profile_name
         if cfg.aws_access_key_id:
-            kwargs["aws_access_key_id"] = cfg.aws_access_key_id
+            out["aws_access_key_id"] = cfg.aws_access_key_id
         if cfg.aws_secret_access_key is not None:
-            kwargs["aws_secret_access_key"] = cfg.aws_secret_access_key.get_secret_value()
+            out["aws_secret_access_key"] = cfg.aws_secret_access_key.get_secret_value()
         if cfg.aws_session_token is not None:
-            kwargs["aws_session_token"] = cfg.aws_session_token.get_secret_value()
-        return boto3.session.Session(**kwargs).client(service)
+            out["aws_session_token"] = cfg.aws_session_token.get_secret_value()
+        return out
 
     def glue_table(self, glue: Any, relation: Relation) -> dict[str, Any] | None:
         """The Glue ``Table`` of ``relation``, None when there is none."""
