@@ -201,14 +201,14 @@ class ProjectCompiler:
         if raw is None:
             return None
         kind, cols = raw
-        convert = self.oracle.adapter.type_to_ibis if kind == "duckdb" else self.adapter.type_to_ibis
+        convert = self.oracle.adapter.type_to_ibis if kind == "oracle" else self.adapter.type_to_ibis
         return tuple((name, convert(dtype)) for name, dtype in cols)
 
     def _source_raw_columns(self, node: SourceNode) -> tuple[str, list[tuple[str, str]]] | None:
         """A source's columns with engine type names, and whose names they are.
 
         ``("target", ...)`` for declared columns and tables in the warehouse (target types);
-        ``("duckdb", ...)`` for files described by the oracle. Memoized: also the cache key.
+        ``("oracle", ...)`` for files described by the oracle. Memoized: also the cache key.
         """
         if node.unique_id in self._raw_sources:
             return self._raw_sources[node.unique_id]
@@ -220,7 +220,7 @@ class ProjectCompiler:
             scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
             try:
                 cols = self.oracle.adapter.describe_query(f"SELECT * FROM {scan}")
-                found = ("duckdb", [(c.name, c.data_type) for c in cols])
+                found = ("oracle", [(c.name, c.data_type) for c in cols])
             except PyflowError:
                 found = None
         else:
