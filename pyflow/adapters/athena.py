@@ -19,7 +19,10 @@ its S3 objects and leaves the old table as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from pyflow.adapters.base import RelationType, StatementLog, TableOptions
@@ -59,7 +62,66 @@ def _location(table: dict[str, Any] | None) -> str | None:
 
 
 def _is_hive(options: TableOptions) -> bool:
-    return (options.table_type or "hive").lower() != "iceberg"
+    return not options.is_iceberg
+
+
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HIVE_SCALARS = {"varchar": "string", "char": "string", "integer": "int", "real": "float"}
+
+
+def hive_type(data_type: str) -> str:
+    """A Trino type name as Athena's Hive DDL spells it (``varchar`` -> ``string`` ...)."""
+    text = data_type.strip()
+    name, _, rest = text.partition("(")
+    name = name.strip().lower()
+    args = rest[:-1] if rest.endswith(")") else rest
+    if name == "array":
+        return f"array<{hive_type(args)}>"
+    if name == "map":
+        key, value = _split_top(args)
+        return f"map<{hive_type(key)},{hive_type(value)}>"
+    if name == "row":
+        fields = [f.strip().partition(" ") for f in _split_top(args)]
+        return "struct<" + ",".join(f"{n.strip(chr(34))}:{hive_type(t)}" for n, _, t in fields) + ">"
+    if name.startswith("timestamp"):
+        return "timestamp"
+    if name in _HIVE_SCALARS:
+        return _HIVE_SCALARS[name]
+    return text.lower()
+
+
+def _split_top(text: str) -> list[str]:
+    """Split ``a, b(c, d)`` at the commas outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _partition_input(partition: dict[str, Any]) -> dict[str, Any]:
+    """The PartitionInput that recreates a Glue ``Partition`` (values, storage, parameters)."""
+    return {k: partition[k] for k in ("Values", "StorageDescriptor", "Parameters") if k in partition}
+
+
+def _check_batch(response: dict[str, Any], action: str) -> None:
+    """Raise on the per-item errors a Glue batch call reports instead of failing."""
+    errors = response.get("Errors") or []
+    if errors:
+        first = errors[0]
+        detail = first.get("ErrorDetail", {})
+        raise RuntimeError(
+            f"{action} failed for {len(errors)} partition(s), e.g. {first.get('PartitionValues') or first.get('PartitionValueList')}: "
+            f"{detail.get('ErrorCode')}: {detail.get('ErrorMessage')}"
+        )
 
 
 class AthenaAdapter(TrinoAdapter):
@@ -84,6 +146,12 @@ class AthenaAdapter(TrinoAdapter):
         if cfg.work_group:
             kwargs["work_group"] = cfg.work_group
         return connect(**kwargs, **self._aws_credentials())
+
+    timestamp_precision: ClassVar[int] = 3
+    """Athena stores milliseconds (Hive tables cannot hold more), so snapshot times are truncated to them."""
+    timestamp_type: ClassVar[str] = "TIMESTAMP(3)"
+    default_partition_limit: ClassVar[int] = 100
+    """Athena's limit of partitions one CTAS or INSERT may write (``partition_batch_size`` overrides)."""
 
     default_num_retries: ClassVar[int] = 5
     max_query_bytes: ClassVar[int] = 262_144
@@ -114,6 +182,42 @@ class AthenaAdapter(TrinoAdapter):
         if kind == "view":
             return super().rename_relation_sql(relation, new_identifier, kind)
         return f"ALTER TABLE {self.hive_name(relation)} RENAME TO {self.hive_name(relation.with_identifier(new_identifier))}"
+
+    def add_column_sql(self, target: Relation, column: str, data_type: str) -> str:  # noqa: D102
+        return f"ALTER TABLE {self.hive_name(target)} ADD COLUMNS (`{column}` {hive_type(data_type)})"
+
+    def drop_column_sql(self, target: Relation, column: str) -> str:  # noqa: D102
+        return f"ALTER TABLE {self.hive_name(target)} DROP COLUMN `{column}`"
+
+    def alter_column_type_sql(self, target: Relation, column: str, data_type: str) -> str:  # noqa: D102
+        return (
+            f"ALTER TABLE {self.hive_name(target)} CHANGE COLUMN `{column}` `{column}` {hive_type(data_type)}"
+        )
+
+    # ---- what Hive and Iceberg tables support ------------------------------------------------
+    def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
+        """Iceberg: append, merge, delete+insert (one MERGE). Hive: append, insert_overwrite.
+
+        Hive tables have no row-level writes; their insert_overwrite writes new prefixes, then
+        repoints the Glue partitions.
+        """
+        return ("append", "merge", "delete+insert") if options.is_iceberg else ("append", "insert_overwrite")
+
+    def storage_name(self, options: TableOptions) -> str:  # noqa: D102
+        return "Iceberg tables" if options.is_iceberg else "Hive tables"
+
+    def partition_limit(self, options: TableOptions) -> int | None:
+        """``partition_batch_size`` (default 100) for tables partitioned by plain columns.
+
+        Iceberg transforms (``day(ts)``) cannot be listed up front, so they are not batched.
+        """
+        if not options.partitioned_by or not all(_COLUMN.match(p) for p in options.partitioned_by):
+            return None
+        return options.partition_batch_size or self.default_partition_limit
+
+    def partitions_last(self, options: TableOptions) -> bool:
+        """Hive tables store partition columns after the others."""
+        return _is_hive(options) and bool(options.partitioned_by)
 
     # ---- AWS (Glue / S3) -----------------------------------------------------------------
     def aws_client(self, service: str) -> Any:
@@ -168,6 +272,79 @@ class AthenaAdapter(TrinoAdapter):
                 deleted += len(chunk)
         return deleted
 
+    def glue_partitions(self, glue: Any, relation: Relation) -> list[dict[str, Any]]:
+        """Every Glue ``Partition`` of ``relation``."""
+        found: list[dict[str, Any]] = []
+        pages = glue.get_paginator("get_partitions").paginate(
+            DatabaseName=relation.schema or self.schema, TableName=relation.identifier
+        )
+        for page in pages:
+            found.extend(page.get("Partitions", []))
+        return found
+
+    def repoint_partitions(
+        self,
+        glue: Any,
+        target: Relation,
+        new: Sequence[dict[str, Any]],
+        *,
+        replace_all: bool,
+        started: list[bool] | None = None,
+    ) -> list[str]:
+        """Point ``target``'s partitions at the data of the ``new`` Glue partitions.
+
+        A partition that exists is updated (now reading its new prefix), a missing one is
+        created; with ``replace_all`` the target's partitions that ``new`` lacks are deleted.
+        Each partition switches at once, so readers see its old or its new rows, never a mix or
+        nothing. Returns the old locations no partition uses any more (for cleanup).
+        ``started`` gets True once the first change was made.
+        """
+        database = target.schema or self.schema
+        table = target.identifier
+        if replace_all:
+            existing = self.glue_partitions(glue, target)
+        else:
+            existing = []
+            wanted = [{"Values": p["Values"]} for p in new]
+            for chunk in _chunks(wanted, 1000):
+                response = glue.batch_get_partition(
+                    DatabaseName=database, TableName=table, PartitionsToGet=chunk
+                )
+                if response.get("UnprocessedKeys"):
+                    raise RuntimeError(
+                        f"Glue could not read {len(response['UnprocessedKeys'])} partition(s) of {table}"
+                    )
+                existing.extend(response.get("Partitions", []))
+        old = {tuple(p["Values"]): p for p in existing}
+        fresh = {tuple(p["Values"]) for p in new}
+        updates = [
+            {"PartitionValueList": p["Values"], "PartitionInput": _partition_input(p)}
+            for p in new
+            if tuple(p["Values"]) in old
+        ]
+        creates = [_partition_input(p) for p in new if tuple(p["Values"]) not in old]
+        gone = [{"Values": list(v)} for v in old if v not in fresh] if replace_all else []
+        for chunk in _chunks(updates, 100):
+            _check_batch(
+                glue.batch_update_partition(DatabaseName=database, TableName=table, Entries=chunk),
+                "updating partitions",
+            )
+            if started is not None:
+                started[:] = [True]
+        for chunk in _chunks(creates, 100):
+            _check_batch(
+                glue.batch_create_partition(DatabaseName=database, TableName=table, PartitionInputList=chunk),
+                "creating partitions",
+            )
+            if started is not None:
+                started[:] = [True]
+        for chunk in _chunks(gone, 25):
+            _check_batch(
+                glue.batch_delete_partition(DatabaseName=database, TableName=table, PartitionsToDelete=chunk),
+                "deleting partitions",
+            )
+        return [loc for p in old.values() if (loc := _location(p)) is not None]
+
     def swap_table(  # noqa: D102
         self,
         tmp: Relation,
@@ -178,10 +355,10 @@ class AthenaAdapter(TrinoAdapter):
         model: str | None = None,
         record: StatementLog | None = None,
     ) -> bool:
-        if not _is_hive(options) or options.partitioned_by:
-            # Iceberg renames; partitioned Hive tables would also need their Glue partitions moved
-            return False
+        if not _is_hive(options):
+            return False  # Iceberg tables rename
         database = target.schema or self.schema
+        started = [False]
         try:
             glue = self.aws_client("glue")
             tmp_table = self.glue_table(glue, tmp)
@@ -190,49 +367,132 @@ class AthenaAdapter(TrinoAdapter):
             table_input: dict[str, Any] = {"Name": target.identifier}
             table_input.update({k: tmp_table[k] for k in _TABLE_INPUT_KEYS if k in tmp_table})
             new_location = _location(tmp_table)
+            new_parts = self.glue_partitions(glue, tmp) if tmp_table.get("PartitionKeys") else []
             old_table = self.glue_table(glue, target) if existing else None
+            old_parts = (
+                self.glue_partitions(glue, target) if old_table and old_table.get("PartitionKeys") else []
+            )
             if old_table is None:
                 glue.create_table(DatabaseName=database, TableInput=table_input)
             else:
-                glue.update_table(DatabaseName=database, TableInput=table_input)
+                # VersionId: a concurrent rebuild of the same table fails here instead of being lost
+                version = {"VersionId": old_table["VersionId"]} if old_table.get("VersionId") else {}
+                glue.update_table(DatabaseName=database, TableInput=table_input, **version)
+            started[:] = [True]
+            if new_parts or old_parts:
+                self.repoint_partitions(glue, target, new_parts, replace_all=True)
         except BaseException as exc:
-            self.discard_table(tmp, options, beside=target, model=model, record=record)
+            if not started[0]:
+                self.discard_table(tmp, options, beside=target, model=model, record=record)
             if isinstance(exc, Exception) and not isinstance(exc, PyflowError):
                 raise self.aws_error(
                     exc, f"swapping {database}.{tmp.identifier} in as {target.identifier}", model
                 ) from exc
             raise
         # the target now reads the new data; what follows only cleans up, so it warns, never fails
+        self._drop_glue_entry(glue, tmp, model)
+        old = [loc for loc in [_location(old_table), *(_location(p) for p in old_parts)] if loc]
+        self._delete_unused(
+            old, [loc for loc in [new_location, *(_location(p) for p in new_parts)] if loc], model
+        )
+        return True
+
+    def _drop_glue_entry(self, glue: Any, relation: Relation, model: str | None) -> None:
+        """Delete a temporary table's Glue entry (a Hive table's data stays; warns on failure)."""
+        database = relation.schema or self.schema
         try:
-            glue.delete_table(DatabaseName=database, Name=tmp.identifier)
+            glue.delete_table(DatabaseName=database, Name=relation.identifier)
         except Exception as exc:  # a stale entry pointing at live data: DROP TABLE keeps Hive data
             log.warning(
                 "%s: could not delete the Glue entry %s.%s: %s",
                 model or "-",
                 database,
-                tmp.identifier,
+                relation.identifier,
                 self.scrub(str(exc)),
             )
-        old_location = _location(old_table)
-        if old_location is None:
-            return True
-        try:
-            if _overlaps(old_location, new_location):
+
+    def _delete_unused(self, old: Sequence[str], new: Sequence[str], model: str | None) -> None:
+        """Delete the objects under each ``old`` location that no ``new`` location overlaps (warns on failure)."""
+        s3 = None
+        for location in dict.fromkeys(old):
+            try:
+                inside = [n for n in new if _overlaps(location, n)]
+                if inside:
+                    log.warning(
+                        "%s: not deleting the old data at %s: the new table uses %s",
+                        model or "-",
+                        location,
+                        inside[0],
+                    )
+                    continue
+                s3 = s3 or self.aws_client("s3")
+                self.delete_s3_prefix(s3, location)
+            except Exception as exc:
                 log.warning(
-                    "%s: not deleting the old data at %s: the new table uses %s",
+                    "%s: could not delete the old data at %s: %s",
                     model or "-",
-                    old_location,
-                    new_location,
+                    location,
+                    self.scrub(str(exc)),
                 )
-            else:
-                self.delete_s3_prefix(self.aws_client("s3"), old_location)
-        except Exception as exc:
-            log.warning(
-                "%s: could not delete the old data at %s: %s",
-                model or "-",
-                old_location,
-                self.scrub(str(exc)),
+
+    def replace_partitions(  # noqa: D102
+        self,
+        target: Relation,
+        staging: Relation,
+        columns: Sequence[str],
+        batches: Sequence[str | None],
+        options: TableOptions,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> bool:
+        # Hive: the batch goes to a new table at a fresh prefix (CTAS, then INSERTs within the
+        # partition limit), whose partitions then replace the target's in Glue; old prefixes go last
+        if not _is_hive(options):
+            return False
+        q = self.quote
+        given = {c.lower() for c in columns}
+        items = [
+            q(c.name) if c.name.lower() in given else f"CAST(NULL AS {c.data_type}) AS {q(c.name)}"
+            for c in self.get_columns(target)
+        ]
+        names = [c.name for c in self.get_columns(target)]
+        select = f"SELECT {', '.join(items)} FROM {self.render(staging)}"
+        tmp = self.temp_relation(target, "overwrite")
+        tmp_options = dataclasses.replace(options, external_location=None)  # never the target's own prefix
+        first, *rest = batches
+        try:
+            self.execute(
+                self.create_table_as_sql(tmp, select + (f"\nWHERE {first}" if first else ""), tmp_options),
+                model=model,
+                record=record,
             )
+            for where in rest:
+                self.execute(
+                    f"INSERT INTO {self.render(tmp)} ({self.column_list(names)})\n{select}\nWHERE {where}",
+                    model=model,
+                    record=record,
+                )
+        except BaseException:
+            self.discard_table(tmp, tmp_options, beside=target, model=model, record=record)
+            raise
+        if not options.partitioned_by:  # the batch replaces every row: a rebuild
+            return self.swap_table(tmp, target, "table", tmp_options, model=model, record=record)
+        started = [False]
+        try:
+            glue = self.aws_client("glue")
+            new_parts = self.glue_partitions(glue, tmp)
+            old = self.repoint_partitions(glue, target, new_parts, replace_all=False, started=started)
+        except BaseException as exc:
+            if started[0]:  # some partitions already read the new data: keep it
+                self._drop_glue_entry(glue, tmp, model)
+            else:
+                self.discard_table(tmp, tmp_options, beside=target, model=model, record=record)
+            if isinstance(exc, Exception) and not isinstance(exc, PyflowError):
+                raise self.aws_error(exc, f"replacing partitions of {target.identifier}", model) from exc
+            raise
+        self._drop_glue_entry(glue, tmp, model)
+        self._delete_unused(old, [loc for p in new_parts if (loc := _location(p))], model)
         return True
 
     def discard_table(  # noqa: D102

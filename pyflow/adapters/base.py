@@ -68,6 +68,8 @@ class TableOptions:
     partitioned_by: tuple[str, ...] = ()
     bucketed_by: tuple[str, ...] = ()
     bucket_count: int | None = None
+    partition_batch_size: int | None = None
+    """The most partitions one statement may write (None: the engine's default limit)."""
 
     @classmethod
     def from_config(cls, config: Any) -> TableOptions:
@@ -80,7 +82,13 @@ class TableOptions:
             partitioned_by=_names(getattr(config, "partitioned_by", None)),
             bucketed_by=_names(getattr(config, "bucketed_by", None)),
             bucket_count=getattr(config, "bucket_count", None),
+            partition_batch_size=getattr(config, "partition_batch_size", None),
         )
+
+    @property
+    def is_iceberg(self) -> bool:
+        """``table_type: iceberg`` (else a plain table: Hive on Athena and Trino's Hive connector)."""
+        return (self.table_type or "hive").lower() == "iceberg"
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,9 @@ class DMLBuilders:
     Mixed into :class:`Adapter`; every method returns SQL text and runs nothing.
     """
 
+    timestamp_type: ClassVar[str] = "TIMESTAMP"
+    """The UTC timestamp type of snapshot meta columns (its precision is the engine's)."""
+
     def quote(self, identifier: str) -> str:
         """Quote an identifier (double quotes: standard SQL)."""
         return '"' + identifier.replace('"', '""') + '"'
@@ -124,10 +135,49 @@ class DMLBuilders:
             f"{left}.{self.quote(k)} IS NOT DISTINCT FROM {right}.{self.quote(k)}" for k in keys
         )
 
-    def insert_sql(self, target: Relation, source: Relation, columns: Sequence[str]) -> str:
-        """INSERT INTO target (cols) SELECT cols FROM source."""
+    def insert_sql(
+        self, target: Relation, source: Relation, columns: Sequence[str], where: str | None = None
+    ) -> str:
+        """INSERT INTO target (cols) SELECT cols FROM source [WHERE where]."""
         cols = self.column_list(columns)
-        return f"INSERT INTO {self.render(target)} ({cols})\nSELECT {cols} FROM {self.render(source)}"
+        tail = f"\nWHERE {where}" if where else ""
+        return f"INSERT INTO {self.render(target)} ({cols})\nSELECT {cols} FROM {self.render(source)}{tail}"
+
+    def source_sql(self, source: Relation, where: str | None = None) -> str:
+        """``source`` as a MERGE/USING operand: the table, or a filtered subquery of it."""
+        if where is None:
+            return self.render(source)
+        return f"(SELECT * FROM {self.render(source)} WHERE {where})"
+
+    def literal_sql(self, value: Any) -> str:
+        """A SQL literal of a value a query returned (partition values)."""
+        import datetime as dt
+        from decimal import Decimal
+
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int | float | Decimal):
+            return repr(value) if isinstance(value, float) else str(value)
+        if isinstance(value, dt.datetime):
+            return self.timestamp_literal(value)
+        if isinstance(value, dt.date):
+            return f"DATE '{value.isoformat()}'"
+        return "'" + str(value).replace("'", "''") + "'"
+
+    def in_partitions_sql(self, columns: Sequence[str], values: Sequence[Sequence[Any]]) -> str:
+        """Rows whose partition columns equal one of ``values`` (NULL-safe)."""
+        terms = [
+            "("
+            + " AND ".join(
+                f"{self.quote(c)} IS NULL" if v is None else f"{self.quote(c)} = {self.literal_sql(v)}"
+                for c, v in zip(columns, row, strict=True)
+            )
+            + ")"
+            for row in values
+        ]
+        return "(" + " OR ".join(terms) + ")"
 
     def delete_matching_sql(
         self, target: Relation, source: Relation, keys: Sequence[str], predicates: Sequence[str] = ()
@@ -155,18 +205,26 @@ class DMLBuilders:
         update_columns: Sequence[str],
         insert_columns: Sequence[str],
         predicates: Sequence[str] = (),
+        *,
+        null_columns: Sequence[str] = (),
+        where: str | None = None,
     ) -> str:
-        """MERGE INTO target USING source ON keys (NULL-safe)."""
+        """MERGE INTO target USING source ON keys (NULL-safe).
+
+        ``null_columns`` are set to NULL on matched rows (target columns the batch lacks);
+        ``where`` restricts the source rows (one batch of partitions).
+        """
         on = self.key_match(keys, "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST")
         on += "".join(f" AND ({p})" for p in predicates)
         parts = [
             f"MERGE INTO {self.render(target)} AS DBT_INTERNAL_DEST",
-            f"USING {self.render(source)} AS DBT_INTERNAL_SOURCE",
+            f"USING {self.source_sql(source, where)} AS DBT_INTERNAL_SOURCE",
             f"ON {on}",
         ]
-        if update_columns:
-            sets = ", ".join(f"{self.quote(c)} = DBT_INTERNAL_SOURCE.{self.quote(c)}" for c in update_columns)
-            parts.append(f"WHEN MATCHED THEN UPDATE SET {sets}")
+        sets = [f"{self.quote(c)} = DBT_INTERNAL_SOURCE.{self.quote(c)}" for c in update_columns]
+        sets += [f"{self.quote(c)} = NULL" for c in null_columns]
+        if sets:
+            parts.append(f"WHEN MATCHED THEN UPDATE SET {', '.join(sets)}")
         parts.append(
             f"WHEN NOT MATCHED THEN INSERT ({self.column_list(insert_columns)}) "
             f"VALUES ({self.column_list(insert_columns, 'DBT_INTERNAL_SOURCE')})"
@@ -436,6 +494,52 @@ class Adapter(DMLBuilders, abc.ABC):
         ``beside`` is the table it was built to replace: data that table uses is never deleted.
         """
         self.execute(self.drop_relation_sql(relation, "table"), model=model, record=record)
+
+    # ---- what a table stored with given options supports -------------------------------------
+    def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
+        """The incremental strategies this engine can apply to a table stored with ``options``."""
+        plain = ("append", "delete+insert", "insert_overwrite")
+        return ("append", "merge", "delete+insert", "insert_overwrite") if self.capabilities.merge else plain
+
+    def storage_name(self, options: TableOptions) -> str:
+        """What tables stored with ``options`` are called in messages (``tables``, ``Hive tables``)."""
+        return "tables"
+
+    def can_merge(self, options: TableOptions) -> bool:
+        """Whether MERGE INTO works on a table stored with ``options``."""
+        return "merge" in self.incremental_strategies(options)
+
+    def partition_limit(self, options: TableOptions) -> int | None:
+        """The most partitions one statement may write to such a table (None: no limit).
+
+        Writers then find the partition values first and write in batches of at most this many.
+        """
+        return options.partition_batch_size if options.partitioned_by else None
+
+    def partitions_last(self, options: TableOptions) -> bool:
+        """Whether partition columns must come last in a new table's SELECT (Hive tables)."""
+        return False
+
+    def replace_partitions(
+        self,
+        target: Relation,
+        staging: Relation,
+        columns: Sequence[str],
+        batches: Sequence[str | None],
+        options: TableOptions,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> bool:
+        """Replace the partitions of ``target`` that ``staging`` has with its rows, atomically per partition.
+
+        ``batches`` are row filters of ``staging`` (None: all rows), each within
+        :meth:`partition_limit`. Return False (the default) to let the incremental materializer
+        DELETE the partitions and INSERT the rows in one transaction; an adapter whose engine
+        cannot do that (Athena Hive tables) writes the rows elsewhere, repoints its catalog's
+        partitions and returns True.
+        """
+        return False
 
     @abc.abstractmethod
     def file_scan_sql(self, location: str, file_format: str | None = None) -> str:

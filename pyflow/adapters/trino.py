@@ -57,11 +57,15 @@ class TrinoAdapter(Adapter):
         transactions=False,
         rename_table=True,
         replace_view=True,
-        merge=False,  # MERGE exists only on some connectors (Iceberg, Delta): not assumed
+        merge=True,  # on connectors with row-level writes (Iceberg, Delta Lake, Hive ACID)
         file_sources=False,
         ibis_backend=False,
         temp_tables=False,
     )
+
+    timestamp_precision: ClassVar[int] = 6
+    """Fractional second digits of snapshot timestamps."""
+    timestamp_type: ClassVar[str] = "TIMESTAMP(6)"
 
     default_num_retries: ClassVar[int] = 3
     """Retries of a throttled statement when the profile sets no ``num_retries``."""
@@ -85,6 +89,7 @@ class TrinoAdapter(Adapter):
         self._connect = connect
         self._online = False
         self._connections: list[Any] = []
+        self._cursors: list[Any] = []
         self._cancelled = False
         num_retries = getattr(config, "num_retries", None)
         self.retry = RetryPolicy(
@@ -114,18 +119,37 @@ class TrinoAdapter(Adapter):
                 except Exception:
                     log.debug("closing a %s connection failed", self.type, exc_info=True)
             self._connections.clear()
+            self._cursors.clear()
         self._local = threading.local()
         self._online = False
 
-    def cancel(self) -> None:  # noqa: D102
-        # statements not yet started do not start; stopping running queries is not done yet
+    def cancel(self) -> None:
+        """Stop the run: statements not yet sent never start, running queries are cancelled.
+
+        Called from the signal handler's thread: each thread's cursor is asked to cancel its
+        query (the driver stops it on the engine; Athena through StopQueryExecution). A cursor
+        with nothing running refuses, which is fine.
+        """
         self._cancelled = True
+        with self._lock:
+            cursors = list(self._cursors)
+        for cur in cursors:
+            stop = getattr(cur, "cancel", None)
+            if stop is None:
+                continue
+            try:
+                stop()
+            except Exception as exc:
+                log.debug("%s: cancelling a query: %s", self.type, self.scrub(str(exc)))
+
+    def _interrupted(self) -> CancelledError:
+        return CancelledError(
+            "interrupted: the run was cancelled", hint="run the command again", code="cancelled"
+        )
 
     def _cursor(self) -> Any:
         if self._cancelled:
-            raise CancelledError(
-                "interrupted: the run was cancelled", hint="run the command again", code="cancelled"
-            )
+            raise self._interrupted()
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             self._online = True
@@ -144,6 +168,8 @@ class TrinoAdapter(Adapter):
                 self._connections.append(con)
             cur = con.cursor()
             self._local.cursor = cur
+            with self._lock:
+                self._cursors.append(cur)
         return cur
 
     def connect(self) -> Any:
@@ -223,6 +249,10 @@ class TrinoAdapter(Adapter):
                 ),
                 code="database-throttled",
             ) from exc.last
+        except Exception:
+            if self._cancelled:  # the driver's error for a query that cancel() stopped
+                raise self._interrupted() from None
+            raise
 
     def _log_query_id(self, cursor: Any, model: str | None) -> None:
         qid = getattr(cursor, "query_id", None)
@@ -353,16 +383,34 @@ class TrinoAdapter(Adapter):
             path=path,
         )
 
-    def timestamp_literal(self, value: Any) -> str:  # noqa: D102
-        return f"TIMESTAMP '{value.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+    def timestamp_literal(self, value: Any) -> str:
+        """A TIMESTAMP literal with the engine's fractional digits (extra digits truncated)."""
+        text = value.strftime("%Y-%m-%d %H:%M:%S.%f")[: 20 + self.timestamp_precision]
+        return f"TIMESTAMP '{text}'"
 
     def utc_timestamp_sql(self, expr: str, data_type: str) -> str:  # noqa: D102
         if "WITH TIME ZONE" in data_type.upper():
-            return f"CAST({expr} AT TIME ZONE 'UTC' AS TIMESTAMP(6))"
-        return f"CAST({expr} AS TIMESTAMP(6))"
+            return f"CAST({expr} AT TIME ZONE 'UTC' AS {self.timestamp_type})"
+        return f"CAST({expr} AS {self.timestamp_type})"
 
     def now_minus_sql(self, amount: int, datepart: str) -> str:  # noqa: D102
-        return f"CAST(current_timestamp AT TIME ZONE 'UTC' AS TIMESTAMP(6)) - INTERVAL '{int(amount)}' {datepart.upper()}"
+        return (
+            f"CAST(current_timestamp AT TIME ZONE 'UTC' AS {self.timestamp_type}) "
+            f"- INTERVAL '{int(amount)}' {datepart.upper()}"
+        )
+
+    def alter_column_type_sql(self, target: Relation, column: str, data_type: str) -> str:  # noqa: D102
+        return (
+            f"ALTER TABLE {self.render(target)} ALTER COLUMN {self.quote(column)} SET DATA TYPE {data_type}"
+        )
+
+    def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
+        """append, merge and delete+insert (run as one MERGE).
+
+        Trino has no multi-statement transactions, so partitions cannot be deleted and
+        re-inserted atomically: no insert_overwrite.
+        """
+        return ("append", "merge", "delete+insert")
 
     def hash_sql(self, exprs: Sequence[str]) -> str:  # noqa: D102
         parts = " || '|' || ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)

@@ -50,6 +50,8 @@ class ModelConfig(NodeConfig):
     external_location: str | None = None
     bucketed_by: Names | None = None
     bucket_count: int | None = Field(default=None, ge=1)
+    partition_batch_size: int | None = Field(default=None, ge=1)
+    """The most partitions one statement writes (Athena: 100 by default; elsewhere unbatched)."""
     incremental_predicates: list[str] | None = None
     on_schema_change: OnSchemaChange = "ignore"
     full_refresh: bool | None = None
@@ -157,6 +159,8 @@ class SnapshotConfig(NodeConfig):
     target_database: str | None = None
     snapshot_meta_column_names: dict[str, str] = Field(default_factory=dict)
     valid_to_current: str | None = Field(default=None, alias="dbt_valid_to_current")
+    table_type: Literal["hive", "iceberg"] | None = None
+    """Athena: Iceberg snapshots are updated by one MERGE; Hive snapshots are rebuilt and swapped."""
 
     @model_validator(mode="before")
     @classmethod

@@ -79,10 +79,20 @@ class Materializer(abc.ABC):
         return job.adapter.relation_type(job.relation)
 
     @staticmethod
-    def fill(job: Job, relation: Relation) -> int | None:
-        """CREATE TABLE ``relation`` from the job's SQL or frame."""
+    def fill(job: Job, relation: Relation, options: TableOptions | None = None) -> int | None:
+        """CREATE TABLE ``relation`` from the job's SQL or frame.
+
+        ``options`` default to the job's config. A partitioned table on an engine with a
+        per-statement partition limit is written from a staging table, batch by batch
+        (:mod:`pyflow.materializers.partitions`).
+        """
+        from pyflow.materializers import partitions
+
+        adapter = job.adapter
+        if options is None:
+            options = TableOptions.from_config(job.config)
         if job.frame is not None:
-            return job.adapter.create_table_from_dataframe(relation, job.frame(), record=job.log)
+            return adapter.create_table_from_dataframe(relation, job.frame(), record=job.log)
         if job.sql is None:
             raise MaterializationError(
                 "nothing to build: the model compiled to no SQL",
@@ -90,8 +100,25 @@ class Materializer(abc.ABC):
                 hint="report this as a bug",
                 code="internal",
             )
-        job.execute(job.adapter.create_table_as_sql(relation, job.sql, TableOptions.from_config(job.config)))
+        if not partitions.needs_staging(adapter, options):
+            job.execute(adapter.create_table_as_sql(relation, job.sql, options))
+            return None
+        staging = adapter.temp_relation(job.relation, "stage")
+        plain = TableOptions()
+        try:
+            job.execute(adapter.create_table_as_sql(staging, job.sql, plain))
+            columns = [c.name for c in adapter.get_columns(staging)]
+            partitions.create_from(job, relation, staging, columns, options)
+        finally:
+            adapter.discard_table(staging, plain, beside=job.relation, model=job.name, record=job.log)
         return None
+
+    @staticmethod
+    def discard(job: Job, relation: Relation) -> None:
+        """Drop a working table of the job (and, where the engine keeps them, its files)."""
+        job.adapter.discard_table(
+            relation, TableOptions(), beside=job.relation, model=job.name, record=job.log
+        )
 
 
 def materializer_for(kind: str) -> Materializer:

@@ -28,8 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pyflow.adapters.base import Adapter, Column
-from pyflow.errors import MaterializationError, UnsupportedError
+from pyflow.adapters.base import Adapter, Column, TableOptions
+from pyflow.errors import MaterializationError, PyflowError, UnsupportedError
+from pyflow.materializers import partitions
 from pyflow.materializers.base import Job, Materializer, Outcome
 from pyflow.materializers.table import TableMaterializer
 from pyflow.relation import Relation
@@ -45,11 +46,45 @@ def as_list(value: str | Sequence[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def default_strategy(unique_key: Sequence[str], adapter: Adapter) -> str:
-    """``merge`` with a key on engines that have MERGE, ``delete+insert`` without, else append."""
-    if not unique_key:
-        return "append"
-    return "merge" if adapter.capabilities.merge else "delete+insert"
+def resolve_strategy(cfg: Any, adapter: Adapter) -> str:
+    """The strategy a model's config asks for (or the engine's default), checked against the engine.
+
+    Raises a user error naming the strategies the engine supports for this table when it
+    cannot apply the chosen one, or when a keyed strategy has no ``unique_key``.
+    """
+    keys = as_list(getattr(cfg, "unique_key", None))
+    options = TableOptions.from_config(cfg)
+    supported = adapter.incremental_strategies(options)
+    strategy = getattr(cfg, "incremental_strategy", None)
+    if strategy is None:
+        keyed = [s for s in ("merge", "delete+insert") if s in supported]
+        strategy = (keyed[0] if keyed else "merge") if keys else "append"
+    if strategy in KEYED and not keys:
+        raise MaterializationError(
+            f"incremental_strategy '{strategy}' needs a unique_key",
+            hint="set unique_key (one column or a list), or use append / insert_overwrite",
+            code="missing-unique-key",
+        )
+    if strategy not in supported:
+        table = adapter.storage_name(options)
+        others = [s for s in supported if s not in KEYED or keys]
+        hint = "use " + " or ".join(others) if others else "use another strategy"
+        if options.table_type != "iceberg" and "merge" in adapter.incremental_strategies(
+            TableOptions(table_type="iceberg")
+        ):
+            hint += (
+                ", or set table_type: iceberg (which supports "
+                + ", ".join(adapter.incremental_strategies(TableOptions(table_type="iceberg")))
+                + ")"
+            )
+        raise UnsupportedError(
+            f"{adapter.type} cannot apply incremental_strategy '{strategy}' to {table}"
+            + ("" if getattr(cfg, "incremental_strategy", None) else " (the default with a unique_key)"),
+            detail=f"{adapter.type} supports for {table}: {', '.join(supported)}",
+            hint=hint,
+            code="unsupported-strategy",
+        )
+    return strategy
 
 
 @dataclass(frozen=True)
@@ -102,24 +137,27 @@ class IncrementalMaterializer(Materializer):
         adapter = job.adapter
         cfg = job.config
         keys = as_list(getattr(cfg, "unique_key", None))
-        strategy = getattr(cfg, "incremental_strategy", None) or default_strategy(keys, adapter)
-        check_strategy(strategy, keys, adapter, job.name)
+        try:
+            strategy = resolve_strategy(cfg, adapter)
+        except PyflowError as exc:
+            exc.model = job.name
+            raise
         target = job.relation
         staging = adapter.temp_relation(target, "batch")
         with adapter.transaction():
             if adapter.relation_type(staging):
-                job.execute(adapter.drop_relation_sql(staging, "table"))
-            self.fill(job, staging)
+                self.discard(job, staging)
             try:
+                self.fill(job, staging, TableOptions())
                 if strategy in KEYED:
                     self.check_unique(job, staging, keys)
                 columns = self.reconcile(job, staging, getattr(cfg, "on_schema_change", "ignore"))
                 rows = self.write(job, strategy, staging, keys, columns)
             finally:
                 if not adapter.capabilities.transactions:
-                    job.execute(adapter.drop_relation_sql(staging, "table"))
+                    self.discard(job, staging)
             if adapter.capabilities.transactions:
-                job.execute(adapter.drop_relation_sql(staging, "table"))
+                self.discard(job, staging)
         return Outcome(f"applied {strategy}", rows, f"{strategy.upper()} {rows}")
 
     def check_unique(self, job: Job, staging: Relation, keys: Sequence[str]) -> None:
@@ -185,28 +223,56 @@ class IncrementalMaterializer(Materializer):
     def write(
         self, job: Job, strategy: str, staging: Relation, keys: Sequence[str], columns: Sequence[str]
     ) -> int | None:
-        """Run the strategy's statements; return rows in the batch."""
+        """Run the strategy's statements; return rows in the batch.
+
+        Rows are written in partition batches where the engine limits partitions per statement
+        (:func:`~pyflow.materializers.partitions.batches`). Without transactions,
+        ``delete+insert`` runs as one MERGE that replaces matched rows (columns the batch lacks
+        become NULL, as a re-insert would leave them), so a failure never leaves keys deleted
+        but not re-inserted.
+        """
         adapter = job.adapter
         cfg: Any = job.config
         target = job.relation
+        options = TableOptions.from_config(cfg)
         predicates = list(getattr(cfg, "incremental_predicates", None) or [])
-        if strategy == "merge":
-            update = _update_columns(columns, keys, cfg)
-            job.execute(adapter.merge_sql(target, staging, keys, update, columns, predicates))
+        plan = partitions.batches(job, staging, options)
+        if strategy == "merge" or (strategy == "delete+insert" and not adapter.capabilities.transactions):
+            if strategy == "merge":
+                update, nulls = _update_columns(columns, keys, cfg), []
+            else:
+                keyset = {k.lower() for k in keys}
+                update = [c for c in columns if c.lower() not in keyset]
+                given = {c.lower() for c in columns}
+                nulls = [c.name for c in adapter.get_columns(target) if c.name.lower() not in given]
+            for where in plan:
+                job.execute(
+                    adapter.merge_sql(
+                        target, staging, keys, update, columns, predicates, null_columns=nulls, where=where
+                    )
+                )
         elif strategy == "delete+insert":
             job.execute(adapter.delete_matching_sql(target, staging, keys, predicates))
-            job.execute(adapter.insert_sql(target, staging, columns))
+            self._insert(job, staging, columns, plan)
         elif strategy == "insert_overwrite":
-            parts = as_list(getattr(cfg, "partitioned_by", None))
-            if parts:
-                job.execute(adapter.delete_matching_sql(target, staging, parts, predicates))
-            else:
-                job.execute(adapter.delete_all_sql(target, predicates))
-            job.execute(adapter.insert_sql(target, staging, columns))
+            parts = list(options.partitioned_by)
+            if not adapter.replace_partitions(
+                target, staging, columns, plan, options, model=job.name, record=job.log
+            ):
+                if parts:
+                    job.execute(adapter.delete_matching_sql(target, staging, parts, predicates))
+                else:
+                    job.execute(adapter.delete_all_sql(target, predicates))
+                self._insert(job, staging, columns, plan)
         else:
-            job.execute(adapter.insert_sql(target, staging, columns))
+            self._insert(job, staging, columns, plan)
         rows = adapter.fetchall(f"SELECT count(*) FROM {adapter.render(staging)}", model=job.name)
         return int(rows[0][0])
+
+    @staticmethod
+    def _insert(job: Job, staging: Relation, columns: Sequence[str], plan: Sequence[str | None]) -> None:
+        for where in plan:
+            job.execute(job.adapter.insert_sql(job.relation, staging, columns, where))
 
 
 def _update_columns(columns: Sequence[str], keys: Sequence[str], cfg: Any) -> list[str]:
@@ -218,21 +284,3 @@ def _update_columns(columns: Sequence[str], keys: Sequence[str], cfg: Any) -> li
         wanted = {c.lower() for c in only}
         chosen = [c for c in chosen if c.lower() in wanted]
     return chosen
-
-
-def check_strategy(strategy: str, keys: Sequence[str], adapter: Adapter, model: str) -> None:
-    """Fail on a strategy the engine lacks or that needs a unique_key it does not have."""
-    if strategy in KEYED and not keys:
-        raise MaterializationError(
-            f"incremental_strategy '{strategy}' needs a unique_key",
-            model=model,
-            hint="set unique_key (one column or a list), or use append / insert_overwrite",
-            code="missing-unique-key",
-        )
-    if strategy == "merge" and not adapter.capabilities.merge:
-        raise UnsupportedError(
-            f"{adapter.type} has no MERGE, so incremental_strategy 'merge' is not available",
-            model=model,
-            hint="use delete+insert (same result for unique keys), append or insert_overwrite",
-            code="unsupported-strategy",
-        )

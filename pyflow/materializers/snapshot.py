@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pyflow.adapters.base import Adapter, Column
+from pyflow.adapters.base import Adapter, Column, TableOptions
 from pyflow.errors import MaterializationError
 from pyflow.materializers.base import Job, Materializer, Outcome
 from pyflow.materializers.incremental import IncrementalMaterializer, as_list
+from pyflow.materializers.table import TableMaterializer
 from pyflow.relation import Relation
 
 
@@ -89,19 +90,24 @@ class SnapshotMaterializer(Materializer):
         self.ensure_schema(job)
         with adapter.transaction():
             if adapter.relation_type(staging):
-                job.execute(adapter.drop_relation_sql(staging, "table"))
-            if job.sql is not None and job.frame is None:
-                job.execute(adapter.create_scratch_table_sql(staging, job.sql))
-            else:
-                self.fill(job, staging)
-            source_cols = adapter.get_columns(staging)
-            self._check_columns(job, meta, source_cols)
-            IncrementalMaterializer().check_unique(job, staging, meta.keys)
-            if self.existing(job) is None:
-                rows = self._first(job, meta, staging, source_cols)
-            else:
-                rows = self._update(job, meta, staging, source_cols)
-            job.execute(adapter.drop_relation_sql(staging, "table"))
+                self.discard(job, staging)
+            try:
+                if job.sql is not None and job.frame is None:
+                    job.execute(adapter.create_scratch_table_sql(staging, job.sql))
+                else:
+                    self.fill(job, staging, TableOptions())
+                source_cols = adapter.get_columns(staging)
+                self._check_columns(job, meta, source_cols)
+                IncrementalMaterializer().check_unique(job, staging, meta.keys)
+                if self.existing(job) is None:
+                    rows = self._first(job, meta, staging, source_cols)
+                else:
+                    rows = self._update(job, meta, staging, source_cols)
+            finally:
+                if not adapter.capabilities.transactions:  # else rolled back with the rest
+                    self.discard(job, staging)
+            if adapter.capabilities.transactions:
+                self.discard(job, staging)
         return Outcome("captured", rows, f"SNAPSHOT {rows}")
 
     # ---- pieces ----------------------------------------------------------------------------
@@ -132,11 +138,16 @@ class SnapshotMaterializer(Materializer):
         return job.adapter.timestamp_literal(when)
 
     def _current_value(self, adapter: Adapter, meta: Meta) -> str:
-        return f"CAST(({meta.sentinel}) AS TIMESTAMP)" if meta.sentinel else "CAST(NULL AS TIMESTAMP)"
+        ts = adapter.timestamp_type
+        return f"CAST(({meta.sentinel}) AS {ts})" if meta.sentinel else f"CAST(NULL AS {ts})"
 
     def _is_current(self, adapter: Adapter, meta: Meta, alias: str) -> str:
         col = f"{alias}.{adapter.quote(meta.valid_to)}"
-        return f"{col} = CAST(({meta.sentinel}) AS TIMESTAMP)" if meta.sentinel else f"{col} IS NULL"
+        return (
+            f"{col} = CAST(({meta.sentinel}) AS {adapter.timestamp_type})"
+            if meta.sentinel
+            else f"{col} IS NULL"
+        )
 
     def _source_time(self, adapter: Adapter, meta: Meta, cols: Sequence[Column], alias: str) -> str:
         if meta.strategy != "timestamp" or not meta.updated_at:
@@ -176,7 +187,7 @@ class SnapshotMaterializer(Materializer):
         select = (
             f"SELECT {self._row(adapter, meta, names, 's', stamp, stamp)} FROM {adapter.render(staging)} AS s"
         )
-        job.execute(adapter.create_table_as_sql(job.relation, select))
+        job.execute(adapter.create_table_as_sql(job.relation, select, TableOptions.from_config(job.config)))
         rows = adapter.fetchall(f"SELECT count(*) FROM {adapter.render(job.relation)}", model=job.name)
         return int(rows[0][0])
 
@@ -216,6 +227,7 @@ class SnapshotMaterializer(Materializer):
             for c, t in ((c.name, c) for c in data_cols)
         )
         cur_vals = ", ".join(f"cur.{q(c)} AS {q(c)}" for c in data_names)
+        cur_scd = f"cur.{q(meta.scd_id)} AS __scd"  # the current version a change closes
         if meta.strategy == "timestamp":
             u = self._source_time(adapter, meta, cols, "s")
             changed = f"{u} > cur.{q(meta.updated)}"
@@ -246,27 +258,50 @@ class SnapshotMaterializer(Materializer):
         )
         parts = [
             # changed rows of current keys: close the current version, insert a new one
-            f"SELECT {src_vals}, {new_vf} AS __vf, {new_ua} AS __ua, FALSE AS __del, TRUE AS __close "
+            f"SELECT {src_vals}, {new_vf} AS __vf, {new_ua} AS __ua, FALSE AS __del, TRUE AS __close, {cur_scd} "
             f"FROM {source} AS s JOIN ({current}) AS cur ON {keys_match} WHERE {changed}",
             # keys with no current version: new, or back after a delete
             f"SELECT {src_vals}, {hist_vf} AS __vf, {new_ua if meta.strategy == 'timestamp' else now} AS __ua, "
-            f"FALSE AS __del, FALSE AS __close "
+            f"FALSE AS __del, FALSE AS __close, CAST(NULL AS VARCHAR) AS __scd "
             f"FROM {new_keys_from} "
             f"WHERE NOT EXISTS (SELECT 1 FROM ({current}) AS cur WHERE {keys_match})",
         ]
         if meta.deletes != "ignore":
             not_deleted = f"NOT cur.{q(meta.is_deleted)}" if meta.deletes == "new_record" else "TRUE"
             parts.append(
-                f"SELECT {cur_vals}, {now} AS __vf, {now} AS __ua, TRUE AS __del, TRUE AS __close "
+                f"SELECT {cur_vals}, {now} AS __vf, {now} AS __ua, TRUE AS __del, TRUE AS __close, {cur_scd} "
                 f"FROM ({current}) AS cur WHERE {not_deleted} AND NOT EXISTS "
                 f"(SELECT 1 FROM {source} AS s WHERE {keys_match})"
             )
         changes = adapter.scratch_relation(target, "changes")
         if adapter.relation_type(changes):
-            job.execute(adapter.drop_relation_sql(changes, "table"))
+            self.discard(job, changes)
         job.execute(adapter.create_scratch_table_sql(changes, "\nUNION ALL\n".join(parts)))
         count = int(adapter.fetchall(f"SELECT count(*) FROM {adapter.render(changes)}", model=job.name)[0][0])
-        if count:
+        try:
+            if count:
+                self._apply(job, meta, changes, data_names)
+        except BaseException:
+            if not adapter.capabilities.transactions:  # else rolled back with the rest
+                self.discard(job, changes)
+            raise
+        self.discard(job, changes)
+        return count
+
+    def _apply(self, job: Job, meta: Meta, changes: Relation, data_names: Sequence[str]) -> None:
+        """Close the versions that changed and insert the new ones, all or nothing.
+
+        With transactions: an UPDATE-only MERGE, then an INSERT. Without, where MERGE works on
+        the table (Iceberg): one MERGE that closes (matched on the current version's scd_id) and
+        inserts (rows that match nothing). Elsewhere (Hive tables): the whole table is rebuilt
+        with the changes applied and swapped in, like a table model.
+        """
+        adapter = job.adapter
+        target = job.relation
+        insert_where = "TRUE" if meta.deletes == "new_record" else "NOT c.__del"
+        row = self._row(adapter, meta, data_names, "c", "c.__vf", "c.__ua", "c.__del")
+        all_cols = [*data_names, *meta.meta_columns]
+        if adapter.capabilities.transactions:
             job.execute(
                 adapter.close_versions_sql(
                     target,
@@ -278,15 +313,50 @@ class SnapshotMaterializer(Materializer):
                     self._is_current(adapter, meta, "DBT_INTERNAL_DEST"),
                 )
             )
-            insert_where = "TRUE" if meta.deletes == "new_record" else "NOT c.__del"
-            row = self._row(adapter, meta, data_names, "c", "c.__vf", "c.__ua", "c.__del")
             job.execute(
-                f"INSERT INTO {adapter.render(target)} "
-                f"({adapter.column_list([*data_names, *meta.meta_columns])})\n"
+                f"INSERT INTO {adapter.render(target)} ({adapter.column_list(all_cols)})\n"
                 f"SELECT {row} FROM {adapter.render(changes)} AS c WHERE {insert_where}"
             )
-        job.execute(adapter.drop_relation_sql(changes, "table"))
-        return count
+            return
+        q = adapter.quote
+        if adapter.can_merge(TableOptions.from_config(job.config)):
+            source = (
+                f"SELECT c.__scd AS __pyflow_match, c.__vf AS __pyflow_close_at, FALSE AS __pyflow_insert, {row} "
+                f"FROM {adapter.render(changes)} AS c WHERE c.__close\n  UNION ALL\n  "
+                f"SELECT CAST(NULL AS VARCHAR), c.__vf, TRUE, {row} "
+                f"FROM {adapter.render(changes)} AS c WHERE {insert_where}"
+            )
+            job.execute(
+                f"MERGE INTO {adapter.render(target)} AS DBT_INTERNAL_DEST\n"
+                f"USING (\n  {source}\n) AS DBT_INTERNAL_SOURCE\n"
+                f"ON DBT_INTERNAL_DEST.{q(meta.scd_id)} = DBT_INTERNAL_SOURCE.__pyflow_match "
+                f"AND {self._is_current(adapter, meta, 'DBT_INTERNAL_DEST')}\n"
+                f"WHEN MATCHED THEN UPDATE SET {q(meta.valid_to)} = DBT_INTERNAL_SOURCE.__pyflow_close_at\n"
+                f"WHEN NOT MATCHED AND DBT_INTERNAL_SOURCE.__pyflow_insert THEN INSERT "
+                f"({adapter.column_list(all_cols)}) VALUES ({adapter.column_list(all_cols, 'DBT_INTERNAL_SOURCE')})"
+            )
+            return
+        kept = [
+            f"CASE WHEN c.__vf IS NOT NULL THEN c.__vf ELSE t.{q(m)} END AS {q(m)}"
+            if m == meta.valid_to
+            else f"t.{q(m)}"
+            for m in all_cols
+        ]
+        rebuilt = (
+            f"SELECT {', '.join(kept)}\nFROM {adapter.render(target)} AS t\n"
+            f"LEFT JOIN (SELECT __scd, __vf FROM {adapter.render(changes)} WHERE __close) AS c "
+            f"ON t.{q(meta.scd_id)} = c.__scd AND {self._is_current(adapter, meta, 't')}\n"
+            f"UNION ALL\nSELECT {row} FROM {adapter.render(changes)} AS c WHERE {insert_where}"
+        )
+
+        def fill(job: Job, relation: Relation) -> None:
+            adapter.execute(
+                adapter.create_table_as_sql(relation, rebuilt, TableOptions.from_config(job.config)),
+                model=job.name,
+                record=job.log,
+            )
+
+        TableMaterializer().swap_in(job, fill=fill)
 
 
 def _equal_keys(adapter: Adapter) -> Any:

@@ -24,6 +24,7 @@ from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.core.spec import CTX_PARAM, Context, TargetInfo
 from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
+from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
 from pyflow.runner.oracle import SchemaOracle
 
@@ -347,6 +348,8 @@ class ProjectCompiler:
                 "Ibis expression",
                 code="dataframe-ephemeral",
             )
+        if node.config.materialized == "incremental":
+            self._check_strategy(node)
         key = self.key(uid)
         compiled = self.cache.get(node.name, key)
         if compiled is None:
@@ -354,6 +357,14 @@ class ProjectCompiler:
             self.cache.put(key, compiled)
         self._compiled[uid] = compiled
         return compiled
+
+    def _check_strategy(self, node: ModelNode) -> None:
+        """Fail at compile time when the target cannot apply the model's incremental strategy."""
+        try:
+            resolve_strategy(node.config, self.adapter)
+        except PyflowError as exc:
+            exc.model, exc.path, exc.line = node.name, node.path, node.line
+            raise
 
     def column_type(self, uid: str, column: str) -> str | None:
         """The engine type of a node's column (None when unknown)."""

@@ -6,7 +6,8 @@ from ``tables`` (``{(schema, name): "BASE TABLE" | "VIEW"}``), ``schemas`` and `
 ``fail_on(sql)`` makes a statement raise like a driver error; ``failures`` are raised, in order,
 by the next statements (one each); ``SELECT count(*) FROM ...`` answers ``row_count``. Each statement gets a ``query_id`` (``q1``, ``q2`` ...), as
 ``pyathena`` and ``trino`` cursors have. ``on_execute(sql)`` runs after each successful statement
-(e.g. to register a CTAS's table in moto's Glue, as Athena would). ``record_aws_calls`` appends
+(e.g. to register a CTAS's table in moto's Glue, as Athena would); ``answer(sql)`` may return
+the rows of any other query (None: not this one). ``record_aws_calls`` appends
 every boto3 call an ``AthenaAdapter`` makes to a list (e.g. ``statements``), so one ordered list
 holds the SQL statements and the AWS calls.
 """
@@ -60,6 +61,8 @@ class RecordingCursor:
             self._rows = [(m[1],)] if m[1] in self.con.schemas else []
         elif m := _COLUMNS.search(sql):
             self._rows = list(self.con.columns.get((m[1], m[2]), []))
+        elif (rows := self.con.answer(sql)) is not None:
+            self._rows = list(rows)
         elif sql.startswith("SELECT count(*) FROM"):
             self._rows = [(self.con.row_count,)]
         elif "LIMIT 0" in sql:
@@ -68,6 +71,9 @@ class RecordingCursor:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self._rows)
+
+    def cancel(self) -> None:
+        self.con.cancelled.append(self.query_id)
 
     def close(self) -> None:
         pass
@@ -87,9 +93,11 @@ class RecordingConnection:
         failures: list[BaseException] | None = None,
         row_count: int = 0,
         on_execute: Callable[[str], None] | None = None,
+        answer: Callable[[str], list[tuple[Any, ...]] | None] = lambda sql: None,
     ) -> None:
         self.statements: list[str] = []
         self.on_execute = on_execute
+        self.answer = answer
         self.row_count = row_count
         self.failures = list(failures or [])
         self.tables = dict(tables or {})
@@ -98,6 +106,8 @@ class RecordingConnection:
         self.describe = list(describe or [])
         self.fail_on = fail_on
         self.closed = False
+        self.cancelled: list[str | None] = []
+        """Query ids of the cursors ``cancel()`` was called on."""
 
     def cursor(self) -> RecordingCursor:
         return RecordingCursor(self)
@@ -110,12 +120,18 @@ class RecordingConnection:
         return [s for s in self.statements if "information_schema" not in s]
 
 
+_GLUE_BATCHES = ("Entries", "PartitionInputList", "PartitionsToDelete", "PartitionsToGet")
+"""Parameters of Glue batch calls: their length is recorded (``glue.BatchCreatePartition shop.t 100``)."""
+
+
 def _aws_call(model: Any, params: dict[str, Any]) -> str:
-    """``glue.GetTable shop.orders``, ``s3.ListObjectsV2 bucket/prefix/``, ``s3.DeleteObjects bucket 2``."""
+    """``glue.GetTable shop.orders``, ``glue.BatchCreatePartition shop.events 100``, ``s3.ListObjectsV2 bucket/prefix/``, ``s3.DeleteObjects bucket 2``."""
     service, name = model.service_model.service_name, model.name
     if service == "glue":
-        table = params.get("Name") or params.get("TableInput", {}).get("Name")
-        return f"glue.{name} {params.get('DatabaseName')}.{table}"
+        table = params.get("Name") or params.get("TableName") or params.get("TableInput", {}).get("Name")
+        items = [params[k] for k in _GLUE_BATCHES if k in params]
+        count = f" {len(items[0])}" if items else ""
+        return f"glue.{name} {params.get('DatabaseName')}.{table}{count}"
     if name == "DeleteObjects":
         return f"s3.{name} {params['Bucket']} {len(params['Delete']['Objects'])}"
     return f"s3.{name} {params.get('Bucket')}/{params.get('Prefix', params.get('Key', ''))}"

@@ -142,6 +142,20 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
         "delete_s3_prefix",
         "swap_table",
         "discard_table",
+        # Hive vs Iceberg: what each supports, partitions through Glue, millisecond timestamps
+        "timestamp_precision",
+        "timestamp_type",
+        "default_partition_limit",
+        "add_column_sql",
+        "drop_column_sql",
+        "alter_column_type_sql",
+        "incremental_strategies",
+        "storage_name",
+        "partition_limit",
+        "partitions_last",
+        "glue_partitions",
+        "repoint_partitions",
+        "replace_partitions",
     }
 
 
@@ -221,19 +235,20 @@ def test_athena_ddl_uses_hive_quoting() -> None:
     )
 
 
-def test_athena_table_rebuild_ctas_at_fresh_location_then_swap() -> None:
+def test_athena_iceberg_rebuild_ctas_at_fresh_location_then_rename_swap() -> None:
     con = RecordingConnection(tables={("shop", "orders"): "BASE TABLE"}, schemas={"shop"})
     adapter = _adapter(con)
 
-    TableMaterializer().build(_job(adapter, partitioned_by=["day"]))
+    TableMaterializer().build(_job(adapter, table_type="iceberg"))
 
     tmp = "orders__pyflow_tmp_aaaaaaaa"
     assert con.sent() == [
         f'CREATE TABLE "awsdatacatalog"."shop"."{tmp}"\n'
         "WITH (\n"
-        f"  external_location = '{_tmp_location(INVOCATION_A)}',\n"
-        "  format = 'PARQUET',\n"
-        "  partitioned_by = ARRAY['day']\n"
+        "  table_type = 'ICEBERG',\n"
+        "  is_external = false,\n"
+        f"  location = '{_tmp_location(INVOCATION_A)}',\n"
+        "  format = 'PARQUET'\n"
         f") AS\n{SELECT}",
         "ALTER TABLE `shop`.`orders` RENAME TO `shop`.`orders__pyflow_old_aaaaaaaa`",
         f"ALTER TABLE `shop`.`{tmp}` RENAME TO `shop`.`orders`",
@@ -315,11 +330,18 @@ def test_athena_statements_parse_in_the_athena_dialect() -> None:
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    con = RecordingConnection(tables={("shop", "orders"): "BASE TABLE"})
+    con = RecordingConnection(
+        tables={("shop", "orders"): "BASE TABLE"},
+        columns={("shop", "orders__pyflow_stage_aaaaaaaa"): [("id", "integer"), ("day", "date")]},
+        answer=lambda sql: [("2024-01-01",), ("2024-01-02",)] if "SELECT DISTINCT" in sql else None,
+    )
     adapter = _adapter(con)
-    TableMaterializer().build(_job(adapter, partitioned_by=["day"], bucketed_by="id", bucket_count=4))
+    TableMaterializer().build(
+        _job(adapter, table_type="iceberg", partitioned_by=["day"], partition_batch_size=1)
+    )
     ViewMaterializer().build(_job(adapter, "view"))
 
+    assert sum(s.startswith(("CREATE TABLE", "INSERT INTO")) and "WHERE" in s for s in con.statements) == 2
     assert len(con.statements) > 5
     for statement in con.statements:
         sqlglot.parse(statement, read="athena", error_level=ErrorLevel.RAISE)
@@ -497,14 +519,11 @@ def test_athena_hive_never_deletes_data_the_target_uses(lake: None, monkeypatch:
     assert _keys() == before and _location_of("orders") == OLD
 
 
-def test_athena_iceberg_and_partitioned_hive_keep_the_rename_swap(
-    lake: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for config in ({"table_type": "iceberg"}, {"partitioned_by": ["day"]}):
-        con = RecordingConnection(schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"})
-        record_aws_calls(monkeypatch, con.statements)
-        TableMaterializer().build(_job(_adapter(con), **config))
-        assert [s.split()[0] for s in con.sent()] == ["CREATE", "ALTER", "ALTER", "DROP"], config
+def test_athena_iceberg_keeps_the_rename_swap(lake: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    con = RecordingConnection(schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"})
+    record_aws_calls(monkeypatch, con.statements)
+    TableMaterializer().build(_job(_adapter(con), table_type="iceberg"))
+    assert [s.split()[0] for s in con.sent()] == ["CREATE", "ALTER", "ALTER", "DROP"]
 
 
 def test_athena_aws_clients_use_the_profile_region_and_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,7 +52,7 @@ def test_trino_is_registered_and_declares_its_capabilities() -> None:
         False,
         True,
         True,
-        False,
+        True,
         False,
     )
     assert TrinoAdapter.dialect == "trino"

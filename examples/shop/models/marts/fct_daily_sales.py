@@ -9,6 +9,7 @@ from pyflow import Context, model
     materialized="incremental",
     unique_key="date_day",
     incremental_strategy="merge",
+    table_type="iceberg",  # on Athena, MERGE needs an Iceberg table (DuckDB ignores this)
     tags=["marts", "daily"],
     columns={
         "date_day": {"description": "Sales day (order date).", "tests": ["unique", "not_null"]},

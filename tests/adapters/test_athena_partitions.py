@@ -1,0 +1,286 @@
+"""Athena Hive partitions: writes planned within the 100-partition limit, overwrites by new
+prefixes and Glue repointing, partitioned rebuilds; Iceberg MERGE (recording connection + moto)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import boto3
+import pytest
+
+from pyflow.adapters.athena import AthenaAdapter
+from pyflow.config.profile import AthenaTarget
+from pyflow.core.nodeconfig import ModelConfig
+from pyflow.errors import AdapterError
+from pyflow.materializers.base import Job
+from pyflow.materializers.incremental import IncrementalMaterializer
+from pyflow.materializers.table import TableMaterializer
+from pyflow.relation import Relation
+from tests.adapters.athena_sim import (
+    AthenaLake,
+    add_partitions,
+    hive_table,
+    keys,
+    partitions,
+    put,
+    table,
+)
+from tests.adapters.recording import INVOCATION_A, RecordingConnection, record_aws_calls
+
+REL = Relation("awsdatacatalog", "shop", "events")
+SQL = "SELECT id, amount, day FROM raw_events"
+DAYS = [(dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(250)]
+OLD = "s3://bucket/tables/shop/events/old-run/"
+BATCH = "events__pyflow_batch_aaaaaaaa"
+STAGE = "events__pyflow_stage_aaaaaaaa"
+OVERWRITE = "events__pyflow_overwrite_aaaaaaaa"
+TMP = "events__pyflow_tmp_aaaaaaaa"
+EVENT_COLUMNS = [("id", "integer"), ("amount", "double"), ("day", "date")]
+
+
+@pytest.fixture
+def lake() -> None:
+    boto3.client("glue", region_name="eu-west-1").create_database(DatabaseInput={"Name": "shop"})
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+
+
+def _adapter(con: RecordingConnection) -> AthenaAdapter:
+    config = AthenaTarget.model_validate(
+        {
+            "type": "athena",
+            "s3_staging_dir": "s3://bucket/results/",
+            "s3_data_dir": "s3://bucket/tables",
+            "region_name": "eu-west-1",
+            "schema": "shop",
+        }
+    )
+    adapter = AthenaAdapter(config, invocation_id=INVOCATION_A, connect=lambda: con, sleep=lambda s: None)
+    adapter.open()
+    return adapter
+
+
+def _job(adapter: AthenaAdapter, materialized: str = "incremental", **config: Any) -> Job:
+    return Job(
+        name="events",
+        relation=REL,
+        adapter=adapter,
+        sql=SQL,
+        incremental=materialized == "incremental",
+        config=ModelConfig(materialized=materialized, **config),
+    )
+
+
+def _distinct_days(days: list[str]) -> Any:
+    """Answers the planning query with ``days`` as the driver returns them (dates)."""
+
+    def answer(sql: str) -> list[tuple[Any, ...]] | None:
+        if sql.startswith('SELECT DISTINCT "day"'):
+            return [(dt.date.fromisoformat(d),) for d in days]
+        return None
+
+    return answer
+
+
+def _old_events(days: list[str]) -> None:
+    """An existing partitioned Hive ``shop.events`` at OLD with the given days."""
+    hive_table("shop", "events", OLD, partitioned=True)
+    add_partitions("shop", "events", OLD, days)
+
+
+def _location(name: str) -> str:
+    """Where this run's table ``name`` is written (s3_data_naming: schema_table_unique)."""
+    adapter = _adapter(RecordingConnection())
+    return f"s3://bucket/tables/shop/{name}/{adapter.unique_suffix(REL.with_identifier(name))}/"
+
+
+def _days_filter(days: list[str]) -> str:
+    """The row filter of one batch of partitions, as the writer spells it."""
+    return "(" + " OR ".join(f"(\"day\" = DATE '{d}')" for d in days) + ")"
+
+
+def _ctas(name: str, select: str, partitioned: bool) -> str:
+    parts = ",\n  partitioned_by = ARRAY['day']" if partitioned else ""
+    return (
+        f'CREATE TABLE "awsdatacatalog"."shop"."{name}"\n'
+        f"WITH (\n  external_location = '{_location(name)}',\n  format = 'PARQUET'{parts}\n) AS\n{select}"
+    )
+
+
+def _discarded(name: str, objects: int = 1, beside: str = "events") -> list[str]:
+    """The calls that drop a Hive working table and delete its ``objects`` files."""
+    return [
+        f"glue.GetTable shop.{name}",
+        f"glue.GetTable shop.{beside}",
+        f"DROP TABLE IF EXISTS `shop`.`{name}`",
+        f"s3.ListObjectsV2 bucket/{_location(name).removeprefix('s3://bucket/')}",
+        f"s3.DeleteObjects bucket {objects}",
+    ]
+
+
+def _prefix(url: str) -> str:
+    return url.removeprefix("s3://bucket/")
+
+
+# ---- the acceptance case: insert_overwrite of 250 partitions ---------------------------------
+def test_insert_overwrite_of_250_partitions_writes_3_batches_to_new_prefixes_then_repoints_glue(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_events(DAYS[:10])  # 10 of the 250 days exist; their data must be replaced, then deleted
+    put("s3://bucket/tables/shop/events/old-run-2/keep.parquet")  # a sibling prefix: not ours
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "events"): "BASE TABLE"},
+        columns={("shop", "events"): EVENT_COLUMNS, ("shop", BATCH): EVENT_COLUMNS},
+        on_execute=AthenaLake(DAYS),
+        answer=_distinct_days(DAYS),
+        row_count=1000,
+    )
+    record_aws_calls(monkeypatch, con.statements)
+
+    outcome = IncrementalMaterializer().build(
+        _job(_adapter(con), incremental_strategy="insert_overwrite", partitioned_by="day")
+    )
+
+    batch = f'"awsdatacatalog"."shop"."{BATCH}"'
+    select = f'SELECT "id", "amount", "day" FROM {batch}'
+    into = f'INSERT INTO "awsdatacatalog"."shop"."{OVERWRITE}" ("id", "amount", "day")\n{select}\nWHERE '
+    assert (
+        con.sent()
+        == [
+            _ctas(BATCH, SQL, partitioned=False),  # the batch, staged once
+            f'SELECT DISTINCT "day" FROM {batch} ORDER BY "day"',  # its partitions, planned up front
+            _ctas(OVERWRITE, f"{select}\nWHERE {_days_filter(DAYS[:100])}", partitioned=True),
+            into + _days_filter(DAYS[100:200]),
+            into + _days_filter(DAYS[200:]),
+            f"glue.GetPartitions shop.{OVERWRITE}",
+            "glue.BatchGetPartition shop.events 250",
+            "glue.BatchUpdatePartition shop.events 10",  # the 10 existing days now read new prefixes
+            "glue.BatchCreatePartition shop.events 100",
+            "glue.BatchCreatePartition shop.events 100",
+            "glue.BatchCreatePartition shop.events 40",
+            f"glue.DeleteTable shop.{OVERWRITE}",  # the temporary entry; its files are the target's now
+            *[
+                call
+                for day in DAYS[:10]
+                for call in (
+                    f"s3.ListObjectsV2 bucket/tables/shop/events/old-run/day={day}/",
+                    "s3.DeleteObjects bucket 1",
+                )
+            ],
+            f"SELECT count(*) FROM {batch}",
+            *_discarded(BATCH),
+        ]
+    )
+    assert outcome.rows == 1000
+    new = _location(OVERWRITE)
+    assert partitions("events") == {day: f"{new}day={day}/" for day in DAYS}
+    assert table(OVERWRITE) is None and table(BATCH) is None
+    assert keys("tables/shop/events/") == ["tables/shop/events/old-run-2/keep.parquet"]  # old days gone
+    assert keys(_prefix(new)) == sorted(f"{_prefix(new)}day={d}/part-00000.parquet" for d in DAYS)
+    assert keys(_prefix(_location(BATCH))) == []
+
+
+def test_insert_overwrite_failing_in_a_batch_leaves_the_target_and_cleans_up(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_events(DAYS[:10])
+    before = partitions("events")
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "events"): "BASE TABLE"},
+        columns={("shop", "events"): EVENT_COLUMNS, ("shop", BATCH): EVENT_COLUMNS},
+        on_execute=AthenaLake(DAYS),
+        answer=_distinct_days(DAYS),
+        fail_on=lambda sql: sql.startswith("INSERT INTO") and f"DATE '{DAYS[200]}'" in sql,
+    )
+    record_aws_calls(monkeypatch, con.statements)
+
+    with pytest.raises(AdapterError, match="simulated failure"):
+        IncrementalMaterializer().build(
+            _job(_adapter(con), incremental_strategy="insert_overwrite", partitioned_by="day")
+        )
+
+    sent = con.sent()
+    failed = next(i for i, s in enumerate(sent) if s.startswith("INSERT INTO") and f"DATE '{DAYS[200]}'" in s)
+    # the 200 partitions written so far are deleted with the temporary table
+    assert sent[failed + 1 :] == [*_discarded(OVERWRITE, objects=200), *_discarded(BATCH)]
+    assert not any(s.startswith("glue.Batch") for s in sent)  # the target's partitions never changed
+    assert partitions("events") == before
+    assert keys("tables/shop/events/old-run/") == sorted(
+        f"tables/shop/events/old-run/day={d}/part-00000.parquet" for d in DAYS[:10]
+    )
+    assert keys(_prefix(_location(OVERWRITE))) == [] and table(OVERWRITE) is None
+
+
+def test_insert_overwrite_within_the_limit_is_one_ctas(lake: None) -> None:
+    _old_events(DAYS[:3])
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "events"): "BASE TABLE"},
+        columns={("shop", "events"): EVENT_COLUMNS, ("shop", BATCH): EVENT_COLUMNS},
+        on_execute=AthenaLake(DAYS[2:5]),
+        answer=_distinct_days(DAYS[2:5]),
+    )
+    IncrementalMaterializer().build(
+        _job(_adapter(con), incremental_strategy="insert_overwrite", partitioned_by="day")
+    )
+    writes = [s for s in con.sent() if s.startswith(("CREATE TABLE", "INSERT INTO"))]
+    select = f'SELECT "id", "amount", "day" FROM "awsdatacatalog"."shop"."{BATCH}"'
+    assert writes == [_ctas(BATCH, SQL, partitioned=False), _ctas(OVERWRITE, select, partitioned=True)]
+    new = _location(OVERWRITE)
+    assert (
+        partitions("events")
+        == {
+            DAYS[0]: f"{OLD}day={DAYS[0]}/",  # untouched: not in the batch
+            DAYS[1]: f"{OLD}day={DAYS[1]}/",
+            **{d: f"{new}day={d}/" for d in DAYS[2:5]},
+        }
+    )
+    assert keys("tables/shop/events/old-run/") == sorted(
+        f"tables/shop/events/old-run/day={d}/part-00000.parquet" for d in DAYS[:2]
+    )
+
+
+def test_partition_batch_size_sets_the_limit(lake: None) -> None:
+    _old_events([])
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "events"): "BASE TABLE"},
+        columns={("shop", "events"): EVENT_COLUMNS, ("shop", BATCH): EVENT_COLUMNS},
+        on_execute=AthenaLake(DAYS[:5]),
+        answer=_distinct_days(DAYS[:5]),
+    )
+    IncrementalMaterializer().build(
+        _job(
+            _adapter(con),
+            incremental_strategy="insert_overwrite",
+            partitioned_by="day",
+            partition_batch_size=2,
+        )
+    )
+    writes = [s for s in con.sent() if s.startswith(("CREATE TABLE", "INSERT INTO")) and OVERWRITE in s]
+    assert [w.split()[0] for w in writes] == ["CREATE", "INSERT", "INSERT"]
+    assert [w.count("DATE '") for w in writes] == [2, 2, 1]
+    assert sorted(partitions("events")) == DAYS[:5]
+
+
+def test_append_to_a_partitioned_hive_table_inserts_in_batches(lake: None) -> None:
+    _old_events(DAYS[:1])
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "events"): "BASE TABLE"},
+        columns={("shop", "events"): EVENT_COLUMNS, ("shop", BATCH): EVENT_COLUMNS},
+        on_execute=AthenaLake(DAYS),
+        answer=_distinct_days(DAYS),
+    )
+    IncrementalMaterializer().build(_job(_adapter(con), incremental_strategy="append", partitioned_by="day"))
+    inserts = [s for s in con.sent() if s.startswith("INSERT INTO")]
+    batch = f'"awsdatacatalog"."shop"."{BATCH}"'
+    assert inserts == [
+        f'INSERT INTO "awsdatacatalog"."shop"."events" ("id", "amount", "day")\n'
+        f'SELECT "id", "amount", "day" FROM {batch}\nWHERE {_days_filter(days)}'
+        for days in (DAYS[:100], DAYS[100:200], DAYS[200:])
+    ]
