@@ -288,21 +288,23 @@ class AthenaAdapter(TrinoAdapter):
         target: Relation,
         new: Sequence[dict[str, Any]],
         *,
-        replace_all: bool,
+        current: Sequence[dict[str, Any]] | None = None,
         started: list[bool] | None = None,
     ) -> list[str]:
         """Point ``target``'s partitions at the data of the ``new`` Glue partitions.
 
         A partition that exists is updated (now reading its new prefix), a missing one is
-        created; with ``replace_all`` the target's partitions that ``new`` lacks are deleted.
-        Each partition switches at once, so readers see its old or its new rows, never a mix or
-        nothing. Returns the old locations no partition uses any more (for cleanup).
-        ``started`` gets True once the first change was made.
+        created. Given ``current`` (all of the target's partitions), those that ``new`` lacks
+        are deleted: the partitions become exactly ``new``'s; else only the values in ``new``
+        are looked up and touched. Each partition switches at once, so readers see its old or
+        its new rows, never a mix or nothing. Returns the locations the replaced partitions
+        had (for cleanup). ``started`` gets True once the first change was made.
         """
         database = target.schema or self.schema
         table = target.identifier
-        if replace_all:
-            existing = self.glue_partitions(glue, target)
+        replace_all = current is not None
+        if current is not None:
+            existing = list(current)
         else:
             existing = []
             wanted = [{"Values": p["Values"]} for p in new]
@@ -380,7 +382,7 @@ class AthenaAdapter(TrinoAdapter):
                 glue.update_table(DatabaseName=database, TableInput=table_input, **version)
             started[:] = [True]
             if new_parts or old_parts:
-                self.repoint_partitions(glue, target, new_parts, replace_all=True)
+                self.repoint_partitions(glue, target, new_parts, current=old_parts)
         except BaseException as exc:
             if not started[0]:
                 self.discard_table(tmp, options, beside=target, model=model, record=record)
@@ -414,7 +416,10 @@ class AthenaAdapter(TrinoAdapter):
     def _delete_unused(self, old: Sequence[str], new: Sequence[str], model: str | None) -> None:
         """Delete the objects under each ``old`` location that no ``new`` location overlaps (warns on failure)."""
         s3 = None
-        for location in dict.fromkeys(old):
+        done: list[str] = []
+        for location in sorted(dict.fromkeys(old), key=len):  # a table's prefix before its partitions'
+            if any(_overlaps(location, d) for d in done):
+                continue  # inside a prefix already deleted
             try:
                 inside = [n for n in new if _overlaps(location, n)]
                 if inside:
@@ -427,6 +432,7 @@ class AthenaAdapter(TrinoAdapter):
                     continue
                 s3 = s3 or self.aws_client("s3")
                 self.delete_s3_prefix(s3, location)
+                done.append(location)
             except Exception as exc:
                 log.warning(
                     "%s: could not delete the old data at %s: %s",
@@ -482,7 +488,7 @@ class AthenaAdapter(TrinoAdapter):
         try:
             glue = self.aws_client("glue")
             new_parts = self.glue_partitions(glue, tmp)
-            old = self.repoint_partitions(glue, target, new_parts, replace_all=False, started=started)
+            old = self.repoint_partitions(glue, target, new_parts, started=started)
         except BaseException as exc:
             if started[0]:  # some partitions already read the new data: keep it
                 self._drop_glue_entry(glue, tmp, model)

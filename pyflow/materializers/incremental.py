@@ -67,16 +67,12 @@ def resolve_strategy(cfg: Any, adapter: Adapter) -> str:
         )
     if strategy not in supported:
         table = adapter.storage_name(options)
-        others = [s for s in supported if s not in KEYED or keys]
-        hint = "use " + " or ".join(others) if others else "use another strategy"
-        if options.table_type != "iceberg" and "merge" in adapter.incremental_strategies(
-            TableOptions(table_type="iceberg")
-        ):
-            hint += (
-                ", or set table_type: iceberg (which supports "
-                + ", ".join(adapter.incremental_strategies(TableOptions(table_type="iceberg")))
-                + ")"
-            )
+        hint = "use " + " or ".join(supported)
+        if not keys and any(s in KEYED for s in supported):
+            hint += " (merge and delete+insert need a unique_key)"
+        iceberg = adapter.incremental_strategies(TableOptions(table_type="iceberg"))
+        if not options.is_iceberg and strategy in iceberg and iceberg != supported:
+            hint += f", or set table_type: iceberg (which supports {', '.join(iceberg)})"
         raise UnsupportedError(
             f"{adapter.type} cannot apply incremental_strategy '{strategy}' to {table}"
             + ("" if getattr(cfg, "incremental_strategy", None) else " (the default with a unique_key)"),

@@ -579,3 +579,31 @@ def test_athena_seed_reload_swaps_through_glue(
         'SELECT count(*) FROM "awsdatacatalog"."shop"."orders"',
     ]
     assert _location_of("orders") == _tmp_location(INVOCATION_A)
+
+
+def test_athena_hive_rebuild_passes_the_glue_version_it_read(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_table()
+    updates: list[dict[str, Any]] = []
+    real = AthenaAdapter.aws_client
+
+    def aws_client(self: AthenaAdapter, service: str) -> Any:
+        client = real(self, service)
+        client.meta.events.register(
+            "before-parameter-build.glue.UpdateTable", lambda params, **kw: updates.append(dict(params))
+        )
+        return client
+
+    monkeypatch.setattr(AthenaAdapter, "aws_client", aws_client)
+    version = boto3.client("glue", region_name="eu-west-1").get_table(DatabaseName="shop", Name="orders")[
+        "Table"
+    ]["VersionId"]
+    con = RecordingConnection(
+        schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"}, on_execute=_athena_ctas
+    )
+
+    TableMaterializer().build(_job(_adapter(con)))
+
+    # a concurrent rebuild that updated the table in between makes Glue refuse this update
+    assert [u.get("VersionId") for u in updates] == [version]

@@ -284,3 +284,53 @@ def test_append_to_a_partitioned_hive_table_inserts_in_batches(lake: None) -> No
         f'SELECT "id", "amount", "day" FROM {batch}\nWHERE {_days_filter(days)}'
         for days in (DAYS[:100], DAYS[100:200], DAYS[200:])
     ]
+
+
+# ---- rebuilding a partitioned Hive table ------------------------------------------------------
+def test_partitioned_hive_rebuild_writes_batches_then_swaps_table_and_partitions_in_glue(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_events(["2023-12-31", *DAYS[:9]])  # 2023-12-31 is not in the new data: its partition goes
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "events"): "BASE TABLE"},
+        columns={("shop", STAGE): [("day", "date"), ("id", "integer"), ("amount", "double")]},
+        on_execute=AthenaLake(DAYS),
+        answer=_distinct_days(DAYS),
+    )
+    record_aws_calls(monkeypatch, con.statements)
+
+    TableMaterializer().build(_job(_adapter(con), "table", partitioned_by=["day"]))
+
+    stage = f'"awsdatacatalog"."shop"."{STAGE}"'
+    select = f'SELECT "id", "amount", "day" FROM {stage}'  # the partition column moved last
+    into = f'INSERT INTO "awsdatacatalog"."shop"."{TMP}" ("id", "amount", "day")\nSELECT "id", "amount", "day" FROM {stage}\nWHERE '
+    new = _location(TMP)
+    assert con.sent() == [
+        _ctas(STAGE, SQL, partitioned=False),
+        f'SELECT DISTINCT "day" FROM {stage} ORDER BY "day"',
+        _ctas(TMP, f"{select}\nWHERE {_days_filter(DAYS[:100])}", partitioned=True),
+        into + _days_filter(DAYS[100:200]),
+        into + _days_filter(DAYS[200:]),
+        *_discarded(STAGE),
+        f"glue.GetTable shop.{TMP}",
+        f"glue.GetPartitions shop.{TMP}",
+        "glue.GetTable shop.events",
+        "glue.GetPartitions shop.events",
+        "glue.UpdateTable shop.events",
+        "glue.BatchUpdatePartition shop.events 9",
+        "glue.BatchCreatePartition shop.events 100",
+        "glue.BatchCreatePartition shop.events 100",
+        "glue.BatchCreatePartition shop.events 41",
+        "glue.BatchDeletePartition shop.events 1",
+        f"glue.DeleteTable shop.{TMP}",
+        f"s3.ListObjectsV2 bucket/{_prefix(OLD)}",  # the old table's prefix holds its partitions
+        "s3.DeleteObjects bucket 10",  # (the partitions' prefixes inside it are not listed again)
+    ]
+    found = table("events")
+    assert found is not None and found["StorageDescriptor"]["Location"] == new
+    assert [k["Name"] for k in found["PartitionKeys"]] == ["day"]
+    assert partitions("events") == {d: f"{new}day={d}/" for d in DAYS}
+    assert table(TMP) is None and table(STAGE) is None
+    assert keys(_prefix(OLD)) == []
+    assert len(keys(_prefix(new))) == 250

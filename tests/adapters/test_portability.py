@@ -124,3 +124,54 @@ def test_file_source_with_a_schema_reads_files_on_duckdb_and_the_table_on_trino(
     assert compiled.read_text(encoding="utf-8").strip() == 'select id from "hive"."landing"."events"'
     assert cli("compile", "--project-dir", str(project), "--target", "duckdb").exit_code == 0
     assert "read_parquet(" in compiled.read_text(encoding="utf-8")
+
+
+STRATEGY_FILES = {
+    "models/sources.yml": FILES["models/sources.yml"],
+    "models/daily.sql": """
+        {{ config(materialized='incremental', unique_key='id') }}
+        select id, amount from {{ source('raw', 'events') }}
+        """,
+    "models/overwritten.py": """
+        import ibis
+
+        from pyflow import model
+
+
+        @model(materialized="incremental", incremental_strategy="insert_overwrite", partitioned_by="id")
+        def overwritten(raw__events: ibis.Table) -> ibis.Table:
+            return raw__events.select("amount", "id")
+        """,
+}
+
+
+def test_an_unsupported_incremental_strategy_fails_at_compile_time_with_file_and_choices(
+    cli, make_project
+) -> None:
+    project = make_project(STRATEGY_FILES, name="port")
+
+    (project / "profiles.yml").write_text(PROFILES.format(engine="athena"), encoding="utf-8")
+    athena = cli("compile", "--project-dir", str(project), "--target", "athena")
+    (project / "profiles.yml").write_text(PROFILES.format(engine="trino"), encoding="utf-8")
+    trino = cli("compile", "--project-dir", str(project), "--target", "trino")
+    (project / "profiles.yml").write_text(PROFILES.format(engine="duckdb"), encoding="utf-8")
+    duckdb = cli("compile", "--project-dir", str(project))
+
+    # Athena: a unique_key defaults to merge, which Hive tables cannot do; insert_overwrite works
+    assert athena.exit_code == 1
+    assert (
+        "model 'daily' (models/daily.sql:1): athena cannot apply incremental_strategy 'merge' to Hive tables"
+        in athena.output
+    )
+    assert "use append or insert_overwrite, or set table_type: iceberg" in athena.output
+    assert "overwritten" not in athena.output
+    # Trino: merge works; insert_overwrite does not
+    assert trino.exit_code == 1
+    assert (
+        "model 'overwritten' (models/overwritten.py:7): trino cannot apply incremental_strategy 'insert_overwrite'"
+        in trino.output
+    )
+    assert "use append or merge or delete+insert" in trino.output
+    assert "model 'daily'" not in trino.output
+    assert "[unsupported-strategy]" in trino.output
+    assert duckdb.exit_code == 0, duckdb.output

@@ -312,3 +312,56 @@ def test_trino_failed_rename_in_puts_the_old_table_back() -> None:
         'ALTER TABLE "hive"."analytics"."orders__pyflow_old_aaaaaaaa" RENAME TO "hive"."analytics"."orders"',
         'DROP TABLE IF EXISTS "hive"."analytics"."orders__pyflow_tmp_aaaaaaaa"',
     ]
+
+
+def test_cancel_stops_the_running_query_and_the_run() -> None:
+    import threading
+
+    from pyflow.errors import CancelledError
+    from tests.adapters.recording import DriverError, RecordingCursor
+
+    started, stopped = threading.Event(), threading.Event()
+
+    class SlowCursor(RecordingCursor):
+        """Runs a CTAS until cancel() is called, then fails as the driver does."""
+
+        def execute(self, sql: str, params: object = None) -> RecordingCursor:
+            if not sql.startswith("CREATE TABLE"):
+                return super().execute(sql)
+            self.con.statements.append(sql)
+            self.query_id = "q-slow"
+            started.set()
+            if not stopped.wait(10):
+                raise AssertionError("the query was never cancelled")
+            raise DriverError("USER_CANCELED: Query was canceled")
+
+        def cancel(self) -> None:
+            super().cancel()
+            stopped.set()
+
+    class SlowConnection(RecordingConnection):
+        def cursor(self) -> RecordingCursor:
+            return SlowCursor(self)
+
+    con = SlowConnection(schemas={"analytics"})
+    adapter = _adapter(con)
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            TableMaterializer().build(_job(adapter))
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=build)
+    worker.start()
+    assert started.wait(10)
+    adapter.cancel()
+    worker.join(10)
+
+    # every thread's cursor is asked: the worker's running query, and the idle main-thread cursor
+    assert sorted(con.cancelled, key=str) == [None, "q-slow"]
+    assert len(errors) == 1 and isinstance(errors[0], CancelledError)
+    assert con.sent()[-1].startswith("CREATE TABLE")  # nothing was sent after the cancel
+    with pytest.raises(CancelledError):
+        adapter.execute("SELECT 1")
