@@ -147,9 +147,6 @@ class AthenaAdapter(TrinoAdapter):
             kwargs["work_group"] = cfg.work_group
         return connect(**kwargs, **self._aws_credentials())
 
-    timestamp_precision: ClassVar[int] = 3
-    """Athena stores milliseconds (Hive tables cannot hold more), so snapshot times are truncated to them."""
-    timestamp_type: ClassVar[str] = "TIMESTAMP(3)"
     default_partition_limit: ClassVar[int] = 100
     """Athena's limit of partitions one CTAS or INSERT may write (``partition_batch_size`` overrides)."""
 

@@ -63,9 +63,10 @@ class TrinoAdapter(Adapter):
         temp_tables=False,
     )
 
-    timestamp_precision: ClassVar[int] = 6
-    """Fractional second digits of snapshot timestamps."""
-    timestamp_type: ClassVar[str] = "TIMESTAMP(6)"
+    timestamp_precision: ClassVar[int] = 3
+    """Fractional second digits of snapshot timestamps: milliseconds, which every connector (and
+    Athena's Hive tables) stores exactly, so a stored time always equals the time it came from."""
+    timestamp_type: ClassVar[str] = "TIMESTAMP(3)"
 
     default_num_retries: ClassVar[int] = 3
     """Retries of a throttled statement when the profile sets no ``num_retries``."""

@@ -142,9 +142,7 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
         "delete_s3_prefix",
         "swap_table",
         "discard_table",
-        # Hive vs Iceberg: what each supports, partitions through Glue, millisecond timestamps
-        "timestamp_precision",
-        "timestamp_type",
+        # Hive vs Iceberg: what each supports, partitions through Glue
         "default_partition_limit",
         "add_column_sql",
         "drop_column_sql",
