@@ -193,12 +193,14 @@ class AthenaAdapter(TrinoAdapter):
 
     # ---- what Hive and Iceberg tables support ------------------------------------------------
     def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
-        """Iceberg: append, merge, delete+insert (one MERGE). Hive: append, insert_overwrite.
+        """Iceberg: all four (MERGE). Hive: append and insert_overwrite.
 
         Hive tables have no row-level writes; their insert_overwrite writes new prefixes, then
-        repoints the Glue partitions.
+        repoints the Glue partitions (:meth:`replace_partitions`).
         """
-        return ("append", "merge", "delete+insert") if options.is_iceberg else ("append", "insert_overwrite")
+        if options.is_iceberg:
+            return super().incremental_strategies(options)
+        return ("append", "insert_overwrite")
 
     def storage_name(self, options: TableOptions) -> str:  # noqa: D102
         return "Iceberg tables" if options.is_iceberg else "Hive tables"

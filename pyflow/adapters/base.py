@@ -206,12 +206,10 @@ class DMLBuilders:
         insert_columns: Sequence[str],
         predicates: Sequence[str] = (),
         *,
-        null_columns: Sequence[str] = (),
         where: str | None = None,
     ) -> str:
         """MERGE INTO target USING source ON keys (NULL-safe).
 
-        ``null_columns`` are set to NULL on matched rows (target columns the batch lacks);
         ``where`` restricts the source rows (one batch of partitions).
         """
         on = self.key_match(keys, "DBT_INTERNAL_SOURCE", "DBT_INTERNAL_DEST")
@@ -222,7 +220,6 @@ class DMLBuilders:
             f"ON {on}",
         ]
         sets = [f"{self.quote(c)} = DBT_INTERNAL_SOURCE.{self.quote(c)}" for c in update_columns]
-        sets += [f"{self.quote(c)} = NULL" for c in null_columns]
         if sets:
             parts.append(f"WHEN MATCHED THEN UPDATE SET {', '.join(sets)}")
         parts.append(
@@ -230,6 +227,48 @@ class DMLBuilders:
             f"VALUES ({self.column_list(insert_columns, 'DBT_INTERNAL_SOURCE')})"
         )
         return "\n".join(parts)
+
+    def replace_sql(
+        self,
+        target: Relation,
+        source: Relation,
+        match: Sequence[str],
+        columns: Sequence[str],
+        predicates: Sequence[str] = (),
+        *,
+        where: str | None = None,
+    ) -> str:
+        """One MERGE that deletes the target rows matching the batch and inserts the batch.
+
+        ``delete+insert`` (``match``: the unique key) and ``insert_overwrite`` (``match``: the
+        partition columns; empty: every row) in one statement, so one commit, for engines
+        without multi-statement transactions. The source holds one *marker* row per distinct
+        ``match`` value, which every target row with that value (NULL-safe) matches and is
+        deleted by, then the batch rows, which match nothing and are inserted.
+        """
+        src = self.render(source) + (f" WHERE {where}" if where else "")
+        keys = [f"__pyflow_match_{i}" for i in range(len(match))]
+        nulls = [f"NULL AS {self.quote(c)}" for c in columns]
+        if match:
+            marked = [f"{self.quote(m)} AS {k}" for m, k in zip(match, keys, strict=True)]
+            markers = f"SELECT DISTINCT TRUE AS __pyflow_delete, {', '.join([*marked, *nulls])} FROM {src}"
+        else:  # the whole table is replaced, even by an empty batch
+            markers = f"SELECT TRUE AS __pyflow_delete, {', '.join(nulls)}"
+        rows = f"SELECT FALSE, {', '.join([*('NULL' for _ in keys), self.column_list(columns)])} FROM {src}"
+        on = ["DBT_INTERNAL_SOURCE.__pyflow_delete"]
+        on += [
+            f"DBT_INTERNAL_DEST.{self.quote(m)} IS NOT DISTINCT FROM DBT_INTERNAL_SOURCE.{k}"
+            for m, k in zip(match, keys, strict=True)
+        ]
+        on += [f"({p})" for p in predicates]
+        return (
+            f"MERGE INTO {self.render(target)} AS DBT_INTERNAL_DEST\n"
+            f"USING (\n  {markers}\n  UNION ALL\n  {rows}\n) AS DBT_INTERNAL_SOURCE\n"
+            f"ON {' AND '.join(on)}\n"
+            "WHEN MATCHED THEN DELETE\n"
+            f"WHEN NOT MATCHED AND NOT DBT_INTERNAL_SOURCE.__pyflow_delete THEN INSERT ({self.column_list(columns)}) "
+            f"VALUES ({self.column_list(columns, 'DBT_INTERNAL_SOURCE')})"
+        )
 
     def close_versions_sql(
         self,

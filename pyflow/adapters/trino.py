@@ -405,27 +405,76 @@ class TrinoAdapter(Adapter):
             f"ALTER TABLE {self.render(target)} ALTER COLUMN {self.quote(column)} SET DATA TYPE {data_type}"
         )
 
-    def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
-        """append, merge and delete+insert (run as one MERGE).
-
-        Trino has no multi-statement transactions, so partitions cannot be deleted and
-        re-inserted atomically: no insert_overwrite.
-        """
-        return ("append", "merge", "delete+insert")
-
     def hash_sql(self, exprs: Sequence[str]) -> str:  # noqa: D102
         parts = " || '|' || ".join(f"coalesce(CAST({e} AS VARCHAR), '')" for e in exprs)
         return f"lower(to_hex(md5(to_utf8({parts}))))"
 
     # ---- data ----------------------------------------------------------------------------
-    def create_table_from_dataframe(  # noqa: D102
+    def create_table_from_dataframe(
         self, relation: Relation, frame: Any, *, record: StatementLog | None = None
     ) -> int:
-        raise UnsupportedError(
-            f"{self.type} cannot store DataFrame models or seeds yet",
-            hint="return an Ibis expression instead of a DataFrame",
-            code="unsupported",
+        """CREATE TABLE AS the frame's first rows, then INSERT ... VALUES batches under ``max_query_bytes``.
+
+        Column types come from the frame's Arrow schema (through Ibis); values travel as typed
+        literals. Meant for small frames (DataFrame models, test fixtures): every row is SQL text.
+        """
+        import ibis
+        import pyarrow as pa
+        from ibis.backends.sql.datatypes import TrinoType
+
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        schema = ibis.Schema.from_pyarrow(table.schema)
+        # a column of NULLs only has no type: VARCHAR, as Trino types an untyped NULL column
+        types = ["VARCHAR" if dtype.is_null() else TrinoType.to_string(dtype) for dtype in schema.types]
+        names = [str(n) for n in schema.names]
+        q = self.quote
+        cols = self.column_list(names)
+        casts = ", ".join(f"CAST({q(c)} AS {t}) AS {q(c)}" for c, t in zip(names, types, strict=True))
+        options = TableOptions()
+        if table.num_rows == 0:
+            nulls = ", ".join(f"CAST(NULL AS {t}) AS {q(c)}" for c, t in zip(names, types, strict=True))
+            self.execute(
+                self.create_table_as_sql(relation, f"SELECT {nulls}\nWHERE false", options), record=record
+            )
+            return 0
+        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+        rows = [
+            "(" + ", ".join(self._value_sql(col[i]) for col in columns) + ")" for i in range(table.num_rows)
+        ]
+
+        def select(values: str) -> str:
+            return f"SELECT {casts}\nFROM (VALUES\n{values}\n) AS pyflow_frame ({cols})"
+
+        statements = batches(
+            rows,
+            lambda values: self.create_table_as_sql(relation, select(values), options),
+            lambda values: f"INSERT INTO {self.render(relation)} ({cols})\n{select(values)}",
+            self.max_query_bytes,
+            path=Path(f"{relation.identifier}.frame"),
         )
+        for statement in statements:
+            self.execute(statement, record=record)
+        return int(table.num_rows)
+
+    def _value_sql(self, value: Any) -> str:
+        """A literal of a frame value, full precision (timestamps keep their microseconds)."""
+        import datetime as dt
+        import math
+
+        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+            return "NULL" if math.isnan(value) else ("infinity()" if value > 0 else "-infinity()")
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:
+                utc = value.astimezone(dt.UTC).replace(tzinfo=None)
+                return f"TIMESTAMP '{utc.strftime('%Y-%m-%d %H:%M:%S.%f')} UTC'"
+            return f"TIMESTAMP '{value.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+        if isinstance(value, dt.time):
+            return f"TIME '{value.isoformat()}'"
+        if isinstance(value, list):
+            return "ARRAY[" + ", ".join(self._value_sql(v) for v in value) + "]"
+        if isinstance(value, bytes):
+            return f"X'{value.hex()}'"
+        return self.literal_sql(value)
 
     def type_to_ibis(self, data_type: str) -> str:  # noqa: D102
         from ibis.backends.sql.datatypes import TrinoType

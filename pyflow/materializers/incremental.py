@@ -24,6 +24,7 @@ insert_overwrite   DELETE the ``partitioned_by`` partitions present in the batch
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -34,6 +35,8 @@ from pyflow.materializers import partitions
 from pyflow.materializers.base import Job, Materializer, Outcome
 from pyflow.materializers.table import TableMaterializer
 from pyflow.relation import Relation
+
+log = logging.getLogger(__name__)
 
 STRATEGIES = ("append", "merge", "delete+insert", "insert_overwrite")
 KEYED = ("merge", "delete+insert")
@@ -147,8 +150,12 @@ class IncrementalMaterializer(Materializer):
                 self.fill(job, staging, TableOptions())
                 if strategy in KEYED:
                     self.check_unique(job, staging, keys)
-                columns = self.reconcile(job, staging, getattr(cfg, "on_schema_change", "ignore"))
-                rows = self.write(job, strategy, staging, keys, columns)
+                mode = getattr(cfg, "on_schema_change", "ignore")
+                if adapter.capabilities.transactions:
+                    columns = self.reconcile(job, staging, mode)
+                    rows = self.write(job, strategy, staging, keys, columns)
+                else:
+                    rows = self._reconcile_and_write(job, strategy, staging, keys, mode)
             finally:
                 if not adapter.capabilities.transactions:
                     self.discard(job, staging)
@@ -176,8 +183,47 @@ class IncrementalMaterializer(Materializer):
             code="duplicate-unique-key",
         )
 
-    def reconcile(self, job: Job, staging: Relation, mode: str) -> list[str]:
-        """Apply ``on_schema_change``; return the columns to write."""
+    def _reconcile_and_write(
+        self, job: Job, strategy: str, staging: Relation, keys: Sequence[str], mode: str
+    ) -> int | None:
+        """Schema changes and the write without a transaction, so that a failure changes nothing.
+
+        New columns are added first and dropped again if the write fails; columns the batch no
+        longer has (``sync_all_columns``) are dropped only after the write succeeded. Type
+        changes run before the write and stay if it fails (they only widen types: no data lost).
+        """
+        adapter = job.adapter
+        added: list[str] = []
+        dropped: list[Column] = []
+        columns = self.reconcile(job, staging, mode, added=added, dropped=dropped)
+        try:
+            rows = self.write(job, strategy, staging, keys, columns)
+        except BaseException:
+            for name in added:
+                try:
+                    job.execute(adapter.drop_column_sql(job.relation, name))
+                except Exception:
+                    log.warning("%s: could not drop the column %s added before the failure", job.name, name)
+            raise
+        for col in dropped:
+            job.execute(adapter.drop_column_sql(job.relation, col.name))
+        return rows
+
+    def reconcile(
+        self,
+        job: Job,
+        staging: Relation,
+        mode: str,
+        *,
+        added: list[str] | None = None,
+        dropped: list[Column] | None = None,
+    ) -> list[str]:
+        """Apply ``on_schema_change``; return the columns to write.
+
+        ``added`` receives the names of the columns added; ``dropped``, when given, receives the
+        columns ``sync_all_columns`` removes instead of dropping them now (the caller drops them
+        after the write).
+        """
         adapter = job.adapter
         target_cols = adapter.get_columns(job.relation)
         batch_cols = adapter.get_columns(staging)
@@ -209,9 +255,14 @@ class IncrementalMaterializer(Materializer):
             return [n for n in batch_names if n.lower() in known]
         for col in diff.added:
             job.execute(adapter.add_column_sql(job.relation, col.name, col.data_type))
+            if added is not None:
+                added.append(col.name)
         if mode == "sync_all_columns":
             for col in diff.removed:
-                job.execute(adapter.drop_column_sql(job.relation, col.name))
+                if dropped is not None:
+                    dropped.append(col)
+                else:
+                    job.execute(adapter.drop_column_sql(job.relation, col.name))
             for _, new in diff.changed:
                 job.execute(adapter.alter_column_type_sql(job.relation, new.name, new.data_type))
         return batch_names
@@ -223,9 +274,9 @@ class IncrementalMaterializer(Materializer):
 
         Rows are written in partition batches where the engine limits partitions per statement
         (:func:`~pyflow.materializers.partitions.batches`). Without transactions,
-        ``delete+insert`` runs as one MERGE that replaces matched rows (columns the batch lacks
-        become NULL, as a re-insert would leave them), so a failure never leaves keys deleted
-        but not re-inserted.
+        ``delete+insert`` and ``insert_overwrite`` are one MERGE each (``replace_sql``: delete
+        the matched rows, insert the batch), so a failure never leaves rows deleted but not
+        re-inserted.
         """
         adapter = job.adapter
         cfg: Any = job.config
@@ -233,33 +284,34 @@ class IncrementalMaterializer(Materializer):
         options = TableOptions.from_config(cfg)
         predicates = list(getattr(cfg, "incremental_predicates", None) or [])
         plan = partitions.batches(job, staging, options)
-        if strategy == "merge" or (strategy == "delete+insert" and not adapter.capabilities.transactions):
-            if strategy == "merge":
-                update, nulls = _update_columns(columns, keys, cfg), []
-            else:
-                keyset = {k.lower() for k in keys}
-                update = [c for c in columns if c.lower() not in keyset]
-                given = {c.lower() for c in columns}
-                nulls = [c.name for c in adapter.get_columns(target) if c.name.lower() not in given]
+        atomic = adapter.capabilities.transactions
+        if strategy == "merge":
+            update = _update_columns(columns, keys, cfg)
             for where in plan:
                 job.execute(
-                    adapter.merge_sql(
-                        target, staging, keys, update, columns, predicates, null_columns=nulls, where=where
-                    )
+                    adapter.merge_sql(target, staging, keys, update, columns, predicates, where=where)
                 )
-        elif strategy == "delete+insert":
+        elif strategy == "delete+insert" and atomic:
             job.execute(adapter.delete_matching_sql(target, staging, keys, predicates))
             self._insert(job, staging, columns, plan)
+        elif strategy == "delete+insert":
+            for where in plan:
+                job.execute(adapter.replace_sql(target, staging, keys, columns, predicates, where=where))
         elif strategy == "insert_overwrite":
             parts = list(options.partitioned_by)
-            if not adapter.replace_partitions(
+            if adapter.replace_partitions(
                 target, staging, columns, plan, options, model=job.name, record=job.log
             ):
+                pass  # replaced through the engine's catalog (Athena Hive tables)
+            elif atomic:
                 if parts:
                     job.execute(adapter.delete_matching_sql(target, staging, parts, predicates))
                 else:
                     job.execute(adapter.delete_all_sql(target, predicates))
                 self._insert(job, staging, columns, plan)
+            else:
+                for where in plan:
+                    job.execute(adapter.replace_sql(target, staging, parts, columns, predicates, where=where))
         else:
             self._insert(job, staging, columns, plan)
         rows = adapter.fetchall(f"SELECT count(*) FROM {adapter.render(staging)}", model=job.name)

@@ -35,22 +35,49 @@ def _relation(adapter: Adapter, name: str) -> Relation:
 
 
 def _frame(adapter: Adapter, relation: Relation, order_by: str | None = "ALL") -> Any:
-    sql = f"SELECT * FROM {adapter.render(relation)}" + (f" ORDER BY {order_by}" if order_by else "")
-    cur = adapter._cursor()
-    with warnings.catch_warnings():
-        # duckdb's df() calls DataFrame.drop(inplace=True) for TIMESTAMPTZ columns, which
-        # pandas 3.1 deprecates (Pandas4Warning); the frame it returns is unaffected
-        warnings.filterwarnings("ignore", message="The inplace keyword", category=DeprecationWarning)
-        frame = cur.execute(sql).df()
-    frame.attrs[COLUMN_TYPES] = {c.name: c.data_type for c in adapter.get_columns(relation)}
+    columns = adapter.get_columns(relation)
+    if isinstance(adapter, DuckDBAdapter):
+        sql = f"SELECT * FROM {adapter.render(relation)}" + (f" ORDER BY {order_by}" if order_by else "")
+        cur = adapter._cursor()
+        with warnings.catch_warnings():
+            # duckdb's df() calls DataFrame.drop(inplace=True) for TIMESTAMPTZ columns, which
+            # pandas 3.1 deprecates (Pandas4Warning); the frame it returns is unaffected
+            warnings.filterwarnings("ignore", message="The inplace keyword", category=DeprecationWarning)
+            frame = cur.execute(sql).df()
+    else:  # any other engine: plain rows through the adapter, ordered by every column
+        import pyarrow as pa
+
+        order = {"ALL": ", ".join(str(i) for i in range(1, len(columns) + 1))}.get(order_by or "", order_by)
+        sql = f"SELECT * FROM {adapter.render(relation)}" + (f" ORDER BY {order}" if order else "")
+        rows = adapter.fetchall(sql)
+        names = [c.name for c in columns]
+        frame = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)}).to_pandas()
+    frame.attrs[COLUMN_TYPES] = {c.name: c.data_type for c in columns}
     return frame
+
+
+def _typed_nulls(adapter: Adapter, frame: Any, types: dict[str, str]) -> Any:
+    """``frame`` as Arrow, its all-NULL columns typed as ``types`` says (else they have no type)."""
+    import ibis
+    import pyarrow as pa
+
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    for i, name in enumerate(table.column_names):
+        wanted = types.get(name)
+        if wanted and pa.types.is_null(table.schema.field(i).type):
+            try:
+                arrow = ibis.dtype(adapter.type_to_ibis(wanted)).to_pyarrow()
+            except Exception:  # a type Ibis cannot read: the engine's default for NULLs stays
+                continue
+            table = table.set_column(i, name, table.column(i).cast(arrow))
+    return table
 
 
 def _load(adapter: Adapter, relation: Relation, frame: Any) -> None:
     if adapter.relation_type(relation):
         adapter.execute(adapter.drop_relation_sql(relation, "table"))
-    adapter.create_table_from_dataframe(relation, frame)
     types = getattr(frame, "attrs", {}).get(COLUMN_TYPES) or {}
+    adapter.create_table_from_dataframe(relation, _typed_nulls(adapter, frame, types) if types else frame)
     for col in adapter.get_columns(relation) if types else []:
         wanted = types.get(col.name)
         if wanted and wanted != col.data_type:

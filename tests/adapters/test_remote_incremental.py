@@ -127,6 +127,8 @@ def _orders_connection(**extra: Any) -> RecordingConnection:
         ("athena", {"incremental_strategy": "insert_overwrite", "partitioned_by": "day"}, "insert_overwrite"),
         ("trino", {"unique_key": "id"}, "merge"),
         ("trino", {"unique_key": "id", "incremental_strategy": "delete+insert"}, "delete+insert"),
+        ("trino", {"incremental_strategy": "insert_overwrite"}, "insert_overwrite"),
+        ("athena", {"table_type": "iceberg", "incremental_strategy": "insert_overwrite"}, "insert_overwrite"),
     ],
 )
 def test_supported_strategies_resolve(adapter: str, config: dict[str, Any], expected: str) -> None:
@@ -141,7 +143,8 @@ def test_supported_strategies_resolve(adapter: str, config: dict[str, Any], expe
             "athena",
             {"unique_key": "id", "incremental_strategy": "merge"},
             "athena cannot apply incremental_strategy 'merge' to Hive tables",
-            "use append or insert_overwrite, or set table_type: iceberg (which supports append, merge, delete+insert)",
+            "use append or insert_overwrite, or set table_type: iceberg "
+            "(which supports append, merge, delete+insert, insert_overwrite)",
         ),
         (
             "athena",
@@ -151,15 +154,9 @@ def test_supported_strategies_resolve(adapter: str, config: dict[str, Any], expe
         ),
         (
             "athena",
-            {"table_type": "iceberg", "incremental_strategy": "insert_overwrite"},
-            "athena cannot apply incremental_strategy 'insert_overwrite' to Iceberg tables",
-            "use append",
-        ),
-        (
-            "trino",
-            {"incremental_strategy": "insert_overwrite"},
-            "trino cannot apply incremental_strategy 'insert_overwrite' to tables",
-            "use append",
+            {"unique_key": "id", "incremental_strategy": "delete+insert"},
+            "athena cannot apply incremental_strategy 'delete+insert' to Hive tables",
+            "use append or insert_overwrite, or set table_type: iceberg",
         ),
     ],
 )
@@ -203,13 +200,10 @@ def test_athena_iceberg_merge_is_one_merge_from_the_staged_batch(
     _parses(con.sent(), "athena")
 
 
-def test_athena_iceberg_delete_insert_is_one_merge_replacing_matched_rows(
-    lake: None, monkeypatch: pytest.MonkeyPatch
+def test_athena_iceberg_delete_insert_is_one_merge_deleting_matched_rows_and_inserting_the_batch(
+    lake: None,
 ) -> None:
-    # the table has a column the batch no longer has: a re-inserted row would hold NULL there
-    con = _orders_connection(
-        columns={("shop", "orders"): [*ORDERS, ("note", "varchar")], ("shop", BATCH): ORDERS}
-    )
+    con = _orders_connection()
 
     IncrementalMaterializer().build(
         _job(
@@ -217,21 +211,41 @@ def test_athena_iceberg_delete_insert_is_one_merge_replacing_matched_rows(
             unique_key="id",
             table_type="iceberg",
             incremental_strategy="delete+insert",
-            on_schema_change="append_new_columns",
             incremental_predicates=["DBT_INTERNAL_DEST.amount > 0"],
         )
     )
 
+    batch = f'"awsdatacatalog"."shop"."{BATCH}"'
     writes = [s for s in con.sent() if s.startswith(("MERGE", "DELETE", "INSERT"))]
-    assert writes == [
+    assert writes == [  # one commit: every row of a batch key deleted, the batch inserted
         'MERGE INTO "awsdatacatalog"."shop"."orders" AS DBT_INTERNAL_DEST\n'
-        f'USING "awsdatacatalog"."shop"."{BATCH}" AS DBT_INTERNAL_SOURCE\n'
-        'ON DBT_INTERNAL_SOURCE."id" IS NOT DISTINCT FROM DBT_INTERNAL_DEST."id" AND (DBT_INTERNAL_DEST.amount > 0)\n'
-        'WHEN MATCHED THEN UPDATE SET "status" = DBT_INTERNAL_SOURCE."status", "amount" = DBT_INTERNAL_SOURCE."amount", "note" = NULL\n'
-        'WHEN NOT MATCHED THEN INSERT ("id", "status", "amount") VALUES '
-        '(DBT_INTERNAL_SOURCE."id", DBT_INTERNAL_SOURCE."status", DBT_INTERNAL_SOURCE."amount")'
+        "USING (\n"
+        f'  SELECT DISTINCT TRUE AS __pyflow_delete, "id" AS __pyflow_match_0, NULL AS "id", NULL AS "status", NULL AS "amount" FROM {batch}\n'
+        "  UNION ALL\n"
+        f'  SELECT FALSE, NULL, "id", "status", "amount" FROM {batch}\n'
+        ") AS DBT_INTERNAL_SOURCE\n"
+        'ON DBT_INTERNAL_SOURCE.__pyflow_delete AND DBT_INTERNAL_DEST."id" IS NOT DISTINCT FROM DBT_INTERNAL_SOURCE.__pyflow_match_0 '
+        "AND (DBT_INTERNAL_DEST.amount > 0)\n"
+        "WHEN MATCHED THEN DELETE\n"
+        'WHEN NOT MATCHED AND NOT DBT_INTERNAL_SOURCE.__pyflow_delete THEN INSERT ("id", "status", "amount") '
+        'VALUES (DBT_INTERNAL_SOURCE."id", DBT_INTERNAL_SOURCE."status", DBT_INTERNAL_SOURCE."amount")'
     ]
     _parses(writes, "athena")
+
+
+def test_trino_insert_overwrite_without_partitions_replaces_every_row_in_one_merge() -> None:
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "orders"): "BASE TABLE"},
+        columns={("shop", "orders"): ORDERS, ("shop", BATCH): ORDERS},
+    )
+    IncrementalMaterializer().build(_job(_trino(con), incremental_strategy="insert_overwrite"))
+    writes = [s for s in con.sent() if s.startswith(("MERGE", "DELETE", "INSERT"))]
+    assert len(writes) == 1
+    # the marker row needs no batch row: an empty batch empties the table, as DELETE + INSERT would
+    assert '  SELECT TRUE AS __pyflow_delete, NULL AS "id", NULL AS "status", NULL AS "amount"\n' in writes[0]
+    assert "ON DBT_INTERNAL_SOURCE.__pyflow_delete\nWHEN MATCHED THEN DELETE\n" in writes[0]
+    _parses(writes, "trino")
 
 
 def test_athena_iceberg_merge_of_many_partitions_runs_one_merge_per_batch(lake: None) -> None:

@@ -221,12 +221,48 @@ def test_trino_connection_failure_is_an_adapter_error_without_secrets() -> None:
     assert "s3cr3t-canary" not in str(info.value) and "trino.invalid" in str(info.value)
 
 
-def test_trino_cannot_read_files_or_seeds() -> None:
+def test_trino_cannot_read_files() -> None:
     adapter = TrinoAdapter(CONFIG)
     with pytest.raises(UnsupportedError):
         adapter.file_scan_sql("data/x.parquet")
-    with pytest.raises(UnsupportedError):
-        adapter.create_table_from_dataframe(REL, object())
+
+
+def test_trino_loads_a_frame_by_typed_values() -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    con = RecordingConnection()
+    frame = pa.table(
+        {
+            "id": pa.array([1, 2], pa.int64()),
+            "name": ["o'hara", None],
+            "at": pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, 678901), None], pa.timestamp("us")),
+            "score": [1.5, float("nan")],
+            "nothing": pa.nulls(2),
+        }
+    )
+    rows = _adapter(con).create_table_from_dataframe(REL, frame)
+    assert rows == 2
+    assert con.sent() == [
+        'CREATE TABLE "hive"."analytics"."orders" AS\n'
+        'SELECT CAST("id" AS BIGINT) AS "id", CAST("name" AS VARCHAR) AS "name", CAST("at" AS TIMESTAMP(6)) AS "at", '
+        'CAST("score" AS DOUBLE) AS "score", CAST("nothing" AS VARCHAR) AS "nothing"\n'
+        "FROM (VALUES\n"
+        "(1, 'o''hara', TIMESTAMP '2024-01-02 03:04:05.678901', 1.5, NULL),\n"
+        "(2, NULL, NULL, NULL, NULL)\n"
+        ') AS pyflow_frame ("id", "name", "at", "score", "nothing")'
+    ]
+
+
+def test_trino_loads_an_empty_frame_as_an_empty_typed_table() -> None:
+    import pyarrow as pa
+
+    con = RecordingConnection()
+    assert _adapter(con).create_table_from_dataframe(REL, pa.table({"id": pa.array([], pa.int32())})) == 0
+    assert con.sent() == [
+        'CREATE TABLE "hive"."analytics"."orders" AS\nSELECT CAST(NULL AS INTEGER) AS "id"\nWHERE false'
+    ]
 
 
 def test_trino_expression_builders_parse_as_trino() -> None:

@@ -1,7 +1,8 @@
 """Engines the conformance suite runs on: ``engine_adapter`` is parametrized over them.
 
-``duckdb`` always runs (a private in-memory database). ``trino`` and ``athena`` run only when
-their environment is set, and skip with a reason until pyflow has the adapter:
+``duckdb`` always runs (a private in-memory database), and so does ``trino-on-duckdb``: the Trino
+adapter's code paths on DuckDB behind sqlglot (see :mod:`tests.conformance.emulated`).
+``trino`` and ``athena`` run only when their environment is set:
 
 =========  =======================================  ==================================================
 engine     enabled by                               other settings (defaults)
@@ -32,7 +33,7 @@ from typing import Any
 import pytest
 
 from pyflow.adapters.base import Adapter
-from pyflow.errors import ProjectError
+from pyflow.errors import ProjectError, UnsupportedError
 
 from .tables import reset
 
@@ -80,11 +81,34 @@ def _remote(engine: str) -> Any:
     return pytest.param(engine, marks=marks, id=engine)
 
 
-ENGINES = [pytest.param("duckdb", marks=pytest.mark.duckdb, id="duckdb"), _remote("trino"), _remote("athena")]
+ENGINES = [
+    pytest.param("duckdb", marks=pytest.mark.duckdb, id="duckdb"),
+    pytest.param("trino-on-duckdb", marks=pytest.mark.emulated, id="trino-on-duckdb"),
+    _remote("trino"),
+    _remote("athena"),
+]
 
 
-def connect(engine: str, workdir: Path) -> Adapter:
-    """A new adapter for ``engine`` (skips when pyflow does not have that adapter yet)."""
+PROPERTY_EXAMPLES = {"duckdb": 200, "trino-on-duckdb": 40}
+"""Hypothesis examples per property test and engine; a live engine runs 5 (each is dozens of queries)."""
+
+
+def property_examples(request: pytest.FixtureRequest) -> int:
+    """How many examples the running property test draws on its engine."""
+    return PROPERTY_EXAMPLES.get(engine_of(request), 5)
+
+
+def engine_of(request: pytest.FixtureRequest) -> str:
+    """The engine id (``duckdb``, ``trino-on-duckdb`` ...) the running test is parametrized with."""
+    return str(request.node.callspec.params["engine_adapter"])
+
+
+def connect(engine: str, workdir: Path, beside: Adapter | None = None) -> Adapter:
+    """A new adapter for ``engine`` (skips when pyflow does not have that adapter yet).
+
+    ``beside``: an open adapter of the same engine whose database the new one must share
+    (only the emulated engine needs it: its database lives in the process).
+    """
     from pyflow.adapters import adapter_class
 
     if engine == "duckdb":
@@ -93,6 +117,12 @@ def connect(engine: str, workdir: Path) -> Adapter:
         local = DuckDBAdapter.in_memory(invocation_id=uuid.uuid4().hex)
         local.execute("SET threads = 1")  # the suite's tables are tiny: threads only cost time
         return local
+    if engine == "trino-on-duckdb":
+        from .emulated import emulated_trino
+
+        emulated = emulated_trino(uuid.uuid4().hex, beside=beside)
+        emulated.execute(emulated.create_schema_sql(emulated.database, emulated.schema))
+        return emulated
     try:
         cls = adapter_class(engine)
     except ProjectError as exc:
@@ -111,6 +141,21 @@ def connect(engine: str, workdir: Path) -> Adapter:
     adapter = cls(target.config, invocation_id=uuid.uuid4().hex)
     adapter.execute(adapter.create_schema_sql(adapter.database, adapter.schema))
     return adapter
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """A strategy the engine declares unsupported (Trino: insert_overwrite) skips, naming it.
+
+    Only for engines other than DuckDB, which supports every strategy: there the error fails.
+    """
+    try:
+        return (yield)
+    except UnsupportedError as exc:
+        engine = getattr(item, "callspec", None) and item.callspec.params.get("engine_adapter")
+        if exc.code == "unsupported-strategy" and engine not in (None, "duckdb"):
+            pytest.skip(f"{engine}: {exc.message}")
+        raise
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -136,12 +181,14 @@ def adapter(engine_adapter: Adapter) -> Adapter:
 
 
 @pytest.fixture
-def new_adapter(engine_adapter: Adapter, tmp_path: Path) -> Iterator[Callable[[], Adapter]]:
+def new_adapter(
+    engine_adapter: Adapter, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], Adapter]]:
     """Open further adapters of the same engine (closed at teardown)."""
     opened: list[Adapter] = []
 
     def open_one() -> Adapter:
-        one = connect(engine_adapter.type, tmp_path)
+        one = connect(engine_of(request), tmp_path, beside=engine_adapter)
         opened.append(one)
         return one
 

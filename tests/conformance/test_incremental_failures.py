@@ -4,7 +4,8 @@ The batches here are engineered to fail *after* the step has started writing: th
 fine (its ``v`` is text), the DELETE / ALTER TABLE ... ADD / DROP COLUMN runs, and then a later
 statement that casts ``v`` to the table's type fails. The table's columns, types and every row
 must be what they were before, whatever the engine (with transactions: a rollback; without
-transactions the materializer has to get there another way).
+transactions the materializer has to get there another way: one MERGE per write, new columns
+dropped again after a failure, removed columns dropped only after the write).
 """
 
 from __future__ import annotations
@@ -125,9 +126,14 @@ def test_incremental_failing_after_a_write_leaves_the_target_unchanged(
         IncrementalMaterializer().build(job)
 
     statements = [s.upper() for s in job.log.statements]
-    wrote = next((i for i, s in enumerate(statements) if case.wrote in s), None)
+    # without transactions, delete+insert and insert_overwrite are one MERGE (the failing write),
+    # and columns are dropped only after the write: the ALTER of the type fails first
+    marker = case.wrote
+    if not adapter.capabilities.transactions:
+        marker = {"DELETE FROM": "MERGE INTO", "DROP COLUMN": "ALTER COLUMN"}.get(marker, marker)
+    wrote = next((i for i, s in enumerate(statements) if marker in s), None)
     assert wrote is not None and wrote < len(statements) - 1, (
-        f"the step should fail after its {case.wrote}; it sent: {job.log.statements}"
+        f"the step should fail after its {marker}; it sent: {job.log.statements}"
     )
     assert state(adapter) == before
     assert leftovers(adapter) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from pyflow.core.nodeconfig import ModelConfig
 from pyflow.materializers.base import Job
 from pyflow.materializers.incremental import IncrementalMaterializer
 
+from .conftest import property_examples
 from .tables import TARGET, relation, select_rows, sorted_rows
 
 SINGLE_KEYS: tuple[tuple[Any, ...], ...] = ((1,), (2,), (3,), (4,), (5,), (None,))
@@ -76,17 +78,27 @@ def read(adapter: Adapter, scenario: Batches) -> list[tuple[Any, ...]]:
     return sorted_rows(adapter.fetchall(sql))
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenario=scenarios())
-def test_incremental_keyed_batches_equal_a_dict_merge(engine_adapter: Adapter, scenario: Batches) -> None:
-    adapter = engine_adapter
-    adapter.execute(adapter.drop_relation_sql(relation(adapter, TARGET), "table"))
-    width = len(scenario.keys)
-    model: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for i, batch in enumerate(scenario.batches):
-        apply(adapter, scenario, batch, first=i == 0)
-        model.update({row[:width]: row for row in batch})
-        assert read(adapter, scenario) == sorted_rows(model.values())
-    before = read(adapter, scenario)
-    apply(adapter, scenario, scenario.batches[-1], first=False)
-    assert read(adapter, scenario) == before
+def test_incremental_keyed_batches_equal_a_dict_merge(
+    engine_adapter: Adapter, request: pytest.FixtureRequest
+) -> None:
+    @settings(
+        max_examples=property_examples(request),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(scenario=scenarios())
+    def check(scenario: Batches) -> None:
+        adapter = engine_adapter
+        adapter.execute(adapter.drop_relation_sql(relation(adapter, TARGET), "table"))
+        width = len(scenario.keys)
+        model: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for i, batch in enumerate(scenario.batches):
+            apply(adapter, scenario, batch, first=i == 0)
+            model.update({row[:width]: row for row in batch})
+            assert read(adapter, scenario) == sorted_rows(model.values())
+        before = read(adapter, scenario)
+        apply(adapter, scenario, scenario.batches[-1], first=False)
+        assert read(adapter, scenario) == before
+
+    check()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ from pyflow.core.nodeconfig import SnapshotConfig
 from pyflow.materializers.base import Job
 from pyflow.materializers.snapshot import SnapshotMaterializer
 
+from .conftest import property_examples
 from .history import Meta, by_key, check_history, current_rows
 from .tables import TARGET, relation, select_rows, sorted_rows
 
@@ -109,49 +111,65 @@ def snapshot(adapter: Adapter, cfg: SnapshotConfig, rows: tuple[Row, ...], at: d
     SnapshotMaterializer().build(job)
 
 
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(history=histories())
-def test_snapshot_histories_keep_the_scd2_invariants(engine_adapter: Adapter, history: History) -> None:
-    adapter = engine_adapter
-    adapter.execute(adapter.drop_relation_sql(relation(adapter, TARGET), "table"))
-    cfg = SnapshotConfig.model_validate(
-        {"unique_key": "id", "hard_deletes": history.mode, **STRATEGIES[history.strategy]}
+def test_snapshot_histories_keep_the_scd2_invariants(
+    engine_adapter: Adapter, request: pytest.FixtureRequest
+) -> None:
+    @settings(
+        max_examples=property_examples(request),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
     )
-    data = ["id", "v"] if history.strategy == "check-list" else ["id", "v", "u"]
-    meta = [META.scd_id, META.updated_at, META.valid_from, META.valid_to]
-    columns = ["id", "v", "u", *meta, *([META.is_deleted] if history.mode == "new_record" else [])]
-    seen: dict[int, Row] = {}
-    gaps: dict[tuple[Any, ...], set[datetime]] = {}
-    run_times: set[datetime] = set()
-    for at, rows in history.runs:
-        present = {r[0] for r in rows}
-        for key in set(seen) - present:
-            gaps.setdefault((key,), set()).add(at)  # a delete recorded at this run (invalidate)
-        run_times.add(at)
-        snapshot(adapter, cfg, rows, at)
-        table = read(adapter, columns)
+    @given(history=histories())
+    def check(history: History) -> None:
+        adapter = engine_adapter
+        adapter.execute(adapter.drop_relation_sql(relation(adapter, TARGET), "table"))
+        cfg = SnapshotConfig.model_validate(
+            {"unique_key": "id", "hard_deletes": history.mode, **STRATEGIES[history.strategy]}
+        )
+        data = ["id", "v"] if history.strategy == "check-list" else ["id", "v", "u"]
+        meta = [META.scd_id, META.updated_at, META.valid_from, META.valid_to]
+        columns = ["id", "v", "u", *meta, *([META.is_deleted] if history.mode == "new_record" else [])]
+        seen: dict[int, Row] = {}
+        gaps: dict[tuple[Any, ...], set[datetime]] = {}
+        run_times: set[datetime] = set()
+        for at, rows in history.runs:
+            present = {r[0] for r in rows}
+            for key in set(seen) - present:
+                gaps.setdefault((key,), set()).add(at)  # a delete recorded at this run (invalidate)
+            run_times.add(at)
+            snapshot(adapter, cfg, rows, at)
+            table = read(adapter, columns)
 
-        check_history(table, ["id"], META, gaps_at=gaps if history.mode == "invalidate" else {})
-        for row in table:  # valid_from: the source's updated_at, else (and always for check) a run time
-            start = row[META.valid_from]
-            if history.strategy == "timestamp" and not row.get(META.is_deleted):
-                assert start == row["u"] or (start in run_times and start > row["u"]), row
+            check_history(table, ["id"], META, gaps_at=gaps if history.mode == "invalidate" else {})
+            for row in table:  # valid_from: the source's updated_at, else (and always for check) a run time
+                start = row[META.valid_from]
+                if history.strategy == "timestamp" and not row.get(META.is_deleted):
+                    assert start == row["u"] or (start in run_times and start > row["u"]), row
+                else:
+                    assert start in run_times, row
+            index = {c: i for i, c in enumerate(("id", "v", "u"))}
+            absent = {k: seen[k] for k in seen if k not in present}
+            expected = [tuple(r[index[c]] for c in data) for r in rows]
+            kept = (
+                [tuple(r[index[c]] for c in data) for r in absent.values()]
+                if history.mode == "ignore"
+                else []
+            )
+            assert current_rows(table, data, META) == sorted(expected + kept, key=repr)
+            deleted = current_rows(table, data, META, deleted=True)
+            if history.mode == "new_record":
+                assert deleted == sorted(
+                    (tuple(r[index[c]] for c in data) for r in absent.values()), key=repr
+                )
             else:
-                assert start in run_times, row
-        index = {c: i for i, c in enumerate(("id", "v", "u"))}
-        absent = {k: seen[k] for k in seen if k not in present}
-        expected = [tuple(r[index[c]] for c in data) for r in rows]
-        kept = [tuple(r[index[c]] for c in data) for r in absent.values()] if history.mode == "ignore" else []
-        assert current_rows(table, data, META) == sorted(expected + kept, key=repr)
-        deleted = current_rows(table, data, META, deleted=True)
-        if history.mode == "new_record":
-            assert deleted == sorted((tuple(r[index[c]] for c in data) for r in absent.values()), key=repr)
-        else:
-            assert deleted == []
-        if history.mode == "invalidate":
-            histories_now = by_key(table, ["id"], META)
-            assert all(not any(META.is_open(v) for v in histories_now[(k,)]) for k in absent)
+                assert deleted == []
+            if history.mode == "invalidate":
+                histories_now = by_key(table, ["id"], META)
+                assert all(not any(META.is_open(v) for v in histories_now[(k,)]) for k in absent)
 
-        snapshot(adapter, cfg, rows, at)  # replay: same source, same run time
-        assert read(adapter, columns) == table
-        seen.update({r[0]: r for r in rows})
+            snapshot(adapter, cfg, rows, at)  # replay: same source, same run time
+            assert read(adapter, columns) == table
+            seen.update({r[0]: r for r in rows})
+
+    check()
