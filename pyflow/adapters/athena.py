@@ -202,6 +202,10 @@ class AthenaAdapter(TrinoAdapter):
             return super().incremental_strategies(options)
         return ("append", "insert_overwrite")
 
+    def can_drop_columns(self, options: TableOptions) -> bool:
+        """Only Iceberg tables: Athena cannot drop a Hive table's column."""
+        return options.is_iceberg
+
     def storage_name(self, options: TableOptions) -> str:  # noqa: D102
         return "Iceberg tables" if options.is_iceberg else "Hive tables"
 

@@ -540,6 +540,10 @@ class Adapter(DMLBuilders, abc.ABC):
         plain = ("append", "delete+insert", "insert_overwrite")
         return ("append", "merge", "delete+insert", "insert_overwrite") if self.capabilities.merge else plain
 
+    def can_drop_columns(self, options: TableOptions) -> bool:
+        """Whether ``ALTER TABLE ... DROP COLUMN`` works on such a table (``sync_all_columns``)."""
+        return True
+
     def storage_name(self, options: TableOptions) -> str:
         """What tables stored with ``options`` are called in messages (``tables``, ``Hive tables``)."""
         return "tables"

@@ -53,7 +53,8 @@ def resolve_strategy(cfg: Any, adapter: Adapter) -> str:
     """The strategy a model's config asks for (or the engine's default), checked against the engine.
 
     Raises a user error naming the strategies the engine supports for this table when it
-    cannot apply the chosen one, or when a keyed strategy has no ``unique_key``.
+    cannot apply the chosen one, when a keyed strategy has no ``unique_key``, or when
+    ``sync_all_columns`` would need to drop columns the table cannot drop.
     """
     keys = as_list(getattr(cfg, "unique_key", None))
     options = TableOptions.from_config(cfg)
@@ -67,6 +68,14 @@ def resolve_strategy(cfg: Any, adapter: Adapter) -> str:
             f"incremental_strategy '{strategy}' needs a unique_key",
             hint="set unique_key (one column or a list), or use append / insert_overwrite",
             code="missing-unique-key",
+        )
+    if getattr(cfg, "on_schema_change", None) == "sync_all_columns" and not adapter.can_drop_columns(options):
+        raise UnsupportedError(
+            f"{adapter.type} cannot drop columns of {adapter.storage_name(options)}, "
+            "which on_schema_change: sync_all_columns may need",
+            hint="use append_new_columns (dropped columns stay, NULL in new rows) or fail"
+            + ("" if options.is_iceberg else ", or set table_type: iceberg"),
+            code="unsupported-schema-change",
         )
     if strategy not in supported:
         table = adapter.storage_name(options)

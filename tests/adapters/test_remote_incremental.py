@@ -172,6 +172,22 @@ def test_unsupported_strategies_name_the_supported_ones(
     assert f"{adapter} supports for" in (caught.value.detail or "")
 
 
+def test_sync_all_columns_on_an_athena_hive_table_fails_at_compile_time() -> None:
+    athena = _athena(RecordingConnection())
+    cfg = ModelConfig(materialized="incremental", on_schema_change="sync_all_columns")
+    with pytest.raises(PyflowError) as caught:
+        resolve_strategy(cfg, athena)
+    assert caught.value.code == "unsupported-schema-change"
+    assert caught.value.message == (
+        "athena cannot drop columns of Hive tables, which on_schema_change: sync_all_columns may need"
+    )
+    assert "set table_type: iceberg" in (caught.value.hint or "")
+    iceberg = ModelConfig(
+        materialized="incremental", on_schema_change="sync_all_columns", table_type="iceberg"
+    )
+    assert resolve_strategy(iceberg, athena) == "append"
+
+
 # ---- Iceberg on Athena, and Trino --------------------------------------------------------------
 def test_athena_iceberg_merge_is_one_merge_from_the_staged_batch(
     lake: None, monkeypatch: pytest.MonkeyPatch
