@@ -461,11 +461,12 @@ class AthenaAdapter(TrinoAdapter):
             return False
         q = self.quote
         given = {c.lower() for c in columns}
+        target_columns = self.get_columns(target)  # partition columns last, as Hive stores them
         items = [
             q(c.name) if c.name.lower() in given else f"CAST(NULL AS {c.data_type}) AS {q(c.name)}"
-            for c in self.get_columns(target)
+            for c in target_columns
         ]
-        names = [c.name for c in self.get_columns(target)]
+        names = [c.name for c in target_columns]
         select = f"SELECT {', '.join(items)} FROM {self.render(staging)}"
         tmp = self.temp_relation(target, "overwrite")
         tmp_options = dataclasses.replace(options, external_location=None)  # never the target's own prefix

@@ -8,7 +8,7 @@ adapter's code paths on DuckDB behind sqlglot (see :mod:`tests.conformance.emula
 engine     enabled by                               other settings (defaults)
 =========  =======================================  ==================================================
 trino      ``PYFLOW_TEST_TRINO_HOST``               ``_PORT`` (8080), ``_USER`` (pyflow),
-                                                    ``_CATALOG`` (memory), ``_SCHEMA`` (pyflow_conformance)
+                                                    ``_CATALOG`` (iceberg), ``_SCHEMA`` (pyflow_conformance)
 athena     ``PYFLOW_TEST_ATHENA_S3_STAGING_DIR``    ``_REGION`` (us-east-1), ``_CATALOG`` (awsdatacatalog),
                                                     ``_SCHEMA`` (pyflow_conformance), ``_WORK_GROUP`` (primary)
 =========  =======================================  ==================================================
@@ -52,7 +52,7 @@ PROFILES = {
               host: "{{ env_var('PYFLOW_TEST_TRINO_HOST') }}"
               port: "{{ env_var('PYFLOW_TEST_TRINO_PORT', '8080') }}"
               user: "{{ env_var('PYFLOW_TEST_TRINO_USER', 'pyflow') }}"
-              database: "{{ env_var('PYFLOW_TEST_TRINO_CATALOG', 'memory') }}"
+              database: "{{ env_var('PYFLOW_TEST_TRINO_CATALOG', 'iceberg') }}"
               schema: "{{ env_var('PYFLOW_TEST_TRINO_SCHEMA', 'pyflow_conformance') }}"
     """,
     "athena": """
