@@ -329,25 +329,16 @@ class AthenaAdapter(TrinoAdapter):
         ]
         creates = [_partition_input(p) for p in new if tuple(p["Values"]) not in old]
         gone = [{"Values": list(v)} for v in old if v not in fresh] if replace_all else []
-        for chunk in _chunks(updates, 100):
-            _check_batch(
-                glue.batch_update_partition(DatabaseName=database, TableName=table, Entries=chunk),
-                "updating partitions",
-            )
-            if started is not None:
-                started[:] = [True]
-        for chunk in _chunks(creates, 100):
-            _check_batch(
-                glue.batch_create_partition(DatabaseName=database, TableName=table, PartitionInputList=chunk),
-                "creating partitions",
-            )
-            if started is not None:
-                started[:] = [True]
-        for chunk in _chunks(gone, 25):
-            _check_batch(
-                glue.batch_delete_partition(DatabaseName=database, TableName=table, PartitionsToDelete=chunk),
-                "deleting partitions",
-            )
+        calls = [  # Glue's batch limits: 100 updates or creates, 25 deletes per call
+            (glue.batch_update_partition, "Entries", updates, 100, "updating partitions"),
+            (glue.batch_create_partition, "PartitionInputList", creates, 100, "creating partitions"),
+            (glue.batch_delete_partition, "PartitionsToDelete", gone, 25, "deleting partitions"),
+        ]
+        for call, key, items, size, action in calls:
+            for chunk in _chunks(items, size):
+                _check_batch(call(DatabaseName=database, TableName=table, **{key: chunk}), action)
+                if started is not None:
+                    started[:] = [True]
         return [loc for p in old.values() if (loc := _location(p)) is not None]
 
     def swap_table(  # noqa: D102

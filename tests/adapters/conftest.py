@@ -48,3 +48,14 @@ def no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/pyflow-tests")
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def lake() -> None:
+    """moto's Glue database ``shop`` and S3 bucket ``bucket`` in eu-west-1 (moto is always on here)."""
+    import boto3
+
+    boto3.client("glue", region_name="eu-west-1").create_database(DatabaseInput={"Name": "shop"})
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )

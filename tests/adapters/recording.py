@@ -153,6 +153,34 @@ def record_aws_calls(monkeypatch: Any, sink: list[str]) -> None:
     monkeypatch.setattr(AthenaAdapter, "aws_client", aws_client)
 
 
+ATHENA = {
+    "type": "athena",
+    "s3_staging_dir": "s3://bucket/results/",
+    "s3_data_dir": "s3://bucket/tables",
+    "region_name": "eu-west-1",
+    "schema": "shop",
+}
+"""The Athena target of the offline tests: tables under ``s3://bucket/tables``, schema ``shop``."""
+
+
+def athena_config(**extra: Any) -> Any:
+    """:data:`ATHENA` (with ``extra`` settings) as a validated target config."""
+    from pyflow.config.profile import AthenaTarget
+
+    return AthenaTarget.model_validate({**ATHENA, **extra})
+
+
+def athena_adapter(con: RecordingConnection, invocation_id: str = INVOCATION_A, **extra: Any) -> Any:
+    """An online ``AthenaAdapter`` on ``con`` that never sleeps between retries."""
+    from pyflow.adapters.athena import AthenaAdapter
+
+    adapter = AthenaAdapter(
+        athena_config(**extra), invocation_id=invocation_id, connect=lambda: con, sleep=lambda seconds: None
+    )
+    adapter.open()
+    return adapter
+
+
 def copy_example(name: str, dest: Path) -> Path:
     """A copy of examples/<name> without build outputs (tests write only under tmp_path)."""
     ignore = shutil.ignore_patterns("target", "logs", "*.duckdb", "*.duckdb.wal", ".pyflow", "__pycache__")

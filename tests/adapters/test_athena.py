@@ -12,36 +12,27 @@ from pyflow.adapters import adapter_class
 from pyflow.adapters.athena import AthenaAdapter
 from pyflow.adapters.base import TableOptions
 from pyflow.adapters.trino import TrinoAdapter
-from pyflow.config.profile import AthenaTarget
 from pyflow.core.nodeconfig import ModelConfig
 from pyflow.errors import AdapterError
 from pyflow.materializers.base import Job
 from pyflow.materializers.table import TableMaterializer
 from pyflow.materializers.view import ViewMaterializer
 from pyflow.relation import Relation
-from tests.adapters.recording import INVOCATION_A, INVOCATION_B, RecordingConnection, record_aws_calls
+from tests.adapters.recording import (
+    INVOCATION_A,
+    INVOCATION_B,
+    RecordingConnection,
+    record_aws_calls,
+)
+from tests.adapters.recording import (
+    athena_adapter as _adapter,
+)
+from tests.adapters.recording import (
+    athena_config as _config,
+)
 
 REL = Relation("awsdatacatalog", "shop", "orders")
 SELECT = "SELECT 1 AS id"
-
-
-def _config(**extra: Any) -> AthenaTarget:
-    base = {
-        "type": "athena",
-        "s3_staging_dir": "s3://bucket/results/",
-        "s3_data_dir": "s3://bucket/tables",
-        "region_name": "eu-west-1",
-        "schema": "shop",
-    }
-    return AthenaTarget.model_validate({**base, **extra})
-
-
-def _adapter(con: RecordingConnection, invocation_id: str = INVOCATION_A, **extra: Any) -> AthenaAdapter:
-    adapter = AthenaAdapter(
-        _config(**extra), invocation_id=invocation_id, connect=lambda: con, sleep=lambda seconds: None
-    )
-    adapter.open()
-    return adapter
 
 
 def _job(adapter: AthenaAdapter, materialized: str = "table", **config: Any) -> Job:
@@ -98,15 +89,6 @@ def _glue(name: str) -> dict[str, Any] | None:
         return None
 
 
-@pytest.fixture
-def lake() -> None:
-    """moto's Glue database ``shop`` and S3 bucket ``bucket`` (moto is active for every test here)."""
-    boto3.client("glue", region_name="eu-west-1").create_database(DatabaseInput={"Name": "shop"})
-    boto3.client("s3", region_name="eu-west-1").create_bucket(
-        Bucket="bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
-
-
 def _tmp_location(invocation_id: str) -> str:
     adapter = AthenaAdapter(_config(), invocation_id=invocation_id)
     tmp = adapter.temp_relation(REL)
@@ -149,6 +131,7 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
         "alter_column_type_sql",
         "incremental_strategies",
         "storage_name",
+        "can_drop_columns",
         "partition_limit",
         "partitions_last",
         "glue_partitions",

@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import boto3
 import pytest
 
 from pyflow.adapters.athena import AthenaAdapter
-from pyflow.config.profile import AthenaTarget
 from pyflow.core.nodeconfig import ModelConfig
 from pyflow.errors import AdapterError
 from pyflow.materializers.base import Job
@@ -26,7 +24,8 @@ from tests.adapters.athena_sim import (
     put,
     table,
 )
-from tests.adapters.recording import INVOCATION_A, RecordingConnection, record_aws_calls
+from tests.adapters.recording import RecordingConnection, record_aws_calls
+from tests.adapters.recording import athena_adapter as _adapter
 
 REL = Relation("awsdatacatalog", "shop", "events")
 SQL = "SELECT id, amount, day FROM raw_events"
@@ -37,29 +36,6 @@ STAGE = "events__pyflow_stage_aaaaaaaa"
 OVERWRITE = "events__pyflow_overwrite_aaaaaaaa"
 TMP = "events__pyflow_tmp_aaaaaaaa"
 EVENT_COLUMNS = [("id", "integer"), ("amount", "double"), ("day", "date")]
-
-
-@pytest.fixture
-def lake() -> None:
-    boto3.client("glue", region_name="eu-west-1").create_database(DatabaseInput={"Name": "shop"})
-    boto3.client("s3", region_name="eu-west-1").create_bucket(
-        Bucket="bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
-
-
-def _adapter(con: RecordingConnection) -> AthenaAdapter:
-    config = AthenaTarget.model_validate(
-        {
-            "type": "athena",
-            "s3_staging_dir": "s3://bucket/results/",
-            "s3_data_dir": "s3://bucket/tables",
-            "region_name": "eu-west-1",
-            "schema": "shop",
-        }
-    )
-    adapter = AthenaAdapter(config, invocation_id=INVOCATION_A, connect=lambda: con, sleep=lambda s: None)
-    adapter.open()
-    return adapter
 
 
 def _job(adapter: AthenaAdapter, materialized: str = "incremental", **config: Any) -> Job:

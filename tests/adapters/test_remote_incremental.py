@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import boto3
 import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from pyflow.adapters.athena import AthenaAdapter
 from pyflow.adapters.trino import TrinoAdapter
-from pyflow.config.profile import AthenaTarget, TrinoTarget
+from pyflow.config.profile import TrinoTarget
 from pyflow.core.nodeconfig import ModelConfig, SnapshotConfig
 from pyflow.errors import PyflowError
 from pyflow.materializers.base import Job
@@ -22,35 +21,13 @@ from pyflow.materializers.snapshot import SnapshotMaterializer
 from pyflow.relation import Relation
 from tests.adapters.athena_sim import AthenaLake, table
 from tests.adapters.recording import INVOCATION_A, RecordingConnection, record_aws_calls
+from tests.adapters.recording import athena_adapter as _athena
 
 REL = Relation("awsdatacatalog", "shop", "orders")
 SQL = "SELECT id, status, amount FROM raw_orders"
 BATCH = "orders__pyflow_batch_aaaaaaaa"
 ORDERS = [("id", "integer"), ("status", "varchar"), ("amount", "double")]
 RUN = dt.datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def lake() -> None:
-    boto3.client("glue", region_name="eu-west-1").create_database(DatabaseInput={"Name": "shop"})
-    boto3.client("s3", region_name="eu-west-1").create_bucket(
-        Bucket="bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
-
-
-def _athena(con: RecordingConnection) -> AthenaAdapter:
-    config = AthenaTarget.model_validate(
-        {
-            "type": "athena",
-            "s3_staging_dir": "s3://bucket/results/",
-            "s3_data_dir": "s3://bucket/tables",
-            "region_name": "eu-west-1",
-            "schema": "shop",
-        }
-    )
-    adapter = AthenaAdapter(config, invocation_id=INVOCATION_A, connect=lambda: con, sleep=lambda s: None)
-    adapter.open()
-    return adapter
 
 
 def _trino(con: RecordingConnection) -> TrinoAdapter:

@@ -10,12 +10,13 @@ import sqlglot
 from pyflow.adapters.athena import AthenaAdapter
 from pyflow.adapters.seedbatch import infer_type
 from pyflow.adapters.trino import TrinoAdapter
-from pyflow.config.profile import AthenaTarget, TrinoTarget
+from pyflow.config.profile import TrinoTarget
 from pyflow.errors import AdapterError
 from pyflow.materializers.base import Job, SeedFile
 from pyflow.materializers.seed import SeedMaterializer
 from pyflow.relation import Relation
 from tests.adapters.recording import INVOCATION_A, RecordingConnection, copy_example
+from tests.adapters.recording import athena_adapter as _athena
 
 TRINO_REL = Relation("hive", "analytics", "codes")
 ATHENA_REL = Relation("awsdatacatalog", "shop", "codes")
@@ -27,21 +28,6 @@ def _trino(con: RecordingConnection) -> TrinoAdapter:
         {"type": "trino", "host": "h", "database": "hive", "schema": "analytics"}
     )
     adapter = TrinoAdapter(config, invocation_id=INVOCATION_A, connect=lambda: con, sleep=lambda s: None)
-    adapter.open()
-    return adapter
-
-
-def _athena(con: RecordingConnection) -> AthenaAdapter:
-    config = AthenaTarget.model_validate(
-        {
-            "type": "athena",
-            "s3_staging_dir": "s3://bucket/results/",
-            "s3_data_dir": "s3://bucket/tables",
-            "region_name": "eu-west-1",
-            "schema": "shop",
-        }
-    )
-    adapter = AthenaAdapter(config, invocation_id=INVOCATION_A, connect=lambda: con, sleep=lambda s: None)
     adapter.open()
     return adapter
 

@@ -93,9 +93,16 @@ PROPERTY_EXAMPLES = {"duckdb": 200, "trino-on-duckdb": 40}
 """Hypothesis examples per property test and engine; a live engine runs 5 (each is dozens of queries)."""
 
 
-def property_examples(request: pytest.FixtureRequest) -> int:
-    """How many examples the running property test draws on its engine."""
-    return PROPERTY_EXAMPLES.get(engine_of(request), 5)
+def property_settings(request: pytest.FixtureRequest) -> Any:
+    """Hypothesis settings of the running property test on its engine (examples per engine)."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=PROPERTY_EXAMPLES.get(engine_of(request), 5),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 
 
 def engine_of(request: pytest.FixtureRequest) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pyflow.adapters.base import Adapter
@@ -21,7 +21,7 @@ from pyflow.core.nodeconfig import ModelConfig
 from pyflow.materializers.base import Job
 from pyflow.materializers.incremental import IncrementalMaterializer
 
-from .conftest import property_examples
+from .conftest import property_settings
 from .tables import TARGET, relation, select_rows, sorted_rows
 
 SINGLE_KEYS: tuple[tuple[Any, ...], ...] = ((1,), (2,), (3,), (4,), (5,), (None,))
@@ -81,12 +81,7 @@ def read(adapter: Adapter, scenario: Batches) -> list[tuple[Any, ...]]:
 def test_incremental_keyed_batches_equal_a_dict_merge(
     engine_adapter: Adapter, request: pytest.FixtureRequest
 ) -> None:
-    @settings(
-        max_examples=property_examples(request),
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @property_settings(request)
     @given(scenario=scenarios())
     def check(scenario: Batches) -> None:
         adapter = engine_adapter

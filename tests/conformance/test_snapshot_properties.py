@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pyflow.adapters.base import Adapter
@@ -34,7 +34,7 @@ from pyflow.core.nodeconfig import SnapshotConfig
 from pyflow.materializers.base import Job
 from pyflow.materializers.snapshot import SnapshotMaterializer
 
-from .conftest import property_examples
+from .conftest import property_settings
 from .history import Meta, by_key, check_history, current_rows
 from .tables import TARGET, relation, select_rows, sorted_rows
 
@@ -114,12 +114,7 @@ def snapshot(adapter: Adapter, cfg: SnapshotConfig, rows: tuple[Row, ...], at: d
 def test_snapshot_histories_keep_the_scd2_invariants(
     engine_adapter: Adapter, request: pytest.FixtureRequest
 ) -> None:
-    @settings(
-        max_examples=property_examples(request),
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @property_settings(request)
     @given(history=histories())
     def check(history: History) -> None:
         adapter = engine_adapter
