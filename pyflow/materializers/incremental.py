@@ -204,8 +204,8 @@ class IncrementalMaterializer(Materializer):
         adapter = job.adapter
         added: list[str] = []
         dropped: list[Column] = []
-        columns = self.reconcile(job, staging, mode, added=added, dropped=dropped)
         try:
+            columns = self.reconcile(job, staging, mode, added=added, dropped=dropped)
             rows = self.write(job, strategy, staging, keys, columns)
         except BaseException:
             for name in added:

@@ -98,6 +98,15 @@ FAILURES = [
         table=SYNC_TABLE,
         rows=SYNC_ROWS,
     ),
+    Failure(
+        "sync-adds-a-column-then-cannot-alter-type",
+        {"incremental_strategy": "merge", "unique_key": "w", "on_schema_change": "sync_all_columns"},
+        (("w", "VARCHAR"), ("v", "BIGINT"), ("gone", "VARCHAR"), ("extra", "BIGINT")),
+        (("x", 1, "g", 7),),
+        "ADD COLUMN",
+        table=SYNC_TABLE,
+        rows=SYNC_ROWS,
+    ),
 ]
 
 
