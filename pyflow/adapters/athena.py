@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from pyflow.adapters.base import RelationType, StatementLog, TableOptions
 from pyflow.adapters.trino import TrinoAdapter, literal
-from pyflow.errors import AdapterError, PyflowError
+from pyflow.errors import AdapterError, MaterializationError, PyflowError
 from pyflow.relation import Relation
 
 log = logging.getLogger(__name__)
@@ -393,6 +393,26 @@ class AthenaAdapter(TrinoAdapter):
         )
         return True
 
+    def _check_partitioning(self, target: Relation, options: TableOptions, model: str | None) -> None:
+        """Fail before writing when the table in Glue is not partitioned as ``partitioned_by`` says."""
+        try:
+            found = self.glue_table(self.aws_client("glue"), target)
+        except PyflowError:
+            raise
+        except Exception as exc:
+            raise self.aws_error(exc, f"reading the Glue entry of {target.identifier}", model) from exc
+        keys = [k["Name"] for k in (found or {}).get("PartitionKeys", [])]
+        if [k.lower() for k in keys] != [p.lower() for p in options.partitioned_by]:
+            raise MaterializationError(
+                f"insert_overwrite replaces partitions by {', '.join(options.partitioned_by)}, but the table "
+                f"{target.schema or self.schema}.{target.identifier} is partitioned by "
+                f"{', '.join(keys) if keys else 'nothing'} in Glue; nothing was written",
+                model=model,
+                hint="rebuild it with the new partitioning: pyflow run --full-refresh --select "
+                + (model or "<model>"),
+                code="partitioning-changed",
+            )
+
     def _drop_glue_entry(self, glue: Any, relation: Relation, model: str | None) -> None:
         """Delete a temporary table's Glue entry (a Hive table's data stays; warns on failure)."""
         database = relation.schema or self.schema
@@ -450,6 +470,8 @@ class AthenaAdapter(TrinoAdapter):
         # partition limit), whose partitions then replace the target's in Glue; old prefixes go last
         if not _is_hive(options):
             return False
+        if options.partitioned_by:
+            self._check_partitioning(target, options, model)
         q = self.quote
         given = {c.lower() for c in columns}
         target_columns = self.get_columns(target)  # partition columns last, as Hive stores them

@@ -128,6 +128,7 @@ def test_insert_overwrite_of_250_partitions_writes_3_batches_to_new_prefixes_the
         == [
             _ctas(BATCH, SQL, partitioned=False),  # the batch, staged once
             f'SELECT DISTINCT "day" FROM {batch} ORDER BY "day"',  # its partitions, planned up front
+            "glue.GetTable shop.events",  # the table must be partitioned by day in Glue
             _ctas(OVERWRITE, f"{select}\nWHERE {_days_filter(DAYS[:100])}", partitioned=True),
             into + _days_filter(DAYS[100:200]),
             into + _days_filter(DAYS[200:]),
@@ -189,6 +190,30 @@ def test_insert_overwrite_failing_in_a_batch_leaves_the_target_and_cleans_up(
         f"tables/shop/events/old-run/day={d}/part-00000.parquet" for d in DAYS[:10]
     )
     assert keys(_prefix(_location(OVERWRITE))) == [] and table(OVERWRITE) is None
+
+
+def test_insert_overwrite_on_a_table_partitioned_otherwise_fails_before_writing(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyflow.errors import MaterializationError
+
+    hive_table("shop", "events", OLD, partitioned=False)  # built before partitioned_by was set
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "events"): "BASE TABLE"},
+        columns={("shop", "events"): EVENT_COLUMNS, ("shop", BATCH): EVENT_COLUMNS},
+        on_execute=AthenaLake(DAYS[:3]),
+        answer=_distinct_days(DAYS[:3]),
+    )
+    with pytest.raises(MaterializationError) as caught:
+        IncrementalMaterializer().build(
+            _job(_adapter(con), incremental_strategy="insert_overwrite", partitioned_by="day")
+        )
+    assert caught.value.code == "partitioning-changed"
+    assert "partitioned by nothing in Glue" in caught.value.message
+    assert "--full-refresh --select events" in (caught.value.hint or "")
+    assert not [s for s in con.sent() if s.startswith(("INSERT", "MERGE")) or OVERWRITE in s]
+    assert table(BATCH) is None and table(OVERWRITE) is None
 
 
 def test_insert_overwrite_within_the_limit_is_one_ctas(lake: None) -> None:
