@@ -61,7 +61,19 @@ class TranspilingConnection:
         self._cursor.close()
 
 
-def emulated_trino(invocation_id: str, beside: TrinoAdapter | None = None) -> TrinoAdapter:
+class HiveLikeTrino(TrinoAdapter):
+    """The Trino adapter where tables have no row-level writes (like Athena's Hive tables).
+
+    Snapshots then take the rebuild-and-swap path instead of MERGE.
+    """
+
+    def incremental_strategies(self, options: Any) -> tuple[str, ...]:
+        return ("append", "insert_overwrite")
+
+
+def emulated_trino(
+    invocation_id: str, beside: TrinoAdapter | None = None, cls: type[TrinoAdapter] = TrinoAdapter
+) -> TrinoAdapter:
     """A Trino adapter on a private in-memory DuckDB (catalog ``memory``, schema ``pyflow_conformance``).
 
     ``beside``: another emulated adapter whose database this one shares (a second run at once).
@@ -74,7 +86,7 @@ def emulated_trino(invocation_id: str, beside: TrinoAdapter | None = None) -> Tr
     config = TrinoTarget.model_validate(
         {"type": "trino", "host": "emulated.invalid", "database": "memory", "schema": "pyflow_conformance"}
     )
-    adapter = TrinoAdapter(config, invocation_id=invocation_id, connect=lambda: TranspilingConnection(db))
+    adapter = cls(config, invocation_id=invocation_id, connect=lambda: TranspilingConnection(db))
     adapter.emulated_db = db  # type: ignore[attr-defined]
     adapter.open()
     return adapter
