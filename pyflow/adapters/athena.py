@@ -380,6 +380,8 @@ class AthenaAdapter(TrinoAdapter):
         except BaseException as exc:
             if not started[0]:
                 self.discard_table(tmp, options, beside=target, model=model, record=record)
+            else:  # the target already reads the new data: keep it, drop only the temporary entry
+                self._drop_glue_entry(glue, tmp, model)
             if isinstance(exc, Exception) and not isinstance(exc, PyflowError):
                 raise self.aws_error(
                     exc, f"swapping {database}.{tmp.identifier} in as {target.identifier}", model

@@ -335,3 +335,37 @@ def test_partitioned_hive_rebuild_writes_batches_then_swaps_table_and_partitions
     assert table(TMP) is None and table(STAGE) is None
     assert keys(_prefix(OLD)) == []
     assert len(keys(_prefix(new))) == 250
+
+
+def test_partitioned_hive_rebuild_failing_in_glue_after_the_update_keeps_both_datasets(
+    lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _old_events(DAYS[:3])
+    real = AthenaAdapter.aws_client
+
+    def aws_client(self: AthenaAdapter, service: str) -> Any:
+        client = real(self, service)
+
+        def refuse(**kwargs: Any) -> None:
+            raise RuntimeError("AccessDeniedException: glue:BatchCreatePartition")
+
+        if service == "glue":
+            monkeypatch.setattr(client, "batch_create_partition", refuse)
+        return client
+
+    monkeypatch.setattr(AthenaAdapter, "aws_client", aws_client)
+    con = RecordingConnection(
+        schemas={"shop"},
+        tables={("shop", "events"): "BASE TABLE"},
+        columns={("shop", STAGE): EVENT_COLUMNS},
+        on_execute=AthenaLake(DAYS[:5]),
+        answer=_distinct_days(DAYS[:5]),
+    )
+
+    with pytest.raises(AdapterError, match="BatchCreatePartition"):
+        TableMaterializer().build(_job(_adapter(con), "table", partitioned_by=["day"]))
+
+    # the table already read the new definition: nothing it may read is deleted
+    assert table(TMP) is None  # the temporary Glue entry is gone, its files are kept
+    assert len(keys(_prefix(_location(TMP)))) == 5
+    assert len(keys(_prefix(OLD))) == 3
