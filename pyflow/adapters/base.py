@@ -160,8 +160,11 @@ class DMLBuilders:
             return "TRUE" if value else "FALSE"
         if isinstance(value, int | float | Decimal):
             return repr(value) if isinstance(value, float) else str(value)
-        if isinstance(value, dt.datetime):
-            return self.timestamp_literal(value)
+        if isinstance(value, dt.datetime):  # every digit: a filter must match the stored value exactly
+            if value.tzinfo is not None:
+                utc = value.astimezone(dt.UTC).replace(tzinfo=None)
+                return f"TIMESTAMP '{utc.strftime('%Y-%m-%d %H:%M:%S.%f')} UTC'"
+            return f"TIMESTAMP '{value.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
         if isinstance(value, dt.date):
             return f"DATE '{value.isoformat()}'"
         return "'" + str(value).replace("'", "''") + "'"

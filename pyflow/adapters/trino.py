@@ -445,29 +445,32 @@ class TrinoAdapter(Adapter):
         def select(values: str) -> str:
             return f"SELECT {casts}\nFROM (VALUES\n{values}\n) AS pyflow_frame ({cols})"
 
-        statements = batches(
-            rows,
-            lambda values: self.create_table_as_sql(relation, select(values), options),
-            lambda values: f"INSERT INTO {self.render(relation)} ({cols})\n{select(values)}",
-            self.max_query_bytes,
-            path=Path(f"{relation.identifier}.frame"),
-        )
+        try:
+            statements = batches(
+                rows,
+                lambda values: self.create_table_as_sql(relation, select(values), options),
+                lambda values: f"INSERT INTO {self.render(relation)} ({cols})\n{select(values)}",
+                self.max_query_bytes,
+                path=Path(f"{relation.identifier}.frame"),
+            )
+        except AdapterError as exc:  # one row longer than the query limit
+            raise AdapterError(
+                f"a row of the frame for {relation.identifier} makes a statement longer than the "
+                f"engine's {self.max_query_bytes:,}-byte query limit",
+                hint="keep large values out of frames loaded into this engine",
+                code="unsupported",
+            ) from exc
         for statement in statements:
             self.execute(statement, record=record)
         return int(table.num_rows)
 
     def _value_sql(self, value: Any) -> str:
-        """A literal of a frame value, full precision (timestamps keep their microseconds)."""
+        """A literal of a frame value (timestamps keep their microseconds: see ``literal_sql``)."""
         import datetime as dt
         import math
 
         if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
             return "NULL" if math.isnan(value) else ("infinity()" if value > 0 else "-infinity()")
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is not None:
-                utc = value.astimezone(dt.UTC).replace(tzinfo=None)
-                return f"TIMESTAMP '{utc.strftime('%Y-%m-%d %H:%M:%S.%f')} UTC'"
-            return f"TIMESTAMP '{value.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
         if isinstance(value, dt.time):
             return f"TIME '{value.isoformat()}'"
         if isinstance(value, list):

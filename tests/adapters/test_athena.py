@@ -588,3 +588,49 @@ def test_athena_hive_rebuild_passes_the_glue_version_it_read(
 
     # a concurrent rebuild that updated the table in between makes Glue refuse this update
     assert [u.get("VersionId") for u in updates] == [version]
+
+
+@pytest.mark.parametrize(
+    ("trino", "hive"),
+    [
+        ("varchar", "string"),
+        ("varchar(12)", "string"),
+        ("integer", "int"),
+        ("bigint", "bigint"),
+        ("real", "float"),
+        ("double", "double"),
+        ("decimal(10,2)", "decimal(10,2)"),
+        ("timestamp(3)", "timestamp"),
+        ("timestamp(6) with time zone", "timestamp"),
+        ("date", "date"),
+        ("boolean", "boolean"),
+        ("array(varchar)", "array<string>"),
+        ("map(varchar, array(integer))", "map<string,array<int>>"),
+        ('row("a" integer, b varchar)', "struct<a:int,b:string>"),
+    ],
+)
+def test_hive_type_spells_trino_types_for_hive_ddl(trino: str, hive: str) -> None:
+    from pyflow.adapters.athena import hive_type
+
+    assert hive_type(trino) == hive
+
+
+def test_partition_filters_use_typed_nullsafe_literals() -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    adapter = AthenaAdapter(_config())
+    assert adapter.in_partitions_sql(
+        ["day", "region"], [(dt.date(2024, 1, 2), "eu'w"), (dt.date(2024, 1, 3), None)]
+    ) == (
+        """(("day" = DATE '2024-01-02' AND "region" = 'eu''w') OR ("day" = DATE '2024-01-03' AND "region" IS NULL))"""
+    )
+    assert adapter.literal_sql(Decimal("1.50")) == "1.50"
+    assert adapter.literal_sql(True) == "TRUE"
+    # every digit, unlike snapshot run times (milliseconds): a filter must match stored values exactly
+    assert (
+        adapter.literal_sql(dt.datetime(2024, 1, 2, 3, 4, 5, 678901))
+        == "TIMESTAMP '2024-01-02 03:04:05.678901'"
+    )
+    aware = dt.datetime(2024, 1, 2, 4, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert adapter.literal_sql(aware) == "TIMESTAMP '2024-01-02 03:04:05.000000 UTC'"
