@@ -23,9 +23,11 @@ import dataclasses
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pyflow.adapters.base import RelationType, StatementLog, TableOptions
+from pyflow.adapters.seedbatch import SeedTable, read_seed
 from pyflow.adapters.trino import TrinoAdapter, literal
 from pyflow.errors import AdapterError, MaterializationError, PyflowError
 from pyflow.relation import Relation
@@ -559,6 +561,102 @@ class AthenaAdapter(TrinoAdapter):
                 location,
                 self.scrub(str(exc)),
             )
+
+    def upload_seed(  # noqa: D102
+        self,
+        relation: Relation,
+        path: Path,
+        column_types: dict[str, str],
+        delimiter: str,
+        options: TableOptions | None = None,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> int | None:
+        # a plain Hive Parquet table at a known location: one Parquet file, one Glue entry, no query
+        opts = options or TableOptions()
+        location = self.data_location(relation, opts)
+        if (
+            location is None
+            or opts.is_iceberg
+            or opts.partitioned_by
+            or opts.bucketed_by
+            or (opts.format or "parquet").lower() != "parquet"
+        ):
+            return None  # INSERT batches (seed_statements)
+        import io
+
+        import pyarrow.parquet as pq
+
+        table = read_seed(path, column_types, delimiter)
+        arrow = self._seed_arrow(table, path)
+        buffer = io.BytesIO()
+        compression = (opts.write_compression or "snappy").lower()
+        # INT96 timestamps: what Athena's Hive Parquet reader reads as TIMESTAMP
+        pq.write_table(arrow, buffer, compression=compression, use_deprecated_int96_timestamps=True)
+        bucket, prefix = _split_s3(location)
+        key = f"{prefix}{relation.identifier}.parquet"
+        database = relation.schema or self.schema
+        columns = [
+            {"Name": n, "Type": hive_type(t)} for n, t in zip(arrow.column_names, table.types, strict=True)
+        ]
+        table_input = {
+            "Name": relation.identifier,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {
+                "EXTERNAL": "TRUE",
+                "classification": "parquet",
+                "parquet.compression": compression.upper(),
+            },
+            "StorageDescriptor": {
+                "Columns": columns,
+                "Location": location,
+                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+                    "Parameters": {"serialization.format": "1"},
+                },
+            },
+        }
+        try:
+            self.aws_client("s3").put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+            self.aws_client("glue").create_table(DatabaseName=database, TableInput=table_input)
+        except PyflowError:
+            raise
+        except Exception as exc:
+            raise self.aws_error(exc, f"uploading the seed {path.name}", model) from exc
+        if record is not None:
+            record.statements.append(
+                f"-- {path.name}: {arrow.num_rows} rows written as Parquet to s3://{bucket}/{key}, "
+                f"registered as {database}.{relation.identifier} in Glue"
+            )
+        return int(arrow.num_rows)
+
+    @staticmethod
+    def _seed_arrow(table: SeedTable, path: Path) -> Any:
+        """The CSV's columns as an Arrow table of their SQL types (names lowercased, as Athena's)."""
+        import pyarrow as pa
+        from ibis.backends.sql.datatypes import AthenaType
+
+        arrays = []
+        for i, (name, data_type) in enumerate(zip(table.columns, table.types, strict=True)):
+            values = [row[i] for row in table.rows]
+            if data_type.upper() == "BOOLEAN":
+                values = [v.lower() if v is not None else None for v in values]
+            try:
+                arrow_type = AthenaType.from_string(data_type).to_pyarrow()
+                arrays.append(pa.array(values, pa.string()).cast(arrow_type))
+            except Exception as exc:
+                raise AdapterError(
+                    f"the column {name} of the seed {path.name} cannot be read as {data_type}: {exc}",
+                    path=str(path),
+                    resource="seed",
+                    model=path.stem,
+                    hint="fix the values, or set this column's type in the seed's column_types",
+                    code="seed-csv-invalid",
+                ) from None
+        return pa.table(arrays, names=[c.lower() for c in table.columns])
 
     def aws_error(self, exc: Exception, action: str, model: str | None) -> AdapterError:
         """An AdapterError for a failed Glue / S3 call (credentials scrubbed)."""

@@ -610,6 +610,25 @@ class Adapter(DMLBuilders, abc.ABC):
         """
         return [self.create_table_as_sql(relation, self.csv_scan_sql(path, column_types, delimiter), options)]
 
+    def upload_seed(
+        self,
+        relation: Relation,
+        path: Path,
+        column_types: dict[str, str],
+        delimiter: str,
+        options: TableOptions | None = None,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> int | None:
+        """Create ``relation`` holding a seed by uploading its rows as files; the row count.
+
+        None (the default): not done here, the seed loads by :meth:`seed_statements`. Engines
+        over object storage (Athena) write the CSV as a Parquet file and register the table in
+        their catalog, with no query.
+        """
+        return None
+
     # ---- data ----------------------------------------------------------------------------
     @abc.abstractmethod
     def create_table_from_dataframe(

@@ -59,6 +59,17 @@ class SeedMaterializer(Materializer):
             return Materializer.fill(job, relation)
         seed = job.seed
         options = TableOptions.from_config(job.config)
+        uploaded = job.adapter.upload_seed(
+            relation,
+            seed.path,
+            dict(seed.column_types),
+            seed.delimiter,
+            options,
+            model=job.name,
+            record=job.log,
+        )
+        if uploaded is not None:
+            return uploaded
         for statement in job.adapter.seed_statements(
             relation, seed.path, dict(seed.column_types), seed.delimiter, options
         ):

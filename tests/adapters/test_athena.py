@@ -132,6 +132,7 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
         "incremental_strategies",
         "storage_name",
         "can_drop_columns",
+        "upload_seed",
         "partition_limit",
         "partitions_last",
         "glue_partitions",
@@ -532,25 +533,36 @@ def test_athena_aws_clients_use_the_profile_region_and_credentials(monkeypatch: 
     ]
 
 
-def test_athena_seed_reload_swaps_through_glue(
+def test_athena_seed_is_uploaded_as_parquet_registered_in_glue_and_swapped_in(
     lake: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
+    import datetime as dt
+    import io
+    from decimal import Decimal
+
+    import pyarrow.parquet as pq
+
     from pyflow.materializers.base import SeedFile
     from pyflow.materializers.seed import SeedMaterializer
 
     _old_table()
     csv = tmp_path / "orders.csv"
-    csv.write_text("id\n1\n2\n", encoding="utf-8")
-    con = RecordingConnection(
-        schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"}, on_execute=_athena_ctas, row_count=2
+    csv.write_text(
+        "ID,paid,day,at,note,price\n1,TRUE,2024-01-02,2024-01-02T03:04:05.678,o'hara,1.5\n2,false,,,,\n",
+        encoding="utf-8",
     )
+    con = RecordingConnection(schemas={"shop"}, tables={("shop", "orders"): "BASE TABLE"}, row_count=2)
     record_aws_calls(monkeypatch, con.statements)
+    job = Job("orders", REL, _adapter(con), seed=SeedFile(csv, column_types={"price": "DECIMAL(10,2)"}))
 
-    outcome = SeedMaterializer().build(Job("orders", REL, _adapter(con), seed=SeedFile(csv)))
+    outcome = SeedMaterializer().build(job)
 
     assert (outcome.message, outcome.rows) == ("loaded", 2)
-    assert [s.split("\n")[0] for s in con.sent()] == [
-        f'CREATE TABLE "awsdatacatalog"."shop"."{TMP}"',
+    new = _tmp_location(INVOCATION_A)
+    key = f"{new.removeprefix('s3://bucket/')}{TMP}.parquet"
+    assert con.sent() == [  # no query loads the rows: one file, one Glue entry, then the swap
+        f"s3.PutObject bucket/{key}",
+        f"glue.CreateTable shop.{TMP}",
         f"glue.GetTable shop.{TMP}",
         "glue.GetTable shop.orders",
         "glue.UpdateTable shop.orders",
@@ -559,7 +571,64 @@ def test_athena_seed_reload_swaps_through_glue(
         "s3.DeleteObjects bucket 2",
         'SELECT count(*) FROM "awsdatacatalog"."shop"."orders"',
     ]
-    assert _location_of("orders") == _tmp_location(INVOCATION_A)
+    found = _glue("orders")
+    assert found is not None
+    assert found["StorageDescriptor"]["Location"] == new
+    assert found["StorageDescriptor"]["Columns"] == [
+        {"Name": "id", "Type": "bigint"},
+        {"Name": "paid", "Type": "boolean"},
+        {"Name": "day", "Type": "date"},
+        {"Name": "at", "Type": "timestamp"},
+        {"Name": "note", "Type": "string"},
+        {"Name": "price", "Type": "decimal(10,2)"},
+    ]
+    assert found["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+    body = boto3.client("s3", region_name="eu-west-1").get_object(Bucket="bucket", Key=key)["Body"].read()
+    data = pq.read_table(io.BytesIO(body))
+    assert data.to_pylist() == [
+        {
+            "id": 1,
+            "paid": True,
+            "day": dt.date(2024, 1, 2),
+            "at": dt.datetime(2024, 1, 2, 3, 4, 5, 678000),
+            "note": "o'hara",
+            "price": Decimal("1.50"),
+        },
+        {"id": 2, "paid": False, "day": None, "at": None, "note": None, "price": None},
+    ]
+    assert job.log.statements[0].startswith(f"-- orders.csv: 2 rows written as Parquet to s3://bucket/{key}")
+
+
+def test_athena_seed_uploads_only_plain_hive_parquet_at_a_known_location(tmp_path: Any) -> None:
+    csv = tmp_path / "orders.csv"
+    csv.write_text("id\n1\n", encoding="utf-8")
+    con = RecordingConnection()
+    # elsewhere the seed loads by INSERT batches (seed_statements, tested in test_seeds.py)
+    for adapter, options in [
+        (_adapter(con, s3_data_dir=None), TableOptions()),  # the location is Athena's choice
+        (_adapter(con), TableOptions(table_type="iceberg")),
+        (_adapter(con), TableOptions(partitioned_by=("id",))),
+        (_adapter(con), TableOptions(format="orc")),
+    ]:
+        assert adapter.upload_seed(REL, csv, {}, ",", options) is None, options
+    assert con.sent() == []
+
+
+def test_athena_seed_with_a_bad_value_for_its_type_names_the_column(lake: None, tmp_path: Any) -> None:
+    from pyflow.errors import AdapterError
+    from pyflow.materializers.base import SeedFile
+    from pyflow.materializers.seed import SeedMaterializer
+
+    csv = tmp_path / "orders.csv"
+    csv.write_text("id,price\n1,cheap\n", encoding="utf-8")
+    con = RecordingConnection(schemas={"shop"})
+    with pytest.raises(AdapterError) as caught:
+        SeedMaterializer().build(
+            Job("orders", REL, _adapter(con), seed=SeedFile(csv, column_types={"price": "DECIMAL(10,2)"}))
+        )
+    assert caught.value.code == "seed-csv-invalid"
+    assert "the column price of the seed orders.csv cannot be read as DECIMAL(10,2)" in caught.value.message
+    assert _glue(TMP) is None and _glue("orders") is None
 
 
 def test_athena_hive_rebuild_passes_the_glue_version_it_read(
