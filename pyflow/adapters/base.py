@@ -158,6 +158,8 @@ class DMLBuilders:
             return "NULL"
         if isinstance(value, bool):
             return "TRUE" if value else "FALSE"
+        if isinstance(value, float) and value != value:  # NaN: equal to nothing, as NULL is
+            return "NULL"
         if isinstance(value, int | float | Decimal):
             return repr(value) if isinstance(value, float) else str(value)
         if isinstance(value, dt.datetime):  # every digit: a filter must match the stored value exactly
@@ -581,9 +583,9 @@ class Adapter(DMLBuilders, abc.ABC):
 
         ``batches`` are row filters of ``staging`` (None: all rows), each within
         :meth:`partition_limit`. Return False (the default) to let the incremental materializer
-        DELETE the partitions and INSERT the rows in one transaction; an adapter whose engine
-        cannot do that (Athena Hive tables) writes the rows elsewhere, repoints its catalog's
-        partitions and returns True.
+        replace them in SQL (DELETE + INSERT in one transaction, or one MERGE per batch:
+        :meth:`replace_sql`); an adapter whose tables have no row-level writes (Athena Hive)
+        writes the rows elsewhere, repoints its catalog's partitions and returns True.
         """
         return False
 
