@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pyflow.errors import AdapterError, PyflowError
+from pyflow.errors import AdapterError, PyflowError, UnsupportedError
 from pyflow.relation import Relation
 
 log = logging.getLogger(__name__)
@@ -158,8 +158,12 @@ class DMLBuilders:
             return "NULL"
         if isinstance(value, bool):
             return "TRUE" if value else "FALSE"
-        if isinstance(value, float) and value != value:  # NaN: equal to nothing, as NULL is
-            return "NULL"
+        if isinstance(value, float) and value != value:  # NaN equals nothing: no filter can select it
+            raise UnsupportedError(
+                "a partition value is NaN, which no SQL filter can select",
+                hint="partition by a column without NaN values (or map NaN to NULL in the model)",
+                code="unsupported",
+            )
         if isinstance(value, int | float | Decimal):
             return repr(value) if isinstance(value, float) else str(value)
         if isinstance(value, dt.datetime):  # every digit: a filter must match the stored value exactly
