@@ -644,8 +644,6 @@ class Adapter(DMLBuilders, abc.ABC):
 
     def ibis_connection(self) -> Any:
         """An Ibis backend on the calling thread's connection (needs ``ibis_backend``)."""
-        from pyflow.errors import UnsupportedError
-
         raise UnsupportedError(
             f"{self.type} cannot run DataFrame models",
             hint="return an Ibis expression instead of a DataFrame",
