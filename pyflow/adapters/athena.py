@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pyflow.adapters.base import RelationType, StatementLog, TableOptions
-from pyflow.adapters.seedbatch import SeedTable, read_seed
+from pyflow.adapters.seedbatch import SeedTable, invalid_seed, read_seed
 from pyflow.adapters.trino import TrinoAdapter, literal
 from pyflow.errors import AdapterError, MaterializationError, PyflowError
 from pyflow.relation import Relation
@@ -648,13 +648,10 @@ class AthenaAdapter(TrinoAdapter):
                 arrow_type = AthenaType.from_string(data_type).to_pyarrow()
                 arrays.append(pa.array(values, pa.string()).cast(arrow_type))
             except Exception as exc:
-                raise AdapterError(
+                raise invalid_seed(
+                    path,
                     f"the column {name} of the seed {path.name} cannot be read as {data_type}: {exc}",
-                    path=str(path),
-                    resource="seed",
-                    model=path.stem,
                     hint="fix the values, or set this column's type in the seed's column_types",
-                    code="seed-csv-invalid",
                 ) from None
         return pa.table(arrays, names=[c.lower() for c in table.columns])
 

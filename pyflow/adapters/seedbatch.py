@@ -64,14 +64,20 @@ def infer_type(values: Sequence[str | None]) -> str:
     return next(t for t in TYPE_ORDER if all(_fits(v, t) for v in present))
 
 
-def _invalid(path: Path, message: str, line: int | None = None) -> AdapterError:
+def invalid_seed(
+    path: Path,
+    message: str,
+    line: int | None = None,
+    hint: str = "fix the CSV: a header row, then one value per column on every row",
+) -> AdapterError:
+    """The ``seed-csv-invalid`` error for the seed at ``path``."""
     return AdapterError(
         message,
         path=str(path),
         line=line,
         resource="seed",
         model=path.stem,
-        hint="fix the CSV: a header row, then one value per column on every row",
+        hint=hint,
         code="seed-csv-invalid",
     )
 
@@ -83,20 +89,20 @@ def read_seed(path: Path, column_types: dict[str, str], delimiter: str) -> SeedT
             reader = csv.reader(handle, delimiter=delimiter)
             header = next(reader, None)
             if not header:
-                raise _invalid(path, f"the seed CSV {path.name} has no header row", 1)
+                raise invalid_seed(path, f"the seed CSV {path.name} has no header row", 1)
             rows: list[list[str | None]] = []
             for record in reader:
                 if not record:
                     continue  # a blank line
                 if len(record) != len(header):
-                    raise _invalid(
+                    raise invalid_seed(
                         path,
                         f"the seed CSV {path.name} has {len(record)} values on a row, but {len(header)} columns",
                         reader.line_num,
                     )
                 rows.append([v if v != "" else None for v in record])
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise _invalid(path, f"the seed CSV {path.name} cannot be read: {exc}") from exc
+        raise invalid_seed(path, f"the seed CSV {path.name} cannot be read: {exc}") from exc
     types = [column_types.get(name) or infer_type([row[i] for row in rows]) for i, name in enumerate(header)]
     return SeedTable(list(header), types, rows)
 
@@ -151,14 +157,11 @@ def batches(
             overhead = len(build("\x00").encode()) - 1
             size, extra = overhead, len(row.encode())
         if size + extra > max_bytes:
-            raise AdapterError(
+            raise invalid_seed(
+                path,
                 f"a row of the seed CSV {path.name} makes a statement longer than the engine's "
                 f"{max_bytes:,}-byte query limit",
-                path=str(path),
-                resource="seed",
-                model=path.stem,
                 hint="shorten that row's values, or load this data with another tool and declare it as a source",
-                code="seed-csv-invalid",
             )
         current.append(row)
         size += extra
