@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -112,6 +113,23 @@ class Materializer(abc.ABC):
         finally:
             adapter.discard_table(staging, plain, beside=job.relation, model=job.name, record=job.log)
         return None
+
+    @contextmanager
+    def working_table(self, job: Job, relation: Relation) -> Iterator[Relation]:
+        """A working table of one step: any stale one of that name is dropped first, this one after.
+
+        On a failure it is dropped too, unless a transaction rolls it back (a DROP inside the
+        failed transaction would hide the error).
+        """
+        if job.adapter.relation_type(relation):
+            self.discard(job, relation)
+        try:
+            yield relation
+        except BaseException:
+            if not job.adapter.capabilities.transactions:
+                self.discard(job, relation)
+            raise
+        self.discard(job, relation)
 
     @staticmethod
     def discard(job: Job, relation: Relation) -> None:

@@ -152,24 +152,16 @@ class IncrementalMaterializer(Materializer):
             raise
         target = job.relation
         staging = adapter.temp_relation(target, "batch")
-        with adapter.transaction():
-            if adapter.relation_type(staging):
-                self.discard(job, staging)
-            try:
-                self.fill(job, staging, TableOptions())
-                if strategy in KEYED:
-                    self.check_unique(job, staging, keys)
-                mode = getattr(cfg, "on_schema_change", "ignore")
-                if adapter.capabilities.transactions:
-                    columns = self.reconcile(job, staging, mode)
-                    rows = self.write(job, strategy, staging, keys, columns)
-                else:
-                    rows = self._reconcile_and_write(job, strategy, staging, keys, mode)
-            finally:
-                if not adapter.capabilities.transactions:
-                    self.discard(job, staging)
+        with adapter.transaction(), self.working_table(job, staging):
+            self.fill(job, staging, TableOptions())
+            if strategy in KEYED:
+                self.check_unique(job, staging, keys)
+            mode = getattr(cfg, "on_schema_change", "ignore")
             if adapter.capabilities.transactions:
-                self.discard(job, staging)
+                columns = self.reconcile(job, staging, mode)
+                rows = self.write(job, strategy, staging, keys, columns)
+            else:
+                rows = self._reconcile_and_write(job, strategy, staging, keys, mode)
         return Outcome(f"applied {strategy}", rows, f"{strategy.upper()} {rows}")
 
     def check_unique(self, job: Job, staging: Relation, keys: Sequence[str]) -> None:

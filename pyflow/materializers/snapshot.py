@@ -88,26 +88,18 @@ class SnapshotMaterializer(Materializer):
         meta = Meta.of(job.config)
         staging = adapter.scratch_relation(job.relation, "snap")
         self.ensure_schema(job)
-        with adapter.transaction():
-            if adapter.relation_type(staging):
-                self.discard(job, staging)
-            try:
-                if job.sql is not None and job.frame is None:
-                    job.execute(adapter.create_scratch_table_sql(staging, job.sql))
-                else:
-                    self.fill(job, staging, TableOptions())
-                source_cols = adapter.get_columns(staging)
-                self._check_columns(job, meta, source_cols)
-                IncrementalMaterializer().check_unique(job, staging, meta.keys)
-                if self.existing(job) is None:
-                    rows = self._first(job, meta, staging, source_cols)
-                else:
-                    rows = self._update(job, meta, staging, source_cols)
-            finally:
-                if not adapter.capabilities.transactions:  # else rolled back with the rest
-                    self.discard(job, staging)
-            if adapter.capabilities.transactions:
-                self.discard(job, staging)
+        with adapter.transaction(), self.working_table(job, staging):
+            if job.sql is not None and job.frame is None:
+                job.execute(adapter.create_scratch_table_sql(staging, job.sql))
+            else:
+                self.fill(job, staging, TableOptions())
+            source_cols = adapter.get_columns(staging)
+            self._check_columns(job, meta, source_cols)
+            IncrementalMaterializer().check_unique(job, staging, meta.keys)
+            if self.existing(job) is None:
+                rows = self._first(job, meta, staging, source_cols)
+            else:
+                rows = self._update(job, meta, staging, source_cols)
         return Outcome("captured", rows, f"SNAPSHOT {rows}")
 
     # ---- pieces ----------------------------------------------------------------------------
@@ -273,19 +265,13 @@ class SnapshotMaterializer(Materializer):
                 f"FROM ({current}) AS cur WHERE {not_deleted} AND NOT EXISTS "
                 f"(SELECT 1 FROM {source} AS s WHERE {keys_match})"
             )
-        changes = adapter.scratch_relation(target, "changes")
-        if adapter.relation_type(changes):
-            self.discard(job, changes)
-        job.execute(adapter.create_scratch_table_sql(changes, "\nUNION ALL\n".join(parts)))
-        count = int(adapter.fetchall(f"SELECT count(*) FROM {adapter.render(changes)}", model=job.name)[0][0])
-        try:
+        with self.working_table(job, adapter.scratch_relation(target, "changes")) as changes:
+            job.execute(adapter.create_scratch_table_sql(changes, "\nUNION ALL\n".join(parts)))
+            count = int(
+                adapter.fetchall(f"SELECT count(*) FROM {adapter.render(changes)}", model=job.name)[0][0]
+            )
             if count:
                 self._apply(job, meta, changes, data_names)
-        except BaseException:
-            if not adapter.capabilities.transactions:  # else rolled back with the rest
-                self.discard(job, changes)
-            raise
-        self.discard(job, changes)
         return count
 
     def _apply(self, job: Job, meta: Meta, changes: Relation, data_names: Sequence[str]) -> None:
