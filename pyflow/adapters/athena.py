@@ -487,19 +487,9 @@ class AthenaAdapter(TrinoAdapter):
         select = f"SELECT {', '.join(items)} FROM {self.render(staging)}"
         tmp = self.temp_relation(target, "overwrite")
         tmp_options = dataclasses.replace(options, external_location=None)  # never the target's own prefix
-        first, *rest = batches
         try:
-            self.execute(
-                self.create_table_as_sql(tmp, select + (f"\nWHERE {first}" if first else ""), tmp_options),
-                model=model,
-                record=record,
-            )
-            for where in rest:
-                self.execute(
-                    f"INSERT INTO {self.render(tmp)} ({self.column_list(names)})\n{select}\nWHERE {where}",
-                    model=model,
-                    record=record,
-                )
+            for statement in self.create_in_batches_sql(tmp, select, names, batches, tmp_options):
+                self.execute(statement, model=model, record=record)
         except BaseException:
             self.discard_table(tmp, tmp_options, beside=target, model=model, record=record)
             raise

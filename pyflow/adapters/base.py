@@ -500,6 +500,30 @@ class Adapter(DMLBuilders, abc.ABC):
         """CREATE TABLE ... AS <select> (``options``: storage settings, where the engine has them)."""
         return f"CREATE TABLE {self.render(relation)} AS\n{select}"
 
+    def create_in_batches_sql(
+        self,
+        relation: Relation,
+        select: str,
+        columns: Sequence[str],
+        batches: Sequence[str | None],
+        options: TableOptions | None = None,
+    ) -> list[str]:
+        """CREATE ``relation`` AS ``select`` for the first batch, then one INSERT per further batch.
+
+        ``select`` reads ``columns`` and has no WHERE; ``batches`` are its row filters (None: all
+        rows), e.g. partition batches within :meth:`partition_limit`.
+        """
+        first, *rest = batches
+
+        def where(batch: str | None) -> str:
+            return f"\nWHERE {batch}" if batch else ""
+
+        into = f"INSERT INTO {self.render(relation)} ({self.column_list(columns)})\n"
+        return [
+            self.create_table_as_sql(relation, select + where(first), options),
+            *(into + select + where(batch) for batch in rest),
+        ]
+
     def drop_relation_sql(self, relation: Relation, kind: RelationType) -> str:
         """DROP TABLE/VIEW IF EXISTS."""
         return f"DROP {kind.upper()} IF EXISTS {self.render(relation)}"

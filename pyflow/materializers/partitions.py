@@ -58,10 +58,8 @@ def create_from(
     """CREATE ``relation`` (stored as ``options``) holding ``source``'s rows, batch by batch."""
     adapter = job.adapter
     cols = ordered(adapter, columns, options)
-    first, *rest = batches(job, source, options)
     select = f"SELECT {adapter.column_list(cols)} FROM {adapter.render(source)}"
-    job.execute(
-        adapter.create_table_as_sql(relation, select + (f"\nWHERE {first}" if first else ""), options)
-    )
-    for where in rest:
-        job.execute(adapter.insert_sql(relation, source, cols, where))
+    for statement in adapter.create_in_batches_sql(
+        relation, select, cols, batches(job, source, options), options
+    ):
+        job.execute(statement)
