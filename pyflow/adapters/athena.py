@@ -423,13 +423,11 @@ class AthenaAdapter(TrinoAdapter):
         try:
             glue.delete_table(DatabaseName=database, Name=relation.identifier)
         except Exception as exc:  # a stale entry pointing at live data: DROP TABLE keeps Hive data
-            log.warning(
-                "%s: could not delete the Glue entry %s.%s: %s",
-                model or "-",
-                database,
-                relation.identifier,
-                self.scrub(str(exc)),
-            )
+            self._cleanup_failed(model, f"delete the Glue entry {database}.{relation.identifier}", exc)
+
+    def _cleanup_failed(self, model: str | None, action: str, exc: BaseException) -> None:
+        """Warn that a cleanup step failed (cleanup never fails a build; credentials scrubbed)."""
+        log.warning("%s: could not %s: %s", model or "-", action, self.scrub(str(exc)))
 
     def _delete_unused(self, old: Sequence[str], new: Sequence[str], model: str | None) -> None:
         """Delete the objects under each ``old`` location that no ``new`` location overlaps (warns on failure)."""
@@ -452,12 +450,7 @@ class AthenaAdapter(TrinoAdapter):
                 self.delete_s3_prefix(s3, location)
                 done.append(location)
             except Exception as exc:
-                log.warning(
-                    "%s: could not delete the old data at %s: %s",
-                    model or "-",
-                    location,
-                    self.scrub(str(exc)),
-                )
+                self._cleanup_failed(model, f"delete the old data at {location}", exc)
 
     def replace_partitions(  # noqa: D102
         self,
@@ -534,7 +527,7 @@ class AthenaAdapter(TrinoAdapter):
                 location = self.data_location(relation, options)  # where a failed CTAS may have written
             kept = _location(self.glue_table(glue, beside)) if beside is not None else None
         except Exception as exc:
-            log.warning("%s: could not look up %s in Glue: %s", model or "-", relation, self.scrub(str(exc)))
+            self._cleanup_failed(model, f"look up {relation} in Glue", exc)
             location = None
         super().discard_table(relation, options, beside=beside, model=model, record=record)
         if location is None:
@@ -545,12 +538,7 @@ class AthenaAdapter(TrinoAdapter):
                 return
             self.delete_s3_prefix(self.aws_client("s3"), location)
         except Exception as exc:
-            log.warning(
-                "%s: could not delete the temporary data at %s: %s",
-                model or "-",
-                location,
-                self.scrub(str(exc)),
-            )
+            self._cleanup_failed(model, f"delete the temporary data at {location}", exc)
 
     def upload_seed(  # noqa: D102
         self,
