@@ -15,8 +15,6 @@ from pyflow.core.spec import TargetInfo
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
-
 
 class _Placeholder(str):
     """What ``ref``/``source``/``this`` return during the parse-time render."""

@@ -24,12 +24,9 @@ from pyflow.core.datatest import BUILTIN_TESTS, Target, make_test
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import DependencyRef, Node, TestNode
 from pyflow.core.nodeconfig import ProjectConfig, TestConfig, config_keys, merge_layers
-from pyflow.core.spec import TargetInfo
 from pyflow.errors import GraphError, ProjectError, PyflowError
 
 log = logging.getLogger(__name__)
-
-DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
 
 
 class TestLoading(abc.ABC):
