@@ -42,13 +42,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from measure import CommandFailed, Samples, process_env, pyflow_command, pyflow_origin, timed
+from measure import CommandFailed, Samples, process_env, pyflow_command, pyflow_origin, timed, workspace
 
 REPO = Path(__file__).resolve().parent.parent
 PIP_TIMEOUT_S = 1200
@@ -821,22 +820,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the workloads and print the report."""
     args = parse_args(argv)
     started = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="pyflow-bench-incremental-", dir=args.workdir)).resolve()
-    if workdir.is_relative_to(REPO):
-        shutil.rmtree(workdir)
-        raise SystemExit(f"--workdir must be outside the repository ({REPO})")
-    cmd = pyflow_command()
-    dbt = (
-        Dbt(None, "skipped (--no-dbt)") if args.no_dbt else ensure_dbt(args.dbt_venv, install=not args.quick)
-    )
-    if dbt.exe is None:
-        print(f"[dbt] {dbt.note}", flush=True)
-    # --quick warms up pyflow only: dbt keeps no compile cache (its partial parse is warm from
-    # the prepare run), and its runs are what would take --quick past a minute
-    warmup = () if args.no_warmup else ("pyflow",) if args.quick else ("pyflow", "dbt")
-    settings = Settings(args.reps, warmup, cmd, dbt, phases=not args.quick)
-    load_before = os.getloadavg()
-    try:
+    with workspace("pyflow-bench-incremental-", args.workdir, args.keep) as workdir:
+        if workdir.is_relative_to(REPO):
+            raise SystemExit(f"--workdir must be outside the repository ({REPO})")
+        cmd = pyflow_command()
+        dbt = (
+            Dbt(None, "skipped (--no-dbt)")
+            if args.no_dbt
+            else ensure_dbt(args.dbt_venv, install=not args.quick)
+        )
+        if dbt.exe is None:
+            print(f"[dbt] {dbt.note}", flush=True)
+        # --quick warms up pyflow only: dbt keeps no compile cache (its partial parse is warm from
+        # the prepare run), and its runs are what would take --quick past a minute
+        warmup = () if args.no_warmup else ("pyflow",) if args.quick else ("pyflow", "dbt")
+        settings = Settings(args.reps, warmup, cmd, dbt, phases=not args.quick)
+        load_before = os.getloadavg()
         # the floor's interpreter and duckdb bytecode, like the first runs do for pyflow and dbt
         timed([sys.executable, "-c", "import json, duckdb"])
         workloads: list[Workload] = []
@@ -857,13 +856,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         for w in workloads:
             print_workload(w, applies=not args.quick)
-    except CommandFailed as exc:
-        raise SystemExit(str(exc)) from None
-    finally:
-        if args.keep:
-            print(f"\nprojects kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nbenchmark took {time.perf_counter() - started:.1f} s")
 
 

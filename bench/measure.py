@@ -13,8 +13,10 @@ import statistics
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,24 @@ PYCACHE = Path.home() / ".cache" / "pyflow-bench" / "pycache"
 
 class CommandFailed(RuntimeError):
     """A measured command exited non-zero."""
+
+
+@contextmanager
+def workspace(prefix: str, parent: str | Path | None, keep: bool) -> Iterator[Path]:
+    """A fresh folder for one benchmark run, removed afterwards unless ``keep``.
+
+    A command that fails inside ends the run with its message (no traceback).
+    """
+    workdir = Path(tempfile.mkdtemp(prefix=prefix, dir=parent)).resolve()
+    try:
+        yield workdir
+    except CommandFailed as exc:
+        raise SystemExit(str(exc)) from None
+    finally:
+        if keep:
+            print(f"\nprojects kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def pyflow_command() -> list[str]:

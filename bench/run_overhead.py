@@ -27,7 +27,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,12 +36,12 @@ import project_gen
 from measure import (
     PYCACHE,
     TIMEOUT_S,
-    CommandFailed,
     Samples,
     process_env,
     pyflow_command,
     pyflow_origin,
     timed,
+    workspace,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -410,22 +409,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the three benchmarks and print the report."""
     args = parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="pyflow-bench-", dir=args.workdir)).resolve()
     cmd = pyflow_command()
     started = time.perf_counter()
     prime_bytecode()
-    try:
+    with workspace("pyflow-bench-", args.workdir, args.keep) as workdir:
         run = bench_run(cmd, workdir, args.run_models, args.reps, args.rows, args.depth)
         comp = bench_compile(cmd, workdir, args.compile_models, args.reps, args.rows, args.depth)
         helps, bare = bench_help(cmd, args.help_reps)
         print_report(run, comp, helps, bare, cmd)
-    except CommandFailed as exc:
-        raise SystemExit(str(exc)) from None
-    finally:
-        if args.keep:
-            print(f"\nprojects kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nbenchmark took {time.perf_counter() - started:.1f} s")
 
 
