@@ -137,17 +137,31 @@ def _aws_call(model: Any, params: dict[str, Any]) -> str:
     return f"s3.{name} {params.get('Bucket')}/{params.get('Prefix', params.get('Key', ''))}"
 
 
-def record_aws_calls(monkeypatch: Any, sink: list[str]) -> None:
-    """Make every boto3 client an ``AthenaAdapter`` creates append its calls to ``sink``."""
+_PAGE_TOKENS = ("NextToken", "ContinuationToken", "Marker")
+"""Parameters that ask a listing for its next page."""
+
+
+def record_aws_calls(monkeypatch: Any, sink: list[str], pages: list[str] | None = None) -> None:
+    """Make every boto3 client an ``AthenaAdapter`` creates append its calls to ``sink``.
+
+    A listing is recorded once, by its first call: how many pages the service (here moto, whose
+    page size changes between releases) splits it into is the service's business, not pyflow's.
+    The follow-up page calls go to ``pages`` when given (a test of paging itself reads them).
+    """
     from pyflow.adapters.athena import AthenaAdapter
 
     real = AthenaAdapter.aws_client
 
+    def record(model: Any, params: dict[str, Any], **kwargs: Any) -> None:
+        call = _aws_call(model, params)
+        if not any(params.get(token) for token in _PAGE_TOKENS):
+            sink.append(call)
+        elif pages is not None:
+            pages.append(call)
+
     def aws_client(self: AthenaAdapter, service: str) -> Any:
         client = real(self, service)
-        client.meta.events.register(
-            "before-parameter-build", lambda model, params, **kw: sink.append(_aws_call(model, params))
-        )
+        client.meta.events.register("before-parameter-build", record)
         return client
 
     monkeypatch.setattr(AthenaAdapter, "aws_client", aws_client)

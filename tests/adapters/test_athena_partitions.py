@@ -369,3 +369,31 @@ def test_partitioned_hive_rebuild_failing_in_glue_after_the_update_keeps_both_da
     assert table(TMP) is None  # the temporary Glue entry is gone, its files are kept
     assert len(keys(_prefix(_location(TMP)))) == 5
     assert len(keys(_prefix(OLD))) == 3
+
+
+# ---- paging: every partition is read, however Glue pages them --------------------------------
+
+
+def test_glue_partitions_reads_every_page(lake: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Glue returns partitions in pages: all 250 are read, over the 7 pages of 40 asked for here.
+
+    The page size is forced (MaxResults is injected into each GetPartitions call), so the test
+    does not depend on the page size of the Glue stand-in's release.
+    """
+    _old_events(DAYS)
+    sent: list[str] = []
+    pages: list[str] = []
+    record_aws_calls(monkeypatch, sent, pages)
+    adapter = _adapter(RecordingConnection())
+    glue = adapter.aws_client("glue")
+
+    def small_pages(params: dict[str, Any], **kwargs: Any) -> None:
+        params["MaxResults"] = 40
+
+    glue.meta.events.register("provide-client-params.glue.GetPartitions", small_pages)
+
+    found = adapter.glue_partitions(glue, REL)
+
+    assert sorted(p["Values"][0] for p in found) == DAYS
+    assert sent == ["glue.GetPartitions shop.events"]
+    assert pages == ["glue.GetPartitions shop.events"] * 6  # pages 2..7 of 40, 40, ... 10

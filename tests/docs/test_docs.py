@@ -64,7 +64,7 @@ TESTED_LANGS = {"python", "py", "sql", "yaml", "yml", "csv"}
 SHELL_LANGS = {"console", "bash", "sh", "shell"}
 QUICK_START = [
     "pip install -e . && pyflow build --project-dir examples/shop",
-    'pip install -e ".[dev]" && python -m pytest',
+    'pip install -e ".[dev]" -c .ci/constraints.txt && python -m pytest',
 ]
 _MARKER = re.compile(r"^\s*<!--\s*test:(?P<body>.*?)-->\s*$")
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
@@ -528,6 +528,11 @@ def test_readme_quick_start() -> None:
     found = [b for b in blocks(readme) if b.text.strip() and b.text.strip() in section]
     assert len(found) == 1, "README's Quick start must hold exactly one code block"
     assert found[0].text.strip().splitlines() == QUICK_START
+
+
+def test_ci_runs_the_quick_start_test_command() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert QUICK_START[1] in ci
 
 
 # ---- (d) error codes -------------------------------------------------------------------------
