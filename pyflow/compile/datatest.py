@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pyflow.compile.model import CompiledModel, Upstream, with_ctes
+from pyflow.compile.statement import check_one_statement
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import TestNode
 from pyflow.core.spec import TargetInfo
@@ -113,9 +114,10 @@ def compile_test(
     run_started_at: datetime,
     quote: Quote,
     now_minus: Callable[[int, str], str],
+    dialect: str,
     to_utc: Callable[[str], str] | None = None,
 ) -> CompiledModel:
-    """The failing-rows SELECT of a test, in the target's dialect."""
+    """The failing-rows SELECT of a test, in the target's dialect (exactly one statement)."""
     from pyflow.compile.sql import compile_sql_model
     from pyflow.core.datatest import BUILTIN_TESTS
 
@@ -130,6 +132,7 @@ def compile_test(
             this="",
             is_incremental=False,
             quote=quote,
+            dialect=dialect,
         )
     assert node.attached is not None
     tested = inputs[node.attached]
@@ -152,6 +155,7 @@ def compile_test(
             hint="check the test's arguments (see docs/testing.md)",
             code="invalid-test",
         ) from None
+    check_one_statement(sql, dialect, model=node.name, path=node.path, line=node.line, resource="test")
     used: Sequence[Upstream] = [tested, *(inputs[k] for k in _argument_refs(node, inputs).values())]
     ctes = [
         (u.cte_name, u.cte_sql) for u in used if u.cte_name and u.cte_sql and u.sql_ref == quote(u.cte_name)

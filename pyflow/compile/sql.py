@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pyflow.compile.model import CompiledModel, Upstream, with_ctes
+from pyflow.compile.statement import check_one_statement
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import ModelNode
 from pyflow.core.spec import TargetInfo
@@ -25,9 +26,14 @@ def compile_sql_model(
     this: str,
     is_incremental: bool,
     quote: Callable[[str], str],
+    dialect: str,
     block: str | None = None,
 ) -> CompiledModel:
-    """Render the model's template to one SELECT in the target dialect."""
+    """Render the model's template to one SELECT in the target dialect.
+
+    The rendered SQL must be one statement (:func:`check_one_statement`): a rendered value
+    cannot add statements of its own.
+    """
     used: dict[str, Upstream] = {}
 
     def lookup(key: str, shown: str) -> str:
@@ -58,7 +64,9 @@ def compile_sql_model(
         this=this,
         is_incremental=lambda: is_incremental,
     )
-    sql = jinja.render(model.path, ctx, model=model.name, block=block).strip().rstrip(";").strip()
+    sql = jinja.render(model.path, ctx, model=model.name, block=block)
+    check_one_statement(sql, dialect, model=model.name, path=model.path, resource=model.resource_type)
+    sql = sql.strip().rstrip(";").strip()
     if not sql:
         raise CompileError(
             "the model renders to empty SQL",

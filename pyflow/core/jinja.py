@@ -16,6 +16,7 @@ import jinja2
 import jinja2.nodes as jn
 from jinja2.ext import Extension
 
+from pyflow.core.sqlcontext import sql_identifier_filter, sql_literal
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
 
 SNAPSHOT_PREFIX = "pyflow_snapshot__"
@@ -119,6 +120,7 @@ class JinjaProject:
             cache_size=-1,
             keep_trailing_newline=True,
         )
+        self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter)
         self.macro_paths: dict[str, str] = {}
         self.errors: list[PyflowError] = []
         for path, text in self.sources.items():
@@ -252,6 +254,8 @@ class JinjaProject:
                 "run_started_at",
                 "log",
                 "adapter",
+                "literal",
+                "identifier",
             ]
             return CompileError(
                 f"'{name}' is undefined (no macro, variable or context name of that name)",

@@ -332,6 +332,7 @@ class ProjectCompiler:
                 run_started_at=self.run_started_at,
                 quote=self.adapter.quote,
                 now_minus=self.adapter.now_minus_sql,
+                dialect=self.adapter.dialect,
                 to_utc=lambda expr: self._tested_utc(node, str(node.kwargs.get("field", "")), expr),
             )
             self._compiled[uid] = test_sql
@@ -414,6 +415,7 @@ class ProjectCompiler:
             this=self.adapter.render(self.relation(node)),
             is_incremental=self.is_incremental(node),
             quote=q,
+            dialect=self.adapter.dialect,
             block=getattr(node, "block", None),
         )
         if compiled.sql is not None:

@@ -565,6 +565,7 @@ class Session:
     def render_inline(self, text: str) -> str:
         """Render an ad-hoc query whose ``ref``/``source`` resolve against the project."""
         from pyflow.compile.model import with_ctes
+        from pyflow.compile.statement import check_one_statement
         from pyflow.core.sqlcontext import base_context
 
         project = self.project
@@ -592,7 +593,9 @@ class Session:
         ctx = base_context("inline", project.vars, self.target_info, self.run_started_at, quote)
         ctx.update(ref=ref, source=source, config=lambda *a, **k: "", this="", is_incremental=lambda: False)
         jinja.add_template("<inline>", text)
-        sql = jinja.render("<inline>", ctx, model="inline").strip().rstrip(";")
+        sql = jinja.render("<inline>", ctx, model="inline")
+        check_one_statement(sql, self.adapter.dialect, model="inline", path="--inline", resource="query")
+        sql = sql.strip().rstrip(";")
         return with_ctes(sql, list(inlined.items()), quote)
 
     def list_nodes(self) -> list[Node]:

@@ -43,6 +43,7 @@ def _compile(text: str, inputs: dict[str, Upstream] = INPUTS, **kw: object) -> C
         "this": '"memory"."main"."m"',
         "is_incremental": False,
         "quote": _quote,
+        "dialect": "duckdb",
     }
     options.update(kw)
     return compile_sql_model(node, jinja, inputs, **options)  # type: ignore[arg-type]
