@@ -150,20 +150,98 @@ def connect(engine: str, workdir: Path, beside: Adapter | None = None) -> Adapte
     return adapter
 
 
+ALL_STRATEGIES = frozenset({"append", "merge", "delete+insert", "insert_overwrite"})
+
+SUPPORTED_STRATEGIES: dict[tuple[str, str], frozenset[str]] = {
+    ("duckdb", "tables"): ALL_STRATEGIES,
+    ("trino-on-duckdb", "tables"): ALL_STRATEGIES,
+    ("trino", "iceberg"): ALL_STRATEGIES,
+    ("athena", "iceberg"): ALL_STRATEGIES,
+    ("athena", "hive"): frozenset({"append", "insert_overwrite"}),
+}
+"""The incremental strategies each engine (and catalog or table type) supports: declared once, here.
+
+A test whose strategy is declared unsupported must get ``unsupported-strategy`` (it is then
+skipped, naming the declaration); an engine that refuses a declared strategy, or accepts one
+declared unsupported, fails the test. The storage is the Trino catalog
+(``PYFLOW_TEST_TRINO_CATALOG``), Athena's ``table_type``, or ``tables`` for the others.
+"""
+
+UNPARTITIONED_SETUP_REFUSED = frozenset({("athena", "hive")})
+"""Where an insert_overwrite by partitions must fail with ``partitioning-changed`` on the suite's
+tables: the suite loads them from frames, unpartitioned, and an Athena Hive insert_overwrite
+replaces Glue partitions, so it refuses a table that has none."""
+
+_DECLARED = pytest.StashKey[tuple[str, str, str]]()
+"""(engine, storage, strategy) of the last strategy check of a test that was declared unsupported."""
+_STORAGE = pytest.StashKey[tuple[str, str]]()
+"""(engine, storage) of the last strategy check of a test."""
+
+
+def storage_of(engine: str, options: Any) -> str:
+    """The key of :data:`SUPPORTED_STRATEGIES` next to ``engine`` for a table stored with ``options``."""
+    if engine == "trino":
+        return os.environ.get("PYFLOW_TEST_TRINO_CATALOG", "iceberg")
+    if engine == "athena":
+        return "iceberg" if options.is_iceberg else "hive"
+    return "tables"
+
+
+@pytest.fixture(autouse=True)
+def declared_strategies(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Check every strategy decision of the running test against :data:`SUPPORTED_STRATEGIES`."""
+    callspec = getattr(request.node, "callspec", None)
+    engine = callspec.params.get("engine_adapter") if callspec else None
+    if engine is None:
+        return
+    from pyflow.adapters.base import TableOptions
+    from pyflow.errors import UnsupportedError
+    from pyflow.materializers import incremental
+
+    real = incremental.resolve_strategy
+
+    def checked(cfg: Any, adapter: Any) -> str:
+        storage = storage_of(engine, TableOptions.from_config(cfg))
+        request.node.stash[_STORAGE] = (engine, storage)
+        if (engine, storage) not in SUPPORTED_STRATEGIES:
+            pytest.fail(f"declare the strategies {engine} supports on {storage} in SUPPORTED_STRATEGIES")
+        declared = SUPPORTED_STRATEGIES[(engine, storage)]
+        requested = getattr(cfg, "incremental_strategy", None)
+        try:
+            strategy = real(cfg, adapter)
+        except UnsupportedError as exc:
+            if exc.code == "unsupported-strategy" and requested is not None and requested not in declared:
+                request.node.stash[_DECLARED] = (engine, storage, requested)
+                raise
+            pytest.fail(
+                f"{engine} ({storage}) refused incremental_strategy {requested!r} [{exc.code}], "
+                f"but the suite declares it supports {sorted(declared)}: {exc.message}"
+            )
+        if strategy not in declared:
+            pytest.fail(
+                f"{engine} ({storage}) accepted incremental_strategy {strategy!r}, "
+                f"which the suite declares unsupported (it supports {sorted(declared)})"
+            )
+        return strategy
+
+    monkeypatch.setattr(incremental, "resolve_strategy", checked)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
-    """A strategy the engine declares unsupported (Athena Hive: merge) skips, naming it.
-
-    Only for engines other than DuckDB, which supports every strategy: there the error fails.
-    """
+    """A strategy declared unsupported on the engine skips, naming the declaration; nothing else does."""
     try:
         return (yield)
     except PyflowError as exc:
-        engine = getattr(item, "callspec", None) and item.callspec.params.get("engine_adapter")
-        # partitioning-changed: the suite loads its tables from frames, unpartitioned, which an
-        # Athena Hive insert_overwrite by partitions refuses (it replaces Glue partitions)
-        if exc.code in ("unsupported-strategy", "partitioning-changed") and engine not in (None, "duckdb"):
-            pytest.skip(f"{engine}: {exc.message}")
+        declared = item.stash.get(_DECLARED, None)
+        if exc.code == "unsupported-strategy" and declared is not None:
+            engine, storage, strategy = declared
+            pytest.skip(f"{engine} ({storage}) declares no {strategy}: {exc.message}")
+        if (
+            exc.code == "partitioning-changed"
+            and item.stash.get(_STORAGE, None) in UNPARTITIONED_SETUP_REFUSED
+        ):
+            pytest.skip(f"{exc.message} (the suite's tables are unpartitioned)")
         raise
 
 
