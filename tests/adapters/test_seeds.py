@@ -54,10 +54,10 @@ def test_trino_seed_builds_by_ctas_from_values_then_swaps_in(tmp_path: Path) -> 
         "('1', 'Ann', '1.5', 'true', '2024-01-02', '2024-01-02 03:04:05'),\n"
         "('2', NULL, '2', 'false', NULL, NULL)\n"
         ') AS pyflow_seed ("id", "name", "price", "active", "day", "at")',
+        f"SELECT count(*) FROM {tmp}",  # the rows are checked before the swap
         f'ALTER TABLE {tmp} RENAME TO "hive"."analytics"."codes"',
-        'SELECT count(*) FROM "hive"."analytics"."codes"',
     ]
-    assert job.log.statements == con.sent()[:2]
+    assert job.log.statements == [con.sent()[0], con.sent()[2]]
 
 
 def test_athena_seed_is_a_parquet_ctas_at_the_adapter_location_with_column_type_overrides(
@@ -135,12 +135,38 @@ def test_seed_values_are_quoted_and_escaped(tmp_path: Path) -> None:
     assert sqlglot.parse_one(statement, read="trino") is not None
 
 
-def test_seed_statements_parse_as_trino_and_athena(tmp_path: Path) -> None:
-    path = _csv(tmp_path, SMALL)
-    for adapter in (_trino(RecordingConnection()), _athena(RecordingConnection())):
-        rel = ATHENA_REL if isinstance(adapter, AthenaAdapter) else TRINO_REL
-        for statement in adapter.seed_statements(rel, path, {}, ","):
-            sqlglot.parse_one(statement, read="trino")
+@pytest.mark.parametrize("engine", ["trino", "athena"])
+def test_seed_statements_load_the_csv_values_with_their_types(tmp_path: Path, engine: str) -> None:
+    """The statements, read in the engine's dialect and run on DuckDB, make the CSV's typed rows."""
+    import datetime as dt
+
+    import duckdb
+
+    adapter = _athena(RecordingConnection()) if engine == "athena" else _trino(RecordingConnection())
+    rel = ATHENA_REL if engine == "athena" else TRINO_REL
+    con = duckdb.connect()
+    con.execute(f"ATTACH ':memory:' AS {rel.database}")
+    con.execute(f"CREATE SCHEMA {rel.database}.{rel.schema}")
+    for statement in adapter.seed_statements(rel, _csv(tmp_path, SMALL), {}, ","):
+        for sql in sqlglot.transpile(statement, read=engine, write="duckdb"):
+            con.execute(sql)
+
+    table = f'"{rel.database}"."{rel.schema}"."{rel.identifier}"'
+    assert con.execute(f"DESCRIBE {table}").fetchall() == [
+        (name, kind, "YES", None, None, None)
+        for name, kind in [
+            ("id", "BIGINT"),
+            ("name", "VARCHAR"),
+            ("price", "DOUBLE"),
+            ("active", "BOOLEAN"),
+            ("day", "DATE"),
+            ("at", "TIMESTAMP"),
+        ]
+    ]
+    assert con.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() == [
+        (1, "Ann", 1.5, True, dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 3, 4, 5)),
+        (2, None, 2.0, False, None, None),
+    ]
 
 
 def test_seed_with_only_a_header_creates_an_empty_table(tmp_path: Path) -> None:
@@ -241,17 +267,17 @@ def test_trino_seed_reload_rebuilds_and_swaps(tmp_path: Path) -> None:
     old = '"hive"."analytics"."codes__pyflow_old_aaaaaaaa"'
     assert [s.split("\n")[0] for s in con.sent()] == [
         f"CREATE TABLE {tmp} AS",
+        f"SELECT count(*) FROM {tmp}",
         f'ALTER TABLE "hive"."analytics"."codes" RENAME TO {old}',
         f'ALTER TABLE {tmp} RENAME TO "hive"."analytics"."codes"',
         f"DROP TABLE IF EXISTS {old}",
-        'SELECT count(*) FROM "hive"."analytics"."codes"',
     ]
 
 
 def test_pyflow_seed_on_trino_sends_the_batched_statements(
     cli, tmp_path: Path, remote_profiles: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    con = RecordingConnection(row_count=3)
+    con = RecordingConnection(row_count=15)  # the rows of seeds/country_codes.csv
     monkeypatch.setattr(TrinoAdapter, "connect", lambda self: con)
     project = copy_example("shop", tmp_path)
     args = ("--project-dir", str(project), "--profiles-dir", str(remote_profiles), "--target", "trino")
