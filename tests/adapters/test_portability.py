@@ -75,6 +75,20 @@ def test_the_same_project_compiles_on_duckdb_apart_from_the_broken_sql(cli, make
     result = cli("compile", "--project-dir", str(project))
 
     assert result.exit_code == 0, result.output
+    assert "Compiled 2 model(s)" in result.output
+    # the compiled SQL runs on DuckDB and computes what the models say
+    import duckdb
+
+    compiled = project / "target" / "compiled" / "port" / "models"
+    con = duckdb.connect()  # its catalog is "memory", as the compiled SQL expects
+    con.execute("CREATE SCHEMA raw")
+    con.execute(
+        "CREATE TABLE raw.events AS SELECT * FROM (VALUES (1, 'b', 1.5), (2, 'z', 2.0), (3, NULL, 0.5)) AS t(id, tags, amount)"
+    )
+    tagged = (compiled / "tagged.sql").read_text(encoding="utf-8")
+    assert con.execute(f"SELECT * FROM ({tagged}) ORDER BY id").fetchall() == [(1, 1), (2, -1), (3, None)]
+    fine = (compiled / "fine.sql").read_text(encoding="utf-8")
+    assert con.execute(f"SELECT * FROM ({fine}) ORDER BY id").fetchall() == [(1, 3.0), (2, 4.0), (3, 1.0)]
 
 
 def test_file_source_without_a_table_fails_on_trino_with_a_fix(cli, make_project) -> None:
