@@ -43,7 +43,8 @@ def test_cache_put_replaces_the_entry_of_a_model(tmp_path: Path) -> None:
     cache.put("new", CompiledModel("m", "select 2 as x"))
 
     assert cache.get("m", "old") is None
-    assert cache.get("m", "new") is not None
+    assert cache.get("m", "new") == CompiledModel("m", "select 2 as x", from_cache=True)
+    assert list(cache.entries) == ["m"]  # one entry per model, the newest
 
 
 def test_cache_save_writes_nothing_when_unchanged(tmp_path: Path) -> None:
