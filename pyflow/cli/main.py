@@ -51,7 +51,9 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for eve
 
 
 def _echo(text: str = "", err: bool = False) -> None:
-    typer.echo(text, err=err)
+    from pyflow.secret import scrub
+
+    typer.echo(scrub(text), err=err)
 
 
 def _parse_vars(raw: str | None) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
         raise
     except PyflowError as exc:
         if debug:
-            traceback.print_exc()
+            _echo(traceback.format_exc().rstrip(), err=True)
         if log_format == "json":
             _echo(json.dumps({"kind": "error", **exc.to_dict(), "text": str(exc)}))
         else:
@@ -122,7 +124,7 @@ def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
     except BrokenPipeError:
         raise
     except Exception:
-        traceback.print_exc()
+        _echo(traceback.format_exc().rstrip(), err=True)
         _echo(
             "pyflow: internal error (a bug in pyflow). Please report it with the traceback above.", err=True
         )

@@ -33,6 +33,7 @@ from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 
+from pyflow.secret import ScrubbingFormatter
 log = logging.getLogger("pyflow")
 
 COMMAND_TYPES: dict[str, frozenset[str]] = {
@@ -161,8 +162,8 @@ class Session:
         except OSError:
             return None
         handler.setLevel(logging.DEBUG)
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s [%(levelname)s] %(threadName)s %(name)s: %(message)s")
+        handler.setFormatter(  # secret values are masked in every line (and traceback)
+            ScrubbingFormatter("%(asctime)s [%(levelname)s] %(threadName)s %(name)s: %(message)s")
         )
         logging.getLogger("pyflow").addHandler(handler)
         logging.getLogger("pyflow").setLevel(logging.DEBUG)
