@@ -1,7 +1,8 @@
 """JSON files written atomically and read back tolerantly: a leaf module every layer may use.
 
-Caches and artifacts go through here, so a crash mid-write never leaves a half-written file
-and an unreadable or outdated cache is simply treated as empty.
+Caches and artifacts go through here, so a crash mid-write never leaves a half-written file,
+an unreadable or outdated cache is simply treated as empty, and no secret value is written
+(:func:`pyflow.secret.scrub_data`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pyflow.secret import scrub_data
+
 
 def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
-    """Write ``data`` to ``path`` atomically (a temporary file, then a rename)."""
+    """Write ``data`` to ``path`` atomically (a temporary file, then a rename), secrets masked."""
+    data = scrub_data(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=indent, default=str), encoding="utf-8")

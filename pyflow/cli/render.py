@@ -1,4 +1,7 @@
-"""Render runner events: dbt-style log lines, a progress bar on a terminal, or JSON lines."""
+"""Render runner events: dbt-style log lines, a progress bar on a terminal, or JSON lines.
+
+Every line and JSON event is written with secret values masked (:mod:`pyflow.secret`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import json
 import sys
 import time
 from typing import Any, TextIO
+
+from pyflow.secret import scrub, scrub_data
 
 WIDTH = 80
 
@@ -29,6 +34,7 @@ class Renderer:
     # ---- plain lines ---------------------------------------------------------------------
     def line(self, text: str = "", level: str = "info") -> None:
         """One log line (or a JSON message event)."""
+        text = scrub(text)
         if self.fmt == "json":
             self.out.write(
                 json.dumps({"kind": "message", "ts": time.time(), "level": level, "text": text}) + "\n"
@@ -51,7 +57,7 @@ class Renderer:
     def __call__(self, event: Any) -> None:
         """Render one runner event."""
         if self.fmt == "json":
-            self.out.write(json.dumps(event.to_dict(), default=str) + "\n")
+            self.out.write(json.dumps(scrub_data(event.to_dict()), default=str) + "\n")
             self.out.flush()
             return
         handler = getattr(self, f"on_{event.kind}", None)

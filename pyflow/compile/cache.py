@@ -2,7 +2,8 @@
 
 A model's key hashes its code, config, vars, target and the keys of its inputs (which in turn
 cover their schemas), so an entry is valid exactly when nothing it depends on changed.
-Stored as JSON in ``target/.pyflow/compile-cache.json``.
+Stored as JSON in ``target/.pyflow/compile-cache.json``; SQL holding a secret value is never
+stored (see :mod:`pyflow.secret`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel
 from pyflow.jsonfile import read_versioned, write_json
+from pyflow.secret import contains_secret
 
 VERSION = 1
 
@@ -48,8 +50,8 @@ class CompileCache:
         )
 
     def put(self, key: str, compiled: CompiledModel) -> None:
-        """Store a result under ``key``."""
-        self.entries[compiled.name] = {
+        """Store a result under ``key`` (not one holding a secret value: it is recompiled)."""
+        entry = {
             "key": key,
             "sql": compiled.sql,
             "columns": [list(c) for c in compiled.columns] if compiled.columns is not None else None,
@@ -57,6 +59,10 @@ class CompileCache:
             "env": [list(e) for e in compiled.env],
             "volatile": compiled.volatile,
         }
+        if contains_secret(entry):  # stored masked, it would be reused with the mask in it
+            self.entries.pop(compiled.name, None)
+        else:
+            self.entries[compiled.name] = entry
         self.dirty = True
 
     def save(self) -> None:

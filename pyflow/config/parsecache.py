@@ -18,6 +18,7 @@ from typing import Any
 
 from pyflow.errors import ProjectError
 from pyflow.jsonfile import read_versioned, write_json
+from pyflow.secret import contains_secret
 
 VERSION = 1
 
@@ -40,10 +41,14 @@ class ParseCache:
         return entry.get("data")
 
     def put(self, file: str, sha: str, env: str, data: Any) -> None:
-        """Store a JSON-able result (silently skipped when not JSON-able)."""
+        """Store a JSON-able result (skipped when not JSON-able or when it holds a secret value)."""
         try:
             json.dumps(data)
         except (TypeError, ValueError):
+            return
+        if contains_secret(data):  # stored masked, it would be reused with the mask in it
+            self.entries.pop(file, None)
+            self.dirty = True
             return
         self.entries[file] = {"sha": sha, "env": env, "data": data}
         self.used.add(file)

@@ -21,6 +21,7 @@ import jinja2
 
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import CompileError, closest
+from pyflow.secret import is_secret_env
 
 log = logging.getLogger("pyflow.sql")
 
@@ -135,6 +136,16 @@ def base_context(
         )
 
     def env_var(name: str, default: Any = _MISSING) -> Any:
+        if is_secret_env(name):  # before recording: the value must reach no cache
+            raise CompileError(
+                f"env_var('{name}') reads a secret: its value would be written to the compiled "
+                "SQL, target/ artifacts and caches",
+                model=model,
+                hint="read secrets only in profiles.yml (connection settings are never written "
+                f"anywhere); if the value is not secret, rename the variable without the "
+                f"'{name[: name.upper().index('SECRET_') + 7]}' prefix",
+                code="secret-env-var",
+            )
         if env_reads is not None:
             env_reads[name] = os.environ.get(name)
         if name in os.environ:

@@ -1,7 +1,8 @@
 """Artifacts under ``target/``: manifest.json, run_results.json, compiled/ and run/ SQL.
 
 Shapes are documented in docs/artifacts.md and stable: add keys, never rename them. Secrets
-never appear here: only the public part of the target is written.
+never appear here: only the public part of the target is written, every secret value is
+masked (:mod:`pyflow.secret`), and ``--vars`` with secret-looking names are stored redacted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
 from pyflow.core.project import Project
 from pyflow.jsonfile import write_json
 from pyflow.runner.events import NodeResult
+from pyflow.secret import redact_keys, scrub
 
 SCHEMA_VERSION = 1
 
@@ -27,7 +29,8 @@ def _version() -> str:
 
 
 def write_text_if_changed(path: Path, text: str) -> bool:
-    """Write ``text`` unless the file already holds it; True when written."""
+    """Write ``text`` (secrets masked) unless the file already holds it; True when written."""
+    text = scrub(text)
     try:
         if path.read_text(encoding="utf-8") == text:
             return False
@@ -165,7 +168,7 @@ def write_run_results(
     elapsed: float,
     args: Mapping[str, Any],
 ) -> None:
-    """Write ``run_results.json``."""
+    """Write ``run_results.json`` (``--vars`` with secret-looking names are stored redacted)."""
     rows = []
     for r in results:
         row = asdict(r)
@@ -180,7 +183,9 @@ def write_run_results(
         )
         rows.append(row)
     write_json(
-        path, {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": dict(args)}, indent=2
+        path,
+        {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": redact_keys(dict(args))},
+        indent=2,
     )
 
 

@@ -32,8 +32,8 @@ from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
-
 from pyflow.secret import ScrubbingFormatter
+
 log = logging.getLogger("pyflow")
 
 COMMAND_TYPES: dict[str, frozenset[str]] = {
