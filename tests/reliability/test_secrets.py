@@ -103,7 +103,7 @@ def test_the_secret_canary_appears_nowhere(make_project, pyflow, canary):
             project,
             "--vars",
             vars_,
-        ),  # fmt: skip
+        ),
         pyflow("debug", "--project-dir", project, "--vars", vars_),
         pyflow("show", "py_filtered", "--project-dir", project, "--vars", vars_, "--output", "json"),
     ]
@@ -135,9 +135,12 @@ def test_secret_like_vars_are_stored_redacted(make_project, pyflow, run_results)
     project = make_project({"models/ok.sql": "select {{ var('db_password') | sql_literal }} as p\n"})
 
     pyflow(
-        "run", "--project-dir", project, "--vars",
-        '{db_password: hunter2, my_token: abc, api_key: k, region: eu, limits: {secret: s, n: 1}}',
-    )  # fmt: skip
+        "run",
+        "--project-dir",
+        project,
+        "--vars",
+        "{db_password: hunter2, my_token: abc, api_key: k, region: eu, limits: {secret: s, n: 1}}",
+    )
 
     args = json.loads((project / "target" / "run_results.json").read_text())["args"]
     assert args["vars"] == {
