@@ -5,20 +5,73 @@ descendant is SKIPPED with the reason, and independent branches go on (``--fail-
 everything instead). Ctrl-C / SIGTERM (a flag set by a signal handler, or a KeyboardInterrupt in
 the main thread) cancels the running statements, skips what is pending, and still returns a
 result for every node.
+
+Jobs run on daemon threads. A job still running :data:`ABANDON_AFTER_S` after the interrupt
+(a Python model busy in a loop or inside a C call, which no flag or statement interrupt reaches)
+is abandoned: reported cancelled and no longer waited for, so the run stops anyway. It cannot
+change its target afterwards: the adapter refuses every statement once cancelled, and the
+transaction it may have opened is rolled back when the connection closes.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pyflow.core.graph import Graph
+from pyflow.errors import CancelledError
 from pyflow.runner.events import Emit, Event, NodeResult
 
 Job = Callable[[str, int, int], NodeResult]
+
+ABANDON_AFTER_S = 0.75
+"""How long running jobs get to stop after an interrupt before they are abandoned."""
+
+
+class _Workers:
+    """A fixed pool of daemon threads (``pyflow_0`` ...) running submitted calls.
+
+    Unlike ``concurrent.futures.ThreadPoolExecutor``, whose threads the interpreter joins at
+    exit, a thread stuck in a job does not keep the process alive once the run gave up on it.
+    """
+
+    def __init__(self, size: int, prefix: str) -> None:
+        self._queue: queue.SimpleQueue[tuple[cf.Future[NodeResult], Callable[[], NodeResult]] | None]
+        self._queue = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{prefix}_{i}", daemon=True) for i in range(size)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, call = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # handed to the scheduler through the future
+                future.set_exception(exc)
+
+    def submit(self, job: Job, uid: str, index: int, total: int) -> cf.Future[NodeResult]:
+        """Queue ``job(uid, index, total)``; its future completes when a thread ran it."""
+        future: cf.Future[NodeResult] = cf.Future()
+        self._queue.put((future, lambda: job(uid, index, total)))
+        return future
+
+    def shutdown(self, *, wait: bool) -> None:
+        """Let the threads end once the queue is drained; join them when ``wait``."""
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
 
 class Executor:
@@ -58,6 +111,11 @@ class Executor:
         """True once no node may start any more (interrupted, or --fail-fast after a failure)."""
         self.cancel_reason = "not run"
         self.results: dict[str, NodeResult] = {}
+        self.abandoned: list[str] = []
+        """Jobs still running when the run gave up on them (see :data:`ABANDON_AFTER_S`)."""
+        self._abandon_at = float("inf")
+        self._started: dict[str, tuple[int, float]] = {}
+        """Index and start time of each submitted job."""
         self._interrupted = False
         self._counter = 0
         self._lock = threading.Lock()
@@ -94,21 +152,26 @@ class Executor:
         ready = sorted((u for u, ps in waiting.items() if not ps), key=position.__getitem__)
         running: dict[cf.Future[NodeResult], str] = {}
         total = len(self.order)
-        pool = cf.ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="pyflow")
+        pool = _Workers(self.threads, "pyflow")
         restore_signals = self._catch_signals()
         try:
             while ready or running:
                 if self._interrupted:
                     self._cancel()
+                if self.cancelled and running and time.monotonic() >= self._abandon_at:
+                    self._abandon(running)
+                    break
                 while ready and len(running) < self.threads and not self.stopped:
                     uid = ready.pop(0)
                     if uid in self.results:
                         continue
-                    running[pool.submit(self.job, uid, self._index(), total)] = uid
+                    index = self._index()
+                    self._started[uid] = (index, time.time())
+                    running[pool.submit(self.job, uid, index, total)] = uid
                 if not running:
                     break
                 try:
-                    done, _ = cf.wait(list(running), timeout=0.2, return_when=cf.FIRST_COMPLETED)
+                    done, _ = cf.wait(list(running), timeout=0.1, return_when=cf.FIRST_COMPLETED)
                 except KeyboardInterrupt:
                     self._cancel()
                     continue
@@ -126,10 +189,12 @@ class Executor:
                     ready.sort(key=position.__getitem__)
         except KeyboardInterrupt:
             self._cancel()
-            for fut, uid in running.items():
-                self.results[uid] = fut.result()
+            done, _ = cf.wait(list(running), timeout=max(0.0, self._abandon_at - time.monotonic()))
+            for fut in done:
+                self.results[running.pop(fut)] = fut.result()
+            self._abandon(running)
         finally:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=not self.abandoned)
             restore_signals()
         if self._interrupted:
             self._cancel()
@@ -194,7 +259,40 @@ class Executor:
             if d in below:
                 self._skip(d, f"skipped because '{name}' failed")
 
+    def _abandon(self, running: dict[cf.Future[NodeResult], str]) -> None:
+        """Report the jobs still running after an interrupt as cancelled, and stop waiting for them."""
+        for uid in running.values():
+            node = self.graph.nodes[uid]
+            err = CancelledError(
+                "interrupted: the run was cancelled while this node was running, and it did not "
+                f"stop within {ABANDON_AFTER_S:g}s (busy in Python code); it was abandoned and "
+                "its target left as it was",
+                model=node.name,
+                path=node.path,
+                resource=node.resource_type,
+                hint="run the command again; make long Python steps return sooner",
+                code="cancelled",
+            )
+            index, started = self._started[uid]
+            result = NodeResult(uid, node.name, "error", str(err), error=err.to_dict(), started_at=started)
+            result.completed_at = time.time()
+            result.execution_time = result.completed_at - started
+            self.results[uid] = result
+            self.abandoned.append(uid)
+            self.emit(
+                Event(
+                    "node_finish",
+                    index=index,
+                    total=len(self.order),
+                    description=self.describe(uid),
+                    result=result,
+                )
+            )
+        running.clear()
+
     def _cancel(self, reason: str = "cancelled", *, interrupted: bool = True) -> None:
+        if interrupted and not self.cancelled:
+            self._abandon_at = time.monotonic() + ABANDON_AFTER_S
         self.cancelled = self.cancelled or interrupted
         if self.stopped:
             return

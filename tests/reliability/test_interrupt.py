@@ -1,0 +1,186 @@
+"""Ctrl-C and SIGTERM stop a run whatever its models are doing (issue 10, item 8).
+
+A Python model busy in Python code (a loop that never checks anything, a sleep inside a C call)
+used to make the run ignore Ctrl-C until ``kill -9``. Now the interrupted run stops, reports the
+busy model cancelled, leaves its table as it was and no working tables behind, and exits 130.
+
+Each test runs the CLI in a subprocess and sends a real signal once the model is inside its busy
+code (it writes a marker file first). Nothing here measures time: the process wait has a long
+timeout only as a guard against hanging; ``bench/interrupt.py`` measures the stop latency.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+HANG_GUARD_S = 30
+
+BUSY_MODEL = """
+    import time
+    from pathlib import Path
+
+    import pandas as pd
+
+    from pyflow import Context, model
+
+
+    @model(materialized="table")
+    def busy(ctx: Context) -> pd.DataFrame:
+        mode = ctx.var("busy")
+        if mode != "no":
+            Path(ctx.var("marker")).write_text(mode)
+        if mode == "spin":
+            while True:  # pure Python: never returns to anything that could check a flag
+                pass
+        if mode == "sleep":
+            time.sleep(1000)  # blocked inside a C call
+        return pd.DataFrame({"n": [1, 2, 3]})
+"""
+
+AFTER_BUSY = "{{ config(materialized='table') }}\nselect sum(n) as total from {{ ref('busy') }}\n"
+
+
+def pyflow_command() -> list[str]:
+    """The installed console script, else the module entry point of this interpreter."""
+    exe = Path(sys.executable).parent / "pyflow"
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("pyflow")
+    if found is not None:
+        return [found]
+    return [sys.executable, "-c", "from pyflow.cli.main import entrypoint; entrypoint()"]
+
+
+def run_until(args: list[str], ready: Path | list[Path] | str, *, signum: int | None) -> tuple[int, str]:
+    """Run the CLI; once ``ready`` appears (marker files, or a line of output), send ``signum``.
+
+    Returns the exit code and the whole output. ``signum=None`` just waits for the process.
+    """
+    proc = subprocess.Popen(
+        [*pyflow_command(), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    lines: list[str] = []
+    seen = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if isinstance(ready, str) and ready in line:
+                seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        if signum is not None:
+            deadline = time.monotonic() + 60  # a guard against hanging, not a measurement
+            markers = [ready] if isinstance(ready, Path) else ready if isinstance(ready, list) else []
+            while not (seen.is_set() if isinstance(ready, str) else all(m.exists() for m in markers)):
+                assert proc.poll() is None, "the run ended before the signal:\n" + "".join(lines)
+                assert time.monotonic() < deadline, "the model never started:\n" + "".join(lines)
+                time.sleep(0.02)
+            proc.send_signal(signum)
+        code = proc.wait(timeout=HANG_GUARD_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(5)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    return code, "".join(lines)
+
+
+@pytest.fixture
+def busy_project(make_project, pyflow, warehouse):
+    """A project whose DataFrame model ``busy`` was built once (rows 1, 2, 3), with a child."""
+    project = make_project(
+        {"models/busy.py": BUSY_MODEL, "models/after_busy.sql": AFTER_BUSY},
+        project_yml="name: proj\nvars:\n  busy: 'no'\n  marker: ''\n",
+    )
+    pyflow("run", "--project-dir", project)
+    assert warehouse(project).rows("SELECT n FROM busy ORDER BY n") == [(1,), (2,), (3,)]
+    return project
+
+
+@pytest.mark.parametrize("mode", ["spin", "sleep"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_signal_stops_busy_python_model(mode, signum, busy_project, tmp_path, warehouse, run_results):
+    marker = tmp_path / "busy.started"
+    code, output = run_until(
+        ["run", "--project-dir", str(busy_project), "--threads", "1", "--vars",
+         f"{{busy: {mode}, marker: '{marker}'}}"],
+        marker,
+        signum=signum,
+    )  # fmt: skip
+
+    assert code == 130, output
+    assert "The run was cancelled" in output
+    assert "Traceback" not in output
+    results = run_results(busy_project)
+    assert results["busy"]["error"]["code"] == "cancelled", results["busy"]
+    assert results["busy"]["status"] in ("cancelled", "error")  # 'cancelled' once item 12 lands
+    assert "interrupted" in results["busy"]["message"]
+    assert "did not stop" in results["busy"]["message"]
+    assert results["after_busy"]["status"] == "skipped"
+    db = warehouse(busy_project)
+    assert db.rows("SELECT n FROM busy ORDER BY n") == [(1,), (2,), (3,)]
+    assert db.rows("SELECT total FROM after_busy") == [(6,)]
+    assert not any("__pyflow" in rel for rel in db.relations())
+
+
+SLEEPER_MODEL = """
+    import time
+    from pathlib import Path
+
+    import pandas as pd
+
+    from pyflow import Context, model
+
+
+    @model(materialized="table")
+    def sleeper(ctx: Context, quick: pd.DataFrame) -> pd.DataFrame:
+        Path(ctx.var("marker") + ".sleeper").write_text("sleep")
+        time.sleep(1000)
+        return quick
+"""
+
+
+def test_signal_abandons_every_busy_model_among_threads(busy_project, tmp_path, warehouse, run_results):
+    """Two busy Python models on two of four threads: both are abandoned, the model that had
+    finished keeps its new table, the tables of the busy ones are unchanged."""
+    (busy_project / "models" / "quick.sql").write_text(
+        "{{ config(materialized='table') }}\nselect 7 as q\n", encoding="utf-8"
+    )
+    (busy_project / "models" / "sleeper.py").write_text(textwrap.dedent(SLEEPER_MODEL), encoding="utf-8")
+    marker = tmp_path / "busy.started"
+    code, output = run_until(
+        ["run", "--project-dir", str(busy_project), "--threads", "4", "--select", "busy",
+         "--select", "quick+", "--vars", f"{{busy: spin, marker: '{marker}'}}"],
+        [marker, Path(f"{marker}.sleeper")],
+        signum=signal.SIGINT,
+    )  # fmt: skip
+
+    assert code == 130, output
+    results = run_results(busy_project)
+    assert results["quick"]["status"] == "success"
+    assert results["busy"]["error"]["code"] == results["sleeper"]["error"]["code"] == "cancelled"
+    db = warehouse(busy_project)
+    assert db.rows("SELECT q FROM quick") == [(7,)]
+    assert db.rows("SELECT n FROM busy ORDER BY n") == [(1,), (2,), (3,)]
+    assert "main.sleeper" not in db.relations()
+    assert not any("__pyflow" in rel for rel in db.relations())
