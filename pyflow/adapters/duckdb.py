@@ -8,11 +8,14 @@ when a connection opens.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pyflow.adapters import csvfile
 from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog
 from pyflow.errors import AdapterError, CancelledError
 from pyflow.relation import Relation
@@ -42,6 +45,26 @@ class MemoryConfig:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _read_csv(location: str, delimiter: str, column_types: dict[str, str] | None = None) -> str:
+    """``read_csv(...)`` pinned to pyflow's one CSV dialect (:mod:`pyflow.adapters.csvfile`)."""
+    opts = [f"delim = {_literal(delimiter)}", *csvfile.DUCKDB_CSV_OPTIONS]
+    if column_types:
+        pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
+        opts.append(f"types = {{{pairs}}}")
+    return f"read_csv({_literal(location)}, {', '.join(opts)})"
+
+
+_CSV_FILE = re.compile(r'Error when sniffing file "([^"]+)"|^\s*file = (.+)$', re.MULTILINE)
+"""The file a DuckDB CSV error names (a sniffing error, or a line error's ``file =``)."""
+_READ_CSV = re.compile(r"read_csv\('((?:[^']|'')*)', delim = '((?:[^']|'')*)'")
+
+
+def _scans(sql: str) -> Iterator[tuple[str, str]]:
+    """The (location, delimiter) of every pinned ``read_csv`` in ``sql``."""
+    for m in _READ_CSV.finditer(sql):
+        yield m[1].replace("''", "'"), m[2].replace("''", "'")
 
 
 class DuckDBAdapter(Adapter):
@@ -210,17 +233,30 @@ class DuckDBAdapter(Adapter):
 
     def file_scan_sql(self, location: str, file_format: str | None = None) -> str:  # noqa: D102
         reader = _FORMAT_READERS.get((file_format or "").lower())
+        suffix = Path(location.rstrip("*/")).suffix.lower() or Path(location).suffix.lower()
         if reader is None:
-            suffix = Path(location.rstrip("*/")).suffix.lower() or Path(location).suffix.lower()
             reader = _FILE_READERS.get(suffix, "read_parquet")
+        if reader == "read_csv":  # strict: a header, the suffix's delimiter, no guessing
+            return _read_csv(location, "\t" if suffix == ".tsv" else ",")
         return f"{reader}({_literal(location)})"
 
     def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:  # noqa: D102
-        opts = ["header = true", f"delim = {_literal(delimiter)}"]
-        if column_types:
-            pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
-            opts.append(f"types = {{{pairs}}}")
-        return f"SELECT * FROM read_csv({_literal(str(path))}, {', '.join(opts)})"
+        return f"SELECT * FROM {_read_csv(str(path), delimiter, column_types)}"
+
+    def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:
+        """A CSV that DuckDB refused is read strictly to name its line; else the generic error."""
+        text = str(exc)
+        named = _CSV_FILE.search(text)
+        if named is not None:
+            file = named[1] or named[2].strip()
+            for scanned, delimiter in _scans(sql):
+                if scanned == file:
+                    found = csvfile.problem(Path(file), delimiter)
+                    if found is not None:
+                        return csvfile.error(
+                            file, found, code="csv-invalid", outcome="nothing was written", model=model
+                        )
+        return super().wrap_error(exc, sql, model)
 
     # ---- data ----------------------------------------------------------------------------
     def create_table_from_dataframe(  # noqa: D102

@@ -1,6 +1,6 @@
 """Seeds for engines that cannot read local files: the CSV as CREATE TABLE AS + INSERT ... VALUES.
 
-The CSV is read with the stdlib :mod:`csv` module; each column's type is inferred from its
+The CSV is read strictly (:mod:`pyflow.adapters.csvfile`); each column's type is inferred from its
 values (BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP, else VARCHAR; ``column_types`` overrides) and
 the rows are cut into batches whose statements stay under the engine's query-size limit. Every
 value travels as a string literal (or NULL for an empty field) and is CAST to its column's type
@@ -10,13 +10,13 @@ in the SELECT, so overrides with any engine type work the same way. Used by
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyflow.adapters import csvfile
 from pyflow.errors import AdapterError
 
 _BIGINT = re.compile(r"[+-]?\d+")
@@ -83,28 +83,30 @@ def invalid_seed(
 
 
 def read_seed(path: Path, column_types: dict[str, str], delimiter: str) -> SeedTable:
-    """Read a seed CSV (UTF-8, optional BOM); an empty field is NULL."""
+    """Read a seed CSV strictly (:mod:`pyflow.adapters.csvfile`); an empty field is NULL."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
-            header = next(reader, None)
-            if not header:
-                raise invalid_seed(path, f"the seed CSV {path.name} has no header row", 1)
-            rows: list[list[str | None]] = []
-            for record in reader:
-                if not record:
-                    continue  # a blank line
-                if len(record) != len(header):
-                    raise invalid_seed(
-                        path,
-                        f"the seed CSV {path.name} has {len(record)} values on a row, but {len(header)} columns",
-                        reader.line_num,
-                    )
-                rows.append([v if v != "" else None for v in record])
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise invalid_seed(path, f"the seed CSV {path.name} cannot be read: {exc}") from exc
+        header, records = csvfile.read(path, delimiter)
+    except csvfile.CsvInvalid as exc:
+        raise seed_error(path, exc.problem) from None
+    rows: list[list[str | None]] = [[v if v != "" else None for v in record] for record in records]
     types = [column_types.get(name) or infer_type([row[i] for row in rows]) for i, name in enumerate(header)]
     return SeedTable(list(header), types, rows)
+
+
+def count_seed(path: Path, delimiter: str, shown: str | None = None) -> int:
+    """The data records of a seed CSV, read strictly (``seed-csv-invalid`` when it is malformed).
+
+    ``shown``: the path errors name (e.g. relative to the project), default ``path``.
+    """
+    try:
+        return csvfile.count(path, delimiter)
+    except csvfile.CsvInvalid as exc:
+        raise seed_error(path, exc.problem, shown) from None
+
+
+def seed_error(path: Path, problem: csvfile.CsvProblem, shown: str | None = None) -> AdapterError:
+    """The ``seed-csv-invalid`` error for a CSV problem of the seed at ``path``."""
+    return csvfile.error(shown or path, problem, code="seed-csv-invalid", model=path.stem, resource="seed")
 
 
 def string_literal(value: str | None) -> str:

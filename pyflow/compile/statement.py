@@ -18,23 +18,28 @@ FIX = (
 )
 
 
-def count_statements(sql: str, dialect: str) -> int:
-    """How many statements ``sql`` holds in ``dialect`` (a trailing ``;`` starts none).
+def statement_starts(sql: str, dialect: str) -> list[int]:
+    """Where each statement of ``sql`` (in ``dialect``) starts: offsets of their first tokens.
 
-    Raises sqlglot's ``TokenError`` when the text cannot be tokenized (an unterminated
-    string literal, quoted name or comment).
+    A trailing ``;`` starts no statement. Raises sqlglot's ``TokenError`` when the text cannot
+    be tokenized (an unterminated string literal, quoted name or comment).
     """
     from sqlglot import Dialect, TokenType
 
-    tokens = Dialect.get_or_raise(dialect).tokenize(sql)
-    count, pending = 0, False
-    for token in tokens:
+    starts: list[int] = []
+    in_statement = False
+    for token in Dialect.get_or_raise(dialect).tokenize(sql):
         if token.token_type == TokenType.SEMICOLON:
-            count += pending
-            pending = False
-        elif token.token_type != TokenType.HIVE_TOKEN_STREAM:
-            pending = True
-    return count + pending
+            in_statement = False
+        elif token.token_type != TokenType.HIVE_TOKEN_STREAM and not in_statement:
+            in_statement = True
+            starts.append(token.start)
+    return starts
+
+
+def count_statements(sql: str, dialect: str) -> int:
+    """How many statements ``sql`` holds in ``dialect`` (see :func:`statement_starts`)."""
+    return len(statement_starts(sql, dialect))
 
 
 def check_one_statement(
@@ -50,7 +55,7 @@ def check_one_statement(
     from sqlglot.errors import TokenError
 
     try:
-        found = count_statements(sql, dialect)
+        starts = statement_starts(sql, dialect)
     except TokenError as exc:
         raise CompileError(
             "pyflow cannot tell where the rendered SQL's statement ends (an unterminated "
@@ -62,13 +67,15 @@ def check_one_statement(
             hint=FIX,
             code="multiple-statements",
         ) from None
-    if found > 1:
+    if len(starts) > 1:
+        second = sql[starts[1] :].strip().splitlines()[0]
         raise CompileError(
-            f"the SQL renders to {found} SQL statements; it must be exactly one "
+            f"the SQL renders to {len(starts)} SQL statements; it must be exactly one "
             "(a value rendered into the SQL may have closed a string literal)",
             model=model,
             path=path,
             line=line,
+            detail="the second statement starts: " + (second[:80] + " ..." if len(second) > 80 else second),
             resource=resource,
             hint=FIX,
             code="multiple-statements",

@@ -21,6 +21,9 @@ class SeedFile:
     path: Path
     column_types: dict[str, str] = field(default_factory=dict)
     delimiter: str = ","
+    records: int | None = None
+    """The CSV's data records, counted by a strict read: the loaded table must hold exactly as
+    many rows (None: not counted, nothing to check)."""
 
 
 @dataclass

@@ -6,6 +6,10 @@ batches elsewhere) and swaps it in like a table model. Where the engine has ``tr
 and ``csv_scan``, a later load keeps the table and replaces its rows in one transaction; if the
 CSV's columns no longer match the table, it fails and asks for ``--full-refresh``. Elsewhere
 every load rebuilds and swaps.
+
+Before anything is replaced the loaded rows are counted: a table with other than
+``job.seed.records`` rows (the records a strict read of the CSV found) fails the load, the new
+table is dropped (or the transaction rolled back) and the old one stays as it was.
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ class SeedMaterializer(Materializer):
             or not (caps.transactions and caps.csv_scan)
             or job.sql is None
         ):
-            TableMaterializer().swap_in(job, fill=self._fill)
-            return self._loaded(job)
+            rows = TableMaterializer().swap_in(job, fill=self._fill)
+            return self._loaded(job, rows)
         new_cols = [(c.name, c.data_type) for c in adapter.describe_query(job.sql)]
         old_cols = [(c.name, c.data_type) for c in adapter.get_columns(job.relation)]
         if new_cols != old_cols:
@@ -51,12 +55,19 @@ class SeedMaterializer(Materializer):
         with adapter.transaction():
             job.execute(f"DELETE FROM {rel}")
             job.execute(f"INSERT INTO {rel}\n{job.sql}")
-        return self._loaded(job)
+            rows = self._checked_count(job, job.relation)
+        return self._loaded(job, rows)
+
+    def _fill(self, job: Job, relation: Relation) -> int:
+        """Load the CSV into ``relation`` and return its checked row count."""
+        self._load(job, relation)
+        return self._checked_count(job, relation)
 
     @staticmethod
-    def _fill(job: Job, relation: Relation) -> int | None:
+    def _load(job: Job, relation: Relation) -> None:
         if job.seed is None:  # a job built from the CSV scan alone
-            return Materializer.fill(job, relation)
+            Materializer.fill(job, relation)
+            return
         seed = job.seed
         options = TableOptions.from_config(job.config)
         uploaded = job.adapter.upload_seed(
@@ -69,18 +80,31 @@ class SeedMaterializer(Materializer):
             record=job.log,
         )
         if uploaded is not None:
-            return uploaded
+            return
         for statement in job.adapter.seed_statements(
             relation, seed.path, dict(seed.column_types), seed.delimiter, options
         ):
             job.execute(statement)
-        return None
 
-    def _loaded(self, job: Job) -> Outcome:
-        rows = self._count(job)
+    @staticmethod
+    def _loaded(job: Job, rows: int | None) -> Outcome:
         return Outcome("loaded", rows, f"INSERT {rows}")
 
     @staticmethod
-    def _count(job: Job) -> int:
-        rows = job.adapter.fetchall(f"SELECT count(*) FROM {job.adapter.render(job.relation)}")
-        return int(rows[0][0])
+    def _checked_count(job: Job, relation: Relation) -> int:
+        """The rows of ``relation``; an error when they are not the CSV's records."""
+        found = job.adapter.fetchall(f"SELECT count(*) FROM {job.adapter.render(relation)}", model=job.name)
+        rows = int(found[0][0])
+        seed = job.seed
+        if seed is not None and seed.records is not None and rows != seed.records:
+            raise MaterializationError(
+                f"the loaded table has {rows} row(s), but {seed.path.name} has {seed.records} "
+                "record(s); nothing was replaced",
+                model=job.name,
+                path=str(seed.path),
+                resource="seed",
+                hint="check the CSV's delimiter and quoting (each record one line, or quoted where "
+                "a value spans lines); if the CSV is right, report this as a bug",
+                code="seed-row-count",
+            )
+        return rows

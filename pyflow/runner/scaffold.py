@@ -37,7 +37,7 @@ select
     {{ cents_to_dollars('amount_cents') }} as amount,
     paid_at
 from {{ ref('raw_payments') }}
-where amount_cents > {{ var('min_amount') }}
+where amount_cents > {{ var('min_amount') | sql_literal }}
 """,
     "models/marts/payments_by_method.py": '''\
 """A Python model: its parameter `stg_payments` is the SQL model of that name."""

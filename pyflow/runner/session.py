@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pyflow.adapters import adapter_class
 from pyflow.adapters.base import Adapter
+from pyflow.adapters.seedbatch import count_seed
 from pyflow.compile.cache import CompileCache
 from pyflow.compile.model import CompiledModel
 from pyflow.compile.python import call_model, is_dataframe
@@ -409,8 +410,13 @@ class Session:
                 self._run_test(node, compiled.sql, job, result)
                 kind = ""
             elif isinstance(node, SeedNode):
+                path = self.project.root / node.path
                 job.seed = SeedFile(
-                    self.project.root / node.path, dict(node.config.column_types), node.config.delimiter
+                    path,
+                    dict(node.config.column_types),
+                    node.config.delimiter,
+                    # strict: a malformed CSV stops here, before anything is written
+                    records=count_seed(path, node.config.delimiter, node.path),
                 )
                 if self.adapter.capabilities.csv_scan:  # else loaded by seed_statements alone
                     job.sql = self.compiler.seed_select(node)

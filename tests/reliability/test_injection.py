@@ -36,6 +36,7 @@ def test_injection_through_var_fails_and_keeps_the_table(make_project, pyflow, w
     assert m["error"]["path"] == "models/m.sql"
     assert "model 'm' (models/m.sql" in result.output
     assert "renders to 2 SQL statements" in result.output
+    assert "the second statement starts: drop table keep; --'" in result.output
     assert "| sql_literal" in result.output
     assert not (project / "target" / "run" / "proj" / "models" / "m.sql").exists()
 

@@ -63,18 +63,25 @@ def test_duckdb_describe_query_does_not_run_it(db: DuckDBAdapter) -> None:
     assert cols[0].data_type == "INTEGER"
 
 
+STRICT = (
+    "header = true, quote = '\"', escape = '\"', skip = 0, comment = '', strict_mode = true, "
+    "null_padding = false, ignore_errors = false"
+)
+"""The options that pin DuckDB's CSV reader to pyflow's one dialect (issue 10, item 2)."""
+
+
 @pytest.mark.parametrize(
     ("location", "file_format", "expected"),
     [
         ("data/e.parquet", None, "read_parquet('data/e.parquet')"),
-        ("data/e.csv", None, "read_csv('data/e.csv')"),
-        ("data/e.tsv", None, "read_csv('data/e.tsv')"),
+        ("data/e.csv", None, f"read_csv('data/e.csv', delim = ',', {STRICT})"),
+        ("data/e.tsv", None, f"read_csv('data/e.tsv', delim = '\t', {STRICT})"),
         ("data/e.json", None, "read_json('data/e.json')"),
         ("data/e.jsonl", None, "read_json('data/e.jsonl')"),
         ("data/e.ndjson", None, "read_json('data/e.ndjson')"),
-        ("data/*.CSV", None, "read_csv('data/*.CSV')"),
+        ("data/*.CSV", None, f"read_csv('data/*.CSV', delim = ',', {STRICT})"),
         ("data/events/", None, "read_parquet('data/events/')"),
-        ("data/e.txt", "csv", "read_csv('data/e.txt')"),
+        ("data/e.txt", "csv", f"read_csv('data/e.txt', delim = ',', {STRICT})"),
         ("data/e.csv", "JSON", "read_json('data/e.csv')"),
         ("it's.parquet", None, "read_parquet('it''s.parquet')"),
     ],
@@ -99,7 +106,7 @@ def test_duckdb_csv_scan_sql_applies_column_types(tmp_path: Path, duckdb_adapter
     sql = duckdb_adapter.csv_scan_sql(path, {"code": "VARCHAR", "zip": "VARCHAR"}, ";")
 
     assert sql == (
-        f"SELECT * FROM read_csv('{path}', header = true, delim = ';', "
+        f"SELECT * FROM read_csv('{path}', delim = ';', {STRICT}, "
         "types = {'code': 'VARCHAR', 'zip': 'VARCHAR'})"
     )
     assert [(c.name, c.data_type) for c in duckdb_adapter.describe_query(sql)] == [
