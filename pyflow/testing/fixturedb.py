@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from pyflow.adapters.duckdb import DuckDBAdapter
 from pyflow.compile.model import Columns, CompiledModel
@@ -22,9 +22,6 @@ from pyflow.core.node import ModelNode
 from pyflow.relation import Relation
 from pyflow.runner.compilation import ProjectCompiler
 from pyflow.testing.transpile import check_binds, source_dialect, to_duckdb
-
-if TYPE_CHECKING:
-    from pyflow.testing.model import ProjectHarness
 
 
 class FixtureDB:
@@ -130,9 +127,18 @@ class PreparedModel:
     """A model compiled against fixture tables in the harness's DuckDB: run it, read its rows."""
 
     def __init__(
-        self, harness: ProjectHarness, adapter: DuckDBAdapter, compiler: ProjectCompiler, model: ModelNode
+        self,
+        adapter: DuckDBAdapter,
+        compiler: ProjectCompiler,
+        model: ModelNode,
+        *,
+        function: Callable[..., Any] | None,
+        dialect: str | None,
     ):
-        self.harness = harness
+        self.function = function
+        """The model's Python function (what a DataFrame model calls; None for a SQL model)."""
+        self.dialect = dialect
+        """The dialect of SQL models that set no ``sql_dialect`` (the harness's)."""
         self.adapter = adapter
         self.compiler = compiler
         self.model = model
@@ -141,7 +147,7 @@ class PreparedModel:
         """The model's SELECT in DuckDB's dialect (transpiled from the model's dialect if needed)."""
         compiled = self.compiler.compile(self.model.unique_id)
         assert compiled.sql is not None
-        dialect = source_dialect(self.model, self.harness.dialect)
+        dialect = source_dialect(self.model, self.dialect)
         if dialect is None:
             return compiled.sql
         sql = to_duckdb(compiled.sql, dialect, self.model)
@@ -152,10 +158,10 @@ class PreparedModel:
         """What a DataFrame model returns (a DataFrame, pyarrow table or Ibis table)."""
         from pyflow.compile.python import call_model
 
+        assert self.function is not None, "only Python models return DataFrames"
         con = self.adapter.ibis_connection()
         tables = self.compiler.bound_tables(con, self.model.unique_id)
-        fn = self.harness.project.functions[self.model.name]
-        return call_model(fn, self.model, tables, self.compiler.context(self.model, bound=con))
+        return call_model(self.function, self.model, tables, self.compiler.context(self.model, bound=con))
 
     def frame(self) -> Any:
         """Run the model; its rows as a pandas DataFrame."""

@@ -164,9 +164,20 @@ class ProjectHarness:
         adapter = self._db.adapter()
         try:
             compiler, model = self._prepare(adapter, model_name, inputs, is_incremental, this)
-            yield PreparedModel(self, adapter, compiler, model)
+            yield self._prepared_model(adapter, compiler, model)
         finally:
             self._db.reset()
+
+    def _prepared_model(
+        self, adapter: DuckDBAdapter, compiler: FixtureCompiler, model: ModelNode
+    ) -> PreparedModel:
+        return PreparedModel(
+            adapter,
+            compiler,
+            model,
+            function=self.project.functions.get(model.name),
+            dialect=self.dialect,
+        )
 
     def run_incremental(self, model_name: str, current: Any, inputs: Mapping[str, Any]) -> Any:
         """Apply the model's incremental batch to ``current`` with its strategy; new table."""
@@ -187,9 +198,9 @@ class ProjectHarness:
                 incremental=True,
             )
             if compiled.is_dataframe:
-                job.frame = lambda: PreparedModel(self, adapter, compiler, model).frame()
+                job.frame = lambda: self._prepared_model(adapter, compiler, model).frame()
             else:
-                job.sql = PreparedModel(self, adapter, compiler, model).sql()
+                job.sql = self._prepared_model(adapter, compiler, model).sql()
             IncrementalMaterializer().build(job)
             return adapter._cursor().execute(f"SELECT * FROM {adapter.render(rel)} ORDER BY ALL").df()
         finally:
