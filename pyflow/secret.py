@@ -16,6 +16,7 @@ Values are read from the environment each time, so nothing is kept in module sta
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -44,11 +45,18 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def _forms(value: str) -> list[str]:
+    """``value`` as it may appear in text: raw, and escaped inside a JSON string."""
+    escaped = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    return [value, *sorted(escaped - {value}, key=len, reverse=True)]
+
+
 def scrub(text: str, values: list[str] | None = None) -> str:
-    """``text`` with every secret value replaced by :data:`MASK`."""
+    """``text`` with every secret value (also JSON-escaped, as in a JSON line) replaced by :data:`MASK`."""
     for value in secret_values() if values is None else values:
-        if value in text:
-            text = text.replace(value, MASK)
+        for form in _forms(value):
+            if form in text:
+                text = text.replace(form, MASK)
     return text
 
 

@@ -25,6 +25,25 @@ RelationType = Literal["table", "view"]
 
 
 @dataclass(frozen=True)
+class Leftover:
+    """A temporary relation named after a target: ``<target>__pyflow_<role>_<run>``."""
+
+    relation: Relation
+    role: str
+    """``tmp`` (a new table not swapped in), ``old`` (the table swapped out), or a working table."""
+    kind: RelationType
+
+
+def leftover_types(rows: Sequence[tuple[Any, ...]]) -> dict[str, RelationType]:
+    """``(table_name, table_type)`` catalog rows -> name -> type, keeping names with ``__pyflow_``."""
+    return {
+        str(name): "view" if str(kind).upper() == "VIEW" else "table"
+        for name, kind in rows
+        if "__pyflow_" in str(name)
+    }
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What an engine can do; materializers branch on these, never on the engine name."""
 
@@ -572,6 +591,36 @@ class Adapter(DMLBuilders, abc.ABC):
         """The incremental strategies this engine can apply to a table stored with ``options``."""
         plain = ("append", "delete+insert", "insert_overwrite")
         return ("append", "merge", "delete+insert", "insert_overwrite") if self.capabilities.merge else plain
+
+    # ---- interrupted swaps (see pyflow.adapters.recovery) ------------------------------------
+    def leftover_relations(self, database: str | None, schema: str) -> dict[str, RelationType]:
+        """Relations of ``schema`` whose name holds ``__pyflow_`` (temporaries), name -> type.
+
+        One catalog query; engines qualify ``information_schema`` as they need.
+        """
+        rows = self.fetchall(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            f"WHERE table_schema = '{schema.replace(chr(39), chr(39) * 2)}' AND table_name LIKE '%pyflow%'"
+        )
+        return leftover_types(rows)
+
+    def recover_swap(
+        self,
+        target: Relation,
+        leftovers: Sequence[Leftover],
+        options: TableOptions,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> tuple[list[str], list[Leftover]]:
+        """Finish or undo what an interrupted swap of ``target`` through a catalog left.
+
+        ``leftovers`` are ``target``'s temporaries. Returns what was done (one sentence each)
+        and the leftovers still to recover by renames (:mod:`pyflow.adapters.recovery`). The
+        default: nothing done, all of them; engines that swap without renames (Athena's Hive
+        tables through Glue) override it.
+        """
+        return [], list(leftovers)
 
     def can_drop_columns(self, options: TableOptions) -> bool:
         """Whether ``ALTER TABLE ... DROP COLUMN`` works on such a table (``sync_all_columns``)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pyflow.adapters import csvfile
-from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog
+from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog, leftover_types
 from pyflow.errors import AdapterError, CancelledError
 from pyflow.relation import Relation
 
@@ -267,6 +267,14 @@ class DuckDBAdapter(Adapter):
         cur.register(name, frame)
         try:
             self.execute(self.create_table_as_sql(relation, f"SELECT * FROM {name}"), record=record)
+    def leftover_relations(self, database: str | None, schema: str) -> dict[str, RelationType]:  # noqa: D102
+        rows = self.fetchall(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            f"WHERE table_catalog = {_literal(database or self.database)} AND table_schema = {_literal(schema)} "
+            "AND table_name LIKE '%pyflow%'"
+        )
+        return leftover_types(rows)
+
         finally:
             cur.unregister(name)
         return len(frame) if hasattr(frame, "__len__") else int(frame.num_rows)

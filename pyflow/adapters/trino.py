@@ -19,7 +19,15 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog, TableOptions
+from pyflow.adapters.base import (
+    Adapter,
+    Capabilities,
+    Column,
+    RelationType,
+    StatementLog,
+    TableOptions,
+    leftover_types,
+)
 from pyflow.adapters.retry import RateLimiter, RetriesExhausted, RetryPolicy
 from pyflow.adapters.seedbatch import batches, read_seed, value_rows
 from pyflow.errors import AdapterError, CancelledError, PyflowError, UnsupportedError
@@ -315,6 +323,13 @@ class TrinoAdapter(Adapter):
             f"WHERE schema_name = {literal(schema)}"
         )
         return bool(rows)
+
+    def leftover_relations(self, database: str | None, schema: str) -> dict[str, RelationType]:  # noqa: D102
+        rows = self._catalog_rows(
+            f"SELECT table_name, table_type FROM {self._information_schema(database)}.tables "
+            f"WHERE table_schema = {literal(schema)} AND table_name LIKE '%pyflow%'"
+        )
+        return leftover_types(rows or ())
 
     def get_columns(self, relation: Relation) -> list[Column]:  # noqa: D102
         rows = self._catalog_rows(

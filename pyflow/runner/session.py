@@ -322,9 +322,12 @@ class Session:
                 "run_start",
                 total=len(ids),
                 data={"command": command, "threads": threads, "target": self.target.name},
+        unrecovered: dict[str, PyflowError] = {}
             )
         )
+            unrecovered = self._recover_swaps(ids)  # before compiling: is_incremental sees the table
         graph, unit_waits, order = schedule(self.project.graph, ids)  # a model waits for its unit tests
+        compiled.update(unrecovered)
         executor = Executor(
             graph,
             order,
@@ -385,6 +388,33 @@ class Session:
         stored = not isinstance(node, TestNode) or node.config.store_failures
         result = NodeResult(
             uid,
+    def _recover_swaps(self, ids: Sequence[str]) -> dict[str, PyflowError]:
+        """Put back what interrupted builds of the selected nodes left (:mod:`pyflow.adapters.recovery`).
+
+        Each node recovered gets a warning naming what was restored and dropped; a node whose
+        leftovers could not be recovered gets the error instead of being built.
+        """
+        from pyflow.adapters.base import TableOptions
+        from pyflow.adapters.recovery import SwapTarget, recover_swaps
+
+        targets: dict[str, str] = {}
+        swaps: list[SwapTarget] = []
+        for uid in ids:
+            node = self.project.node(uid)
+            if isinstance(node, TestNode) and not (node.config.store_failures and not is_unit_test(node)):
+                continue
+            targets[node.name] = uid
+            options = TableOptions.from_config(getattr(node, "config", None))
+            swaps.append(SwapTarget(node.name, self.compiler.relation(node), options))
+        if not swaps:
+            return {}
+        protected = [self.compiler.relation(n) for n in self.project.graph.nodes.values()]
+        recovery = recover_swaps(self.adapter, swaps, protected=protected)
+        for name, actions in recovery.actions.items():
+            text = f"{name}: recovered from an interrupted earlier build: " + "; ".join(actions)
+            self.emit(Event("message", level="warn", text=text))
+        return {targets[name]: exc for name, exc in recovery.errors.items()}
+
             node.name,
             "success",
             relation=self.adapter.render(rel) if stored else None,

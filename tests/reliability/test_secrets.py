@@ -150,3 +150,30 @@ def test_secret_like_vars_are_stored_redacted(make_project, pyflow, run_results)
         "region": "eu",
         "limits": {"secret": "*****", "n": 1},
     }
+
+
+def test_sql_holding_a_secret_is_recompiled_not_reused_masked(make_project, pyflow, warehouse, canary):
+    project = make_project(
+        {
+            "seeds/keep.csv": f"id,country\n1,x\n2,{canary}\n",
+            "models/py_filtered.py": PY_MODEL.replace("!=", "=="),
+        }
+    )
+
+    for _ in range(3):  # the 2nd build keys the cache on the table built by the 1st; the 3rd may reuse
+        pyflow("build", "--project-dir", project)  # a masked SQL reused from the cache matches no row
+
+    assert warehouse(project).rows("select id from main.py_filtered") == [(2,)]
+    cache = json.loads((project / "target" / ".pyflow" / "compile-cache.json").read_text())
+    assert "py_filtered" not in cache["entries"]
+
+
+def test_secret_values_are_masked_in_json_escaped_text(monkeypatch):
+    from pyflow.secret import scrub, scrub_data
+
+    secret = 'quo"te-\\-é'
+    monkeypatch.setenv("DBT_ENV_SECRET_X", secret)
+
+    assert scrub(json.dumps({"m": f"at {secret}."})) == '{"m": "at *****."}'
+    assert scrub(json.dumps({"m": secret}, ensure_ascii=False)) == '{"m": "*****"}'
+    assert scrub_data({secret: [f"a{secret}", 1, None]}) == {"*****": ["a*****", 1, None]}
