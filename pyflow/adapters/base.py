@@ -586,12 +586,6 @@ class Adapter(DMLBuilders, abc.ABC):
         """
         self.execute(self.drop_relation_sql(relation, "table"), model=model, record=record)
 
-    # ---- what a table stored with given options supports -------------------------------------
-    def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
-        """The incremental strategies this engine can apply to a table stored with ``options``."""
-        plain = ("append", "delete+insert", "insert_overwrite")
-        return ("append", "merge", "delete+insert", "insert_overwrite") if self.capabilities.merge else plain
-
     # ---- interrupted swaps (see pyflow.adapters.recovery) ------------------------------------
     def leftover_relations(self, database: str | None, schema: str) -> dict[str, RelationType]:
         """Relations of ``schema`` whose name holds ``__pyflow_`` (temporaries), name -> type.
@@ -621,6 +615,12 @@ class Adapter(DMLBuilders, abc.ABC):
         tables through Glue) override it.
         """
         return [], list(leftovers)
+
+    # ---- what a table stored with given options supports -------------------------------------
+    def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
+        """The incremental strategies this engine can apply to a table stored with ``options``."""
+        plain = ("append", "delete+insert", "insert_overwrite")
+        return ("append", "merge", "delete+insert", "insert_overwrite") if self.capabilities.merge else plain
 
     def can_drop_columns(self, options: TableOptions) -> bool:
         """Whether ``ALTER TABLE ... DROP COLUMN`` works on such a table (``sync_all_columns``)."""

@@ -196,6 +196,14 @@ class DuckDBAdapter(Adapter):
             return None
         return "view" if row[0] == "VIEW" else "table"
 
+    def leftover_relations(self, database: str | None, schema: str) -> dict[str, RelationType]:  # noqa: D102
+        rows = self.fetchall(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            f"WHERE table_catalog = {_literal(database or self.database)} AND table_schema = {_literal(schema)} "
+            "AND table_name LIKE '%pyflow%'"
+        )
+        return leftover_types(rows)
+
     def schema_exists(self, database: str | None, schema: str) -> bool:  # noqa: D102
         row = (
             self._cursor()
@@ -267,14 +275,6 @@ class DuckDBAdapter(Adapter):
         cur.register(name, frame)
         try:
             self.execute(self.create_table_as_sql(relation, f"SELECT * FROM {name}"), record=record)
-    def leftover_relations(self, database: str | None, schema: str) -> dict[str, RelationType]:  # noqa: D102
-        rows = self.fetchall(
-            "SELECT table_name, table_type FROM information_schema.tables "
-            f"WHERE table_catalog = {_literal(database or self.database)} AND table_schema = {_literal(schema)} "
-            "AND table_name LIKE '%pyflow%'"
-        )
-        return leftover_types(rows)
-
         finally:
             cur.unregister(name)
         return len(frame) if hasattr(frame, "__len__") else int(frame.num_rows)

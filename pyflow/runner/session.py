@@ -311,9 +311,12 @@ class Session:
             )
         ]
         schema_ids = [u for u in ids if not isinstance(self.project.node(u), TestNode)]
+        unrecovered: dict[str, PyflowError] = {}
         if not all(is_unit_test(self.project.node(u)) for u in ids):
             self.adapter.open()  # unit tests alone never connect to the target
+            unrecovered = self._recover_swaps(ids)  # before compiling: is_incremental sees the table
         compiled = self.compile_nodes(ids)
+        compiled.update(unrecovered)
         self.write_manifest(compiled)
         self._create_schemas(schema_ids)
         threads = self.options.threads or self.target.threads
@@ -322,12 +325,9 @@ class Session:
                 "run_start",
                 total=len(ids),
                 data={"command": command, "threads": threads, "target": self.target.name},
-        unrecovered: dict[str, PyflowError] = {}
             )
         )
-            unrecovered = self._recover_swaps(ids)  # before compiling: is_incremental sees the table
         graph, unit_waits, order = schedule(self.project.graph, ids)  # a model waits for its unit tests
-        compiled.update(unrecovered)
         executor = Executor(
             graph,
             order,
@@ -366,28 +366,6 @@ class Session:
                     out.setdefault(child, []).append(uid)
         return out
 
-    def _create_schemas(self, ids: Sequence[str]) -> None:
-        """Create every schema the run writes to, once, before threads start (no DDL races)."""
-        wanted = {
-            (rel.database, rel.schema)
-            for rel in (self.compiler.relation(self.project.node(u)) for u in ids)
-            if rel.schema
-        }
-        for database, schema in sorted(wanted, key=str):
-            if not self.adapter.schema_exists(database, schema):
-                self.adapter.execute(self.adapter.create_schema_sql(database, schema))
-
-    def _run_node(
-        self, uid: str, index: int, total: int, compiled: CompiledModel | PyflowError | None
-    ) -> NodeResult:
-        node = self.project.node(uid)
-        desc = self.describe(uid)
-        self.emit(Event("node_start", index=index, total=total, description=desc))
-        started = time.time()
-        rel = self.compiler.relation(node)
-        stored = not isinstance(node, TestNode) or node.config.store_failures
-        result = NodeResult(
-            uid,
     def _recover_swaps(self, ids: Sequence[str]) -> dict[str, PyflowError]:
         """Put back what interrupted builds of the selected nodes left (:mod:`pyflow.adapters.recovery`).
 
@@ -415,6 +393,28 @@ class Session:
             self.emit(Event("message", level="warn", text=text))
         return {targets[name]: exc for name, exc in recovery.errors.items()}
 
+    def _create_schemas(self, ids: Sequence[str]) -> None:
+        """Create every schema the run writes to, once, before threads start (no DDL races)."""
+        wanted = {
+            (rel.database, rel.schema)
+            for rel in (self.compiler.relation(self.project.node(u)) for u in ids)
+            if rel.schema
+        }
+        for database, schema in sorted(wanted, key=str):
+            if not self.adapter.schema_exists(database, schema):
+                self.adapter.execute(self.adapter.create_schema_sql(database, schema))
+
+    def _run_node(
+        self, uid: str, index: int, total: int, compiled: CompiledModel | PyflowError | None
+    ) -> NodeResult:
+        node = self.project.node(uid)
+        desc = self.describe(uid)
+        self.emit(Event("node_start", index=index, total=total, description=desc))
+        started = time.time()
+        rel = self.compiler.relation(node)
+        stored = not isinstance(node, TestNode) or node.config.store_failures
+        result = NodeResult(
+            uid,
             node.name,
             "success",
             relation=self.adapter.render(rel) if stored else None,
