@@ -378,6 +378,12 @@ class Adapter(DMLBuilders, abc.ABC):
     def open(self) -> None:
         """Open the connection (idempotent)."""
 
+    def probe(self) -> str:
+        """Check that the target answers a query (``pyflow debug``); what was reached, in words."""
+        self.open()
+        self.fetchall("SELECT 1")
+        return f"{self.type} database '{self.database}'"
+
     @abc.abstractmethod
     def close(self) -> None:
         """Close every connection."""

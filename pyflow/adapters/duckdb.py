@@ -43,6 +43,9 @@ class MemoryConfig:
     settings: dict[str, str] = field(default_factory=dict)
 
 
+_EXTENSION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -103,7 +106,15 @@ class DuckDBAdapter(Adapter):
 
         path = self.config.path
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AdapterError(
+                    f"cannot create the folder of DuckDB database {path}: {exc.strerror or exc}",
+                    path=path,
+                    hint="set `path:` of the target in profiles.yml to a file in a folder you can write",
+                    code="connection-failed",
+                ) from exc
         settings: dict[str, str | bool | int | float | list[str]] = {
             str(k): str(v) for k, v in self.config.settings.items()
         }
@@ -124,9 +135,58 @@ class DuckDBAdapter(Adapter):
                 "(close other DuckDB sessions on it)",
                 code="connection-failed",
             ) from exc
-        for ext in self.config.extensions:
-            self._con.execute(f"INSTALL {ext}; LOAD {ext}")
+        self._load_extensions(self._con)
         self._database = self._con.execute("SELECT current_database()").fetchone()[0]
+
+    def _load_extensions(self, con: Any) -> None:
+        """INSTALL and LOAD the target's ``extensions:``; a name DuckDB cannot load is a user error."""
+        import duckdb
+
+        for ext in self.config.extensions:
+            if not _EXTENSION_NAME.fullmatch(ext):
+                raise AdapterError(
+                    f"'{ext}' is not a DuckDB extension name",
+                    hint="list extensions by name under `extensions:` in profiles.yml (httpfs, json, spatial ...)",
+                    code="duckdb-extension",
+                )
+            try:
+                con.execute(f"INSTALL {ext}")
+                con.execute(f"LOAD {ext}")
+            except duckdb.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise AdapterError(
+                    f"cannot load DuckDB extension '{ext}': {first}",
+                    hint="check the name under `extensions:` in profiles.yml (see "
+                    "https://duckdb.org/docs/extensions/overview); installing one needs network "
+                    "access the first time",
+                    code="duckdb-extension",
+                ) from exc
+
+    def probe(self) -> str:
+        """Check the settings and extensions without creating a database file that does not exist."""
+        path = self.config.path
+        if path == ":memory:" or Path(path).is_file():
+            return super().probe()
+        import duckdb
+
+        settings: dict[str, str | bool | int | float | list[str]] = {
+            str(k): str(v) for k, v in self.config.settings.items()
+        }
+        try:
+            con = duckdb.connect(":memory:", config=settings)
+        except duckdb.Error as exc:
+            raise AdapterError(
+                f"invalid DuckDB settings: {exc}",
+                hint="check `settings:` of the target in profiles.yml",
+                code="connection-failed",
+            ) from exc
+        try:
+            self._load_extensions(con)
+            con.execute("SELECT 1").fetchall()
+        finally:
+            con.close()
+        name = self.config.database or Path(path).stem
+        return f"duckdb database '{name}' (the file {path} does not exist yet: the first run creates it)"
 
     def close(self) -> None:  # noqa: D102
         for cur in self._cursors:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from pyflow.cli.render import Renderer
     from pyflow.runner.session import Options, RunOutcome, Session
 
 app = typer.Typer(
@@ -57,17 +58,34 @@ def _echo(text: str = "", err: bool = False) -> None:
 
 
 def _parse_vars(raw: str | None) -> dict[str, Any]:
+    """``--vars`` as a mapping of names; a mistake is a user error (exit 1) naming ``--vars``."""
     if not raw:
         return {}
-    import yaml
+    from pyflow.config.yamlfile import load_yaml
+    from pyflow.errors import ProjectError, PyflowError
 
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        _usage(f"--vars is not valid YAML/JSON: {exc}")
-    if not isinstance(value, dict):
-        _usage("--vars must be a mapping, e.g. --vars '{start_date: \"2024-01-01\"}'")
-    return value
+        doc = load_yaml(None, display="--vars", text=raw)
+        if not isinstance(doc.data, dict):
+            raise ProjectError(
+                "--vars must be a mapping of names to values",
+                path="--vars",
+                hint="write --vars '{start_date: \"2024-01-01\"}'",
+                code="invalid-vars",
+            )
+        for key in doc.data:
+            if not isinstance(key, str):
+                raise ProjectError(
+                    f"the key {key!r} is not a name",
+                    path="--vars",
+                    line=doc.line_of((key,)),
+                    hint=f"quote the key to make it a name: --vars '{{\"{key}\": ...}}'",
+                    code="invalid-vars",
+                )
+    except PyflowError as exc:
+        _echo(f"pyflow: {exc}", err=True)
+        raise typer.Exit(1) from None
+    return doc.data
 
 
 def _usage(message: str) -> NoReturn:
@@ -102,10 +120,18 @@ def _options(
 
 
 @contextmanager
-def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
-    """Map errors to exit codes: user error 1 (one message), internal error 2 (traceback)."""
+def _errors(debug: bool, log_format: str = "text", render: Renderer | None = None) -> Iterator[None]:
+    """Map errors to exit codes: user error 1 (one message), internal error 3 (traceback).
+
+    With ``--log-format json`` each also ends the output with an ``error`` event (through
+    ``render``, which stamps the invocation id).
+    """
     from pyflow.errors import PyflowError
 
+    if log_format == "json" and render is None:
+        from pyflow.cli.render import Renderer
+
+        render = Renderer("json")
     try:
         yield
     except typer.Exit:
@@ -113,8 +139,8 @@ def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
     except PyflowError as exc:
         if debug:
             _echo(traceback.format_exc().rstrip(), err=True)
-        if log_format == "json":
-            _echo(json.dumps({"kind": "error", **exc.to_dict(), "text": str(exc)}))
+        if log_format == "json" and render is not None:
+            render.error({**exc.to_dict(), "text": str(exc)})
         else:
             _echo(f"pyflow: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -123,12 +149,21 @@ def _errors(debug: bool, log_format: str = "text") -> Iterator[None]:
         raise typer.Exit(130) from None
     except BrokenPipeError:
         raise
-    except Exception:
+    except Exception as exc:
+        text = "pyflow: internal error (a bug in pyflow). Please report it with the traceback above."
         _echo(traceback.format_exc().rstrip(), err=True)
-        _echo(
-            "pyflow: internal error (a bug in pyflow). Please report it with the traceback above.", err=True
-        )
-        raise typer.Exit(2) from None
+        _echo(text, err=True)
+        if log_format == "json" and render is not None:
+            render.error(
+                {
+                    "code": "internal",
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(),
+                    "text": text,
+                },
+                internal=True,
+            )
+        raise typer.Exit(3) from None
 
 
 @contextmanager
@@ -154,16 +189,22 @@ def _session(opts: Options, renderer: Callable[[Any], None]) -> Session:
 def _summary(render: Any, outcome: RunOutcome) -> None:
     errors = [r for r in outcome.results if r.status in ("error", "fail")]
     warnings = [r for r in outcome.results if r.status == "warn"]
+    cancelled, skipped = outcome.count("cancelled"), outcome.count("skipped")
     render.line("")
     render.line(f"Finished running {len(outcome.results)} node(s) in {outcome.elapsed:.2f}s.")
     if outcome.cancelled:
-        render.line("The run was cancelled; pending nodes were skipped.", "warn")
+        render.line(f"The run was cancelled: {cancelled} node(s) cancelled, {skipped} skipped.", "warn")
+    elif cancelled:
+        render.line(f"--fail-fast stopped the run: {cancelled} node(s) cancelled.", "warn")
     if errors:
         render.line("")
         render.line(f"Completed with {len(errors)} error(s):", "error")
         for r in errors:
             render.line("")
             render.line(r.message, "error")
+    elif cancelled or outcome.cancelled:
+        render.line("")
+        render.line("Did not complete: the run was cancelled.", "warn")
     else:
         render.line("")
         render.line(
@@ -174,10 +215,17 @@ def _summary(render: Any, outcome: RunOutcome) -> None:
         render.line(r.message, "warn")
     render.line("")
     ok = outcome.count("success") + outcome.count("pass")
+    also = f"CANCELLED={cancelled} " if cancelled else ""
     render.line(
-        f"Done. PASS={ok} WARN={len(warnings)} ERROR={len(errors)} SKIP={outcome.count('skipped')} "
+        f"Done. PASS={ok} WARN={len(warnings)} ERROR={len(errors)} SKIP={skipped} {also}"
         f"TOTAL={len(outcome.results)}"
     )
+    if outcome.errors:  # after the nodes: artifacts that could not be written (a full disk)
+        render.line("")
+        render.line(f"But {len(outcome.errors)} artifact(s) could not be written:", "error")
+        for exc in outcome.errors:
+            render.line("")
+            render.line(str(exc), "error")
 
 
 def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
@@ -185,8 +233,8 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
 
     if log_format not in ("text", "json"):
         _usage(f"--log-format must be text or json, not '{log_format}'")
-    render = Renderer(log_format)
-    with _errors(debug, log_format), _signals():
+    render = Renderer(log_format, invocation_id=opts.invocation_id)
+    with _errors(debug, log_format, render), _signals():
         from pyflow.version import __version__
 
         render.line(f"Running with pyflow={__version__}")
@@ -381,9 +429,7 @@ def debug(
         _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
         for key, value in session.target.public_dict().items():
             _echo(f"  {key}: {value}")
-        session.adapter.open()
-        session.adapter.fetchall("SELECT 1")
-        _echo(f"connection: {session.target.type} database '{session.adapter.database}'  [OK]")
+        _echo(f"connection: {session.adapter.probe()}  [OK]")
     _echo("All checks passed!")
 
 
@@ -395,18 +441,16 @@ def clean(
     import shutil
 
     with _errors(debug_):
-        from pyflow.config.project import load_project_config
+        from pyflow.config.project import clean_folders, load_project_config
 
         root = project_dir.resolve()
-        cfg, _ = load_project_config(root)
-        for name in cfg.clean_targets:
-            path = (root / name).resolve()
-            if root not in path.parents:
-                _echo(f"  skipping {name}: outside the project")
-                continue
-            if path.exists():
+        cfg, doc = load_project_config(root)
+        for name, path in clean_folders(root, cfg, doc):
+            if path.is_dir():
                 shutil.rmtree(path)
                 _echo(f"  removed {name}/")
+            elif path.exists():
+                _echo(f"  left {name} alone: it is a file, not a folder")
         _echo("Finished cleaning.")
 
 
@@ -456,9 +500,9 @@ def source_freshness(
 
     if log_format not in ("text", "json"):
         _usage(f"--log-format must be text or json, not '{log_format}'")
-    render = FreshnessRenderer(log_format)
     opts = _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast)
-    with _errors(debug, log_format), _signals():
+    render = FreshnessRenderer(log_format, invocation_id=opts.invocation_id)
+    with _errors(debug, log_format, render), _signals():
         from pyflow.runner.freshness import source_freshness as check
         from pyflow.version import __version__
 

@@ -18,7 +18,8 @@ from pyflow.compile.model import Columns, CompiledModel
 from pyflow.jsonfile import read_versioned, write_json
 from pyflow.secret import contains_secret
 
-VERSION = 1
+VERSION = 2
+"""2: entries are checked to be one statement and hold no secret value (pyflow.secret)."""
 
 
 def digest(*parts: Any) -> str:

@@ -5,6 +5,29 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from pyflow.errors import ProjectError
+
+MAX_NAME_LENGTH = 200
+"""The longest node name, in UTF-8 bytes: a name becomes a table name and the name of files
+under target/ (most file systems stop at 255 bytes, and pyflow adds suffixes)."""
+
+
+def name_too_long(name: str, resource: str, path: str, line: int | None) -> ProjectError | None:
+    """An error when ``name`` is longer than :data:`MAX_NAME_LENGTH`, else None."""
+    size = len(name.encode("utf-8"))
+    if size <= MAX_NAME_LENGTH:
+        return None
+    return ProjectError(
+        f"the name is {size} bytes long; names are at most {MAX_NAME_LENGTH}",
+        model=name[:40] + "...",
+        resource=resource,
+        path=path,
+        line=line,
+        hint="give it a shorter name (the function name, the file stem or `name:`); "
+        "a name is also a table name and a file name under target/",
+        code="name-too-long",
+    )
+
 
 def sha(text: str | bytes) -> str:
     """SHA-256 of text or bytes, as hex."""

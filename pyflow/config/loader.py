@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pyflow.config import customtest
+from pyflow.config.files import name_too_long
 from pyflow.config.files import project_files as _files
 from pyflow.config.files import relpath as _rel
 from pyflow.config.files import sha as _sha
@@ -34,7 +35,7 @@ from pyflow.config.properties import (
 )
 from pyflow.config.recorder import ParseRecorder
 from pyflow.config.testloader import TestLoading
-from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
+from pyflow.config.yamlfile import YamlDoc, load_yaml, read_text, validation_errors
 from pyflow.core.datatest import Target
 from pyflow.core.graph import build_graph
 from pyflow.core.jinja import JinjaProject
@@ -101,7 +102,7 @@ class _Loader(TestLoading):
     def load_macros(self) -> tuple[JinjaProject, str]:
         generic = tuple(f"{t}/generic" for t in self.config.test_paths)
         files = {
-            _rel(self.root, p): p.read_text(encoding="utf-8")
+            _rel(self.root, p): read_text(p, _rel(self.root, p))
             for p in _files(self.root, (*self.config.macro_paths, *generic), (".sql",))
         }
         jinja = JinjaProject(files)
@@ -290,7 +291,11 @@ class _Loader(TestLoading):
         display = _rel(self.root, path)
         rel_parts = path.relative_to(self._model_root(path)).with_suffix("").parts
         mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in rel_parts)])
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_text(path, display)
+        except ProjectError as exc:
+            self.fail(exc)
+            return
         sha = _sha(text)
         has_tests = customtest.uses_test_decorator(text)  # imported every time: tests are not cached
         cached = None if has_tests else self.parse_cache.get(display, sha, self.python_env)
@@ -472,6 +477,9 @@ class _Loader(TestLoading):
         return out
 
     def _register(self, node: ModelNode | SeedNode) -> bool:
+        too_long = name_too_long(node.name, node.resource_type, node.path, node.line)
+        if too_long is not None:
+            self.fail(too_long)  # still registered: what refers to it resolves, no follow-up errors
         if not node.config.enabled:
             self.disabled[node.name] = node
             return False
@@ -504,7 +512,11 @@ class _Loader(TestLoading):
     # ---- SQL models ----------------------------------------------------------------------
     def load_sql(self, path: Path, jinja: JinjaProject, *, snapshots: bool = False) -> None:
         display = _rel(self.root, path)
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_text(path, display)
+        except ProjectError as exc:
+            self.fail(exc)
+            return
         folders = path.relative_to(self._model_root(path)).parent.parts
         jinja.add_template(display, text)
         sha = _sha(text)
@@ -781,7 +793,8 @@ def _dedupe(errors: list[PyflowError]) -> list[PyflowError]:
     seen: set[str] = set()
     out = []
     for e in errors:
-        key = str(e)
+        # a model using a macro of a file that does not parse repeats that file's syntax error
+        key = f"{e.code}:{e.path}:{e.line}" if e.code == "jinja-syntax" else str(e)
         if key not in seen:
             seen.add(key)
             out.append(e)

@@ -20,7 +20,8 @@ from pyflow.errors import ProjectError
 from pyflow.jsonfile import read_versioned, write_json
 from pyflow.secret import contains_secret
 
-VERSION = 1
+VERSION = 2
+"""2: SQL models reading a secret env var fail to parse, so version 1 entries are not trusted."""
 
 
 class ParseCache:

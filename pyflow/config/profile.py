@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
-from pyflow.errors import ErrorGroup, ProjectError, closest
+from pyflow.errors import ErrorGroup, ProjectError, PyflowError, closest
 
 PROFILES_FILE = "profiles.yml"
 DEFAULT_DUCKDB_FILE = "pyflow.duckdb"
@@ -194,7 +194,19 @@ def render_env(value: Any, where: str, doc: YamlDoc | None = None, loc: tuple[An
         )
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    return env.from_string(value).render(env_var=env_var)
+    try:
+        return env.from_string(value).render(env_var=env_var)
+    except PyflowError:
+        raise
+    except Exception as exc:  # the value's own Jinja: a syntax error, an unknown name, 1/0 ...
+        raise ProjectError(
+            f"cannot render the Jinja in this value: {type(exc).__name__}: {exc}",
+            path=where,
+            line=doc.line_of(loc) if doc is not None else None,
+            hint="profiles.yml values may use {{ env_var('NAME') }} or "
+            "{{ env_var('NAME', 'default') }} only; quote the value if the braces are literal",
+            code="profile-jinja",
+        ) from None
 
 
 def find_profiles(project_dir: Path, profiles_dir: Path | None) -> Path | None:
@@ -242,7 +254,9 @@ def load_target(
             )
         return default_target(project_dir)
     doc = load_yaml(path, display=str(path))
-    data = doc.data if isinstance(doc.data, dict) else {}
+    data = _mapping(
+        doc.data, doc, (), "profiles.yml", "write `<profile name>:` with `target:` and `outputs:`"
+    )
     if profile_name is None:
         names = [k for k in data if k != "config"]
         if len(names) != 1:
@@ -263,9 +277,29 @@ def load_target(
             hint="add it to profiles.yml or change `profile:` in pyflow.yml",
             code="no-profile",
         )
-    profile = data[profile_name] or {}
-    outputs = profile.get("outputs") or {}
+    profile = _mapping(
+        data[profile_name],
+        doc,
+        (profile_name,),
+        f"profile '{profile_name}'",
+        "give it `target:` and `outputs:`",
+    )
+    outputs = _mapping(
+        profile.get("outputs"),
+        doc,
+        (profile_name, "outputs"),
+        "outputs",
+        "map each target name to its settings",
+    )
     chosen = target_name or profile.get("target")
+    if isinstance(chosen, dict | list):
+        raise ProjectError(
+            f"`target:` of profile '{profile_name}' must be the name of an output",
+            path=str(path),
+            line=doc.line_of((profile_name, "target")),
+            hint="pick one of: " + ", ".join(map(str, outputs)),
+            code="invalid-profile",
+        )
     if chosen is None and len(outputs) == 1:
         chosen = next(iter(outputs))
     if chosen not in outputs:
@@ -277,13 +311,30 @@ def load_target(
             hint="pick one of: " + ", ".join(map(str, outputs)),
             code="no-target",
         )
-    raw = render_env(dict(outputs[chosen] or {}), str(path), doc, (profile_name, "outputs", chosen))
+    where = (profile_name, "outputs", chosen)
+    output = _mapping(outputs[chosen], doc, where, f"output '{chosen}'", "give it `type:` and its settings")
+    raw = render_env(dict(output), str(path), doc, where)
     return Target(
         name=str(chosen),
         profile=profile_name,
         config=_validate_output(raw, doc, (profile_name, "outputs", str(chosen)), project_dir),
         source=str(path),
     )
+
+
+def _mapping(value: Any, doc: YamlDoc, loc: tuple[Any, ...], what: str, hint: str) -> dict[Any, Any]:
+    """``value`` when it is a mapping (empty when absent); else an error naming its line."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProjectError(
+            f"{what} must be a mapping of keys, not {type(value).__name__} {value!r:.60}",
+            path=doc.display,
+            line=doc.line_of(loc),
+            hint=hint + " (see docs/configuration.md#profilesyml)",
+            code="invalid-profile",
+        )
+    return value
 
 
 def _validate_output(

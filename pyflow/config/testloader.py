@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from pyflow.config import customtest
-from pyflow.config.files import relpath, sha
+from pyflow.config.files import name_too_long, relpath, sha
 from pyflow.config.project import tree_layers
 from pyflow.config.properties import PropertiesFile, UnitTestProps
 from pyflow.config.unitspec import make_unit_test
-from pyflow.config.yamlfile import YamlDoc
+from pyflow.config.yamlfile import YamlDoc, read_text
 from pyflow.core.datatest import BUILTIN_TESTS, Target, make_test
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import DependencyRef, Node, TestNode
@@ -133,6 +133,9 @@ class TestLoading(abc.ABC):
                     self.fail(exc)
 
     def _register_test(self, node: TestNode) -> None:
+        too_long = name_too_long(node.name, "test", node.path, node.line)
+        if too_long is not None:
+            self.fail(too_long)
         if not node.config.enabled:
             return
         if node.name in self.tests:
@@ -156,8 +159,13 @@ class TestLoading(abc.ABC):
 
         Files that use neither decorator (pytest modules, helpers) are not imported.
         """
-        if customtest.uses_test_decorator(path.read_text(encoding="utf-8")):
-            display = relpath(self.root, path)
+        display = relpath(self.root, path)
+        try:
+            text = read_text(path, display)
+        except ProjectError as exc:
+            self.fail(exc)
+            return
+        if customtest.uses_test_decorator(text):
             parts = path.relative_to(self.root).with_suffix("").parts
             mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in parts)])
             module = self._import(path, display, mod_name)
@@ -167,7 +175,11 @@ class TestLoading(abc.ABC):
     def load_singular_test(self, path: Path, jinja: JinjaProject) -> None:
         """A ``tests/*.sql`` file: a query returning the rows that fail."""
         display = relpath(self.root, path)
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_text(path, display)
+        except ProjectError as exc:
+            self.fail(exc)
+            return
         jinja.add_template(display, text)
         parsed = self._parse_sql(display, text, path.stem, jinja)
         if parsed is None:

@@ -100,6 +100,10 @@ class Target:
         return DependencyRef(self.name, line, kind, self.table)  # type: ignore[arg-type]
 
 
+MAX_GENERATED_NAME = 120
+"""Generated test names longer than this end in a hash of the full name instead."""
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_]+", "_", text).strip("_")
 
@@ -116,12 +120,23 @@ def split_entry(entry: Any) -> tuple[str, str | None, dict[str, Any], dict[str, 
     else:
         if len(entry) != 1:
             raise ValueError(
-                f"a test mapping has exactly one key (the test name), got {sorted(entry)}; "
+                f"a test mapping has exactly one key (the test name), got {sorted(map(str, entry))}; "
                 "use {name: ..., test_name: ...} to name a test"
             )
         test, body = next(iter(entry.items()))
+        if not isinstance(body or {}, Mapping):
+            raise ValueError(
+                f"the arguments of test '{test}' must be a mapping (key: value lines), not {body!r}"
+            )
         body = dict(body or {})
         custom = body.pop("name", None)
+    if not isinstance(test, str):
+        raise ValueError(f"a test name is text, not {test!r}")
+    if isinstance(custom, Mapping | list):
+        raise ValueError(f"a test's `name:` is text, not {custom!r}")
+    for part in ("arguments", "config"):
+        if not isinstance(body.get(part) or {}, Mapping):
+            raise ValueError(f"`{part}:` of test '{test}' must be a mapping, not {body[part]!r}")
     args = dict(body.pop("arguments", None) or {})
     config = dict(body.pop("config", None) or {})
     for key, value in body.items():
@@ -235,6 +250,8 @@ def make_test(
     name = custom or _slug("_".join(p for p in (test, target.label, column or "") if p))
     if extra and not custom:
         name += "_" + hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    if not custom and len(name) > MAX_GENERATED_NAME:  # long model and column names: shorten, keep unique
+        name = name[: MAX_GENERATED_NAME - 9] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
     return TestNode(
         name=name,
         package=package,

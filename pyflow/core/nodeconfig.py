@@ -216,7 +216,12 @@ def merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:
     for layer in layers:
         for key, value in layer.items():
             if key == "tags":
-                existing = list(out.get("tags", []))
+                existing = out.get("tags", [])
+                if not isinstance(existing, list):
+                    continue  # an earlier layer's tags are invalid: validation reports them
+                if value is not None and not isinstance(value, str | list | tuple):
+                    out["tags"] = value  # not a tag or a list of tags: validation reports it
+                    continue
                 new = [value] if isinstance(value, str) else list(value or [])
                 out["tags"] = existing + [t for t in new if t not in existing]
             elif key in ("meta", "column_types") and isinstance(value, dict):

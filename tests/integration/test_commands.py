@@ -99,8 +99,10 @@ def test_debug_checks_project_profile_and_connection(copy_project, pyflow):
 
     assert f"project: mixed ({project.resolve() / 'pyflow.yml'})  [OK]" in result.output
     assert "target: dev  [OK]" in result.output
-    assert "connection: duckdb database 'pyflow'  [OK]" in result.output
+    assert "connection: duckdb database 'pyflow' (the file " in result.output
+    assert "does not exist yet: the first run creates it)  [OK]" in result.output
     assert "All checks passed!" in result.output
+    assert not (project / "pyflow.duckdb").exists()
 
 
 def test_debug_reports_a_missing_project(tmp_path, pyflow):
@@ -135,18 +137,21 @@ def test_clean_removes_target_and_logs(built, pyflow):
     assert (built / "models").is_dir()
 
 
-def test_clean_skips_folders_outside_the_project(make_project, pyflow, tmp_path):
+def test_clean_refuses_folders_outside_the_project_and_deletes_nothing(make_project, pyflow, tmp_path):
     outside = tmp_path / "precious"
     outside.mkdir()
     project = make_project(
         {"build_out/x.txt": "x"}, project_yml="name: proj\nclean-targets: [build_out, ../precious]\n"
     )
 
-    result = pyflow("clean", "--project-dir", project)
+    result = pyflow("clean", "--project-dir", project, expect=1)
 
-    assert "skipping ../precious: outside the project" in result.output
+    assert (
+        "pyflow.yml:2: clean-targets names '../precious', which is outside the project folder"
+        in result.output
+    )
     assert outside.is_dir()
-    assert not (project / "build_out").exists()
+    assert (project / "build_out" / "x.txt").is_file()
 
 
 def test_show_inline_ref_to_ephemeral_model(make_project, pyflow):
