@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 HOSTILE = "x'; drop table keep; --"
 HOSTILE_VARS = '{country: "' + HOSTILE + '"}'
 KEEP_CSV = 'id,country\n1,x\n2,y\n3,"' + HOSTILE.replace('"', '""') + '"\n'
@@ -192,3 +194,18 @@ def test_python_model_gets_a_hostile_var_as_data(make_project, pyflow, warehouse
 
     assert warehouse(project).rows("select * from main.m") == [(3, HOSTILE)]
     assert warehouse(project).rows("select * from main.keep order by id") == KEEP_ROWS
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "trino", "athena"])
+def test_statements_are_counted_in_each_engine_dialect(dialect):
+    from pyflow.compile.statement import check_one_statement, count_statements
+    from pyflow.errors import CompileError
+
+    hostile = f"select * from keep where country = '{HOSTILE}'"
+    assert count_statements(hostile, dialect) == 2
+    assert count_statements("select 'a;b' as s, \"c;d\" -- e;f\n/* g; */ from t ;\n", dialect) == 1
+    assert count_statements("select 1 as x;", dialect) == 1
+    with pytest.raises(CompileError) as caught:
+        check_one_statement(hostile, dialect, model="m", path="models/m.sql")
+    assert caught.value.code == "multiple-statements"
+    assert caught.value.detail == "the second statement starts: drop table keep; --'"
