@@ -11,7 +11,8 @@ This module is a leaf: it imports nothing from pyflow. The hierarchy::
     ├── AdapterError            the engine refused a statement (wraps the driver error)
     ├── MaterializationError    a model could not be written to its target
     ├── UnsupportedError        the engine lacks a capability the model needs
-    └── CancelledError          the run was interrupted (Ctrl-C, SIGTERM)
+    ├── CancelledError          the run was interrupted (Ctrl-C, SIGTERM)
+    └── DiskFullError           a write hit a full file system (the database or target/)
 
 Each error carries ``code`` (a stable slug documented in ``docs/errors.md``), and optionally
 ``model``, ``path``, ``line``, ``hint`` (the "Fix:" line) and ``suggestions``.
@@ -20,6 +21,7 @@ Each error carries ``code`` (a stable slug documented in ``docs/errors.md``), an
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable, Sequence
 
 DOCS_ERRORS = "docs/errors.md"
@@ -167,3 +169,18 @@ class CancelledError(PyflowError):
     """The run was interrupted before this node finished."""
 
     code = "cancelled"
+
+
+class DiskFullError(PyflowError):
+    """A write failed because its file system is full (ENOSPC): the database file or an artifact."""
+
+    code = "disk-full"
+
+
+NO_SPACE = "No space left on device"
+"""The C library's text for ENOSPC, which drivers (DuckDB) put in their own errors."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for ENOSPC: an ``OSError`` with that errno, or a driver error quoting its text."""
+    return getattr(exc, "errno", None) == errno.ENOSPC or NO_SPACE.lower() in str(exc).lower()

@@ -7,8 +7,10 @@ an unreadable or outdated cache is simply treated as empty, and no secret value 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,25 @@ from pyflow.secret import scrub_data
 
 def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically (a temporary file, then a rename), secrets masked."""
-    data = scrub_data(data)
+    write_text(path, json.dumps(scrub_data(data), indent=indent, default=str))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file beside it, then a rename.
+
+    When anything fails (a full disk, say) the temporary file is removed and ``path`` is left
+    as it was; the error is raised.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=indent, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_versioned(path: Path | None, version: int, key: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pyflow.errors import AdapterError, PyflowError, UnsupportedError
+from pyflow.errors import AdapterError, PyflowError, UnsupportedError, is_disk_full
 from pyflow.relation import Relation
 
 log = logging.getLogger(__name__)
@@ -452,6 +452,8 @@ class Adapter(DMLBuilders, abc.ABC):
 
     def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:
         """An AdapterError naming the engine, the model and the start of the SQL."""
+        if is_disk_full(exc):
+            return self.disk_full_error(exc, model)
         head = "\n".join(sql.strip().splitlines()[:8])
         first = str(exc).strip().splitlines()
         return AdapterError(
@@ -460,6 +462,17 @@ class Adapter(DMLBuilders, abc.ABC):
             detail="\n".join([*first[1:6], "SQL:", *("  " + ln for ln in head.splitlines())]),
             hint="fix the model's SQL or logic; the full statement is in target/run/",
             code="database-error",
+        )
+
+    def disk_full_error(self, exc: BaseException, model: str | None) -> AdapterError:
+        """The error of a statement that hit a full disk (``disk-full``); engines name the file."""
+        first = str(exc).strip().splitlines()
+        return AdapterError(
+            f"no space left on device while writing to the {self.type} database",
+            model=model,
+            detail=first[0] if first else None,
+            hint="free space on the disk the database writes to, then run again",
+            code="disk-full",
         )
 
     @contextmanager
@@ -478,7 +491,16 @@ class Adapter(DMLBuilders, abc.ABC):
                 log.debug("rollback failed", exc_info=True)
             raise
         else:
-            self._cursor().execute("COMMIT")
+            try:
+                self._cursor().execute("COMMIT")
+            except PyflowError:
+                raise
+            except Exception as exc:  # a commit can fail too (a full disk): say which engine and why
+                try:  # engines that keep the transaction open after a failed commit: end it
+                    self._cursor().execute("ROLLBACK")
+                except Exception:
+                    log.debug("rollback after a failed commit failed", exc_info=True)
+                raise self.wrap_error(exc, "COMMIT", None) from exc
 
     # ---- naming --------------------------------------------------------------------------
     def scratch_relation(self, relation: Relation, suffix: str) -> Relation:

@@ -222,6 +222,19 @@ class DuckDBAdapter(Adapter):
             self._local.cursor = cur
         return cur
 
+    def _send(self, sql: str, model: str | None) -> Any:
+        try:
+            return super()._send(sql, model)
+        except Exception as exc:
+            if self._cancelled:  # DuckDB's InterruptException for a statement cancel() stopped
+                raise CancelledError(
+                    "interrupted: the run was cancelled while this statement ran",
+                    model=model,
+                    hint="run the command again",
+                    code="cancelled",
+                ) from exc
+            raise
+
     @property
     def database(self) -> str:  # noqa: D102
         # DuckDB names an attached file's catalog after the file's stem: no need to open it
@@ -325,6 +338,19 @@ class DuckDBAdapter(Adapter):
                             file, found, code="csv-invalid", outcome="nothing was written", model=model
                         )
         return super().wrap_error(exc, sql, model)
+
+    def disk_full_error(self, exc: BaseException, model: str | None) -> AdapterError:
+        """``no space left on device while writing <file>``: the database file or its WAL."""
+        named = re.search(r'Could not write file "([^"]+)"', str(exc))
+        file = named[1] if named else str(self.config.path)
+        return AdapterError(
+            f"no space left on device while writing {file}",
+            model=model,
+            hint=f"free space on the disk holding {Path(file).parent} (or point `path:` of the target "
+            "in profiles.yml at a disk with room), then run again; the model's previous table is "
+            "unchanged: its build was rolled back",
+            code="disk-full",
+        )
 
     # ---- data ----------------------------------------------------------------------------
     def create_table_from_dataframe(  # noqa: D102

@@ -1,6 +1,8 @@
 """Render runner events: dbt-style log lines, a progress bar on a terminal, or JSON lines.
 
-Every line and JSON event is written with secret values masked (:mod:`pyflow.secret`).
+Every line and JSON event is written with secret values masked (:mod:`pyflow.secret`). Every
+JSON event starts with the same envelope (:func:`pyflow.runner.events.envelope`): ``kind``,
+``event_code``, ``event_name``, ``invocation_id``, ``ts``, ``timestamp`` and ``unique_id``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from pyflow.runner.events import envelope
 from pyflow.secret import scrub, scrub_data
 
 WIDTH = 80
@@ -23,8 +26,11 @@ def stamp(ts: float | None = None) -> str:
 class Renderer:
     """Turns events into output lines."""
 
-    def __init__(self, fmt: str = "text", out: TextIO | None = None, quiet: bool = False) -> None:
+    def __init__(
+        self, fmt: str = "text", out: TextIO | None = None, quiet: bool = False, invocation_id: str = ""
+    ) -> None:
         self.fmt = fmt
+        self.invocation_id = invocation_id
         self.out = out or sys.stdout
         self.quiet = quiet
         self.progress: Any = None
@@ -36,15 +42,21 @@ class Renderer:
         """One log line (or a JSON message event)."""
         text = scrub(text)
         if self.fmt == "json":
-            self.out.write(
-                json.dumps({"kind": "message", "ts": time.time(), "level": level, "text": text}) + "\n"
-            )
-            self.out.flush()
+            self._json({**envelope("message", time.time(), self.invocation_id), "level": level, "text": text})
             return
         if self.quiet and level == "info":
             return
         for row in text.splitlines() or [""]:
             self._print(f"{stamp()}  {row}")
+
+    def error(self, fields: dict[str, Any], *, internal: bool = False) -> None:
+        """The JSON event of an error that stopped the command (``fields``: the error's)."""
+        kind = "internal_error" if internal else "user_error"
+        self._json({**envelope(kind, time.time(), self.invocation_id), **fields})
+
+    def _json(self, data: dict[str, Any]) -> None:
+        self.out.write(json.dumps(scrub_data(data), default=str) + "\n")
+        self.out.flush()
 
     def _print(self, text: str) -> None:
         if self.progress is not None:
@@ -57,8 +69,9 @@ class Renderer:
     def __call__(self, event: Any) -> None:
         """Render one runner event."""
         if self.fmt == "json":
-            self.out.write(json.dumps(scrub_data(event.to_dict()), default=str) + "\n")
-            self.out.flush()
+            data = event.to_dict()
+            data["invocation_id"] = data["invocation_id"] or self.invocation_id
+            self._json(data)
             return
         handler = getattr(self, f"on_{event.kind}", None)
         if handler is not None:
@@ -103,8 +116,12 @@ class Renderer:
                 f"{head} ERROR {'in' if event.description.startswith('test') else 'creating'} {event.description}",
                 f"[ERROR in {secs}]",
             )
-        else:
-            self._dots(f"{head} SKIP {event.description}", "[SKIP]")
+        elif r.status == "cancelled":
+            right = f"[CANCELLED in {secs}]" if r.started_at else "[CANCELLED]"
+            self._dots(f"{head} CANCELLED {event.description}", right)
+        else:  # skipped: say which ancestor failed or was cancelled
+            why = r.message.removeprefix("skipped ") if r.message.startswith("skipped ") else ""
+            self._dots(f"{head} SKIP {event.description} {why}".rstrip(), "[SKIP]")
         if self.progress is not None:
             self.progress.advance(self.task)
 

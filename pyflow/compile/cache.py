@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from pyflow.secret import contains_secret
 
 VERSION = 2
 """2: entries are checked to be one statement and hold no secret value (pyflow.secret)."""
+log = logging.getLogger(__name__)
 
 
 def digest(*parts: Any) -> str:
@@ -70,5 +72,8 @@ class CompileCache:
         """Write the cache atomically (if anything changed)."""
         if self.path is None or not self.dirty:
             return
-        write_json(self.path, {"version": VERSION, "entries": self.entries})
+        try:
+            write_json(self.path, {"version": VERSION, "entries": self.entries})
+        except OSError as exc:  # a full or read-only disk: the next run compiles again, that is all
+            log.warning("could not save the compile cache %s: %s", self.path, exc.strerror or exc)
         self.dirty = False

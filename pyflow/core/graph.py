@@ -53,6 +53,19 @@ class Graph:
         """Every node that depends on ``uid`` (up to ``depth`` edges)."""
         return self._walk(uid, self.children, depth)
 
+    def downstream_of_all(self, ids: Iterable[str], cache: dict[str, set[str]] | None = None) -> set[str]:
+        """Nodes that depend on every one of ``ids`` (none of ``ids`` itself: the graph has no cycle).
+
+        ``cache`` keeps each node's descendants between calls.
+        """
+        cache = {} if cache is None else cache
+        found: set[str] | None = None
+        for uid in ids:
+            if uid not in cache:
+                cache[uid] = self.descendants(uid)
+            found = set(cache[uid]) if found is None else found & cache[uid]
+        return found or set()
+
     @staticmethod
     def _walk(uid: str, edges: Mapping[str, list[str]], depth: int | None) -> set[str]:
         seen: set[str] = set()

@@ -7,6 +7,7 @@ without touching a database. Errors name the template file and line, with a snip
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from pyflow.core.sqlcontext import sql_identifier_filter, sql_literal
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
 
 SNAPSHOT_PREFIX = "pyflow_snapshot__"
+
+_MACRO_TAG = re.compile(r"\{%-?\s*(macro|test)\s+([A-Za-z_][A-Za-z0-9_]*)")
+"""``{% macro name`` / ``{% test name``: how macro names are found in a file that does not parse."""
 
 
 class SnapshotExtension(Extension):
@@ -123,11 +127,16 @@ class JinjaProject:
         self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter)
         self.macro_paths: dict[str, str] = {}
         self.errors: list[PyflowError] = []
+        self.unparsed: dict[str, CompileError] = {}
+        """Macro name -> the syntax error of its file, which does not parse (so it is not defined)."""
         for path, text in self.sources.items():
             try:
                 tree = self.env.parse(text, filename=path)
             except jinja2.TemplateSyntaxError as exc:
-                self.errors.append(self.syntax_error(exc, path, text))
+                err = self.syntax_error(exc, path, text)
+                self.errors.append(err)
+                for kind, name in _MACRO_TAG.findall(text):
+                    self.unparsed.setdefault(f"test_{name}" if kind == "test" else name, err)
                 continue
             for node in tree.find_all(jn.Macro):
                 if node.name in self.macro_paths:
@@ -241,6 +250,18 @@ class JinjaProject:
         text = self.sources.get(where, "")
         if isinstance(exc, jinja2.UndefinedError):
             name = str(exc).split("'")[1] if str(exc).count("'") >= 2 else str(exc)
+            if name in self.unparsed and name not in self.macro_paths:
+                broken = self.unparsed[name]
+                return CompileError(
+                    f"macro '{name}' cannot be used: its file {broken.path} has a Jinja syntax error "
+                    f"at line {broken.line}: {broken.message.removeprefix('Jinja syntax error: ')}",
+                    model=model,
+                    path=broken.path,
+                    line=broken.line,
+                    detail=broken.detail,
+                    hint=broken.hint,
+                    code="jinja-syntax",
+                )
             candidates: Iterable[str] = [
                 *self.macro_paths,
                 "ref",

@@ -7,7 +7,8 @@ masked (:mod:`pyflow.secret`), and ``--vars`` with secret-looking names are stor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any
 
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
 from pyflow.core.project import Project
-from pyflow.jsonfile import write_json
+from pyflow.errors import DiskFullError, is_disk_full
+from pyflow.jsonfile import write_json, write_text
 from pyflow.runner.events import NodeResult
 from pyflow.secret import redact_keys, scrub
 
@@ -36,8 +38,39 @@ def write_text_if_changed(path: Path, text: str) -> bool:
             return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    with reporting_full_disk(path):
+        write_text(path, text)
+    return True
+
+
+@contextmanager
+def reporting_full_disk(path: Path) -> Iterator[None]:
+    """Turn ENOSPC while writing ``path`` into a ``disk-full`` error naming it.
+
+    Writes are atomic, so no partial file is left behind.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise DiskFullError(
+            f"no space left on device while writing {path}",
+            hint=f"free space on the disk holding {path.parent} (or set target-path in pyflow.yml "
+            "to a folder on a disk with room), then run again",
+            code="disk-full",
+        ) from exc
+
+
+def discard_run_results(path: Path) -> bool:
+    """Remove the ``run_results.json`` of an earlier run; True when there was one.
+
+    Done when this run's cannot be written, so that the old one is never taken for this run's.
+    """
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
     return True
 
 
@@ -158,7 +191,8 @@ def write_manifest(
         "child_map": {u: list(graph.children.get(u, [])) for u in graph.nodes},
         "disabled": {n.unique_id: {"name": n.name, "path": n.path} for n in project.disabled.values()},
     }
-    write_json(path, data)
+    with reporting_full_disk(path):
+        write_json(path, data)
 
 
 def write_run_results(
@@ -168,7 +202,11 @@ def write_run_results(
     elapsed: float,
     args: Mapping[str, Any],
 ) -> None:
-    """Write ``run_results.json`` (``--vars`` with secret-looking names are stored redacted)."""
+    """Write ``run_results.json`` (``--vars`` with secret-looking names are stored redacted).
+
+    On a full disk the file of an earlier run is removed and a ``disk-full`` error raised:
+    ``run_results.json`` describes the latest run or does not exist.
+    """
     rows = []
     for r in results:
         row = asdict(r)
@@ -182,11 +220,19 @@ def write_run_results(
             {"rows_affected": r.rows_affected, "code": r.response} if r.rows_affected is not None else {}
         )
         rows.append(row)
-    write_json(
-        path,
-        {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": redact_keys(dict(args))},
-        indent=2,
-    )
+    try:
+        with reporting_full_disk(path):
+            write_json(
+                path,
+                {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": redact_keys(dict(args))},
+                indent=2,
+            )
+    except DiskFullError as exc:
+        if discard_run_results(path):
+            exc.detail = (
+                f"the {path.name} of an earlier run was removed, so that it is not taken for this run's"
+            )
+        raise
 
 
 def _iso(ts: float) -> str:

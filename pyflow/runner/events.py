@@ -1,13 +1,53 @@
-"""Events the runner emits; the CLI renders them as log lines, a progress bar or JSON."""
+"""Events the runner emits; the CLI renders them as log lines, a progress bar or JSON.
+
+A node's status says what happened to it: ``success``; for tests ``pass``, ``warn`` or
+``fail``; ``error`` (it failed); ``cancelled`` (the run was interrupted, or stopped by
+``--fail-fast``, while it ran or before it started); ``skipped`` (not run because an
+ancestor failed or was cancelled: ``cause`` names that ancestor).
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-Status = Literal["success", "error", "skipped", "pass", "warn", "fail"]
+Status = Literal["success", "error", "skipped", "cancelled", "pass", "warn", "fail"]
+
+FAILED: frozenset[str] = frozenset({"error", "fail"})
+"""Statuses of a node that failed (its descendants are skipped, the command exits 1)."""
+
+EVENT_CODES: dict[str, tuple[str, str]] = {
+    "message": ("M001", "LogMessage"),
+    "run_start": ("R001", "RunStarted"),
+    "run_finish": ("R002", "RunFinished"),
+    "node_start": ("N001", "NodeStarted"),
+    "node_finish": ("N002", "NodeFinished"),
+    "user_error": ("E001", "UserError"),
+    "internal_error": ("E002", "InternalError"),
+}
+"""Kind -> (event code, event name) of every JSON log event (stable: add, never renumber)."""
+
+
+def iso(ts: float) -> str:
+    """A Unix time as ISO 8601 in UTC."""
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def envelope(kind: str, ts: float, invocation_id: str, unique_id: str | None = None) -> dict[str, Any]:
+    """The fields every JSON log event starts with."""
+    code, name = EVENT_CODES[kind]
+    return {
+        "kind": "error" if kind.endswith("_error") else kind,
+        "event_code": code,
+        "event_name": name,
+        "invocation_id": invocation_id,
+        "ts": ts,
+        "timestamp": iso(ts),
+        "unique_id": unique_id,
+    }
 
 
 @dataclass
@@ -25,6 +65,9 @@ class NodeResult:
     """Failing rows of a test."""
     relation: str | None = None
     error: dict[str, Any] | None = None
+    cause: str | None = None
+    """For ``skipped``: the failed or cancelled ancestor; for ``cancelled`` by ``--fail-fast``:
+    the node whose failure stopped the run (unique ids)."""
     statements: list[str] = field(default_factory=list)
     started_at: float = 0.0
     completed_at: float = 0.0
@@ -44,10 +87,15 @@ class Event:
     level: str = "info"
     text: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    unique_id: str | None = None
+    """The node of a ``node_start`` / ``node_finish`` event."""
+    invocation_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (``--log-format json``)."""
-        out = asdict(self)
+        unique_id = self.unique_id or (self.result.unique_id if self.result is not None else None)
+        out = envelope(self.kind, self.ts, self.invocation_id, unique_id)
+        out.update((k, v) for k, v in asdict(self).items() if k not in out and k != "invocation_id")
         if self.result is not None:
             out["result"] = {k: v for k, v in asdict(self.result).items() if k != "statements"}
         return out

@@ -1,10 +1,13 @@
 """Run node jobs in DAG order on a pool of threads.
 
-A node starts when all its selected parents succeeded. When one fails, every selected
-descendant is SKIPPED with the reason, and independent branches go on (``--fail-fast`` stops
-everything instead). Ctrl-C / SIGTERM (a flag set by a signal handler, or a KeyboardInterrupt in
-the main thread) cancels the running statements, skips what is pending, and still returns a
-result for every node.
+A node starts when all its selected parents succeeded. When one fails or is cancelled, every
+selected descendant is ``skipped``, naming that ancestor (``cause``), and independent branches
+go on. ``--fail-fast`` stops everything instead: running nodes are interrupted and they and the
+nodes not started yet are ``cancelled`` (not errors). Ctrl-C / SIGTERM (a flag set by a signal
+handler, or a KeyboardInterrupt in the main thread) cancels the running statements and the
+pending nodes the same way, and still returns a result for every node. A node is never skipped
+without a failed or cancelled ancestor: one that could never start in a run that was not
+stopped (a scheduling bug) is an ``error`` saying so, not a silent skip.
 
 Jobs run on daemon threads. A job still running :data:`ABANDON_AFTER_S` after the interrupt
 (a Python model busy in a loop or inside a C call, which no flag or statement interrupt reaches)
@@ -25,7 +28,7 @@ from typing import Any
 
 from pyflow.core.graph import Graph
 from pyflow.errors import CancelledError
-from pyflow.runner.events import Emit, Event, NodeResult
+from pyflow.runner.events import FAILED, Emit, Event, NodeResult, Status
 
 Job = Callable[[str, int, int], NodeResult]
 
@@ -110,6 +113,10 @@ class Executor:
         self.stopped = False
         """True once no node may start any more (interrupted, or --fail-fast after a failure)."""
         self.cancel_reason = "not run"
+        self.stop_cause: str | None = None
+        """The node whose failure stopped the run under ``--fail-fast``."""
+        self._waits: dict[str, set[str]] = {}
+        """The selected nodes each node waits for (parents, seen through unselected ones, and extra)."""
         self.results: dict[str, NodeResult] = {}
         self.abandoned: list[str] = []
         """Jobs still running when the run gave up on them (see :data:`ABANDON_AFTER_S`)."""
@@ -125,11 +132,24 @@ class Executor:
             self._counter += 1
             return self._counter
 
-    def _skip(self, uid: str, reason: str) -> None:
+    def _skip(self, uid: str, cause: str) -> None:
+        """Skip ``uid`` because of ``cause``: a failed or cancelled ancestor (or one skipped for one)."""
+        found = self.results[cause]
+        if found.status == "skipped" and found.cause is not None:
+            cause, found = found.cause, self.results[found.cause]
+        verb = "was cancelled" if found.status == "cancelled" else "failed"
+        self._finish(uid, "skipped", f"skipped because '{found.name}' {verb}", cause=cause)
+
+    def _finish(
+        self, uid: str, status: Status, message: str, *, cause: str | None = None, error: bool = False
+    ) -> None:
+        """Record the result of a node that did not run (skipped, cancelled, never started)."""
         if uid in self.results:
             return
         node = self.graph.nodes[uid]
-        result = NodeResult(uid, node.name, "skipped", reason)
+        result = NodeResult(uid, node.name, status, message, cause=cause)
+        if error:
+            result.error = {"code": "internal", "message": message}
         self.results[uid] = result
         self.emit(
             Event(
@@ -144,6 +164,7 @@ class Executor:
     def run(self) -> list[NodeResult]:
         """Run everything; return results in plan order."""
         waiting = {uid: self._upstream(uid) for uid in self.order}
+        self._waits = {uid: set(ups) for uid, ups in waiting.items()}
         dependents: dict[str, list[str]] = {}
         for uid, ups in waiting.items():
             for up in ups:
@@ -179,7 +200,10 @@ class Executor:
                     uid = running.pop(fut)
                     result = fut.result()
                     self.results[uid] = result
-                    if result.status in ("error", "fail"):
+                    if result.status == "cancelled" and self.stop_cause is not None:
+                        result.cause = result.cause or self.stop_cause
+                        result.message = f"cancelled by {self.cancel_reason}: {result.message}"
+                    if result.status in FAILED or result.status == "cancelled":
                         self._on_failure(uid, result)
                     for child in dependents.get(uid, []):
                         if uid in waiting[child]:
@@ -198,9 +222,58 @@ class Executor:
             restore_signals()
         if self._interrupted:
             self._cancel()
-        for uid in self.order:
-            self._skip(uid, self.cancel_reason)
+        self._settle_pending()
         return [self.results[uid] for uid in self.order]
+
+    def _settle_pending(self) -> None:
+        """Give every node that did not run its result: skipped, cancelled or (a bug) an error."""
+        pending = [uid for uid in self.order if uid not in self.results]
+        if not self.stopped:  # nothing stopped the run: a node left waiting is a scheduling bug
+            stuck = [uid for uid in pending if self._waits_on_itself(uid)]
+            waits_for = {
+                uid: next(u for u in self.order if u in self._waits[uid] and u in pending) for uid in stuck
+            }
+            for uid, up in waits_for.items():
+                name, other = self.graph.nodes[uid].name, self.graph.nodes[up].name
+                message = (
+                    f"internal error: '{name}' never started: it waits for '{other}', which never "
+                    "finished (a scheduling bug in pyflow: please report it)"
+                )
+                self._finish(uid, "error", message, error=True)
+        position = {uid: i for i, uid in enumerate(self.order)}
+        for uid in pending:
+            self._settle(uid, position, set())
+
+    def _settle(self, uid: str, position: Mapping[str, int], visiting: set[str]) -> None:
+        if uid in self.results or uid in visiting:
+            return
+        visiting.add(uid)
+        ups = sorted(self._waits.get(uid, ()), key=position.__getitem__)
+        for up in ups:
+            self._settle(up, position, visiting)
+        bad = [
+            u for u in ups if u in self.results and self.results[u].status not in ("success", "pass", "warn")
+        ]
+        if bad:
+            self._skip(uid, bad[0])
+        else:
+            self._finish(
+                uid, "cancelled", f"cancelled before it started: {self.cancel_reason}", cause=self.stop_cause
+            )
+
+    def _waits_on_itself(self, uid: str) -> bool:
+        """True when ``uid`` waits, through nodes that never ran, for itself."""
+        seen: set[str] = set()
+        stack = list(self._waits.get(uid, ()))
+        while stack:
+            up = stack.pop()
+            if up == uid:
+                return True
+            if up in seen or up in self.results:
+                continue
+            seen.add(up)
+            stack.extend(self._waits.get(up, ()))
+        return False
 
     def _catch_signals(self) -> Callable[[], None]:
         """Make Ctrl-C / SIGTERM set a flag the scheduling loop checks; return the undo.
@@ -243,10 +316,11 @@ class Executor:
         return found
 
     def _on_failure(self, uid: str, result: NodeResult) -> None:
+        """Skip what lies below a failed or cancelled node; stop everything under --fail-fast."""
         name = self.graph.nodes[uid].name
-        if self.fail_fast:
-            self._cancel(f"skipped by --fail-fast after '{name}' failed", interrupted=False)
-            return
+        if self.fail_fast and result.status in FAILED and not self.stopped:
+            self.stop_cause = uid
+            self._cancel(f"--fail-fast after '{name}' failed", interrupted=False)
         below: set[str] = set()
         frontier = [uid]
         while frontier:
@@ -257,7 +331,7 @@ class Executor:
                     frontier.append(c)
         for d in self.order:
             if d in below:
-                self._skip(d, f"skipped because '{name}' failed")
+                self._skip(d, uid)
 
     def _abandon(self, running: dict[cf.Future[NodeResult], str]) -> None:
         """Report the jobs still running after an interrupt as cancelled, and stop waiting for them."""
@@ -274,7 +348,9 @@ class Executor:
                 code="cancelled",
             )
             index, started = self._started[uid]
-            result = NodeResult(uid, node.name, "error", str(err), error=err.to_dict(), started_at=started)
+            result = NodeResult(
+                uid, node.name, "cancelled", str(err), error=err.to_dict(), started_at=started
+            )
             result.completed_at = time.time()
             result.execution_time = result.completed_at - started
             self.results[uid] = result
@@ -290,7 +366,9 @@ class Executor:
             )
         running.clear()
 
-    def _cancel(self, reason: str = "cancelled", *, interrupted: bool = True) -> None:
+    def _cancel(
+        self, reason: str = "the run was interrupted (Ctrl-C / SIGTERM)", *, interrupted: bool = True
+    ) -> None:
         if interrupted and not self.cancelled:
             self._abandon_at = time.monotonic() + ABANDON_AFTER_S
         self.cancelled = self.cancelled or interrupted

@@ -205,7 +205,7 @@ class FreshnessCheck:
         node = self.project.node(uid)
         assert isinstance(node, SourceNode) and node.freshness is not None
         desc = self.describe(uid)
-        self.session.emit(Event("node_start", index=index, total=total, description=desc))
+        self.session.emit(Event("node_start", index=index, total=total, description=desc, unique_id=uid))
         started = time.time()
         result = NodeResult(
             uid, node.name, "pass", started_at=started, thread_id=threading.current_thread().name

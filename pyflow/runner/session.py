@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 import traceback
@@ -26,7 +27,7 @@ from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode
 from pyflow.core.project import Project
 from pyflow.core.selector import select_nodes
 from pyflow.core.spec import TargetInfo
-from pyflow.errors import CompileError, PyflowError
+from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError, is_disk_full
 from pyflow.materializers.base import Job, SeedFile, materializer_for
 from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
@@ -61,6 +62,8 @@ class Options:
     threads: int | None = None
     full_refresh: bool = False
     fail_fast: bool = False
+    invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """Stamped on every event and artifact of the invocation."""
 
 
 @dataclass
@@ -70,6 +73,8 @@ class RunOutcome:
     results: list[NodeResult]
     elapsed: float
     cancelled: bool = False
+    errors: list[PyflowError] = field(default_factory=list)
+    """Failures outside any node: artifacts that could not be written (a full disk)."""
 
     def count(self, status: str) -> int:
         """How many nodes ended with ``status``."""
@@ -78,7 +83,11 @@ class RunOutcome:
     @property
     def ok(self) -> bool:
         """True when nothing failed and the run was not cancelled."""
-        return not self.cancelled and self.count("error") == 0 and self.count("fail") == 0
+        return (
+            not self.cancelled
+            and not self.errors
+            and not any(self.count(s) for s in ("error", "fail", "cancelled"))
+        )
 
 
 def _target_info(target: Target) -> TargetInfo:
@@ -132,14 +141,47 @@ class _EventHandler(logging.Handler):
         self.emit_event(Event("message", text=record.getMessage()))
 
 
+class _LogFile(logging.FileHandler):
+    """``logs/pyflow.log``, which a full disk does not turn into tracebacks.
+
+    When its disk is full, writing to it stops with one warning on the console (not a
+    ``--- Logging error ---`` traceback per line).
+    """
+
+    def __init__(self, path: Path, emit: Emit) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.emit_event = emit
+        self.full = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.full:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if exc is None or not is_disk_full(exc):
+            super().handleError(record)
+            return
+        self.full = True
+        text = f"no space left on device while writing {self.baseFilename}: the rest of this run is not logged there"
+        self.emit_event(Event("message", level="warn", text=text))
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:
+            if not self.full:
+                raise
+
+
 class Session:
     """One invocation: a project loaded for a target, with an adapter."""
 
     def __init__(self, options: Options, emit: Emit = ignore) -> None:
         self.options = options
-        self.emit = emit
+        self.emit = self._stamped(emit)
         self.root = Path(options.project_dir).resolve()
-        self.invocation_id = str(uuid.uuid4())
+        self.invocation_id = options.invocation_id
         self.run_started_at = datetime.now(UTC)
         cfg, _ = load_project_config(self.root)
         self.target = load_target(self.root, cfg.profile, options.target, options.profiles_dir)
@@ -149,17 +191,26 @@ class Session:
             self.target.config, invocation_id=self.invocation_id
         )
         self._log_handler = self._file_logging()
-        self._console_handler = _EventHandler(emit)
+        self._console_handler = _EventHandler(self.emit)
         logging.getLogger("pyflow.sql").addHandler(self._console_handler)
         self._compiler: ProjectCompiler | None = None
         self.unit_tests = UnitTestRunner(self.project, options.vars, self.adapter.dialect, self.target_info)
 
     # ---- setup ---------------------------------------------------------------------------
+    def _stamped(self, emit: Emit) -> Emit:
+        """``emit`` with this invocation's id on every event."""
+
+        def stamp(event: Event) -> None:
+            event.invocation_id = event.invocation_id or self.invocation_id
+            emit(event)
+
+        return stamp
+
     def _file_logging(self) -> logging.Handler | None:
         folder = self.root / self.project.config.log_path
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(folder / "pyflow.log", encoding="utf-8")
+            handler = _LogFile(folder / "pyflow.log", self.emit)
         except OSError:
             return None
         handler.setLevel(logging.DEBUG)
@@ -315,9 +366,13 @@ class Session:
         if not all(is_unit_test(self.project.node(u)) for u in ids):
             self.adapter.open()  # unit tests alone never connect to the target
             unrecovered = self._recover_swaps(ids)  # before compiling: is_incremental sees the table
-        compiled = self.compile_nodes(ids)
-        compiled.update(unrecovered)
-        self.write_manifest(compiled)
+        try:
+            compiled = self.compile_nodes(ids)
+            compiled.update(unrecovered)
+            self.write_manifest(compiled)
+        except DiskFullError:  # nothing runs: an earlier run's results must not pass for this one's
+            artifacts.discard_run_results(self.project.target_dir / "run_results.json")
+            raise
         self._create_schemas(schema_ids)
         threads = self.options.threads or self.target.threads
         self.emit(
@@ -352,17 +407,28 @@ class Session:
         return outcome
 
     def _wait_for_tests(self, ids: Sequence[str]) -> dict[str, list[str]]:
-        """In ``build``, a node waits for the tests of its parents (a failing test skips it)."""
+        """In ``build``, a node waits for the data tests above it (a failing test skips it).
+
+        dbt's rule: a test blocks only the nodes below *all* of its parents (for a test of one
+        node: that node's descendants), never one of its parents, so a test with several
+        parents (``relationships``, a singular test reading two models) runs once all of them
+        are built. Only the topmost blocked nodes get the edge; the rest wait for them.
+        """
         graph = self.project.graph
         selected = set(ids)
+        cache: dict[str, set[str]] = {}
         out: dict[str, list[str]] = {}
         for uid in ids:
             node = self.project.node(uid)
-            if not isinstance(node, TestNode) or node.attached is None:
+            if not isinstance(node, TestNode) or is_unit_test(node) or not graph.parents.get(uid):
                 continue
-            tested = graph.param_map[uid][node.attached]
-            for child in graph.children.get(tested, []):
-                if child in selected and not isinstance(self.project.node(child), TestNode):
+            below = {
+                n
+                for n in graph.downstream_of_all(graph.parents[uid], cache)
+                if not isinstance(graph.nodes[n], TestNode)
+            }
+            for child in sorted(below & selected):
+                if not any(p in below and p in selected for p in graph.parents.get(child, [])):
                     out.setdefault(child, []).append(uid)
         return out
 
@@ -409,7 +475,7 @@ class Session:
     ) -> NodeResult:
         node = self.project.node(uid)
         desc = self.describe(uid)
-        self.emit(Event("node_start", index=index, total=total, description=desc))
+        self.emit(Event("node_start", index=index, total=total, description=desc, unique_id=uid))
         started = time.time()
         rel = self.compiler.relation(node)
         stored = not isinstance(node, TestNode) or node.config.store_failures
@@ -474,7 +540,7 @@ class Session:
                 exc.resource = node.resource_type
             exc.model = exc.model or node.name
             exc.path = exc.path or node.path
-            result.status = "error"
+            result.status = "cancelled" if isinstance(exc, CancelledError) else "error"
             result.message = str(exc)
             result.error = exc.to_dict()
         except Exception as exc:
@@ -547,7 +613,11 @@ class Session:
             if r.statements:
                 node = self.project.node(r.unique_id)
                 text = ";\n\n".join(s.rstrip() for s in r.statements) + ";\n"
-                artifacts.write_text_if_changed(base / artifacts.sql_path(self.project, node), text)
+                try:
+                    artifacts.write_text_if_changed(base / artifacts.sql_path(self.project, node), text)
+                except DiskFullError as exc:
+                    outcome.errors.append(exc)
+                    break  # one error for the folder; run_results.json is still tried
         meta = artifacts.metadata(self.project, self.invocation_id, self.target.public_dict())
         args = {
             "command": command,
@@ -559,9 +629,12 @@ class Session:
             "fail_fast": self.options.fail_fast,
             "vars": dict(self.options.vars),
         }
-        artifacts.write_run_results(
-            self.project.target_dir / "run_results.json", meta, outcome.results, outcome.elapsed, args
-        )
+        try:
+            artifacts.write_run_results(
+                self.project.target_dir / "run_results.json", meta, outcome.results, outcome.elapsed, args
+            )
+        except DiskFullError as exc:
+            outcome.errors.append(exc)
 
     # ---- other commands ------------------------------------------------------------------
     def compile(self) -> dict[str, CompiledModel | PyflowError]:

@@ -91,7 +91,7 @@ def test_run_failing_model_keeps_old_relation_and_skips_descendants(
     assert results["grandchild"]["message"] == "skipped because 'target_model' failed"
 
 
-def test_run_fail_fast_skips_remaining_nodes(make_project, pyflow, warehouse, run_results):
+def test_run_fail_fast_cancels_remaining_nodes(make_project, pyflow, warehouse, run_results):
     project = make_project(
         {
             "models/a_broken.sql": "select * from no_such_table",
@@ -103,16 +103,17 @@ def test_run_fail_fast_skips_remaining_nodes(make_project, pyflow, warehouse, ru
 
     result = pyflow("run", "--project-dir", project, "--fail-fast", "--threads", "1", expect=1)
 
-    assert "Done. PASS=0 WARN=0 ERROR=1 SKIP=3 TOTAL=4" in result.output
+    assert "Done. PASS=0 WARN=0 ERROR=1 SKIP=1 CANCELLED=2 TOTAL=4" in result.output
     results = run_results(project)
     assert {name: r["status"] for name, r in results.items()} == {
         "a_broken": "error",
-        "b": "skipped",
-        "c": "skipped",
-        "d": "skipped",
+        "b": "cancelled",  # not started: no failed ancestor, so cancelled rather than skipped
+        "c": "cancelled",
+        "d": "skipped",  # below the cancelled b
     }
     assert "no_such_table" in results["a_broken"]["message"]
-    assert all("--fail-fast" in results[n]["message"] for n in "bcd")
+    assert all("--fail-fast" in results[n]["message"] for n in "bc")
+    assert results["d"]["message"] == "skipped because 'b' was cancelled"
     assert warehouse(project).relations() == {}
 
 
@@ -259,7 +260,7 @@ def test_run_signal_cancels_cleanly(signum, delay, make_project, pyflow, warehou
     assert code == 130, output
     assert "The run was cancelled" in output
     results = run_results(project)
-    assert results["slow"]["status"] == "error"
+    assert results["slow"]["status"] == "cancelled"
     assert "interrupt" in results["slow"]["message"].lower()
     assert {results[n]["status"] for n in ("after_1", "after_2", "after_3")} == {"skipped"}
     db = warehouse(project)
