@@ -417,19 +417,24 @@ class Session:
         graph = self.project.graph
         selected = set(ids)
         cache: dict[str, set[str]] = {}
+        tops: dict[frozenset[str], list[str]] = {}  # many tests share their parents: work once
         out: dict[str, list[str]] = {}
         for uid in ids:
             node = self.project.node(uid)
             if not isinstance(node, TestNode) or is_unit_test(node) or not graph.parents.get(uid):
                 continue
-            below = {
-                n
-                for n in graph.downstream_of_all(graph.parents[uid], cache)
-                if not isinstance(graph.nodes[n], TestNode)
-            }
-            for child in sorted(below & selected):
-                if not any(p in below and p in selected for p in graph.parents.get(child, [])):
-                    out.setdefault(child, []).append(uid)
+            key = frozenset(graph.parents[uid])
+            if key not in tops:
+                below = {
+                    n
+                    for n in graph.downstream_of_all(key, cache)
+                    if n in selected and not isinstance(graph.nodes[n], TestNode)
+                }
+                tops[key] = [
+                    c for c in sorted(below) if not any(p in below for p in graph.parents.get(c, []))
+                ]
+            for child in tops[key]:
+                out.setdefault(child, []).append(uid)
         return out
 
     def _recover_swaps(self, ids: Sequence[str]) -> dict[str, PyflowError]:
