@@ -1,7 +1,9 @@
 """Incremental models: a first run builds a table, later runs apply only the new batch.
 
-The first run (or ``--full-refresh``) builds the table like a table model; later runs apply the
-batch by strategy, in one transaction.
+The first run (or ``--full-refresh``) builds the table like a table model, and for ``merge`` and
+``delete+insert`` checks that the new table is unique on ``unique_key`` before swapping it in
+(the same check a batch gets), so no later merge starts from a table that violates its key;
+later runs apply the batch by strategy, in one transaction.
 
 Each later run: stage the batch in a temporary table; reconcile the schema
 (``on_schema_change``); for ``merge`` and ``delete+insert`` check that the batch is unique on
@@ -47,6 +49,17 @@ def as_list(value: str | Sequence[str] | None) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
+
+
+def guarded_keys(cfg: Any) -> list[str]:
+    """The ``unique_key`` a build must keep unique: that of a keyed strategy, explicit or default.
+
+    ``resolve_strategy`` picks ``merge`` or ``delete+insert`` whenever a key is set and no
+    strategy is, so a model with a key and no strategy is keyed too.
+    """
+    keys = as_list(getattr(cfg, "unique_key", None))
+    strategy = getattr(cfg, "incremental_strategy", None)
+    return keys if strategy is None or strategy in KEYED else []
 
 
 def resolve_strategy(cfg: Any, adapter: Adapter) -> str:
@@ -135,9 +148,20 @@ class IncrementalMaterializer(Materializer):
     def build(self, job: Job) -> Outcome:  # noqa: D102
         # job.incremental already folds in --full-refresh and the model's full_refresh config
         if not job.incremental or self.existing(job) != "table":
-            rows = TableMaterializer().swap_in(job)
+            rows = TableMaterializer().swap_in(job, fill=self._fill_whole)
             return Outcome("created", rows)
         return self.apply(job)
+
+    def _fill_whole(self, job: Job, relation: Relation) -> int | None:
+        """A first build or full refresh: the whole table, held to the key a batch is held to.
+
+        Raising here drops the new table (or rolls it back) before anything is swapped in.
+        """
+        rows = self.fill(job, relation)
+        keys = guarded_keys(job.config)
+        if keys:
+            self.check_unique(job, relation, keys, whole_table=True)
+        return rows
 
     # ---- the incremental step ------------------------------------------------------------
     def apply(self, job: Job) -> Outcome:
@@ -154,7 +178,7 @@ class IncrementalMaterializer(Materializer):
         staging = adapter.temp_relation(target, "batch")
         with adapter.transaction(), self.working_table(job, staging):
             self.fill(job, staging, TableOptions())
-            if strategy in KEYED:
+            if strategy in KEYED:  # what guarded_keys() assumes for a first build
                 self.check_unique(job, staging, keys)
             mode = getattr(cfg, "on_schema_change", "ignore")
             if adapter.capabilities.transactions:
@@ -164,8 +188,10 @@ class IncrementalMaterializer(Materializer):
                 rows = self._reconcile_and_write(job, strategy, staging, keys, mode)
         return Outcome(f"applied {strategy}", rows, f"{strategy.upper()} {rows}")
 
-    def check_unique(self, job: Job, staging: Relation, keys: Sequence[str]) -> None:
-        """Fail before writing when the batch repeats a key."""
+    def check_unique(
+        self, job: Job, staging: Relation, keys: Sequence[str], *, whole_table: bool = False
+    ) -> None:
+        """Fail before writing when the batch (``whole_table``: the new table) repeats a key."""
         rows = job.adapter.fetchall(job.adapter.duplicate_keys_sql(staging, keys), model=job.name)
         if not rows:
             return
@@ -174,9 +200,16 @@ class IncrementalMaterializer(Materializer):
             ", ".join(f"{k}={v!r}" for k, v in zip(keys, r[1:-1], strict=True)) + f"  ({r[-1]} rows)"
             for r in rows
         )
+        if whole_table:
+            existing = self.existing(job)
+            kept = f"the old {existing} was kept" if existing else "no table was created"
+            what = (
+                f"the model's rows have {total} duplicated value(s) of unique_key ({', '.join(keys)}); {kept}"
+            )
+        else:
+            what = f"the new batch has {total} duplicated value(s) of unique_key ({', '.join(keys)}); nothing was written"
         raise MaterializationError(
-            f"the new batch has {total} duplicated value(s) of unique_key ({', '.join(keys)}); "
-            "nothing was written",
+            what,
             model=job.name,
             detail="examples:\n" + examples,
             hint="make the model return one row per key (deduplicate, e.g. with row_number()), "

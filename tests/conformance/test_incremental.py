@@ -20,7 +20,7 @@ from pyflow.adapters.base import Adapter
 from pyflow.errors import MaterializationError
 from pyflow.testing import incremental_step
 
-from .tables import columns_of, frame, leftovers, rows_of, table_rows
+from .tables import columns_of, frame, leftovers, relations, rows_of, table_rows
 
 Rows = list[tuple[Any, ...]]
 
@@ -319,6 +319,45 @@ def test_incremental_duplicate_batch_keys_fail_before_writing(
     text = str(err)
     for fragment in says:  # "id=2  (3 rows)": spacing between the key and the count may vary
         assert re.search(r"\s+".join(map(re.escape, fragment.split())), text), (fragment, text)
+    assert table_rows(adapter) == rows_of(current)
+    assert leftovers(adapter) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "columns", "config", "batch", "says"), DUPLICATES, ids=[d[0] for d in DUPLICATES]
+)
+def test_incremental_first_build_with_duplicate_keys_fails_and_creates_no_table(
+    adapter: Adapter, name: str, columns: str, config: dict, batch: Rows, says: list[str]
+) -> None:
+    """The batch guard also guards the first build: no table starts out violating its key."""
+    with pytest.raises(MaterializationError) as caught:
+        incremental_step(frame(columns, batch), None, adapter=adapter, **config)
+    err = caught.value
+    assert (err.code, err.model) == ("duplicate-unique-key", "target")
+    text = str(err)
+    assert "the model's rows have " + says[0] in text and "no table was created" in text
+    for fragment in says[1:]:
+        assert re.search(r"\s+".join(map(re.escape, fragment.split())), text), (fragment, text)
+    assert "target" not in relations(adapter)
+    assert leftovers(adapter) == []
+
+
+@pytest.mark.parametrize("config", [MERGE, DELETE_INSERT], ids=["merge", "delete-insert"])
+def test_incremental_full_refresh_with_duplicate_keys_fails_and_keeps_the_old_table(
+    adapter: Adapter, config: dict
+) -> None:
+    current = frame("id v", [(1, "old"), (5, "keep")])
+    with pytest.raises(MaterializationError) as caught:
+        incremental_step(
+            frame("id v", [(1, "a"), (1, "b"), (3, "c")]),
+            current,
+            adapter=adapter,
+            full_refresh=True,
+            **config,
+        )
+    assert caught.value.code == "duplicate-unique-key"
+    assert "1 duplicated value(s) of unique_key (id)" in str(caught.value)
+    assert "the old table was kept" in str(caught.value)
     assert table_rows(adapter) == rows_of(current)
     assert leftovers(adapter) == []
 
