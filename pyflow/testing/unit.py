@@ -54,13 +54,35 @@ def _fixture_error(node: TestNode, line: int | None, message: str, hint: str) ->
     )
 
 
-def _csv_rows(text: str) -> tuple[list[str], list[list[str | None]]]:
-    reader = csv.reader(io.StringIO(text.strip()), skipinitialspace=True)
-    lines = [row for row in reader if row]
-    if not lines:
+def _csv_rows(
+    node: TestNode, text: str, line: int | None
+) -> tuple[list[str], list[tuple[int, list[str | None]]]]:
+    """The header and the rows of CSV fixture text, each row with the line (of the text) it starts on.
+
+    Read strictly, like seeds: a quote never closed or text after a closing quote is an error.
+    """
+    reader = csv.reader(io.StringIO(text.strip()), skipinitialspace=True, strict=True)
+    records: list[tuple[int, list[str]]] = []
+    end = 0
+    while True:
+        try:
+            record = next(reader, None)
+        except csv.Error as exc:
+            raise _fixture_error(
+                node,
+                line,
+                f"line {end + 1} of the CSV rows cannot be parsed: {exc}",
+                'close every quote; inside a quoted value write a quote as two ("")',
+            ) from None
+        if record is None:
+            break
+        if record:
+            records.append((end + 1, record))
+        end = reader.line_num
+    if not records:
         return [], []
-    header = [h.strip() for h in lines[0]]
-    return header, [[v if v != "" else None for v in row] for row in lines[1:]]
+    header = [h.strip() for h in records[0][1]]
+    return header, [(n, [v if v != "" else None for v in row]) for n, row in records[1:]]
 
 
 def _column(values: list[Any]) -> Any:
@@ -97,8 +119,9 @@ def fixture_table(node: TestNode, rows: Any, fmt: str, line: int | None = None) 
     import pyarrow as pa
 
     if fmt == "csv":
-        header, body = _csv_rows(str(rows))
-        for n, row in enumerate(body, 2):
+        header, numbered = _csv_rows(node, str(rows), line)
+        body = [row for _, row in numbered]
+        for n, row in numbered:
             if len(row) != len(header):
                 raise _fixture_error(
                     node,

@@ -275,3 +275,36 @@ def test_athena_seed_upload_of_a_ragged_csv_writes_no_file(
     assert info.value.line == 3
     assert "line 3 has 1 field, expected 2" in info.value.message
     assert con.sent() == []
+
+
+# ---- unit tests' CSV fixtures ---------------------------------------------------------------
+UNIT_TESTS = """\
+unit_tests:
+  - name: totals_from_csv
+    model: totals
+    given:
+      - input: ref('orders')
+        format: csv
+        rows: |
+          id,amount
+          1,"10"5
+          2,7
+    expect:
+      rows: [{n: 2}]
+"""
+
+
+def test_unit_test_csv_fixture_with_text_after_a_quote_is_an_error_not_a_guess(make_project, pyflow):
+    project = make_project(
+        {
+            "models/orders.sql": "select 1 as id, 5 as amount",
+            "models/totals.sql": "select count(*) as n from {{ ref('orders') }}",
+            "models/unit.yml": UNIT_TESTS,
+        }
+    )
+
+    failed = pyflow("test", "--project-dir", project, expect=1)
+
+    assert "[invalid-unit-test]" in failed.output
+    assert "line 2 of the CSV rows cannot be parsed" in failed.output
+    assert "Traceback" not in failed.output
