@@ -7,6 +7,7 @@ when a connection opens.
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import re
 import threading
@@ -331,7 +332,7 @@ class DuckDBAdapter(Adapter):
         if named is not None:
             file = named[1] or named[2].strip()
             for scanned, delimiter in _scans(sql):
-                if scanned == file:
+                if scanned == file or fnmatch.fnmatchcase(file, scanned):  # a glob's file too
                     found = csvfile.problem(Path(file), delimiter)
                     if found is not None:
                         return csvfile.error(

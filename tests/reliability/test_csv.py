@@ -212,6 +212,11 @@ def _csv(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def _touching_codes(con: RecordingConnection) -> list[str]:
+    """The statements sent about the seed's tables (catalog probes of the engine left out)."""
+    return [s for s in con.sent() if '"codes' in s]
+
+
 def test_trino_seed_with_an_extra_field_sends_nothing_and_names_line_and_counts(tmp_path: Path) -> None:
     con = RecordingConnection(schemas={"analytics"}, tables={("analytics", "codes"): "BASE TABLE"})
     path = _csv(tmp_path, 'id,note\n1,"two\nlines"\n2,x,extra\n')
@@ -225,7 +230,7 @@ def test_trino_seed_with_an_extra_field_sends_nothing_and_names_line_and_counts(
     assert "line 4 has 3 fields, expected 2" in err.message
     assert "Fix: " in str(err)
     # nothing created or renamed: only the cleanup of a temporary table that was never made
-    assert con.sent() == ['DROP TABLE IF EXISTS "hive"."analytics"."codes__pyflow_tmp_aaaaaaaa"']
+    assert _touching_codes(con) == ['DROP TABLE IF EXISTS "hive"."analytics"."codes__pyflow_tmp_aaaaaaaa"']
 
 
 def test_trino_seed_with_an_unclosed_quote_is_an_error(tmp_path: Path) -> None:
@@ -250,7 +255,7 @@ def test_trino_seed_whose_table_holds_other_rows_than_the_csv_is_dropped_and_the
 
     assert info.value.code == "seed-row-count"
     tmp = '"hive"."analytics"."codes__pyflow_tmp_aaaaaaaa"'
-    assert [s.split("\n")[0] for s in con.sent()] == [
+    assert [s.split("\n")[0] for s in _touching_codes(con)] == [
         f"CREATE TABLE {tmp} AS",
         f"SELECT count(*) FROM {tmp}",
         f"DROP TABLE IF EXISTS {tmp}",
@@ -308,3 +313,20 @@ def test_unit_test_csv_fixture_with_text_after_a_quote_is_an_error_not_a_guess(m
     assert "[invalid-unit-test]" in failed.output
     assert "line 2 of the CSV rows cannot be parsed" in failed.output
     assert "Traceback" not in failed.output
+
+
+def test_csv_file_source_glob_names_the_bad_file_and_line(make_project, pyflow):
+    project = make_project(
+        {
+            "models/sources.yml": SOURCES.replace("data/events.csv", "data/events/*.csv"),
+            "models/events_copy.sql": "select * from {{ source('raw', 'events') }}",
+            "data/events/a.csv": "id,name,amount\n1,x,2\n",
+            "data/events/b.csv": "id,name,amount\n3,y,4\n5,z\n",
+        }
+    )
+
+    failed = pyflow("build", "--project-dir", project, expect=1)
+
+    assert "data/events/b.csv:3" in failed.output
+    assert "line 3 has 2 fields, expected 3" in failed.output
+    assert "[csv-invalid]" in failed.output
