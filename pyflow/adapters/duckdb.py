@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pyflow.adapters import csvfile
 from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog, leftover_types
-from pyflow.errors import AdapterError, CancelledError
+from pyflow.errors import AdapterError, CancelledError, is_disk_full
 from pyflow.relation import Relation
 
 _FILE_READERS = {
@@ -120,6 +120,7 @@ class DuckDBAdapter(Adapter):
             str(k): str(v) for k, v in self.config.settings.items()
         }
         alias = self.config.database
+        is_new = path != ":memory:" and not Path(path).exists()
         try:
             if alias and alias != ("memory" if path == ":memory:" else Path(path).stem):
                 # a catalog name other than the file's stem: attach the file under that name
@@ -129,6 +130,10 @@ class DuckDBAdapter(Adapter):
             else:
                 self._con = duckdb.connect(path, config=settings)
         except duckdb.Error as exc:
+            if is_disk_full(exc):  # creating the file on a full disk: no empty file left behind
+                if is_new and Path(path).is_file() and Path(path).stat().st_size == 0:
+                    Path(path).unlink()
+                raise self.disk_full_error(exc, None) from exc
             raise AdapterError(
                 f"cannot open DuckDB database {path}: {exc}",
                 path=path,
@@ -344,12 +349,12 @@ class DuckDBAdapter(Adapter):
         """``no space left on device while writing <file>``: the database file or its WAL."""
         named = re.search(r'Could not write file "([^"]+)"', str(exc))
         file = named[1] if named else str(self.config.path)
+        rolled_back = "; the model's previous table is unchanged: its build was rolled back"
         return AdapterError(
             f"no space left on device while writing {file}",
             model=model,
             hint=f"free space on the disk holding {Path(file).parent} (or point `path:` of the target "
-            "in profiles.yml at a disk with room), then run again; the model's previous table is "
-            "unchanged: its build was rolled back",
+            f"in profiles.yml at a disk with room), then run again{rolled_back if model else ''}",
             code="disk-full",
         )
 

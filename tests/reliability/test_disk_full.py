@@ -96,6 +96,28 @@ def test_enospc_in_each_statement_of_a_table_build_is_a_disk_full_error(
     assert no_leftover_files(project) == []
 
 
+def test_enospc_creating_the_database_file_is_a_disk_full_error(make_project, pyflow, monkeypatch):
+    project = make_project({"models/small.sql": SMALL})
+    db_file = project / "pyflow.duckdb"
+    real = duckdb.connect
+
+    def connect(database=":memory:", *args, **kwargs):
+        if str(database) == str(db_file):  # what DuckDB does on a full disk: an empty file, then
+            Path(database).touch()
+            raise duckdb.IOException(f'IO Error: Could not write file "{db_file}": No space left on device')
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", connect)
+    result = pyflow("run", "--project-dir", project, expect=1)
+
+    out = result.output
+    assert f"pyflow: no space left on device while writing {db_file}" in out
+    assert f"Fix: free space on the disk holding {project} (or point `path:` of the target" in out
+    assert "another process may hold the file" not in out  # not the lock hint
+    assert "[disk-full]" in out
+    assert not db_file.exists()  # no empty database file left behind
+
+
 # ---- simulated: an artifact under target/ cannot be written ----------------------------------
 
 

@@ -44,6 +44,10 @@ BUSY_MODEL = """
                 pass
         if mode == "sleep":
             time.sleep(1000)  # blocked inside a C call
+        if mode == "pandas":  # heavy DataFrame work, mostly inside pandas and numpy
+            frame = pd.DataFrame({"x": range(2_000_000)})
+            while True:
+                frame = frame.assign(x=(frame["x"] * 7919) % 1_000_003).sort_values("x")
         return pd.DataFrame({"n": [1, 2, 3]})
 """
 
@@ -117,8 +121,17 @@ def busy_project(make_project, pyflow, warehouse):
     return project
 
 
-@pytest.mark.parametrize("mode", ["spin", "sleep"])
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+@pytest.mark.parametrize(
+    ("mode", "signum"),
+    [
+        ("spin", signal.SIGINT),
+        ("spin", signal.SIGTERM),
+        ("sleep", signal.SIGINT),
+        ("sleep", signal.SIGTERM),
+        ("pandas", signal.SIGINT),
+    ],
+    ids=["spin-sigint", "spin-sigterm", "sleep-sigint", "sleep-sigterm", "pandas-sigint"],
+)
 def test_signal_stops_busy_python_model(mode, signum, busy_project, tmp_path, warehouse, run_results):
     marker = tmp_path / "busy.started"
     code, output = run_until(
