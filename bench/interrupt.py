@@ -51,6 +51,12 @@ def busy(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame({"n": [1]})
 """,
 }
+MODELS["python-pandas"] = MODELS["python-spin"].replace(
+    "        while True:\n            pass\n",
+    "        frame = pd.DataFrame({'x': range(2_000_000)})\n"
+    "        while True:\n"
+    "            frame = frame.assign(x=(frame['x'] * 7919) % 1_000_003).sort_values('x')\n",
+)
 SQL_MODEL = """
 {{ config(materialized='table') }}
 {% if var('busy') %}

@@ -11,14 +11,16 @@ stopped (a scheduling bug) is an ``error`` saying so, not a silent skip.
 
 Jobs run on daemon threads. A job still running :data:`ABANDON_AFTER_S` after the interrupt
 (a Python model busy in a loop or inside a C call, which no flag or statement interrupt reaches)
-is abandoned: reported cancelled and no longer waited for, so the run stops anyway. It cannot
-change its target afterwards: the adapter refuses every statement once cancelled, and the
+is abandoned: reported cancelled and no longer waited for, so the run stops anyway; SystemExit
+is raised in its thread, which ends a loop in Python code at once (a C call must return first,
+or the process end). It cannot change its target afterwards: the adapter refuses every statement once cancelled, and the
 transaction it may have opened is rolled back when the connection closes.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import queue
 import signal
 import threading
@@ -46,6 +48,7 @@ class _Workers:
     def __init__(self, size: int, prefix: str) -> None:
         self._queue: queue.SimpleQueue[tuple[cf.Future[NodeResult], Callable[[], NodeResult]] | None]
         self._queue = queue.SimpleQueue()
+        self._running: dict[cf.Future[NodeResult], threading.Thread] = {}
         self._threads = [
             threading.Thread(target=self._work, name=f"{prefix}_{i}", daemon=True) for i in range(size)
         ]
@@ -53,14 +56,33 @@ class _Workers:
             thread.start()
 
     def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            future, call = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(call())
-            except BaseException as exc:  # handed to the scheduler through the future
-                future.set_exception(exc)
+        try:
+            while (item := self._queue.get()) is not None:
+                future, call = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                self._running[future] = threading.current_thread()
+                try:
+                    future.set_result(call())
+                except BaseException as exc:  # handed to the scheduler through the future
+                    if not future.done():
+                        future.set_exception(exc)
+                finally:
+                    self._running.pop(future, None)
+        except SystemExit:
+            pass  # stopped by :meth:`stop` between two jobs
+
+    def stop(self, future: cf.Future[NodeResult]) -> None:
+        """Raise SystemExit in the thread running ``future``, at its next Python instruction.
+
+        A job looping in Python code ends (SystemExit, so the thread ends silently); one blocked
+        in a C call (a sleep, a pandas kernel) ends when the call returns.
+        """
+        thread = self._running.get(future)
+        if thread is not None and thread.ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(thread.ident), ctypes.py_object(SystemExit)
+            )
 
     def submit(self, job: Job, uid: str, index: int, total: int) -> cf.Future[NodeResult]:
         """Queue ``job(uid, index, total)``; its future completes when a thread ran it."""
@@ -121,6 +143,7 @@ class Executor:
         self.abandoned: list[str] = []
         """Jobs still running when the run gave up on them (see :data:`ABANDON_AFTER_S`)."""
         self._abandon_at = float("inf")
+        self._pool: _Workers | None = None
         self._started: dict[str, tuple[int, float]] = {}
         """Index and start time of each submitted job."""
         self._interrupted = False
@@ -173,7 +196,7 @@ class Executor:
         ready = sorted((u for u, ps in waiting.items() if not ps), key=position.__getitem__)
         running: dict[cf.Future[NodeResult], str] = {}
         total = len(self.order)
-        pool = _Workers(self.threads, "pyflow")
+        pool = self._pool = _Workers(self.threads, "pyflow")
         restore_signals = self._catch_signals()
         try:
             while ready or running:
@@ -335,7 +358,9 @@ class Executor:
 
     def _abandon(self, running: dict[cf.Future[NodeResult], str]) -> None:
         """Report the jobs still running after an interrupt as cancelled, and stop waiting for them."""
-        for uid in running.values():
+        for future, uid in running.items():
+            if self._pool is not None:
+                self._pool.stop(future)  # a loop in Python code ends now, not at exit
             node = self.graph.nodes[uid]
             err = CancelledError(
                 "interrupted: the run was cancelled while this node was running, and it did not "

@@ -204,3 +204,29 @@ def test_signal_abandons_every_busy_model_among_threads(busy_project, tmp_path, 
     assert db.rows("SELECT n FROM busy ORDER BY n") == [(1,), (2,), (3,)]
     assert "main.sleeper" not in db.relations()
     assert not any("__pyflow" in rel for rel in db.relations())
+
+
+def test_abandoned_python_loop_stops_in_process(busy_project, tmp_path, pyflow, warehouse, run_results):
+    """Run in-process (a notebook, a test): the abandoned model's Python loop is stopped, not left
+    spinning in a background thread after the command returned."""
+    marker = tmp_path / "busy.started"
+
+    def interrupt_when_busy() -> None:
+        while not marker.exists():
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sender = threading.Thread(target=interrupt_when_busy, daemon=True)
+    sender.start()
+    result = pyflow(
+        "run", "--project-dir", busy_project, "--threads", "2", "--vars", f"{{busy: spin, marker: '{marker}'}}",
+        expect=130,
+    )  # fmt: skip
+    sender.join(HANG_GUARD_S)
+
+    assert run_results(busy_project)["busy"]["status"] == "cancelled", result.output
+    workers = [t for t in threading.enumerate() if t.name.startswith("pyflow_")]
+    for worker in workers:
+        worker.join(HANG_GUARD_S)  # a guard against hanging: they end at once
+    assert [t.name for t in workers if t.is_alive()] == []
+    assert warehouse(busy_project).rows("SELECT n FROM busy ORDER BY n") == [(1,), (2,), (3,)]
