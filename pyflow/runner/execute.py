@@ -13,8 +13,9 @@ Jobs run on daemon threads. A job still running :data:`ABANDON_AFTER_S` after th
 (a Python model busy in a loop or inside a C call, which no flag or statement interrupt reaches)
 is abandoned: reported cancelled and no longer waited for, so the run stops anyway; SystemExit
 is raised in its thread, which ends a loop in Python code at once (a C call must return first,
-or the process end). It cannot change its target afterwards: the adapter refuses every statement once cancelled, and the
-transaction it may have opened is rolled back when the connection closes.
+or the process end). It cannot change its target afterwards: the adapter refuses every
+statement once cancelled, and the transaction it may have opened is rolled back when the
+connection closes.
 """
 
 from __future__ import annotations
