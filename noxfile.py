@@ -5,6 +5,8 @@ Each session installs the package first, so tests exercise what users install.
 
 from __future__ import annotations
 
+import time
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -57,3 +59,20 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package and this file."""
     _install(session)
     session.run("mypy", "pyflow", "noxfile.py")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Random inputs for pyflow.yml, schema YAML, profiles.yml, selectors and --vars.
+
+    ``nox -s fuzz -- 10`` fuzzes for about 10 minutes (the default): rounds of 200 fresh random
+    examples per target until the time is up; the first traceback stops it and prints its input.
+    """
+    session.install("-e", ".[dev]")
+    minutes = float(session.posargs[0]) if session.posargs else 10.0
+    stop = time.monotonic() + minutes * 60
+    while time.monotonic() < stop:
+        session.run(
+            "python", "-m", "pytest", "-q", "-x", "tests/reliability/test_fuzz.py",
+            env={"PYFLOW_FUZZ_EXAMPLES": "200"},
+        )  # fmt: skip

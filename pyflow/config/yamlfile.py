@@ -195,29 +195,27 @@ def load_yaml(path: Path | None, display: str | None = None, text: str | None = 
     if text is None and path is None:
         raise TypeError("load_yaml needs a path or a text")
     source = read_text(path, shown) if path is not None and text is None else str(text)
-    loader = _Loader(source)
-    walker = _Walker(loader)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(source)  # checks the characters first: may raise a ReaderError
+        walker = _Walker(loader)
         node = loader.get_single_node()
         data = {} if node is None else walker.walk(node, ())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        hint = "fix the YAML syntax (indentation, colons, quotes) at that line"
+        if "for the tag" in problem:  # !!python/object, !custom: not plain data
+            hint = "remove the '!' tag: pyflow reads plain YAML values only"
         if isinstance(exc, yaml.reader.ReaderError):
             line = source[: exc.position].count("\n") + 1
             char = exc.character
             shown_char = f"U+{char:04X}" if isinstance(char, int) else repr(char)
-            problem = f"a character YAML does not allow ({shown_char}, e.g. a control character)"
-        tagged = "for the tag" in problem  # !!python/object, !custom: not plain data
+            problem = f"a character YAML does not allow ({shown_char})"
+            hint = "remove the control character (or write it as an escape inside double quotes)"
         raise ProjectError(
-            f"invalid YAML: {problem}",
-            path=shown,
-            line=line,
-            hint="remove the '!' tag: pyflow reads plain YAML values only"
-            if tagged
-            else "fix the YAML syntax (indentation, colons, quotes) at that line",
-            code="invalid-yaml",
+            f"invalid YAML: {problem}", path=shown, line=line, hint=hint, code="invalid-yaml"
         ) from None
     except _Refused as exc:
         raise ProjectError(exc.message, path=shown, line=exc.line, hint=exc.hint, code=exc.code) from None
@@ -230,7 +228,8 @@ def load_yaml(path: Path | None, display: str | None = None, text: str | None = 
             code="invalid-yaml",
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDoc(path=path or Path(shown), data=data, lines=walker.lines, display=shown)
 
 
