@@ -12,9 +12,10 @@ unpartitioned Hive table (the default ``table_type``) is swapped through the Glu
 (:meth:`AthenaAdapter.swap_table`): the new table is built by CTAS under a per-run temporary name
 at a fresh S3 location, then the target's Glue entry is created from (first build) or updated to
 (rebuild: a new Glue table version, no window without a table) the temporary table's definition,
-the temporary Glue entry is deleted (metadata only), and only then the objects under the old
-table's S3 prefix are deleted. A failure before the target changed drops the temporary table and
-its S3 objects and leaves the old table as it was.
+then the objects under the old table's S3 prefix are deleted, and last the temporary Glue entry
+(metadata only): while it exists the next run can finish an interrupted swap
+(:mod:`pyflow.adapters.gluerecovery`). A failure before the target changed drops the temporary
+table and its S3 objects and leaves the old table as it was.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pyflow.adapters.base import RelationType, StatementLog, TableOptions
+from pyflow.adapters.base import Leftover, RelationType, StatementLog, TableOptions
 from pyflow.adapters.seedbatch import SeedTable, invalid_seed, read_seed
 from pyflow.adapters.trino import TrinoAdapter, literal
 from pyflow.errors import AdapterError, MaterializationError, PyflowError
@@ -382,20 +383,35 @@ class AthenaAdapter(TrinoAdapter):
         except BaseException as exc:
             if not started[0]:
                 self.discard_table(tmp, options, beside=target, model=model, record=record)
-            else:  # the target already reads the new data: keep it, drop only the temporary entry
-                self._drop_glue_entry(glue, tmp, model)
+            else:  # the target already reads the new data: keep it, and the temporary entry, which
+                # tells the next run to finish this swap (pyflow.adapters.gluerecovery)
+                log.warning("%s: %s is kept: the next run finishes the swap", model or "-", tmp.identifier)
             if isinstance(exc, Exception) and not isinstance(exc, PyflowError):
                 raise self.aws_error(
                     exc, f"swapping {database}.{tmp.identifier} in as {target.identifier}", model
                 ) from exc
             raise
-        # the target now reads the new data; what follows only cleans up, so it warns, never fails
-        self._drop_glue_entry(glue, tmp, model)
+        # the target now reads the new data; what follows only cleans up, so it warns, never fails.
+        # The temporary Glue entry goes last: while it exists, the next run finishes this swap
         old = [loc for loc in [_location(old_table), *(_location(p) for p in old_parts)] if loc]
         self._delete_unused(
             old, [loc for loc in [new_location, *(_location(p) for p in new_parts)] if loc], model
         )
+        self._drop_glue_entry(glue, tmp, model)
         return True
+
+    def recover_swap(  # noqa: D102
+        self,
+        target: Relation,
+        leftovers: Sequence[Leftover],
+        options: TableOptions,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> tuple[list[str], list[Leftover]]:
+        from pyflow.adapters.gluerecovery import finish_glue_swaps  # Hive swaps through Glue
+
+        return finish_glue_swaps(self, target, leftovers, model=model)
 
     def _check_partitioning(self, target: Relation, options: TableOptions, model: str | None) -> None:
         """Fail before writing when the table in Glue is not partitioned as ``partitioned_by`` says."""
@@ -494,8 +510,9 @@ class AthenaAdapter(TrinoAdapter):
             new_parts = self.glue_partitions(glue, tmp)
             old = self.repoint_partitions(glue, target, new_parts, started=started)
         except BaseException as exc:
-            if started[0]:  # some partitions already read the new data: keep it
-                self._drop_glue_entry(glue, tmp, model)
+            if started[0]:  # some partitions already read the new data: keep it, and the temporary
+                # entry, which tells the next run to finish repointing (pyflow.adapters.gluerecovery)
+                log.warning("%s: %s is kept: the next run finishes the swap", model or "-", tmp.identifier)
             else:
                 self.discard_table(tmp, tmp_options, beside=target, model=model, record=record)
             if isinstance(exc, Exception) and not isinstance(exc, PyflowError):
@@ -517,8 +534,9 @@ class AthenaAdapter(TrinoAdapter):
         if not _is_hive(options):  # DROP TABLE of an Iceberg table deletes its data too
             super().discard_table(relation, options, beside=beside, model=model, record=record)
             return
-        # DROP TABLE of a Hive table keeps its files: find them first, delete them after. Cleanup
-        # problems are logged, not raised, so they never hide the error that caused the discard.
+        # DROP TABLE of a Hive table keeps its files: find them, delete them, then drop the Glue
+        # entry (last: while it exists, a run killed in between is recovered by the next one).
+        # Cleanup problems are logged, not raised, so they never hide the error that caused the discard.
         location = kept = None
         try:
             glue = self.aws_client("glue")
@@ -529,16 +547,14 @@ class AthenaAdapter(TrinoAdapter):
         except Exception as exc:
             self._cleanup_failed(model, f"look up {relation} in Glue", exc)
             location = None
-        super().discard_table(relation, options, beside=beside, model=model, record=record)
-        if location is None:
-            return
         try:
-            if _overlaps(location, kept):
+            if location is not None and _overlaps(location, kept):
                 log.warning("%s: not deleting %s: %s uses it", model or "-", location, beside)
-                return
-            self.delete_s3_prefix(self.aws_client("s3"), location)
+            elif location is not None:
+                self.delete_s3_prefix(self.aws_client("s3"), location)
         except Exception as exc:
             self._cleanup_failed(model, f"delete the temporary data at {location}", exc)
+        super().discard_table(relation, options, beside=beside, model=model, record=record)
 
     def upload_seed(  # noqa: D102
         self,

@@ -105,6 +105,8 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
     assert own <= {
         "type",
         "dialect",
+        "asks_connector",
+        "drains_results",
         "connect",
         "default_num_retries",
         "max_query_bytes",
@@ -124,6 +126,7 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
         "delete_s3_prefix",
         "swap_table",
         "discard_table",
+        "recover_swap",
         # Hive vs Iceberg: what each supports, partitions through Glue
         "default_partition_limit",
         "add_column_sql",
@@ -392,9 +395,9 @@ def test_athena_hive_rebuild_updates_glue_then_deletes_the_old_prefix(
         f"glue.GetTable shop.{TMP}",
         "glue.GetTable shop.orders",
         "glue.UpdateTable shop.orders",
-        f"glue.DeleteTable shop.{TMP}",
         "s3.ListObjectsV2 bucket/tables/shop/orders/old-run/",
         "s3.DeleteObjects bucket 2",
+        f"glue.DeleteTable shop.{TMP}",  # last: while it exists, the next run finishes the swap
     ]
     new = _tmp_location(INVOCATION_A)
     assert _location_of("orders") == new
@@ -432,9 +435,9 @@ def test_athena_hive_failed_ctas_keeps_the_old_table_and_cleans_the_temp(
         _ctas(),
         f"glue.GetTable shop.{TMP}",
         "glue.GetTable shop.orders",
-        f"DROP TABLE IF EXISTS `shop`.`{TMP}`",
         "s3.ListObjectsV2 bucket/" + _tmp_location(INVOCATION_A).removeprefix("s3://bucket/"),
         "s3.DeleteObjects bucket 1",
+        f"DROP TABLE IF EXISTS `shop`.`{TMP}`",  # the Glue entry last: the files go first
     ]
     assert _location_of("orders") == OLD
     versions = boto3.client("glue", region_name="eu-west-1").get_table_versions(
@@ -475,9 +478,9 @@ def test_athena_hive_failed_glue_update_keeps_the_old_table_and_drops_the_temp(
         "glue.UpdateTable shop.orders",
         f"glue.GetTable shop.{TMP}",
         "glue.GetTable shop.orders",
-        f"DROP TABLE IF EXISTS `shop`.`{TMP}`",
         "s3.ListObjectsV2 bucket/" + _tmp_location(INVOCATION_A).removeprefix("s3://bucket/"),
         "s3.DeleteObjects bucket 1",
+        f"DROP TABLE IF EXISTS `shop`.`{TMP}`",  # the Glue entry last: the files go first
     ]
     assert _location_of("orders") == OLD
     assert _keys(OLD.removeprefix("s3://bucket/")) == [
@@ -572,9 +575,9 @@ def test_athena_seed_is_uploaded_as_parquet_registered_in_glue_and_swapped_in(
         f"glue.GetTable shop.{TMP}",
         "glue.GetTable shop.orders",
         "glue.UpdateTable shop.orders",
-        f"glue.DeleteTable shop.{TMP}",
         "s3.ListObjectsV2 bucket/tables/shop/orders/old-run/",
         "s3.DeleteObjects bucket 2",
+        f"glue.DeleteTable shop.{TMP}",
     ]
     found = _glue("orders")
     assert found is not None

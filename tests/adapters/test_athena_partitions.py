@@ -90,9 +90,9 @@ def _discarded(name: str, objects: int = 1, beside: str = "events") -> list[str]
     return [
         f"glue.GetTable shop.{name}",
         f"glue.GetTable shop.{beside}",
-        f"DROP TABLE IF EXISTS `shop`.`{name}`",
         f"s3.ListObjectsV2 bucket/{_location(name).removeprefix('s3://bucket/')}",
         f"s3.DeleteObjects bucket {objects}",
+        f"DROP TABLE IF EXISTS `shop`.`{name}`",  # the Glue entry last: the files go first
     ]
 
 
@@ -324,9 +324,9 @@ def test_partitioned_hive_rebuild_writes_batches_then_swaps_table_and_partitions
         "glue.BatchCreatePartition shop.events 100",
         "glue.BatchCreatePartition shop.events 41",
         "glue.BatchDeletePartition shop.events 1",
-        f"glue.DeleteTable shop.{TMP}",
         f"s3.ListObjectsV2 bucket/{_prefix(OLD)}",  # the old table's prefix holds its partitions
         "s3.DeleteObjects bucket 10",  # (the partitions' prefixes inside it are not listed again)
+        f"glue.DeleteTable shop.{TMP}",  # last: while it exists, the next run finishes the swap
     ]
     found = table("events")
     assert found is not None and found["StorageDescriptor"]["Location"] == new
@@ -365,8 +365,9 @@ def test_partitioned_hive_rebuild_failing_in_glue_after_the_update_keeps_both_da
     with pytest.raises(AdapterError, match="BatchCreatePartition"):
         TableMaterializer().build(_job(_adapter(con), "table", partitioned_by=["day"]))
 
-    # the table already read the new definition: nothing it may read is deleted
-    assert table(TMP) is None  # the temporary Glue entry is gone, its files are kept
+    # the table already read the new definition: nothing it may read is deleted, and the
+    # temporary Glue entry stays, so that the next run finishes the swap (test_athena_swap_recovery.py)
+    assert table(TMP) is not None
     assert len(keys(_prefix(_location(TMP)))) == 5
     assert len(keys(_prefix(OLD))) == 3
 
