@@ -210,6 +210,51 @@ def test_swap_recovery_trino_kill_at_each_step_of_a_table_rebuild(
     assert [w.split("\n")[0] for w in lake.writes] == [s.split("\n")[0] for s in SWAP_STEPS]
 
 
+@pytest.mark.parametrize("killed_at", [0, 1], ids=["restore", "drop-tmp"])
+def test_swap_recovery_trino_a_kill_during_the_recovery_is_recovered_too(
+    lake: Lake, trino_project: Callable[..., Path], pyflow: Callable[..., Any], killed_at: int
+) -> None:
+    project = trino_project({"models/orders.sql": OLD})
+    build(pyflow, project)
+    set_model(project, NEW)
+    lake.kill(lambda sql: len(lake.writes) == 2)  # between the renames: no target
+    build(pyflow, project, expect=1)
+
+    lake.kill(lambda sql: len(lake.writes) == killed_at)  # the recovery's rename, or its drop
+    build(pyflow, project, expect=1)
+    assert lake.rows("orders") == (None if killed_at == 0 else [(1, "old")])
+
+    lake.kill()
+    build(pyflow, project)
+    assert lake.rows("orders") == [(2, "new"), (3, "new")]
+    assert lake.leftovers() == []
+
+
+def test_swap_recovery_names_only_the_relations_own_temporaries() -> None:
+    from pyflow.adapters.recovery import own_leftovers
+    from pyflow.relation import Relation
+
+    found = {
+        "Orders__PYFLOW_OLD_1A2B3C4D": "table",  # engines fold case
+        "orders__pyflow_tmp_local": "table",
+        "orders__pyflow_batch_aaaaaaaa": "table",
+        "orders__pyflow_old_1a2b3c4d5": "table",  # 9 characters: not a run id
+        "orders_daily__pyflow_old_1a2b3c4d": "table",
+        "my_orders__pyflow_tmp_1a2b3c4d": "table",
+        "orders__pyflow_tmp_1a2b3c4d_x": "table",
+        "orders__pyflow__1a2b3c4d": "table",
+        "orders": "table",
+    }
+
+    mine = own_leftovers(Relation("db", "s", "orders"), found)  # type: ignore[arg-type]
+
+    assert [(m.relation.identifier, m.role) for m in mine] == [
+        ("Orders__PYFLOW_OLD_1A2B3C4D", "old"),
+        ("orders__pyflow_batch_aaaaaaaa", "batch"),
+        ("orders__pyflow_tmp_local", "tmp"),
+    ]
+
+
 INCREMENTAL = "{{ config(materialized='incremental') }}\nselect {{ var('n') }} as id"
 
 
