@@ -176,7 +176,10 @@ class FreshnessCheck:
         )
         results = executor.run()
         outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
-        self.write(outcome)
+        try:
+            self.write(outcome)
+        except PyflowError as exc:  # a full disk: reported after the summary
+            outcome.errors.append(exc)
         self.session.emit(
             Event(
                 "run_finish",
@@ -283,11 +286,12 @@ class FreshnessCheck:
                     "adapter_response": {},
                 }
             )
-        write_json(
-            self.output,
-            {"metadata": meta, "results": rows, "elapsed_time": outcome.elapsed},
-            indent=2,
-        )
+        with artifacts.reporting_full_disk(self.output):
+            write_json(
+                self.output,
+                {"metadata": meta, "results": rows, "elapsed_time": outcome.elapsed},
+                indent=2,
+            )
 
 
 def _timing(r: NodeResult) -> list[Mapping[str, str]]:

@@ -214,6 +214,33 @@ def test_compile_cache_on_a_full_disk_is_skipped(make_project, pyflow, monkeypat
     assert no_leftover_files(project) == []
 
 
+def test_sources_json_on_a_full_disk_is_reported_after_the_summary(make_project, pyflow, monkeypatch):
+    project = make_project(
+        {
+            "data/fresh.csv": "id,loaded_at\n1,2999-01-01 00:00:00\n",
+            "models/sources.yml": """
+                sources:
+                  - name: crm
+                    loaded_at_field: loaded_at
+                    freshness: {warn_after: {count: 1, period: day}}
+                    tables:
+                      - name: fresh
+                        external_location: data/fresh.csv
+            """,
+        }
+    )
+
+    failed = failing_replace(monkeypatch, lambda p: p.name == "sources.json")
+    result = pyflow("source", "freshness", "--project-dir", project, expect=1)
+
+    path = project / "target" / "sources.json"
+    assert failed == [str(path)]
+    out = result.output
+    assert out.index("Done. PASS=1") < out.index(f"no space left on device while writing {path}")
+    assert "internal error" not in out and "Traceback" not in out
+    assert no_leftover_files(project) == []
+
+
 def test_log_file_on_a_full_disk_stops_with_one_warning(make_project, pyflow, monkeypatch):
     from pyflow.runner.session import _LogFile
 
