@@ -21,7 +21,7 @@ from typing import Any
 
 from pyflow.core.node import Freshness, SourceNode
 from pyflow.core.selector import select_nodes
-from pyflow.errors import PyflowError
+from pyflow.errors import DiskFullError, PyflowError
 from pyflow.jsonfile import write_json
 from pyflow.runner import artifacts
 from pyflow.runner.events import Event, NodeResult, Status
@@ -178,7 +178,7 @@ class FreshnessCheck:
         outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
         try:
             self.write(outcome)
-        except PyflowError as exc:  # a full disk: reported after the summary
+        except DiskFullError as exc:  # reported after the summary
             outcome.errors.append(exc)
         self.session.emit(
             Event(
