@@ -13,7 +13,6 @@ ENOSPC (the exact error DuckDB or the OS raises) at each write, which runs every
 from __future__ import annotations
 
 import errno
-import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -197,7 +196,6 @@ def test_run_sql_on_a_full_disk_is_reported_after_the_summary(make_project, pyfl
     out = result.output
     assert "Done. PASS=1 WARN=0 ERROR=0 SKIP=0 TOTAL=1" in out
     assert out.index("Done. PASS=1") < out.index(f"no space left on device while writing {failed[0]}")
-    assert f"no space left on device while writing {failed[0]}" in out
     results = load_json(project / "target" / "run_results.json")["results"]
     assert [(r["name"], r["status"]) for r in results] == [("big", "success")]
     assert no_leftover_files(project) == []
@@ -334,10 +332,9 @@ def test_project_on_a_full_tmpfs(small_disk, pyflow):
     assert "no space left on device while writing " + str(project / "target") in out
     assert "[disk-full]" in out
     assert "internal error" not in out and "Traceback" not in out and "Logging error" not in out
-    results = project / "target" / "run_results.json"
-    if results.exists():  # if it could be written, it is this run's
-        data = json.loads(results.read_text(encoding="utf-8"))
-        assert {r["name"]: r["status"] for r in data["results"]}["big"] != "success"
+    # the first write under target/ fails (every new file needs a page), before any model ran:
+    # the earlier run's results are gone rather than passing for this run's
+    assert not (project / "target" / "run_results.json").exists()
     assert no_leftover_files(small_disk) == []
     (small_disk / "filler").unlink()
     con = duckdb.connect(str(project / "pyflow.duckdb"), read_only=True)
