@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import textwrap
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +83,71 @@ def query(project_dir: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+# ---- a live Trino server (scripts/trino.sh) ---------------------------------------------------
+TRINO_DEFAULT_URL = "http://127.0.0.1:18080"
+"""Where ``scripts/trino.sh start`` serves Trino when ``PYFLOW_TRINO_URL`` is unset."""
+
+
+@dataclass(frozen=True)
+class TrinoServer:
+    """A Trino server that answered: where it is and its catalogs (name -> connector)."""
+
+    host: str
+    port: int
+    catalogs: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        return f"http://{self.host}:{self.port}"
+
+
+def trino_url() -> str:
+    """``PYFLOW_TRINO_URL``; else ``PYFLOW_TEST_TRINO_HOST``/``_PORT`` (older name); else the rig's default."""
+    if os.environ.get("PYFLOW_TRINO_URL"):
+        return os.environ["PYFLOW_TRINO_URL"].rstrip("/")
+    if os.environ.get("PYFLOW_TEST_TRINO_HOST"):
+        return f"http://{os.environ['PYFLOW_TEST_TRINO_HOST']}:{os.environ.get('PYFLOW_TEST_TRINO_PORT', '8080')}"
+    return TRINO_DEFAULT_URL
+
+
+def find_trino(url: str) -> tuple[TrinoServer | None, str]:
+    """The server answering at ``url`` and ready, or None and why not (one line)."""
+    from urllib.parse import urlsplit
+
+    try:
+        with urllib.request.urlopen(f"{url}/v1/info", timeout=3) as response:
+            info = json.load(response)
+    except (OSError, ValueError) as exc:
+        return None, f"no Trino server answers at {url} ({exc}); start one with scripts/trino.sh start"
+    if info.get("starting", True):
+        return None, f"the Trino server at {url} is still starting; wait for scripts/trino.sh start"
+    parts = urlsplit(url)
+    server = TrinoServer(parts.hostname or "127.0.0.1", parts.port or 8080, {})
+    import trino
+
+    con = trino.dbapi.connect(host=server.host, port=server.port, user="pyflow", http_scheme=parts.scheme)
+    try:
+        cur = con.cursor()
+        cur.execute("SELECT catalog_name, connector_name FROM system.metadata.catalogs")
+        catalogs = {str(name): str(connector) for name, connector in cur.fetchall()}
+    finally:
+        con.close()
+    return TrinoServer(server.host, server.port, catalogs), ""
+
+
+@pytest.fixture(scope="session")
+def trino_server() -> TrinoServer:
+    """The live Trino server of ``PYFLOW_TRINO_URL`` (or the rig's default), asked once per session.
+
+    Skips the test with a one-line reason when no server answers, except under ``CI=true``,
+    where ``.ci/run`` has started the rig and a missing server fails the test loudly.
+    """
+    server, why = find_trino(trino_url())
+    if server is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {why}", pytrace=False)
+        pytest.skip(why)
+    return server

@@ -132,6 +132,8 @@ class AthenaAdapter(TrinoAdapter):
 
     type: ClassVar[str] = "athena"
     dialect: ClassVar[str] = "athena"
+    asks_connector: ClassVar[bool] = False  # no system.metadata; what a table supports follows table_type
+    drains_results: ClassVar[bool] = False  # pyathena's execute returns once the query finished
 
     def connect(self) -> Any:
         """A new DB-API connection through ``pyathena``."""

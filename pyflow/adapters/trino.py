@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,7 +31,7 @@ from pyflow.adapters.base import (
 )
 from pyflow.adapters.retry import RateLimiter, RetriesExhausted, RetryPolicy
 from pyflow.adapters.seedbatch import batches, read_seed, value_rows
-from pyflow.errors import AdapterError, CancelledError, PyflowError, UnsupportedError
+from pyflow.errors import AdapterError, CancelledError, MaterializationError, PyflowError, UnsupportedError
 from pyflow.relation import Relation
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,45 @@ def secret_values(config: Any) -> Iterator[str]:
             yield from secret_values(getattr(config, name))
 
 
+@dataclass(frozen=True)
+class ConnectorSupport:
+    """What the tables of one Trino connector support: the adapter's answers depend on it."""
+
+    strategies: tuple[str, ...]
+    """The incremental strategies (``merge`` and the one-MERGE ``delete+insert`` need row-level writes)."""
+    drop_columns: bool = True
+    """``ALTER TABLE ... DROP COLUMN`` works (``on_schema_change: sync_all_columns``)."""
+    partition_property: str | None = None
+    """The CREATE TABLE property that takes ``partitioned_by`` (None: the connector has no partitions)."""
+    partitions_last: bool = False
+    """Partition columns must come last in a new table's SELECT."""
+    overwrite_session: str | None = None
+    """A catalog session property whose value ``OVERWRITE`` makes INSERT replace the partitions it
+    writes: ``insert_overwrite`` of a partitioned table is then one INSERT (no row-level writes)."""
+
+
+ALL_STRATEGIES = ("append", "merge", "delete+insert", "insert_overwrite")
+
+CONNECTORS: dict[str, ConnectorSupport] = {
+    "iceberg": ConnectorSupport(ALL_STRATEGIES, partition_property="partitioning"),
+    "delta_lake": ConnectorSupport(ALL_STRATEGIES, partition_property="partitioned_by"),
+    "hive": ConnectorSupport(
+        ("append", "insert_overwrite"),
+        partition_property="partitioned_by",
+        partitions_last=True,
+        overwrite_session="insert_existing_partitions_behavior",
+    ),
+    "memory": ConnectorSupport(("append",), drop_columns=False),
+}
+"""Per connector (``connector_name`` of ``system.metadata.catalogs``): what its tables support.
+Trino 476: ``memory`` has no DELETE/UPDATE/MERGE nor DROP COLUMN; ``hive`` (non-transactional
+tables) has no MERGE and deletes whole partitions only; ``iceberg`` and ``delta_lake`` have all."""
+
+UNKNOWN_CONNECTOR = ConnectorSupport(ALL_STRATEGIES)
+"""Any other connector, or one not known yet (offline, no ``connector`` in the target): every
+strategy is attempted and the engine's own error reports what its tables cannot do."""
+
+
 class TrinoAdapter(Adapter):
     """Adapter for ``type: trino`` targets."""
 
@@ -70,6 +110,14 @@ class TrinoAdapter(Adapter):
         ibis_backend=False,
         temp_tables=False,
     )
+
+    asks_connector: ClassVar[bool] = True
+    """Whether the catalog's connector is asked from ``system.metadata.catalogs`` once online, when
+    the target does not declare ``connector`` (Athena decides per table instead)."""
+
+    drains_results: ClassVar[bool] = True
+    """Whether :meth:`execute` reads each statement's result to its end (a ``trino`` cursor's
+    statement is finished only then; ``pyathena`` waits for the query in ``execute``)."""
 
     timestamp_precision: ClassVar[int] = 3
     """Fractional second digits of snapshot timestamps: milliseconds, which every connector (and
@@ -100,6 +148,7 @@ class TrinoAdapter(Adapter):
         self._connections: list[Any] = []
         self._cursors: list[Any] = []
         self._cancelled = False
+        self._connector: str | None = getattr(config, "connector", None)
         num_retries = getattr(config, "num_retries", None)
         self.retry = RetryPolicy(
             num_retries=self.default_num_retries if num_retries is None else int(num_retries),
@@ -263,6 +312,19 @@ class TrinoAdapter(Adapter):
                 raise self._interrupted() from None
             raise
 
+    def _rows_affected(self, cursor: Any) -> int | None:
+        """Read the statement's result to its end, then its update count.
+
+        The ``trino`` driver's ``execute`` returns at the first row (the count of a CTAS or
+        INSERT), before the query has finished and committed: the next statement could then
+        miss the new table or rows. Reading to the end waits for the commit (and raises its error).
+        """
+        if not self.drains_results:
+            return None
+        cursor.fetchall()
+        count = getattr(cursor, "rowcount", -1)
+        return count if isinstance(count, int) and count >= 0 else None
+
     def _log_query_id(self, cursor: Any, model: str | None) -> None:
         qid = getattr(cursor, "query_id", None)
         if not qid:
@@ -355,6 +417,106 @@ class TrinoAdapter(Adapter):
     def rename_relation_sql(self, relation: Relation, new_identifier: str, kind: RelationType) -> str:
         """ALTER ... RENAME TO a fully qualified name (Trino resolves a bare one in the session schema)."""
         return f"ALTER {kind.upper()} {self.render(relation)} RENAME TO {self.render(relation.with_identifier(new_identifier))}"
+
+    # ---- what the catalog's connector supports ------------------------------------------------
+    def connector_support(self) -> ConnectorSupport:
+        """What tables of the target catalog support (:data:`CONNECTORS`, by its connector).
+
+        The target's ``connector`` when declared (checked offline, by ``pyflow compile``); else,
+        once online, the catalog's ``connector_name`` asked once; else :data:`UNKNOWN_CONNECTOR`.
+        """
+        if self._connector is None and self.asks_connector and self._online:
+            try:
+                rows = self.fetchall(
+                    "SELECT connector_name FROM system.metadata.catalogs "
+                    f"WHERE catalog_name = {literal(self.database)}"
+                )
+            except PyflowError as exc:  # e.g. access control: the engine's own errors then say it
+                log.debug("%s: the connector of catalog %s is unknown: %s", self.type, self.database, exc)
+                return UNKNOWN_CONNECTOR
+            self._connector = str(rows[0][0]) if rows else ""
+        return CONNECTORS.get(self._connector or "", UNKNOWN_CONNECTOR)
+
+    def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
+        """The connector's strategies; ``insert_overwrite`` by partition overwrite needs partitions."""
+        support = self.connector_support()
+        if support.overwrite_session and not options.partitioned_by:
+            return tuple(s for s in support.strategies if s != "insert_overwrite")
+        return support.strategies
+
+    def can_drop_columns(self, options: TableOptions) -> bool:  # noqa: D102
+        return self.connector_support().drop_columns
+
+    def storage_name(self, options: TableOptions) -> str:  # noqa: D102
+        support = self.connector_support()
+        kind = (
+            "unpartitioned tables" if support.overwrite_session and not options.partitioned_by else "tables"
+        )
+        return f"{kind} of catalog '{self.database}' ({self._connector or 'unknown'} connector)"
+
+    def partitions_last(self, options: TableOptions) -> bool:  # noqa: D102
+        return bool(options.partitioned_by) and self.connector_support().partitions_last
+
+    def create_table_as_sql(  # noqa: D102
+        self, relation: Relation, select: str, options: TableOptions | None = None
+    ) -> str:
+        if options is None or not options.partitioned_by:
+            return super().create_table_as_sql(relation, select, options)
+        prop = self.connector_support().partition_property
+        if prop is None:
+            return super().create_table_as_sql(relation, select, options)
+        parts = ", ".join(literal(p) for p in options.partitioned_by)
+        return f"CREATE TABLE {self.render(relation)}\nWITH ({prop} = ARRAY[{parts}]) AS\n{select}"
+
+    def replace_partitions(  # noqa: D102
+        self,
+        target: Relation,
+        staging: Relation,
+        columns: Sequence[str],
+        batches: Sequence[str | None],
+        options: TableOptions,
+        *,
+        model: str | None = None,
+        record: StatementLog | None = None,
+    ) -> bool:
+        # connectors without row-level writes (hive): INSERT with the catalog's overwrite session
+        # property replaces each partition it writes, atomically per partition
+        prop = self.connector_support().overwrite_session
+        if prop is None or not options.partitioned_by:
+            return False
+        stored = self.fetchall(f"SHOW COLUMNS FROM {self.render(target)}", model=model)
+        keys = [str(r[0]) for r in stored if "partition key" in str(r[2]).lower()]
+        if [k.lower() for k in keys] != [p.lower() for p in options.partitioned_by]:
+            raise MaterializationError(
+                f"insert_overwrite replaces partitions by {', '.join(options.partitioned_by)}, but the table "
+                f"{target.schema or self.schema}.{target.identifier} is partitioned by "
+                f"{', '.join(keys) if keys else 'nothing'}; nothing was written",
+                model=model,
+                hint="rebuild it with the new partitioning: pyflow run --full-refresh --select "
+                + (model or "<model>"),
+                code="partitioning-changed",
+            )
+        q = self.quote
+        given = {c.lower() for c in columns}
+        items = [  # the table's column order (partition columns last); columns not in the batch: NULL
+            q(str(r[0])) if str(r[0]).lower() in given else f"CAST(NULL AS {r[1]}) AS {q(str(r[0]))}"
+            for r in stored
+        ]
+        names = self.column_list([str(r[0]) for r in stored])
+        catalog = q(target.database or self.database)
+        self.execute(f"SET SESSION {catalog}.{prop} = 'OVERWRITE'", model=model, record=record)
+        try:
+            for where in batches:
+                tail = f"\nWHERE {where}" if where else ""
+                self.execute(
+                    f"INSERT INTO {self.render(target)} ({names})\n"
+                    f"SELECT {', '.join(items)} FROM {self.render(staging)}{tail}",
+                    model=model,
+                    record=record,
+                )
+        finally:
+            self.execute(f"RESET SESSION {catalog}.{prop}", model=model, record=record)
+        return True
 
     def file_scan_sql(self, location: str, file_format: str | None = None) -> str:  # noqa: D102
         raise UnsupportedError(

@@ -82,6 +82,9 @@ class TrinoTarget(BaseModel):
     session_properties: dict[str, str | int | float | bool] = Field(default_factory=dict)
     num_retries: int = Field(default=3, ge=0)
     max_queries_per_second: float | None = Field(default=None, gt=0)
+    connector: str | None = Field(default=None, min_length=1)
+    """The catalog's connector (``iceberg``, ``hive``, ``memory``, ``delta_lake`` ...): what its
+    tables support (incremental strategies, partitions). Unset: asked from the server when it runs."""
 
     """The catalog (dbt-trino calls it ``database``; ``catalog`` is accepted too)."""
 

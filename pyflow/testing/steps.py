@@ -56,28 +56,48 @@ def _frame(adapter: Adapter, relation: Relation, order_by: str | None = "ALL") -
     return frame
 
 
-def _typed_nulls(adapter: Adapter, frame: Any, types: dict[str, str]) -> Any:
-    """``frame`` as Arrow, its all-NULL columns typed as ``types`` says (else they have no type)."""
+def _typed(adapter: Adapter, frame: Any, types: dict[str, str]) -> Any:
+    """``frame`` as Arrow with its columns cast to the Arrow type of ``types`` where they differ.
+
+    All-NULL columns have no type of their own, and integers with NULLs came back from pandas as
+    floats: cast before the table is created, so engines that cannot change a column's type
+    (Trino's memory and Hive connectors; Iceberg from double to bigint) get the right one.
+    A column that cannot be cast exactly keeps its type.
+    """
     import ibis
     import pyarrow as pa
 
     table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     for i, name in enumerate(table.column_names):
         wanted = types.get(name)
-        if wanted and pa.types.is_null(table.schema.field(i).type):
-            try:
-                arrow = ibis.dtype(adapter.type_to_ibis(wanted)).to_pyarrow()
-            except Exception:  # a type Ibis cannot read: the engine's default for NULLs stays
-                continue
-            table = table.set_column(i, name, table.column(i).cast(arrow))
+        if not wanted:
+            continue
+        try:
+            arrow = ibis.dtype(adapter.type_to_ibis(wanted)).to_pyarrow()
+        except Exception:  # a type Ibis cannot read: the engine's default stays
+            continue
+        if table.schema.field(i).type == arrow:
+            continue
+        try:
+            table = table.set_column(i, name, table.column(i).cast(arrow, safe=True))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
     return table
 
 
-def _load(adapter: Adapter, relation: Relation, frame: Any) -> None:
+def _load(adapter: Adapter, relation: Relation, frame: Any, like: Relation | None = None) -> None:
+    """Create ``relation`` holding ``frame``, typed as its attrs say.
+
+    Without attrs, its columns holding only NULLs take the types of the same columns of ``like``.
+    """
     if adapter.relation_type(relation):
         adapter.execute(adapter.drop_relation_sql(relation, "table"))
-    types = getattr(frame, "attrs", {}).get(COLUMN_TYPES) or {}
-    adapter.create_table_from_dataframe(relation, _typed_nulls(adapter, frame, types) if types else frame)
+    types = dict(getattr(frame, "attrs", {}).get(COLUMN_TYPES) or {})
+    if like is not None and not types and hasattr(frame, "columns"):
+        empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+        found = {c.name.lower(): c.data_type for c in adapter.get_columns(like)} if empty else {}
+        types = {c: found[c.lower()] for c in empty if c.lower() in found}
+    adapter.create_table_from_dataframe(relation, _typed(adapter, frame, types) if types else frame)
     for col in adapter.get_columns(relation) if types else []:
         wanted = types.get(col.name)
         if wanted and wanted != col.data_type:
@@ -123,7 +143,7 @@ def incremental_step(
         source = _relation(a, "batch")
         if current is not None:
             _load(a, target, current)
-        _load(a, source, batch)
+        _load(a, source, batch, like=target if current is not None else None)
         job = Job(
             name=TARGET,
             relation=target,

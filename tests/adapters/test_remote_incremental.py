@@ -272,7 +272,10 @@ def test_trino_merge_stages_the_batch_and_drops_it() -> None:
     IncrementalMaterializer().build(_job(_trino(con), unique_key="id"))
 
     batch = f'"iceberg"."shop"."{BATCH}"'
-    sent = con.sent()
+    ask = "SELECT connector_name FROM system.metadata.catalogs WHERE catalog_name = 'iceberg'"
+    assert con.sent().count(ask) == 1  # what the catalog supports is asked once, before any write
+    assert con.sent()[0] == ask
+    sent = con.sent()[1:]
     assert sent[0] == f"CREATE TABLE {batch} AS\n{SQL}"
     assert [s.split()[0] for s in sent[1:]] == ["WITH", "MERGE", "SELECT", "DROP"]
     assert sent[2].startswith('MERGE INTO "iceberg"."shop"."orders" AS DBT_INTERNAL_DEST\n')

@@ -2,16 +2,22 @@
 
 ``duckdb`` always runs (a private in-memory database), and so does ``trino-on-duckdb``: the Trino
 adapter's code paths on DuckDB behind sqlglot (see :mod:`tests.conformance.emulated`).
-``trino`` and ``athena`` run only when their environment is set:
+``trino`` runs on a live server, once per catalog, and ``athena`` only when its environment is set:
 
 =========  =======================================  ==================================================
 engine     enabled by                               other settings (defaults)
 =========  =======================================  ==================================================
-trino      ``PYFLOW_TEST_TRINO_HOST``               ``_PORT`` (8080), ``_USER`` (pyflow),
-                                                    ``_CATALOG`` (iceberg), ``_SCHEMA`` (pyflow_conformance)
+trino      a server answering at ``PYFLOW_TRINO_URL``  ``PYFLOW_TEST_TRINO_CATALOGS`` (memory,iceberg,hive;
+           (default http://127.0.0.1:18080, what     ``_CATALOG`` names one), ``_USER`` (pyflow),
+           ``scripts/trino.sh start`` serves)        ``_SCHEMA`` (pyflow_conformance_<per session>)
 athena     ``PYFLOW_TEST_ATHENA_S3_STAGING_DIR``    ``_REGION`` (us-east-1), ``_CATALOG`` (awsdatacatalog),
                                                     ``_SCHEMA`` (pyflow_conformance), ``_WORK_GROUP`` (primary)
 =========  =======================================  ==================================================
+
+The ``trino`` engines are skipped with one line when no server answers, and fail under
+``CI=true`` (the ``trino_server`` fixture of ``tests/conftest.py``). A catalog the server does
+not have is skipped. Strategies are declared per connector (:data:`SUPPORTED_STRATEGIES`), which
+the suite reads from ``system.metadata.catalogs``.
 
 Remote targets are built the way users build them: a ``profiles.yml`` (values read with
 ``env_var``) resolved by ``load_target``, then ``adapter_class(type)(target.config)``.
@@ -38,7 +44,6 @@ from pyflow.errors import ProjectError, PyflowError
 from .tables import reset
 
 REMOTE_ENV = {
-    "trino": "PYFLOW_TEST_TRINO_HOST",
     "athena": "PYFLOW_TEST_ATHENA_S3_STAGING_DIR",
 }
 
@@ -49,11 +54,11 @@ PROFILES = {
           outputs:
             trino:
               type: trino
-              host: "{{ env_var('PYFLOW_TEST_TRINO_HOST') }}"
-              port: "{{ env_var('PYFLOW_TEST_TRINO_PORT', '8080') }}"
-              user: "{{ env_var('PYFLOW_TEST_TRINO_USER', 'pyflow') }}"
-              database: "{{ env_var('PYFLOW_TEST_TRINO_CATALOG', 'iceberg') }}"
-              schema: "{{ env_var('PYFLOW_TEST_TRINO_SCHEMA', 'pyflow_conformance') }}"
+              host: "{host}"
+              port: {port}
+              user: "{{{{ env_var('PYFLOW_TEST_TRINO_USER', 'pyflow') }}}}"
+              database: "{catalog}"
+              schema: "{schema}"
     """,
     "athena": """
         conformance:
@@ -81,10 +86,22 @@ def _remote(engine: str) -> Any:
     return pytest.param(engine, marks=marks, id=engine)
 
 
+def trino_catalogs() -> list[str]:
+    """The catalogs of the live server the suite runs on (``PYFLOW_TEST_TRINO_CATALOGS``)."""
+    names = os.environ.get("PYFLOW_TEST_TRINO_CATALOGS") or os.environ.get(
+        "PYFLOW_TEST_TRINO_CATALOG", "memory,iceberg,hive"
+    )
+    return [n.strip() for n in names.split(",") if n.strip()]
+
+
+def _trino(catalog: str) -> Any:
+    return pytest.param(f"trino:{catalog}", marks=pytest.mark.trino, id=f"trino-{catalog}")
+
+
 ENGINES = [
     pytest.param("duckdb", marks=pytest.mark.duckdb, id="duckdb"),
     pytest.param("trino-on-duckdb", marks=pytest.mark.emulated, id="trino-on-duckdb"),
-    _remote("trino"),
+    *(_trino(c) for c in trino_catalogs()),
     _remote("athena"),
 ]
 
@@ -106,15 +123,30 @@ def property_settings(request: pytest.FixtureRequest) -> Any:
 
 
 def engine_of(request: pytest.FixtureRequest) -> str:
-    """The engine id (``duckdb``, ``trino-on-duckdb`` ...) the running test is parametrized with."""
+    """The engine id (``duckdb``, ``trino-on-duckdb``, ``trino:memory`` ...) the running test is parametrized with."""
     return str(request.node.callspec.params["engine_adapter"])
 
 
-def connect(engine: str, workdir: Path, beside: Adapter | None = None) -> Adapter:
+def base_engine(engine: str) -> str:
+    """``trino`` for ``trino:<catalog>``; other engine ids as they are."""
+    return engine.partition(":")[0]
+
+
+TRINO_SCHEMA = os.environ.get("PYFLOW_TEST_TRINO_SCHEMA") or f"pyflow_conformance_{uuid.uuid4().hex[:8]}"
+"""The schema of this session's live Trino tables: its own, so two sessions on one server never meet."""
+
+_CONNECTORS: dict[str, str] = {}
+"""Catalog -> connector of the live Trino server (filled when the server is found)."""
+
+
+def connect(
+    engine: str, workdir: Path, beside: Adapter | None = None, request: pytest.FixtureRequest | None = None
+) -> Adapter:
     """A new adapter for ``engine`` (skips when pyflow does not have that adapter yet).
 
     ``beside``: an open adapter of the same engine whose database the new one must share
-    (only the emulated engine needs it: its database lives in the process).
+    (only the emulated engine needs it: its database lives in the process). ``request`` finds
+    the live Trino server (the session's ``trino_server`` fixture).
     """
     from pyflow.adapters import adapter_class
 
@@ -130,6 +162,15 @@ def connect(engine: str, workdir: Path, beside: Adapter | None = None) -> Adapte
         emulated = emulated_trino(uuid.uuid4().hex, beside=beside)
         emulated.execute(emulated.create_schema_sql(emulated.database, emulated.schema))
         return emulated
+    engine, _, catalog = engine.partition(":")
+    profile = textwrap.dedent(PROFILES[engine])
+    if engine == "trino":
+        assert request is not None, "the live Trino engine needs the test's request"
+        server = request.getfixturevalue("trino_server")
+        if catalog not in server.catalogs:
+            pytest.skip(f"the Trino server at {server.url} has no catalog {catalog!r}")
+        _CONNECTORS.update(server.catalogs)
+        profile = profile.format(host=server.host, port=server.port, catalog=catalog, schema=TRINO_SCHEMA)
     try:
         cls = adapter_class(engine)
     except ProjectError as exc:
@@ -138,7 +179,7 @@ def connect(engine: str, workdir: Path, beside: Adapter | None = None) -> Adapte
 
     folder = workdir / f"profile_{engine}"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "profiles.yml").write_text(textwrap.dedent(PROFILES[engine]), encoding="utf-8")
+    (folder / "profiles.yml").write_text(profile, encoding="utf-8")
     try:
         target = load_target(folder, "conformance", engine, profiles_dir=folder)
     except ProjectError as exc:
@@ -156,6 +197,9 @@ SUPPORTED_STRATEGIES: dict[tuple[str, str], frozenset[str]] = {
     ("duckdb", "tables"): ALL_STRATEGIES,
     ("trino-on-duckdb", "tables"): ALL_STRATEGIES,
     ("trino", "iceberg"): ALL_STRATEGIES,
+    ("trino", "hive"): frozenset({"append", "insert_overwrite"}),
+    ("trino", "hive unpartitioned"): frozenset({"append"}),
+    ("trino", "memory"): frozenset({"append"}),
     ("athena", "iceberg"): ALL_STRATEGIES,
     ("athena", "hive"): frozenset({"append", "insert_overwrite"}),
 }
@@ -164,10 +208,11 @@ SUPPORTED_STRATEGIES: dict[tuple[str, str], frozenset[str]] = {
 A test whose strategy is declared unsupported must get ``unsupported-strategy`` (it is then
 skipped, naming the declaration); an engine that refuses a declared strategy, or accepts one
 declared unsupported, fails the test. The storage is the Trino catalog
-(``PYFLOW_TEST_TRINO_CATALOG``), Athena's ``table_type``, or ``tables`` for the others.
+catalog's connector (``memory``: no row-level writes; ``hive``: no MERGE, partitions overwritten
+whole), Athena's ``table_type``, or ``tables`` for the others.
 """
 
-UNPARTITIONED_SETUP_REFUSED = frozenset({("athena", "hive")})
+UNPARTITIONED_SETUP_REFUSED = frozenset({("athena", "hive"), ("trino", "hive")})
 """Where an insert_overwrite by partitions must fail with ``partitioning-changed`` on the suite's
 tables: the suite loads them from frames, unpartitioned, and an Athena Hive insert_overwrite
 replaces Glue partitions, so it refuses a table that has none."""
@@ -180,8 +225,13 @@ _STORAGE = pytest.StashKey[tuple[str, str]]()
 
 def storage_of(engine: str, options: Any) -> str:
     """The key of :data:`SUPPORTED_STRATEGIES` next to ``engine`` for a table stored with ``options``."""
+    engine, _, catalog = engine.partition(":")
     if engine == "trino":
-        return os.environ.get("PYFLOW_TEST_TRINO_CATALOG", "iceberg")
+        connector = _CONNECTORS.get(catalog, catalog)
+        # hive overwrites partitions: insert_overwrite needs partitioned_by there
+        return (
+            f"{connector} unpartitioned" if connector == "hive" and not options.partitioned_by else connector
+        )
     if engine == "athena":
         return "iceberg" if options.is_iceberg else "hive"
     return "tables"
@@ -191,9 +241,10 @@ def storage_of(engine: str, options: Any) -> str:
 def declared_strategies(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Check every strategy decision of the running test against :data:`SUPPORTED_STRATEGIES`."""
     callspec = getattr(request.node, "callspec", None)
-    engine = callspec.params.get("engine_adapter") if callspec else None
-    if engine is None:
+    param = callspec.params.get("engine_adapter") if callspec else None
+    if param is None:
         return
+    engine = base_engine(param)
     from pyflow.adapters.base import TableOptions
     from pyflow.errors import UnsupportedError
     from pyflow.materializers import incremental
@@ -201,7 +252,7 @@ def declared_strategies(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     real = incremental.resolve_strategy
 
     def checked(cfg: Any, adapter: Any) -> str:
-        storage = storage_of(engine, TableOptions.from_config(cfg))
+        storage = storage_of(param, TableOptions.from_config(cfg))
         request.node.stash[_STORAGE] = (engine, storage)
         if (engine, storage) not in SUPPORTED_STRATEGIES:
             pytest.fail(f"declare the strategies {engine} supports on {storage} in SUPPORTED_STRATEGIES")
@@ -250,7 +301,7 @@ def engine_adapter(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Adapter]:
     """One adapter per engine, shared by the tests of a module."""
-    adapter = connect(request.param, tmp_path_factory.mktemp("conformance"))
+    adapter = connect(request.param, tmp_path_factory.mktemp("conformance"), request=request)
     try:
         yield adapter
     finally:
@@ -275,7 +326,7 @@ def new_adapter(
     opened: list[Adapter] = []
 
     def open_one() -> Adapter:
-        one = connect(engine_of(request), tmp_path, beside=engine_adapter)
+        one = connect(engine_of(request), tmp_path, beside=engine_adapter, request=request)
         opened.append(one)
         return one
 

@@ -7,8 +7,8 @@ as one ``MERGE``, snapshots closed and inserted by one ``MERGE``, ``TIMESTAMP(3)
 tables swapped by renames, frames loaded by ``INSERT ... VALUES``.
 
 This is not Trino: dialect details (function names, type names, connector limits) are tested
-offline (``tests/adapters``, recording connection and golden files) and on a live Trino when
-``PYFLOW_TEST_TRINO_HOST`` is set.
+offline (``tests/adapters``, recording connection and golden files) and on a live Trino when one
+answers at ``PYFLOW_TRINO_URL`` (``scripts/trino.sh start``).
 """
 
 from __future__ import annotations
@@ -84,7 +84,14 @@ def emulated_trino(
         db = duckdb.connect(":memory:")
         db.execute("SET threads = 1")
     config = TrinoTarget.model_validate(
-        {"type": "trino", "host": "emulated.invalid", "database": "memory", "schema": "pyflow_conformance"}
+        {
+            "type": "trino",
+            "host": "emulated.invalid",
+            "database": "memory",
+            "schema": "pyflow_conformance",
+            # no system.metadata here; a connector pyflow does not know: every strategy is attempted
+            "connector": "duckdb_emulated",
+        }
     )
     adapter = cls(config, invocation_id=invocation_id, connect=lambda: TranspilingConnection(db))
     adapter.emulated_db = db  # type: ignore[attr-defined]
