@@ -481,7 +481,7 @@ class Adapter(DMLBuilders, abc.ABC):
         if not self.capabilities.transactions:
             yield
             return
-        self._cursor().execute("BEGIN TRANSACTION")
+        self._send("BEGIN TRANSACTION", None)  # _send: an interrupt is the engine's CancelledError
         try:
             yield
         except BaseException:
@@ -492,7 +492,7 @@ class Adapter(DMLBuilders, abc.ABC):
             raise
         else:
             try:
-                self._cursor().execute("COMMIT")
+                self._send("COMMIT", None)
             except PyflowError:
                 raise
             except Exception as exc:  # a commit can fail too (a full disk): say which engine and why

@@ -228,18 +228,32 @@ class DuckDBAdapter(Adapter):
             self._local.cursor = cur
         return cur
 
+    # DuckDB's InterruptException (raised by execute or by a fetch) for a statement that cancel()
+    # stopped is a CancelledError: the node is reported cancelled, not failed by the database
     def _send(self, sql: str, model: str | None) -> Any:
         try:
             return super()._send(sql, model)
         except Exception as exc:
-            if self._cancelled:  # DuckDB's InterruptException for a statement cancel() stopped
-                raise CancelledError(
-                    "interrupted: the run was cancelled while this statement ran",
-                    model=model,
-                    hint="run the command again",
-                    code="cancelled",
-                ) from exc
+            if self._cancelled and not isinstance(exc, CancelledError):
+                raise self._interrupted(model) from exc
             raise
+
+    def fetchall(self, sql: str, *, model: str | None = None) -> list[tuple[Any, ...]]:  # noqa: D102
+        try:
+            return super().fetchall(sql, model=model)
+        except Exception as exc:
+            if self._cancelled and not isinstance(exc, CancelledError):
+                raise self._interrupted(model) from exc
+            raise
+
+    @staticmethod
+    def _interrupted(model: str | None) -> CancelledError:
+        return CancelledError(
+            "interrupted: the run was cancelled while this statement ran",
+            model=model,
+            hint="run the command again",
+            code="cancelled",
+        )
 
     @property
     def database(self) -> str:  # noqa: D102
@@ -266,14 +280,13 @@ class DuckDBAdapter(Adapter):
         )
 
     def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
-        row = (
-            self._cursor()
-            .execute(f"SELECT table_type FROM information_schema.tables WHERE {self._where(relation)}")
-            .fetchone()
+        # through fetchall: a statement that cancel() interrupts is a CancelledError, not a crash
+        rows = self.fetchall(
+            f"SELECT table_type FROM information_schema.tables WHERE {self._where(relation)}"
         )
-        if row is None:
+        if not rows:
             return None
-        return "view" if row[0] == "VIEW" else "table"
+        return "view" if rows[0][0] == "VIEW" else "table"
 
     def leftover_relations(self, database: str | None, schema: str) -> dict[str, RelationType]:  # noqa: D102
         rows = self.fetchall(
@@ -284,24 +297,16 @@ class DuckDBAdapter(Adapter):
         return leftover_types(rows)
 
     def schema_exists(self, database: str | None, schema: str) -> bool:  # noqa: D102
-        row = (
-            self._cursor()
-            .execute(
-                "SELECT 1 FROM information_schema.schemata "
-                f"WHERE catalog_name = {_literal(database or self.database)} AND schema_name = {_literal(schema)}"
-            )
-            .fetchone()
+        rows = self.fetchall(
+            "SELECT 1 FROM information_schema.schemata "
+            f"WHERE catalog_name = {_literal(database or self.database)} AND schema_name = {_literal(schema)}"
         )
-        return row is not None
+        return bool(rows)
 
     def get_columns(self, relation: Relation) -> list[Column]:  # noqa: D102
-        rows = (
-            self._cursor()
-            .execute(
-                f"SELECT column_name, data_type FROM information_schema.columns WHERE {self._where(relation)} "
-                "ORDER BY ordinal_position"
-            )
-            .fetchall()
+        rows = self.fetchall(
+            f"SELECT column_name, data_type FROM information_schema.columns WHERE {self._where(relation)} "
+            "ORDER BY ordinal_position"
         )
         return [Column(r[0], r[1]) for r in rows]
 

@@ -48,7 +48,7 @@ def test_a_cancelled_duckdb_query_raises_cancelled_not_a_database_error():
         except BaseException as exc:  # the test inspects what was raised
             raised.append(exc)
 
-    worker = threading.Thread(target=query)
+    worker = threading.Thread(target=query, daemon=True)
     worker.start()
     running.wait(10)
     for _ in range(1000):  # the worker's cursor exists once its statement is being sent
@@ -87,7 +87,7 @@ def test_fail_fast_reports_interrupted_and_unstarted_nodes_as_cancelled(make_pro
         "b_slow": "cancelled",  # running when a_broken failed: interrupted, not an error
         "c": "cancelled",  # never started: no failed ancestor, so not "skipped"
         "d": "skipped",  # its parent b_slow was cancelled
-    }
+    }, results["b_slow"]["message"]
     assert results["b_slow"]["error"]["code"] == "cancelled"
     assert results["b_slow"]["cause"] == "model.proj.a_broken"
     assert results["b_slow"]["message"].startswith("cancelled by --fail-fast after 'a_broken' failed: ")
