@@ -126,7 +126,7 @@ class Executor:
         self.order = list(order)
         self.selected = set(order)
         self.job = job
-        self.threads = max(1, threads)
+        self.threads = max(1, min(threads, len(self.order)))  # never more workers than nodes
         self.fail_fast = fail_fast
         self.emit = emit
         self.on_cancel = on_cancel

@@ -165,6 +165,14 @@ YAML_CASES: list[Case] = [
     ),
     ("bad-merge-key", {"pyflow.yml": "name: proj\nmodels:\n  <<: 1\n"}, (), "ls", "pyflow.yml:3", "merging"),
     (
+        "control-character",
+        {"pyflow.yml": "name: proj\nvars: {a: x\u0007}\n"},
+        (),
+        "ls",
+        "pyflow.yml:2",
+        "a character YAML does not allow (U+0007)",
+    ),
+    (
         "deep-nesting",
         {"pyflow.yml": "name: proj\nvars:\n  d: " + "[" * 3000 + "]" * 3000 + "\n"},
         (),
@@ -475,3 +483,13 @@ def test_ordinary_anchors_and_merge_keys_still_work(make_project, pyflow):
     compiled = pyflow("compile", "--project-dir", project, "--vars", "{base: &b {n: 3}, <<: *b}")
     assert compiled.exit_code == 0
     assert (project / "target/compiled/proj/models/b.sql").read_text().strip() == "select 1 as id, 3 as n"
+
+
+def test_a_huge_thread_count_runs_with_one_worker_per_node(make_project, pyflow, warehouse):
+    """``--threads 10**23`` (or ``threads:`` in profiles.yml) once started that many threads: a hang."""
+    project = make_project({**MODEL, "models/b.sql": "select id + 1 as id from {{ ref('a') }}\n"})
+
+    result = pyflow("run", "--project-dir", project, "--threads", "99999999999999999999999")
+
+    assert "Done. PASS=2 WARN=0 ERROR=0 SKIP=0 TOTAL=2" in result.output
+    assert warehouse(project).rows("SELECT id FROM main.b") == [(2,)]
