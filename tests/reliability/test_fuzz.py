@@ -24,10 +24,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from pyflow.cli.main import app
+from pyflow.config.yamlfile import load_yaml
+from pyflow.errors import ProjectError
 
 LONG_RUN = os.environ.get("PYFLOW_FUZZ_EXAMPLES")
 FUZZ = settings(
-    max_examples=int(LONG_RUN) if LONG_RUN else 25,
+    max_examples=int(LONG_RUN) if LONG_RUN else 20,
     derandomize=not LONG_RUN,
     deadline=None,
     database=None,  # a failure prints its input; nothing is stored in the repository
@@ -303,7 +305,8 @@ def test_fuzz_schema_yaml(data: bytes) -> None:
 @FUZZ
 @given(data=profile_files())
 def test_fuzz_profiles_yml(data: bytes) -> None:
-    _run({"pyflow.yml": b"name: proj\nprofile: p\n", "profiles.yml": data}, "ls")
+    # debug loads the target and checks it; a DuckDB file that does not exist is not created
+    _run({"pyflow.yml": b"name: proj\nprofile: p\n", "profiles.yml": data}, "debug")
 
 
 @FUZZ
@@ -316,3 +319,19 @@ def test_fuzz_selectors(select: str, exclude: str | None) -> None:
 @given(text=vars_texts)
 def test_fuzz_vars(text: str) -> None:
     _run({}, "compile", "--vars", text)
+
+
+@settings(FUZZ, max_examples=int(LONG_RUN) * 10 if LONG_RUN else 300)
+@given(data=mutated(st.one_of(values(PROJECT_KEYS + SCHEMA_KEYS).map(dump), st.text(max_size=40))))
+def test_fuzz_yaml_loader(data: bytes) -> None:
+    """The one YAML loader: a document, or a ProjectError naming the file; nothing else escapes."""
+    with tempfile.TemporaryDirectory(prefix="pyflow-fuzz-") as tmp:
+        path = Path(tmp) / "doc.yml"
+        path.write_bytes(data)
+        try:
+            doc = load_yaml(path, display="doc.yml")
+        except ProjectError as exc:
+            assert exc.path == "doc.yml"
+            assert exc.hint
+            return
+    assert all(isinstance(line, int) and line >= 1 for line in doc.lines.values())
