@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 import uuid
@@ -69,6 +70,9 @@ class ConnectorSupport:
     """The CREATE TABLE property that takes ``partitioned_by`` (None: the connector has no partitions)."""
     partitions_last: bool = False
     """Partition columns must come last in a new table's SELECT."""
+    max_timestamp_precision: int | None = None
+    """The most fractional second digits a stored TIMESTAMP may have (None: Trino's 12). The Hive
+    connector stores milliseconds unless the catalog sets ``hive.timestamp-precision``."""
     overwrite_session: str | None = None
     """A catalog session property whose value ``OVERWRITE`` makes INSERT replace the partitions it
     writes: ``insert_overwrite`` of a partitioned table is then one INSERT (no row-level writes)."""
@@ -83,6 +87,7 @@ CONNECTORS: dict[str, ConnectorSupport] = {
         ("append", "insert_overwrite"),
         partition_property="partitioned_by",
         partitions_last=True,
+        max_timestamp_precision=3,
         overwrite_session="insert_existing_partitions_behavior",
     ),
     "memory": ConnectorSupport(("append",), drop_columns=False),
@@ -90,6 +95,8 @@ CONNECTORS: dict[str, ConnectorSupport] = {
 """Per connector (``connector_name`` of ``system.metadata.catalogs``): what its tables support.
 Trino 476: ``memory`` has no DELETE/UPDATE/MERGE nor DROP COLUMN; ``hive`` (non-transactional
 tables) has no MERGE and deletes whole partitions only; ``iceberg`` and ``delta_lake`` have all."""
+
+_TIMESTAMP = re.compile(r"TIMESTAMP\((\d+)\)", re.IGNORECASE)
 
 UNKNOWN_CONNECTOR = ConnectorSupport(ALL_STRATEGIES)
 """Any other connector, or one not known yet (offline, no ``connector`` in the target): every
@@ -602,7 +609,10 @@ class TrinoAdapter(Adapter):
         table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
         schema = ibis.Schema.from_pyarrow(table.schema)
         # a column of NULLs only has no type: VARCHAR, as Trino types an untyped NULL column
-        types = ["VARCHAR" if dtype.is_null() else TrinoType.to_string(dtype) for dtype in schema.types]
+        types = [
+            "VARCHAR" if dtype.is_null() else self._stored_type(TrinoType.to_string(dtype))
+            for dtype in schema.types
+        ]
         names = [str(n) for n in schema.names]
         q = self.quote
         cols = self.column_list(names)
@@ -640,6 +650,16 @@ class TrinoAdapter(Adapter):
         for statement in statements:
             self.execute(statement, record=record)
         return int(table.num_rows)
+
+    def _stored_type(self, data_type: str) -> str:
+        """``data_type`` with a TIMESTAMP's precision capped at what the catalog stores."""
+        found = _TIMESTAMP.match(data_type)
+        if found is None or int(found[1]) <= 3:  # every connector stores milliseconds
+            return data_type
+        limit = self.connector_support().max_timestamp_precision
+        if limit is None or int(found[1]) <= limit:
+            return data_type
+        return f"TIMESTAMP({limit}){data_type[found.end() :]}"
 
     def _value_sql(self, value: Any) -> str:
         """A literal of a frame value (timestamps keep their microseconds: see ``literal_sql``)."""

@@ -334,6 +334,13 @@ class SnapshotMaterializer(Materializer):
             f"ON t.{q(meta.scd_id)} = c.__scd AND {self._is_current(adapter, meta, 't')}\n"
             f"UNION ALL\nSELECT {row} FROM {adapter.render(changes)} AS c WHERE {insert_where}"
         )
+        # the rebuilt table keeps the stored column order (a new source column stays last, as
+        # ALTER TABLE ADD COLUMN put it), like the MERGE path that writes in place
+        stored = [c.name for c in adapter.get_columns(target)]
+        if sorted(n.lower() for n in stored) == sorted(n.lower() for n in all_cols) and [
+            n.lower() for n in stored
+        ] != [n.lower() for n in all_cols]:
+            rebuilt = f"SELECT {adapter.column_list(stored)} FROM (\n{rebuilt}\n) AS pyflow_rebuilt"
 
         def fill(job: Job, relation: Relation) -> None:
             adapter.execute(

@@ -217,6 +217,11 @@ UNPARTITIONED_SETUP_REFUSED = frozenset({("athena", "hive"), ("trino", "hive")})
 tables: the suite loads them from frames, unpartitioned, and an Athena Hive insert_overwrite
 replaces Glue partitions, so it refuses a table that has none."""
 
+ADDED_COLUMNS_UNREADABLE = frozenset({("trino", "memory")})
+"""Where reading a column that ``ALTER TABLE ADD COLUMN`` added fails for rows written before it
+(Trino 476's memory connector: ``GENERIC_INTERNAL_ERROR: Index 3 out of bounds for length 3``,
+an engine bug): a test that adds a column to a table with rows is skipped there, naming it."""
+
 _DECLARED = pytest.StashKey[tuple[str, str, str]]()
 """(engine, storage, strategy) of the last strategy check of a test that was declared unsupported."""
 _STORAGE = pytest.StashKey[tuple[str, str]]()
@@ -288,6 +293,16 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         if exc.code == "unsupported-strategy" and declared is not None:
             engine, storage, strategy = declared
             pytest.skip(f"{engine} ({storage}) declares no {strategy}: {exc.message}")
+        callspec = getattr(item, "callspec", None)
+        param = str(callspec.params.get("engine_adapter", "")) if callspec else ""
+        engine, _, catalog = param.partition(":")
+        if (
+            engine,
+            _CONNECTORS.get(catalog, catalog),
+        ) in ADDED_COLUMNS_UNREADABLE and "out of bounds for length" in exc.message:
+            pytest.skip(
+                f"{param}: a column added by ALTER TABLE ADD COLUMN is unreadable (engine bug): {exc.message}"
+            )
         if (
             exc.code == "partitioning-changed"
             and item.stash.get(_STORAGE, None) in UNPARTITIONED_SETUP_REFUSED

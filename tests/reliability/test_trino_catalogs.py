@@ -234,3 +234,55 @@ def test_trino_hive_insert_overwrite_refuses_a_table_partitioned_otherwise() -> 
     assert info.value.code == "partitioning-changed"
     assert "is partitioned by nothing; nothing was written" in info.value.message
     assert not any(s.startswith(("SET", "INSERT")) for s in con.statements)
+
+
+def test_trino_hive_frames_store_timestamps_in_milliseconds() -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    con = RecordingConnection()
+    adapter = _adapter("hive", con, connector="hive")
+    adapter.open()
+    frame = pd.DataFrame({"id": [1], "u": [dt.datetime(2024, 1, 1, 0, 0, 0, 123456)]})
+
+    adapter.create_table_from_dataframe(Relation("hive", "shop", "f"), frame)
+
+    assert con.statements[0].splitlines()[1] == (
+        'SELECT CAST("id" AS BIGINT) AS "id", CAST("u" AS TIMESTAMP(3)) AS "u"'
+    )
+    iceberg = RecordingConnection()
+    other = _adapter("iceberg", iceberg, connector="iceberg")
+    other.create_table_from_dataframe(Relation("iceberg", "shop", "f"), frame)
+    assert 'CAST("u" AS TIMESTAMP(6)) AS "u"' in iceberg.statements[0]
+
+
+def test_snapshot_rebuilt_without_merge_keeps_a_new_source_column_last() -> None:
+    # Hive and memory catalogs have no MERGE: the snapshot table is rebuilt and swapped in; it
+    # keeps the stored column order (the new column last, where ALTER TABLE ADD put it), as the
+    # MERGE path and DuckDB do
+    import datetime as dt
+    import uuid
+
+    import pandas as pd
+
+    from pyflow.testing import snapshot_step
+    from tests.conformance.emulated import HiveLikeTrino, emulated_trino
+
+    adapter = emulated_trino(uuid.uuid4().hex, cls=HiveLikeTrino)
+    adapter.execute(adapter.create_schema_sql(adapter.database, adapter.schema))
+    config = {"unique_key": "id", "strategy": "check", "check_cols": "all"}
+    first = pd.DataFrame({"id": [1, 2], "v": ["a", "b"]})
+    second = pd.DataFrame({"id": [1, 2], "v": ["a2", "b"], "w": ["x", None]})
+    try:
+        s1 = snapshot_step(first, run_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), adapter=adapter, **config)
+        s2 = snapshot_step(
+            second, s1, run_at=dt.datetime(2024, 1, 2, tzinfo=dt.UTC), adapter=adapter, **config
+        )
+    finally:
+        adapter.close()
+
+    meta = ["pyflow_scd_id", "pyflow_updated_at", "pyflow_valid_from", "pyflow_valid_to"]
+    assert list(s2.columns) == ["id", "v", *meta, "w"]
+    rows = zip(s2["id"], s2["v"], [None if pd.isna(w) else w for w in s2["w"]], strict=True)
+    assert sorted(rows, key=repr) == [(1, "a", None), (1, "a2", "x"), (2, "b", None)]
