@@ -33,7 +33,19 @@ def ibis_table(up: Upstream, model: Node) -> Any:
             "source into the database before compiling",
             code="unknown-columns",
         )
-    schema = ibis.schema(list(up.columns))
+    try:
+        schema = ibis.schema(list(up.columns))
+    except Exception as exc:  # a column type Ibis cannot hold, e.g. a struct field named ':'
+        first = str(exc).strip().splitlines()
+        raise CompileError(
+            f"the columns of input '{up.name}' cannot be an Ibis table: {first[0] if first else exc}",
+            model=model.name,
+            path=model.path,
+            line=model.line,
+            hint=f"give '{up.name}' columns of plain types and plain names (cast or rename the "
+            "odd column there, e.g. a struct built from a var)",
+            code="unknown-columns",
+        ) from exc
     if up.relation is None:
         return ibis.table(schema, name=up.cte_name)
     rel = up.relation

@@ -394,6 +394,18 @@ CLI_CASES: list[Case] = [
     ),
     ("vars-not-a-mapping", {}, ("--vars", "[1, 2]"), "ls", "--vars", "mapping of names"),
     (
+        "vars-odd-struct-into-python-model",
+        {
+            "models/b.sql": "select 1 as id, {{ var('x', 1) }} as x\n",
+            "models/c.py": "import ibis\nfrom pyflow import model\n\n\n@model()\n"
+            "def c(b: ibis.Table) -> ibis.Table:\n    return b\n",
+        },
+        ("--vars", "x: {':': 0}"),
+        "compile",
+        "models/c.py:6",
+        "the columns of input 'b' cannot be an Ibis table",
+    ),
+    (
         "profile-dir-missing-folder",
         {
             "pyflow.yml": PROFILE_PROJECT,
