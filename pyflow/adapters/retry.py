@@ -33,6 +33,11 @@ RETRYABLE_MARKERS = (
 )
 """Texts in a driver error (class name or message) that mean "try again later"."""
 
+NEVER_RETRYABLE = ("Cannot change column type",)
+"""Texts of errors that carry a retryable code but fail the same way every time: Iceberg refusing
+a column type change (``ICEBERG_COMMIT_ERROR: Failed to set column type: Cannot change column
+type: v: string -> long``, seen on Trino 476) is a schema rule, not a commit conflict."""
+
 RETRYABLE_STATUS = frozenset({429, 503})
 _HTTP_STATUS = re.compile(r"\b(?:HTTP|status(?: code)?|error)\s*[:=]?\s*(429|503)\b", re.IGNORECASE)
 
@@ -49,6 +54,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def is_retryable(exc: BaseException) -> bool:
     """True for throttling (Athena, AWS, HTTP 429/503) and Iceberg commit conflicts."""
+    if any(text in str(err) for err in _chain(exc) for text in NEVER_RETRYABLE):
+        return False
     for err in _chain(exc):
         names = {cls.__name__ for cls in type(err).__mro__}
         if any(marker in names for marker in RETRYABLE_MARKERS):

@@ -217,6 +217,14 @@ UNPARTITIONED_SETUP_REFUSED = frozenset({("athena", "hive"), ("trino", "hive")})
 tables: the suite loads them from frames, unpartitioned, and an Athena Hive insert_overwrite
 replaces Glue partitions, so it refuses a table that has none."""
 
+CANNOT_DROP_COLUMNS = frozenset({("trino", "memory"), ("athena", "hive")})
+"""Where ``on_schema_change: sync_all_columns`` must be refused with ``unsupported-schema-change``
+(the tables cannot drop columns); such a test is then skipped, naming the declaration."""
+
+NO_TIME_ZONE_TYPE = frozenset({("trino", "hive")})
+"""Where tables cannot store ``TIMESTAMP WITH TIME ZONE`` (Hive: "Unsupported Hive type"): a test
+loading time-zone-aware frames is skipped there, naming the declaration."""
+
 ADDED_COLUMNS_UNREADABLE = frozenset({("trino", "memory")})
 """Where reading a column that ``ALTER TABLE ADD COLUMN`` added fails for rows written before it
 (Trino 476's memory connector: ``GENERIC_INTERNAL_ERROR: Index 3 out of bounds for length 3``,
@@ -269,6 +277,9 @@ def declared_strategies(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
             if exc.code == "unsupported-strategy" and requested is not None and requested not in declared:
                 request.node.stash[_DECLARED] = (engine, storage, requested)
                 raise
+            if exc.code == "unsupported-schema-change" and (engine, storage) in CANNOT_DROP_COLUMNS:
+                request.node.stash[_DECLARED] = (engine, storage, "sync_all_columns (no DROP COLUMN)")
+                raise
             pytest.fail(
                 f"{engine} ({storage}) refused incremental_strategy {requested!r} [{exc.code}], "
                 f"but the suite declares it supports {sorted(declared)}: {exc.message}"
@@ -290,7 +301,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         return (yield)
     except PyflowError as exc:
         declared = item.stash.get(_DECLARED, None)
-        if exc.code == "unsupported-strategy" and declared is not None:
+        if exc.code in ("unsupported-strategy", "unsupported-schema-change") and declared is not None:
             engine, storage, strategy = declared
             pytest.skip(f"{engine} ({storage}) declares no {strategy}: {exc.message}")
         callspec = getattr(item, "callspec", None)
@@ -303,6 +314,11 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
             pytest.skip(
                 f"{param}: a column added by ALTER TABLE ADD COLUMN is unreadable (engine bug): {exc.message}"
             )
+        if (
+            engine,
+            _CONNECTORS.get(catalog, catalog),
+        ) in NO_TIME_ZONE_TYPE and "with time zone" in exc.message:
+            pytest.skip(f"{param}: no TIMESTAMP WITH TIME ZONE columns (NO_TIME_ZONE_TYPE): {exc.message}")
         if (
             exc.code == "partitioning-changed"
             and item.stash.get(_STORAGE, None) in UNPARTITIONED_SETUP_REFUSED

@@ -10,6 +10,7 @@ dropped again after a failure, removed columns dropped only after the write).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +111,10 @@ FAILURES = [
 ]
 
 
+TARGET_WRITE = re.compile(r'^(INSERT INTO|MERGE INTO|DELETE FROM|ALTER TABLE) \S*"target" ', re.IGNORECASE)
+"""A statement that writes to the suite's target table (not to a working table beside it)."""
+
+
 def incremental_job(adapter: Adapter, batch_sql: str, config: dict[str, Any]) -> Job:
     """A later run of an incremental model whose batch is ``batch_sql``."""
     return Job(
@@ -131,8 +136,12 @@ def test_incremental_failing_after_a_write_leaves_the_target_unchanged(
     before = state(adapter)
     job = incremental_job(adapter, select_rows(adapter, case.batch, case.batch_rows), case.config)
 
-    with pytest.raises(PyflowError):
+    with pytest.raises(PyflowError) as caught:
         IncrementalMaterializer().build(job)
+    if caught.value.code in ("unsupported-strategy", "unsupported-schema-change", "partitioning-changed"):
+        # refused before any write to the target, as the suite declares for this engine (see conftest)
+        assert not any(TARGET_WRITE.search(s) for s in job.log.statements) and state(adapter) == before
+        pytest.skip(f"declared unsupported here: {caught.value.message}")
 
     statements = [s.upper() for s in job.log.statements]
     # without transactions, delete+insert and insert_overwrite are one MERGE (the failing write),

@@ -286,3 +286,22 @@ def test_snapshot_rebuilt_without_merge_keeps_a_new_source_column_last() -> None
     assert list(s2.columns) == ["id", "v", *meta, "w"]
     rows = zip(s2["id"], s2["v"], [None if pd.isna(w) else w for w in s2["w"]], strict=True)
     assert sorted(rows, key=repr) == [(1, "a", None), (1, "a2", "x"), (2, "b", None)]
+
+
+def test_iceberg_refusing_a_column_type_change_is_not_retried_as_a_commit_conflict() -> None:
+    from pyflow.errors import AdapterError
+    from tests.adapters.recording import DriverError
+
+    refused = DriverError(
+        'TrinoExternalError(type=EXTERNAL, name=ICEBERG_COMMIT_ERROR, message="Failed to set column type: '
+        'Cannot change column type: v: string -> long")'
+    )
+    con = RecordingConnection(failures=[refused, refused, refused, refused])
+    adapter = _adapter("iceberg", con, connector="iceberg")
+
+    with pytest.raises(AdapterError) as info:
+        adapter.execute('ALTER TABLE "iceberg"."shop"."t" ALTER COLUMN "v" SET DATA TYPE bigint')
+
+    assert info.value.code == "database-error"  # not database-throttled after 4 attempts
+    assert len(con.statements) == 1
+    assert "Cannot change column type: v: string -> long" in info.value.message
