@@ -161,13 +161,17 @@ launcher() {
 }
 
 print_connect() {
+    # the settings that differ from the defaults, so `stop` finds the same server
+    local ENV_PREFIX=""
+    if [[ "${PORT}" != 18080 ]]; then ENV_PREFIX+="PYFLOW_TRINO_PORT=${PORT} "; fi
+    if [[ -n "${PYFLOW_TRINO_HOME:-}" ]]; then ENV_PREFIX+="PYFLOW_TRINO_HOME=${HOME_DIR} "; fi
     cat <<EOF
 Trino ${VERSION} is ready at ${URL} (catalogs: memory, iceberg, hive)
   tests:     export PYFLOW_TRINO_URL=${URL}; python -m pytest -m trino
   python:    trino.dbapi.connect(host="${HOST}", port=${PORT}, user="pyflow", catalog="memory")
   profile:   type: trino, host: ${HOST}, port: ${PORT}, catalog: iceberg, schema: <yours>
   logs:      ${DATA}/var/log/server.log
-  stop:      scripts/trino.sh stop
+  stop:      ${ENV_PREFIX}scripts/trino.sh stop
 EOF
 }
 
