@@ -152,12 +152,13 @@ class _Walker:
     def scalar(self, node: yaml.Node) -> Any:
         try:
             return self.loader.construct_object(node, deep=True)
-        except ValueError as exc:  # a date like 2024-13-45, an integer of over 4,300 digits
+        except (ValueError, IndexError, TypeError, OverflowError) as exc:
+            # a date like 2024-13-45, an integer of over 4,300 digits, an empty `!!int`
             reason = "an integer too long to convert" if "digits" in str(exc) else str(exc)
             raise _Refused(
                 f"cannot read the value {_preview(node)}: {reason}",
                 node.start_mark.line + 1,
-                "quote the value to keep it as text",
+                "quote the value to keep it as text (and drop any '!!' tag before it)",
             ) from None
 
 

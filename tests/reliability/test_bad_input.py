@@ -165,6 +165,14 @@ YAML_CASES: list[Case] = [
     ),
     ("bad-merge-key", {"pyflow.yml": "name: proj\nmodels:\n  <<: 1\n"}, (), "ls", "pyflow.yml:3", "merging"),
     (
+        "empty-int-tag",
+        {"pyflow.yml": "name: proj\nvars: {a: !!int }\n"},
+        (),
+        "ls",
+        "pyflow.yml:2",
+        "cannot read the value ''",
+    ),
+    (
         "control-character",
         {"pyflow.yml": "name: proj\nvars: {a: x\u0007}\n"},
         (),
