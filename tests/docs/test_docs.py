@@ -763,3 +763,25 @@ def test_marker_keys_are_known() -> None:
         if b.marker and set(b.marker) - known
     ]
     assert not bad, "unknown keys in test markers:\n" + "\n".join(bad)
+
+
+# ---- (e) the guarantees page names real tests --------------------------------------------------
+
+_PROOF = re.compile(r"`((?:tests/[\w/]+/)?test_\w+\.py)(?:::(\w+))?`")
+
+
+def test_every_guarantee_names_tests_that_exist() -> None:
+    """docs/guarantees.md: each `file.py::test` (under tests/reliability unless a folder is given) exists."""
+    text = (DOCS / "guarantees.md").read_text(encoding="utf-8")
+    proofs = _PROOF.findall(text)
+    assert len(proofs) > 50
+    missing = []
+    for file, name in proofs:
+        path = REPO / file if file.startswith("tests/") else REPO / "tests" / "reliability" / file
+        if not path.is_file():
+            missing.append(file)
+        elif name and not re.search(rf"^def {name}\(", path.read_text(encoding="utf-8"), re.M):
+            missing.append(f"{file}::{name}")
+    assert missing == []
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| promise")]
+    assert all(_PROOF.search(row.rsplit("|", 2)[-2]) for row in rows), "every promise names its proof"
