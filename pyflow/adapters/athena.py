@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pyflow.adapters.base import Leftover, RelationType, StatementLog, TableOptions
+from pyflow.adapters.s3location import glue_location as _location
+from pyflow.adapters.s3location import overlaps as _overlaps
+from pyflow.adapters.s3location import split_s3 as _split_s3
 from pyflow.adapters.seedbatch import SeedTable, invalid_seed, read_seed
 from pyflow.adapters.trino import TrinoAdapter, literal
 from pyflow.errors import AdapterError, MaterializationError, PyflowError
@@ -37,31 +40,6 @@ log = logging.getLogger(__name__)
 
 _TABLE_INPUT_KEYS = ("StorageDescriptor", "PartitionKeys", "TableType", "Parameters")
 """What a swap copies from the temporary table's Glue definition to the target's."""
-
-
-def _split_s3(location: str) -> tuple[str, str]:
-    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix/")`` (prefix ends with ``/``)."""
-    if not location.startswith(("s3://", "s3a://", "s3n://")):
-        raise ValueError(f"not an S3 location: {location!r}")
-    bucket, _, prefix = location.split("://", 1)[1].partition("/")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    return bucket, prefix
-
-
-def _overlaps(a: str | None, b: str | None) -> bool:
-    """Whether one S3 location is inside (or equal to) the other."""
-    if not a or not b:
-        return False
-    (bucket_a, prefix_a), (bucket_b, prefix_b) = _split_s3(a), _split_s3(b)
-    return bucket_a == bucket_b and (prefix_a.startswith(prefix_b) or prefix_b.startswith(prefix_a))
-
-
-def _location(table: dict[str, Any] | None) -> str | None:
-    """The S3 location of a Glue ``Table`` (None for views and missing tables)."""
-    if table is None:
-        return None
-    return table.get("StorageDescriptor", {}).get("Location") or None
 
 
 def _is_hive(options: TableOptions) -> bool:

@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pyflow.adapters.athena import _location, _overlaps
 from pyflow.adapters.base import Leftover
+from pyflow.adapters.s3location import glue_location as _location
+from pyflow.adapters.s3location import overlaps as _overlaps
 from pyflow.errors import PyflowError
 from pyflow.relation import Relation
 

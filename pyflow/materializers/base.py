@@ -140,28 +140,3 @@ class Materializer(abc.ABC):
         job.adapter.discard_table(
             relation, TableOptions(), beside=job.relation, model=job.name, record=job.log
         )
-
-
-def materializer_for(kind: str) -> Materializer:
-    """The materializer of a ``materialized`` value (validated earlier by config)."""
-    from pyflow.materializers.incremental import IncrementalMaterializer
-    from pyflow.materializers.seed import SeedMaterializer
-    from pyflow.materializers.snapshot import SnapshotMaterializer
-    from pyflow.materializers.table import TableMaterializer
-    from pyflow.materializers.view import ViewMaterializer
-
-    table: dict[str, type[Materializer]] = {
-        "view": ViewMaterializer,
-        "table": TableMaterializer,
-        "seed": SeedMaterializer,
-        "incremental": IncrementalMaterializer,
-        "snapshot": SnapshotMaterializer,
-    }
-    try:
-        return table[kind]()
-    except KeyError:
-        raise MaterializationError(
-            f"no materializer for '{kind}'",
-            hint="use one of: " + ", ".join(sorted(table)),
-            code="unknown-materialization",
-        ) from None

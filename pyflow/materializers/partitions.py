@@ -10,10 +10,13 @@ tables need that (:meth:`~pyflow.adapters.base.Adapter.partitions_last`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pyflow.adapters.base import Adapter, TableOptions
-from pyflow.materializers.base import Job
 from pyflow.relation import Relation
+
+if TYPE_CHECKING:  # base imports this module to fill tables: no import back at run time
+    from pyflow.materializers.base import Job
 
 
 def needs_staging(adapter: Adapter, options: TableOptions) -> bool:

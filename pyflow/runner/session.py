@@ -28,7 +28,8 @@ from pyflow.core.project import Project
 from pyflow.core.selector import select_nodes
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError, is_disk_full
-from pyflow.materializers.base import Job, SeedFile, materializer_for
+from pyflow.materializers.base import Job, SeedFile
+from pyflow.materializers.registry import materializer_for
 from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
 from pyflow.runner.events import Emit, Event, NodeResult, ignore

@@ -225,3 +225,60 @@ def test_layers_no_module_level_driver_imports(name: str) -> None:
         if imp.target.split(".")[0] in DRIVERS and not imp.in_function and not imp.type_checking
     ]
     assert bad == []
+
+
+def _runtime_import_cycles() -> list[list[str]]:
+    """Groups of pyflow modules that import each other at run time (``TYPE_CHECKING`` excluded)."""
+    graph = {
+        m: sorted({i.target for i in imports_of(m) if not i.type_checking and i.target in MODULES} - {m})
+        for m in MODULES
+    }
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+    for root in graph:  # Tarjan's strongly connected components, iteratively
+        if root in order:
+            continue
+        work = [(root, iter(graph[root]))]
+        order[root] = low[root] = len(order)
+        stack.append(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == order[node]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        group.append(member)
+                        if member == node:
+                            break
+                    if len(group) > 1:
+                        cycles.append(sorted(group))
+            elif child not in order:
+                order[child] = low[child] = len(order)
+                stack.append(child)
+                work.append((child, iter(graph[child])))
+            elif child in stack:
+                low[node] = min(low[node], order[child])
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    """No two pyflow modules import each other at run time, directly or around a circle."""
+    assert _runtime_import_cycles() == []
+
+
+def test_import_cycle_finder_finds_a_circle(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = {"pyflow.errors": "import pyflow.relation\n", "pyflow.relation": "import pyflow.errors\n"}
+    real = imports_of
+
+    def imports(name: str) -> list[Import]:
+        return parse_imports(fake[name], name) if name in fake else real(name)
+
+    monkeypatch.setitem(globals(), "imports_of", imports)
+    assert _runtime_import_cycles() == [["pyflow.errors", "pyflow.relation"]]

@@ -13,7 +13,8 @@ import pytest
 
 from pyflow.adapters.duckdb import DuckDBAdapter
 from pyflow.errors import AdapterError, MaterializationError
-from pyflow.materializers.base import Job, materializer_for
+from pyflow.materializers.base import Job
+from pyflow.materializers.registry import materializer_for
 from pyflow.materializers.table import TableMaterializer
 from pyflow.relation import Relation
 
