@@ -142,12 +142,14 @@ def find_trino(url: str) -> tuple[TrinoServer | None, str]:
 def trino_server() -> TrinoServer:
     """The live Trino server of ``PYFLOW_TRINO_URL`` (or the rig's default), asked once per session.
 
-    Skips the test with a one-line reason when no server answers, except under ``CI=true``,
-    where ``.ci/run`` has started the rig and a missing server fails the test loudly.
+    Skips the test with a one-line reason when no server answers, except when
+    ``PYFLOW_TRINO_REQUIRED=true`` (set by a CI script that started the rig): then a missing
+    server fails the test loudly. ``.ci/run`` does not start the rig yet (the live suite still
+    has open failures on iceberg), so it does not set it.
     """
     server, why = find_trino(trino_url())
     if server is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {why}", pytrace=False)
+        if os.environ.get("PYFLOW_TRINO_REQUIRED", "").lower() == "true":
+            pytest.fail(f"PYFLOW_TRINO_REQUIRED=true but {why}", pytrace=False)
         pytest.skip(why)
     return server

@@ -15,7 +15,7 @@ athena     ``PYFLOW_TEST_ATHENA_S3_STAGING_DIR``    ``_REGION`` (us-east-1), ``_
 =========  =======================================  ==================================================
 
 The ``trino`` engines are skipped with one line when no server answers, and fail under
-``CI=true`` (the ``trino_server`` fixture of ``tests/conftest.py``). A catalog the server does
+``PYFLOW_TRINO_REQUIRED=true`` (the ``trino_server`` fixture of ``tests/conftest.py``). A catalog the server does
 not have is skipped. Strategies are declared per connector (:data:`SUPPORTED_STRATEGIES`), which
 the suite reads from ``system.metadata.catalogs``.
 
