@@ -366,6 +366,7 @@ class Session:
         unrecovered: dict[str, PyflowError] = {}
         if not all(is_unit_test(self.project.node(u)) for u in ids):
             self.adapter.open()  # unit tests alone never connect to the target
+            self.unit_tests.connect(self.adapter)  # once connected: fixtures typed like built tables
             unrecovered = self._recover_swaps(ids)  # before compiling: is_incremental sees the table
         try:
             compiled = self.compile_nodes(ids)

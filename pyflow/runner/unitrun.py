@@ -15,12 +15,17 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from pyflow.adapters.base import Adapter
+from pyflow.compile.model import Columns
 from pyflow.core.graph import Graph
 from pyflow.core.node import Node, TestNode
 from pyflow.core.project import Project
 from pyflow.core.spec import TargetInfo
+from pyflow.errors import PyflowError
+from pyflow.runner.compilation import ProjectCompiler
 from pyflow.runner.events import NodeResult
 
 
@@ -64,7 +69,12 @@ def merge_waits(*tables: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 
 class UnitTestRunner:
-    """Runs a session's unit tests with one harness (created on first use, shared by threads)."""
+    """Runs a session's unit tests with one harness (created on first use, shared by threads).
+
+    Once the session has connected to its target (:meth:`connect`), fixtures are cast to the
+    column types of the inputs' built relations there, when they exist; before (unit tests
+    alone never connect) the declared or inferred types are used.
+    """
 
     def __init__(self, project: Project, vars: Mapping[str, Any], dialect: str, target: TargetInfo) -> None:
         self.project = project
@@ -73,6 +83,24 @@ class UnitTestRunner:
         self.target = target
         self._harness: Any = None
         self._lock = threading.Lock()
+        self._warehouse: Adapter | None = None
+        self._namer: ProjectCompiler | None = None
+
+    def connect(self, adapter: Adapter) -> None:
+        """Read the column types of built relations from ``adapter`` (an open connection)."""
+        self._warehouse = adapter
+        self._namer = ProjectCompiler(self.project, adapter, self.target, datetime.now(UTC))
+
+    def built_columns(self, node: Node) -> Columns | None:
+        """The columns of ``node``'s relation in the warehouse, or None (not connected, not built)."""
+        warehouse, namer = self._warehouse, self._namer
+        if warehouse is None or namer is None:
+            return None
+        try:
+            found = warehouse.get_columns(namer.relation(node))
+            return tuple((c.name, warehouse.type_to_ibis(c.data_type)) for c in found) or None
+        except PyflowError:  # unreadable: the declared or inferred types serve
+            return None
 
     def run(self, node: TestNode, result: NodeResult) -> None:
         """Run ``node``; set the result's status (pass/fail), message and failure count."""
@@ -82,7 +110,11 @@ class UnitTestRunner:
         with self._lock:
             if self._harness is None:
                 self._harness = ProjectHarness(
-                    project=self.project, vars=self.vars, dialect=self.dialect, target=self.target
+                    project=self.project,
+                    vars=self.vars,
+                    dialect=self.dialect,
+                    target=self.target,
+                    built_columns=self.built_columns,
                 )
         outcome = run_unit_test(self._harness, node)
         result.status = outcome.status

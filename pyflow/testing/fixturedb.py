@@ -21,6 +21,7 @@ from pyflow.compile.model import Columns, CompiledModel
 from pyflow.core.node import ModelNode
 from pyflow.relation import Relation
 from pyflow.runner.compilation import ProjectCompiler
+from pyflow.testing.inputtypes import BuiltColumns, input_types
 from pyflow.testing.transpile import check_binds, source_dialect, to_duckdb
 
 
@@ -71,11 +72,14 @@ class FixtureCompiler(ProjectCompiler):
         *args: Any,
         columns_memo: dict[Hashable, Columns | None],
         compile_memo: dict[Hashable, CompiledModel],
+        built_columns: BuiltColumns | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.columns_memo = columns_memo
         self.compile_memo = compile_memo
+        self.built_columns = built_columns
+        """Reads an input's built relation in the warehouse (None: the warehouse is not at hand)."""
         self.this_columns: dict[str, Columns] = {}
         """Columns of the existing table, per model run incrementally (part of its compile key)."""
 
@@ -91,16 +95,24 @@ class FixtureCompiler(ProjectCompiler):
         )
 
     def input_columns(self, uid: str) -> Columns | None:
-        """The column types an input has in the project (memoized per harness)."""
+        """The column types an input really has (see :mod:`pyflow.testing.inputtypes`; memoized)."""
         key = ("columns", uid, self._given(uid))
         if key not in self.columns_memo:
-            from pyflow.errors import PyflowError
-
-            try:
-                self.columns_memo[key] = self.columns(uid)
-            except PyflowError:
-                self.columns_memo[key] = None  # not knowable offline: the fixture's own types are used
+            self.columns_memo[key] = input_types(
+                self.project.node(uid),
+                built=self.built_columns,
+                to_ibis=self.adapter.type_to_ibis,
+                inferred=lambda: self._inferred_columns(uid),
+            )
         return self.columns_memo[key]
+
+    def _inferred_columns(self, uid: str) -> Columns | None:
+        from pyflow.errors import PyflowError
+
+        try:
+            return self.columns(uid)
+        except PyflowError:
+            return None  # not knowable offline: declared types or the fixture's own are used
 
     def compile(self, uid: str) -> CompiledModel:
         """Compile, reusing the harness's compile of the same model over the same fixture shapes."""

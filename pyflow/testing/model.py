@@ -19,6 +19,7 @@ from pyflow.core.spec import TargetInfo
 from pyflow.errors import GraphError, closest
 from pyflow.relation import Relation
 from pyflow.testing.fixturedb import FixtureCompiler, FixtureDB, PreparedModel
+from pyflow.testing.inputtypes import BuiltColumns
 
 TEST_TARGET = TargetInfo(name="test", type="duckdb", schema="main", database="memory")
 _projects: dict[tuple[str, str, str], Project] = {}
@@ -45,6 +46,8 @@ class ProjectHarness:
         dialect: the dialect of SQL models that set no ``sql_dialect`` (the target's); SQL
             in another dialect than DuckDB's is transpiled before it runs.
         target: the target the project is loaded for (what ``target`` shows in Jinja).
+        built_columns: reads an input's built relation in the warehouse; its column types
+            come first when fixtures are cast (:mod:`pyflow.testing.inputtypes`).
 
     """
 
@@ -56,6 +59,7 @@ class ProjectHarness:
         project: Project | None = None,
         dialect: str | None = None,
         target: TargetInfo | None = None,
+        built_columns: BuiltColumns | None = None,
     ) -> None:
         if project is None:
             if project_dir is None:
@@ -65,6 +69,7 @@ class ProjectHarness:
         self.vars = dict(vars or {})
         self.dialect = dialect
         self.target = target or TEST_TARGET
+        self.built_columns = built_columns
         self._db = FixtureDB()
         self._columns_memo: dict[Any, Columns | None] = {}
         self._compile_memo: dict[Any, CompiledModel] = {}
@@ -79,7 +84,11 @@ class ProjectHarness:
         with self._lock:
             if key not in self._derived:
                 self._derived[key] = ProjectHarness(
-                    self.project.root, merged, dialect=self.dialect, target=self.target
+                    self.project.root,
+                    merged,
+                    dialect=self.dialect,
+                    target=self.target,
+                    built_columns=self.built_columns,
                 )
             return self._derived[key]
 
@@ -221,6 +230,7 @@ class ProjectHarness:
             cache=CompileCache(None),
             columns_memo=self._columns_memo,
             compile_memo=self._compile_memo,
+            built_columns=self.built_columns,
         )
         given: dict[str, Node] = {}
         for key, frame in inputs.items():

@@ -282,3 +282,16 @@ def test_import_cycle_finder_finds_a_circle(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setitem(globals(), "imports_of", imports)
     assert _runtime_import_cycles() == [["pyflow.errors", "pyflow.relation"]]
+
+
+def test_import_cycle_finder_counts_imports_inside_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness's old circle (model imports fixturedb; fixturedb imported model in a method)."""
+    lazy = "def _value():\n    from pyflow.testing.model import ProjectHarness\n"
+    real = imports_of
+
+    def imports(name: str) -> list[Import]:
+        found = real(name)
+        return [*found, *parse_imports(lazy, name)] if name == "pyflow.testing.fixturedb" else found
+
+    monkeypatch.setitem(globals(), "imports_of", imports)
+    assert ["pyflow.testing.fixturedb", "pyflow.testing.model"] in _runtime_import_cycles()
