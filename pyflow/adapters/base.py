@@ -65,6 +65,8 @@ class Capabilities:
     """A SELECT can read a local CSV file (:meth:`Adapter.csv_scan_sql`), so a seed can be
     reloaded in place by ``INSERT ... SELECT``; otherwise seeds load by
     :meth:`Adapter.seed_statements` only."""
+    asof_join: bool = False
+    """``ASOF JOIN`` exists (Ibis ``asof_join`` compiles to it; elsewhere it is a compile error)."""
 
 
 def _names(value: Any) -> tuple[str, ...]:

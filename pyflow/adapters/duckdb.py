@@ -85,6 +85,7 @@ class DuckDBAdapter(Adapter):
         ibis_backend=True,
         temp_tables=True,
         csv_scan=True,
+        asof_join=True,
     )
 
     def __init__(self, config: Any, *, invocation_id: str = "local") -> None:

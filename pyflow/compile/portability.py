@@ -8,6 +8,9 @@ Two checks, one per model language:
   line, and the operation.
 - SQL models: :func:`check_sql` parses the compiled SQL with sqlglot in the target dialect and
   reports a statement that does not parse.
+- Operations Ibis compiles without complaint to SQL the engine rejects: an ``asof_join`` becomes
+  ``ASOF LEFT JOIN`` in every dialect; :func:`check_no_asof_join` reports it on targets whose
+  adapter lacks the ``asof_join`` capability.
 
 DuckDB is the schema oracle's own dialect, and its SQL is checked by DuckDB itself, so
 :func:`check_sql` skips it.
@@ -82,3 +85,34 @@ def check_sql(sql: str, dialect: str, node: Node) -> None:
             hint=f"rewrite the model in SQL that {dialect} accepts (see target/compiled/)",
             code="unsupported-operation",
         ) from None
+
+
+def check_no_asof_join(sql: str, dialect: str, node: Node, root: Path) -> None:
+    """Raise UnsupportedError when a model's compiled SQL holds an as-of join (``root``: project folder).
+
+    Called for targets without the ``asof_join`` capability: Ibis compiles ``asof_join`` to
+    ``ASOF LEFT JOIN`` whatever the dialect, which such engines reject only when the model runs.
+    """
+    if "ASOF" not in sql.upper():
+        return
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        statements = sqlglot.parse(sql, read=dialect)
+    except SqlglotError:
+        return  # not parseable: check_sql or the engine reports it
+    joins = (j for s in statements if s is not None for j in s.find_all(exp.Join))
+    if not any((j.args.get("method") or "").upper() == "ASOF" for j in joins):
+        return
+    raise UnsupportedError(
+        f"{dialect} has no as-of join (ASOF JOIN), which this model uses",
+        model=node.name,
+        path=node.path,
+        line=_line_using(node, "asof_join", str(root / node.path)) if node.is_python else node.line,
+        hint="take the latest match with a window instead (join on the key and time <= the row's, "
+        "keep row_number() over (partition by the row order by time desc) = 1), or keep this "
+        "model on DuckDB",
+        code="unsupported-operation",
+    )

@@ -1,0 +1,8 @@
+SELECT
+  "t2"."customer_id",
+  "t3"."customer_id" AS "order_customer_id",
+  "t2"."name",
+  "t3"."order_id"
+FROM "awsdatacatalog"."shop"."customers" AS "t2"
+RIGHT OUTER JOIN "awsdatacatalog"."shop"."orders" AS "t3"
+  ON "t2"."customer_id" = "t3"."customer_id"

@@ -1,0 +1,12 @@
+SELECT
+  "t2"."customer_id",
+  "t2"."name"
+FROM "hive"."shop"."customers" AS "t2"
+WHERE
+  NOT EXISTS(
+    SELECT
+      1
+    FROM "hive"."shop"."orders" AS "t3"
+    WHERE
+      "t2"."customer_id" = "t3"."customer_id"
+  )

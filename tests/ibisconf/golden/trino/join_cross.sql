@@ -1,0 +1,13 @@
+SELECT
+  "t4"."customer_id",
+  "t5"."status"
+FROM (
+  SELECT
+    "t0"."customer_id"
+  FROM "hive"."shop"."customers" AS "t0"
+) AS "t4"
+CROSS JOIN (
+  SELECT DISTINCT
+    "t1"."status"
+  FROM "hive"."shop"."orders" AS "t1"
+) AS "t5"

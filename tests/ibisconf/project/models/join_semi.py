@@ -1,0 +1,11 @@
+"""Semi join: customers with at least one order."""
+
+import ibis
+
+from pyflow import model
+
+
+@model
+def join_semi(shop__orders: ibis.Table, shop__customers: ibis.Table) -> ibis.Table:
+    c, o = shop__customers, shop__orders
+    return c.semi_join(o, c.customer_id == o.customer_id).select("customer_id", "name")
