@@ -67,6 +67,8 @@ class Capabilities:
     :meth:`Adapter.seed_statements` only."""
     asof_join: bool = False
     """``ASOF JOIN`` exists (Ibis ``asof_join`` compiles to it; elsewhere it is a compile error)."""
+    unnest_struct_arrays: bool = False
+    """Ibis's SQL for unnesting an array of structs runs (``pivot_longer`` too; ibis#9998)."""
 
 
 def _names(value: Any) -> tuple[str, ...]:

@@ -86,6 +86,7 @@ class DuckDBAdapter(Adapter):
         temp_tables=True,
         csv_scan=True,
         asof_join=True,
+        unnest_struct_arrays=True,
     )
 
     def __init__(self, config: Any, *, invocation_id: str = "local") -> None:

@@ -8,9 +8,9 @@ Two checks, one per model language:
   line, and the operation.
 - SQL models: :func:`check_sql` parses the compiled SQL with sqlglot in the target dialect and
   reports a statement that does not parse.
-- Operations Ibis compiles without complaint to SQL the engine rejects: an ``asof_join`` becomes
-  ``ASOF LEFT JOIN`` in every dialect; :func:`check_no_asof_join` reports it on targets whose
-  adapter lacks the ``asof_join`` capability.
+- Operations Ibis compiles without complaint to SQL the engine rejects (an ``asof_join`` becomes
+  ``ASOF LEFT JOIN`` in every dialect): :func:`check_ibis_support` finds them in a Python model's
+  expression, for targets whose adapter lacks the capability (:class:`IbisSupport`).
 
 DuckDB is the schema oracle's own dialect, and its SQL is checked by DuckDB itself, so
 :func:`check_sql` skips it.
@@ -19,7 +19,9 @@ DuckDB is the schema oracle's own dialect, and its SQL is checked by DuckDB itse
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pyflow.core.node import Node
 from pyflow.errors import CompileError, UnsupportedError
@@ -87,32 +89,49 @@ def check_sql(sql: str, dialect: str, node: Node) -> None:
         ) from None
 
 
-def check_no_asof_join(sql: str, dialect: str, node: Node, root: Path) -> None:
-    """Raise UnsupportedError when a model's compiled SQL holds an as-of join (``root``: project folder).
+@dataclass(frozen=True)
+class IbisSupport:
+    """Ibis operations whose SQL the target runs, though Ibis compiles them for every dialect."""
 
-    Called for targets without the ``asof_join`` capability: Ibis compiles ``asof_join`` to
-    ``ASOF LEFT JOIN`` whatever the dialect, which such engines reject only when the model runs.
-    """
-    if "ASOF" not in sql.upper():
-        return
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import SqlglotError
+    asof_join: bool = True
+    """``asof_join`` (Ibis emits ``ASOF LEFT JOIN`` whatever the dialect)."""
+    unnest_struct_arrays: bool = True
+    """Unnesting an array of structs, as ``pivot_longer`` does (on Trino Ibis's alias list does
+    not match the columns ``UNNEST`` makes of a row: ibis-project/ibis#9998)."""
 
-    try:
-        statements = sqlglot.parse(sql, read=dialect)
-    except SqlglotError:
-        return  # not parseable: check_sql or the engine reports it
-    joins = (j for s in statements if s is not None for j in s.find_all(exp.Join))
-    if not any((j.args.get("method") or "").upper() == "ASOF" for j in joins):
-        return
-    raise UnsupportedError(
-        f"{dialect} has no as-of join (ASOF JOIN), which this model uses",
-        model=node.name,
-        path=node.path,
-        line=_line_using(node, "asof_join", str(root / node.path)) if node.is_python else node.line,
-        hint="take the latest match with a window instead (join on the key and time <= the row's, "
-        "keep row_number() over (partition by the row order by time desc) = 1), or keep this "
-        "model on DuckDB",
-        code="unsupported-operation",
+
+def check_ibis_support(expr: Any, node: Node, dialect: str, support: IbisSupport, source: str | None) -> None:
+    """Raise UnsupportedError when ``expr`` uses an operation whose SQL ``dialect`` rejects at run time."""
+    import ibis.expr.datatypes as dt
+    import ibis.expr.operations as ops
+
+    op = expr.op()
+    if not support.asof_join and any(link.how == "asof" for link in op.find(ops.JoinLink)):
+        raise _unsupported(
+            f"{dialect} has no as-of join (ASOF JOIN), which this model uses",
+            node,
+            _line_using(node, "asof_join", source),
+            "take the latest match with a window instead (join on the key and time <= the row's, "
+            "keep row_number() over (partition by the row order by time desc) = 1), or keep this "
+            "model on DuckDB",
+        )
+    if not support.unnest_struct_arrays:
+        arrays = [n.arg.dtype for n in op.find(ops.Unnest)] + [
+            n.column.dtype for n in op.find(ops.TableUnnest)
+        ]
+        if any(isinstance(a, dt.Array) and a.value_type.is_struct() for a in arrays):
+            line = _line_using(node, "unnest", source)
+            raise _unsupported(
+                f"{dialect} cannot run the SQL Ibis makes to unnest an array of structs (as "
+                "pivot_longer and unnest of a struct array do; ibis-project/ibis#9998)",
+                node,
+                line if line != node.line else _line_using(node, "pivot_longer", source),
+                "unnest arrays of plain values (one per field) or union one SELECT per column "
+                "instead of pivot_longer, or keep this model on DuckDB",
+            )
+
+
+def _unsupported(message: str, node: Node, line: int, hint: str) -> UnsupportedError:
+    return UnsupportedError(
+        message, model=node.name, path=node.path, line=line, hint=hint, code="unsupported-operation"
     )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
-from pyflow.compile.portability import unsupported_operation
+from pyflow.compile.portability import IbisSupport, check_ibis_support, unsupported_operation
 from pyflow.core.node import ModelNode, Node
 from pyflow.core.spec import CTX_PARAM, Context
 from pyflow.errors import CompileError, PyflowError
@@ -174,8 +174,13 @@ def compile_python_model(
     ctx: Context | None,
     dialect: str,
     quote: Callable[[str], str],
+    *,
+    support: IbisSupport | None = None,
 ) -> CompiledModel:
-    """Compile one Python model; DataFrame-returning models compile to no SQL."""
+    """Compile one Python model; DataFrame-returning models compile to no SQL.
+
+    ``support`` names Ibis operations whose SQL the target rejects (default: all run).
+    """
     if model.returns_dataframe:
         return CompiledModel(model.name, None, None, is_dataframe=True)
     tables = {name: ibis_table(up, model) for name, up in inputs.items()}
@@ -185,9 +190,10 @@ def compile_python_model(
         return CompiledModel(
             model.name, None, dataframe_columns(result), is_dataframe=True, volatile=volatile
         )
-    sql, columns = compile_expression(
-        result, model, dialect, getattr(getattr(fn, "__code__", None), "co_filename", None)
-    )
+    source = getattr(getattr(fn, "__code__", None), "co_filename", None)
+    if support is not None and hasattr(result, "op"):
+        check_ibis_support(result, model, dialect, support, source)
+    sql, columns = compile_expression(result, model, dialect, source)
     ctes = [
         (up.cte_name, up.cte_sql) for up in inputs.values() if up.is_inline and up.cte_name and up.cte_sql
     ]

@@ -16,7 +16,7 @@ from pyflow.adapters.base import Adapter
 from pyflow.compile.cache import CompileCache, digest
 from pyflow.compile.datatest import compile_test
 from pyflow.compile.model import Columns, CompiledModel, Upstream
-from pyflow.compile.portability import check_no_asof_join, check_sql
+from pyflow.compile.portability import IbisSupport, check_sql
 from pyflow.compile.python import compile_python_model
 from pyflow.compile.pythontest import compile_generic_test, compile_singular_test
 from pyflow.compile.sql import compile_sql_model
@@ -404,10 +404,9 @@ class ProjectCompiler:
         if node.is_python:
             fn = self.project.functions[node.name]
             ctx = self.context(node)
-            compiled = compile_python_model(fn, node, inputs, ctx, self.adapter.dialect, q)
-            if compiled.sql is not None and not self.adapter.capabilities.asof_join:
-                check_no_asof_join(compiled.sql, self.adapter.dialect, node, self.project.root)
-            return compiled
+            caps = self.adapter.capabilities
+            support = IbisSupport(asof_join=caps.asof_join, unnest_struct_arrays=caps.unnest_struct_arrays)
+            return compile_python_model(fn, node, inputs, ctx, self.adapter.dialect, q, support=support)
         compiled = compile_sql_model(
             node,
             self.project.jinja,

@@ -68,7 +68,9 @@ TRADES = pd.DataFrame(
         "qty": [5, 3, 7, 1],
     }
 )
-QUARTERLY = pd.DataFrame({"region": ["north", "south"], "q1": [10, 5], "q2": pd.array([20, NA], dtype="Int64")})
+QUARTERLY = pd.DataFrame(
+    {"region": ["north", "south"], "q1": [10, 5], "q2": pd.array([20, NA], dtype="Int64")}
+)
 
 INPUTS: dict[str, pd.DataFrame] = {
     "shop.orders": ORDERS,
@@ -95,7 +97,9 @@ def _join(how: str) -> Callable[[Frames], pd.DataFrame]:
     def run(d: Frames) -> pd.DataFrame:
         c = d["shop.customers"][["customer_id", "name"]].assign(_c=lambda f: f.customer_id)
         o = d["shop.orders"][["customer_id", "order_id"]].assign(_o=lambda f: f.customer_id)
-        j = c.drop(columns="customer_id").merge(o.drop(columns="customer_id"), left_on="_c", right_on="_o", how=how)
+        j = c.drop(columns="customer_id").merge(
+            o.drop(columns="customer_id"), left_on="_c", right_on="_o", how=how
+        )
         return pd.DataFrame(
             {
                 "customer_id": j["_c"].astype("Int64"),
@@ -288,7 +292,11 @@ def pivot_longer(d: Frames) -> pd.DataFrame:
 def pivot_wider(d: Frames) -> pd.DataFrame:
     o = d["shop.orders"]
     wide = o.pivot_table(
-        index="customer_id", columns="status", values="amount", aggfunc=lambda s: s.sum(min_count=1), dropna=False
+        index="customer_id",
+        columns="status",
+        values="amount",
+        aggfunc=lambda s: s.sum(min_count=1),
+        dropna=False,
     )
     wide = wide.reindex(columns=["completed", "returned", "shipped"]).reset_index()
     wide.columns.name = None

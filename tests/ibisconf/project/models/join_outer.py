@@ -9,4 +9,6 @@ from pyflow import model
 def join_outer(shop__orders: ibis.Table, shop__customers: ibis.Table) -> ibis.Table:
     c, o = shop__customers, shop__orders
     j = c.join(o, c.customer_id == o.customer_id, how="outer")
-    return j.select(customer_id=c.customer_id, order_customer_id=o.customer_id, name=c.name, order_id=o.order_id)
+    return j.select(
+        customer_id=c.customer_id, order_customer_id=o.customer_id, name=c.name, order_id=o.order_id
+    )
