@@ -92,8 +92,10 @@ def _source_types(project: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def live(trino_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """A cursor on the server and the project's Trino SQL compiled against the loaded tables."""
+def live(
+    trino_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Any, dict[str, Any], dict[str, Any]]]:
+    """A cursor on the server; the project compiled for it, and compiled with nothing refused."""
     import trino
 
     if CATALOG not in trino_server.catalogs:
