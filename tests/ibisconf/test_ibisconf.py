@@ -93,8 +93,8 @@ def _inputs(harness: ProjectHarness, model: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[ProjectHarness]:
-    found = ProjectHarness(PROJECT)
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectHarness]:
+    found = ProjectHarness(copy_project(tmp_path_factory.mktemp("ibisconf_duckdb") / "project"))
     yield found
     found.close()
 
