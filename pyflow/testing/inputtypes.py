@@ -6,7 +6,7 @@ input is cast to the types the real table has, taken from the first of:
 1. the built relation in the warehouse, when the caller can read it (``pyflow test`` / ``build``
    once the session has connected to its target);
 2. the columns declared in YAML with a ``data_type`` (sources, models, seeds, snapshots); a
-   column declared without one takes the inferred type;
+   column declared without one (or with a type name DuckDB cannot read) takes the inferred type;
 3. the types inferred offline (a source's files, a seed's CSV, a model's compiled SELECT or
    Ibis schema).
 
@@ -25,9 +25,23 @@ BuiltColumns = Callable[[Node], Columns | None]
 
 
 def declared_types(node: Node, to_ibis: Callable[[str], str]) -> dict[str, str]:
-    """The Ibis types of the node's columns declared with a ``data_type`` in YAML."""
+    """The Ibis types of the node's columns declared with a ``data_type`` in YAML.
+
+    A type name ``to_ibis`` cannot read (another engine's spelling) is left out: that column
+    takes the inferred type, as if it declared none.
+    """
     declared = getattr(node, "columns", None) or {}
-    return {c.name: to_ibis(c.data_type) for c in declared.values() if c.data_type}
+    out: dict[str, str] = {}
+    for column in declared.values():
+        if not column.data_type:
+            continue
+        try:
+            dtype = to_ibis(column.data_type)
+        except Exception:  # e.g. Ibis's DuckDB parser on 'timestamp(3) with time zone'
+            continue
+        if not dtype.startswith("unknown"):
+            out[column.name] = dtype
+    return out
 
 
 def input_types(

@@ -158,3 +158,18 @@ def test_without_any_types_the_fixture_keeps_its_own(harness):
     out = harness.run("declared_model", {"raw.undeclared": given})
 
     assert out.to_dict("records") == [{"id": 1, "day": pd.Timestamp(2024, 1, 2), "extra": "x"}]
+
+
+def test_declared_type_duckdb_cannot_read_falls_back_to_the_inferred_one(make_project):
+    files = {
+        **FILES,
+        "models/sources.yml": FILES["models/sources.yml"].replace(
+            "{name: day, data_type: DATE}\n                  - {name: amount",
+            "{name: day, data_type: DATE}\n                  - {name: seen_at, data_type: 'timestamp(3) with time zone'}\n                  - {name: amount",
+        ),
+    }
+    harness = ProjectHarness(make_project(files))
+
+    out = harness.run("partial_py", {"raw.partial": STRING_DAYS})
+
+    assert out["next_day"].tolist()[0] == pd.Timestamp(2024, 1, 3)
