@@ -1,6 +1,6 @@
 """Dialect portability: what a target engine cannot run, found while compiling, before any run.
 
-Two checks, one per model language:
+Three checks:
 
 - Python models: Ibis refuses to compile an operation the dialect lacks
   (``OperationNotDefinedError`` / ``UnsupportedOperationError``); :func:`unsupported_operation`
