@@ -425,7 +425,13 @@ def debug(
     _echo(f"python: {sys.version.split()[0]}")
     opts = _options(project_dir, profiles_dir, target, vars)
     with _errors(debug_), _session(opts, lambda e: None) as session:
-        _echo(f"project: {session.project.name} ({session.root / 'pyflow.yml'})  [OK]")
+        from pyflow.config.dbtproject import unused_keys
+        from pyflow.config.project import load_project_config, project_file
+
+        _echo(f"project: {session.project.name} ({project_file(session.root)})  [OK]")
+        unused = unused_keys(load_project_config(session.root)[1])
+        if unused:
+            _echo(f"  accepted, not used by pyflow: {', '.join(unused)}")
         _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
         for key, value in session.target.public_dict().items():
             _echo(f"  {key}: {value}")

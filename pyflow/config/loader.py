@@ -89,7 +89,12 @@ def load_project(
     loader.build_tests(jinja)
     loader.check_unused_props()
     graph, graph_errors = build_graph(
-        {**loader.models, **loader.snapshots}, loader.seeds, loader.sources, loader.disabled, loader.tests
+        {**loader.models, **loader.snapshots},
+        loader.seeds,
+        loader.sources,
+        loader.disabled,
+        loader.tests,
+        failed={e.model for e in loader.errors if e.model},  # reported once, not again by dependents
     )
     loader.errors.extend(graph_errors)
     if not loader.errors:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pyflow.config import customtest
+from pyflow.config.configjinja import ConfigRenderer
 from pyflow.config.files import name_too_long
 from pyflow.config.files import sha as _sha
 from pyflow.config.parsecache import LazyFunctions, ParseCache
@@ -126,16 +127,32 @@ class LoadState:
         line: int,
     ) -> ModelConfig | SeedConfig | SnapshotConfig | None:
         """Merge a node's config layers (tree, YAML properties, its file) and validate them; None on errors."""
-        layers = tree_layers(tree, self.config.name, parts)
-        if props is not None:
-            if props[0].meta:  # node-level meta: merged into config meta, as dbt does
-                layers.append({"meta": dict(props[0].meta)})
-            layers.append(dict(props[0].config))
-            if props[0].description and "description" not in in_file:
-                layers.append({"description": props[0].description})
+        resource = {SeedConfig: "seed", SnapshotConfig: "snapshot"}.get(cls, "model")
+        renderer = ConfigRenderer(self.vars, self.target)
+        tree_line = self.config_doc.line_of((resource + "s",))
+        try:
+            layers = [
+                renderer.layer(
+                    layer, model=name, resource=resource, path=self.config_doc.display, line=tree_line
+                )
+                for layer in tree_layers(tree, self.config.name, parts)
+            ]
+            if props is not None:
+                if props[0].meta:  # node-level meta: merged into config meta, as dbt does
+                    layers.append({"meta": dict(props[0].meta)})
+                where = props[1].line_of((*props[2], "config"))
+                layers.append(
+                    renderer.layer(
+                        props[0].config, model=name, resource=resource, path=props[1].display, line=where
+                    )
+                )
+                if props[0].description and "description" not in in_file:
+                    layers.append({"description": props[0].description})
+        except PyflowError as exc:
+            self.fail(exc)
+            return None
         layers.append(dict(in_file))
         merged = merge_layers(layers)
-        resource = {SeedConfig: "seed", SnapshotConfig: "snapshot"}.get(cls, "model")
         unknown = [k for k in merged if k not in config_keys(cls)]
         for key in unknown:
             where_doc = props[1] if props is not None and key in props[0].config else None
