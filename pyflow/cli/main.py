@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from pyflow.cli.selectargs import SelectorListGroup
+
 if TYPE_CHECKING:
     from pyflow.cli.render import Renderer
     from pyflow.runner.session import Options, RunOutcome, Session
 
 app = typer.Typer(
+    cls=SelectorListGroup,  # `--select a b`, dbt's space-separated union
     name="pyflow",
     help="Data transformations as Python functions returning Ibis expressions, plus Jinja SQL.",
     no_args_is_help=True,
