@@ -436,6 +436,8 @@ def debug(
         if unused:
             _echo(f"  accepted, not used by pyflow: {', '.join(unused)}")
         _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
+        if session.target.unused_keys:
+            _echo(f"  accepted, not used by pyflow: {', '.join(session.target.unused_keys)}")
         for key, value in session.target.public_dict().items():
             _echo(f"  {key}: {value}")
         _echo(f"connection: {session.adapter.probe()}  [OK]")

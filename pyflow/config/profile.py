@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from pyflow.config.dbtprofile import dbt_output
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.errors import ErrorGroup, ProjectError, PyflowError, closest
 
@@ -136,6 +137,8 @@ class Target(BaseModel):
     profile: str | None
     config: AnyTarget
     source: str = "default"
+    unused_keys: tuple[str, ...] = ()
+    """Keys of a dbt adapter's output accepted without effect (dbt projects only)."""
 
     @property
     def type(self) -> str:
@@ -255,11 +258,13 @@ def load_target(
 ) -> Target:
     """Resolve the target to run against.
 
-    Messages point at the project file the profile name came from; a dbt project (a folder
-    with dbt_project.yml and no pyflow.yml) uses dbt's lookup too.
+    Messages point at the project file the profile name came from. A folder holding
+    dbt_project.yml (with or without pyflow.yml, whose profiles.yml dbt may share) also uses
+    dbt's lookup and accepts dbt adapters' output keys.
     """
-    is_dbt = not (project_dir / "pyflow.yml").is_file() and (project_dir / "dbt_project.yml").is_file()
-    project_file = "dbt_project.yml" if is_dbt else "pyflow.yml"
+    is_dbt = (project_dir / "dbt_project.yml").is_file()
+    has_pyflow_yml = (project_dir / "pyflow.yml").is_file()
+    project_file = "dbt_project.yml" if is_dbt and not has_pyflow_yml else "pyflow.yml"
     path = find_profiles(project_dir, profiles_dir, dbt=is_dbt)
     if path is None:
         if target_name not in (None, "dev"):
@@ -331,11 +336,15 @@ def load_target(
     where = (profile_name, "outputs", chosen)
     output = _mapping(outputs[chosen], doc, where, f"output '{chosen}'", "give it `type:` and its settings")
     raw = render_env(dict(output), str(path), doc, where)
+    unused: list[str] = []
+    if is_dbt:
+        raw, unused = dbt_output(raw, doc, where)
     return Target(
         name=str(chosen),
         profile=profile_name,
         config=_validate_output(raw, doc, (profile_name, "outputs", str(chosen)), project_dir),
         source=str(path),
+        unused_keys=tuple(unused),
     )
 
 

@@ -724,6 +724,20 @@ def test_configuration_reference_has_no_stale_key(section: str, cls: type[Any]) 
     assert not stale, f"docs/configuration.md, section '{section}', documents unknown keys: {stale}"
 
 
+def test_dbt_keys_pyflow_accepts_without_effect_are_documented() -> None:
+    """Each dbt_project.yml key and dbt adapter output key pyflow ignores is named in its section."""
+    from pyflow.config.dbtprofile import UNUSED_OUTPUT_KEYS
+    from pyflow.config.dbtproject import UNUSED_KEYS
+
+    project = _section(DOCS / "configuration.md", "dbt_project.yml")
+    outputs = _section(DOCS / "configuration.md", "dbt adapters' outputs")
+    missing = [k for k in UNUSED_KEYS if f"`{k}`" not in project]
+    missing += [
+        f"{kind}: {k}" for kind, keys in UNUSED_OUTPUT_KEYS.items() for k in keys if f"`{k}`" not in outputs
+    ]
+    assert not missing, f"docs/configuration.md does not name: {missing}"
+
+
 def test_context_names_are_documented() -> None:
     """Every name a SQL model's Jinja sees, and every Context attribute, is in the docs."""
     from datetime import UTC, datetime

@@ -83,7 +83,8 @@ def test_debug_lists_the_keys_pyflow_accepts_but_does_not_use_once(shop, pyflow)
 
     assert f"project: dbt_shop ({shop / 'dbt_project.yml'})" in result.output
     lines = [line for line in result.output.splitlines() if "accepted, not used by pyflow" in line]
-    assert len(lines) == 1
+    assert len(lines) == 2  # dbt_project.yml's keys, then the profile output's
+    assert lines[1] == "  accepted, not used by pyflow: external_root"
     listed = lines[0].split(": ", 1)[1].split(", ")
     assert listed[:3] == ["require-dbt-version", "analysis-paths", "docs-paths"]
     assert {"dispatch", "on-run-start", "on-run-end", "dbt-cloud", "query-comment", "flags"} <= set(listed)
@@ -143,9 +144,10 @@ def test_pyflow_yml_beside_dbt_project_yml_wins(shop, pyflow, warehouse):
         "name: dbt_shop\nprofile: dbt_shop\nvars: {min_amount: 0}\nmodels:\n  +materialized: table\n",
         encoding="utf-8",
     )
-    (shop / "profiles" / "profiles.yml").rename(shop / "profiles.yml")
 
-    pyflow("build", "--project-dir", shop)
+    pyflow(
+        "build", "--project-dir", shop
+    )  # dbt's profiles.yml (DBT_PROFILES_DIR, dbt-duckdb keys) still serves
 
     assert warehouse(shop).relations()["main.stg_orders"] == "BASE TABLE"
     assert "main.customer_totals" in warehouse(shop).relations()  # dbt_project.yml's +schema not read
