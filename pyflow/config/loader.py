@@ -94,7 +94,7 @@ def load_project(
         loader.sources,
         loader.disabled,
         loader.tests,
-        failed={e.model for e in loader.errors if e.model},  # reported once, not again by dependents
+        failed={*loader.failed_names, *(e.model for e in loader.errors if e.model)},  # reported once
     )
     loader.errors.extend(graph_errors)
     if not loader.errors:

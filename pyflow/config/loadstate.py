@@ -102,6 +102,8 @@ class LoadState:
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.disabled: dict[str, Node] = {}
         self.warnings: list[str] = []
+        self.failed_names: set[str] = set()
+        """Nodes whose file failed before their name was known to the error (a failed import)."""
         self.tests: dict[str, TestNode] = {}
         self.test_decls: list[tuple[Target, str | None, Any, str, int]] = []
         """(tested node, column, declaration, file, line) collected while loading."""

@@ -61,7 +61,8 @@ class PythonLoading(LoadState):
                     self.functions.defer(spec.name, path, mod_name, item["attr"])
             return
         module = self._import(path, display, mod_name)
-        if module is None:
+        if module is None:  # its models are unknown: what names them is not reported again
+            self.failed_names.update(decorated_functions(text))
             return
         if has_tests:
             self.python_tests.add_module(module, mod_name, display)
@@ -183,3 +184,30 @@ class PythonLoading(LoadState):
             params=spec.params,
         )
         return self._register(node)
+
+
+_DECORATORS = frozenset({"model", "snapshot"})
+
+
+def decorated_functions(text: str) -> list[str]:
+    """Names of the top-level functions ``text`` decorates with ``@model`` or ``@snapshot``.
+
+    Read without importing (for a module whose import failed); none when it does not parse.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    names = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name.startswith("_"):
+            continue
+        for deco in node.decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)
+            if name in _DECORATORS:
+                names.append(node.name)
+                break
+    return names

@@ -56,3 +56,23 @@ def test_a_misspelled_ref_beside_a_failed_model_is_still_reported(make_project) 
         ("b", "undefined-macro"),
         ("f", "missing-dependency"),
     ]
+
+
+def test_a_python_module_that_fails_to_import_is_reported_alone(make_project) -> None:
+    files = {
+        "models/a.sql": "select 1 as id\n",
+        "models/p.py": (
+            "import ibis\nimport no_such_module_here\nfrom pyflow import model\n\n\n"
+            "@model()\ndef p(a: ibis.Table) -> ibis.Table:\n    return a\n\n\n"
+            "@model\ndef p2(a: ibis.Table) -> ibis.Table:\n    return a\n"
+        ),
+        "models/q.sql": "select * from {{ ref('p') }}\n",
+        "models/r.py": (
+            "import ibis\nfrom pyflow import model\n\n\n@model()\ndef r(p2: ibis.Table) -> ibis.Table:\n    return p2\n"
+        ),
+    }
+
+    err = _load_error(make_project, files)
+
+    assert not isinstance(err, ErrorGroup), str(err)
+    assert (err.path, err.line, err.code) == ("models/p.py", 2, "python-import")
