@@ -301,3 +301,65 @@ def test_no_project_file_names_both_files(tmp_path: Path) -> None:
 
     assert info.value.code == "no-project"
     assert "pyflow.yml" in info.value.message and "dbt_project.yml" in info.value.message
+
+
+TESTED = {
+    "models/staging/stg_a.sql": "select 1 as id union all select 1",
+    "models/staging/schema.yml": """
+        version: 2
+        models:
+          - name: stg_a
+            columns:
+              - name: id
+                data_tests: [unique, {not_null: {config: {severity: error}}}]
+    """,
+    "models/marts/fct_a.sql": "select * from {{ ref('stg_a') }}",
+    "models/marts/schema.yml": """
+        version: 2
+        models:
+          - name: fct_a
+            columns:
+              - name: id
+                data_tests: [unique]
+    """,
+}
+
+
+def test_data_tests_tree_configures_generic_tests_by_folder(tmp_path: Path) -> None:
+    root = _dbt_project(
+        tmp_path,
+        """
+        name: proj
+        data_tests:
+          +store_failures: true
+          proj:
+            staging:
+              severity: warn
+        """,
+        TESTED,
+    )
+
+    tests = {t.name: t.config for t in load_project(root).tests.values()}
+
+    assert tests["unique_stg_a_id"].severity == "warn"  # the staging folder's tree
+    assert tests["not_null_stg_a_id"].severity == "error"  # the test's own config wins
+    assert tests["unique_fct_a_id"].severity == "error"  # declared under marts/
+    assert all(cfg.store_failures for cfg in tests.values())  # above the project name: every test
+
+
+def test_tests_tree_jinja_is_rendered_for_generic_tests(tmp_path: Path) -> None:
+    root = _dbt_project(
+        tmp_path,
+        """
+        name: proj
+        vars: {strict: false}
+        tests:
+          +severity: "{{ 'error' if var('strict') else 'warn' }}"
+        """,
+        TESTED,
+    )
+    relaxed = {t.name: t.config.severity for t in load_project(root).tests.values()}
+    strict = {t.name: t.config.severity for t in load_project(root, vars={"strict": True}).tests.values()}
+
+    assert relaxed == {"unique_stg_a_id": "warn", "not_null_stg_a_id": "error", "unique_fct_a_id": "warn"}
+    assert set(strict.values()) == {"error"}
