@@ -34,7 +34,7 @@ def load_project_config(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
     path = project_file(project_dir)
     if path is None:
         raise ProjectError(
-            f"no {PROJECT_FILE} or {DBT_PROJECT_FILE} found in {project_dir}",
+            f"no {PROJECT_FILE} found in {project_dir} (nor a dbt project's {DBT_PROJECT_FILE})",
             path=str(project_dir / PROJECT_FILE),
             hint="run pyflow from a project folder, pass --project-dir, or create one with "
             "`pyflow init NAME`",
