@@ -428,13 +428,11 @@ def debug(
     _echo(f"python: {sys.version.split()[0]}")
     opts = _options(project_dir, profiles_dir, target, vars)
     with _errors(debug_), _session(opts, lambda e: None) as session:
-        from pyflow.config.dbtproject import unused_keys
-        from pyflow.config.project import load_project_config, project_file
+        from pyflow.config.project import project_file, project_notes
 
         _echo(f"project: {session.project.name} ({project_file(session.root)})  [OK]")
-        unused = unused_keys(load_project_config(session.root)[1])
-        if unused:
-            _echo(f"  accepted, not used by pyflow: {', '.join(unused)}")
+        for note in project_notes(session.root):
+            _echo(f"  {note}")
         _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
         if session.target.unused_keys:
             _echo(f"  accepted, not used by pyflow: {', '.join(session.target.unused_keys)}")

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pyflow.config.dbtproject import DBT_PROJECT_FILE, load_dbt_project
+from pyflow.config.dbtproject import DBT_PROJECT_FILE, load_dbt_project, unused_keys
 from pyflow.config.projectcheck import check_tree, inside, outside_paths, source_folders
 from pyflow.config.yamlfile import Loc, YamlDoc, load_yaml, validation_errors
 from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, SnapshotConfig
@@ -27,6 +27,18 @@ def project_file(project_dir: Path) -> Path | None:
         if (project_dir / name).is_file():
             return project_dir / name
     return None
+
+
+def project_notes(project_dir: Path) -> list[str]:
+    """What ``pyflow debug`` says about the project file beyond its name (one line each)."""
+    path = project_file(project_dir)
+    notes = []
+    if path is not None and path.name == PROJECT_FILE and (project_dir / DBT_PROJECT_FILE).is_file():
+        notes.append(f"{DBT_PROJECT_FILE} beside it is not read: {PROJECT_FILE} takes precedence")
+    unused = unused_keys(load_project_config(project_dir)[1])
+    if unused:
+        notes.append(f"accepted, not used by pyflow: {', '.join(unused)}")
+    return notes
 
 
 def load_project_config(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:

@@ -151,3 +151,6 @@ def test_pyflow_yml_beside_dbt_project_yml_wins(shop, pyflow, warehouse):
 
     assert warehouse(shop).relations()["main.stg_orders"] == "BASE TABLE"
     assert "main.customer_totals" in warehouse(shop).relations()  # dbt_project.yml's +schema not read
+    debug = pyflow("debug", "--project-dir", shop).output
+    assert f"project: dbt_shop ({shop / 'pyflow.yml'})" in debug
+    assert "dbt_project.yml beside it is not read: pyflow.yml takes precedence" in debug
