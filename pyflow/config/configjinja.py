@@ -8,10 +8,11 @@ names dbt offers there). A value holding no ``{{``/``{%`` is returned untouched;
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pyflow.config.yamlfile import YamlDoc
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import ProjectError, PyflowError
 
@@ -35,15 +36,26 @@ class ConfigRenderer:
         self.target = target
 
     def layer(
-        self, layer: Mapping[str, Any], *, model: str, resource: str, path: str, line: int | None
+        self,
+        layer: Mapping[str, Any],
+        *,
+        model: str,
+        resource: str,
+        path: str,
+        line: int | None,
+        locate: Callable[[str, Any], int | None] | None = None,
     ) -> dict[str, Any]:
-        """``layer`` with every Jinja string value rendered; errors name the file and the node."""
+        """``layer`` with every Jinja string value rendered; errors name the file and the node.
+
+        ``locate(key, value)`` gives the line of one value, when known; else ``line`` is used.
+        """
         if not has_jinja(layer):
             return dict(layer)
-        return {
-            key: self._value(value, model=model, resource=resource, key=key, path=path, line=line)
-            for key, value in layer.items()
-        }
+        out = {}
+        for key, value in layer.items():
+            at = (locate(key, value) if locate is not None and has_jinja(value) else None) or line
+            out[key] = self._value(value, model=model, resource=resource, key=key, path=path, line=at)
+        return out
 
     def _value(self, value: Any, *, model: str, resource: str, key: str, path: str, line: int | None) -> Any:
         if isinstance(value, Mapping):
@@ -86,3 +98,16 @@ class ConfigRenderer:
                 code="config-jinja",
             ) from None
         return None if out == "None" else out
+
+
+def tree_value_line(doc: YamlDoc, tree: str, key: str, value: Any) -> int | None:
+    """The line of ``key: value`` (written with or without ``+``) in the ``tree:`` of a project file."""
+    for loc, line in doc.lines.items():
+        if len(loc) < 2 or loc[0] != tree or loc[-1] not in (key, "+" + key):
+            continue
+        node: Any = doc.data
+        for part in loc:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node == value:
+            return line
+    return None

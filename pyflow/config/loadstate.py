@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pyflow.config import customtest
-from pyflow.config.configjinja import ConfigRenderer
+from pyflow.config.configjinja import ConfigRenderer, tree_value_line
 from pyflow.config.files import name_too_long
 from pyflow.config.files import sha as _sha
 from pyflow.config.parsecache import LazyFunctions, ParseCache
@@ -131,11 +131,16 @@ class LoadState:
         """Merge a node's config layers (tree, YAML properties, its file) and validate them; None on errors."""
         resource = {SeedConfig: "seed", SnapshotConfig: "snapshot"}.get(cls, "model")
         renderer = ConfigRenderer(self.vars, self.target)
-        tree_line = self.config_doc.line_of((resource + "s",))
+        tree_key = resource + "s"
         try:
             layers = [
                 renderer.layer(
-                    layer, model=name, resource=resource, path=self.config_doc.display, line=tree_line
+                    layer,
+                    model=name,
+                    resource=resource,
+                    path=self.config_doc.display,
+                    line=self.config_doc.line_of((tree_key,)),
+                    locate=lambda key, value: tree_value_line(self.config_doc, tree_key, key, value),
                 )
                 for layer in tree_layers(tree, self.config.name, parts)
             ]

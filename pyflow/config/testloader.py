@@ -8,6 +8,7 @@ known.
 from __future__ import annotations
 
 import abc
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pyflow.config import customtest
-from pyflow.config.configjinja import ConfigRenderer
+from pyflow.config.configjinja import ConfigRenderer, tree_value_line
 from pyflow.config.files import name_too_long, relpath, sha
 from pyflow.config.project import tree_layers
 from pyflow.config.properties import PropertiesFile, UnitTestProps
@@ -125,7 +126,7 @@ class TestLoading(abc.ABC):
                     known=known,
                     parse_ref=parse_ref,
                     definitions=custom,
-                    defaults=self._test_tree_config(path, line),
+                    defaults=self._test_tree_config(path, target.name),
                 )
             except PyflowError as exc:  # a declaration, or the Jinja of the tree's config
                 self.fail(exc)
@@ -138,8 +139,8 @@ class TestLoading(abc.ABC):
                 except ProjectError as exc:
                     self.fail(exc)
 
-    def _test_tree_config(self, path: str, line: int) -> dict[str, Any]:
-        """The ``tests:``/``data_tests:`` tree config of a generic test declared in ``path``.
+    def _test_tree_config(self, path: str, node: str) -> dict[str, Any]:
+        """The ``tests:``/``data_tests:`` tree config of a generic test of ``node`` declared in ``path``.
 
         The tree is walked down the folders of the declaring file (below its model, seed or
         snapshot path), as dbt does for the tests a properties file declares.
@@ -152,9 +153,17 @@ class TestLoading(abc.ABC):
                 break
         renderer = ConfigRenderer(self.vars, self.target)
         where = self.config_doc.display
+        doc = self.config_doc
         layers = [
-            renderer.layer(layer, model=Path(path).name, resource="test", path=where, line=line)
-            for tree in (self.config.tests, self.config.data_tests)
+            renderer.layer(
+                layer,
+                model=node,
+                resource="test",
+                path=where,
+                line=doc.line_of((key,)),
+                locate=functools.partial(tree_value_line, doc, key),
+            )
+            for key, tree in (("tests", self.config.tests), ("data_tests", self.config.data_tests))
             for layer in tree_layers(tree, self.config.name, tuple(parts))
         ]
         return merge_layers(layers)

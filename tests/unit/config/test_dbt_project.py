@@ -223,7 +223,7 @@ def test_broken_jinja_in_a_config_value_names_the_file_and_node(tmp_path: Path) 
 
     assert info.value.code == "config-jinja"
     assert (info.value.path, info.value.model) == ("dbt_project.yml", "stg_a")
-    assert info.value.line == 2
+    assert info.value.line == 5  # the +schema line
     assert "var('x')" in (info.value.hint or "")
 
 
@@ -243,7 +243,7 @@ def test_an_undefined_var_in_a_config_value_names_the_file(tmp_path: Path) -> No
 
     errors = getattr(info.value, "errors", [info.value])
     assert errors and all(isinstance(e, CompileError) and e.code == "undefined-var" for e in errors)
-    assert {e.path for e in errors} == {"dbt_project.yml"}
+    assert {(e.path, e.line) for e in errors} == {("dbt_project.yml", 3)}
 
 
 def test_other_packages_trees_do_not_apply_and_top_level_keys_apply_to_all(tmp_path: Path) -> None:
@@ -363,3 +363,42 @@ def test_tests_tree_jinja_is_rendered_for_generic_tests(tmp_path: Path) -> None:
 
     assert relaxed == {"unique_stg_a_id": "warn", "not_null_stg_a_id": "error", "unique_fct_a_id": "warn"}
     assert set(strict.values()) == {"error"}
+
+
+def test_a_misspelled_config_key_in_a_dbt_tree_is_an_error_with_line_and_suggestion(tmp_path: Path) -> None:
+    root = _dbt_project(
+        tmp_path,
+        """
+        name: proj
+        models:
+          proj:
+            staging:
+              materialize: view
+        """,
+    )
+
+    with pytest.raises(ProjectError) as info:
+        load_project_config(root)
+
+    assert info.value.code == "unknown-config-key"
+    assert (info.value.path, info.value.line) == ("dbt_project.yml", 5)
+    assert info.value.suggestions[0] == "+materialized"
+
+
+def test_broken_jinja_in_the_data_tests_tree_names_its_line(tmp_path: Path) -> None:
+    root = _dbt_project(
+        tmp_path,
+        """
+        name: proj
+        data_tests:
+          proj:
+            severity: "{{ nope( }}"
+        """,
+        TESTED,
+    )
+
+    with pytest.raises(ProjectError) as info:
+        load_project(root)
+
+    errors = getattr(info.value, "errors", [info.value])
+    assert {(e.code, e.path, e.line) for e in errors} == {("config-jinja", "dbt_project.yml", 4)}
