@@ -6,7 +6,7 @@ are accepted, left out of the config, and listed by ``pyflow debug``. Difference
 pyflow.yml, all of them dbt's behaviour:
 
 - config keys in the ``models:``/``seeds:``/``snapshots:``/``data_tests:`` trees may be written
-  without ``+`` (a key that names a config of that resource is a config, anything else a folder);
+  without ``+`` when their value is not a mapping (a mapping is a folder, as in dbt);
 - ``vars:`` may scope variables to a package (``vars: {my_project: {x: 1}}``): this project's
   scope is merged over the global variables, other packages' scopes are dropped;
 - top-level string values (``profile``, the ``*-paths``) may use ``{{ env_var('X') }}``.
@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from pyflow.config.projectcheck import check_tree, outside_paths
 from pyflow.config.yamlfile import Loc, YamlDoc, load_yaml, validation_errors
@@ -27,8 +27,6 @@ from pyflow.core.nodeconfig import (
     ProjectConfig,
     SeedConfig,
     SnapshotConfig,
-    TestConfig,
-    config_keys,
 )
 from pyflow.errors import ErrorGroup, ProjectError, PyflowError
 
@@ -59,14 +57,8 @@ UNUSED_KEYS: tuple[str, ...] = (
 )
 """dbt_project.yml keys dbt documents that pyflow accepts but does not act on (yet)."""
 
-TREES: dict[str, type[BaseModel]] = {
-    "models": ModelConfig,
-    "seeds": SeedConfig,
-    "snapshots": SnapshotConfig,
-    "tests": TestConfig,
-    "data_tests": TestConfig,
-}
-"""The config trees pyflow reads, and the config model whose keys each accepts."""
+TREES = ("models", "seeds", "snapshots", "tests", "data_tests")
+"""The config trees in which config keys may be written without ``+``."""
 
 _RENDERED_KEYS = (
     "name",
@@ -106,9 +98,9 @@ def load_dbt_project(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
             data[key] = _render_env(data[key], doc, (key,))
     if isinstance(data.get("name"), str) and isinstance(data.get("vars"), dict):
         data["vars"] = scoped_vars(data["vars"], data["name"])
-    for key, cls in TREES.items():
+    for key in TREES:
         if isinstance(data.get(key), dict):
-            data[key] = plus_config_keys(data[key], doc, (key,), cls)
+            data[key] = plus_config_keys(data[key], doc, (key,))
     known = [f.alias or n for n, f in ProjectConfig.model_fields.items()]
     allowed: dict[Loc, list[str]] = {(): sorted([*known, *UNUSED_KEYS])}
     try:
@@ -137,21 +129,22 @@ def scoped_vars(raw: dict[str, Any], project: str) -> dict[str, Any]:
     return {**{k: v for k, v in raw.items() if k != project}, **scope}
 
 
-def plus_config_keys(tree: dict[Any, Any], doc: YamlDoc, loc: Loc, cls: type[BaseModel]) -> dict[Any, Any]:
+def plus_config_keys(tree: dict[Any, Any], doc: YamlDoc, loc: Loc) -> dict[Any, Any]:
     """``tree`` with config keys written without ``+`` renamed to ``+key`` (at every level).
 
-    A key is a config when it names one of ``cls``'s config keys; anything else is a folder (or
-    another package). The renamed keys keep their line numbers in ``doc`` for error messages.
+    dbt's rule (``_project_configs`` in dbt-core): a key without ``+`` whose value is not a
+    mapping is a config; one whose value is a mapping is a folder (or a package, or a node
+    name), so a mapping-valued config (``+docs``, ``+meta``, ``+column_types``) needs its
+    ``+``. The renamed keys keep their line numbers in ``doc`` for error messages.
     """
-    names = set(config_keys(cls))
     out: dict[Any, Any] = {}
     for key, value in tree.items():
-        if isinstance(key, str) and not key.startswith("+") and key in names:
+        if isinstance(key, str) and not key.startswith("+") and not isinstance(value, dict):
             new = "+" + key
             _copy_lines(doc, (*loc, key), (*loc, new))
             out[new] = value
         elif isinstance(key, str) and not key.startswith("+") and isinstance(value, dict):
-            out[key] = plus_config_keys(value, doc, (*loc, key), cls)
+            out[key] = plus_config_keys(value, doc, (*loc, key))
         else:
             out[key] = value
     return out

@@ -40,7 +40,7 @@ def test_build_reads_the_dbt_project_and_builds_dbts_tables(shop, pyflow, wareho
     assert db.rows(
         "SELECT data_type FROM information_schema.columns "
         "WHERE table_name = 'raw_orders' AND column_name = 'amount'"
-    ) == [("INTEGER",)]  # seeds: {dbt_shop: {raw_orders: {column_types: ...}}} without '+'
+    ) == [("INTEGER",)]  # seeds: {dbt_shop: {raw_orders: {+column_types: ...}}}
 
 
 def test_enabled_from_a_var_in_dbt_project_yml(shop, pyflow, warehouse):

@@ -124,9 +124,10 @@ def test_config_keys_without_plus_and_with_plus_both_apply(tmp_path: Path) -> No
         seeds:
           proj:
             raw:
-              column_types: {id: INTEGER}
+              delimiter: ";"
+              +column_types: {id: INTEGER}
         """,
-        MODELS,
+        {**MODELS, "seeds/raw.csv": "id\n1\n"},
     )
 
     project = load_project(root)
@@ -134,7 +135,29 @@ def test_config_keys_without_plus_and_with_plus_both_apply(tmp_path: Path) -> No
     stg, fct = project.models["stg_a"].config, project.models["fct_a"].config
     assert (stg.materialized, stg.tags) == ("table", ("stg",))
     assert (fct.materialized, fct.schema_) == ("table", "marts")
-    assert project.seeds["raw"].config.column_types == {"id": "INTEGER"}
+    seed = project.seeds["raw"].config
+    assert (seed.delimiter, seed.column_types) == (";", {"id": "INTEGER"})
+
+
+def test_a_mapping_without_plus_is_a_folder_as_in_dbt(tmp_path: Path) -> None:
+    root = _dbt_project(
+        tmp_path,
+        """
+        name: proj
+        models:
+          proj:
+            meta: {+tags: [in_meta]}   # a folder named meta, not the meta config
+            staging:
+              +meta: {owner: bo}
+        """,
+        {**MODELS, "models/meta/m.sql": "select 1 as id"},
+    )
+
+    project = load_project(root)
+
+    assert project.models["fct_a"].config.meta == {}
+    assert project.models["stg_a"].config.meta == {"owner": "bo"}
+    assert project.models["m"].config.tags == ("in_meta",)
 
 
 def test_docs_and_seed_full_refresh_are_accepted(tmp_path: Path) -> None:
