@@ -118,7 +118,7 @@ def load_dbt_project(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
 
 
 def scoped_vars(raw: dict[str, Any], project: str) -> dict[str, Any]:
-    """Dbt's package-scoped ``vars:``: the global ones, then this project's scope over them.
+    """Package-scoped ``vars:`` as dbt reads them: the global ones, then this project's scope over them.
 
     A mapping under a key equal to the project name is that project's scope. Other mappings
     stay as they are: they may be another package's scope or a variable whose value is a mapping.
