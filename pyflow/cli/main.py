@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from pyflow.cli.selectargs import SelectorListGroup
+
 if TYPE_CHECKING:
     from pyflow.cli.render import Renderer
     from pyflow.runner.session import Options, RunOutcome, Session
 
 app = typer.Typer(
+    cls=SelectorListGroup,  # `--select a b`, dbt's space-separated union
     name="pyflow",
     help="Data transformations as Python functions returning Ibis expressions, plus Jinja SQL.",
     no_args_is_help=True,
@@ -425,8 +428,14 @@ def debug(
     _echo(f"python: {sys.version.split()[0]}")
     opts = _options(project_dir, profiles_dir, target, vars)
     with _errors(debug_), _session(opts, lambda e: None) as session:
-        _echo(f"project: {session.project.name} ({session.root / 'pyflow.yml'})  [OK]")
+        from pyflow.config.project import project_file, project_notes
+
+        _echo(f"project: {session.project.name} ({project_file(session.root)})  [OK]")
+        for note in project_notes(session.root):
+            _echo(f"  {note}")
         _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
+        if session.target.unused_keys:
+            _echo(f"  accepted, not used by pyflow: {', '.join(session.target.unused_keys)}")
         for key, value in session.target.public_dict().items():
             _echo(f"  {key}: {value}")
         _echo(f"connection: {session.adapter.probe()}  [OK]")

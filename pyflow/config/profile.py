@@ -4,7 +4,8 @@ Each engine's connection settings are one pydantic model (``DuckDBTarget``, ``Tr
 ``AthenaTarget``) in the ``type``-discriminated :data:`TargetConfig` union. Secrets are
 ``SecretStr``: they print as ``**********`` and :meth:`Target.public_dict` masks them.
 
-Lookup order: ``--profiles-dir``, the project folder, ``~/.pyflow/``. With no profiles.yml at
+Lookup order: ``--profiles-dir``, the project folder, ``~/.pyflow/``; for a dbt project
+(dbt_project.yml, no pyflow.yml) ``DBT_PROFILES_DIR`` after ``--profiles-dir`` and ``~/.dbt/`` last. With no profiles.yml at
 all, the target is DuckDB at ``<project-dir>/pyflow.duckdb``. String values may use
 ``{{ env_var('NAME') }}`` / ``{{ env_var('NAME', 'default') }}``.
 """
@@ -26,10 +27,12 @@ from pydantic import (
     model_validator,
 )
 
+from pyflow.config.dbtprofile import dbt_output
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.errors import ErrorGroup, ProjectError, PyflowError, closest
 
 PROFILES_FILE = "profiles.yml"
+DBT_PROFILES_ENV = "DBT_PROFILES_DIR"
 DEFAULT_DUCKDB_FILE = "pyflow.duckdb"
 
 
@@ -134,6 +137,8 @@ class Target(BaseModel):
     profile: str | None
     config: AnyTarget
     source: str = "default"
+    unused_keys: tuple[str, ...] = ()
+    """Keys of a dbt adapter's output accepted without effect (dbt projects only)."""
 
     @property
     def type(self) -> str:
@@ -212,22 +217,28 @@ def render_env(value: Any, where: str, doc: YamlDoc | None = None, loc: tuple[An
         ) from None
 
 
-def find_profiles(project_dir: Path, profiles_dir: Path | None) -> Path | None:
+def find_profiles(project_dir: Path, profiles_dir: Path | None, *, dbt: bool = False) -> Path | None:
     """First profiles.yml in the lookup order, or None.
 
     An explicit ``--profiles-dir`` must hold profiles.yml: falling back to another file
-    could silently run against a different warehouse.
+    could silently run against a different warehouse. A dbt project (``dbt=True``) also
+    honours dbt's ``DBT_PROFILES_DIR`` (after ``--profiles-dir``, and just as strictly) and
+    falls back to ``~/.dbt/`` last.
     """
-    if profiles_dir is not None:
-        if (profiles_dir / PROFILES_FILE).is_file():
-            return profiles_dir / PROFILES_FILE
+    explicit = [(profiles_dir, "--profiles-dir")] if profiles_dir is not None else []
+    if dbt and not explicit and os.environ.get(DBT_PROFILES_ENV):
+        explicit = [(Path(os.environ[DBT_PROFILES_ENV]).expanduser(), DBT_PROFILES_ENV)]
+    for folder, how in explicit:
+        if (folder / PROFILES_FILE).is_file():
+            return folder / PROFILES_FILE
         raise ProjectError(
-            f"no {PROFILES_FILE} in --profiles-dir {profiles_dir}",
-            path=str(profiles_dir / PROFILES_FILE),
-            hint="point --profiles-dir at the folder holding profiles.yml",
+            f"no {PROFILES_FILE} in {how} {folder}",
+            path=str(folder / PROFILES_FILE),
+            hint=f"point {how} at the folder holding profiles.yml",
             code="no-profile",
         )
-    for folder in (project_dir, Path.home() / ".pyflow"):
+    folders = [project_dir, Path.home() / ".pyflow", *([Path.home() / ".dbt"] if dbt else [])]
+    for folder in folders:
         if (folder / PROFILES_FILE).is_file():
             return folder / PROFILES_FILE
     return None
@@ -245,8 +256,16 @@ def load_target(
     target_name: str | None = None,
     profiles_dir: Path | None = None,
 ) -> Target:
-    """Resolve the target to run against."""
-    path = find_profiles(project_dir, profiles_dir)
+    """Resolve the target to run against.
+
+    Messages point at the project file the profile name came from. A folder holding
+    dbt_project.yml (with or without pyflow.yml, whose profiles.yml dbt may share) also uses
+    dbt's lookup and accepts dbt adapters' output keys.
+    """
+    is_dbt = (project_dir / "dbt_project.yml").is_file()
+    has_pyflow_yml = (project_dir / "pyflow.yml").is_file()
+    project_file = "dbt_project.yml" if is_dbt and not has_pyflow_yml else "pyflow.yml"
+    path = find_profiles(project_dir, profiles_dir, dbt=is_dbt)
     if path is None:
         if target_name not in (None, "dev"):
             raise ProjectError(
@@ -264,10 +283,10 @@ def load_target(
         names = [k for k in data if k != "config"]
         if len(names) != 1:
             raise ProjectError(
-                "pyflow.yml names no profile and profiles.yml holds "
+                f"{project_file} names no profile and profiles.yml holds "
                 f"{len(names)} profiles ({', '.join(map(str, names)) or 'none'})",
-                path="pyflow.yml",
-                hint="add `profile: <name>` to pyflow.yml",
+                path=project_file,
+                hint=f"add `profile: <name>` to {project_file}",
                 code="no-profile",
             )
         profile_name = str(names[0])
@@ -277,7 +296,7 @@ def load_target(
             path=str(path),
             line=1,
             suggestions=closest(profile_name, [str(k) for k in data]),
-            hint="add it to profiles.yml or change `profile:` in pyflow.yml",
+            hint=f"add it to profiles.yml or change `profile:` in {project_file}",
             code="no-profile",
         )
     profile = _mapping(
@@ -294,7 +313,7 @@ def load_target(
         "outputs",
         "map each target name to its settings",
     )
-    chosen = target_name or profile.get("target")
+    chosen = target_name or render_env(profile.get("target"), str(path), doc, (profile_name, "target"))
     if isinstance(chosen, dict | list):
         raise ProjectError(
             f"`target:` of profile '{profile_name}' must be the name of an output",
@@ -317,11 +336,15 @@ def load_target(
     where = (profile_name, "outputs", chosen)
     output = _mapping(outputs[chosen], doc, where, f"output '{chosen}'", "give it `type:` and its settings")
     raw = render_env(dict(output), str(path), doc, where)
+    unused: list[str] = []
+    if is_dbt:
+        raw, unused = dbt_output(raw, doc, where)
     return Target(
         name=str(chosen),
         profile=profile_name,
         config=_validate_output(raw, doc, (profile_name, "outputs", str(chosen)), project_dir),
         source=str(path),
+        unused_keys=tuple(unused),
     )
 
 

@@ -1,68 +1,59 @@
-"""pyflow.yml: the project file (dbt_project.yml's keys users know)."""
+"""The project file: ``pyflow.yml`` (native), or a dbt project's ``dbt_project.yml``.
+
+Precedence: when a folder holds ``pyflow.yml`` it is the project file and ``dbt_project.yml``
+beside it is not read (dbt keeps reading it; see docs/coming-from-dbt.md). A folder with only
+``dbt_project.yml`` is read as a dbt project (:mod:`pyflow.config.dbtproject`).
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from pyflow.config.dbtproject import DBT_PROJECT_FILE, load_dbt_project, unused_keys
+from pyflow.config.projectcheck import check_tree, inside, outside_paths, source_folders
 from pyflow.config.yamlfile import Loc, YamlDoc, load_yaml, validation_errors
-from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, SnapshotConfig, config_keys
-from pyflow.errors import ErrorGroup, ProjectError, closest
+from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, SnapshotConfig
+from pyflow.errors import ErrorGroup, ProjectError
 
 PROJECT_FILE = "pyflow.yml"
 
 
-def _check_tree(
-    tree: dict[str, Any], doc: YamlDoc, loc: Loc, cls: type[BaseModel], errors: list[ProjectError]
-) -> None:
-    """Check ``+key`` names in a models:/seeds: tree against ``cls``'s fields."""
-    keys = config_keys(cls)
-    for key, value in tree.items():
-        if not isinstance(key, str):
-            continue
-        if key.startswith("+"):
-            name = key[1:]
-            if name not in keys:
-                errors.append(
-                    ProjectError(
-                        f"unknown config key '{key}' under {'.'.join(map(str, loc))}",
-                        path=doc.display,
-                        line=doc.line_of((*loc, key)),
-                        suggestions=["+" + s for s in closest(name, keys)],
-                        hint="use one of: " + ", ".join("+" + k for k in keys),
-                        code="unknown-config-key",
-                    )
-                )
-        elif isinstance(value, dict):
-            _check_tree(value, doc, (*loc, key), cls, errors)
-        else:
-            errors.append(
-                ProjectError(
-                    f"'{key}' under {'.'.join(map(str, loc))} is not a folder and has no '+'",
-                    path=doc.display,
-                    line=doc.line_of((*loc, key)),
-                    suggestions=["+" + s for s in closest(key, keys)],
-                    hint=f"write config keys with a leading '+' (e.g. '+{key}: ...'), "
-                    "or nest folder names as mappings",
-                    code="unknown-config-key",
-                )
-            )
+def project_file(project_dir: Path) -> Path | None:
+    """The project file of ``project_dir`` by precedence (pyflow.yml, then dbt_project.yml), or None."""
+    for name in (PROJECT_FILE, DBT_PROJECT_FILE):
+        if (project_dir / name).is_file():
+            return project_dir / name
+    return None
+
+
+def project_notes(project_dir: Path) -> list[str]:
+    """What ``pyflow debug`` says about the project file beyond its name (one line each)."""
+    path = project_file(project_dir)
+    notes = []
+    if path is not None and path.name == PROJECT_FILE and (project_dir / DBT_PROJECT_FILE).is_file():
+        notes.append(f"{DBT_PROJECT_FILE} beside it is not read: {PROJECT_FILE} takes precedence")
+    unused = unused_keys(load_project_config(project_dir)[1])
+    if unused:
+        notes.append(f"accepted, not used by pyflow: {', '.join(unused)}")
+    return notes
 
 
 def load_project_config(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
-    """Read and validate ``<project_dir>/pyflow.yml``; all mistakes are reported together."""
-    path = project_dir / PROJECT_FILE
-    if not path.is_file():
+    """Read and validate the project file (see the precedence above); all mistakes are reported together."""
+    path = project_file(project_dir)
+    if path is None:
         raise ProjectError(
-            f"no {PROJECT_FILE} found in {project_dir}",
-            path=str(path),
+            f"no {PROJECT_FILE} found in {project_dir} (nor a dbt project's {DBT_PROJECT_FILE})",
+            path=str(project_dir / PROJECT_FILE),
             hint="run pyflow from a project folder, pass --project-dir, or create one with "
             "`pyflow init NAME`",
             code="no-project",
         )
+    if path.name == DBT_PROJECT_FILE:
+        return load_dbt_project(project_dir)
     doc = load_yaml(path, display=PROJECT_FILE)
     if not isinstance(doc.data, dict):
         raise ProjectError(
@@ -74,51 +65,13 @@ def load_project_config(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
     except ValidationError as exc:
         errs = validation_errors(exc, doc, allowed=allowed, what="pyflow.yml")
         raise (errs[0] if len(errs) == 1 else ErrorGroup(errs)) from None
-    errors: list[ProjectError] = list(_outside_paths(project_dir, cfg, doc))
-    _check_tree(cfg.models, doc, ("models",), ModelConfig, errors)
-    _check_tree(cfg.seeds, doc, ("seeds",), SeedConfig, errors)
-    _check_tree(cfg.snapshots, doc, ("snapshots",), SnapshotConfig, errors)
+    errors: list[ProjectError] = list(outside_paths(project_dir, cfg, doc))
+    check_tree(cfg.models, doc, ("models",), ModelConfig, errors)
+    check_tree(cfg.seeds, doc, ("seeds",), SeedConfig, errors)
+    check_tree(cfg.snapshots, doc, ("snapshots",), SnapshotConfig, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else ErrorGroup(errors)
     return cfg, doc
-
-
-SOURCE_PATH_KEYS = ("model-paths", "seed-paths", "snapshot-paths", "macro-paths", "test-paths")
-"""pyflow.yml keys naming folders of project sources: they must lie inside the project."""
-
-
-def source_folders(cfg: ProjectConfig) -> list[tuple[str, int, str]]:
-    """``(key, index, folder)`` of every source folder pyflow.yml names."""
-    values = (cfg.model_paths, cfg.seed_paths, cfg.snapshot_paths, cfg.macro_paths, cfg.test_paths)
-    return [
-        (key, i, f)
-        for key, folders in zip(SOURCE_PATH_KEYS, values, strict=True)
-        for i, f in enumerate(folders)
-    ]
-
-
-def _inside(root: Path, folder: str) -> bool:
-    """True when ``folder`` (relative to ``root``) is ``root`` or below it, as written and resolved."""
-    base = Path(os.path.abspath(root))
-    written = Path(os.path.normpath(base / folder))
-    resolved = (base / folder).resolve()
-    real = base.resolve()
-    return (written == base or base in written.parents) and (resolved == real or real in resolved.parents)
-
-
-def _outside_paths(root: Path, cfg: ProjectConfig, doc: YamlDoc) -> list[ProjectError]:
-    return [
-        ProjectError(
-            f"{key} names '{folder}', which is outside the project folder",
-            path=doc.display,
-            line=doc.line_of((key, i)),
-            hint=f"list folders inside the project under {key} (e.g. '{key.removesuffix('-paths')}s'); "
-            "to share files between projects, copy them in or use a symbolic link inside the project",
-            code="path-outside-project",
-        )
-        for key, i, folder in source_folders(cfg)
-        if not _inside(root, folder)
-    ]
 
 
 def clean_folders(root: Path, cfg: ProjectConfig, doc: YamlDoc) -> list[tuple[str, Path]]:
@@ -135,7 +88,7 @@ def clean_folders(root: Path, cfg: ProjectConfig, doc: YamlDoc) -> list[tuple[st
     for i, name in enumerate(cfg.clean_targets):
         path = (root / name).resolve()
         line = doc.line_of(("clean-targets", i))
-        if not _inside(root, name) or path == real:
+        if not inside(root, name) or path == real:
             problem = "is the project folder itself" if path == real else "is outside the project folder"
         else:
             holds = sorted(
@@ -164,15 +117,26 @@ def clean_folders(root: Path, cfg: ProjectConfig, doc: YamlDoc) -> list[tuple[st
 def tree_layers(tree: dict[str, Any], project: str, parts: tuple[str, ...]) -> list[dict[str, Any]]:
     """Config layers that apply to a node at folder ``parts`` (ending in the node name).
 
-    The tree may be rooted at the project name (dbt style) or directly at the folders.
+    The tree may be rooted at the project name (dbt style) or directly at the folders. In the
+    dbt style, ``+keys`` at the very top apply to every package and come first; other
+    top-level names are other packages' trees and do not apply to this project's nodes.
     """
-    root = tree.get(project, tree) if isinstance(tree.get(project), dict) else tree
     layers: list[dict[str, Any]] = []
-    node: Any = root
-    layers.append({k[1:]: v for k, v in node.items() if isinstance(k, str) and k.startswith("+")})
+    if isinstance(tree.get(project), dict):
+        top = _plus_keys(tree)
+        if top:
+            layers.append(top)
+        node: Any = tree[project]
+    else:
+        node = tree
+    layers.append(_plus_keys(node))
     for part in parts:
         if not isinstance(node, dict) or not isinstance(node.get(part), dict):
             break
         node = node[part]
-        layers.append({k[1:]: v for k, v in node.items() if isinstance(k, str) and k.startswith("+")})
+        layers.append(_plus_keys(node))
     return layers
+
+
+def _plus_keys(node: dict[str, Any]) -> dict[str, Any]:
+    return {k[1:]: v for k, v in node.items() if isinstance(k, str) and k.startswith("+")}

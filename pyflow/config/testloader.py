@@ -8,6 +8,7 @@ known.
 from __future__ import annotations
 
 import abc
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pyflow.config import customtest
+from pyflow.config.configjinja import ConfigRenderer, tree_value_line
 from pyflow.config.files import name_too_long, relpath, sha
 from pyflow.config.project import tree_layers
 from pyflow.config.properties import PropertiesFile, UnitTestProps
@@ -24,6 +26,7 @@ from pyflow.core.datatest import BUILTIN_TESTS, Target, make_test
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import DependencyRef, Node, TestNode
 from pyflow.core.nodeconfig import ProjectConfig, TestConfig, config_keys, merge_layers
+from pyflow.core.spec import TargetInfo
 from pyflow.errors import GraphError, ProjectError, PyflowError
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,9 @@ class TestLoading(abc.ABC):
     test_decls: list[tuple[Target, str | None, Any, str, int]]
     unit_decls: list[tuple[UnitTestProps, YamlDoc, tuple[str | int, ...]]]
     python_tests: customtest.PythonTests
+    vars: dict[str, Any]
+    target: TargetInfo
+    config_doc: YamlDoc
 
     @abc.abstractmethod
     def fail(self, err: PyflowError) -> None:
@@ -120,8 +126,9 @@ class TestLoading(abc.ABC):
                     known=known,
                     parse_ref=parse_ref,
                     definitions=custom,
+                    defaults=self._test_tree_config(path, target.name),
                 )
-            except ProjectError as exc:
+            except PyflowError as exc:  # a declaration, or the Jinja of the tree's config
                 self.fail(exc)
                 continue
             self._register_test(node)
@@ -131,6 +138,35 @@ class TestLoading(abc.ABC):
                     self._register_test(make_unit_test(unit, doc, loc, self.config.name))
                 except ProjectError as exc:
                     self.fail(exc)
+
+    def _test_tree_config(self, path: str, node: str) -> dict[str, Any]:
+        """The ``tests:``/``data_tests:`` tree config of a generic test of ``node`` declared in ``path``.
+
+        The tree is walked down the folders of the declaring file (below its model, seed or
+        snapshot path), as dbt does for the tests a properties file declares.
+        """
+        parts = Path(path).parent.parts
+        for folder in (*self.config.model_paths, *self.config.seed_paths, *self.config.snapshot_paths):
+            base = Path(folder).parts
+            if parts[: len(base)] == base:
+                parts = parts[len(base) :]
+                break
+        renderer = ConfigRenderer(self.vars, self.target)
+        where = self.config_doc.display
+        doc = self.config_doc
+        layers = [
+            renderer.layer(
+                layer,
+                model=node,
+                resource="test",
+                path=where,
+                line=doc.line_of((key,)),
+                locate=functools.partial(tree_value_line, doc, key),
+            )
+            for key, tree in (("tests", self.config.tests), ("data_tests", self.config.data_tests))
+            for layer in tree_layers(tree, self.config.name, tuple(parts))
+        ]
+        return merge_layers(layers)
 
     def _register_test(self, node: TestNode) -> None:
         too_long = name_too_long(node.name, "test", node.path, node.line)

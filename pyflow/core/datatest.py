@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from pyflow.core.node import DependencyRef, TestNode
-from pyflow.core.nodeconfig import TestConfig, config_keys
+from pyflow.core.nodeconfig import TestConfig, config_keys, merge_layers
 from pyflow.errors import ProjectError, closest
 
 BUILTIN_TESTS: dict[str, tuple[str, ...]] = {
@@ -155,11 +155,13 @@ def make_test(
     known: Callable[[str], bool],
     parse_ref: Callable[[str], DependencyRef | None],
     definitions: Mapping[str, TestDefinition] | None = None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> TestNode:
     """Build one test node; raise ProjectError naming file:line and a fix.
 
     ``definitions`` holds the project's custom generic tests (Jinja and Python), whose signatures
-    decide which arguments are required and which are unknown.
+    decide which arguments are required and which are unknown. ``defaults`` is the config the
+    project file's ``tests:``/``data_tests:`` trees give the test (the lowest layer).
     """
     defs = definitions or {}
     try:
@@ -191,6 +193,8 @@ def make_test(
     if definition is not None:
         _check_arguments(definition, args, column, target, path, line)
         config = {**definition.config, **config}
+    if defaults:
+        config = merge_layers([dict(defaults), config])
     for required in definition.required if definition is not None else ():
         if required not in args:
             raise _declaration_error(

@@ -9,7 +9,7 @@ declared source table. Anything else is a :class:`GraphError` with the closest n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pyflow.core.node import DependencyRef, ModelNode, Node, SeedNode, SourceNode, TestNode
@@ -125,8 +125,13 @@ def build_graph(
     sources: Mapping[tuple[str, str], SourceNode],
     disabled: Mapping[str, Node] | None = None,
     tests: Mapping[str, TestNode] | None = None,
+    failed: Collection[str] = (),
 ) -> tuple[Graph, list[PyflowError]]:
-    """Resolve every dependency; return the graph and all errors found."""
+    """Resolve every dependency; return the graph and all errors found.
+
+    ``failed`` names nodes whose definition failed (their own error is reported already): a
+    dependency on one of them is left out of the graph without a second, misleading error.
+    """
     errors: list[PyflowError] = []
     nodes: dict[str, Node] = {}
     by_name: dict[str, Node] = {}
@@ -151,7 +156,8 @@ def build_graph(
         for dep in m.refs:
             target = _resolve(dep, by_name, by_param, bare, sources)
             if target is None:
-                errors.append(_missing(m, dep, by_name, by_param, sources, disabled))
+                if dep.name not in failed or dep.kind == "source":
+                    errors.append(_missing(m, dep, by_name, by_param, sources, disabled))
                 continue
             pmap[dep.name if dep.kind != "source" else f"{dep.name}.{dep.source_table}"] = target.unique_id
             if target.unique_id not in parents:

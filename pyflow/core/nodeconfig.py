@@ -21,6 +21,15 @@ OnSchemaChange = Literal["ignore", "fail", "append_new_columns", "sync_all_colum
 Names = str | list[str]
 
 
+class DocsConfig(BaseModel):
+    """``docs:`` of a node (dbt's): whether the docs site shows it, and its colour there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    show: bool = True
+    node_color: str | None = None
+
+
 class NodeConfig(BaseModel):
     """Config keys every node accepts."""
 
@@ -33,6 +42,8 @@ class NodeConfig(BaseModel):
     alias: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
     description: str | None = None
+    docs: DocsConfig = DocsConfig()
+    """Kept in the manifest for documentation tools; pyflow itself does not use it."""
 
 
 class ModelConfig(NodeConfig):
@@ -202,6 +213,8 @@ class SeedConfig(NodeConfig):
     column_types: dict[str, str] = Field(default_factory=dict)
     delimiter: str = ","
     quote_columns: bool | None = None
+    full_refresh: bool | None = None
+    """Accepted for dbt compatibility: a seed is reloaded in full on every run anyway."""
 
 
 def config_keys(cls: type[BaseModel]) -> list[str]:

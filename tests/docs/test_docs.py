@@ -5,12 +5,13 @@ Conventions (also explained for doc writers in docs/index.md, "Writing docs"):
 * A fenced ``python``, ``sql``, ``yaml`` or ``csv`` block is tested when the line right above
   it is a marker comment::
 
-      <!-- test: project=NAME file=models/x.py [base=empty|init|shop] [expect=CODE]
+      <!-- test: project=NAME file=models/x.py [base=empty|init|shop|dbt] [expect=CODE]
                  [command="build"] [env=NAME=value] [contains="text|text"] -->
 
   Blocks with the same ``project`` in one doc file form one project. Each block is one test
   case: the project's base (named on its first block: an empty project whose ``pyflow.yml``
-  is ``name: NAME``, the ``pyflow init`` scaffold, or a copy of ``examples/shop``) plus every
+  is ``name: NAME``, the ``pyflow init`` scaffold, a copy of ``examples/shop``, or for ``dbt`` an
+  empty folder whose blocks bring a ``dbt_project.yml``) plus every
   file of the project as of this block (the last version shown at or before it, or the first
   one for files shown only later) is written to a temporary folder, then the CLI runs
   in-process: ``pyflow build``, or ``command`` (``"a;b"`` runs several commands in turn;
@@ -254,8 +255,10 @@ def _write_project(root: Path, group: list[Block]) -> Path:
     elif base == "empty":
         root.mkdir(parents=True)
         (root / "pyflow.yml").write_text(f"name: {name}\n", encoding="utf-8")
+    elif base == "dbt":  # a dbt project: no pyflow.yml, the blocks bring dbt_project.yml
+        root.mkdir(parents=True)
     else:
-        raise AssertionError(f"{group[0].where}: unknown base '{base}' (empty, init or shop)")
+        raise AssertionError(f"{group[0].where}: unknown base '{base}' (empty, init, shop or dbt)")
     for b in group[1:]:
         assert b.marker is not None and "file" in b.marker, f"{b.where}: the marker needs file=PATH"
         path = root / b.marker["file"]
@@ -489,8 +492,10 @@ def _shell_cases(run: bool) -> Iterator[Any]:
 @pytest.mark.parametrize("command", list(_shell_cases(run=False)))
 def test_command_line_is_valid(command: Command) -> None:
     """Parse the line as the CLI would (options, values, arguments) without running it."""
+    from pyflow.cli.selectargs import spread_selectors
+
     group = _command()
-    argv = list(command.argv)
+    argv = spread_selectors(command.argv)  # as the pyflow group does before parsing
     split = next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))
     try:
         # with a command after them, parse the global options leniently (no "no args" help)
@@ -717,6 +722,20 @@ def test_configuration_reference_has_no_stale_key(section: str, cls: type[Any]) 
         if row not in keys:
             stale.append(row)
     assert not stale, f"docs/configuration.md, section '{section}', documents unknown keys: {stale}"
+
+
+def test_dbt_keys_pyflow_accepts_without_effect_are_documented() -> None:
+    """Each dbt_project.yml key and dbt adapter output key pyflow ignores is named in its section."""
+    from pyflow.config.dbtprofile import UNUSED_OUTPUT_KEYS
+    from pyflow.config.dbtproject import UNUSED_KEYS
+
+    project = _section(DOCS / "configuration.md", "dbt_project.yml")
+    outputs = _section(DOCS / "configuration.md", "dbt adapters' outputs")
+    missing = [k for k in UNUSED_KEYS if f"`{k}`" not in project]
+    missing += [
+        f"{kind}: {k}" for kind, keys in UNUSED_OUTPUT_KEYS.items() for k in keys if f"`{k}`" not in outputs
+    ]
+    assert not missing, f"docs/configuration.md does not name: {missing}"
 
 
 def test_context_names_are_documented() -> None:

@@ -1,0 +1,213 @@
+"""Loading Python model files: importing modules (or reading the parse cache) to find ``@model`` functions."""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pyflow.config import customtest
+from pyflow.config.files import relpath as _rel
+from pyflow.config.files import sha as _sha
+from pyflow.config.loadstate import LoadState
+from pyflow.config.parsecache import import_module
+from pyflow.config.yamlfile import read_text
+from pyflow.core.datatest import Target
+from pyflow.core.node import (
+    DependencyRef,
+    ModelNode,
+    SnapshotNode,
+)
+from pyflow.core.nodeconfig import (
+    ModelConfig,
+    SnapshotConfig,
+)
+from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec
+from pyflow.errors import ProjectError, PyflowError
+
+
+class PythonLoading(LoadState):
+    """The Python-model part of the project loader."""
+
+    # ---- Python models -------------------------------------------------------------------
+    def load_python(self, path: Path) -> None:
+        """Find the ``@model`` functions of one Python file (from the parse cache when unchanged)."""
+        display = _rel(self.root, path)
+        rel_parts = path.relative_to(self._model_root(path)).with_suffix("").parts
+        mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in rel_parts)])
+        try:
+            text = read_text(path, display)
+        except ProjectError as exc:
+            self.fail(exc)
+            return
+        sha = _sha(text)
+        has_tests = customtest.uses_test_decorator(text)  # imported every time: tests are not cached
+        cached = None if has_tests else self.parse_cache.get(display, sha, self.python_env)
+        if cached is not None:
+            for item in cached:
+                spec = ModelSpec(
+                    name=item["name"],
+                    params=tuple(item["params"]),
+                    config=item["config"],
+                    line=item["line"],
+                    doc=item["doc"],
+                    returns_dataframe=item["returns_dataframe"],
+                    param_lines=item["param_lines"],
+                    kind=item["kind"],
+                )
+                if self.add_python_model(spec, display, rel_parts[:-1], item["source"]):
+                    self.functions.defer(spec.name, path, mod_name, item["attr"])
+            return
+        module = self._import(path, display, mod_name)
+        if module is None:  # its models are unknown: what names them is not reported again
+            self.failed_names.update(decorated_functions(text))
+            return
+        if has_tests:
+            self.python_tests.add_module(module, mod_name, display)
+        found = []
+        for attr, fn in vars(module).items():
+            spec_obj: ModelSpec | None = getattr(fn, SPEC_ATTR, None)
+            if spec_obj is None or getattr(fn, "__module__", None) != mod_name:
+                continue
+            if attr.startswith("_"):
+                continue
+            try:
+                source = inspect.getsource(fn)
+            except (OSError, TypeError):
+                source = text
+            if self.add_python_model(spec_obj, display, rel_parts[:-1], source):
+                self.functions.add(spec_obj.name, fn)
+            found.append(
+                {
+                    "attr": attr,
+                    "name": spec_obj.name,
+                    "params": list(spec_obj.params),
+                    "config": dict(spec_obj.config),
+                    "line": spec_obj.line,
+                    "doc": spec_obj.doc,
+                    "returns_dataframe": spec_obj.returns_dataframe,
+                    "param_lines": dict(spec_obj.param_lines),
+                    "kind": spec_obj.kind,
+                    "source": source,
+                }
+            )
+        self.parse_cache.put(display, sha, self.python_env, found)
+
+    def _import(self, path: Path, display: str, mod_name: str) -> Any:
+        try:
+            return import_module(path, mod_name, self.root)
+        except SyntaxError as exc:
+            self.fail(
+                ProjectError(
+                    f"Python syntax error: {exc.msg}",
+                    path=display,
+                    line=exc.lineno,
+                    hint="fix the syntax at that line",
+                    code="python-syntax",
+                )
+            )
+        except PyflowError as exc:
+            exc.path = exc.path or display
+            self.fail(exc)
+        except Exception as exc:
+            line = None
+            for frame in traceback.extract_tb(exc.__traceback__):
+                if frame.filename == str(path):
+                    line = frame.lineno
+            self.fail(
+                ProjectError(
+                    f"importing the module failed: {type(exc).__name__}: {exc}",
+                    path=display,
+                    line=line,
+                    hint="fix the error at that line (model modules are imported to find "
+                    "their @model functions)",
+                    code="python-import",
+                )
+            )
+        return None
+
+    def add_python_model(
+        self,
+        spec: ModelSpec,
+        display: str,
+        folders: tuple[str, ...],
+        source: str,
+    ) -> bool:
+        """Register a ``@model`` function's node; True when it is enabled and unique."""
+        in_file = dict(spec.config)
+        raw_columns = in_file.pop("columns", None) or {}
+        for entry in in_file.pop("tests", None) or []:
+            self.test_decls.append((Target("ref", spec.name), None, entry, display, spec.line))
+        if isinstance(raw_columns, Mapping):
+            for col, col_spec in raw_columns.items():
+                if isinstance(col_spec, Mapping):
+                    for entry in [*col_spec.get("tests", []), *col_spec.get("data_tests", [])]:
+                        self.test_decls.append(
+                            (Target("ref", spec.name), str(col), entry, display, spec.line)
+                        )
+        parts = (*folders, spec.name)
+        is_snapshot = spec.kind == "snapshot"
+        cfg = self.node_config(
+            SnapshotConfig if is_snapshot else ModelConfig,
+            self.config.snapshots if is_snapshot else self.config.models,
+            parts,
+            self.model_props.get(spec.name),
+            in_file,
+            spec.name,
+            display,
+            spec.line,
+        )
+        if cfg is None:
+            return False
+        refs = tuple(
+            DependencyRef(p, spec.param_lines.get(p, spec.line), "param")
+            for p in spec.params
+            if p != CTX_PARAM
+        )
+        columns = self._columns(spec.name, raw_columns, display, spec.line)
+        node = (SnapshotNode if is_snapshot else ModelNode)(
+            name=spec.name,
+            package=self.config.name,
+            path=display,
+            line=spec.line,
+            language="python",
+            config=cfg,  # type: ignore[arg-type]
+            refs=refs,
+            checksum=_sha(source),
+            description=cfg.description or spec.doc or "",
+            columns=columns,
+            raw_code=source,
+            fqn=(self.config.name, *parts),
+            returns_dataframe=spec.returns_dataframe,
+            params=spec.params,
+        )
+        return self._register(node)
+
+
+_DECORATORS = frozenset({"model", "snapshot"})
+
+
+def decorated_functions(text: str) -> list[str]:
+    """Names of the top-level functions ``text`` decorates with ``@model`` or ``@snapshot``.
+
+    Read without importing (for a module whose import failed); none when it does not parse.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    names = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name.startswith("_"):
+            continue
+        for deco in node.decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)
+            if name in _DECORATORS:
+                names.append(node.name)
+                break
+    return names
