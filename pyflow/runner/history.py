@@ -192,8 +192,8 @@ class RunHistory:
         table = self.adapter.render(self.relation)
         target = lit(self.target_name)
         ids = self.adapter.fetchall(
-            f"SELECT invocation_id, max(run_started_at) AS at\nFROM {table}\n"
-            f"WHERE target_name = {target}\nGROUP BY invocation_id\nORDER BY at DESC\nLIMIT {int(runs)}",
+            f"SELECT invocation_id, max(run_started_at) AS last_started\nFROM {table}\n"
+            f"WHERE target_name = {target}\nGROUP BY invocation_id\nORDER BY last_started DESC\nLIMIT {int(runs)}",
             model=HISTORY_TABLE,
         )
         if not ids:
@@ -207,6 +207,24 @@ class RunHistory:
             model=HISTORY_TABLE,
         )
         return [dict(zip(names, r, strict=True)) for r in rows]
+
+    def last_successes(self, resource_types: Sequence[str]) -> list[tuple[str, str, Any]]:
+        """``(node_name, resource_type, completed_at)`` of each node's latest successful build."""
+        if not self.exists():
+            return []
+        lit = self.adapter.literal_sql
+        kinds = ", ".join(lit(k) for k in resource_types)
+        return [
+            (str(name), str(kind), at)
+            for name, kind, at in self.adapter.fetchall(
+                f"SELECT node_name, resource_type, max(completed_at) AS last_success\n"
+                f"FROM {self.adapter.render(self.relation)}\n"
+                f"WHERE target_name = {lit(self.target_name)} AND status = 'success' "
+                f"AND resource_type IN ({kinds})\n"
+                "GROUP BY node_name, resource_type\nORDER BY node_name",
+                model=HISTORY_TABLE,
+            )
+        ]
 
 
 def _json(text: Any) -> Any:
