@@ -49,6 +49,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("completed_at", "timestamp"),
     ("execution_time", "float"),
     ("rows_affected", "int"),
+    ("row_count", "int"),
     ("bytes_scanned", "int"),
     ("failures", "int"),
     ("message", "text"),
@@ -227,6 +228,19 @@ class RunHistory:
         ]
 
 
+def count_rows(adapter: Adapter, relations: Mapping[str, str]) -> dict[str, int]:
+    """Rows in each relation (unique id -> rendered name), with one query per 50 relations."""
+    out: dict[str, int] = {}
+    items = sorted(relations.items())
+    for i in range(0, len(items), 50):
+        sql = "\nUNION ALL\n".join(
+            f"SELECT {adapter.literal_sql(uid)} AS unique_id, count(*) AS row_count FROM {rel}"
+            for uid, rel in items[i : i + 50]
+        )
+        out.update((str(uid), int(n)) for uid, n in adapter.fetchall(sql, model=HISTORY_TABLE))
+    return out
+
+
 def _json(text: Any) -> Any:
     if not isinstance(text, str):
         return text
@@ -245,8 +259,13 @@ def rows_for(
     run: Mapping[str, Any],
     resource_type: Callable[[str], str],
     test_name: Callable[[str], str | None],
+    row_counts: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """History rows of an invocation's results; ``run`` holds the invocation's own columns."""
+    """History rows of an invocation's results; ``run`` holds the invocation's own columns.
+
+    ``row_counts``: rows in each built table after the run (by unique id), where counted.
+    """
+    row_counts = row_counts or {}
     rows = []
     for r in results:
         metrics = r.metrics or {}
@@ -263,6 +282,7 @@ def rows_for(
                 "completed_at": _utc(r.completed_at),
                 "execution_time": r.execution_time,
                 "rows_affected": None if metrics else r.rows_affected,
+                "row_count": row_counts.get(r.unique_id),
                 "bytes_scanned": getattr(r, "bytes_scanned", None),  # engines that report it set it
                 "failures": r.failures,
                 "message": message[:MESSAGE_CHARS],

@@ -115,7 +115,9 @@ def _models(rows: Sequence[dict[str, Any]], order: Sequence[str]) -> list[dict[s
     for uid, seen in sorted(by_node.items(), key=lambda kv: next(iter(kv[1].values()))["node_name"]):
         runs = [seen[i] for i in order if i in seen]
         durations = [float(r["execution_time"]) if r["execution_time"] is not None else None for r in runs]
-        rows_affected = [r["rows_affected"] for r in runs]
+        rows_affected = [  # rows in the table after the run, else the rows the engine said it wrote
+            r["rows_affected"] if r.get("row_count") is None else r["row_count"] for r in runs
+        ]
         known = [d for d in durations if d is not None]
         scanned = [r.get("bytes_scanned") for r in runs]
         out.append(

@@ -18,7 +18,7 @@ from pyflow.core.node import TestNode
 from pyflow.core.runconfig import RunHistoryConfig
 from pyflow.runner.alerts import send_alerts
 from pyflow.runner.events import Event, NodeResult
-from pyflow.runner.history import RunHistory, git_commit, history_relation, rows_for
+from pyflow.runner.history import RunHistory, count_rows, git_commit, history_relation, rows_for
 from pyflow.runner.unitrun import is_unit_test
 from pyflow.secret import scrub
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from pyflow.runner.session import RunOutcome, Session
 
 log = logging.getLogger(__name__)
+
+BUILT = ("model", "seed", "snapshot")
 
 
 def open_history(config: RunHistoryConfig, adapter: Adapter, target: Target) -> RunHistory | None:
@@ -93,6 +95,24 @@ def _finish(session: Session, command: str, results: Sequence[NodeResult]) -> No
             _warn(session, text)
 
 
+def _row_counts(session: Session, results: Sequence[NodeResult]) -> dict[str, int]:
+    """Rows in each table built successfully (views are not counted: that would run their query)."""
+    tables = {}
+    for r in results:
+        node = session.project.graph.nodes.get(r.unique_id)
+        materialized = getattr(getattr(node, "config", None), "materialized", "table")
+        built = r.status == "success" and r.relation and node is not None and node.resource_type in BUILT
+        if built and materialized not in ("view", "ephemeral"):
+            tables[r.unique_id] = str(r.relation)
+    if not tables:
+        return {}
+    try:
+        return count_rows(session.adapter, tables)
+    except Exception as exc:  # the history is still written, without row counts
+        log.warning("could not count the rows of the tables built: %s", exc)
+        return {}
+
+
 def _record(session: Session, run: dict[str, Any], results: Sequence[NodeResult]) -> None:
     history = session.history
     assert history is not None
@@ -108,7 +128,8 @@ def _record(session: Session, run: dict[str, Any], results: Sequence[NodeResult]
 
     try:
         history.adapter.open()
-        history.append(rows_for(results, run, resource, test_name))
+        counts = _row_counts(session, results)
+        history.append(rows_for(results, run, resource, test_name, counts))
     except Exception as exc:  # never fails the run
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         _warn(
