@@ -9,6 +9,10 @@ def _seconds(value: Any) -> str:
     return "-" if value is None else f"{float(value):.2f}s"
 
 
+def _latest(values: list[Any]) -> Any:
+    return next((v for v in reversed(values) if v is not None), None)
+
+
 def _summary_line(message: str) -> str:
     lines = [ln.strip() for ln in (message or "").splitlines() if ln.strip()]
     if len(lines) > 1 and lines[0].startswith(("Failure in test", "Warning in test")):
@@ -27,22 +31,27 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(run["statuses"].items()))
         commit = f"  commit {run['git_commit'][:10]}" if run.get("git_commit") else ""
         out.append(f"  {run['started_at']}  {run['command']:<8} {run['nodes']} node(s): {statuses}{commit}")
-    out += ["", "Models (oldest run first):"]
+    out += ["", "Models (oldest run first; the value shown is the latest known):"]
     models = report["models"]
-    width = max([len(m["name"]) for m in models] + [5])
-    out.append(f"  {'name':<{width}}  {'last':<9} {'runs':>4}  {'duration':<14} {'rows':<14}")
+    width = max([len(m["name"]) for m in models] + [4])
+    spark = max(len(runs), 5)
+    out.append(
+        f"  {'name':<{width}}  {'last run':<9} {'runs':>4}  {'duration':<{spark + 9}}  {'rows':<{spark + 9}}"
+    )
     for m in models:
-        rows = m["rows"][-1] if m["rows"] else None
+        seconds = _latest(m["durations"])
+        rows = _latest(m["rows"])
         out.append(
             f"  {m['name']:<{width}}  {m['last_status']:<9} {m['runs']:>4}  "
-            f"{m['duration_trend']:<{len(runs)}} {_seconds(m['durations'][-1]):>7}  "
-            f"{m['rows_trend']:<{len(runs)}} {'-' if rows is None else rows:>7}"
+            f"{m['duration_trend']:<{spark}} {_seconds(seconds):>8}  "
+            f"{m['rows_trend']:<{spark}} {'-' if rows is None else f'{rows:,}':>8}"
         )
     if not models:
         out.append("  none")
     out += ["", "Slowest (mean duration):"]
     for i, s in enumerate(report["slowest"], 1):
-        out.append(f"  {i}. {s['name']}  {_seconds(s['mean_seconds'])} (last {_seconds(s['last_seconds'])})")
+        last = "" if s["last_seconds"] is None else f" (last {_seconds(s['last_seconds'])})"
+        out.append(f"  {i}. {s['name']}  {_seconds(s['mean_seconds'])}{last}")
     if not report["slowest"]:
         out.append("  none")
     out += ["", "Stale:"]
@@ -55,4 +64,4 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         out.append(f"  {f['status'].upper()} {f['name']}: {_summary_line(f['message'])}")
     if not report["failing_monitors"]:
         out.append("  none")
-    return out
+    return [line.rstrip() for line in out]

@@ -114,7 +114,10 @@ def _models(rows: Sequence[dict[str, Any]], order: Sequence[str]) -> list[dict[s
     out = []
     for uid, seen in sorted(by_node.items(), key=lambda kv: next(iter(kv[1].values()))["node_name"]):
         runs = [seen[i] for i in order if i in seen]
-        durations = [float(r["execution_time"]) if r["execution_time"] is not None else None for r in runs]
+        durations = [  # a skipped node did not run: a gap, not a zero
+            None if r["execution_time"] is None or r["status"] == "skipped" else float(r["execution_time"])
+            for r in runs
+        ]
         rows_affected = [  # rows in the table after the run, else the rows the engine said it wrote
             r["rows_affected"] if r.get("row_count") is None else r["row_count"] for r in runs
         ]

@@ -538,6 +538,8 @@ def test_pyflow_monitor_after_several_runs(tmp_path, pyflow) -> None:
     assert orders_model["rows"] == [100, 110, 130, None]
     assert orders_model["rows_trend"] == "▁▃█ "
     assert orders_model["last_status"] == "skipped"
+    assert orders_model["durations"][-1] is None and all(d is not None for d in orders_model["durations"][:3])
+    assert orders_model["duration_trend"].endswith(" ")  # skipped: a gap, not a zero
     assert [m["name"] for m in report["slowest"]] == ["orders"]
     (monitor,) = report["failing_monitors"]
     assert (monitor["test_name"], monitor["monitored"], monitor["status"]) == ("volume", "raw.orders", "fail")
