@@ -165,3 +165,13 @@ def test_athena_later_writes_insert() -> None:
 
     names = ", ".join(f'"{n}"' for n, _ in COLUMNS)
     assert insert == f'INSERT INTO "awsdatacatalog"."shop"."pyflow_run_history" ({names})\n{SELECT}'
+
+
+def test_rows_carry_bytes_scanned_when_the_engine_reported_them() -> None:
+    reported = NodeResult("model.shop.orders", "orders", "success")
+    reported.bytes_scanned = 123_456  # type: ignore[attr-defined]  # set by engines that report it
+    silent = NodeResult("model.shop.customers", "customers", "success")
+
+    rows = rows_for([reported, silent], RUN, lambda uid: "model", lambda uid: None)
+
+    assert [r["bytes_scanned"] for r in rows] == [123_456, None]
