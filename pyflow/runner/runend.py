@@ -16,6 +16,7 @@ from pyflow.config.profile import Target
 from pyflow.core.monitor import is_monitor
 from pyflow.core.node import TestNode
 from pyflow.core.runconfig import RunHistoryConfig
+from pyflow.errors import PyflowError
 from pyflow.runner.alerts import send_alerts
 from pyflow.runner.events import Event, NodeResult
 from pyflow.runner.history import RunHistory, count_rows, git_commit, history_relation, rows_for
@@ -131,7 +132,8 @@ def _record(session: Session, run: dict[str, Any], results: Sequence[NodeResult]
         counts = _row_counts(session, results)
         history.append(rows_for(results, run, resource, test_name, counts))
     except Exception as exc:  # never fails the run
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        text = exc.message if isinstance(exc, PyflowError) else f"{type(exc).__name__}: {exc}"
+        first = (text.strip().splitlines() or [type(exc).__name__])[0]
         _warn(
             session,
             f"the run history could not be written to {history.adapter.render(history.relation)}: "
