@@ -54,7 +54,9 @@ def payload(
 ) -> dict[str, Any]:
     """The JSON sent: ``text`` (a summary naming each failing node and its numbers) plus fields."""
     notable = [r for r in results if r.status in ("error", "fail", "warn", "cancelled")]
-    counts = {s: sum(1 for r in results if r.status == s) for s in ("error", "fail", "warn")}
+    counts = {
+        s: sum(1 for r in results if r.status == s) for s in ("error", "fail", "warn", "cancelled", "skipped")
+    }
     fired = triggers(results, monitors)
     status = "error" if "error" in fired or counts["fail"] else "warn" if notable else "success"
     head = (
@@ -89,7 +91,7 @@ def payload(
         "triggers": sorted(fired),
         "counts": {**counts, "total": len(results)},
         **{k: v for k, v in run.items() if k in ("invocation_id", "command", "project_name", "target_name")},
-        "fields": [{"title": i["name"], "value": f"{i['status']}: {_summary_of(i)}"} for i in items],
+        "fields": [{"title": r.name, "value": f"{r.status}: {_summary(r)}"} for r in notable],
         "items": items,
     }
     masked: dict[str, Any] = json.loads(scrub(json.dumps(data, default=str)))
@@ -97,18 +99,15 @@ def payload(
 
 
 def _summary(r: NodeResult) -> str:
-    """The message's line that says what went wrong (a test's second line holds the numbers)."""
-    lines = [ln.strip() for ln in (r.message or "").splitlines() if ln.strip()]
+    """The message's line that says what went wrong (a test's second line holds the numbers).
+
+    For an error, its message without the ``model 'x' (path):`` prefix the line already names.
+    """
+    text = (r.error or {}).get("message") or r.message or ""
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
     if len(lines) > 1 and lines[0].startswith(("Failure in test", "Warning in test")):
         return lines[1]
     return lines[0] if lines else r.status
-
-
-def _summary_of(item: Mapping[str, Any]) -> str:
-    lines = [ln.strip() for ln in (item["message"] or "").splitlines() if ln.strip()]
-    if len(lines) > 1 and lines[0].startswith(("Failure in test", "Warning in test")):
-        return lines[1]
-    return lines[0] if lines else str(item["status"])
 
 
 def _render(value: Any, where: str) -> Any:

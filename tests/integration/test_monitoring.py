@@ -418,10 +418,13 @@ def test_an_alert_reaches_a_webhook_with_the_failing_model_and_numbers(
         "    headers: {Authorization: \"Bearer {{ env_var('PYFLOW_SECRET_HOOK_TOKEN') }}\"}\n"
         "    when: [error, monitor]\n",
     )
+    (project / "models" / "totals.sql").write_text(
+        "select sum(amount) as total from raw.orders\n", encoding="utf-8"
+    )
     load_orders(project, 100)
     pyflow("build", "--project-dir", project)
     assert received == []  # nothing to report: the alert listens for errors and monitor breaches
-    sql(project, "DELETE FROM raw.orders WHERE id >= 50")
+    sql(project, "DELETE FROM raw.orders WHERE id >= 50", "ALTER TABLE raw.orders DROP COLUMN amount")
     result = pyflow("build", "--project-dir", project, expect=1)
 
     assert len(received) == 1
@@ -430,21 +433,26 @@ def test_an_alert_reaches_a_webhook_with_the_failing_model_and_numbers(
     assert call["headers"]["Authorization"] == "Bearer tok-123-secret"
     assert call["headers"]["Content-Type"] == "application/json"
     body = call["body"]
-    assert body["text"].startswith("pyflow build of shop on target dev: 1 fail of 2 node(s)")
-    assert (
-        "• FAIL monitor volume_source_raw_orders_" in body["text"]
-        and "50 rows, outside the range 80 to 120 learned from the last 1 run(s) (100; tolerance 20.0%)"
-        in body["text"]
+    lines = body["text"].splitlines()
+    assert lines[0] == "pyflow build of shop on target dev: 1 error, 1 fail, 1 skipped of 3 node(s)"
+    assert lines[1].startswith(
+        '• ERROR model totals: duckdb error: Binder Error: Referenced column "amount" not found'
+    )
+    assert lines[2].startswith("• FAIL monitor volume_source_raw_orders_") and lines[2].endswith(
+        ": monitor 'volume' on raw.orders: 50 rows, outside the range 80 to 120 learned from the last 1 run(s) "
+        "(100; tolerance 20.0%)"
     )
     assert (body["status"], body["triggers"], body["counts"]) == (
         "error",
-        ["monitor"],
-        {"error": 0, "fail": 1, "warn": 0, "total": 2},
+        ["error", "monitor"],
+        {"error": 1, "fail": 1, "warn": 0, "cancelled": 0, "skipped": 1, "total": 3},
     )
-    (item,) = body["items"]
-    assert (item["kind"], item["status"], item["failures"]) == ("monitor", "fail", 1)
-    assert (item["metrics"]["monitored"], item["metrics"]["value"]) == ("raw.orders", 50.0)
-    assert body["fields"][0]["title"] == item["name"]
+    model, monitor = body["items"]
+    assert (model["name"], model["kind"], model["status"]) == ("totals", "model", "error")
+    assert (monitor["kind"], monitor["status"], monitor["failures"]) == ("monitor", "fail", 1)
+    assert (monitor["metrics"]["monitored"], monitor["metrics"]["value"]) == ("raw.orders", 50.0)
+    assert monitor["metrics"]["details"]["expected"] == [80.0, 120.0]
+    assert [f["title"] for f in body["fields"]] == ["totals", monitor["name"]]
     assert "alert" not in result.output  # sent: no warning
 
 
