@@ -414,6 +414,40 @@ def show(
 
 
 @app.command()
+def monitor(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to show.")] = 10,
+    stale_after: Annotated[
+        float,
+        typer.Option(
+            "--stale-after", min=0, help="Hours without a successful build that make a table stale."
+        ),
+    ] = 24.0,
+    output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Show recent runs from the run history: trends per model, slowest, stale, failing monitors."""
+    if output not in ("text", "json"):
+        _usage(f"--output must be text or json, not '{output}'")
+    with (
+        _errors(debug),
+        _session(_options(project_dir, profiles_dir, target, None), lambda e: None) as session,
+    ):
+        from pyflow.runner.monitorreport import monitor_report
+
+        report = monitor_report(session, runs, stale_after)
+    if output == "json":
+        _echo(json.dumps(report, default=str, indent=2))
+        return
+    from pyflow.cli.monitorview import report_lines
+
+    for line in report_lines(report):
+        _echo(line)
+
+
+@app.command()
 def debug(
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,

@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from pyflow.compile.model import CompiledModel, Upstream, with_ctes
+from pyflow.compile.monitor import monitor_sql
 from pyflow.compile.statement import check_one_statement
 from pyflow.core.jinja import JinjaProject
+from pyflow.core.monitor import is_monitor
 from pyflow.core.node import TestNode
 from pyflow.core.spec import TargetInfo
 from pyflow.core.sqlcontext import base_context
@@ -101,6 +103,8 @@ def builtin_sql(
             f"SELECT most_recent\nFROM (SELECT max({newest}) AS most_recent FROM {model}) AS r\n"
             f"WHERE most_recent IS NULL OR most_recent < {threshold}"
         )
+    if is_monitor(test):  # measures, rather than returning failing rows
+        return monitor_sql(test, args, model, q, to_utc)
     raise ValueError(f"not a built-in test: {test}")
 
 

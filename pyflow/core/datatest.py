@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from pyflow.core.monitor import MONITOR_TESTS, check_arguments
 from pyflow.core.node import DependencyRef, TestNode
 from pyflow.core.nodeconfig import TestConfig, config_keys, merge_layers
 from pyflow.errors import ProjectError, closest
@@ -35,11 +36,14 @@ BUILTIN_TESTS: dict[str, tuple[str, ...]] = {
     "not_empty": (),
     "at_least_one": ("column_name",),
     "recency": ("field", "datepart", "interval"),
+    **{name: required for name, (required, _) in MONITOR_TESTS.items()},
 }
 BUILTIN_OPTIONAL: dict[str, tuple[str, ...]] = {
     "accepted_values": ("quote",),
     "accepted_range": ("min_value", "max_value", "inclusive"),
+    **{name: optional for name, (_, optional) in MONITOR_TESTS.items()},
 }
+MONITOR_HINT = "see docs/monitoring.md#monitors for each monitor's arguments"
 CONFIG_KEYS = frozenset(config_keys(TestConfig)) | {"config"}
 
 
@@ -230,6 +234,13 @@ def make_test(
             hint="add `min_value: 0` and/or `max_value: 100` under the test",
             code="invalid-test",
         )
+    if test in MONITOR_TESTS:
+        try:
+            check_arguments(test, args)
+        except ValueError as exc:
+            raise _declaration_error(
+                target, path, line, f"monitor '{test}': {exc}", hint=MONITOR_HINT, code="invalid-test"
+            ) from None
     refs = [target.ref(line)]
     ref_args: dict[str, str] = {}
     for arg, value in args.items():

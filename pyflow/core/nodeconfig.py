@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pyflow.core.runconfig import AlertConfig, RunHistoryConfig
 from pyflow.errors import closest
 
 Materialized = Literal["view", "table", "ephemeral", "incremental"]
@@ -267,3 +268,5 @@ class ProjectConfig(BaseModel):
     snapshots: dict[str, Any] = Field(default_factory=dict)
     tests: dict[str, Any] = Field(default_factory=dict)
     data_tests: dict[str, Any] = Field(default_factory=dict)
+    run_history: RunHistoryConfig = Field(default_factory=RunHistoryConfig, alias="run-history")
+    on_run_end: tuple[AlertConfig, ...] = Field(default=(), alias="on-run-end")

@@ -333,7 +333,9 @@ class ProjectCompiler:
                 quote=self.adapter.quote,
                 now_minus=self.adapter.now_minus_sql,
                 dialect=self.adapter.dialect,
-                to_utc=lambda expr: self._tested_utc(node, str(node.kwargs.get("field", "")), expr),
+                to_utc=lambda expr: self._tested_utc(  # recency's field, freshness's column
+                    node, str(node.kwargs.get("field", node.kwargs.get("column_name", ""))), expr
+                ),
             )
             self._compiled[uid] = test_sql
             return test_sql

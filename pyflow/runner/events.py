@@ -69,6 +69,8 @@ class NodeResult:
     """For ``skipped``: the failed or cancelled ancestor; for ``cancelled`` by ``--fail-fast``:
     the node whose failure stopped the run (unique ids)."""
     statements: list[str] = field(default_factory=list)
+    metrics: dict[str, Any] | None = None
+    """What a monitor test measured: ``monitored``, ``metric``, ``value``, ``details``, ``expected``."""
     started_at: float = 0.0
     completed_at: float = 0.0
     thread_id: str = ""

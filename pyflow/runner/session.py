@@ -23,6 +23,7 @@ from pyflow.compile.python import call_model, is_dataframe
 from pyflow.config.loader import load_project
 from pyflow.config.profile import Target, load_target
 from pyflow.config.project import load_project_config
+from pyflow.core.monitor import is_monitor
 from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.core.selector import select_nodes
@@ -34,6 +35,8 @@ from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
+from pyflow.runner.monitors import MonitorRunner
+from pyflow.runner.runend import finish_run, open_history
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 from pyflow.secret import ScrubbingFormatter
 
@@ -196,6 +199,8 @@ class Session:
         logging.getLogger("pyflow.sql").addHandler(self._console_handler)
         self._compiler: ProjectCompiler | None = None
         self.unit_tests = UnitTestRunner(self.project, options.vars, self.adapter.dialect, self.target_info)
+        self.history = open_history(self.project.config.run_history, self.adapter, self.target)
+        self.monitors = MonitorRunner(self.adapter, self.history, decide)
 
     # ---- setup ---------------------------------------------------------------------------
     def _stamped(self, emit: Emit) -> Emit:
@@ -399,6 +404,7 @@ class Session:
         results = executor.run()
         outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
         self._write_run_artifacts(command, outcome)
+        finish_run(self, command, outcome)  # run history and on-run-end alerts; never raises
         self.emit(
             Event(
                 "run_finish",
@@ -507,6 +513,10 @@ class Session:
                 raise compiled
             if isinstance(node, TestNode) and is_unit_test(node):
                 self.unit_tests.run(node, result)
+                kind = ""
+            elif isinstance(node, TestNode) and node.kind == "generic" and is_monitor(node.test_name):
+                assert compiled is not None and compiled.sql is not None
+                self.monitors.run(node, compiled.sql, result, job.log.statements)
                 kind = ""
             elif isinstance(node, TestNode):
                 assert compiled is not None and compiled.sql is not None

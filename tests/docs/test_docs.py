@@ -676,6 +676,7 @@ def _config_classes() -> list[tuple[str, type[Any]]]:
     from pyflow.config import properties as props
     from pyflow.config.profile import AthenaTarget, DuckDBTarget, TrinoTarget
     from pyflow.core import nodeconfig as nc
+    from pyflow.core import runconfig as rc
 
     classes: list[tuple[str, type[Any]]] = [
         ("pyflow.yml", nc.ProjectConfig),
@@ -690,6 +691,8 @@ def _config_classes() -> list[tuple[str, type[Any]]]:
         ("Freshness thresholds", props.FreshnessAfter),
         ("Models and seeds", props.NodeProps),
         ("Columns", props.ColumnProps),
+        ("Run history", rc.RunHistoryConfig),
+        ("on-run-end alerts", rc.AlertConfig),
     ]
     snapshot = getattr(nc, "SnapshotConfig", None)
     if snapshot is not None:
