@@ -55,6 +55,7 @@ from pyflow.core.nodeconfig import (
     SeedConfig,
     SnapshotConfig,
     config_keys,
+    literal_choices,
     merge_layers,
 )
 from pyflow.core.project import Project
@@ -273,6 +274,7 @@ class _Loader(TestLoading):
                     if key
                     else f"invalid config: {str(err['msg']).removeprefix('Value error, ')}"
                 )
+                choices = literal_choices(cls, key) if err["type"] == "literal_error" else ()
                 self.fail(
                     ProjectError(
                         message,
@@ -280,7 +282,10 @@ class _Loader(TestLoading):
                         resource=resource,
                         path=path,
                         line=line,
-                        hint="see docs/configuration.md for the accepted values",
+                        suggestions=closest(str(value), choices),
+                        hint=f"set {key} to one of: {', '.join(choices)}"
+                        if choices
+                        else "see docs/configuration.md for the accepted values",
                         code="invalid-config",
                     )
                 )
