@@ -156,9 +156,15 @@ def test_warnings_user_pytest_with_w_error_passes(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "6 passed" in out, out
-    for name in ("big_orders_keeps_large_ones", "amount_by_customer_sums", "test_amount_by_customer_with_run_model"):
-        assert f"PASSED {'' if name.startswith('test_') else 'models/unit_tests.yml::'}" in out
-        assert name in out
+    passed = {line for line in out.splitlines() if line.startswith("PASSED ")}
+    assert passed == {
+        "PASSED models/unit_tests.yml::big_orders_keeps_large_ones",
+        "PASSED models/unit_tests.yml::amount_by_customer_sums",
+        "PASSED tests/test_models.py::test_big_orders_with_the_plugin_fixture",
+        "PASSED tests/test_models.py::test_amount_by_customer_with_run_model",
+        "PASSED tests/test_models.py::test_regions_with_run_model",
+        "PASSED tests/test_models.py::test_customers_with_run_model",
+    }, out
     assert "Warning" not in out, out
 
 
