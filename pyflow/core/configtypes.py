@@ -1,6 +1,7 @@
 """The typed keyword arguments of ``@model`` and ``@snapshot``: what editors complete and mypy checks.
 
-``@model(**config: Unpack[ModelConfigDict])`` lets an editor complete ``materialized=``,
+``@model(**config: Unpack[ModelConfigDict])`` (and ``@snapshot``, ``@generic_test``,
+``@data_test`` with theirs) lets an editor complete ``materialized=``,
 ``unique_key=``, ``incremental_strategy=`` ... and lets mypy flag an unknown key or a value
 outside a ``Literal``. The ``Literal`` aliases below are the single source of the accepted
 values: the pydantic config models of :mod:`pyflow.core.nodeconfig` use them, and
@@ -21,6 +22,7 @@ TableType = Literal["hive", "iceberg"]
 FileFormat = Literal["parquet", "orc", "avro", "json", "textfile"]
 SnapshotStrategy = Literal["timestamp", "check"]
 HardDeletes = Literal["ignore", "invalidate", "new_record"]
+Severity = Literal["error", "warn"]
 
 ColumnNames = str | Sequence[str]
 """One column, or a list of columns."""
@@ -83,3 +85,21 @@ class SnapshotConfigDict(NodeConfigDict, total=False):
     dbt_valid_to_current: str
     valid_to_current: str
     table_type: TableType
+
+
+class DataTestConfigDict(TypedDict, total=False):
+    """The keyword arguments of ``@generic_test(...)`` and ``@data_test(...)`` (see docs/concepts/data-tests.md)."""
+
+    enabled: bool
+    severity: Severity
+    warn_if: str
+    error_if: str
+    where: str
+    limit: int
+    store_failures: bool
+    tags: str | Sequence[str]
+    meta: Mapping[str, Any]
+    schema: str
+    database: str
+    alias: str
+    description: str

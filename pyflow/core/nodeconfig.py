@@ -18,6 +18,7 @@ from pyflow.core.configtypes import (
     IncrementalStrategy,
     Materialized,
     OnSchemaChange,
+    Severity,
     SnapshotStrategy,
     TableType,
 )
@@ -96,7 +97,7 @@ class TestConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     enabled: bool = True
-    severity: Literal["error", "warn"] = "error"
+    severity: Severity = "error"
     warn_if: str = "!= 0"
     error_if: str = "!= 0"
     where: str | None = None

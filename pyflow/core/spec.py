@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, Unpack, overload
 
-from pyflow.core.configtypes import ModelConfigDict, SnapshotConfigDict
+from pyflow.core.configtypes import DataTestConfigDict, ModelConfigDict, SnapshotConfigDict
 
 CTX_PARAM = "ctx"
 SPEC_ATTR = "__pyflow_model__"
@@ -138,8 +138,8 @@ def snapshot(fn: F | None = None, /, **config: Unpack[SnapshotConfigDict]) -> F 
 @overload
 def generic_test(fn: F, /) -> F: ...
 @overload
-def generic_test(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
-def generic_test(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+def generic_test(fn: None = None, /, **config: Unpack[DataTestConfigDict]) -> Callable[[F], F]: ...
+def generic_test(fn: F | None = None, /, **config: Unpack[DataTestConfigDict]) -> F | Callable[[F], F]:
     """Declare a custom generic test, usable by name in YAML ``data_tests:`` like ``unique``.
 
     The function receives the tested model, seed or source as an Ibis table (``model``), the
@@ -167,8 +167,8 @@ def generic_test(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 @overload
 def data_test(fn: F, /) -> F: ...
 @overload
-def data_test(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
-def data_test(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+def data_test(fn: None = None, /, **config: Unpack[DataTestConfigDict]) -> Callable[[F], F]: ...
+def data_test(fn: F | None = None, /, **config: Unpack[DataTestConfigDict]) -> F | Callable[[F], F]:
     """Declare a singular data test: a function returning the rows that break a rule.
 
     Its parameters name models, seeds and sources, as a ``@model``'s do; it returns an Ibis

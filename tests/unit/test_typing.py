@@ -19,12 +19,23 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 import pytest
 
 from pyflow.config.loader import load_project
-from pyflow.core.configtypes import IN_FILE_ONLY_KEYS, ModelConfigDict, SnapshotConfigDict
+from pyflow.core import nodeconfig
+from pyflow.core.configtypes import (
+    IN_FILE_ONLY_KEYS,
+    DataTestConfigDict,
+    ModelConfigDict,
+    SnapshotConfigDict,
+)
 from pyflow.core.nodeconfig import ModelConfig, SnapshotConfig, config_keys, literal_choices
 from pyflow.errors import ErrorGroup, PyflowError
 
 REPO = Path(__file__).resolve().parents[2]
-PAIRS = [(ModelConfigDict, ModelConfig), (SnapshotConfigDict, SnapshotConfig)]
+PAIRS = [
+    (ModelConfigDict, ModelConfig),
+    (SnapshotConfigDict, SnapshotConfig),
+    (DataTestConfigDict, nodeconfig.TestConfig),
+]
+IDS = ["model", "snapshot", "data_test"]
 
 
 def _literals(annotation: Any) -> set[str]:
@@ -33,19 +44,20 @@ def _literals(annotation: Any) -> set[str]:
     return {v for arg in get_args(annotation) for v in _literals(arg)}
 
 
-@pytest.mark.parametrize(("typed", "config"), PAIRS, ids=["model", "snapshot"])
+@pytest.mark.parametrize(("typed", "config"), PAIRS, ids=IDS)
 def test_typing_config_dict_names_exactly_the_accepted_keys(typed: type, config: type) -> None:
-    assert set(get_type_hints(typed)) == set(config_keys(config)) | set(IN_FILE_ONLY_KEYS)
+    in_file_only = set() if config is nodeconfig.TestConfig else set(IN_FILE_ONLY_KEYS)
+    assert set(get_type_hints(typed)) == set(config_keys(config)) | in_file_only
 
 
-@pytest.mark.parametrize(("typed", "config"), PAIRS, ids=["model", "snapshot"])
+@pytest.mark.parametrize(("typed", "config"), PAIRS, ids=IDS)
 def test_typing_config_dict_literals_equal_the_accepted_values(typed: type, config: type) -> None:
     hints = get_type_hints(typed)
     typed_literals = {key: _literals(hint) for key, hint in hints.items() if _literals(hint)}
     accepted = {key: set(literal_choices(config, key)) for key in hints if literal_choices(config, key)}
 
     assert typed_literals == accepted
-    assert "incremental_strategy" in typed_literals or "strategy" in typed_literals
+    assert {"incremental_strategy", "strategy", "severity"} & set(typed_literals)
 
 
 def test_typing_package_ships_py_typed() -> None:
@@ -71,7 +83,7 @@ def test_typing_mypy_flags_an_unknown_config_key_and_a_wrong_value(tmp_path: Pat
     snippet.write_text(
         textwrap.dedent(
             """
-            from pyflow import model, snapshot
+            from pyflow import data_test, model, snapshot
 
 
             @model(materialized="incremental", unique_key=["id"], incremental_strategy="merge")
@@ -92,6 +104,16 @@ def test_typing_mypy_flags_an_unknown_config_key_and_a_wrong_value(tmp_path: Pat
             @snapshot(strategy="timestamp", updated_at="ts", hard_deletes="invalidat")
             def bad_snapshot(orders: int) -> int:
                 return orders
+
+
+            @data_test(severity="warn", warn_if="> 10")
+            def good_test(orders: int) -> int:
+                return orders
+
+
+            @data_test(severty="warn")
+            def bad_test(orders: int) -> int:
+                return orders
             """
         ).lstrip(),
         encoding="utf-8",
@@ -101,7 +123,7 @@ def test_typing_mypy_flags_an_unknown_config_key_and_a_wrong_value(tmp_path: Pat
 
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert result.returncode == 1, result.stdout + result.stderr
-    assert {line.split(":")[1] for line in errors} == {"9", "14", "19"}, result.stdout
+    assert {line.split(":")[1] for line in errors} == {"9", "14", "19", "29"}, result.stdout
     assert any(
         ':9: error: Unexpected keyword argument "materialzed"' in e and 'did you mean "materialized"' in e
         for e in errors
