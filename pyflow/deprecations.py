@@ -1,7 +1,7 @@
 """Deprecation warnings that pyflow's dependencies raise from their own code, silenced where pyflow calls them.
 
 A user whose tests run with ``-W error`` must not fail on a deprecation that neither they nor
-pyflow can fix: it is raised inside Ibis, about its use of DuckDB or pandas. Each call site of
+pyflow can fix: it is raised inside Ibis or DuckDB, about their use of DuckDB or pandas. Each call site of
 pyflow that reaches one of these runs inside :func:`upstream_deprecations_silenced`, which
 ignores exactly the messages listed in :data:`UPSTREAM` (each with its upstream cause) and
 nothing else, and only while the call runs.
@@ -28,6 +28,9 @@ UPSTREAM: tuple[tuple[str, type[Warning]], ...] = (
     # of a memtable made from a DataFrame) read pd.options.future.infer_string, an option
     # pandas 3 deprecates (pandas.errors.Pandas4Warning, a DeprecationWarning).
     (r"The 'future\.infer_string' option is deprecated", DeprecationWarning),
+    # duckdb 1.5's DuckDBPyResult.df() calls DataFrame.drop(inplace=True) for TIMESTAMPTZ
+    # columns, which pandas 3.1 deprecates (Pandas4Warning); the frame it returns is unaffected.
+    (r"The inplace keyword in DataFrame\.drop is deprecated", DeprecationWarning),
 )
 """(message regex, category) of each silenced warning."""
 

@@ -174,7 +174,8 @@ class PreparedModel:
                 return value
             with upstream_deprecations_silenced():  # ibis reads pandas' deprecated future.infer_string
                 return value.to_pandas()
-        return self.adapter._cursor().execute(self.sql()).df()
+        with upstream_deprecations_silenced():  # duckdb's df(): DataFrame.drop(inplace=True)
+            return self.adapter._cursor().execute(self.sql()).df()
 
     def create(self, relation: Relation) -> None:
         """Run the model into a new table ``relation``."""

@@ -1,11 +1,12 @@
 """A user project whose tests run with ``-W error`` passes: pyflow leaks no upstream deprecation.
 
 Ibis 12 calls duckdb's deprecated ``fetch_arrow_table()`` and reads pandas' deprecated
-``future.infer_string`` option; pyflow silences exactly those at its own call sites
+``future.infer_string`` option, and duckdb's ``df()`` on a TIMESTAMPTZ column calls a pandas
+method deprecated in pandas 3.1; pyflow silences exactly those at its own call sites
 (:mod:`pyflow.deprecations`). The project below reaches each of them: a DataFrame model calling
 ``.to_pandas()`` on its input, a DataFrame model reading an ephemeral model (Ibis's
 ``Backend.sql``), a frame's schema inferred by Ibis, a DataFrame model returning an Ibis table
-(run to pandas by pyflow), and ``pyflow.testing`` / the pytest plugin
+(run to pandas by pyflow), a TIMESTAMPTZ column read back as pandas, and ``pyflow.testing`` / the pytest plugin
 running them. pytest and ``pyflow build`` run in subprocesses with warnings as errors.
 """
 
@@ -28,6 +29,11 @@ PROJECT = {
     "models/positive_orders.sql": """
         {{ config(materialized='ephemeral') }}
         select id, amount, customer from {{ ref('orders') }} where amount > 0
+    """,
+    "models/order_events.sql": """
+        {{ config(materialized='incremental', unique_key='id') }}
+        select id, cast('2024-01-0' || id || ' 10:00:00+00' as timestamptz) as seen_at
+        from {{ ref('orders') }}
     """,
     "models/big_orders.py": """
         import ibis
@@ -98,7 +104,7 @@ PROJECT = {
     "tests/test_models.py": """
         import pandas as pd
 
-        from pyflow.testing import assert_frame_equal, run_model
+        from pyflow.testing import assert_frame_equal, model_incremental_step, run_model
 
         ORDERS = pd.DataFrame({"id": [1, 2, 3], "amount": [5, 50, 7], "customer": ["a", "b", "a"]})
 
@@ -117,6 +123,21 @@ PROJECT = {
 
         def test_regions_with_run_model():
             assert run_model(".", "regions", inputs={})["region"].tolist() == ["north", "south"]
+
+
+        def test_order_events_timestamptz_with_run_model():  # duckdb's df() on TIMESTAMPTZ
+            out = run_model(".", "order_events", inputs={"orders": ORDERS})
+
+            assert sorted(out["id"]) == [1, 2, 3]
+            assert str(out["seen_at"].dt.tz) == "UTC"
+
+
+        def test_order_events_incremental_step():
+            current = run_model(".", "order_events", inputs={"orders": ORDERS.head(1)})
+
+            out = model_incremental_step(".", "order_events", current, inputs={"orders": ORDERS})
+
+            assert sorted(out["id"]) == [1, 2, 3]
 
 
         def test_customers_with_run_model():
@@ -155,7 +176,7 @@ def test_warnings_user_pytest_with_w_error_passes(tmp_path: Path) -> None:
 
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    assert "6 passed" in out, out
+    assert "8 passed" in out, out
     passed = {line for line in out.splitlines() if line.startswith("PASSED ")}
     assert passed == {
         "PASSED models/unit_tests.yml::big_orders_keeps_large_ones",
@@ -164,6 +185,8 @@ def test_warnings_user_pytest_with_w_error_passes(tmp_path: Path) -> None:
         "PASSED tests/test_models.py::test_amount_by_customer_with_run_model",
         "PASSED tests/test_models.py::test_regions_with_run_model",
         "PASSED tests/test_models.py::test_customers_with_run_model",
+        "PASSED tests/test_models.py::test_order_events_timestamptz_with_run_model",
+        "PASSED tests/test_models.py::test_order_events_incremental_step",
     }, out
     assert "Warning" not in out, out
 
@@ -177,6 +200,6 @@ def test_warnings_pyflow_build_and_show_with_w_error(tmp_path: Path) -> None:
     show = _run(["-W", "error", "-c", cli, "show", "--project-dir", str(root), "amount_by_customer"], root)
 
     assert build.returncode == 0, build.stdout + build.stderr
-    assert "PASS=7 WARN=0 ERROR=0" in build.stdout, build.stdout
+    assert "PASS=8 WARN=0 ERROR=0" in build.stdout, build.stdout
     assert show.returncode == 0, show.stdout + show.stderr
     assert "Warning" not in build.stdout + build.stderr + show.stdout + show.stderr
