@@ -13,6 +13,7 @@ the staging models clean them up.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,7 @@ def pick(idx: np.ndarray, salt: int, n: int) -> np.ndarray:
 def messy(names: np.ndarray, idx: np.ndarray, salt: int) -> list[str]:
     """Title case mostly; some UPPER, lower or padded with spaces."""
     style = pick(idx, salt, 10)
-    variants = {0: str.upper, 1: str.lower, 2: lambda n: f" {n.title()} "}
+    variants: dict[int, Callable[[str], str]] = {0: str.upper, 1: str.lower, 2: lambda n: f" {n.title()} "}
     return [variants.get(s, str.title)(name) for name, s in zip(names, style, strict=True)]
 
 

@@ -265,7 +265,7 @@ class TrinoAdapter(Adapter):
         """The error for a driver that is not installed."""
         return UnsupportedError(
             f"the {self.type} target needs the '{package}' package, which is not installed",
-            hint=f"pip install {package} (pyflow compile works without it)",
+            hint=f'pip install "pyflow[{self.type}]" (or pip install {package}); pyflow compile works without it',
             code="missing-driver",
         )
 

@@ -16,6 +16,7 @@ from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
 from pyflow.compile.portability import IbisSupport, check_ibis_support, unsupported_operation
 from pyflow.core.node import ModelNode, Node
 from pyflow.core.spec import CTX_PARAM, Context
+from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import CompileError, PyflowError
 
 
@@ -85,7 +86,9 @@ def call_model(
     """Call the model function with its inputs; wrap its failures."""
     kwargs = {p: (ctx if p == CTX_PARAM else tables[p]) for p in _params(fn)}
     try:
-        return fn(**kwargs)
+        # a DataFrame model calls .to_pandas()/.execute() on its inputs: Ibis's own deprecations
+        with upstream_deprecations_silenced():
+            return fn(**kwargs)
     except PyflowError as exc:
         exc.model = exc.model or model.name
         if exc.path is None:
@@ -116,7 +119,8 @@ def dataframe_columns(frame: Any) -> Columns:
     """Ibis dtype strings of a pandas/pyarrow frame's columns."""
     import ibis
 
-    schema = ibis.memtable(frame).schema()
+    with upstream_deprecations_silenced():  # ibis reads pandas' deprecated future.infer_string
+        schema = ibis.memtable(frame).schema()
     return tuple((n, str(t)) for n, t in schema.items())
 
 

@@ -42,6 +42,7 @@ from pyflow.core.nodeconfig import (
     SeedConfig,
     SnapshotConfig,
     config_keys,
+    literal_choices,
     merge_layers,
 )
 from pyflow.core.spec import TargetInfo
@@ -204,6 +205,7 @@ class LoadState:
                     if key
                     else f"invalid config: {str(err['msg']).removeprefix('Value error, ')}"
                 )
+                choices = literal_choices(cls, key) if err["type"] == "literal_error" else ()
                 self.fail(
                     ProjectError(
                         message,
@@ -211,7 +213,10 @@ class LoadState:
                         resource=resource,
                         path=path,
                         line=line,
-                        hint="see docs/configuration.md for the accepted values",
+                        suggestions=closest(str(value), choices),
+                        hint=f"set {key} to one of: {', '.join(choices)}"
+                        if choices
+                        else "see docs/configuration.md for the accepted values",
                         code="invalid-config",
                     )
                 )

@@ -8,17 +8,24 @@ arguments or ``{{ config(...) }}``). ``tags`` accumulate across layers; ``meta``
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pyflow.core.configtypes import (
+    FileFormat,
+    HardDeletes,
+    IncrementalStrategy,
+    Materialized,
+    OnSchemaChange,
+    Severity,
+    SnapshotStrategy,
+    TableType,
+)
 from pyflow.core.runconfig import AlertConfig, RunHistoryConfig
 from pyflow.errors import closest
 
-Materialized = Literal["view", "table", "ephemeral", "incremental"]
-MATERIALIZATIONS: tuple[str, ...] = ("view", "table", "ephemeral", "incremental")
-Strategy = Literal["append", "merge", "delete+insert", "insert_overwrite"]
-OnSchemaChange = Literal["ignore", "fail", "append_new_columns", "sync_all_columns"]
+MATERIALIZATIONS: tuple[str, ...] = get_args(Materialized)
 Names = str | list[str]
 
 
@@ -52,12 +59,12 @@ class ModelConfig(NodeConfig):
 
     materialized: Materialized = "view"
     unique_key: Names | None = None
-    incremental_strategy: Strategy | None = None
+    incremental_strategy: IncrementalStrategy | None = None
     merge_update_columns: list[str] | None = None
     merge_exclude_columns: list[str] | None = None
     partitioned_by: Names | None = None
-    table_type: Literal["hive", "iceberg"] | None = None
-    format: Literal["parquet", "orc", "avro", "json", "textfile"] | None = None
+    table_type: TableType | None = None
+    format: FileFormat | None = None
     write_compression: str | None = None
     external_location: str | None = None
     bucketed_by: Names | None = None
@@ -102,7 +109,7 @@ class TestConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     enabled: bool = True
-    severity: Literal["error", "warn"] = "error"
+    severity: Severity = "error"
     warn_if: str = "!= 0"
     error_if: str = "!= 0"
     where: str | None = None
@@ -162,16 +169,16 @@ class SnapshotConfig(NodeConfig):
 
     materialized: Literal["snapshot"] = "snapshot"
     unique_key: Names
-    strategy: Literal["timestamp", "check"]
+    strategy: SnapshotStrategy
     updated_at: str | None = None
     check_cols: list[str] | Literal["all"] | None = None
-    hard_deletes: Literal["ignore", "invalidate", "new_record"] = "ignore"
+    hard_deletes: HardDeletes = "ignore"
     invalidate_hard_deletes: bool | None = None
     target_schema: str | None = None
     target_database: str | None = None
     snapshot_meta_column_names: dict[str, str] = Field(default_factory=dict)
     valid_to_current: str | None = Field(default=None, alias="dbt_valid_to_current")
-    table_type: Literal["hive", "iceberg"] | None = None
+    table_type: TableType | None = None
     """Athena: Iceberg snapshots are updated by one MERGE; Hive snapshots are rebuilt and swapped."""
 
     @model_validator(mode="before")
@@ -222,6 +229,20 @@ def config_keys(cls: type[BaseModel]) -> list[str]:
     """The names users write for ``cls`` (aliases included)."""
     names = [f.alias or name for name, f in cls.model_fields.items()]
     return sorted([*names, *getattr(cls, "EXTRA_KEYS", ())])
+
+
+def literal_choices(cls: type[BaseModel], key: str) -> tuple[str, ...]:
+    """The values a ``Literal`` config key of ``cls`` accepts (``()`` for other keys)."""
+    for name, info in cls.model_fields.items():
+        if key in (name, info.alias):
+            return tuple(_literal_values(info.annotation))
+    return ()
+
+
+def _literal_values(annotation: Any) -> list[str]:
+    if get_origin(annotation) is Literal:
+        return [str(v) for v in get_args(annotation)]
+    return [v for arg in get_args(annotation) for v in _literal_values(arg)]
 
 
 def merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:

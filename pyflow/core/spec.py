@@ -13,7 +13,9 @@ import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, Unpack, overload
+
+from pyflow.core.configtypes import DataTestConfigDict, ModelConfigDict, SnapshotConfigDict
 
 CTX_PARAM = "ctx"
 SPEC_ATTR = "__pyflow_model__"
@@ -47,7 +49,7 @@ def _returns_dataframe(fn: Callable[..., Any]) -> bool:
     return any(h in full or h in text for h in DATAFRAME_HINTS)
 
 
-def _spec_for(fn: Callable[..., Any], config: dict[str, Any], kind: str = "model") -> ModelSpec:
+def _spec_for(fn: Callable[..., Any], config: Mapping[str, object], kind: str = "model") -> ModelSpec:
     sig = inspect.signature(fn)
     line = fn.__code__.co_firstlineno
     param_lines = {p: line for p in sig.parameters}
@@ -76,8 +78,8 @@ def _spec_for(fn: Callable[..., Any], config: dict[str, Any], kind: str = "model
 @overload
 def model(fn: F, /) -> F: ...
 @overload
-def model(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
-def model(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+def model(fn: None = None, /, **config: Unpack[ModelConfigDict]) -> Callable[[F], F]: ...
+def model(fn: F | None = None, /, **config: Unpack[ModelConfigDict]) -> F | Callable[[F], F]:
     """Declare a model: a function whose parameters name its inputs.
 
     Use bare (``@model``) or with config (``@model(materialized="table", tags=["daily"])``).
@@ -87,8 +89,10 @@ def model(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 
     Args:
         fn: the function, when used without parentheses.
-        **config: model config (``materialized``, ``schema``, ``tags``, ``enabled``,
-            ``alias``, ``database``, ``description``, ``meta``, ``columns``).
+        **config: model config, typed by :class:`~pyflow.ModelConfigDict` so editors complete
+            the keys and mypy checks the values: ``materialized``, ``schema``, ``tags``,
+            ``unique_key``, ``incremental_strategy``, ``on_schema_change``, ``partitioned_by``,
+            ``columns`` ... (docs/configuration.md lists them all).
 
     Returns:
         The function itself, with its spec attached.
@@ -105,8 +109,8 @@ def model(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 @overload
 def snapshot(fn: F, /) -> F: ...
 @overload
-def snapshot(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
-def snapshot(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+def snapshot(fn: None = None, /, **config: Unpack[SnapshotConfigDict]) -> Callable[[F], F]: ...
+def snapshot(fn: F | None = None, /, **config: Unpack[SnapshotConfigDict]) -> F | Callable[[F], F]:
     """Declare an SCD type 2 snapshot: a function returning the source's current state.
 
     Put it in a file under ``snapshots/``. Each run compares the returned rows with the
@@ -114,9 +118,10 @@ def snapshot(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 
     Args:
         fn: the function, when used without parentheses (config then comes from YAML).
-        **config: ``unique_key``, ``strategy`` (``timestamp`` with ``updated_at``, or
-            ``check`` with ``check_cols``), ``hard_deletes``, ``target_schema``,
-            ``snapshot_meta_column_names``, ``dbt_valid_to_current`` ...
+        **config: typed by :class:`~pyflow.SnapshotConfigDict`: ``unique_key``, ``strategy``
+            (``timestamp`` with ``updated_at``, or ``check`` with ``check_cols``),
+            ``hard_deletes``, ``target_schema``, ``snapshot_meta_column_names``,
+            ``dbt_valid_to_current`` ...
 
     Returns:
         The function itself, with its spec attached.
@@ -133,8 +138,8 @@ def snapshot(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 @overload
 def generic_test(fn: F, /) -> F: ...
 @overload
-def generic_test(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
-def generic_test(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+def generic_test(fn: None = None, /, **config: Unpack[DataTestConfigDict]) -> Callable[[F], F]: ...
+def generic_test(fn: F | None = None, /, **config: Unpack[DataTestConfigDict]) -> F | Callable[[F], F]:
     """Declare a custom generic test, usable by name in YAML ``data_tests:`` like ``unique``.
 
     The function receives the tested model, seed or source as an Ibis table (``model``), the
@@ -162,8 +167,8 @@ def generic_test(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
 @overload
 def data_test(fn: F, /) -> F: ...
 @overload
-def data_test(fn: None = None, /, **config: Any) -> Callable[[F], F]: ...
-def data_test(fn: F | None = None, /, **config: Any) -> F | Callable[[F], F]:
+def data_test(fn: None = None, /, **config: Unpack[DataTestConfigDict]) -> Callable[[F], F]: ...
+def data_test(fn: F | None = None, /, **config: Unpack[DataTestConfigDict]) -> F | Callable[[F], F]:
     """Declare a singular data test: a function returning the rows that break a rule.
 
     Its parameters name models, seeds and sources, as a ``@model``'s do; it returns an Ibis

@@ -23,6 +23,7 @@ from pyflow.compile.sql import compile_sql_model
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.core.spec import CTX_PARAM, Context, TargetInfo
+from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
 from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
@@ -458,7 +459,8 @@ class ProjectCompiler:
                     rel = up.relation
                     tables[key] = con.table(rel.identifier, database=(rel.database, rel.schema))
                 else:
-                    tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
+                    with upstream_deprecations_silenced():  # ibis's schema query: fetch_arrow_table
+                        tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
             except Exception as exc:
                 raise AdapterError(
                     f"cannot read input '{key}' ({up.sql_ref}): {type(exc).__name__}: {exc}",

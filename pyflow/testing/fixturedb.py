@@ -19,6 +19,7 @@ from typing import Any
 from pyflow.adapters.duckdb import DuckDBAdapter
 from pyflow.compile.model import Columns, CompiledModel
 from pyflow.core.node import ModelNode
+from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.relation import Relation
 from pyflow.runner.compilation import ProjectCompiler
 from pyflow.testing.inputtypes import BuiltColumns, input_types
@@ -181,8 +182,12 @@ class PreparedModel:
             from pyflow.compile.python import is_dataframe
 
             value = self._value()
-            return value if is_dataframe(value) and hasattr(value, "iloc") else value.to_pandas()
-        return self.adapter._cursor().execute(self.sql()).df()
+            if is_dataframe(value) and hasattr(value, "iloc"):
+                return value
+            with upstream_deprecations_silenced():  # ibis reads pandas' deprecated future.infer_string
+                return value.to_pandas()
+        with upstream_deprecations_silenced():  # duckdb's df(): DataFrame.drop(inplace=True)
+            return self.adapter._cursor().execute(self.sql()).df()
 
     def create(self, relation: Relation) -> None:
         """Run the model into a new table ``relation``."""

@@ -16,6 +16,7 @@ from pyflow.config.loader import load_project
 from pyflow.core.node import ModelNode, Node, SourceNode
 from pyflow.core.project import Project
 from pyflow.core.spec import TargetInfo
+from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import GraphError, closest
 from pyflow.relation import Relation
 from pyflow.testing.fixturedb import FixtureCompiler, FixtureDB, PreparedModel
@@ -211,7 +212,8 @@ class ProjectHarness:
             else:
                 job.sql = self._prepared_model(adapter, compiler, model).sql()
             IncrementalMaterializer().build(job)
-            return adapter._cursor().execute(f"SELECT * FROM {adapter.render(rel)} ORDER BY ALL").df()
+            with upstream_deprecations_silenced():  # duckdb's df(): DataFrame.drop(inplace=True)
+                return adapter._cursor().execute(f"SELECT * FROM {adapter.render(rel)} ORDER BY ALL").df()
         finally:
             self._db.reset()
 

@@ -9,7 +9,6 @@ does the same for a project's incremental model: it compiles the model's increme
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from pyflow.adapters.base import Adapter
 from pyflow.adapters.duckdb import DuckDBAdapter
 from pyflow.core.nodeconfig import ModelConfig, SnapshotConfig
+from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.materializers.base import Job
 from pyflow.materializers.incremental import IncrementalMaterializer
 from pyflow.materializers.snapshot import SnapshotMaterializer
@@ -39,10 +39,7 @@ def _frame(adapter: Adapter, relation: Relation, order_by: str | None = "ALL") -
     if isinstance(adapter, DuckDBAdapter):
         sql = f"SELECT * FROM {adapter.render(relation)}" + (f" ORDER BY {order_by}" if order_by else "")
         cur = adapter._cursor()
-        with warnings.catch_warnings():
-            # duckdb's df() calls DataFrame.drop(inplace=True) for TIMESTAMPTZ columns, which
-            # pandas 3.1 deprecates (Pandas4Warning); the frame it returns is unaffected
-            warnings.filterwarnings("ignore", message="The inplace keyword", category=DeprecationWarning)
+        with upstream_deprecations_silenced():  # duckdb's df(): DataFrame.drop(inplace=True)
             frame = cur.execute(sql).df()
     else:  # any other engine: plain rows through the adapter, ordered by every column
         import pyarrow as pa

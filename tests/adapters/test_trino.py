@@ -329,6 +329,7 @@ def test_missing_driver_is_a_user_error_naming_the_package(
         adapter_class(engine)(config).open()
     assert info.value.code == "missing-driver"
     assert f"pip install {package}" in str(info.value)
+    assert f'pip install "pyflow[{engine}]"' in str(info.value)
 
 
 def test_trino_failed_rename_in_puts_the_old_table_back() -> None:

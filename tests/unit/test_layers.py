@@ -15,7 +15,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "pyflow"
 DRIVERS = ("duckdb", "pandas", "ibis", "pyarrow", "sqlglot", "pyathena", "trino")
-LEAVES = ("pyflow.errors", "pyflow.relation", "pyflow.version", "pyflow.jsonfile", "pyflow.secret")
+LEAVES = (
+    "pyflow.errors",
+    "pyflow.relation",
+    "pyflow.version",
+    "pyflow.jsonfile",
+    "pyflow.secret",
+    "pyflow.deprecations",
+)
 
 
 @dataclass(frozen=True)

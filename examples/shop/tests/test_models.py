@@ -68,7 +68,7 @@ RAW_ORDERS = pd.DataFrame(
 )
 
 
-def test_stg_orders_standardises_status_and_converts_cents():
+def test_stg_orders_standardises_status_and_converts_cents() -> None:
     out = run_model(
         PROJECT_DIR,
         "stg_orders",
@@ -93,7 +93,7 @@ def test_stg_orders_standardises_status_and_converts_cents():
     )
 
 
-def test_stg_orders_uses_project_vars_by_default():
+def test_stg_orders_uses_project_vars_by_default() -> None:
     # pyflow.yml: start_date 2023-01-01, end_date 2024-12-31
     out = run_model(PROJECT_DIR, "stg_orders", inputs={"ecommerce__orders": RAW_ORDERS})
     assert sorted(out["order_id"].tolist()) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
@@ -102,7 +102,7 @@ def test_stg_orders_uses_project_vars_by_default():
 # ---- stg_customers (SQL) ---------------------------------------------------------------------
 
 
-def test_stg_customers_cleans_names_and_emails():
+def test_stg_customers_cleans_names_and_emails() -> None:
     raw = pd.DataFrame(
         {
             "customer_id": [1, 2],
@@ -144,7 +144,7 @@ STG_ORDERS = pd.DataFrame(
 )
 
 
-def test_int_customer_order_summary():
+def test_int_customer_order_summary() -> None:
     out = by(
         run_model(PROJECT_DIR, "int_customer_order_summary", inputs={"stg_orders": STG_ORDERS}), "customer_id"
     )
@@ -157,7 +157,7 @@ def test_int_customer_order_summary():
     assert days(out["last_order_date"]) == ["2024-03-01", "2024-05-05", "2024-12-31"]
 
 
-def test_int_orders_pivoted():
+def test_int_orders_pivoted() -> None:
     out = by(run_model(PROJECT_DIR, "int_orders_pivoted", inputs={"stg_orders": STG_ORDERS}), "customer_id")
     assert out["completed_amount"].tolist() == pytest.approx([45.00, 0.00, 1234.57])
     assert out["shipped_amount"].tolist() == pytest.approx([0.00, 0.00, 0.00])
@@ -213,7 +213,7 @@ def dim_customers(end_date: str) -> pd.DataFrame:
     return by(out, "customer_id")
 
 
-def test_dim_customers_segments_and_recency():
+def test_dim_customers_segments_and_recency() -> None:
     out = dim_customers("2024-12-31")
     assert out["customer_id"].tolist() == [1, 2, 3, 4, 5, 6]  # no customer lost by the joins
     assert out["customer_segment"].tolist() == [
@@ -238,7 +238,7 @@ def test_dim_customers_segments_and_recency():
     ]
 
 
-def test_dim_customers_keeps_customers_without_orders():
+def test_dim_customers_keeps_customers_without_orders() -> None:
     eve = dim_customers("2024-12-31").iloc[4]
     assert eve["first_name"] == "Eve"
     assert eve["order_count"] == 0
@@ -248,7 +248,7 @@ def test_dim_customers_keeps_customers_without_orders():
     assert eve["country_name"] == "Unknown"  # 'XX' is not in the country_codes seed
 
 
-def test_dim_customers_country_names_and_dates():
+def test_dim_customers_country_names_and_dates() -> None:
     out = dim_customers("2024-12-31")
     assert out["country_name"].tolist() == [
         "United States",
@@ -268,7 +268,7 @@ def test_dim_customers_country_names_and_dates():
     ]
 
 
-def test_dim_customers_recency_follows_end_date_var():
+def test_dim_customers_recency_follows_end_date_var() -> None:
     out = dim_customers("2025-03-31")
     # 2024-10-02 -> 2025-03-31 is 180 days; 2024-12-31 -> 2025-03-31 is 90 days
     assert out["days_since_last_order"][0] == 180
@@ -286,7 +286,7 @@ def test_dim_customers_recency_follows_end_date_var():
 # ---- fct_orders ------------------------------------------------------------------------------
 
 
-def test_fct_orders_numbers_each_customers_orders():
+def test_fct_orders_numbers_each_customers_orders() -> None:
     customers = CUSTOMERS[CUSTOMERS["customer_id"].isin([1, 2, 3])]
     out = by(
         run_model(PROJECT_DIR, "fct_orders", inputs={"stg_orders": STG_ORDERS, "stg_customers": customers}),
