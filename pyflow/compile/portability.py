@@ -30,7 +30,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _line_using(node: Node, method: str, source: str | None) -> int:
+def line_using(node: Node, method: str, source: str | None) -> int:
     """The first line of the model's file at/after its ``def`` calling ``.<method>(`` (else the def)."""
     if source is None:
         return node.line
@@ -55,7 +55,7 @@ def unsupported_operation(
         f"{dialect} cannot run the Ibis operation '{operation}' used by this model",
         model=node.name,
         path=node.path,
-        line=_line_using(node, _snake(operation), source) if found else node.line,
+        line=line_using(node, _snake(operation), source) if found else node.line,
         detail=first[0] if first else None,
         hint=f"express it with operations {dialect} supports (or in SQL), or keep this model on DuckDB",
         code="unsupported-operation",

@@ -50,7 +50,7 @@ def _compile(
             hint="return the rows that break the rule, e.g. `return model.filter(model[column_name] < 0)`",
             code="bad-return-type",
         )
-    sql, columns = compile_expression(result, node, dialect)
+    sql, columns, _ = compile_expression(result, node, dialect)  # memtables inlined, no UDFs
     return CompiledModel(node.name, with_ctes(sql, ctes, quote), columns)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pyflow.adapters.attachment import AttachesPython
 from pyflow.adapters.base import Adapter
 from pyflow.compile.cache import CompileCache, digest
 from pyflow.compile.datatest import compile_test
@@ -404,7 +405,8 @@ class ProjectCompiler:
         if node.is_python:
             fn = self.project.functions[node.name]
             ctx = self.context(node)
-            return compile_python_model(fn, node, inputs, ctx, self.adapter.dialect, q)
+            attach = isinstance(self.adapter, AttachesPython)  # memtables/UDFs ride along (compile.runtime)
+            return compile_python_model(fn, node, inputs, ctx, self.adapter.dialect, q, attach=attach)
         compiled = compile_sql_model(
             node,
             self.project.jinja,

@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from typing import Any
 
+from pyflow.adapters.attachment import attached
 from pyflow.adapters.duckdb import DuckDBAdapter
 from pyflow.compile.model import Columns, CompiledModel
 from pyflow.core.node import ModelNode
@@ -154,6 +156,11 @@ class PreparedModel:
         check_binds(self.adapter._cursor(), sql, compiled.sql, dialect, self.model)
         return sql
 
+    def attached(self) -> AbstractContextManager[None]:
+        """The model's memtables and Python UDFs attached to the harness's DuckDB for the block."""
+        runtime = self.compiler.compile(self.model.unique_id).runtime
+        return attached(self.adapter, runtime, self.model.name)
+
     def _value(self) -> Any:
         """What a DataFrame model returns (a DataFrame, pyarrow table or Ibis table)."""
         from pyflow.compile.python import call_model
@@ -170,7 +177,8 @@ class PreparedModel:
 
             value = self._value()
             return value if is_dataframe(value) and hasattr(value, "iloc") else value.to_pandas()
-        return self.adapter._cursor().execute(self.sql()).df()
+        with self.attached():
+            return self.adapter._cursor().execute(self.sql()).df()
 
     def create(self, relation: Relation) -> None:
         """Run the model into a new table ``relation``."""
@@ -181,4 +189,5 @@ class PreparedModel:
                 value = value.to_pyarrow()
             a.create_table_from_dataframe(relation, value)
         else:
-            a.execute(a.create_table_as_sql(relation, self.sql()), model=self.model.name)
+            with self.attached():
+                a.execute(a.create_table_as_sql(relation, self.sql()), model=self.model.name)
