@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from pyflow.adapters.base import Adapter
@@ -69,9 +70,16 @@ class AttachesPython(Protocol):
     """An adapter that can attach in-memory tables and Python functions to its statements."""
 
     def attach_python(
-        self, tables: Mapping[str, Any], functions: Sequence[PythonFunction], model: str | None
+        self,
+        tables: Mapping[str, Any],
+        functions: Sequence[PythonFunction],
+        model: str | None,
+        root: str | None = None,
     ) -> AbstractContextManager[None]:
-        """Make ``tables`` (name -> pyarrow Table) and ``functions`` visible to this thread's statements."""
+        """Make ``tables`` (name -> pyarrow Table) and ``functions`` visible to this thread's statements.
+
+        ``root``: the project folder, for paths in errors.
+        """
 
 
 class Attachments(Protocol):
@@ -84,6 +92,10 @@ class Attachments(Protocol):
     @property
     def udfs(self) -> Sequence[PythonFunction]:
         """Python UDFs."""
+
+    @property
+    def root(self) -> str | None:
+        """The project folder (paths in errors are shown relative to it)."""
 
 
 def attached(
@@ -99,7 +111,7 @@ def attached(
             hint="use seeds or DataFrame models for data, and built-in functions instead of Python UDFs",
             code="python-udf-unsupported",
         )
-    return adapter.attach_python(runtime.tables, runtime.udfs, model)
+    return adapter.attach_python(runtime.tables, runtime.udfs, model, runtime.root)
 
 
 class DuckDBFunctions:
@@ -191,6 +203,7 @@ def duckdb_attach(
     tables: Mapping[str, Any],
     functions: Sequence[PythonFunction],
     model: str | None,
+    root: str | None = None,
 ) -> Iterator[None]:
     """Register ``tables`` on ``cursor`` and ``functions`` on ``con`` (its connection) for the block.
 
@@ -211,7 +224,7 @@ def duckdb_attach(
         except Exception as exc:  # an AdapterError, or a driver error (``show`` runs the cursor)
             raised = functions_registry.raised[-1:] if created else []
             if raised and "executing the UDF" in str(exc):
-                raise _udf_failed(raised[0], functions, model) from raised[0]
+                raise _udf_failed(raised[0], functions, model, root) from raised[0]
             raise
     finally:
         for name in registered:
@@ -223,19 +236,22 @@ def duckdb_attach(
             functions_registry.release(con, name)
 
 
-def _udf_failed(exc: BaseException, functions: Sequence[PythonFunction], model: str | None) -> AdapterError:
+def _udf_failed(
+    exc: BaseException, functions: Sequence[PythonFunction], model: str | None, root: str | None
+) -> AdapterError:
     frames = user_frames(exc)
     first = str(exc).strip().splitlines()
     where = frames[-1] if frames else None
     names = ", ".join(f"'{f.function}'" for f in functions)
+    base = Path(root) if root else None
 
     return AdapterError(
         f"a Python UDF ({names}) raised while DuckDB ran the model: {type(exc).__name__}: "
         f"{first[0] if first else ''}",
         model=model,
-        path=display_path(where.filename, None) if where else None,
+        path=display_path(where.filename, base) if where else None,
         line=where.lineno if where else None,
-        detail=format_user_frames(frames, None) if frames else None,
+        detail=format_user_frames(frames, base) if frames else None,
         hint="fix the UDF at that line (it runs on every row or batch of the model's input)",
         code="python-udf-error",
     )

@@ -377,8 +377,8 @@ class DuckDBAdapter(Adapter):
             cur.unregister(name)
         return len(frame) if hasattr(frame, "__len__") else int(frame.num_rows)
 
-    def attach_python(self, tables: Any, functions: Any, model: str | None) -> Any:  # noqa: D102
-        return attachment.duckdb_attach(self._cursor(), self._con, self._functions, tables, functions, model)
+    def attach_python(self, *args: Any) -> Any:  # noqa: D102 (attachment.AttachesPython)
+        return attachment.duckdb_attach(self._cursor(), self._con, self._functions, *args)
 
     def ibis_connection(self) -> Any:  # noqa: D102
         import ibis

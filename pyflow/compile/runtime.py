@@ -27,7 +27,7 @@ from typing import Any
 from pyflow.compile.model import Columns
 from pyflow.compile.portability import line_using
 from pyflow.core.node import Node
-from pyflow.errors import CompileError
+from pyflow.errors import CompileError, display_path
 
 MAX_INLINE_CELLS = 10_000
 """Most cells (rows x columns, all memtables of a model together) inlined as ``VALUES``."""
@@ -70,13 +70,12 @@ class PythonUdf:
     config: tuple[tuple[str, Any], ...] = ()
     """Extra ``create_function`` arguments given to the decorator (e.g. ``null_handling``)."""
 
-    @property
-    def location(self) -> str:
-        """``file:line`` of the function's ``def``."""
+    def location(self, root: str | None) -> str:
+        """``file:line`` of the function's ``def`` (relative to ``root``, the project, when under it)."""
         code = getattr(self.func, "__code__", None)
         if code is None:
             return self.function
-        return f"{_display(code.co_filename)}:{code.co_firstlineno}"
+        return f"{display_path(code.co_filename, Path(root) if root else None)}:{code.co_firstlineno}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,8 @@ class Runtime:
 
     memtables: tuple[Memtable, ...] = ()
     udfs: tuple[PythonUdf, ...] = ()
+    root: str | None = None
+    """The project folder: paths in errors (a UDF that raised) are shown relative to it."""
 
     def __bool__(self) -> bool:
         return bool(self.memtables or self.udfs)
@@ -95,12 +96,12 @@ class Runtime:
         return {m.name: m.data for m in self.memtables}
 
 
-def _display(path: str) -> str:
-    """``path`` relative to the working folder when under it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path
+def project_root(node: Node, source: str | None) -> str | None:
+    """The project folder, from the model's file (``source``, absolute) and ``node.path`` (relative)."""
+    if source is None:
+        return None
+    parts, rel = Path(source).parts, Path(node.path).parts
+    return str(Path(*parts[: -len(rel)])) if parts[-len(rel) :] == rel else None
 
 
 def find_memtables(result: Any) -> list[Memtable]:
@@ -148,19 +149,20 @@ def plan_runtime(
     memtables = find_memtables(result)
     udfs = find_udfs(result)
     persisted = materialized in PERSISTED
+    root = project_root(node, source)
     if udfs and (not attach or persisted):
-        raise _udf_error(udfs[0], node, dialect, attach=attach, materialized=materialized)
+        raise _udf_error(udfs[0], node, dialect, attach=attach, materialized=materialized, root=root)
     if attach and not persisted:
-        return Runtime(tuple(memtables), tuple(udfs)), False
+        return Runtime(tuple(memtables), tuple(udfs), root), False
     if memtables:
         _check_inline_size(memtables, node, dialect, attach=attach, source=source)
     return Runtime(), True
 
 
 def _udf_error(
-    udf: PythonUdf, node: Node, dialect: str, *, attach: bool, materialized: str | None
+    udf: PythonUdf, node: Node, dialect: str, *, attach: bool, materialized: str | None, root: str | None
 ) -> CompileError:
-    what = f"the Python UDF '{udf.function}' ({udf.kind}, defined at {udf.location})"
+    what = f"the Python UDF '{udf.function}' ({udf.kind}, defined at {udf.location(root)})"
     if attach:
         return CompileError(
             f"{what} cannot be used in a model materialized as {materialized}: the function exists "
