@@ -137,8 +137,9 @@ def _errors(debug: bool, log_format: str = "text", render: Renderer | None = Non
     except typer.Exit:
         raise
     except PyflowError as exc:
-        if debug:
-            _echo(traceback.format_exc().rstrip(), err=True)
+        if debug:  # each error of a group with its own traceback (e.g. `compile` of several models)
+            for err in [*getattr(exc, "errors", []), exc]:
+                _echo("".join(traceback.format_exception(err)).rstrip(), err=True)
         if log_format == "json" and render is not None:
             render.error({**exc.to_dict(), "text": str(exc)})
         else:

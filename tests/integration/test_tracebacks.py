@@ -140,3 +140,11 @@ def test_an_error_in_the_model_file_still_points_at_the_model_line(make_project,
     assert "models/m.py:6 in m" in out
     assert "Fix: fix the model function at that line" in out
     assert "ibis/" not in out
+
+
+def test_compile_debug_prints_the_traceback_of_each_failed_model(broken, pyflow):
+    out = pyflow("compile", "--project-dir", broken, "--debug", expect=1).output
+
+    assert 'lib/rates.py", line 2, in rate' in out
+    assert "ZeroDivisionError: division by zero" in out
+    assert_points_at_the_helper(out, debug=True)
