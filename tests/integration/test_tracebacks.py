@@ -142,9 +142,24 @@ def test_an_error_in_the_model_file_still_points_at_the_model_line(make_project,
     assert "ibis/" not in out
 
 
-def test_compile_debug_prints_the_traceback_of_each_failed_model(broken, pyflow):
-    out = pyflow("compile", "--project-dir", broken, "--debug", expect=1).output
+def test_compile_debug_prints_the_traceback_of_each_failed_model(make_project, pyflow):
+    also = """
+        from pyflow import model
 
+
+        @model()
+        def also_broken(nums):
+            return {}["missing"]
+        """
+    root = make_project({**FILES, "models/also_broken.py": also}, name="proj")
+    try:
+        out = pyflow("compile", "--project-dir", root, "--debug", expect=1).output
+    finally:
+        for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
+            del sys.modules[name]
+
+    assert "2 error(s) found in the project" in out
     assert 'lib/rates.py", line 2, in rate' in out
-    assert "ZeroDivisionError: division by zero" in out
-    assert_points_at_the_helper(out, debug=True)
+    assert 'models/also_broken.py", line 6, in also_broken' in out
+    assert "KeyError: 'missing'" in out
+    assert HEADLINE in out
