@@ -175,3 +175,24 @@ def test_memtable_too_large_for_trino_is_a_compile_error(make_project, pyflow):
     assert "seed" in out and "DataFrame model" in out
     assert "[memtable-too-large]" in out
     pyflow("build", "--project-dir", root)  # on DuckDB the same model is attached, whatever its size
+
+
+def test_incremental_memtable_model_merges_on_the_second_build(make_project, pyflow, warehouse):
+    model = """
+        import ibis
+
+        from pyflow import model
+
+
+        @model(materialized="incremental", unique_key="id")
+        def labelled(nums):
+            labels = ibis.memtable({"id": [0, 1, 2], "label": ["zero", "one", "two"]})
+            return nums.join(labels, "id")
+        """
+    root = make_project({"models/nums.sql": NUMS, "models/labelled.py": model}, name="proj")
+    pyflow("build", "--project-dir", root)
+
+    out = pyflow("build", "--project-dir", root).output
+
+    assert "incremental" in out
+    assert warehouse(root).rows("SELECT * FROM labelled ORDER BY id") == LABELLED_ROWS
