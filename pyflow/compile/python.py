@@ -15,7 +15,7 @@ from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
 from pyflow.compile.portability import unsupported_operation
-from pyflow.compile.runtime import Runtime, inlining_compiler, plan_runtime
+from pyflow.compile.runtime import Runtime, inlining_compiler, plan_runtime, project_root
 from pyflow.core.node import ModelNode, Node
 from pyflow.core.spec import CTX_PARAM, Context
 from pyflow.errors import CompileError, PyflowError, display_path, format_user_frames, user_frames
@@ -56,11 +56,10 @@ def ibis_table(up: Upstream, model: Node) -> Any:
 
 def _project_root(exc: BaseException, model: Node) -> Path | None:
     """The project folder: where the model's file (``model.path``, relative) sits in the traceback."""
-    suffix = Path(model.path).parts
     for frame in traceback.extract_tb(exc.__traceback__):
-        parts = Path(frame.filename).parts
-        if parts[-len(suffix) :] == suffix:
-            return Path(*parts[: -len(suffix)])
+        root = project_root(model, frame.filename)
+        if root is not None:
+            return Path(root)
     return None
 
 

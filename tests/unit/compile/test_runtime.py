@@ -168,17 +168,31 @@ def test_inline_values_round_trip_every_type_and_null(dialect: str) -> None:
     ]
 
 
-def test_inline_values_keep_a_zoned_timestamp_instant_on_trino() -> None:
-    def zoned(orders: Any) -> Any:
-        import ibis
+NESTED: dict[str, list[Any]] = {
+    "at": [dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC), None, dt.datetime(1999, 1, 1, tzinfo=dt.UTC)],
+    "tags": [[1, 2], [3], None],
+    "pair": [{"a": 1, "b": "x"}, None, {"a": 2, "b": None}],
+}
 
-        at = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
-        return ibis.memtable({"at": [at]})
 
-    compiled = _compile(zoned, "trino", attach=False)
+def nested_model(orders: Any) -> Any:
+    import ibis
 
-    assert "TIMESTAMP(6) WITH TIME ZONE" in compiled.sql or "WITH TIME ZONE" in compiled.sql
-    assert "2024-05-01" in compiled.sql and "12:00:00" in compiled.sql
+    return ibis.memtable(NESTED)
+
+
+@pytest.mark.parametrize("dialect", ["trino", "duckdb"])
+def test_inline_values_round_trip_zoned_timestamps_lists_and_structs(dialect: str) -> None:
+    compiled = _compile(nested_model, dialect, attach=False)
+
+    rows, types = _run_as_duckdb(compiled.sql, dialect)
+
+    assert rows == list(zip(*NESTED.values(), strict=True))
+    assert types == [
+        ("at", "TIMESTAMP WITH TIME ZONE"),
+        ("tags", "BIGINT[]"),
+        ("pair", "STRUCT(a BIGINT, b VARCHAR)"),
+    ]
 
 
 def test_empty_memtable_is_typed_nulls_with_no_rows() -> None:
