@@ -36,10 +36,17 @@ def _call(fn: Callable[..., Any], node: TestNode, kwargs: Mapping[str, Any]) -> 
 
 
 def _compile(
-    result: Any, node: TestNode, dialect: str, ctes: list[tuple[str, str]], quote: Callable[[str], str]
+    fn: Callable[..., Any],
+    node: TestNode,
+    kwargs: Mapping[str, Any],
+    dialect: str,
+    ctes: list[tuple[str, str]],
+    quote: Callable[[str], str],
 ) -> CompiledModel:
+    """Call the test function and compile the failing rows it returns."""
     import ibis.expr.types as ir
 
+    result = _call(fn, node, kwargs)
     if not isinstance(result, ir.Table):
         raise CompileError(
             f"the test returned {type(result).__name__}, not an Ibis table of failing rows",
@@ -50,7 +57,8 @@ def _compile(
             hint="return the rows that break the rule, e.g. `return model.filter(model[column_name] < 0)`",
             code="bad-return-type",
         )
-    sql, columns, _ = compile_expression(result, node, dialect)  # memtables inlined, no UDFs
+    source = getattr(getattr(fn, "__code__", None), "co_filename", None)
+    sql, columns, _ = compile_expression(result, node, dialect, source)  # memtables inlined, no UDFs
     return CompiledModel(node.name, with_ctes(sql, ctes, quote), columns)
 
 
@@ -84,7 +92,7 @@ def compile_generic_test(
     kwargs: dict[str, Any] = {"model": table}
     for arg, value in node.kwargs.items():
         kwargs[arg] = ibis_table(inputs[node.ref_args[arg]], node) if arg in node.ref_args else value
-    return _compile(_call(fn, node, kwargs), node, dialect, ctes, quote)
+    return _compile(fn, node, kwargs, dialect, ctes, quote)
 
 
 def compile_singular_test(
@@ -101,4 +109,4 @@ def compile_singular_test(
     kwargs = {
         p: ctx if p == CTX_PARAM else ibis_table(inputs[p], node) for p in inspect.signature(fn).parameters
     }
-    return _compile(_call(fn, node, kwargs), node, dialect, _inline(list(inputs.values())), quote)
+    return _compile(fn, node, kwargs, dialect, _inline(list(inputs.values())), quote)

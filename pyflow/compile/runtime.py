@@ -178,9 +178,13 @@ def _udf_error(
             hint='materialize the model as a table (`@model(materialized="table")`) or incremental',
             code="python-udf-materialization",
         )
-    where = dialect if node.resource_type == "model" else f"a data test on {dialect}"
+    why = (
+        f"cannot run on {dialect}: Python UDFs run only on DuckDB, in pyflow's process"
+        if node.resource_type == "model"
+        else "cannot run in a data test: Python UDFs run only in models built on DuckDB"
+    )
     return CompileError(
-        f"{what} cannot run on {where}: Python UDFs run only on DuckDB, in pyflow's process",
+        f"{what} {why}",
         model=node.name,
         path=node.path,
         line=node.line,

@@ -16,8 +16,8 @@ from pyflow.errors import CompileError
 
 FILES = {
     "models/nums.sql": "select range as id from range(3)",
-    "lib/__init__.py": "",
-    "lib/rates.py": """
+    "rateslib/__init__.py": "",
+    "rateslib/rates.py": """
         def rate(total, count):
             return total / count
 
@@ -26,7 +26,7 @@ FILES = {
             return rate(x, 0)
         """,
     "models/broken.py": """
-        from lib.rates import scaled
+        from rateslib.rates import scaled
         from pyflow import model
 
 
@@ -46,14 +46,16 @@ FILES = {
               rows: [{id: 1, f: 1}]
         """,
 }
-HEADLINE = "model 'broken' (lib/rates.py:2): the model function raised: ZeroDivisionError: division by zero"
+HEADLINE = (
+    "model 'broken' (rateslib/rates.py:2): the model function raised: ZeroDivisionError: division by zero"
+)
 FRAMES = [
     "In your code (most recent call last):",
     "models/broken.py:7 in broken",
     "factor = scaled(10)",
-    "lib/rates.py:6 in scaled",
+    "rateslib/rates.py:6 in scaled",
     "return rate(x, 0)",
-    "lib/rates.py:2 in rate",
+    "rateslib/rates.py:2 in rate",
     "return total / count",
 ]
 
@@ -61,8 +63,8 @@ FRAMES = [
 @pytest.fixture
 def broken(make_project):
     yield make_project(FILES, name="proj")
-    # the helper package is imported as ``lib``: forget it, so the next test imports its own copy
-    for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
+    # the helper package is imported as ``rateslib``: forget it, so the next test imports its own copy
+    for name in [n for n in sys.modules if n == "rateslib" or n.startswith("rateslib.")]:
         del sys.modules[name]
 
 
@@ -88,7 +90,7 @@ def test_debug_prints_the_whole_traceback_of_a_failed_model(broken, pyflow):
     out = pyflow("build", "--project-dir", broken, "--exclude", "test_type:unit", "--debug", expect=1).output
 
     assert "Traceback (most recent call last)" in out
-    assert 'lib/rates.py", line 2, in rate' in out
+    assert 'rateslib/rates.py", line 2, in rate' in out
     assert "pyflow/compile/python.py" in out  # library frames too
     assert "The above exception was the direct cause of the following exception" in out
     assert_points_at_the_helper(out, debug=True)
@@ -115,7 +117,7 @@ def test_pyflow_testing_reports_an_error_in_a_helper_module_at_the_helpers_line(
         run_model(broken, "broken", inputs={"nums": pd.DataFrame({"id": [1]})})
 
     err = info.value
-    assert (err.path, err.line) == ("lib/rates.py", 2)
+    assert (err.path, err.line) == ("rateslib/rates.py", 2)
     assert_points_at_the_helper(str(err))
 
 
@@ -155,11 +157,11 @@ def test_compile_debug_prints_the_traceback_of_each_failed_model(make_project, p
     try:
         out = pyflow("compile", "--project-dir", root, "--debug", expect=1).output
     finally:
-        for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
+        for name in [n for n in sys.modules if n == "rateslib" or n.startswith("rateslib.")]:
             del sys.modules[name]
 
     assert "2 error(s) found in the project" in out
-    assert 'lib/rates.py", line 2, in rate' in out
+    assert 'rateslib/rates.py", line 2, in rate' in out
     assert 'models/also_broken.py", line 6, in also_broken' in out
     assert "KeyError: 'missing'" in out
     assert HEADLINE in out

@@ -7,6 +7,8 @@ UDF is a compile error naming the model and the UDF.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 PROFILES = """
@@ -176,16 +178,24 @@ def test_python_udf_in_a_view_is_a_compile_error(make_project, pyflow):
     assert "[python-udf-materialization]" in out
 
 
-def test_an_exception_in_a_udf_is_reported_at_the_users_line(make_project, pyflow):
+@pytest.fixture
+def forget_udflib():
+    """Forget the helper package ``udflib`` afterwards (each test project has its own)."""
+    yield
+    for name in [n for n in sys.modules if n == "udflib" or n.startswith("udflib.")]:
+        del sys.modules[name]
+
+
+def test_an_exception_in_a_udf_is_reported_at_the_users_line(make_project, pyflow, forget_udflib):
     root = make_project(
         {
             "models/nums.sql": NUMS,
-            "lib/__init__.py": "",
-            "lib/maths.py": "def ratio(x):\n    return 10 / (x - x)\n",
+            "udflib/__init__.py": "",
+            "udflib/maths.py": "def ratio(x):\n    return 10 / (x - x)\n",
             "models/ratios.py": """
                 import ibis
 
-                from lib.maths import ratio
+                from udflib.maths import ratio
                 from pyflow import model
 
 
@@ -203,8 +213,45 @@ def test_an_exception_in_a_udf_is_reported_at_the_users_line(make_project, pyflo
 
     out = pyflow("build", "--project-dir", root, expect=1).output
 
-    assert "model 'ratios' (lib/maths.py:2): a Python UDF ('safe_ratio') raised while DuckDB ran" in out
+    assert "model 'ratios' (udflib/maths.py:2): a Python UDF ('safe_ratio') raised while DuckDB ran" in out
     assert "ZeroDivisionError: division by zero" in out
     assert "models/ratios.py:9 in safe_ratio" in out
     assert "return 10 / (x - x)" in out
     assert "[python-udf-error]" in out
+
+
+def test_data_tests_inline_memtables_and_refuse_python_udfs(make_project, pyflow, run_results):
+    root = make_project(
+        {
+            "models/nums.sql": NUMS,
+            "tests/checks.py": """
+                import ibis
+
+                from pyflow import data_test
+
+
+                @ibis.udf.scalar.python
+                def is_odd(x: int) -> bool:
+                    return x % 2 == 1
+
+
+                @data_test
+                def nums_are_known(nums):
+                    known = ibis.memtable({"id": [0, 1, 2, 3]})
+                    return nums.anti_join(known, "id")
+
+
+                @data_test
+                def nums_are_even(nums):
+                    return nums.filter(is_odd(nums.id))
+                """,
+        }
+    )
+
+    out = pyflow("build", "--project-dir", root, expect=1).output
+
+    results = run_results(root)
+    assert results["nums_are_known"]["status"] == "pass"
+    assert results["nums_are_even"]["status"] == "error"
+    assert "the Python UDF 'is_odd' (python, defined at tests/checks.py:6) cannot run in a data test" in out
+    assert "[python-udf-unsupported]" in out
