@@ -120,8 +120,10 @@ class DuckDBFunctions:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._users: dict[str, int] = {}
-        self.raised: list[BaseException] = []
-        """Exceptions UDFs raised (the last one explains a statement that failed in a UDF)."""
+        self.raised: dict[str, BaseException] = {}
+        """The last exception each UDF raised (it explains a statement that failed in that UDF).
+
+        Keyed by function: DuckDB may call a UDF on its own threads, not the one running the model."""
 
     def acquire(self, con: Any, fn: PythonFunction, model: str | None) -> None:
         """Create ``fn`` on ``con`` unless a running model already did."""
@@ -147,7 +149,7 @@ class DuckDBFunctions:
         from ibis.backends.sql.datatypes import DuckDBType
 
         kind = fn.kind
-        call = self._keeping_errors(_pandas_over_arrow(fn) if kind == "pandas" else fn.func)
+        call = self._keeping_errors(fn.name, _pandas_over_arrow(fn) if kind == "pandas" else fn.func)
         try:
             con.create_function(
                 name=fn.name,
@@ -166,15 +168,14 @@ class DuckDBFunctions:
                 code="python-udf-error",
             ) from exc
 
-    def _keeping_errors(self, func: Callable[..., Any]) -> Callable[..., Any]:
+    def _keeping_errors(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         raised = self.raised
 
         def call(*args: Any) -> Any:
             try:
                 return func(*args)
             except Exception as exc:
-                raised.append(exc)
-                del raised[:-1]  # keep the last only
+                raised[name] = exc
                 raise
 
         return call
@@ -218,13 +219,14 @@ def duckdb_attach(
         for fn in functions:
             functions_registry.acquire(con, fn, model)
             created.append(fn.name)
-        functions_registry.raised.clear()
+            functions_registry.raised.pop(fn.name, None)
         try:
             yield
         except Exception as exc:  # an AdapterError, or a driver error (``show`` runs the cursor)
-            raised = functions_registry.raised[-1:] if created else []
-            if raised and "executing the UDF" in str(exc):
-                raise _udf_failed(raised[0], functions, model, root) from raised[0]
+            failed = [(f, functions_registry.raised.get(f.name)) for f in functions]
+            culprit = next(((f, e) for f, e in failed if e is not None), None)
+            if culprit is not None and "executing the UDF" in str(exc):
+                raise _udf_failed(culprit[1], culprit[0], model, root) from culprit[1]
             raise
     finally:
         for name in registered:
@@ -236,17 +238,13 @@ def duckdb_attach(
             functions_registry.release(con, name)
 
 
-def _udf_failed(
-    exc: BaseException, functions: Sequence[PythonFunction], model: str | None, root: str | None
-) -> AdapterError:
+def _udf_failed(exc: BaseException, udf: PythonFunction, model: str | None, root: str | None) -> AdapterError:
     frames = user_frames(exc)
     first = str(exc).strip().splitlines()
     where = frames[-1] if frames else None
-    names = ", ".join(f"'{f.function}'" for f in functions)
     base = Path(root) if root else None
-
     return AdapterError(
-        f"a Python UDF ({names}) raised while DuckDB ran the model: {type(exc).__name__}: "
+        f"the Python UDF '{udf.function}' raised while DuckDB ran the model: {type(exc).__name__}: "
         f"{first[0] if first else ''}",
         model=model,
         path=display_path(where.filename, base) if where else None,

@@ -213,7 +213,7 @@ def test_an_exception_in_a_udf_is_reported_at_the_users_line(make_project, pyflo
 
     out = pyflow("build", "--project-dir", root, expect=1).output
 
-    assert "model 'ratios' (udflib/maths.py:2): a Python UDF ('safe_ratio') raised while DuckDB ran" in out
+    assert "model 'ratios' (udflib/maths.py:2): the Python UDF 'safe_ratio' raised while DuckDB ran" in out
     assert "ZeroDivisionError: division by zero" in out
     assert "models/ratios.py:9 in safe_ratio" in out
     assert "return 10 / (x - x)" in out

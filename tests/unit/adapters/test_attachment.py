@@ -124,14 +124,15 @@ def test_an_exception_in_a_udf_points_at_the_users_line(
     exec(compile(helper.read_text(), str(helper), "exec"), namespace)
     udf = PythonUdf("ratio_0", "ratio", "python", namespace["ratio"], ("int64",), "float64")
 
-    with pytest.raises(AdapterError) as info, attached(duckdb_adapter, Runtime((), (udf,)), "m"):
-        duckdb_adapter.execute("CREATE TABLE t AS SELECT ratio_0(1) AS r", model="m")
+    with pytest.raises(AdapterError) as info, attached(duckdb_adapter, Runtime((), (PLUS_ONE, udf)), "m"):
+        duckdb_adapter.execute("CREATE TABLE t AS SELECT plus_one_0(1) AS p, ratio_0(1) AS r", model="m")
 
     err = info.value
     assert err.code == "python-udf-error"
     assert err.model == "m"
     assert err.path is not None and err.path.endswith("udf_helpers.py")
     assert err.line == 2
+    assert "the Python UDF 'ratio' raised" in err.message
     assert "ZeroDivisionError" in err.message
     assert "return 1 / (x - x)" in (err.detail or "")
     assert isinstance(err.__cause__, ZeroDivisionError)
