@@ -15,7 +15,7 @@ from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
 from pyflow.compile.portability import unsupported_operation
-from pyflow.compile.runtime import Runtime, inlining_compiler, plan_runtime, project_root
+from pyflow.compile.runtime import Runtime, plan_runtime, project_root
 from pyflow.core.node import ModelNode, Node
 from pyflow.core.spec import CTX_PARAM, Context
 from pyflow.errors import CompileError, PyflowError, display_path, format_user_frames, user_frames
@@ -180,11 +180,11 @@ def compile_expression(
             hint=hint,
             code="bad-return-type",
         )
-    runtime, inline = plan_runtime(
+    runtime, inlining = plan_runtime(
         result, model, dialect, attach=attach, materialized=materialized, source=source
     )
     try:
-        compiler = inlining_compiler(dialect) if inline else getattr(sc, dialect).compiler
+        compiler = inlining or getattr(sc, dialect).compiler
         query = compiler.to_sqlglot(result.unbind())
         sql = query.sql(dialect=compiler.dialect, pretty=True)
         columns = tuple((n, str(t)) for n, t in result.schema().items())

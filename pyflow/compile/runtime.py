@@ -140,11 +140,13 @@ def find_udfs(result: Any) -> list[PythonUdf]:
 
 def plan_runtime(
     result: Any, node: Node, dialect: str, *, attach: bool, materialized: str | None, source: str | None
-) -> tuple[Runtime, bool]:
-    """What ``result`` needs at run time, and whether its memtables compile to inline ``VALUES``.
+) -> tuple[Runtime, Any]:
+    """What ``result`` needs at run time, and the Ibis compiler to compile it with.
 
-    ``attach``: the target can attach Python objects to the connection running the model.
-    Raises a CompileError for a UDF the model cannot use there, or memtables too large to inline.
+    The compiler is None for the dialect's own (memtables are attached), else one compiling
+    memtables to inline ``VALUES``. ``attach``: the target can attach Python objects to the
+    connection running the model. Raises a CompileError for a UDF the model cannot use there,
+    or memtables too large to inline.
     """
     memtables = find_memtables(result)
     udfs = find_udfs(result)
@@ -153,10 +155,10 @@ def plan_runtime(
     if udfs and (not attach or persisted):
         raise _udf_error(udfs[0], node, dialect, attach=attach, materialized=materialized, root=root)
     if attach and not persisted:
-        return Runtime(tuple(memtables), tuple(udfs), root), False
-    if memtables:
-        _check_inline_size(memtables, node, dialect, attach=attach, source=source)
-    return Runtime(), True
+        return Runtime(tuple(memtables), tuple(udfs), root), None
+    compiler = _inlining_class(dialect)()
+    compiler.inlined = _inline_values(compiler, memtables, node, dialect, attach=attach, source=source)
+    return Runtime(), compiler
 
 
 def _udf_error(
@@ -195,16 +197,18 @@ def _udf_error(
     )
 
 
-def _check_inline_size(
-    memtables: list[Memtable], node: Node, dialect: str, *, attach: bool, source: str | None
-) -> None:
+def _inline_values(
+    compiler: Any, memtables: list[Memtable], node: Node, dialect: str, *, attach: bool, source: str | None
+) -> dict[str, Any]:
+    """Each memtable's ``VALUES`` SELECT (sqlglot), checked against the limits."""
     cells = 0
     chars = 0
-    compiler = inlining_compiler(dialect)
+    out: dict[str, Any] = {}
     for m in memtables:
         cells += m.rows * len(m.columns)
         if cells <= MAX_INLINE_CELLS:
-            chars += len(values_select(compiler, m.name, m.data, _schema(m)).sql(dialect=compiler.dialect))
+            out[m.name] = values_select(compiler, m.name, m.data, _schema(m))
+            chars += len(out[m.name].sql(dialect=compiler.dialect))
         if cells > MAX_INLINE_CELLS or chars > MAX_INLINE_CHARS:
             size = f"{m.rows} rows x {len(m.columns)} columns"
             also = (
@@ -224,6 +228,7 @@ def _check_inline_size(
                 "it) or return it from a DataFrame model" + also,
                 code="memtable-too-large",
             )
+    return out
 
 
 def _schema(m: Memtable) -> Any:
@@ -269,14 +274,14 @@ def values_select(compiler: Any, name: str, data: Any, schema: Any) -> Any:
 
 
 def _visit_in_memory_table(self: Any, op: Any, *, name: str, schema: Any, data: Any) -> Any:
-    return values_select(self, name, data.to_pyarrow(schema), schema)
+    found = getattr(self, "inlined", {}).get(name)  # built once, while checking the limits
+    return found if found is not None else values_select(self, name, data.to_pyarrow(schema), schema)
 
 
 @functools.cache
-def inlining_compiler(dialect: str) -> Any:
-    """The Ibis compiler of ``dialect``, compiling memtables to inline ``VALUES``."""
+def _inlining_class(dialect: str) -> type[Any]:
+    """The Ibis compiler class of ``dialect``, compiling memtables to inline ``VALUES``."""
     import ibis.backends.sql.compilers as sc
 
     base = type(getattr(sc, dialect).compiler)
-    cls = type(f"Inlining{base.__name__}", (base,), {"visit_InMemoryTable": _visit_in_memory_table})
-    return cls()
+    return type(f"Inlining{base.__name__}", (base,), {"visit_InMemoryTable": _visit_in_memory_table})
