@@ -186,38 +186,61 @@ def forget_udflib():
         del sys.modules[name]
 
 
+RATIOS = {
+    "models/nums.sql": NUMS,
+    "udflib/__init__.py": "",
+    "udflib/maths.py": "def ratio(x):\n    return 10 / (x - x)\n",
+    "models/ratios.py": """
+        import ibis
+
+        from udflib.maths import ratio
+        from pyflow import model
+
+
+        @ibis.udf.scalar.python
+        def safe_ratio(x: int) -> float:
+            return ratio(x)
+
+
+        @model(materialized="table")
+        def ratios(nums):
+            return nums.mutate(r=safe_ratio(nums.id))
+        """,
+}
+UDF_FAILED = (
+    "the Python UDF 'safe_ratio' raised while DuckDB ran the model: ZeroDivisionError: division by zero"
+)
+
+
 def test_an_exception_in_a_udf_is_reported_at_the_users_line(make_project, pyflow, forget_udflib):
-    root = make_project(
-        {
-            "models/nums.sql": NUMS,
-            "udflib/__init__.py": "",
-            "udflib/maths.py": "def ratio(x):\n    return 10 / (x - x)\n",
-            "models/ratios.py": """
-                import ibis
-
-                from udflib.maths import ratio
-                from pyflow import model
-
-
-                @ibis.udf.scalar.python
-                def safe_ratio(x: int) -> float:
-                    return ratio(x)
-
-
-                @model(materialized="table")
-                def ratios(nums):
-                    return nums.mutate(r=safe_ratio(nums.id))
-                """,
-        }
-    )
+    root = make_project(RATIOS)
 
     out = pyflow("build", "--project-dir", root, expect=1).output
 
-    assert "model 'ratios' (udflib/maths.py:2): the Python UDF 'safe_ratio' raised while DuckDB ran" in out
-    assert "ZeroDivisionError: division by zero" in out
+    assert f"model 'ratios' (udflib/maths.py:2): {UDF_FAILED}" in out
     assert "models/ratios.py:9 in safe_ratio" in out
     assert "return 10 / (x - x)" in out
     assert "[python-udf-error]" in out
+
+
+def test_an_exception_in_a_udf_is_reported_at_the_users_line_in_show_and_unit_tests(
+    make_project, pyflow, forget_udflib
+):
+    import pandas as pd
+
+    from pyflow.errors import AdapterError
+    from pyflow.testing import run_model
+
+    root = make_project(RATIOS)
+    pyflow("build", "--project-dir", root, "--select", "nums")
+
+    shown = pyflow("show", "ratios", "--project-dir", root, expect=1).output
+    with pytest.raises(AdapterError) as info:
+        run_model(root, "ratios", inputs={"nums": pd.DataFrame({"id": [1]})})
+
+    assert f"model 'ratios' (udflib/maths.py:2): {UDF_FAILED}" in shown
+    assert (info.value.path, info.value.line, info.value.code) == ("udflib/maths.py", 2, "python-udf-error")
+    assert UDF_FAILED in str(info.value)
 
 
 def test_data_tests_inline_memtables_and_refuse_python_udfs(make_project, pyflow, run_results):
