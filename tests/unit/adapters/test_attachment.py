@@ -146,3 +146,22 @@ def test_a_udf_duckdb_cannot_register_is_an_adapter_error(duckdb_adapter: DuckDB
 
     assert info.value.code == "python-udf-error"
     assert "'odd'" in info.value.message
+
+
+def test_trino_cannot_attach_so_a_runtime_reaching_it_is_an_unsupported_error() -> None:
+    from pyflow.adapters.trino import TrinoAdapter
+    from pyflow.config.profile import TrinoTarget
+    from pyflow.errors import UnsupportedError
+
+    config = TrinoTarget.model_validate(
+        {"type": "trino", "host": "trino.invalid", "database": "hive", "schema": "s"}
+    )
+    adapter = TrinoAdapter(config)
+
+    assert not isinstance(adapter, AttachesPython)
+    with attached(adapter, None, "m"):  # nothing to attach: fine anywhere
+        pass
+    with pytest.raises(UnsupportedError) as info:
+        attached(adapter, Runtime((labels(),)), "m")
+    assert info.value.code == "python-udf-unsupported"
+    assert info.value.model == "m"
