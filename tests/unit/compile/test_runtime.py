@@ -356,3 +356,20 @@ def test_a_cache_entry_from_before_attachments_is_not_reused(tmp_path: Any) -> N
     path.write_text(json.dumps({"version": 2, "entries": {"m": {"key": "k", "sql": stale}}}))
 
     assert CompileCache(path).get("m", "k") is None
+
+
+def test_builtin_aggregate_udf_needs_nothing_at_run_time_anywhere() -> None:
+    """Ibis 12 has only builtin aggregate UDFs: they name an engine function."""
+
+    def agg(orders: Any) -> Any:
+        import ibis
+
+        @ibis.udf.agg.builtin
+        def any_value(x: float) -> float: ...
+
+        return orders.group_by("id").aggregate(some=any_value(orders.amount))
+
+    for dialect, attach in (("duckdb", True), ("trino", False)):
+        compiled = _compile(agg, dialect, attach=attach)
+        assert compiled.runtime is None
+        assert "ANY_VALUE(" in compiled.sql.upper()
