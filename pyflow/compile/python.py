@@ -93,7 +93,7 @@ def user_error(exc: BaseException, model: Node, what: str) -> CompileError:
         path=path,
         line=line,
         detail="\n".join(detail) or None,
-        hint="fix the code at that line (called by the model function)"
+        hint="fix the code at that line (in a module the function calls)"
         if in_helper
         else "fix the model function at that line",
         code="python-model-error",

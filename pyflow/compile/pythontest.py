@@ -31,7 +31,8 @@ def _call(fn: Callable[..., Any], node: TestNode, kwargs: Mapping[str, Any]) -> 
     except Exception as exc:
         err = user_error(exc, node, "the test function raised")
         err.resource = "test"
-        err.hint = "fix the test function at that line"
+        if err.path == node.path:  # else the line is in a helper module, and the hint says so
+            err.hint = "fix the test function at that line"
         raise err from exc
 
 

@@ -73,7 +73,7 @@ def assert_points_at_the_helper(out: str, *, debug: bool = False) -> None:
     start = out.index(FRAMES[0])
     positions = [out.index(f, start) for f in FRAMES]
     assert positions == sorted(positions), out
-    assert "Fix: fix the code at that line (called by the model function)" in out
+    assert "Fix: fix the code at that line (in a module the function calls)" in out
     if not debug:  # library frames are left out
         assert "site-packages" not in out
         assert "pyflow/compile" not in out
