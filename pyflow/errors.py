@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import difflib
 import errno
+import functools
+import os
+import sysconfig
+import traceback
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 DOCS_ERRORS = "docs/errors.md"
 
@@ -184,3 +189,50 @@ NO_SPACE = "No space left on device"
 def is_disk_full(exc: BaseException) -> bool:
     """True for ENOSPC: an ``OSError`` with that errno, or a driver error quoting its text."""
     return getattr(exc, "errno", None) == errno.ENOSPC or NO_SPACE.lower() in str(exc).lower()
+
+
+# ---- the user's frames of a traceback ------------------------------------------------------------
+@functools.cache
+def _library_dirs() -> tuple[str, ...]:
+    """Folders of code that is not the user's: Python's standard library, installed packages, pyflow."""
+    paths = sysconfig.get_paths()
+    found = {os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    found.add(os.path.realpath(Path(__file__).parent))
+    return tuple(sorted(found))
+
+
+def is_user_file(filename: str) -> bool:
+    """True for a file of the user's code: not Python's, pyflow's or an installed package's."""
+    if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
+        return False
+    real = os.path.realpath(filename)
+    if {"site-packages", "dist-packages"} & set(Path(real).parts):
+        return False
+    return not any(real == d or real.startswith(d + os.sep) for d in _library_dirs())
+
+
+def user_frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    """The frames of ``exc``'s traceback in the user's code (model files, helper modules), outermost first."""
+    return [f for f in traceback.extract_tb(exc.__traceback__) if is_user_file(f.filename)]
+
+
+def display_path(filename: str, root: Path | None) -> str:
+    """``filename`` relative to ``root`` (else to the working folder) when under it, else as is."""
+    real = Path(os.path.realpath(filename))
+    for base in (root, Path.cwd()):
+        if base is not None:
+            try:
+                return real.relative_to(os.path.realpath(base)).as_posix()
+            except ValueError:
+                continue
+    return filename
+
+
+def format_user_frames(frames: Sequence[traceback.FrameSummary], root: Path | None) -> str:
+    """A short traceback of the user's frames: ``path:line in function`` and the line's source."""
+    lines = ["In your code (most recent call last):"]
+    for frame in frames:
+        lines.append(f"  {display_path(frame.filename, root)}:{frame.lineno} in {frame.name}")
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}")
+    return "\n".join(lines)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pyflow.adapters import csvfile
+from pyflow.adapters import attachment, csvfile
 from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog, leftover_types
 from pyflow.errors import AdapterError, CancelledError, is_disk_full
 from pyflow.relation import Relation
@@ -95,6 +95,7 @@ class DuckDBAdapter(Adapter):
         self._cursors: list[Any] = []
         self._database: str | None = None
         self._cancelled = False
+        self._functions = attachment.DuckDBFunctions()
 
     @classmethod
     def in_memory(cls, invocation_id: str = "local") -> DuckDBAdapter:
@@ -377,6 +378,9 @@ class DuckDBAdapter(Adapter):
         finally:
             cur.unregister(name)
         return len(frame) if hasattr(frame, "__len__") else int(frame.num_rows)
+
+    def attach_python(self, *args: Any) -> Any:  # noqa: D102 (attachment.AttachesPython)
+        return attachment.duckdb_attach(self._cursor(), self._con, self._functions, *args)
 
     def ibis_connection(self) -> Any:  # noqa: D102
         import ibis

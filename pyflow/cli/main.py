@@ -140,8 +140,9 @@ def _errors(debug: bool, log_format: str = "text", render: Renderer | None = Non
     except typer.Exit:
         raise
     except PyflowError as exc:
-        if debug:
-            _echo(traceback.format_exc().rstrip(), err=True)
+        if debug:  # each error of a group with its own traceback (e.g. `compile` of several models)
+            for err in [*getattr(exc, "errors", []), exc]:
+                _echo("".join(traceback.format_exception(err)).rstrip(), err=True)
         if log_format == "json" and render is not None:
             render.error({**exc.to_dict(), "text": str(exc)})
         else:
@@ -189,7 +190,7 @@ def _session(opts: Options, renderer: Callable[[Any], None]) -> Session:
     return Session(opts, emit=renderer)
 
 
-def _summary(render: Any, outcome: RunOutcome) -> None:
+def _summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
     errors = [r for r in outcome.results if r.status in ("error", "fail")]
     warnings = [r for r in outcome.results if r.status == "warn"]
     cancelled, skipped = outcome.count("cancelled"), outcome.count("skipped")
@@ -204,7 +205,7 @@ def _summary(render: Any, outcome: RunOutcome) -> None:
         render.line(f"Completed with {len(errors)} error(s):", "error")
         for r in errors:
             render.line("")
-            render.line(r.message, "error")
+            render.line(f"{r.traceback}{r.message}" if debug and r.traceback else r.message, "error")
     elif cancelled or outcome.cancelled:
         render.line("")
         render.line("Did not complete: the run was cancelled.", "warn")
@@ -248,7 +249,7 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
                 f"{len(p.jinja.macro_paths)} macro(s)"
             )
             outcome = session.execute(command)
-        _summary(render, outcome)
+        _summary(render, outcome, debug)
         if outcome.cancelled:
             raise typer.Exit(130)
         if not outcome.ok:
@@ -553,7 +554,7 @@ def source_freshness(
         with _session(opts, render) as session:
             render.line(f"Found {len(session.project.sources)} source(s)")
             outcome = check(session, output)
-        _summary(render, outcome)
+        _summary(render, outcome, debug)
         if outcome.cancelled:
             raise typer.Exit(130)
         if not outcome.ok:

@@ -19,8 +19,10 @@ from pyflow.compile.model import Columns, CompiledModel
 from pyflow.jsonfile import read_versioned, write_json
 from pyflow.secret import contains_secret
 
-VERSION = 2
-"""2: entries are checked to be one statement and hold no secret value (pyflow.secret)."""
+VERSION = 3
+"""2: entries are checked to be one statement and hold no secret value (pyflow.secret).
+3: models with memtables or Python UDFs are not stored (their data lives in the process), and
+older entries of such models named tables that existed only while compiling."""
 log = logging.getLogger(__name__)
 
 
@@ -53,7 +55,15 @@ class CompileCache:
         )
 
     def put(self, key: str, compiled: CompiledModel) -> None:
-        """Store a result under ``key`` (not one holding a secret value: it is recompiled)."""
+        """Store a result under ``key``.
+
+        Not one holding a secret value, nor one with memtables or UDFs (:mod:`pyflow.compile.runtime`,
+        objects of this process): those are recompiled.
+        """
+        if compiled.runtime:
+            self.entries.pop(compiled.name, None)
+            self.dirty = True
+            return
         entry = {
             "key": key,
             "sql": compiled.sql,

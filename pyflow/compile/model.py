@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyflow.relation import Relation
+
+if TYPE_CHECKING:
+    from pyflow.compile.runtime import Runtime
 
 Columns = tuple[tuple[str, str], ...]
 """Column names with Ibis dtype strings."""
@@ -46,6 +50,9 @@ class CompiledModel:
     """Environment variables the compile read, with the values seen (checked on reuse)."""
     volatile: bool = False
     """The SQL depends on the invocation (``run_started_at``): never reused from the cache."""
+    runtime: Runtime | None = None
+    """Memtables and Python UDFs the SQL names, to attach to the connection that runs it
+    (:mod:`pyflow.compile.runtime`); such a model is never stored in the compile cache."""
 
 
 def with_ctes(sql: str, ctes: Sequence[tuple[str, str]], quote: Callable[[str], str]) -> str:

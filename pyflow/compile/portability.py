@@ -35,7 +35,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _line_using(node: Node, method: str, source: str | None) -> int:
+def line_using(node: Node, method: str, source: str | None) -> int:
     """The first line of the model's file at/after its ``def`` calling ``.<method>(`` (else the def)."""
     if source is None:
         return node.line
@@ -60,7 +60,7 @@ def unsupported_operation(
         f"{dialect} cannot run the Ibis operation '{operation}' used by this model",
         model=node.name,
         path=node.path,
-        line=_line_using(node, _snake(operation), source) if found else node.line,
+        line=line_using(node, _snake(operation), source) if found else node.line,
         detail=first[0] if first else None,
         hint=f"express it with operations {dialect} supports (or in SQL), or keep this model on DuckDB",
         code="unsupported-operation",
@@ -110,7 +110,7 @@ def check_ibis_support(expr: Any, node: Node, dialect: str, support: IbisSupport
         raise _unsupported(
             f"{dialect} has no as-of join (ASOF JOIN), which this model uses",
             node,
-            _line_using(node, "asof_join", source),
+            line_using(node, "asof_join", source),
             "take the latest match with a window instead (join on the key and time <= the row's, "
             "keep row_number() over (partition by the row order by time desc) = 1), or keep this "
             "model on DuckDB",
@@ -120,12 +120,12 @@ def check_ibis_support(expr: Any, node: Node, dialect: str, support: IbisSupport
             n.column.dtype for n in op.find(ops.TableUnnest)
         ]
         if any(isinstance(a, dt.Array) and a.value_type.is_struct() for a in arrays):
-            line = _line_using(node, "unnest", source)
+            line = line_using(node, "unnest", source)
             raise _unsupported(
                 f"{dialect} cannot run the SQL Ibis makes to unnest an array of structs (as "
                 "pivot_longer and unnest of a struct array do; ibis-project/ibis#9998)",
                 node,
-                line if line != node.line else _line_using(node, "pivot_longer", source),
+                line if line != node.line else line_using(node, "pivot_longer", source),
                 "unnest arrays of plain values (one per field) or union one SELECT per column "
                 "instead of pivot_longer, or keep this model on DuckDB",
             )

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
 from pyflow.compile.portability import IbisSupport, check_ibis_support, unsupported_operation
+from pyflow.compile.runtime import Runtime, plan_runtime, project_root
 from pyflow.core.node import ModelNode, Node
 from pyflow.core.spec import CTX_PARAM, Context
 from pyflow.deprecations import upstream_deprecations_silenced
-from pyflow.errors import CompileError, PyflowError
+from pyflow.errors import CompileError, PyflowError, display_path, format_user_frames, user_frames
 
 
 def ibis_table(up: Upstream, model: Node) -> Any:
@@ -53,6 +55,15 @@ def ibis_table(up: Upstream, model: Node) -> Any:
     return ibis.table(schema, name=rel.identifier, catalog=rel.database, database=rel.schema)
 
 
+def _project_root(exc: BaseException, model: Node) -> Path | None:
+    """The project folder: where the model's file (``model.path``, relative) sits in the traceback."""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        root = project_root(model, frame.filename)
+        if root is not None:
+            return Path(root)
+    return None
+
+
 def _user_line(exc: BaseException, model: Node) -> int:
     """Return the innermost line of the model's file in ``exc``'s traceback (else the ``def`` line)."""
     line = model.line
@@ -63,16 +74,29 @@ def _user_line(exc: BaseException, model: Node) -> int:
 
 
 def user_error(exc: BaseException, model: Node, what: str) -> CompileError:
-    """A CompileError for an exception raised inside the user's function."""
-    line = _user_line(exc, model)
+    """A CompileError for an exception raised inside the user's function.
+
+    It points at the innermost frame of the user's code (the model's file or a helper module it
+    calls) and shows the user's frames, each with its source line; library frames are left out
+    (``--debug`` prints the whole chained traceback).
+    """
     first = str(exc).strip().splitlines()
+    frames = user_frames(exc)
+    root = _project_root(exc, model)
+    path, line = model.path, _user_line(exc, model)
+    if frames and not frames[-1].filename.endswith(model.path):
+        path, line = display_path(frames[-1].filename, root), frames[-1].lineno or line
+    detail = [*first[1:8], format_user_frames(frames, root)] if frames else first[1:8]
+    in_helper = path != model.path
     return CompileError(
         f"{what}: {type(exc).__name__}: {first[0] if first else ''}",
         model=model.name,
-        path=model.path,
+        path=path,
         line=line,
-        detail="\n".join(first[1:8]) or None,
-        hint="fix the model function at that line",
+        detail="\n".join(detail) or None,
+        hint="fix the code at that line (in a module the function calls)"
+        if in_helper
+        else "fix the model function at that line",
         code="python-model-error",
     )
 
@@ -125,9 +149,20 @@ def dataframe_columns(frame: Any) -> Columns:
 
 
 def compile_expression(
-    result: Any, model: Node, dialect: str, source: str | None = None
-) -> tuple[str, Columns]:
-    """SQL and columns of an Ibis table expression returned by a model (defined in file ``source``)."""
+    result: Any,
+    model: Node,
+    dialect: str,
+    source: str | None = None,
+    *,
+    attach: bool = False,
+    materialized: str | None = None,
+) -> tuple[str, Columns, Runtime]:
+    """SQL, columns and run-time attachments of an Ibis table expression returned by a model.
+
+    ``source`` is the model's file; ``attach`` says the target can attach memtables and Python
+    UDFs to the connection running the model (else memtables are inlined as ``VALUES``; see
+    :mod:`pyflow.compile.runtime`); ``materialized`` is the model's materialization.
+    """
     import ibis
     import ibis.backends.sql.compilers as sc
     import ibis.expr.types as ir
@@ -149,8 +184,11 @@ def compile_expression(
             hint=hint,
             code="bad-return-type",
         )
+    runtime, inlining = plan_runtime(
+        result, model, dialect, attach=attach, materialized=materialized, source=source
+    )
     try:
-        compiler = getattr(sc, dialect).compiler
+        compiler = inlining or getattr(sc, dialect).compiler
         query = compiler.to_sqlglot(result.unbind())
         sql = query.sql(dialect=compiler.dialect, pretty=True)
         columns = tuple((n, str(t)) for n, t in result.schema().items())
@@ -168,7 +206,7 @@ def compile_expression(
             code="ibis-compile",
         ) from exc
     del ibis
-    return sql, columns
+    return sql, columns, runtime
 
 
 def compile_python_model(
@@ -180,10 +218,13 @@ def compile_python_model(
     quote: Callable[[str], str],
     *,
     support: IbisSupport | None = None,
+    attach: bool = False,
 ) -> CompiledModel:
     """Compile one Python model; DataFrame-returning models compile to no SQL.
 
     ``support`` names Ibis operations whose SQL the target rejects (default: all run).
+    ``attach``: the target can attach memtables and Python UDFs to the connection that runs the
+    model; they are then carried by the compiled model (``runtime``) beside its SQL.
     """
     if model.returns_dataframe:
         return CompiledModel(model.name, None, None, is_dataframe=True)
@@ -197,8 +238,12 @@ def compile_python_model(
     source = getattr(getattr(fn, "__code__", None), "co_filename", None)
     if support is not None and hasattr(result, "op"):
         check_ibis_support(result, model, dialect, support, source)
-    sql, columns = compile_expression(result, model, dialect, source)
+    sql, columns, runtime = compile_expression(
+        result, model, dialect, source, attach=attach, materialized=model.config.materialized
+    )
     ctes = [
         (up.cte_name, up.cte_sql) for up in inputs.values() if up.is_inline and up.cte_name and up.cte_sql
     ]
-    return CompiledModel(model.name, with_ctes(sql, ctes, quote), columns, volatile=volatile)
+    return CompiledModel(
+        model.name, with_ctes(sql, ctes, quote), columns, volatile=volatile, runtime=runtime or None
+    )

@@ -16,12 +16,14 @@ from pyflow.compile.model import CompiledModel, Upstream, with_ctes
 from pyflow.compile.python import compile_expression, ibis_table, user_error
 from pyflow.core.node import TestNode
 from pyflow.core.spec import CTX_PARAM, Context
+from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import CompileError, PyflowError
 
 
 def _call(fn: Callable[..., Any], node: TestNode, kwargs: Mapping[str, Any]) -> Any:
     try:
-        return fn(**kwargs)
+        with upstream_deprecations_silenced():  # ibis.memtable reads pandas' future.infer_string
+            return fn(**kwargs)
     except PyflowError as exc:
         exc.model = exc.model or node.name
         exc.resource = "test"
@@ -31,15 +33,23 @@ def _call(fn: Callable[..., Any], node: TestNode, kwargs: Mapping[str, Any]) -> 
     except Exception as exc:
         err = user_error(exc, node, "the test function raised")
         err.resource = "test"
-        err.hint = "fix the test function at that line"
+        if err.path == node.path:  # else the line is in a helper module, and the hint says so
+            err.hint = "fix the test function at that line"
         raise err from exc
 
 
 def _compile(
-    result: Any, node: TestNode, dialect: str, ctes: list[tuple[str, str]], quote: Callable[[str], str]
+    fn: Callable[..., Any],
+    node: TestNode,
+    kwargs: Mapping[str, Any],
+    dialect: str,
+    ctes: list[tuple[str, str]],
+    quote: Callable[[str], str],
 ) -> CompiledModel:
+    """Call the test function and compile the failing rows it returns."""
     import ibis.expr.types as ir
 
+    result = _call(fn, node, kwargs)
     if not isinstance(result, ir.Table):
         raise CompileError(
             f"the test returned {type(result).__name__}, not an Ibis table of failing rows",
@@ -50,7 +60,8 @@ def _compile(
             hint="return the rows that break the rule, e.g. `return model.filter(model[column_name] < 0)`",
             code="bad-return-type",
         )
-    sql, columns = compile_expression(result, node, dialect)
+    source = getattr(getattr(fn, "__code__", None), "co_filename", None)
+    sql, columns, _ = compile_expression(result, node, dialect, source)  # memtables inlined, no UDFs
     return CompiledModel(node.name, with_ctes(sql, ctes, quote), columns)
 
 
@@ -84,7 +95,7 @@ def compile_generic_test(
     kwargs: dict[str, Any] = {"model": table}
     for arg, value in node.kwargs.items():
         kwargs[arg] = ibis_table(inputs[node.ref_args[arg]], node) if arg in node.ref_args else value
-    return _compile(_call(fn, node, kwargs), node, dialect, ctes, quote)
+    return _compile(fn, node, kwargs, dialect, ctes, quote)
 
 
 def compile_singular_test(
@@ -101,4 +112,4 @@ def compile_singular_test(
     kwargs = {
         p: ctx if p == CTX_PARAM else ibis_table(inputs[p], node) for p in inspect.signature(fn).parameters
     }
-    return _compile(_call(fn, node, kwargs), node, dialect, _inline(list(inputs.values())), quote)
+    return _compile(fn, node, kwargs, dialect, _inline(list(inputs.values())), quote)

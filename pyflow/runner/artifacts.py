@@ -211,6 +211,7 @@ def write_run_results(
     for r in results:
         row = asdict(r)
         row.pop("statements")
+        row.pop("traceback")
         row["timing"] = (
             [{"name": "execute", "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at)}]
             if r.started_at

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pyflow.adapters.attachment import AttachesPython
 from pyflow.adapters.base import Adapter
 from pyflow.compile.cache import CompileCache, digest
 from pyflow.compile.datatest import compile_test
@@ -409,7 +410,10 @@ class ProjectCompiler:
             ctx = self.context(node)
             caps = self.adapter.capabilities
             support = IbisSupport(asof_join=caps.asof_join, unnest_struct_arrays=caps.unnest_struct_arrays)
-            return compile_python_model(fn, node, inputs, ctx, self.adapter.dialect, q, support=support)
+            attach = isinstance(self.adapter, AttachesPython)  # memtables/UDFs ride along (compile.runtime)
+            return compile_python_model(
+                fn, node, inputs, ctx, self.adapter.dialect, q, support=support, attach=attach
+            )
         compiled = compile_sql_model(
             node,
             self.project.jinja,

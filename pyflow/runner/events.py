@@ -74,6 +74,8 @@ class NodeResult:
     started_at: float = 0.0
     completed_at: float = 0.0
     thread_id: str = ""
+    traceback: str | None = None
+    """The whole chained traceback of an error (shown by ``--debug``; not in artifacts or events)."""
 
 
 @dataclass
@@ -99,7 +101,9 @@ class Event:
         out = envelope(self.kind, self.ts, self.invocation_id, unique_id)
         out.update((k, v) for k, v in asdict(self).items() if k not in out and k != "invocation_id")
         if self.result is not None:
-            out["result"] = {k: v for k, v in asdict(self.result).items() if k != "statements"}
+            out["result"] = {
+                k: v for k, v in asdict(self.result).items() if k not in ("statements", "traceback")
+            }
         return out
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pyflow.adapters import adapter_class
+from pyflow.adapters.attachment import attached
 from pyflow.adapters.base import Adapter
 from pyflow.adapters.seedbatch import count_seed
 from pyflow.compile.cache import CompileCache
@@ -548,7 +549,8 @@ class Session:
                 else:
                     kind = node.config.materialized
             if kind:
-                outcome = materializer_for(kind).build(job)
+                with attached(self.adapter, getattr(compiled, "runtime", None), node.name):
+                    outcome = materializer_for(kind).build(job)
                 result.message = outcome.message
                 result.rows_affected = outcome.rows
                 result.response = outcome.response
@@ -559,6 +561,7 @@ class Session:
             exc.path = exc.path or node.path
             result.status = "cancelled" if isinstance(exc, CancelledError) else "error"
             result.message = str(exc)
+            result.traceback = "".join(traceback.format_exception(exc))
             result.error = exc.to_dict()
         except Exception as exc:
             result.status = "error"
@@ -665,6 +668,7 @@ class Session:
         self, name: str | None, inline: str | None, limit: int
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Preview rows of a model (compiled SQL) or of an inline query."""
+        runtime = None
         if inline is not None:
             sql = self.render_inline(inline)
         else:
@@ -677,13 +681,16 @@ class Session:
                 if compiled.sql is None:
                     sql = f"SELECT * FROM {self.adapter.render(self.compiler.relation(node))}"
                 else:
-                    sql = compiled.sql
+                    sql, runtime = compiled.sql, compiled.runtime
         cur = self.adapter._cursor()
         query = f"SELECT * FROM (\n{sql}\n) AS pyflow_show LIMIT {int(limit)}"
         try:
-            cur.execute(query)
-            cols = [d[0] for d in cur.description]
-            return cols, list(cur.fetchall())
+            with attached(self.adapter, runtime, name):
+                cur.execute(query)
+                cols = [d[0] for d in cur.description]
+                return cols, list(cur.fetchall())
+        except PyflowError:
+            raise
         except Exception as exc:
             err = self.adapter.wrap_error(exc, query, name)
             err.hint = "build the model's inputs first (`pyflow build`), then preview again"

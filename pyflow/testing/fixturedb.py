@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from typing import Any
 
+from pyflow.adapters.attachment import attached
 from pyflow.adapters.duckdb import DuckDBAdapter
 from pyflow.compile.model import Columns, CompiledModel
 from pyflow.core.node import ModelNode
@@ -167,6 +169,11 @@ class PreparedModel:
         check_binds(self.adapter._cursor(), sql, compiled.sql, dialect, self.model)
         return sql
 
+    def attached(self) -> AbstractContextManager[None]:
+        """The model's memtables and Python UDFs attached to the harness's DuckDB for the block."""
+        runtime = self.compiler.compile(self.model.unique_id).runtime
+        return attached(self.adapter, runtime, self.model.name)
+
     def _value(self) -> Any:
         """What a DataFrame model returns (a DataFrame, pyarrow table or Ibis table)."""
         from pyflow.compile.python import call_model
@@ -186,7 +193,7 @@ class PreparedModel:
                 return value
             with upstream_deprecations_silenced():  # ibis reads pandas' deprecated future.infer_string
                 return value.to_pandas()
-        with upstream_deprecations_silenced():  # duckdb's df(): DataFrame.drop(inplace=True)
+        with self.attached(), upstream_deprecations_silenced():  # duckdb's df(): DataFrame.drop(inplace=True)
             return self.adapter._cursor().execute(self.sql()).df()
 
     def create(self, relation: Relation) -> None:
@@ -198,4 +205,5 @@ class PreparedModel:
                 value = value.to_pyarrow()
             a.create_table_from_dataframe(relation, value)
         else:
-            a.execute(a.create_table_as_sql(relation, self.sql()), model=self.model.name)
+            with self.attached():
+                a.execute(a.create_table_as_sql(relation, self.sql()), model=self.model.name)

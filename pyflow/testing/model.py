@@ -207,11 +207,13 @@ class ProjectHarness:
                 config=model.config,
                 incremental=True,
             )
+            prepared = self._prepared_model(adapter, compiler, model)
             if compiled.is_dataframe:
-                job.frame = lambda: self._prepared_model(adapter, compiler, model).frame()
+                job.frame = prepared.frame
             else:
-                job.sql = self._prepared_model(adapter, compiler, model).sql()
-            IncrementalMaterializer().build(job)
+                job.sql = prepared.sql()
+            with prepared.attached():
+                IncrementalMaterializer().build(job)
             with upstream_deprecations_silenced():  # duckdb's df(): DataFrame.drop(inplace=True)
                 return adapter._cursor().execute(f"SELECT * FROM {adapter.render(rel)} ORDER BY ALL").df()
         finally:

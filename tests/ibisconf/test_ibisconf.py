@@ -105,7 +105,7 @@ def test_duckdb_rows_match_pandas(harness: ProjectHarness, model: str) -> None:
     with harness.prepared(model, inputs) as run:
         out = Relation("memory", "main", "__ibisconf_out")
         run.create(out)
-        actual = run.adapter._cursor().execute(f"SELECT * FROM {run.adapter.render(out)}").fetch_arrow_table()
+        actual = run.adapter._cursor().execute(f"SELECT * FROM {run.adapter.render(out)}").to_arrow_table()
     expected = pa.Table.from_pandas(EXPECTED[model](dict(inputs)), preserve_index=False)
 
     assert_same_kinds("duckdb", model, {f.name: kind(f.type) for f in actual.schema}, expected)
