@@ -19,7 +19,6 @@ from pyflow.adapters.base import Adapter
 from pyflow.adapters.seedbatch import count_seed
 from pyflow.compile.cache import CompileCache
 from pyflow.compile.model import CompiledModel
-from pyflow.compile.python import call_model, is_dataframe
 from pyflow.config.loader import load_project
 from pyflow.config.profile import Target, load_target
 from pyflow.config.project import load_project_config
@@ -34,6 +33,7 @@ from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
+from pyflow.runner.frames import FrameRuns, call_frame
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 from pyflow.secret import ScrubbingFormatter
 
@@ -195,6 +195,7 @@ class Session:
         self._console_handler = _EventHandler(self.emit)
         logging.getLogger("pyflow.sql").addHandler(self._console_handler)
         self._compiler: ProjectCompiler | None = None
+        self.frames: FrameRuns  # DataFrame models of the current execute()
         self.unit_tests = UnitTestRunner(self.project, options.vars, self.adapter.dialect, self.target_info)
 
     # ---- setup ---------------------------------------------------------------------------
@@ -395,7 +396,12 @@ class Session:
             on_cancel=self.adapter.cancel,
             describe=self.describe,
         )
+        self.frames = FrameRuns(self.compiler)
         results = executor.run()
+        if self.frames.recompiled:  # children of DataFrame models compiled once those ran
+            compiled.update(self.frames.recompiled)
+            self.write_compiled(compiled)
+            self.write_manifest(compiled)
         outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
         self._write_run_artifacts(command, outcome)
         self.emit(
@@ -502,6 +508,7 @@ class Session:
             run_started_at=self.run_started_at,
         )
         try:
+            compiled = self.frames.refresh(uid, compiled)  # it waited for a DataFrame model
             if isinstance(compiled, PyflowError):
                 raise compiled
             if isinstance(node, TestNode) and is_unit_test(node):
@@ -528,7 +535,7 @@ class Session:
                 job.sql = compiled.sql
                 job.incremental = self.compiler.is_incremental(node)
                 if compiled.is_dataframe:
-                    job.frame = lambda: self._dataframe(node)
+                    job.frame = lambda: call_frame(self.compiler, node)
                     kind = (
                         "table"
                         if node.config.materialized in ("view", "ephemeral")
@@ -541,6 +548,7 @@ class Session:
                 result.message = outcome.message
                 result.rows_affected = outcome.rows
                 result.response = outcome.response
+                self.frames.built(uid)
         except PyflowError as exc:
             if exc.model in (None, node.name):
                 exc.resource = node.resource_type
@@ -593,26 +601,6 @@ class Session:
         )
         result.response = f"{status.upper()} {failures}"
 
-    def _dataframe(self, node: ModelNode) -> Any:
-        con = self.adapter.ibis_connection()
-        tables = self.compiler.bound_tables(con, node.unique_id)
-        ctx = self.compiler.context(node, bound=con)
-        value = call_model(self.project.functions[node.name], node, tables, ctx)
-        if is_dataframe(value):
-            return value
-        import ibis.expr.types as ir
-
-        if isinstance(value, ir.Table):
-            return value.to_pyarrow()
-        raise CompileError(
-            f"the model returned {type(value).__name__}, not a DataFrame or an Ibis table",
-            model=node.name,
-            path=node.path,
-            line=node.line,
-            hint="return a pandas DataFrame, a pyarrow Table or an Ibis table expression",
-            code="bad-return-type",
-        )
-
     def _write_run_artifacts(self, command: str, outcome: RunOutcome) -> None:
         base = self.project.target_dir / "run"
         for r in outcome.results:
@@ -646,6 +634,7 @@ class Session:
     def compile(self) -> dict[str, CompiledModel | PyflowError]:
         """``pyflow compile``: write compiled SQL and the manifest; no model runs."""
         ids = self.selected("compile")
+        self.compiler.call_frames = True  # DataFrame models not built yet are called for their columns
         compiled = self.compile_nodes(ids)
         self.write_manifest(compiled)
         return compiled
