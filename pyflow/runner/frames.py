@@ -91,7 +91,7 @@ def pending_error(node: ModelNode, frame: ModelNode, key: str, why: str | None =
         line=node.line,
         hint=f"build it in the same run (`pyflow build --select +{node.name}`), or declare the "
         f"columns of '{frame.name}' with a data_type each (`@model(columns=...)` or its YAML properties)",
-        code=PENDING,
+        code="dataframe-columns-unknown",  # PENDING
     )
 
 
