@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import textwrap
+from typing import Any
 
 import pytest
 
@@ -239,3 +241,98 @@ def test_model_annotated_pyarrow_table_runs_at_build_time_with_bound_inputs(fram
     pyflow("build", "--project-dir", project)
 
     assert warehouse(project).rows("SELECT id, name FROM down") == [(2, "b")]
+
+
+ALL_TYPES = """
+    import datetime as dt
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from pyflow import model
+
+    UTC = dt.timezone.utc
+
+
+    def rows():
+        return pa.table(
+            {
+                "i": pa.array([1, -(2**40), None], pa.int64()),
+                "small": pa.array([1, None, 3], pa.int16()),
+                "price": pa.array([Decimal("12.34"), Decimal("-0.01"), None], pa.decimal128(12, 2)),
+                "at": pa.array(
+                    [dt.datetime(2024, 1, 2, 3, 4, 5, 123456), None, dt.datetime(1999, 12, 31)],
+                    pa.timestamp("us"),
+                ),
+                "at_tz": pa.array(
+                    [dt.datetime(2024, 1, 2, 3, 4, 5, 654321, tzinfo=UTC), None, dt.datetime(2000, 1, 1, tzinfo=UTC)],
+                    pa.timestamp("us", tz="UTC"),
+                ),
+                "day": pa.array([dt.date(2024, 2, 29), None, dt.date(1970, 1, 1)], pa.date32()),
+                "name": pa.array(["it's", None, "é ü"], pa.string()),
+                "flag": pa.array([True, False, None], pa.bool_()),
+                "ratio": pa.array([0.5, None, -1.25], pa.float64()),
+                "tags": pa.array([[1, 2], [], None], pa.list_(pa.int64())),
+                "point": pa.array(
+                    [{"x": 1, "label": "a"}, None, {"x": None, "label": "c"}],
+                    pa.struct([("x", pa.int64()), ("label", pa.string())]),
+                ),
+            }
+        )
+
+
+    @model(materialized="table")
+    def typed() -> pa.Table:
+        return rows()
+"""
+
+
+def test_dataframe_model_types_round_trip_on_duckdb(frame_project, pyflow):
+    import duckdb
+
+    project = frame_project(
+        {
+            "models/typed.py": ALL_TYPES,
+            "models/typed_copy.py": """
+                import ibis
+
+                from pyflow import model
+
+
+                @model(materialized="table")
+                def typed_copy(typed: ibis.Table) -> ibis.Table:
+                    return typed.mutate(i2=typed.i * 2)
+            """,
+        }
+    )
+
+    pyflow("build", "--project-dir", project)
+
+    namespace: dict[str, Any] = {}
+    exec(textwrap.dedent(ALL_TYPES), namespace)  # the frame the model returned
+    expected = namespace["rows"]().to_pylist()
+    con = duckdb.connect(str(project / "pyflow.duckdb"), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        got = con.execute("SELECT * EXCLUDE (i2) FROM typed_copy").fetch_arrow_table().to_pylist()
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'typed'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert got == expected
+    assert types == {
+        "i": "BIGINT",
+        "small": "SMALLINT",
+        "price": "DECIMAL(12,2)",
+        "at": "TIMESTAMP",
+        "at_tz": "TIMESTAMP WITH TIME ZONE",
+        "day": "DATE",
+        "name": "VARCHAR",
+        "flag": "BOOLEAN",
+        "ratio": "DOUBLE",
+        "tags": "BIGINT[]",
+        "point": 'STRUCT(x BIGINT, "label" VARCHAR)',
+    }
