@@ -672,6 +672,8 @@ class TrinoAdapter(Adapter):
             return f"TIME '{value.isoformat()}'"
         if isinstance(value, list):
             return "ARRAY[" + ", ".join(self._value_sql(v) for v in value) + "]"
+        if isinstance(value, dict):  # a struct: the column's CAST names its fields
+            return "ROW(" + ", ".join(self._value_sql(v) for v in value.values()) + ")"
         if isinstance(value, bytes):
             return f"X'{value.hex()}'"
         return self.literal_sql(value)
