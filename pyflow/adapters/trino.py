@@ -595,7 +595,12 @@ class TrinoAdapter(Adapter):
 
     # ---- data ----------------------------------------------------------------------------
     def create_table_from_dataframe(
-        self, relation: Relation, frame: Any, *, record: StatementLog | None = None
+        self,
+        relation: Relation,
+        frame: Any,
+        *,
+        record: StatementLog | None = None,
+        options: TableOptions | None = None,
     ) -> int:
         """CREATE TABLE AS the frame's first rows, then INSERT ... VALUES batches under ``max_query_bytes``.
 
