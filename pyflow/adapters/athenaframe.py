@@ -28,7 +28,7 @@ from pyflow.adapters.base import StatementLog, TableOptions
 from pyflow.adapters.hivetype import hive_type
 from pyflow.adapters.s3location import split_s3
 from pyflow.adapters.trino import TrinoAdapter
-from pyflow.errors import PyflowError
+from pyflow.errors import AdapterError, PyflowError
 from pyflow.relation import Relation
 
 if TYPE_CHECKING:
@@ -132,6 +132,23 @@ def write_parquet_table(
         )
 
 
+def _check_empty(adapter: AthenaAdapter, location: str) -> None:
+    """Refuse to add a table's files to a prefix holding files (Athena's CTAS refuses it too)."""
+    bucket, prefix = split_s3(location)
+    try:
+        found = adapter.aws_client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
+    except Exception as exc:
+        raise adapter.aws_error(exc, f"listing {location}", None) from exc
+    if found.get("KeyCount", 0):
+        raise AdapterError(
+            f"the external_location {location} already holds files: the frame's table would read "
+            "them as well as its own",
+            hint="drop `external_location` (each build then writes to a fresh prefix under "
+            "s3_data_dir and is swapped in), or empty that prefix first",
+            code="unsupported",
+        )
+
+
 def create_table_from_dataframe(
     adapter: AthenaAdapter,
     relation: Relation,
@@ -151,6 +168,8 @@ def create_table_from_dataframe(
     arrow = as_athena_arrow(frame)
     compression = (opts.write_compression or "snappy").lower()
     if plain:
+        if opts.external_location:
+            _check_empty(adapter, location)
         write_parquet_table(adapter, relation, arrow, location, compression, record)
         return int(arrow.num_rows)
     stage = adapter.temp_relation(relation, "frame")

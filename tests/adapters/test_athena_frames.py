@@ -269,3 +269,24 @@ def test_athena_frame_values_round_trip_decimals_and_dates_exactly(lake: None) -
         "date",
         "string",
     ]
+
+
+def test_athena_frame_refuses_an_external_location_that_holds_files(lake: None) -> None:
+    import pandas as pd
+
+    location = "s3://bucket/fixed/scores/"
+    boto3.client("s3", region_name="eu-west-1").put_object(
+        Bucket="bucket", Key="fixed/scores/old.parquet", Body=b"x"
+    )
+    adapter = _adapter(RecordingConnection(schemas={"shop"}))
+    options = TableOptions(external_location=location)
+
+    with pytest.raises(AdapterError, match="already holds files") as info:
+        adapter.create_table_from_dataframe(REL, pd.DataFrame({"id": [1]}), options=options)
+
+    assert "drop `external_location`" in (info.value.hint or "")
+    assert _glue("scores") is None
+    assert _keys("fixed/") == ["fixed/scores/old.parquet"]
+    adapter.aws_client("s3").delete_object(Bucket="bucket", Key="fixed/scores/old.parquet")
+    assert adapter.create_table_from_dataframe(REL, pd.DataFrame({"id": [1]}), options=options) == 1
+    assert _glue("scores")["StorageDescriptor"]["Location"] == location  # type: ignore[index]
