@@ -180,3 +180,62 @@ def test_trino_frame_of_every_type_reads_back_equal(trino_server: Any) -> None:
     for row in got:  # the driver returns ROW values as tuples and zoned timestamps in their zone
         row["point"] = None if row["point"] is None else dict(zip(["x", "label"], row["point"], strict=True))
     assert got == expected
+
+
+@pytest.mark.trino
+def test_trino_dataframe_model_feeds_python_and_sql_models_in_one_build(
+    trino_server: Any, make_project: Any, cli: Any
+) -> None:
+    if "memory" not in trino_server.catalogs:
+        pytest.skip(f"the Trino server at {trino_server.url} has no memory catalog")
+    schema = f"pyflow_frames_{uuid.uuid4().hex[:8]}"
+    project = make_project(
+        {
+            "pyflow.yml": "name: proj\nprofile: live\n",
+            "profiles.yml": f"""
+                live:
+                  target: dev
+                  outputs:
+                    dev:
+                      type: trino
+                      host: {trino_server.host}
+                      port: {trino_server.port}
+                      user: pyflow
+                      database: memory
+                      schema: {schema}
+            """,
+            "models/frame.py": """
+                import pandas as pd
+
+                from pyflow import model
+
+
+                @model
+                def frame() -> pd.DataFrame:
+                    return pd.DataFrame({"id": [1, 2, 3], "name": ["a", "b", "c"]})
+            """,
+            "models/down.py": """
+                import ibis
+
+                from pyflow import model
+
+
+                @model
+                def down(frame: ibis.Table) -> ibis.Table:
+                    return frame.filter(frame.id > 1).mutate(upper=frame.name.upper())
+            """,
+            "models/final.sql": "select id, upper from {{ ref('down') }}",
+        }
+    )
+    import trino
+
+    con = trino.dbapi.connect(host=trino_server.host, port=trino_server.port, user="pyflow")
+    try:
+        result = cli("build", "--project-dir", str(project))
+        assert result.exit_code == 0, result.output
+        cur = con.cursor()
+        cur.execute(f'SELECT id, upper FROM memory."{schema}".final ORDER BY id')
+        assert cur.fetchall() == [[2, "B"], [3, "C"]]
+    finally:
+        con.cursor().execute(f'DROP SCHEMA IF EXISTS memory."{schema}" CASCADE').fetchall()
+        con.close()
