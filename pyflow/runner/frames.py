@@ -46,18 +46,21 @@ def declared_columns(compiler: ProjectCompiler, node: ModelNode) -> Columns | No
     out = []
     for col in declared:
         try:
-            out.append((col.name, compiler.adapter.type_to_ibis(str(col.data_type))))
-        except Exception as exc:
+            dtype = compiler.adapter.type_to_ibis(str(col.data_type))
+        except Exception:
+            dtype = "unknown"
+        if dtype.startswith("unknown"):  # Ibis parsed no type out of it
             raise CompileError(
                 f"the declared data_type '{col.data_type}' of column '{col.name}' is not a "
-                f"{compiler.adapter.type} type ({type(exc).__name__})",
+                f"{compiler.adapter.type} type",
                 model=node.name,
                 path=node.path,
                 line=node.line,
                 hint=f"write a {compiler.adapter.type} type name (bigint, varchar, decimal(10, 2), "
                 "timestamp ...) or drop the data_type",
                 code="invalid-config",
-            ) from None
+            )
+        out.append((col.name, dtype))
     return tuple(out)
 
 

@@ -17,9 +17,11 @@ from pyflow.adapters.base import StatementLog
 from pyflow.adapters.trino import TrinoAdapter
 from pyflow.config.profile import TrinoTarget
 from pyflow.core.nodeconfig import ModelConfig
+from pyflow.errors import UnsupportedError
 from pyflow.materializers.base import Job
 from pyflow.materializers.table import TableMaterializer
 from pyflow.relation import Relation
+from pyflow.runner.frames import call_frame
 from tests.adapters.recording import INVOCATION_A, RecordingConnection
 
 UTC = dt.UTC
@@ -239,3 +241,41 @@ def test_trino_dataframe_model_feeds_python_and_sql_models_in_one_build(
     finally:
         con.cursor().execute(f'DROP SCHEMA IF EXISTS memory."{schema}" CASCADE').fetchall()
         con.close()
+
+
+def test_trino_dataframe_model_reading_inputs_is_unsupported_with_a_fix(make_project: Any) -> None:
+    from pyflow.runner.session import Options, Session
+
+    project = make_project(
+        {
+            "pyflow.yml": "name: proj\nprofile: remote\n",
+            "profiles.yml": """
+                remote:
+                  target: dev
+                  outputs:
+                    dev: {type: trino, host: trino.invalid, database: memory, schema: analytics}
+            """,
+            "models/raw.sql": "select 1 as id",
+            "models/frame.py": """
+                import ibis
+                import pandas as pd
+
+                from pyflow import model
+
+
+                @model
+                def frame(raw: ibis.Table) -> pd.DataFrame:
+                    return raw.to_pandas()
+            """,
+        }
+    )
+    with Session(Options(project_dir=project)) as session:  # offline: trino.invalid is never reached
+        node = session.project.by_name("frame")
+        with pytest.raises(UnsupportedError) as info:
+            call_frame(session.compiler, node)  # type: ignore[arg-type]
+
+    err = info.value
+    assert (err.model, err.path, err.code) == ("frame", "models/frame.py", "unsupported")
+    assert "a DataFrame model that reads inputs (raw) needs an Ibis backend" in err.message
+    assert "which trino has not" in err.message
+    assert "DataFrame model without inputs" in (err.hint or "")

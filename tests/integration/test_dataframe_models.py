@@ -336,3 +336,25 @@ def test_dataframe_model_types_round_trip_on_duckdb(frame_project, pyflow):
         "tags": "BIGINT[]",
         "point": 'STRUCT(x BIGINT, "label" VARCHAR)',
     }
+
+
+def test_declared_column_type_that_is_not_a_type_names_the_column(frame_project, pyflow):
+    files = chain("pandas")
+    files["models/frame.yml"] = """
+        version: 2
+        models:
+          - name: frame
+            columns:
+              - name: id
+                data_type: bigint
+              - name: name
+                data_type: "varchar(("
+    """
+    project = frame_project(files)
+
+    result = pyflow("compile", "--project-dir", project, expect=1)
+
+    out = " ".join(result.output.split())
+    assert "model 'frame' (models/frame.py:" in out
+    assert "the declared data_type 'varchar((' of column 'name' is not a duckdb type" in out
+    assert "[invalid-config]" in out
