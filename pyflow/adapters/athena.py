@@ -27,7 +27,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pyflow.adapters import athenaframe
 from pyflow.adapters.base import Leftover, RelationType, StatementLog, TableOptions
+from pyflow.adapters.hivetype import hive_type
 from pyflow.adapters.s3location import glue_location as _location
 from pyflow.adapters.s3location import overlaps as _overlaps
 from pyflow.adapters.s3location import split_s3 as _split_s3
@@ -47,40 +49,6 @@ def _is_hive(options: TableOptions) -> bool:
 
 
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HIVE_SCALARS = {"varchar": "string", "char": "string", "integer": "int", "real": "float"}
-
-
-def hive_type(data_type: str) -> str:
-    """A Trino type name as Athena's Hive DDL spells it (``varchar`` -> ``string`` ...)."""
-    text = data_type.strip()
-    name, _, rest = text.partition("(")
-    name = name.strip().lower()
-    args = rest[:-1] if rest.endswith(")") else rest
-    if name == "array":
-        return f"array<{hive_type(args)}>"
-    if name == "map":
-        key, value = _split_top(args)
-        return f"map<{hive_type(key)},{hive_type(value)}>"
-    if name == "row":
-        fields = [f.strip().partition(" ") for f in _split_top(args)]
-        return "struct<" + ",".join(f"{n.strip(chr(34))}:{hive_type(t)}" for n, _, t in fields) + ">"
-    if name.startswith("timestamp"):
-        return "timestamp"
-    if name in _HIVE_SCALARS:
-        return _HIVE_SCALARS[name]
-    return text.lower()
-
-
-def _split_top(text: str) -> list[str]:
-    """Split ``a, b(c, d)`` at the commas outside parentheses."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return parts
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -680,6 +648,8 @@ class AthenaAdapter(TrinoAdapter):
             props.append(f"bucketed_by = ARRAY[{', '.join(literal(c) for c in opts.bucketed_by)}]")
             props.append(f"bucket_count = {int(opts.bucket_count or 1)}")
         return props
+
+    create_table_from_dataframe = athenaframe.create_table_from_dataframe  # Parquet + Glue
 
     def create_table_as_sql(  # noqa: D102
         self, relation: Relation, select: str, options: TableOptions | None = None

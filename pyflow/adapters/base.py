@@ -743,9 +743,14 @@ class Adapter(DMLBuilders, abc.ABC):
     # ---- data ----------------------------------------------------------------------------
     @abc.abstractmethod
     def create_table_from_dataframe(
-        self, relation: Relation, frame: Any, *, record: StatementLog | None = None
+        self,
+        relation: Relation,
+        frame: Any,
+        *,
+        record: StatementLog | None = None,
+        options: TableOptions | None = None,
     ) -> int:
-        """Create ``relation`` holding a pandas/pyarrow frame; return its row count."""
+        """Create ``relation`` (a table of ``options``) holding a pandas/pyarrow frame; its row count."""
 
     def ibis_connection(self) -> Any:
         """An Ibis backend on the calling thread's connection (needs ``ibis_backend``)."""

@@ -367,8 +367,8 @@ class DuckDBAdapter(Adapter):
         )
 
     # ---- data ----------------------------------------------------------------------------
-    def create_table_from_dataframe(  # noqa: D102
-        self, relation: Relation, frame: Any, *, record: StatementLog | None = None
+    def create_table_from_dataframe(  # noqa: D102  (a DuckDB table takes no options)
+        self, relation: Relation, frame: Any, *, record: StatementLog | None = None, **_: Any
     ) -> int:
         cur = self._cursor()
         name = f"__pyflow_frame_{next(_names)}"

@@ -595,7 +595,12 @@ class TrinoAdapter(Adapter):
 
     # ---- data ----------------------------------------------------------------------------
     def create_table_from_dataframe(
-        self, relation: Relation, frame: Any, *, record: StatementLog | None = None
+        self,
+        relation: Relation,
+        frame: Any,
+        *,
+        record: StatementLog | None = None,
+        options: TableOptions | None = None,
     ) -> int:
         """CREATE TABLE AS the frame's first rows, then INSERT ... VALUES batches under ``max_query_bytes``.
 
@@ -672,6 +677,8 @@ class TrinoAdapter(Adapter):
             return f"TIME '{value.isoformat()}'"
         if isinstance(value, list):
             return "ARRAY[" + ", ".join(self._value_sql(v) for v in value) + "]"
+        if isinstance(value, dict):  # a struct: the column's CAST names its fields
+            return "ROW(" + ", ".join(self._value_sql(v) for v in value.values()) + ")"
         if isinstance(value, bytes):
             return f"X'{value.hex()}'"
         return self.literal_sql(value)

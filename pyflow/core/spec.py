@@ -21,7 +21,7 @@ CTX_PARAM = "ctx"
 SPEC_ATTR = "__pyflow_model__"
 TEST_ATTR = "__pyflow_test__"
 """Where ``@generic_test`` and ``@data_test`` attach their spec (never read as a model)."""
-DATAFRAME_HINTS = ("DataFrame", "pyarrow.Table", "pa.Table")
+DATAFRAME_HINTS = ("DataFrame", "pyarrow.Table", "pa.Table", "pyarrow.lib.Table")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -96,7 +96,7 @@ class Materializer(abc.ABC):
         if options is None:
             options = TableOptions.from_config(job.config)
         if job.frame is not None:
-            return adapter.create_table_from_dataframe(relation, job.frame(), record=job.log)
+            return adapter.create_table_from_dataframe(relation, job.frame(), record=job.log, options=options)
         if job.sql is None:
             raise MaterializationError(
                 "nothing to build: the model compiled to no SQL",

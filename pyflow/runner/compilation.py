@@ -28,6 +28,7 @@ from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
 from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
+from pyflow.runner.frames import check_inputs, frame_columns, is_frame_model
 from pyflow.runner.oracle import SchemaOracle
 
 CACHE_FILE = ".pyflow/compile-cache.json"
@@ -67,6 +68,9 @@ class ProjectCompiler:
         self.full_refresh = full_refresh
         self._incremental: dict[str, bool] = {}
         self._raw_sources: dict[str, tuple[str, list[tuple[str, str]]] | None] = {}
+        self.call_frames = False
+        """Call DataFrame models to learn their columns (``pyflow compile``; builds wait for them)."""
+        self.frame_errors: dict[str, str] = {}
         self.forced_incremental: dict[str, bool] = {}
         """Per-node override of is_incremental (unit tests of the incremental branch)."""
 
@@ -188,14 +192,11 @@ class ProjectCompiler:
             cols = self.oracle.describe(scan, node.name)
         else:
             assert isinstance(node, ModelNode)
-            compiled = self.compile(uid)
-            cols = compiled.columns
-            if cols is None and compiled.sql is not None:
+            compiled = None if node.returns_dataframe else self.compile(uid)
+            # a DataFrame model's: declared, built, or (compile only) its frame's (runner/frames.py)
+            cols = frame_columns(self, node) if compiled is None else compiled.columns
+            if cols is None and compiled is not None and compiled.sql is not None:
                 cols = self._describe_sql_model(uid, compiled.sql)
-            elif cols is None and compiled.is_dataframe:
-                # a DataFrame model's columns are known once it has been built
-                found = self.adapter.get_columns(self.relation(node))
-                cols = tuple((c.name, self.adapter.type_to_ibis(c.data_type)) for c in found) or None
         self._columns[uid] = cols
         return cols
 
@@ -302,8 +303,10 @@ class ProjectCompiler:
                 str(self.relation(node)),
                 self._this_columns(node),
                 self.is_incremental(node),
-                sorted(
-                    (key, self.key(p), str(self.relation(self.project.node(p)))) for key, p in parents.items()
+                sorted(  # a DataFrame model's columns come from its data, not from its code
+                    (key, self.key(p), str(self.relation(self.project.node(p))))
+                    + ((self.columns(p),) if is_frame_model(self, p) else ())
+                    for key, p in parents.items()
                 ),
             )
         self._keys[uid] = k
@@ -406,6 +409,7 @@ class ProjectCompiler:
         inputs = self.inputs(node.unique_id)
         q = self.adapter.quote
         if node.is_python:
+            check_inputs(self, node)
             fn = self.project.functions[node.name]
             ctx = self.context(node)
             caps = self.adapter.capabilities

@@ -47,6 +47,14 @@ class SchemaOracle:
         a.execute(f"CREATE TABLE {a.render(Relation(db, schema, relation.identifier))} ({cols})")
         self._tables.add(relation)
 
+    def forget(self, relation: Relation) -> None:
+        """Drop the empty copy of ``relation`` (its columns changed): the next use makes it again."""
+        if relation in self._tables:
+            self._tables.discard(relation)
+            db = relation.database or "memory"
+            rel = Relation(db, relation.schema or "main", relation.identifier)
+            self.adapter.execute(f"DROP TABLE IF EXISTS {self.adapter.render(rel)}")
+
     def describe(self, sql: str, model: str | None = None, *, dialect: str = ORACLE_DIALECT) -> Columns:
         """Columns (Ibis dtypes) of a SELECT written in ``dialect`` (transpiled to DuckDB first)."""
         a = self.adapter

@@ -20,7 +20,6 @@ from pyflow.adapters.base import Adapter
 from pyflow.adapters.seedbatch import count_seed
 from pyflow.compile.cache import CompileCache
 from pyflow.compile.model import CompiledModel
-from pyflow.compile.python import call_model, is_dataframe
 from pyflow.config.loader import load_project
 from pyflow.config.profile import Target, load_target
 from pyflow.config.project import load_project_config
@@ -36,6 +35,7 @@ from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
+from pyflow.runner.frames import FrameRuns, call_frame
 from pyflow.runner.monitors import MonitorRunner
 from pyflow.runner.runend import finish_run, open_history
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
@@ -199,6 +199,7 @@ class Session:
         self._console_handler = _EventHandler(self.emit)
         logging.getLogger("pyflow.sql").addHandler(self._console_handler)
         self._compiler: ProjectCompiler | None = None
+        self.frames: FrameRuns  # DataFrame models of the current execute()
         self.unit_tests = UnitTestRunner(self.project, options.vars, self.adapter.dialect, self.target_info)
         self.history = open_history(self.project.config.run_history, self.adapter, self.target)
         self.monitors = MonitorRunner(self.adapter, self.history, decide)
@@ -402,7 +403,12 @@ class Session:
             on_cancel=self.adapter.cancel,
             describe=self.describe,
         )
+        self.frames = FrameRuns(self.compiler)
         results = executor.run()
+        if self.frames.recompiled:  # children of DataFrame models compiled once those ran
+            compiled.update(self.frames.recompiled)
+            self.write_compiled(compiled)
+            self.write_manifest(compiled)
         outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
         self._write_run_artifacts(command, outcome)
         finish_run(self, command, outcome)  # run history and on-run-end alerts; never raises
@@ -510,6 +516,7 @@ class Session:
             run_started_at=self.run_started_at,
         )
         try:
+            compiled = self.frames.refresh(uid, compiled)  # it waited for a DataFrame model
             if isinstance(compiled, PyflowError):
                 raise compiled
             if isinstance(node, TestNode) and is_unit_test(node):
@@ -540,7 +547,7 @@ class Session:
                 job.sql = compiled.sql
                 job.incremental = self.compiler.is_incremental(node)
                 if compiled.is_dataframe:
-                    job.frame = lambda: self._dataframe(node)
+                    job.frame = lambda: call_frame(self.compiler, node)
                     kind = (
                         "table"
                         if node.config.materialized in ("view", "ephemeral")
@@ -554,6 +561,7 @@ class Session:
                 result.message = outcome.message
                 result.rows_affected = outcome.rows
                 result.response = outcome.response
+                self.frames.built(uid)
         except PyflowError as exc:
             if exc.model in (None, node.name):
                 exc.resource = node.resource_type
@@ -607,26 +615,6 @@ class Session:
         )
         result.response = f"{status.upper()} {failures}"
 
-    def _dataframe(self, node: ModelNode) -> Any:
-        con = self.adapter.ibis_connection()
-        tables = self.compiler.bound_tables(con, node.unique_id)
-        ctx = self.compiler.context(node, bound=con)
-        value = call_model(self.project.functions[node.name], node, tables, ctx)
-        if is_dataframe(value):
-            return value
-        import ibis.expr.types as ir
-
-        if isinstance(value, ir.Table):
-            return value.to_pyarrow()
-        raise CompileError(
-            f"the model returned {type(value).__name__}, not a DataFrame or an Ibis table",
-            model=node.name,
-            path=node.path,
-            line=node.line,
-            hint="return a pandas DataFrame, a pyarrow Table or an Ibis table expression",
-            code="bad-return-type",
-        )
-
     def _write_run_artifacts(self, command: str, outcome: RunOutcome) -> None:
         base = self.project.target_dir / "run"
         for r in outcome.results:
@@ -660,6 +648,7 @@ class Session:
     def compile(self) -> dict[str, CompiledModel | PyflowError]:
         """``pyflow compile``: write compiled SQL and the manifest; no model runs."""
         ids = self.selected("compile")
+        self.compiler.call_frames = True  # DataFrame models not built yet are called for their columns
         compiled = self.compile_nodes(ids)
         self.write_manifest(compiled)
         return compiled

@@ -118,6 +118,7 @@ def test_athena_is_a_trino_subclass_with_its_own_dialect() -> None:
         "data_location",
         "table_properties",
         "create_table_as_sql",
+        "create_table_from_dataframe",  # Parquet to S3 + Glue (pyflow.adapters.athenaframe)
         "type_to_ibis",
         "ibis_to_type",
         "aws_client",
