@@ -143,9 +143,8 @@ def trino_server() -> TrinoServer:
     """The live Trino server of ``PYFLOW_TRINO_URL`` (or the rig's default), asked once per session.
 
     Skips the test with a one-line reason when no server answers, except when
-    ``PYFLOW_TRINO_REQUIRED=true`` (set by a CI script that started the rig): then a missing
-    server fails the test loudly. ``.ci/run`` does not start the rig yet (the live suite still
-    has open failures on iceberg), so it does not set it.
+    ``PYFLOW_TRINO_REQUIRED=true`` (set by ``.ci/run`` under ``CI=true`` once it started the
+    rig, and by ``nox -s trino``): then a missing server fails the test loudly.
     """
     server, why = find_trino(trino_url())
     if server is None:

@@ -14,6 +14,8 @@ athena     ``PYFLOW_TEST_ATHENA_S3_STAGING_DIR``    ``_REGION`` (us-east-1), ``_
                                                     ``_SCHEMA`` (pyflow_conformance), ``_WORK_GROUP`` (primary)
 =========  =======================================  ==================================================
 
+On the live server every test runs on ``iceberg`` and a declared share on ``memory`` and
+``hive`` (:mod:`.live`; all of them under ``PYFLOW_TEST_TRINO_FULL=true``).
 The ``trino`` engines are skipped with one line when no server answers, and fail under
 ``PYFLOW_TRINO_REQUIRED=true`` (the ``trino_server`` fixture of ``tests/conftest.py``). A catalog the server does
 not have is skipped. Strategies are declared per connector (:data:`SUPPORTED_STRATEGIES`), which
@@ -41,6 +43,7 @@ import pytest
 from pyflow.adapters.base import Adapter
 from pyflow.errors import ProjectError, PyflowError
 
+from . import live
 from .tables import reset
 
 REMOTE_ENV = {
@@ -358,6 +361,23 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         ):
             pytest.skip(f"{exc.message} (the suite's tables are unpartitioned)")
         raise
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the live tests that :mod:`.live` does not run on their catalog."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        engine = str(callspec.params.get("engine_adapter", "")) if callspec else ""
+        test = getattr(item, "originalname", item.name)
+        if engine.startswith("trino:") and not live.runs_on(engine.partition(":")[2], test):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="module", params=ENGINES)
