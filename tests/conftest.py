@@ -90,6 +90,13 @@ TRINO_DEFAULT_URL = "http://127.0.0.1:18080"
 """Where ``scripts/trino.sh start`` serves Trino when ``PYFLOW_TRINO_URL`` is unset."""
 
 
+def trino_warehouse() -> Path:
+    """The folder the rig's ``hive`` and ``iceberg`` catalogs resolve ``local:///`` under
+    (``$PYFLOW_TRINO_HOME/warehouse``; ``scripts/trino.sh`` writes it into their config)."""
+    home = os.environ.get("PYFLOW_TRINO_HOME") or str(Path.home() / ".cache" / "pyflow-trino")
+    return Path(home) / "warehouse"
+
+
 @dataclass(frozen=True)
 class TrinoServer:
     """A Trino server that answered: where it is and its catalogs (name -> connector)."""

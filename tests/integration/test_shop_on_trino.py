@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import trino_warehouse as warehouse
+
 from .sameness import differences, family, rows
 
 pytestmark = [pytest.mark.trino, pytest.mark.slow]
@@ -44,12 +46,6 @@ ARROW_TO_TRINO = {
 }
 """The raw files' Arrow types -> the external Hive table's types (Hive reads timestamps in ms;
 the raw times are whole seconds)."""
-
-
-def warehouse() -> Path:
-    """The folder the rig's ``hive`` and ``iceberg`` catalogs resolve ``local:///`` under."""
-    home = os.environ.get("PYFLOW_TRINO_HOME") or str(Path.home() / ".cache" / "pyflow-trino")
-    return Path(home) / "warehouse"
 
 
 class TrinoShop:
