@@ -131,16 +131,17 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="pyflow-trino-bench-"))
     write_project(folder, args.models, args.host, args.port, args.catalog, schema)
     raw = f"{args.catalog}.{schema}_raw"
-    trino_run(args.host, args.port, f"CREATE SCHEMA {raw}")
-    trino_run(
-        args.host,
-        args.port,
-        f"CREATE TABLE {raw}.events AS SELECT id, 'c' || CAST(id % 7 AS varchar) AS category, "
-        f"CAST(id % 1000 AS double) / 10 AS amount, 'note ' || CAST(id AS varchar) AS note "
-        f"FROM UNNEST(sequence(1, {args.rows})) AS t (id)",
-    )
     times: dict[str, list[float]] = {"pyflow": [], "dbt": []}
     try:
+        trino_run(args.host, args.port, f"CREATE SCHEMA {raw}")
+        trino_run(
+            args.host,
+            args.port,
+            f"CREATE TABLE {raw}.events AS SELECT id, 'c' || CAST(id % 7 AS varchar) AS category, "
+            f"CAST(id % 1000 AS double) / 10 AS amount, 'note ' || CAST(id AS varchar) AS note "
+            f"FROM (SELECT (b - 1) * 1000 + a AS id FROM UNNEST(sequence(1, 1000)) AS x (a) "
+            f"CROSS JOIN UNNEST(sequence(1, {max(1, args.rows // 1000)})) AS y (b))",
+        )
         for rep in range(args.reps):
             times["pyflow"].append(
                 timed([pyflow, "run", "--project-dir", ".", "--profiles-dir", "profiles_pyflow"], folder)
