@@ -46,6 +46,27 @@ def tests(session: nox.Session) -> None:
     session.run("python", "-m", "coverage", "report", "--format=total", f"--fail-under={COVERAGE_FLOOR}")
 
 
+def _live(session: nox.Session, **env: str) -> None:
+    """Start (or reuse) the local Trino rig, then run the live tests; the rig is left running."""
+    _install(session)
+    session.run("scripts/trino.sh", "start", external=True)
+    env = {"PYFLOW_TRINO_REQUIRED": "true", **env}
+    session.run("python", "-m", "pytest", "-m", "trino", *session.posargs, env=env)
+    session.log("the Trino rig keeps running: scripts/trino.sh stop")
+
+
+@nox.session
+def trino(session: nox.Session) -> None:
+    """The live tests on a local Trino 476, as ``.ci/run`` runs them (tests/conformance/live.py)."""
+    _live(session)
+
+
+@nox.session
+def trino_full(session: nox.Session) -> None:
+    """Every live conformance test on every catalog (memory, iceberg, hive): about 25 minutes."""
+    _live(session, PYFLOW_TEST_TRINO_FULL="true")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff format --check and ruff check."""

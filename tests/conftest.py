@@ -90,6 +90,13 @@ TRINO_DEFAULT_URL = "http://127.0.0.1:18080"
 """Where ``scripts/trino.sh start`` serves Trino when ``PYFLOW_TRINO_URL`` is unset."""
 
 
+def trino_warehouse() -> Path:
+    """The folder the rig's ``hive`` and ``iceberg`` catalogs resolve ``local:///`` under
+    (``$PYFLOW_TRINO_HOME/warehouse``; ``scripts/trino.sh`` writes it into their config)."""
+    home = os.environ.get("PYFLOW_TRINO_HOME") or str(Path.home() / ".cache" / "pyflow-trino")
+    return Path(home) / "warehouse"
+
+
 @dataclass(frozen=True)
 class TrinoServer:
     """A Trino server that answered: where it is and its catalogs (name -> connector)."""
@@ -143,9 +150,8 @@ def trino_server() -> TrinoServer:
     """The live Trino server of ``PYFLOW_TRINO_URL`` (or the rig's default), asked once per session.
 
     Skips the test with a one-line reason when no server answers, except when
-    ``PYFLOW_TRINO_REQUIRED=true`` (set by a CI script that started the rig): then a missing
-    server fails the test loudly. ``.ci/run`` does not start the rig yet (the live suite still
-    has open failures on iceberg), so it does not set it.
+    ``PYFLOW_TRINO_REQUIRED=true`` (set by ``.ci/run`` under ``CI=true`` once it started the
+    rig, and by ``nox -s trino``): then a missing server fails the test loudly.
     """
     server, why = find_trino(trino_url())
     if server is None:

@@ -658,6 +658,10 @@ class Adapter(DMLBuilders, abc.ABC):
         """Whether ``ALTER TABLE ... DROP COLUMN`` works on such a table (``sync_all_columns``)."""
         return True
 
+    def can_change_type(self, options: TableOptions, old: str, new: str) -> bool:
+        """Whether a column of such a table can be altered from type ``old`` to ``new`` (:mod:`~pyflow.adapters.typechange`)."""
+        return True
+
     def storage_name(self, options: TableOptions) -> str:
         """What tables stored with ``options`` are called in messages (``tables``, ``Hive tables``)."""
         return "tables"

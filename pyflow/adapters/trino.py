@@ -32,6 +32,7 @@ from pyflow.adapters.base import (
 )
 from pyflow.adapters.retry import RateLimiter, RetriesExhausted, RetryPolicy
 from pyflow.adapters.seedbatch import batches, read_seed, value_rows
+from pyflow.adapters.typechange import TypeChanges, can_change_type
 from pyflow.errors import AdapterError, CancelledError, MaterializationError, PyflowError, UnsupportedError
 from pyflow.relation import Relation
 
@@ -76,12 +77,14 @@ class ConnectorSupport:
     overwrite_session: str | None = None
     """A catalog session property whose value ``OVERWRITE`` makes INSERT replace the partitions it
     writes: ``insert_overwrite`` of a partitioned table is then one INSERT (no row-level writes)."""
+    type_changes: TypeChanges = "any"
+    """Which column type changes ``ALTER COLUMN ... SET DATA TYPE`` can make (:mod:`~pyflow.adapters.typechange`)."""
 
 
 ALL_STRATEGIES = ("append", "merge", "delete+insert", "insert_overwrite")
 
 CONNECTORS: dict[str, ConnectorSupport] = {
-    "iceberg": ConnectorSupport(ALL_STRATEGIES, partition_property="partitioning"),
+    "iceberg": ConnectorSupport(ALL_STRATEGIES, partition_property="partitioning", type_changes="iceberg"),
     "delta_lake": ConnectorSupport(ALL_STRATEGIES, partition_property="partitioned_by"),
     "hive": ConnectorSupport(
         ("append", "insert_overwrite"),
@@ -89,12 +92,14 @@ CONNECTORS: dict[str, ConnectorSupport] = {
         partitions_last=True,
         max_timestamp_precision=3,
         overwrite_session="insert_existing_partitions_behavior",
+        type_changes="none",
     ),
-    "memory": ConnectorSupport(("append",), drop_columns=False),
+    "memory": ConnectorSupport(("append",), drop_columns=False, type_changes="none"),
 }
 """Per connector (``connector_name`` of ``system.metadata.catalogs``): what its tables support.
 Trino 476: ``memory`` has no DELETE/UPDATE/MERGE nor DROP COLUMN; ``hive`` (non-transactional
-tables) has no MERGE and deletes whole partitions only; ``iceberg`` and ``delta_lake`` have all."""
+tables) has no MERGE and deletes whole partitions only; ``iceberg`` and ``delta_lake`` have all.
+Column types: ``hive`` and ``memory`` change none, ``iceberg`` only by Iceberg's type promotions."""
 
 _TIMESTAMP = re.compile(r"TIMESTAMP\((\d+)\)", re.IGNORECASE)
 
@@ -453,6 +458,10 @@ class TrinoAdapter(Adapter):
 
     def can_drop_columns(self, options: TableOptions) -> bool:  # noqa: D102
         return self.connector_support().drop_columns
+
+    def can_change_type(self, options: TableOptions, old: str, new: str) -> bool:  # noqa: D102
+        rules = "iceberg" if options.is_iceberg else self.connector_support().type_changes
+        return can_change_type(rules, old, new)
 
     def storage_name(self, options: TableOptions) -> str:  # noqa: D102
         support = self.connector_support()

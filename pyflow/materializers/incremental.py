@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pyflow.adapters.base import Adapter, Column, TableOptions
 from pyflow.errors import MaterializationError, PyflowError, UnsupportedError
 from pyflow.materializers import partitions
 from pyflow.materializers.base import Job, Materializer, Outcome
+from pyflow.materializers.schemachange import Reconciled, reconcile, typed_select
 from pyflow.materializers.table import TableMaterializer
 from pyflow.relation import Relation
 
@@ -108,38 +108,6 @@ def resolve_strategy(cfg: Any, adapter: Adapter) -> str:
     return strategy
 
 
-@dataclass(frozen=True)
-class SchemaDiff:
-    """How the batch's columns differ from the target's."""
-
-    added: list[Column]
-    removed: list[Column]
-    changed: list[tuple[Column, Column]]
-
-    @property
-    def is_empty(self) -> bool:
-        """True when the columns are the same."""
-        return not (self.added or self.removed or self.changed)
-
-    def describe(self) -> str:
-        """One line per difference."""
-        rows = [f"new column {c.name} {c.data_type}" for c in self.added]
-        rows += [f"column {c.name} is no longer produced" for c in self.removed]
-        rows += [f"column {o.name} changed type {o.data_type} -> {n.data_type}" for o, n in self.changed]
-        return "\n".join(rows)
-
-
-def diff_columns(target: Sequence[Column], batch: Sequence[Column]) -> SchemaDiff:
-    """Compare target and batch columns by name (case-insensitive, like the engines)."""
-    old = {c.name.lower(): c for c in target}
-    new = {c.name.lower(): c for c in batch}
-    return SchemaDiff(
-        added=[c for k, c in new.items() if k not in old],
-        removed=[c for k, c in old.items() if k not in new],
-        changed=[(old[k], c) for k, c in new.items() if k in old and old[k].data_type != c.data_type],
-    )
-
-
 class IncrementalMaterializer(Materializer):
     """``materialized: incremental``."""
 
@@ -182,8 +150,7 @@ class IncrementalMaterializer(Materializer):
                 self.check_unique(job, staging, keys)
             mode = getattr(cfg, "on_schema_change", "ignore")
             if adapter.capabilities.transactions:
-                columns = self.reconcile(job, staging, mode)
-                rows = self.write(job, strategy, staging, keys, columns)
+                rows = self.write_reconciled(job, strategy, staging, keys, reconcile(job, staging, mode))
             else:
                 rows = self._reconcile_and_write(job, strategy, staging, keys, mode)
         return Outcome(f"applied {strategy}", rows, f"{strategy.upper()} {rows}")
@@ -224,14 +191,15 @@ class IncrementalMaterializer(Materializer):
 
         New columns are added first and dropped again if the write fails; columns the batch no
         longer has (``sync_all_columns``) are dropped only after the write succeeded. Type
-        changes run before the write and stay if it fails (they only widen types: no data lost).
+        changes run before the write and stay if it fails (only changes the table's storage can
+        make run at all, :func:`~pyflow.materializers.schemachange.reconcile`; no data lost).
         """
         adapter = job.adapter
         added: list[str] = []
         dropped: list[Column] = []
         try:
-            columns = self.reconcile(job, staging, mode, added=added, dropped=dropped)
-            rows = self.write(job, strategy, staging, keys, columns)
+            reconciled = reconcile(job, staging, mode, added=added, dropped=dropped)
+            rows = self.write_reconciled(job, strategy, staging, keys, reconciled)
         except BaseException:
             for name in added:
                 try:
@@ -243,63 +211,19 @@ class IncrementalMaterializer(Materializer):
             job.execute(adapter.drop_column_sql(job.relation, col.name))
         return rows
 
-    def reconcile(
-        self,
-        job: Job,
-        staging: Relation,
-        mode: str,
-        *,
-        added: list[str] | None = None,
-        dropped: list[Column] | None = None,
-    ) -> list[str]:
-        """Apply ``on_schema_change``; return the columns to write.
-
-        ``added`` receives the names of the columns added; ``dropped``, when given, receives the
-        columns ``sync_all_columns`` removes instead of dropping them now (the caller drops them
-        after the write).
-        """
+    def write_reconciled(
+        self, job: Job, strategy: str, staging: Relation, keys: Sequence[str], reconciled: Reconciled
+    ) -> int | None:
+        """:meth:`write` the batch; from a typed copy of it when the table kept a changed column's type."""
+        if not reconciled.casts:
+            return self.write(job, strategy, staging, keys, reconciled.columns)
         adapter = job.adapter
-        target_cols = adapter.get_columns(job.relation)
-        batch_cols = adapter.get_columns(staging)
-        diff = diff_columns(target_cols, batch_cols)
-        batch_names = [c.name for c in batch_cols]
-        if diff.is_empty:
-            return batch_names
-        if mode == "fail":
-            raise MaterializationError(
-                "the model's columns differ from the table's and on_schema_change is 'fail'; "
-                "nothing was written",
-                model=job.name,
-                detail=diff.describe(),
-                hint="run with --full-refresh, or set on_schema_change to append_new_columns or "
-                "sync_all_columns",
-                code="schema-change",
+        typed = adapter.temp_relation(job.relation, "typed")
+        with self.working_table(job, typed):
+            job.execute(
+                adapter.create_table_as_sql(typed, typed_select(adapter, staging, reconciled), TableOptions())
             )
-        if mode == "ignore":
-            if diff.removed:
-                raise MaterializationError(
-                    "the model no longer produces columns the table has (on_schema_change: ignore)",
-                    model=job.name,
-                    detail=diff.describe(),
-                    hint="run with --full-refresh, or set on_schema_change to "
-                    "append_new_columns (keeps them, NULL for new rows) or sync_all_columns",
-                    code="schema-change",
-                )
-            known = {c.name.lower() for c in target_cols}
-            return [n for n in batch_names if n.lower() in known]
-        for col in diff.added:
-            job.execute(adapter.add_column_sql(job.relation, col.name, col.data_type))
-            if added is not None:
-                added.append(col.name)
-        if mode == "sync_all_columns":
-            for col in diff.removed:
-                if dropped is not None:
-                    dropped.append(col)
-                else:
-                    job.execute(adapter.drop_column_sql(job.relation, col.name))
-            for _, new in diff.changed:
-                job.execute(adapter.alter_column_type_sql(job.relation, new.name, new.data_type))
-        return batch_names
+            return self.write(job, strategy, typed, keys, reconciled.columns)
 
     def write(
         self, job: Job, strategy: str, staging: Relation, keys: Sequence[str], columns: Sequence[str]

@@ -14,6 +14,8 @@ athena     ``PYFLOW_TEST_ATHENA_S3_STAGING_DIR``    ``_REGION`` (us-east-1), ``_
                                                     ``_SCHEMA`` (pyflow_conformance), ``_WORK_GROUP`` (primary)
 =========  =======================================  ==================================================
 
+On the live server every test runs on ``iceberg`` and a declared share on ``memory`` and
+``hive`` (:mod:`.live`; all of them under ``PYFLOW_TEST_TRINO_FULL=true``).
 The ``trino`` engines are skipped with one line when no server answers, and fail under
 ``PYFLOW_TRINO_REQUIRED=true`` (the ``trino_server`` fixture of ``tests/conftest.py``). A catalog the server does
 not have is skipped. Strategies are declared per connector (:data:`SUPPORTED_STRATEGIES`), which
@@ -41,6 +43,7 @@ import pytest
 from pyflow.adapters.base import Adapter
 from pyflow.errors import ProjectError, PyflowError
 
+from . import live
 from .tables import reset
 
 REMOTE_ENV = {
@@ -221,6 +224,19 @@ CANNOT_DROP_COLUMNS = frozenset({("trino", "memory"), ("athena", "hive")})
 """Where ``on_schema_change: sync_all_columns`` must be refused with ``unsupported-schema-change``
 (the tables cannot drop columns); such a test is then skipped, naming the declaration."""
 
+TYPE_CHANGES: dict[tuple[str, str], str] = {
+    ("trino", "iceberg"): "promotions",
+    ("trino", "hive"): "none",
+    ("trino", "hive unpartitioned"): "none",
+    ("trino", "memory"): "none",
+    ("athena", "iceberg"): "promotions",
+}
+"""Where ``on_schema_change: sync_all_columns`` must refuse a column type change with
+``unsupported-schema-change`` before writing anything (storage keys as in :data:`SUPPORTED_STRATEGIES`):
+``promotions``, every change but Iceberg's type promotions (``integer -> bigint`` is one,
+``varchar -> bigint`` is not); ``none``, every change (Trino 476's hive and memory connectors:
+"This connector does not support setting column types"). Elsewhere every change is made."""
+
 NO_TIME_ZONE_TYPE = frozenset({("trino", "hive")})
 """Where tables cannot store ``TIMESTAMP WITH TIME ZONE`` (Hive: "Unsupported Hive type"): a test
 loading time-zone-aware frames is skipped there, naming the declaration."""
@@ -234,6 +250,26 @@ _DECLARED = pytest.StashKey[tuple[str, str, str]]()
 """(engine, storage, strategy) of the last strategy check of a test that was declared unsupported."""
 _STORAGE = pytest.StashKey[tuple[str, str]]()
 """(engine, storage) of the last strategy check of a test."""
+
+
+def refuses_type_change(request: pytest.FixtureRequest, config: dict[str, Any], old: str, new: str) -> bool:
+    """Whether :data:`TYPE_CHANGES` declares that the running engine refuses ``old -> new``
+    (``varchar -> bigint`` or ``integer -> bigint``) for a table with ``config``.
+
+    False where the strategy, or ``sync_all_columns`` itself, is declared unsupported: that
+    refusal comes first.
+    """
+    from types import SimpleNamespace
+
+    from pyflow.adapters.base import TableOptions
+
+    engine = engine_of(request)
+    key = (base_engine(engine), storage_of(engine, TableOptions.from_config(SimpleNamespace(**config))))
+    strategy = config.get("incremental_strategy") or ("merge" if config.get("unique_key") else "append")
+    if strategy not in SUPPORTED_STRATEGIES.get(key, ALL_STRATEGIES) or key in CANNOT_DROP_COLUMNS:
+        return False  # refused before any type is compared (the test then skips, naming that)
+    rules = TYPE_CHANGES.get(key)
+    return rules == "none" or (rules == "promotions" and (old, new) != ("integer", "bigint"))
 
 
 def storage_of(engine: str, options: Any) -> str:
@@ -325,6 +361,23 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         ):
             pytest.skip(f"{exc.message} (the suite's tables are unpartitioned)")
         raise
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the live tests that :mod:`.live` does not run on their catalog."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        engine = str(callspec.params.get("engine_adapter", "")) if callspec else ""
+        test = getattr(item, "originalname", item.name)
+        if engine.startswith("trino:") and not live.runs_on(engine.partition(":")[2], test):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="module", params=ENGINES)

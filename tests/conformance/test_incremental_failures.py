@@ -1,8 +1,11 @@
 """A failing incremental step leaves the target exactly as it was and no temporary tables.
 
-The batches here are engineered to fail *after* the step has started writing: the batch stages
-fine (its ``v`` is text), the DELETE / ALTER TABLE ... ADD / DROP COLUMN runs, and then a later
-statement that casts ``v`` to the table's type fails. The table's columns, types and every row
+The batches here are engineered to fail: the batch stages fine (its ``v`` is text), and the
+statement that casts ``v`` to the table's type fails. Where the table keeps its type
+(``on_schema_change: ignore``), that cast is the typed copy of the batch
+(:mod:`pyflow.materializers.schemachange`), made before anything is written to the target: the
+step fails before its first write. Where schema changes come first, the ALTER TABLE ... ADD /
+DROP COLUMN runs, and then the cast fails after that write. The table's columns, types and every row
 must be what they were before, whatever the engine (with transactions: a rollback; without
 transactions the materializer has to get there another way: one MERGE per write, new columns
 dropped again after a failure, removed columns dropped only after the write).
@@ -39,13 +42,14 @@ SYNC_ROWS: Rows = (("x", "ten", "g1"), ("y", "20", "g2"))
 
 @dataclass(frozen=True)
 class Failure:
-    """A target, a config and a batch whose step fails after the statement ``wrote``."""
+    """A target, a config and a batch whose step fails after the statement ``wrote``
+    (None: before any write to the target)."""
 
     id: str
     config: dict[str, Any]
     batch: Columns
     batch_rows: Rows
-    wrote: str
+    wrote: str | None
     table: Columns = TABLE
     rows: Rows = ROWS
 
@@ -56,21 +60,21 @@ FAILURES = [
         {"incremental_strategy": "delete+insert", "unique_key": "id"},
         TEXT_V,
         TEXT_ROWS,
-        "DELETE FROM",
+        None,
     ),
     Failure(
         "insert-overwrite-partitioned",
         {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"},
         TEXT_V,
         TEXT_ROWS,
-        "DELETE FROM",
+        None,
     ),
     Failure(
         "insert-overwrite-unpartitioned",
         {"incremental_strategy": "insert_overwrite"},
         TEXT_V,
         TEXT_ROWS,
-        "DELETE FROM",
+        None,
     ),
     Failure(
         "append-new-columns-then-delete-insert",
@@ -144,6 +148,12 @@ def test_incremental_failing_after_a_write_leaves_the_target_unchanged(
         pytest.skip(f"declared unsupported here: {caught.value.message}")
 
     statements = [s.upper() for s in job.log.statements]
+    if case.wrote is None:  # the typed copy of the batch failed: nothing reached the target
+        assert any("__PYFLOW_TYPED_" in s for s in statements)
+        assert not any(TARGET_WRITE.search(s) for s in job.log.statements)
+        assert state(adapter) == before
+        assert leftovers(adapter) == []
+        return
     # without transactions, delete+insert and insert_overwrite are one MERGE (the failing write),
     # and columns are dropped only after the write: the ALTER of the type fails first
     marker = case.wrote

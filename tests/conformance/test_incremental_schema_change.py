@@ -10,10 +10,15 @@ ignore                not added; values dropped   error                       ta
                                                                               cast on write
 fail                  error                       error                       error
 append_new_columns    added; old rows NULL        kept; new rows NULL there   table type kept
-sync_all_columns      added; old rows NULL        dropped                     altered to the batch type
+sync_all_columns      added; old rows NULL        dropped                     altered to the batch type,
+                                                                              or refused where the table
+                                                                              cannot change it
 ====================  ==========================  ==========================  =========================
 
-Merged rows update only the columns the batch has (a kept column keeps its value).
+Merged rows update only the columns the batch has (a kept column keeps its value). A type change
+that the table's storage cannot make (declared in ``TYPE_CHANGES`` of the suite's conftest:
+Iceberg's promotions only, none on Trino's hive and memory connectors) fails with
+``unsupported-schema-change`` and writes nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from typing import Any
 import pytest
 
 from pyflow.adapters.base import Adapter
-from pyflow.errors import MaterializationError
+from pyflow.errors import MaterializationError, UnsupportedError
 from pyflow.testing import incremental_step
 
+from .conftest import refuses_type_change
 from .tables import columns_of, frame, leftovers, rows_of, table_columns, table_rows
 
 MERGE = {"incremental_strategy": "merge", "unique_key": "id"}
@@ -63,19 +69,35 @@ OUTCOMES: dict[tuple[str, str], Any] = {
 }
 
 
+def assert_refused(adapter: Adapter, batch: Any, current: Any, mode: str, config: dict, code: str) -> None:
+    """The step fails with ``code`` and leaves the table as it was, with no temporaries."""
+    error = UnsupportedError if code == "unsupported-schema-change" else MaterializationError
+    with pytest.raises(error) as caught:
+        incremental_step(batch, current, adapter=adapter, on_schema_change=mode, **config)
+    assert caught.value.code == code
+    assert [c for c, _ in table_columns(adapter)] == list(current.columns)
+    assert table_rows(adapter) == rows_of(current)
+    assert leftovers(adapter) == []
+
+
 @pytest.mark.parametrize(("mode", "change"), list(OUTCOMES), ids=[f"{m}-{c}" for m, c in OUTCOMES])
-def test_on_schema_change_outcome(adapter: Adapter, mode: str, change: str) -> None:
+def test_on_schema_change_outcome(
+    adapter: Adapter, mode: str, change: str, request: pytest.FixtureRequest
+) -> None:
     cur_cols, cur_rows, batch_cols, batch_rows = CHANGES[change]
     current = frame(cur_cols, cur_rows)
     batch = frame(batch_cols, batch_rows)
     expected = OUTCOMES[(mode, change)]
     if expected == ERROR:
-        with pytest.raises(MaterializationError) as caught:
-            incremental_step(batch, current, adapter=adapter, on_schema_change=mode, **MERGE)
-        assert caught.value.code == "schema-change"
-        assert [c for c, _ in table_columns(adapter)] == cur_cols.split()
-        assert table_rows(adapter) == rows_of(current)
-        assert leftovers(adapter) == []
+        assert_refused(adapter, batch, current, mode, MERGE, "schema-change")
+        return
+    changes_type = change in ("type-changed", "all-three")
+    if (
+        mode == "sync_all_columns"
+        and changes_type
+        and refuses_type_change(request, MERGE, "varchar", "bigint")
+    ):
+        assert_refused(adapter, batch, current, mode, MERGE, "unsupported-schema-change")
         return
     out = incremental_step(batch, current, adapter=adapter, on_schema_change=mode, **MERGE)
     columns, rows = expected
@@ -115,3 +137,47 @@ def test_on_schema_change_is_not_checked_on_first_run_or_full_refresh(adapter: A
     )
     assert columns_of(out) == ["id", "w"]
     assert rows_of(out) == [(1, 10)]
+
+
+STRATEGIES = [
+    {"incremental_strategy": "append"},
+    {"incremental_strategy": "delete+insert", "unique_key": "id"},
+    {"incremental_strategy": "insert_overwrite", "partitioned_by": "id"},
+    MERGE,
+]
+STRATEGY_IDS = ["append", "delete-insert", "insert-overwrite", "merge"]
+
+
+@pytest.mark.parametrize("config", STRATEGIES, ids=STRATEGY_IDS)
+@pytest.mark.parametrize("mode", ["ignore", "sync_all_columns"])
+def test_a_changed_column_type_is_cast_or_altered_for_every_strategy(
+    adapter: Adapter, config: dict, mode: str, request: pytest.FixtureRequest
+) -> None:
+    # the table's v is varchar, the batch's bigint: ignore keeps varchar (the batch's values are
+    # cast on write), sync_all_columns alters v to bigint or, where the table cannot, refuses
+    current = frame("id v", [(1, "10"), (2, "20")])
+    batch = frame("id v", [(2, 21), (3, 30)])
+    if mode == "sync_all_columns" and refuses_type_change(request, config, "varchar", "bigint"):
+        assert_refused(adapter, batch, current, mode, config, "unsupported-schema-change")
+        return
+    out = incremental_step(batch, current, adapter=adapter, on_schema_change=mode, **config)
+    kept = [(1, "10"), (2, "20")] if config["incremental_strategy"] == "append" else [(1, "10")]
+    if mode == "ignore":
+        assert rows_of(out) == sorted([*kept, (2, "21"), (3, "30")])
+    else:
+        assert rows_of(out) == sorted([(i, int(v)) for i, v in kept] + [(2, 21), (3, 30)])
+    assert leftovers(adapter) == []
+
+
+def test_sync_all_columns_widens_integer_to_bigint(adapter: Adapter, request: pytest.FixtureRequest) -> None:
+    # a type promotion every Iceberg table can make (metadata only): the table's integer column
+    # becomes bigint, and a value only bigint holds is merged
+    current = frame("id v", [(1, 10), (2, 20)], dtypes={"v": "Int32"})
+    batch = frame("id v", [(2, 2**40), (3, 30)])
+    if refuses_type_change(request, MERGE, "integer", "bigint"):
+        assert_refused(adapter, batch, current, "sync_all_columns", MERGE, "unsupported-schema-change")
+        return
+    out = incremental_step(batch, current, adapter=adapter, on_schema_change="sync_all_columns", **MERGE)
+    assert rows_of(out) == [(1, 10), (2, 2**40), (3, 30)]
+    assert "big" in dict(table_columns(adapter))["v"].lower()
+    assert leftovers(adapter) == []

@@ -5,7 +5,7 @@ select
     customer_id,
     count(*) as order_count,
     count(case when status = 'completed' then 1 end) as completed_orders,
-    round(sum(case when status = 'completed' then total_amount_cents else 0 end) / 100.0, 2) as lifetime_value,
+    round(cast(sum(case when status = 'completed' then total_amount_cents else 0 end) as double) / 100, 2) as lifetime_value,
     cast(min(order_date) as date) as first_order_date,
     cast(max(order_date) as date) as last_order_date
 from "hive"."analytics"."stg_orders"
