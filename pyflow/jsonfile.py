@@ -42,6 +42,12 @@ def write_text(path: Path, text: str) -> None:
 
 def read_versioned(path: Path | None, version: int, key: str) -> dict[str, Any]:
     """``data[key]`` of a file written as ``{"version": version, key: ...}``; ``{}`` otherwise."""
+    found = read_versioned_file(path, version).get(key, {})
+    return found if isinstance(found, dict) else {}
+
+
+def read_versioned_file(path: Path | None, version: int) -> dict[str, Any]:
+    """The whole of a JSON file written as ``{"version": version, ...}``; ``{}`` otherwise."""
     if path is None or not path.is_file():
         return {}
     try:
@@ -50,5 +56,4 @@ def read_versioned(path: Path | None, version: int, key: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict) or data.get("version") != version:
         return {}
-    found = data.get(key, {})
-    return found if isinstance(found, dict) else {}
+    return data

@@ -3,7 +3,9 @@
 A model's key hashes its code, config, vars, target and the keys of its inputs (which in turn
 cover their schemas), so an entry is valid exactly when nothing it depends on changed.
 Stored as JSON in ``target/.pyflow/compile-cache.json``; SQL holding a secret value is never
-stored (see :mod:`pyflow.secret`).
+stored (see :mod:`pyflow.secret`). The file also records the :func:`~pyflow.version.toolchain` that compiled it:
+another pyflow (an upgrade, or an edited checkout), Ibis or sqlglot discards every entry, since
+the same model may then compile to other SQL.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel
-from pyflow.jsonfile import read_versioned, write_json
+from pyflow.jsonfile import read_versioned_file, write_json
 from pyflow.secret import contains_secret
+from pyflow.version import toolchain
 
-VERSION = 3
+VERSION = 4
 """2: entries are checked to be one statement and hold no secret value (pyflow.secret).
 3: models with memtables or Python UDFs are not stored (their data lives in the process), and
-older entries of such models named tables that existed only while compiling."""
+older entries of such models named tables that existed only while compiling.
+4: the entries sit beside the :func:`~pyflow.version.toolchain` that compiled them."""
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +41,9 @@ class CompileCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = read_versioned(path, VERSION, "entries")
+        stored = read_versioned_file(path, VERSION)
+        entries = stored.get("entries") if stored.get("toolchain") == toolchain() else None
+        self.entries: dict[str, dict[str, Any]] = entries if isinstance(entries, dict) else {}
         self.dirty = False
 
     def get(self, name: str, key: str) -> CompiledModel | None:
@@ -83,7 +89,10 @@ class CompileCache:
         if self.path is None or not self.dirty:
             return
         try:
-            write_json(self.path, {"version": VERSION, "entries": self.entries})
+            write_json(
+                self.path,
+                {"version": VERSION, "toolchain": toolchain(), "entries": self.entries},
+            )
         except OSError as exc:  # a full or read-only disk: the next run compiles again, that is all
             log.warning("could not save the compile cache %s: %s", self.path, exc.strerror or exc)
         self.dirty = False

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from pyflow.errors import ProjectError
-from pyflow.jsonfile import read_versioned, write_json
+from pyflow.jsonfile import read_versioned_file, write_json
 from pyflow.secret import contains_secret
+from pyflow.version import toolchain
 
 VERSION = 2
 """2: SQL models reading a secret env var fail to parse, so version 1 entries are not trusted."""
@@ -29,7 +30,9 @@ class ParseCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = read_versioned(path, VERSION, "files")
+        stored = read_versioned_file(path, VERSION)  # another pyflow may parse the same file otherwise
+        files = stored.get("files") if stored.get("toolchain") == toolchain() else None
+        self.entries: dict[str, dict[str, Any]] = files if isinstance(files, dict) else {}
         self.used: set[str] = set()
         self.dirty = False
 
@@ -65,7 +68,7 @@ class ParseCache:
         for file in stale:
             del self.entries[file]
         try:
-            write_json(self.path, {"version": VERSION, "files": self.entries})
+            write_json(self.path, {"version": VERSION, "toolchain": toolchain(), "files": self.entries})
         except OSError:
             pass  # a read-only project still loads; it just parses every time
         self.dirty = False

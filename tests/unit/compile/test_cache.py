@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from pyflow import version as version_module
+from pyflow.compile import cache as cache_module
 from pyflow.compile.cache import VERSION, CompileCache, digest
 from pyflow.compile.model import CompiledModel
+from pyflow.version import toolchain
 
 COMPILED = CompiledModel("m", "select 1 as x", (("x", "int32"),))
 
@@ -68,3 +73,40 @@ def test_cache_digest_is_stable_and_order_independent_for_mappings() -> None:
     assert digest({"a": 1}) != digest({"a": 2})
     assert digest([1, 2]) != digest([2, 1])
     assert len(digest("x")) == 32
+
+
+def test_cache_written_by_another_pyflow_or_ibis_is_discarded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an upgrade (or an edited checkout) may compile the same model to other SQL: stale SQL
+    # from the old toolchain must never be reused
+    path = tmp_path / "cache.json"
+    cache = CompileCache(path)
+    cache.put("k", COMPILED)
+    cache.save()
+    assert CompileCache(path).get("m", "k") is not None
+
+    monkeypatch.setattr(cache_module, "toolchain", lambda: "another-toolchain")
+
+    assert CompileCache(path).get("m", "k") is None
+
+
+def test_toolchain_covers_pyflow_version_and_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    compute = toolchain.__wrapped__
+    before = compute()
+    assert compute() == before == toolchain()
+
+    monkeypatch.setattr(version_module, "__version__", "999.0")
+    assert compute() != before
+    monkeypatch.undo()
+
+    # pyflow's own files count: stand in a copy of the package for the real one
+    import shutil
+
+    package = Path(version_module.__file__).resolve().parent
+    copy = tmp_path / "pyflow"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(version_module, "__file__", str(copy / "version.py"))
+    baseline = compute()
+    (copy / "compile" / "model.py").write_text("# edited\n", encoding="utf-8")
+    assert compute() != baseline
