@@ -275,9 +275,38 @@ class ProjectCompiler:
 
     # ---- keys and compilation --------------------------------------------------------------
     def key(self, uid: str) -> str:
-        """Content key: changes whenever anything the compiled result depends on changes."""
+        """Content key: changes whenever anything the compiled result depends on changes.
+
+        A key covers its parents' keys; those are computed first, parents before children, in a
+        loop rather than by recursion (a chain thousands of models deep is a valid project).
+        """
         if uid in self._keys:
             return self._keys[uid]
+        for ancestor in self._uncached_ancestors(uid):
+            self._keys[ancestor] = self._key(ancestor)
+        return self._keys[uid]
+
+    def _uncached_ancestors(self, uid: str) -> list[str]:
+        """``uid`` and its ancestors without a key yet, each after its parents."""
+        parents = self.project.graph.param_map
+        order: list[str] = []
+        expanded: set[str] = set()
+        stack: list[tuple[str, bool]] = [(uid, False)]
+        while stack:
+            current, done = stack.pop()
+            if done:
+                order.append(current)
+            elif current not in expanded:
+                expanded.add(current)
+                stack.append((current, True))
+                stack.extend(
+                    (p, False)
+                    for p in parents.get(current, {}).values()
+                    if p not in expanded and p not in self._keys
+                )
+        return order
+
+    def _key(self, uid: str) -> str:
         node = self.project.node(uid)
         if isinstance(node, SourceNode):
             k = digest(
@@ -309,7 +338,6 @@ class ProjectCompiler:
                     for key, p in parents.items()
                 ),
             )
-        self._keys[uid] = k
         return k
 
     def _this_columns(self, node: ModelNode) -> Any:

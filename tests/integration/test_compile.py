@@ -84,3 +84,21 @@ def test_compile_vars_change_recompiles_users_of_vars(copy_project, pyflow):
     assert "(5 unchanged)" not in result.output
     sql = (project / "target/compiled/mixed/models/marts/big_spenders.sql").read_text()
     assert "where total >= 100" in sql
+
+
+def test_compile_of_the_last_model_of_a_deep_chain_needs_no_deep_recursion(make_project, pyflow):
+    # the content key of a model covers its parents' keys; they were computed by recursion, two
+    # Python frames per level, so selecting the end of a chain ~500 deep was an internal error
+    # (RecursionError); 1,200 levels is past Python's default limit of 1,000 frames
+    depth = 1200
+    files = {"models/m0.sql": "select 1 as x\n"}
+    files.update(
+        {f"models/m{i}.sql": f"select x + 1 as x from {{{{ ref('m{i - 1}') }}}}\n" for i in range(1, depth)}
+    )
+    project = make_project(files)
+
+    result = pyflow("compile", "--project-dir", project, "--select", f"m{depth - 1}")
+
+    assert "Compiled 1 model(s) (0 unchanged)" in result.output
+    compiled = (project / "target" / "compiled" / "proj" / "models" / f"m{depth - 1}.sql").read_text()
+    assert f'from "pyflow"."main"."m{depth - 2}"' in compiled
