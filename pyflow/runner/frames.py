@@ -108,19 +108,25 @@ def check_inputs(compiler: ProjectCompiler, node: ModelNode) -> None:
 
 
 def _unknown_frame(compiler: ProjectCompiler, uid: str, seen: set[str]) -> ModelNode | None:
-    """The DataFrame model, ``uid`` or above it through models, whose columns are not known."""
-    if uid in seen:
-        return None
-    seen.add(uid)
-    node = compiler.project.node(uid)
-    if not isinstance(node, ModelNode) or uid in compiler.declared_columns:
-        return None
-    if node.returns_dataframe:
-        return node if compiler.columns(uid) is None else None
-    for parent in compiler.project.graph.param_map.get(uid, {}).values():
-        found = _unknown_frame(compiler, parent, seen)
-        if found is not None:
-            return found
+    """The DataFrame model, ``uid`` or above it through models, whose columns are not known.
+
+    Depth first, parents in parameter order, in a loop (a chain of models may be thousands deep).
+    """
+    parents = compiler.project.graph.param_map
+    stack = [uid]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        node = compiler.project.node(current)
+        if not isinstance(node, ModelNode) or current in compiler.declared_columns:
+            continue
+        if node.returns_dataframe:
+            if compiler.columns(current) is None:
+                return node
+            continue
+        stack.extend(reversed(list(parents.get(current, {}).values())))
     return None
 
 

@@ -102,3 +102,28 @@ def test_compile_of_the_last_model_of_a_deep_chain_needs_no_deep_recursion(make_
     assert "Compiled 1 model(s) (0 unchanged)" in result.output
     compiled = (project / "target" / "compiled" / "proj" / "models" / f"m{depth - 1}.sql").read_text()
     assert f'from "pyflow"."main"."m{depth - 2}"' in compiled
+
+
+def test_compile_of_a_deep_chain_of_python_models_needs_no_deep_recursion(make_project, pyflow):
+    # before a Python model compiles, pyflow looks up its ancestors for a DataFrame model whose
+    # columns are unknown; that walk recursed once per level, so a chain of Python models
+    # ~1,000 deep was an internal error (RecursionError)
+    depth = 1100
+    functions = [
+        f"@model\ndef m{i}(m{i - 1}):\n    return m{i - 1}.mutate(x=m{i - 1}.x + 1)\n"
+        for i in range(1, depth)
+    ]
+    project = make_project(
+        {
+            "models/m0.sql": "select 1 as x\n",
+            "models/chain.py": "from pyflow import model\n\n\n" + "\n\n".join(functions),
+        }
+    )
+
+    result = pyflow("compile", "--project-dir", project)
+
+    assert f"Compiled {depth} model(s) (0 unchanged)" in result.output
+    compiled = (
+        project / "target" / "compiled" / "proj" / "models" / f"m{depth - 1}.sql"
+    ).read_text()
+    assert f'"pyflow"."main"."m{depth - 2}"' in compiled
