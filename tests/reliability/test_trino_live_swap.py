@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .trinolive import KillSwitch, LiveSchema, live_schema, switch  # noqa: F401 (fixture)
+from .trinolive import KillSwitch, LiveSchema, live_schema
 
 pytestmark = pytest.mark.trino
 

@@ -112,7 +112,10 @@ class LiveSchema:
         """The rows of the table as a reader sees them now; None when there is no such table."""
         if table not in self.tables():
             return None
-        return [tuple(r) for r in self.fetch(f'SELECT * FROM {self.catalog}.{self.schema}."{table}" ORDER BY {order}')]
+        return [
+            tuple(r)
+            for r in self.fetch(f'SELECT * FROM {self.catalog}.{self.schema}."{table}" ORDER BY {order}')
+        ]
 
     def drop(self) -> None:
         if self.schema not in [s for (s,) in self.fetch(f"SHOW SCHEMAS FROM {self.catalog}")]:
