@@ -2,7 +2,8 @@
 
 The emulated proofs of ``test_swap_recovery.py`` run here on the real server: a table model is
 rebuilt on ``iceberg`` and ``hive`` while the swap is killed at each of its statements
-(:mod:`.trinolive`), and a reader on its own connection looks at the target. The target is
+(:mod:`.trinolive`), and a reader on its own connection looks at the target. A kill during the
+recovery itself is recovered by the run after it. The target is
 never half-written: it holds the old rows or all the new ones, and is missing only when the kill
 fell between the two renames. The next run puts it back (or keeps the swapped-in table) and
 drops every ``__pyflow_`` leftover before it builds anything; a healthy run then rebuilds it.
@@ -54,10 +55,7 @@ STEPS = {  # the statements of a rebuild on Trino, in order; after a kill at eac
     "drop-old": (r'^DROP TABLE IF EXISTS \S*"orders__pyflow_old_', NEW_ROWS, ["orders__pyflow_old_<run>"]),
 }
 CASES = [
-    *(pytest.param("iceberg", step, id=f"iceberg-{step}") for step in STEPS),
-    # hive: the kill that leaves the most behind (no target, both temporaries) and the last one
-    pytest.param("hive", "rename-tmp-in", id="hive-rename-tmp-in"),
-    pytest.param("hive", "drop-old", id="hive-drop-old"),
+    pytest.param(catalog, step, id=f"{catalog}-{step}") for catalog in ("iceberg", "hive") for step in STEPS
 ]
 
 
@@ -130,4 +128,34 @@ def test_trino_live_model_failing_at_build_keeps_the_previous_table(
     output = build(pyflow, side, expect=1)
     assert "Division by zero" in output, output
     assert side.rows("orders") == OLD_ROWS
+    assert side.leftovers() == []
+
+
+RECOVERY_STEPS = {
+    "restore": (r'^ALTER TABLE \S*"orders__pyflow_old_\w+" RENAME TO', None),
+    "drop-tmp": (r'^DROP TABLE (IF EXISTS )?\S*"orders__pyflow_tmp_', OLD_ROWS),
+}
+
+
+@pytest.mark.parametrize("catalog", ["iceberg"])
+@pytest.mark.parametrize("killed_at", list(RECOVERY_STEPS))
+def test_trino_live_a_kill_during_the_recovery_is_recovered_too(
+    orders: LiveSchema, switch: KillSwitch, pyflow: Callable[..., Any], catalog: str, killed_at: str
+) -> None:
+    side = orders
+    build(pyflow, side)
+    set_model(side, NEW)
+    switch.kill(statement(STEPS["rename-tmp-in"][0]))  # between the renames: no target
+    build(pyflow, side, expect=1)
+    assert side.rows("orders") is None
+
+    pattern, target_after_kill = RECOVERY_STEPS[killed_at]
+    switch.kill(statement(pattern))
+    build(pyflow, side, expect=1)
+    assert switch.dead, f"the recovery never sent a statement matching {pattern!r}: {switch.sent}"
+    assert side.rows("orders") == target_after_kill
+
+    switch.kill()
+    build(pyflow, side)
+    assert side.rows("orders") == NEW_ROWS
     assert side.leftovers() == []
