@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .trinolive import LiveSchema, live_schema
+from .trinolive import KillSwitch, LiveSchema, live_schema
 
 pytestmark = pytest.mark.trino
 
@@ -104,3 +104,49 @@ def test_trino_live_incremental_failing_partway_leaves_the_target_as_it_was(
         else [(1, "a", 1), (2, "b", 1), (4, "d", 3), (5, "e", 2), (6, "f", 4)]
     )
     assert events.rows("events") == expected
+
+
+@pytest.mark.parametrize("catalog", ["hive"])
+def test_trino_live_partitioned_model_selecting_its_partition_first_overwrites_and_full_refreshes(
+    events: LiveSchema, pyflow: Callable[..., Any], catalog: str
+) -> None:
+    def first(sql: str) -> str:  # the partition column first in the model's SELECT
+        return sql.replace(
+            "select id, cast(v as varchar) as v, day", "select day, id, cast(v as varchar) as v"
+        )
+
+    run(pyflow, events, first(model(CONFIGS["insert_overwrite"], FIRST)))
+    run(pyflow, events, first(model(CONFIGS["insert_overwrite"], BATCH)))
+    assert events.rows("events") == [(1, "a", 1), (2, "b", 1), (4, "d", 3), (5, "e", 2), (6, "f", 4)]
+
+    (events.project / "models" / "events.sql").write_text(first(model(CONFIGS["insert_overwrite"], BATCH)))
+    pyflow("run", "--project-dir", events.project, "--profiles-dir", events.project, "--full-refresh")
+    assert events.rows("events") == BATCH
+    assert events.leftovers() == []
+
+
+@pytest.mark.parametrize("catalog", ["hive"])
+def test_trino_live_partition_batches_killed_between_statements_keep_each_partition_whole(
+    events: LiveSchema, switch: KillSwitch, pyflow: Callable[..., Any], catalog: str
+) -> None:
+    config = CONFIGS["insert_overwrite"] + ", partition_batch_size=1"
+    run(pyflow, events, model(config, FIRST))
+    inserts: list[str] = []
+
+    def second_insert(sql: str) -> bool:
+        if sql.startswith("INSERT INTO") and '"events"' in sql.splitlines()[0]:
+            inserts.append(sql)
+        return len(inserts) == 2
+
+    # the batch's two partitions (2 and 4) are two INSERTs; the process dies before the second
+    switch.kill(second_insert)
+    run(pyflow, events, model(config, BATCH), expect=1)
+    assert switch.dead, switch.sent
+    # each INSERT is a commit of its own: partition 2 is replaced whole, partition 4 not there yet
+    assert events.rows("events") == [(1, "a", 1), (2, "b", 1), (4, "d", 3), (5, "e", 2)]
+
+    # the next run writes the batch again: overwriting is idempotent, and the leftovers are dropped
+    switch.kill()
+    run(pyflow, events, model(config, BATCH))
+    assert events.rows("events") == [(1, "a", 1), (2, "b", 1), (4, "d", 3), (5, "e", 2), (6, "f", 4)]
+    assert events.leftovers() == []
