@@ -8,7 +8,13 @@ on its own connection compares the target's rows.
   keep their rows, new partitions are added.
 - A second run whose SELECT fails partway through its rows (a division by zero at one row)
   leaves the target exactly as it was, with no temporary table, for ``delete+insert`` and
-  ``insert_overwrite`` on ``iceberg`` and ``insert_overwrite`` of partitions on ``hive``.
+  ``insert_overwrite`` on ``iceberg`` and ``insert_overwrite`` of partitions on ``hive``: the
+  batch is staged in a working table first (``<model>__pyflow_batch_<run>``), and that statement
+  is the one that fails.
+- On ``hive``, a model selecting its partition column first is stored with it last and
+  overwritten by name, and ``--full-refresh`` rebuilds it; with ``partition_batch_size`` the
+  partitions are written one statement (one commit) per batch: a kill between two leaves each
+  partition whole, and the next run converges.
 """
 
 from __future__ import annotations
