@@ -18,6 +18,7 @@ engine and need nothing at run time. Ibis 12 has no Python aggregate UDFs.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -255,6 +256,8 @@ def values_select(compiler: Any, name: str, data: Any, schema: Any) -> Any:
     def literal(value: Any, dtype: Any) -> Any:
         if value is None:
             return compiler.cast(sge.Null(), dtype)
+        if dtype.is_timestamp() and _text_timestamps(compiler) and isinstance(value, datetime.datetime):
+            return compiler.cast(sge.convert(_timestamp_text(value)), dtype)
         lit = ops.Literal(value, dtype)
         return compiler.visit_Literal(lit, value=lit.value, dtype=lit.dtype)
 
@@ -271,6 +274,26 @@ def values_select(compiler: Any, name: str, data: Any, schema: Any) -> Any:
     values = sge.Values(expressions=tuples, alias=alias)
     typed = [compiler.cast(c, t).as_(n, quoted=quoted) for c, n, t in zip(cols, names, types, strict=True)]
     return sg.select(*typed).from_(values)
+
+
+def _text_timestamps(compiler: Any) -> bool:
+    """Whether timestamps are inlined as strings cast to their type (Trino and Athena).
+
+    Ibis writes a timestamp literal there as ``from_iso8601_timestamp(...)``, which keeps
+    milliseconds only (and reads a naive time in the session's zone); a string cast to the
+    column's type keeps every digit the type holds.
+    """
+    from ibis.backends.sql.compilers.trino import TrinoCompiler
+
+    return isinstance(compiler, TrinoCompiler)
+
+
+def _timestamp_text(value: datetime.datetime) -> str:
+    """``YYYY-MM-DD HH:MM:SS.ffffff``; an aware time in UTC, marked ``UTC``."""
+    if value.tzinfo is None:
+        return value.isoformat(sep=" ", timespec="microseconds")
+    utc = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return utc.isoformat(sep=" ", timespec="microseconds") + " UTC"
 
 
 def _visit_in_memory_table(self: Any, op: Any, *, name: str, schema: Any, data: Any) -> Any:

@@ -12,3 +12,4 @@ from tests.integration.conftest import (  # noqa: F401 (fixtures re-exported for
     run_results,
     warehouse,
 )
+from tests.reliability.trinolive import switch  # noqa: F401 (the live Trino kill switch)

@@ -373,3 +373,36 @@ def test_builtin_aggregate_udf_needs_nothing_at_run_time_anywhere() -> None:
         compiled = _compile(agg, dialect, attach=attach)
         assert compiled.runtime is None
         assert "GEOMEAN(" in compiled.sql.upper()
+
+
+MICROS: dict[str, list[Any]] = {
+    "at": [dt.datetime(2020, 5, 6, 7, 8, 9, 500123), None],
+    "zoned": [dt.datetime(2020, 5, 6, 7, 8, 9, 500123, tzinfo=dt.timezone(dt.timedelta(hours=2))), None],
+}
+
+
+def micros_model(orders: Any) -> Any:
+    import ibis
+    import pyarrow as pa
+
+    return ibis.memtable(
+        pa.table(
+            {
+                "at": pa.array(MICROS["at"], pa.timestamp("us")),
+                "zoned": pa.array(MICROS["zoned"], pa.timestamp("us", tz="UTC")),
+            }
+        )
+    )
+
+
+@pytest.mark.parametrize("dialect", ["trino", "athena"])
+def test_inline_timestamps_keep_their_microseconds_on_trino_and_athena(dialect: str) -> None:
+    # Ibis writes from_iso8601_timestamp(...), which Trino types timestamp(3) with time zone:
+    # the microseconds were lost before the cast to the column's timestamp(6) (seen on Trino 476)
+    compiled = _compile(micros_model, dialect, attach=False)
+
+    assert "FROM_ISO8601" not in compiled.sql.upper()
+    assert "CAST('2020-05-06 07:08:09.500123' AS TIMESTAMP(6))" in compiled.sql
+    assert "CAST('2020-05-06 05:08:09.500123 UTC' AS TIMESTAMP(6) WITH TIME ZONE)" in compiled.sql
+    rows, _ = _run_as_duckdb(compiled.sql, dialect)
+    assert rows == list(zip(*MICROS.values(), strict=True))
