@@ -466,7 +466,7 @@ def debug(
         from pyflow.config.project import project_file, project_notes
 
         _echo(f"project: {session.project.name} ({project_file(session.root)})  [OK]")
-        for note in project_notes(session.root):
+        for note in project_notes(session.root, session.project):
             _echo(f"  {note}")
         _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
         if session.target.unused_keys:
