@@ -322,3 +322,95 @@ def test_hooks_seeds_and_snapshots_run_theirs(make_project, pyflow, warehouse):
     pyflow("build", "--project-dir", project)
 
     assert _logged(warehouse, project) == [("people", "seed post"), ("people_snap", "snapshot pre")]
+
+
+# ---- dbt configs and YAML resources pyflow keeps without applying -----------------------------
+DBT_EXTRAS = {
+    "pyflow.yml": _yml(models={"+grants": {"select": ["reporter"]}, "+persist_docs": {"relation": True}}),
+    "models/orders.sql": "{{ config(materialized='table', contract={'enforced': true}) }}\nselect 1 as id\n",
+    "models/dim_v1.sql": "select 1 as id, 'a' as old\n",
+    "models/dim_v2.sql": "select 1 as id\n",
+    "models/props.yml": """
+        version: 2
+        models:
+          - name: orders
+            access: public
+            group: finance
+            config:
+              contract: {enforced: true}
+            constraints:
+              - type: primary_key
+                columns: [id]
+            columns:
+              - name: id
+                data_type: integer
+                constraints: [{type: not_null}]
+          - name: dim
+            latest_version: 2
+            columns:
+              - name: id
+                description: the key
+            versions:
+              - v: 1
+                columns:
+                  - include: all
+                  - name: old
+                    description: gone in v2
+              - v: 2
+        groups:
+          - name: finance
+            owner: {name: Fin}
+        exposures:
+          - name: weekly_report
+            type: dashboard
+            owner: {name: Ann, email: ann@example.com}
+            depends_on: ["ref('orders')", "ref('dim_v2')"]
+        semantic_models:
+          - name: orders_sm
+            model: ref('orders')
+            entities: [{name: order, type: primary, expr: id}]
+        metrics:
+          - name: order_count
+            label: Orders
+            type: simple
+            type_params: {measure: orders}
+        saved_queries:
+          - name: weekly
+            query_params: {metrics: [order_count]}
+    """,
+}
+
+
+def test_dbt_configs_and_yaml_resources_load_and_build(make_project, pyflow, warehouse):
+    project = make_project(DBT_EXTRAS)
+
+    pyflow("run", "--project-dir", project)
+
+    assert warehouse(project).rows("SELECT id FROM main.orders") == [(1,)]
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    exposure = manifest["exposures"]["exposure.proj.weekly_report"]
+    assert exposure["depends_on"] == {"nodes": ["model.proj.orders", "model.proj.dim_v2"]}
+    assert exposure["original_file_path"] == "models/props.yml"
+    assert set(manifest["metrics"]) == {"metric.proj.order_count"}
+    assert set(manifest["semantic_models"]) == {"semantic_model.proj.orders_sm"}
+    assert set(manifest["saved_queries"]) == {"saved_query.proj.weekly"}
+    orders = manifest["nodes"]["model.proj.orders"]["config"]
+    assert orders["grants"] == {"select": ["reporter"]} and orders["persist_docs"] == {"relation": True}
+    assert orders["contract"]["enforced"] is True
+    assert (orders["access"], orders["group"]) == ("public", "finance")
+    # each version's properties describe the model <name>_v<v>
+    dim_v1 = manifest["nodes"]["model.proj.dim_v1"]["columns"]
+    assert dim_v1["id"]["description"] == "the key" and dim_v1["old"]["description"] == "gone in v2"
+
+
+def test_debug_lists_configs_and_resources_kept_but_not_applied_once(make_project, pyflow):
+    project = make_project(DBT_EXTRAS)
+
+    result = pyflow("debug", "--project-dir", project)
+
+    lines = [line for line in result.output.splitlines() if "accepted, not applied by pyflow" in line]
+    assert lines == [
+        "  accepted, not applied by pyflow: +grants (3), +persist_docs (3), +contract (enforced) (1), "
+        "+access (1), +group (1), constraints (1), exposures (1), groups (1), metrics (1), "
+        "saved_queries (1), semantic_models (1) (see docs/coming-from-dbt.md)"
+    ]
