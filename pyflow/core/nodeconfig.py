@@ -8,9 +8,17 @@ arguments or ``{{ config(...) }}``). ``tags`` accumulate across layers; ``meta``
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from pyflow.core.configtypes import (
     Access,
@@ -303,6 +311,23 @@ def merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _run_end_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "sql"
+    return "alert" if isinstance(value, dict | AlertConfig) else None
+
+
+RunEndEntry = Annotated[
+    Annotated[AlertConfig, Tag("alert")] | Annotated[str, Tag("sql")],
+    Discriminator(
+        _run_end_kind,
+        custom_error_type="invalid_on_run_end",
+        custom_error_message="an on-run-end entry is a SQL string (a hook) or a mapping (an alert)",
+    ),
+]
+"""One ``on-run-end`` entry: a SQL hook (string) or an alert (mapping)."""
+
+
 class ProjectConfig(BaseModel):
     """The validated content of pyflow.yml."""
 
@@ -329,7 +354,7 @@ class ProjectConfig(BaseModel):
     run_history: RunHistoryConfig = Field(default_factory=RunHistoryConfig, alias="run-history")
     on_run_start: tuple[str, ...] = Field(default=(), alias="on-run-start")
     """SQL hooks run once before the run's nodes (see docs/configuration.md#hooks)."""
-    on_run_end: tuple[AlertConfig | str, ...] = Field(default=(), alias="on-run-end")
+    on_run_end: tuple[RunEndEntry, ...] = Field(default=(), alias="on-run-end")
     """After the run's nodes: a string is a SQL hook (dbt's meaning), a mapping an alert."""
 
     @field_validator("on_run_start", "on_run_end", mode="before")

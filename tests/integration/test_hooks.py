@@ -151,14 +151,14 @@ def test_hooks_every_spelling_and_layer_accumulates_in_order(make_project, pyflo
                 {{{{ config(materialized='table', pre_hook="{_log("{{ this.name }}", "file pre")}") }}}}
                 select 1 as x
             """,
-            "models/py_model.py": f'''
+            "models/py_model.py": f"""
                 import ibis
                 from pyflow import model
 
                 @model(materialized="table", post_hook=[{_log("{{ this.name }}", "py post")!r}])
                 def py_model(sql_model: ibis.Table) -> ibis.Table:
                     return sql_model
-            ''',
+            """,
         }
     )
 
@@ -176,7 +176,7 @@ def test_hooks_every_spelling_and_layer_accumulates_in_order(make_project, pyflo
 def test_hooks_see_this_var_is_incremental_and_macros(make_project, pyflow, warehouse):
     hook = (
         "insert into audit.log select nextval('audit.seq'), '{{ this.schema }}.{{ this.identifier }}', "
-        "'{{ var(\"tag\") }} {{ is_incremental() }} {{ shout(\"m\") }}'"
+        '\'{{ var("tag") }} {{ is_incremental() }} {{ shout("m") }}\''
     )
     project = make_project(
         {
@@ -249,7 +249,9 @@ def test_hooks_a_hook_that_does_not_render_names_model_and_hook(make_project, py
 def test_hooks_a_failing_on_run_start_stops_the_run_before_any_model(make_project, pyflow, warehouse):
     project = make_project(
         {
-            "pyflow.yml": _yml(**{"on-run-start": ["create schema if not exists ok", "select * from nowhere"]}),
+            "pyflow.yml": _yml(
+                **{"on-run-start": ["create schema if not exists ok", "select * from nowhere"]}
+            ),
             "models/a.sql": "{{ config(materialized='table') }}\nselect 1 as x\n",
         }
     )
