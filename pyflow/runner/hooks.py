@@ -85,7 +85,21 @@ def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job)
 
 
 def run_start_hooks(session: Session, ids: Sequence[str]) -> None:
-    """Run the project's ``on-run-start`` hooks; the first failure raises (no node has run yet)."""
+    """Run the project's ``on-run-start`` hooks; the first failure raises (no node has run yet).
+
+    First the templates of the selected nodes' hooks are registered with the project's Jinja
+    environment, here, before any thread starts: registering adds to a dict other threads read.
+    """
+    for uid in ids:
+        node = session.project.graph.nodes.get(uid)
+        config = getattr(node, "config", None)
+        if node is None or isinstance(node, TestNode):
+            continue
+        for label in ("pre-hook", "post-hook"):
+            node_hooks: tuple[Hook, ...] = getattr(config, label.replace("-", "_"), ())
+            where = _Where(label, node.name, node.path, node.resource_type)
+            for i, hook in enumerate(node_hooks, start=1):
+                _template(session.compiler, hook.sql, where, _hook_name(where, i, len(node_hooks)))
     hooks = session.project.config.on_run_start
     if not hooks:
         return
@@ -179,7 +193,7 @@ def _run(
     job: Job | None,
 ) -> None:
     for i, hook in enumerate(hooks, start=1):
-        name = f"{where.label} {i}" if len(hooks) > 1 else where.label
+        name = _hook_name(where, i, len(hooks))
         sql = _render(compiler, hook.sql, context, where, name).strip().rstrip(";").strip()
         if not sql:
             continue  # a hook that renders to nothing (a Jinja condition) runs nothing
@@ -193,12 +207,23 @@ def _run(
             raise _hook_error(where, name, f"failed: {first}", sql) from exc
 
 
+def _hook_name(where: _Where, index: int, count: int) -> str:
+    return f"{where.label} {index}" if count > 1 else where.label
+
+
+def _template(compiler: ProjectCompiler, text: str, where: _Where, name: str) -> str:
+    """The Jinja template name of a hook, registered with the project's environment if new."""
+    key = f"{where.path} [{where.model or compiler.project.name} {name}]"
+    if compiler.project.jinja.sources.get(key) != text:
+        compiler.project.jinja.add_template(key, text)
+    return key
+
+
 def _render(compiler: ProjectCompiler, text: str, context: dict[str, Any], where: _Where, name: str) -> str:
     if "{{" not in text and "{%" not in text:
         return text
     jinja = compiler.project.jinja
-    key = f"{where.path} [{where.model or compiler.project.name} {name}]"
-    jinja.add_template(key, text)
+    key = _template(compiler, text, where, name)
     try:
         return jinja.render(key, dict(context), model=where.model)
     except PyflowError as exc:
