@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pyflow.core.project import Project
 
-_NODE_CONFIGS = ("grants", "persist_docs", "contract", "access", "group")
+_NODE_CONFIGS = ("grants", "persist_docs", "access", "group")
 """Node config keys kept in the manifest but not applied."""
 
 
@@ -20,8 +20,6 @@ def node_notes(project: Project) -> list[str]:
     for node in nodes:
         for key in _NODE_CONFIGS:
             value = getattr(getattr(node, "config", None), key, None)
-            if key == "contract":
-                key, value = "contract (enforced)", value is not None and value.enforced
             if value:
                 counts["+" + key] = counts.get("+" + key, 0) + 1
     for key, entries in sorted(project.resources.items()):

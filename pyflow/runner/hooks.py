@@ -31,6 +31,7 @@ from pyflow.errors import MaterializationError, PyflowError
 from pyflow.materializers.base import Job, Outcome
 from pyflow.materializers.registry import materializer_for
 from pyflow.relation import Relation
+from pyflow.runner.contract import check_contract
 from pyflow.runner.unitrun import is_unit_test
 
 if TYPE_CHECKING:
@@ -71,7 +72,8 @@ class _Where:
 
 
 def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job) -> Outcome:
-    """Run the node's pre-hooks, build it with the materializer of ``kind``, then its post-hooks."""
+    """Check the node's contract, run its pre-hooks, build it with the materializer of ``kind``, then its post-hooks."""
+    check_contract(compiler, node)  # before anything runs: a broken contract leaves the target
     config = getattr(node, "config", None)
     pre: tuple[Hook, ...] = getattr(config, "pre_hook", ())
     post: tuple[Hook, ...] = getattr(config, "post_hook", ())

@@ -412,7 +412,90 @@ def test_debug_lists_configs_and_resources_kept_but_not_applied_once(make_projec
 
     lines = [line for line in result.output.splitlines() if "accepted, not applied by pyflow" in line]
     assert lines == [
-        "  accepted, not applied by pyflow: +grants (3), +persist_docs (3), +contract (enforced) (1), "
-        "+access (1), +group (1), constraints (1), exposures (1), groups (1), metrics (1), "
-        "saved_queries (1), semantic_models (1) (see docs/coming-from-dbt.md)"
+        "  accepted, not applied by pyflow: +grants (3), +persist_docs (3), +access (1), +group (1), "
+        "constraints (1), exposures (1), groups (1), metrics (1), saved_queries (1), "
+        "semantic_models (1) (see docs/coming-from-dbt.md)"
     ]
+
+
+# ---- contracts -----------------------------------------------------------------------------------
+CONTRACT_PROPS = """
+    models:
+      - name: orders
+        config:
+          contract: {enforced: true}
+        columns:
+          - name: id
+            data_type: integer
+          - name: amount
+            data_type: decimal(10, 2)
+      - name: py_orders
+        config:
+          contract: {enforced: true}
+        columns:
+          - name: id
+            data_type: integer
+"""
+
+
+def test_contract_that_holds_builds_sql_and_python_models(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "models/props.yml": CONTRACT_PROPS,
+            "models/orders.sql": "{{ config(materialized='table') }}\nselect 1 as id, 2.50::decimal(10, 2) as amount\n",
+            "models/py_orders.py": """
+                import ibis
+                from pyflow import model
+
+                @model(materialized="table")
+                def py_orders(orders: ibis.Table) -> ibis.Table:
+                    return orders.select("id")
+            """,
+        }
+    )
+
+    pyflow("run", "--project-dir", project)
+
+    assert warehouse(project).rows("SELECT id FROM main.py_orders") == [(1,)]
+
+
+def test_contract_broken_fails_the_model_before_its_table_is_touched(make_project, pyflow, warehouse):
+    files = {
+        "models/props.yml": CONTRACT_PROPS.split("      - name: py_orders")[0],
+        "models/orders.sql": "{{ config(materialized='table') }}\nselect 1 as id, 2.50::decimal(10, 2) as amount\n",
+    }
+    project = make_project(files)
+    pyflow("run", "--project-dir", project)
+    (project / "models/orders.sql").write_text(
+        "{{ config(materialized='table') }}\nselect 'x' as id, 3 as extra\n"
+    )
+
+    result = pyflow("run", "--project-dir", project, expect=1)
+
+    assert (
+        "model 'orders' (models/orders.sql:1): the columns it returns do not match its enforced contract"
+        in result.output
+    )
+    assert "amount                   decimal(10, 2)       (not returned)" in result.output
+    assert "extra                    (not declared)       int32" in result.output
+    assert "id                       integer              string" in result.output
+    assert "[contract-violation]" in result.output
+    assert warehouse(project).rows("SELECT id, amount FROM main.orders") == [(1, 2.5)]
+
+
+def test_contract_needs_a_data_type_for_every_column(make_project, pyflow):
+    project = make_project(
+        {
+            "models/props.yml": """
+                models:
+                  - name: a
+                    config: {contract: {enforced: true}}
+                    columns: [{name: id}]
+            """,
+            "models/a.sql": "select 1 as id\n",
+        }
+    )
+
+    result = pyflow("run", "--project-dir", project, expect=1)
+
+    assert "its contract is enforced but columns ['id'] have no data_type" in result.output
