@@ -32,6 +32,7 @@ from pyflow.materializers.base import Job, Outcome
 from pyflow.materializers.registry import materializer_for
 from pyflow.relation import Relation
 from pyflow.runner.contract import check_contract
+from pyflow.runner.events import Event
 from pyflow.runner.unitrun import is_unit_test
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def run_start_hooks(session: Session, ids: Sequence[str]) -> None:
         return
     context = _run_context(session, ids)
     where = _Where("on-run-start", None, _project_file(session))
+    session.emit(Event("message", level="info", text=f"Running {len(hooks)} on-run-start hook(s)"))
     _run(session.compiler, tuple(Hook(sql=h) for h in hooks), context, where, None)
 
 
@@ -121,6 +123,7 @@ def run_end_hooks(session: Session, outcome: RunOutcome) -> None:
     context = _run_context(session, ids)
     context["results"] = [_result_view(session, r) for r in outcome.results]
     where = _Where("on-run-end", None, _project_file(session))
+    session.emit(Event("message", level="info", text=f"Running {len(hooks)} on-run-end hook(s)"))
     try:
         _run(session.compiler, tuple(Hook(sql=h) for h in hooks), context, where, None)
     except PyflowError as exc:
