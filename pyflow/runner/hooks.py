@@ -1,7 +1,8 @@
 """Running SQL hooks: a node's ``pre_hook``/``post_hook`` and the project's ``on-run-start``/``on-run-end``.
 
 Hooks are Jinja templates rendered when they run, with the names a SQL model sees (``target``,
-``var``, ``env_var``, ``run_started_at``, the project's macros ...) plus:
+``var``, ``env_var``, ``run_started_at``, the project's macros, ``ref``/``source`` naming a
+relation without adding a dependency ...) plus:
 
 - node hooks: ``this`` (the node's relation; ``this.schema``, ``this.identifier`` ...) and
   ``is_incremental()``. Pre-hooks run on the node's connection before its build statements
@@ -27,7 +28,7 @@ from pyflow.config.project import project_file
 from pyflow.core.hook import Hook
 from pyflow.core.node import ModelNode, Node, TestNode
 from pyflow.core.sqlcontext import base_context
-from pyflow.errors import MaterializationError, PyflowError
+from pyflow.errors import CompileError, MaterializationError, PyflowError, closest
 from pyflow.materializers.base import Job, Outcome
 from pyflow.materializers.registry import materializer_for
 from pyflow.relation import Relation
@@ -137,9 +138,28 @@ def _project_file(session: Session) -> str:
 
 # ---- contexts --------------------------------------------------------------------------------
 def _common(compiler: ProjectCompiler, model: str) -> dict[str, Any]:
-    return base_context(
+    context = base_context(
         model, compiler.project.vars, compiler.target, compiler.run_started_at, compiler.adapter.quote
     )
+    project = compiler.project
+
+    def ref(*args: str, **_: Any) -> str:  # a hook's ref() names a relation; it adds no dependency
+        return compiler.adapter.render(compiler.relation(project.by_name(args[-1])))
+
+    def source(source_name: str, table_name: str) -> str:
+        found = project.sources.get((source_name, table_name))
+        if found is None:
+            raise CompileError(
+                f"source('{source_name}', '{table_name}') is not a declared source table",
+                model=model,
+                suggestions=closest(f"{source_name}.{table_name}", [f"{s}.{t}" for s, t in project.sources]),
+                hint="declare it under sources: in a YAML properties file",
+                code="missing-dependency",
+            )
+        return compiler.adapter.render(compiler.relation(found))
+
+    context.update(ref=ref, source=source)
+    return context
 
 
 def _node_context(compiler: ProjectCompiler, node: Node, job: Job) -> dict[str, Any]:

@@ -499,3 +499,37 @@ def test_contract_needs_a_data_type_for_every_column(make_project, pyflow):
     result = pyflow("run", "--project-dir", project, expect=1)
 
     assert "its contract is enforced but columns ['id'] have no data_type" in result.output
+
+
+def test_hooks_ref_and_source_name_relations(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "pyflow.yml": _yml(**{"on-run-start": START}),
+            "models/sources.yml": """
+                sources:
+                  - name: audit
+                    schema: audit
+                    tables: [{name: log}]
+            """,
+            "models/base.sql": "{{ config(materialized='table') }}\nselect 41 as n\n",
+            "models/top.sql": """
+                {{ config(post_hook="insert into {{ source('audit', 'log') }} select 100, 'top', (select n + 1 from {{ ref('base') }})::varchar") }}
+                select * from {{ ref('base') }}
+            """,
+        }
+    )
+
+    pyflow("run", "--project-dir", project)
+
+    assert _logged(warehouse, project) == [("top", "42")]
+
+
+def test_hooks_a_ref_to_an_unknown_node_names_the_hook(make_project, pyflow):
+    project = make_project(
+        {"models/a.sql": "{{ config(pre_hook=\"select * from {{ ref('nope') }}\") }}\nselect 1 as x\n"}
+    )
+
+    result = pyflow("run", "--project-dir", project, expect=1)
+
+    assert "model 'a' (models/a.sql" in result.output
+    assert "pre-hook cannot be rendered: no model or seed named 'nope'" in result.output
