@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
+from pyflow.config.docblocks import read_doc_blocks, render_descriptions
 from pyflow.config.files import project_files as _files
 from pyflow.config.files import relpath as _rel
 from pyflow.config.loadstate import LoadState
@@ -38,6 +39,7 @@ class PropertyLoading(LoadState):
         folders = tuple(
             dict.fromkeys(self.config.model_paths + self.config.seed_paths + self.config.snapshot_paths)
         )
+        blocks: dict[str, str] | None = None
         for path in _files(self.root, folders, (".yml", ".yaml")):
             display = _rel(self.root, path)
             try:
@@ -48,7 +50,14 @@ class PropertyLoading(LoadState):
             if not isinstance(doc.data, dict):
                 continue
             try:
-                props = PropertiesFile.model_validate(doc.data)
+                if blocks is None:
+                    blocks = read_doc_blocks(self.root, (*folders, *self.config.macro_paths))
+                data = render_descriptions(doc.data, blocks, doc)  # {{ doc('x') }}
+            except ProjectError as exc:
+                self.fail(exc)
+                continue
+            try:
+                props = PropertiesFile.model_validate(data)
             except ValidationError as exc:
                 self.errors.extend(validation_errors(exc, doc, allowed=allowed_keys(), what="property"))
                 continue

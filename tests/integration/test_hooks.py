@@ -533,3 +533,53 @@ def test_hooks_a_ref_to_an_unknown_node_names_the_hook(make_project, pyflow):
 
     assert "model 'a' (models/a.sql" in result.output
     assert "pre-hook cannot be rendered: no model or seed named 'nope'" in result.output
+
+
+# ---- docs blocks -----------------------------------------------------------------------------------
+def test_doc_blocks_render_into_descriptions(make_project, pyflow):
+    project = make_project(
+        {
+            "models/docs.md": """
+                # Shop docs
+                {% docs orders_desc %}
+                One row per **order**.
+                {% enddocs %}
+
+                {% docs id_desc %}The order key.{% enddocs %}
+            """,
+            "models/props.yml": """
+                models:
+                  - name: orders
+                    description: "{{ doc('orders_desc') }}"
+                    columns:
+                      - name: id
+                        description: 'Key: {{ doc("id_desc") }}'
+            """,
+            "models/orders.sql": "select 1 as id\n",
+        }
+    )
+
+    pyflow("run", "--project-dir", project)
+
+    node = json.loads((project / "target/manifest.json").read_text())["nodes"]["model.proj.orders"]
+    assert node["description"] == "One row per **order**."
+    assert node["columns"]["id"]["description"] == "Key: The order key."
+
+
+def test_doc_naming_no_block_is_an_error_with_a_suggestion(make_project, pyflow):
+    project = make_project(
+        {
+            "models/docs.md": "{% docs orders_desc %}Orders.{% enddocs %}\n",
+            "models/props.yml": """
+                models:
+                  - name: orders
+                    description: "{{ doc('order_desc') }}"
+            """,
+            "models/orders.sql": "select 1 as id\n",
+        }
+    )
+
+    result = pyflow("run", "--project-dir", project, expect=1)
+
+    assert "models/props.yml:3: doc('order_desc') names no docs block" in result.output
+    assert "Did you mean 'orders_desc'?" in result.output and "[unknown-doc]" in result.output
