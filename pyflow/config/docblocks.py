@@ -57,8 +57,7 @@ def _render(text: str, blocks: dict[str, str], doc: YamlDoc, loc: Loc) -> str:
                 path=doc.display,
                 line=doc.line_of(loc),
                 suggestions=closest(name, list(blocks)),
-                hint="define it in a .md file under the model paths: "
-                f"{{% docs {name} %}}...{{% enddocs %}}",
+                hint=f"define it in a .md file under the model paths: {{% docs {name} %}}...{{% enddocs %}}",
                 code="unknown-doc",
             )
         return blocks[name]
@@ -76,4 +75,3 @@ def _render(text: str, blocks: dict[str, str], doc: YamlDoc, loc: Loc) -> str:
             hint="a description may call {{ doc('name') }}; quote the braces if they are literal",
             code="unknown-doc",
         ) from None
-
