@@ -32,6 +32,7 @@ from pyflow.errors import CompileError, MaterializationError, PyflowError, close
 from pyflow.materializers.base import Job, Outcome
 from pyflow.materializers.registry import materializer_for
 from pyflow.relation import Relation
+from pyflow.runner.artifacts import discard_run_results
 from pyflow.runner.contract import check_contract
 from pyflow.runner.events import Event
 from pyflow.runner.unitrun import is_unit_test
@@ -110,7 +111,11 @@ def run_start_hooks(session: Session, ids: Sequence[str]) -> None:
     context = _run_context(session, ids)
     where = _Where("on-run-start", None, _project_file(session))
     session.emit(Event("message", level="info", text=f"Running {len(hooks)} on-run-start hook(s)"))
-    _run(session.compiler, tuple(Hook(sql=h) for h in hooks), context, where, None)
+    try:
+        _run(session.compiler, tuple(Hook(sql=h) for h in hooks), context, where, None)
+    except PyflowError:  # nothing runs: an earlier run's results must not pass for this one's
+        discard_run_results(session.project.target_dir / "run_results.json")
+        raise
 
 
 def run_end_hooks(session: Session, outcome: RunOutcome) -> None:

@@ -247,20 +247,18 @@ def test_hooks_a_hook_that_does_not_render_names_model_and_hook(make_project, py
 
 
 def test_hooks_a_failing_on_run_start_stops_the_run_before_any_model(make_project, pyflow, warehouse):
-    project = make_project(
-        {
-            "pyflow.yml": _yml(
-                **{"on-run-start": ["create schema if not exists ok", "select * from nowhere"]}
-            ),
-            "models/a.sql": "{{ config(materialized='table') }}\nselect 1 as x\n",
-        }
-    )
+    project = make_project({"models/a.sql": "{{ config(materialized='table') }}\nselect 1 as x\n"})
+    pyflow("run", "--project-dir", project, "--select", "nothing_at_all")  # leaves a run_results.json
+    assert (project / "target/run_results.json").is_file()
+    start = ["create schema if not exists ok", "select * from nowhere"]
+    (project / "pyflow.yml").write_text(_yml(**{"on-run-start": start}))
 
     result = pyflow("run", "--project-dir", project, expect=1)
 
     assert "pyflow.yml: on-run-start 2 failed" in result.output and "nowhere" in result.output
     assert "no node was run" in result.output
     assert "main.a" not in warehouse(project).relations()
+    assert not (project / "target/run_results.json").exists()  # no stale results of another run
 
 
 def test_hooks_a_failing_on_run_end_fails_the_command_after_the_models(make_project, pyflow, warehouse):
