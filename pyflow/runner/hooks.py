@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from pyflow.config.project import project_file
+from pyflow.config.project import load_project_config, project_file
 from pyflow.core.hook import Hook
 from pyflow.core.node import ModelNode, Node, TestNode
 from pyflow.core.sqlcontext import base_context
@@ -72,6 +72,8 @@ class _Where:
     model: str | None
     path: str
     resource: str = "model"
+    lines: tuple[int | None, ...] = ()
+    """The line of each hook in ``path`` when known (run hooks in the project file)."""
 
 
 def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job) -> Outcome:
@@ -82,9 +84,11 @@ def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job)
     post: tuple[Hook, ...] = getattr(config, "post_hook", ())
     if (pre or post) and not isinstance(node, TestNode):
         context = _node_context(compiler, node, job)
-        _run(compiler, pre, context, _Where("pre-hook", node.name, node.path, node.resource_type), job)
+        where = _Where("pre-hook", node.name, node.path, node.resource_type, (node.line,) * len(pre))
+        _run(compiler, pre, context, where, job)
         outcome = materializer_for(kind).build(job)
-        _run(compiler, post, context, _Where("post-hook", node.name, node.path, node.resource_type), job)
+        where = _Where("post-hook", node.name, node.path, node.resource_type, (node.line,) * len(post))
+        _run(compiler, post, context, where, job)
         return outcome
     return materializer_for(kind).build(job)
 
@@ -109,7 +113,7 @@ def run_start_hooks(session: Session, ids: Sequence[str]) -> None:
     if not hooks:
         return
     context = _run_context(session, ids)
-    where = _Where("on-run-start", None, _project_file(session))
+    where = _Where("on-run-start", None, _project_file(session), lines=_lines(session, "on-run-start", hooks))
     session.emit(Event("message", level="info", text=f"Running {len(hooks)} on-run-start hook(s)"))
     try:
         _run(session.compiler, tuple(Hook(sql=h) for h in hooks), context, where, None)
@@ -128,12 +132,22 @@ def run_end_hooks(session: Session, outcome: RunOutcome) -> None:
     ids = [r.unique_id for r in outcome.results]
     context = _run_context(session, ids)
     context["results"] = [_result_view(session, r) for r in outcome.results]
-    where = _Where("on-run-end", None, _project_file(session))
+    where = _Where("on-run-end", None, _project_file(session), lines=_lines(session, "on-run-end", hooks))
     session.emit(Event("message", level="info", text=f"Running {len(hooks)} on-run-end hook(s)"))
     try:
         _run(session.compiler, tuple(Hook(sql=h) for h in hooks), context, where, None)
     except PyflowError as exc:
         outcome.errors.append(exc)
+
+
+def _lines(session: Session, key: str, hooks: Sequence[str]) -> tuple[int | None, ...]:
+    """The line of each SQL hook of ``key`` in the project file (a string entry, or the key itself)."""
+    _, doc = load_project_config(session.root)
+    raw = doc.data.get(key) if isinstance(doc.data, dict) else None
+    if isinstance(raw, str):
+        return (doc.line_of((key,)),)
+    entries = [i for i, v in enumerate(raw or []) if isinstance(v, str) and v.strip()]
+    return tuple(doc.line_of((key, i)) or doc.line_of((key,)) for i in entries[: len(hooks)])
 
 
 def _project_file(session: Session) -> str:
@@ -224,7 +238,7 @@ def _run(
 ) -> None:
     for i, hook in enumerate(hooks, start=1):
         name = _hook_name(where, i, len(hooks))
-        sql = _render(compiler, hook.sql, context, where, name).strip().rstrip(";").strip()
+        sql = _render(compiler, hook.sql, context, where, name, i).strip().rstrip(";").strip()
         if not sql:
             continue  # a hook that renders to nothing (a Jinja condition) runs nothing
         try:
@@ -234,7 +248,7 @@ def _run(
                 compiler.adapter.execute(sql, model=where.model)
         except PyflowError as exc:
             first = (exc.message.strip().splitlines() or [type(exc).__name__])[0]
-            raise _hook_error(where, name, f"failed: {first}", sql) from exc
+            raise _hook_error(where, name, f"failed: {first}", sql, i) from exc
 
 
 def _hook_name(where: _Where, index: int, count: int) -> str:
@@ -249,7 +263,9 @@ def _template(compiler: ProjectCompiler, text: str, where: _Where, name: str) ->
     return key
 
 
-def _render(compiler: ProjectCompiler, text: str, context: dict[str, Any], where: _Where, name: str) -> str:
+def _render(
+    compiler: ProjectCompiler, text: str, context: dict[str, Any], where: _Where, name: str, index: int
+) -> str:
     if "{{" not in text and "{%" not in text:
         return text
     jinja = compiler.project.jinja
@@ -257,10 +273,10 @@ def _render(compiler: ProjectCompiler, text: str, context: dict[str, Any], where
     try:
         return jinja.render(key, dict(context), model=where.model)
     except PyflowError as exc:
-        raise _hook_error(where, name, f"cannot be rendered: {exc.message}", text) from exc
+        raise _hook_error(where, name, f"cannot be rendered: {exc.message}", text, index) from exc
 
 
-def _hook_error(where: _Where, name: str, what: str, sql: str) -> MaterializationError:
+def _hook_error(where: _Where, name: str, what: str, sql: str, index: int) -> MaterializationError:
     lines = sql.strip().splitlines()
     shown = "\n".join(lines[:_SNIPPET_LINES]) + ("\n..." if len(lines) > _SNIPPET_LINES else "")
     stage = {
@@ -273,6 +289,7 @@ def _hook_error(where: _Where, name: str, what: str, sql: str) -> Materializatio
         f"{name} {what} ({stage})",
         model=where.model,
         path=where.path,
+        line=where.lines[index - 1] if 0 < index <= len(where.lines) else None,
         resource=where.resource,
         detail="hook SQL:\n" + shown,
         hint=f"correct the {where.label} SQL in {where.path} (or where the node's config sets it: "

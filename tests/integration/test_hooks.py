@@ -209,8 +209,10 @@ def test_hooks_a_failing_pre_hook_fails_the_model_and_leaves_its_table(make_proj
 
     result = pyflow("run", "--project-dir", project, expect=1)
 
-    assert "model 'orders' (models/orders.sql" in result.output
-    assert "pre-hook failed" in result.output and "no_such_table" in result.output
+    assert (
+        "model 'orders' (models/orders.sql:1): pre-hook failed" in result.output
+        and "no_such_table" in result.output
+    )
     assert "insert into no_such_table values (1)" in result.output  # the hook's SQL is shown
     assert "[hook-failed]" in result.output
     assert warehouse(project).rows("SELECT id FROM main.orders") == [(1,)]  # untouched
@@ -255,7 +257,7 @@ def test_hooks_a_failing_on_run_start_stops_the_run_before_any_model(make_projec
 
     result = pyflow("run", "--project-dir", project, expect=1)
 
-    assert "pyflow.yml: on-run-start 2 failed" in result.output and "nowhere" in result.output
+    assert "pyflow.yml:1: on-run-start 2 failed" in result.output and "nowhere" in result.output
     assert "no node was run" in result.output
     assert "main.a" not in warehouse(project).relations()
     assert not (project / "target/run_results.json").exists()  # no stale results of another run
@@ -264,7 +266,13 @@ def test_hooks_a_failing_on_run_start_stops_the_run_before_any_model(make_projec
 def test_hooks_a_failing_on_run_end_fails_the_command_after_the_models(make_project, pyflow, warehouse):
     project = make_project(
         {
-            "pyflow.yml": _yml(**{"on-run-end": "select * from nowhere"}),
+            "pyflow.yml": """
+                name: proj
+                on-run-end:
+                  - file: logs/alerts.jsonl
+                  - "select 1"
+                  - "select * from nowhere"
+            """,
             "models/a.sql": "{{ config(materialized='table') }}\nselect 1 as x\n",
         }
     )
@@ -273,7 +281,7 @@ def test_hooks_a_failing_on_run_end_fails_the_command_after_the_models(make_proj
 
     assert "Done. PASS=1 WARN=0 ERROR=0" in result.output
     assert "1 step(s) outside the nodes failed" in result.output
-    assert "pyflow.yml: on-run-end failed" in result.output and "nowhere" in result.output
+    assert "pyflow.yml:5: on-run-end 2 failed" in result.output and "nowhere" in result.output
     assert warehouse(project).rows("SELECT x FROM main.a") == [(1,)]
 
 
