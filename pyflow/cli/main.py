@@ -224,9 +224,9 @@ def _summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
         f"Done. PASS={ok} WARN={len(warnings)} ERROR={len(errors)} SKIP={skipped} {also}"
         f"TOTAL={len(outcome.results)}"
     )
-    if outcome.errors:  # after the nodes: artifacts that could not be written (a full disk)
+    if outcome.errors:  # after the nodes: on-run-end hooks, artifacts not written (a full disk)
         render.line("")
-        render.line(f"But {len(outcome.errors)} artifact(s) could not be written:", "error")
+        render.line(f"But {len(outcome.errors)} step(s) outside the nodes failed:", "error")
         for exc in outcome.errors:
             render.line("")
             render.line(str(exc), "error")
@@ -466,7 +466,7 @@ def debug(
         from pyflow.config.project import project_file, project_notes
 
         _echo(f"project: {session.project.name} ({project_file(session.root)})  [OK]")
-        for note in project_notes(session.root):
+        for note in project_notes(session.root, session.project):
             _echo(f"  {note}")
         _echo(f"profile: {session.target.source}  target: {session.target.name}  [OK]")
         if session.target.unused_keys:

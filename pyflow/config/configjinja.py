@@ -2,7 +2,7 @@
 
 Project-file trees and YAML properties may hold Jinja in string values, as dbt allows. They are
 rendered when a node's config layers are merged, with ``var``, ``env_var`` and ``target`` (the
-names dbt offers there). A value holding no ``{{``/``{%`` is returned untouched; a rendered
+names dbt offers there); hooks are the exception: they are rendered when they run. A value holding no ``{{``/``{%`` is returned untouched; a rendered
 ``True``/``False`` is read by the config models as a boolean, ``None`` becomes null.
 """
 
@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pyflow.config.yamlfile import YamlDoc
+from pyflow.core.hook import hook_key
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import ProjectError, PyflowError
 
@@ -53,6 +54,9 @@ class ConfigRenderer:
             return dict(layer)
         out = {}
         for key, value in layer.items():
+            if hook_key(key) in ("pre_hook", "post_hook"):
+                out[key] = value  # SQL templates: rendered when they run (pyflow.runner.hooks)
+                continue
             at = (locate(key, value) if locate is not None and has_jinja(value) else None) or line
             out[key] = self._value(value, model=model, resource=resource, key=key, path=path, line=at)
         return out

@@ -45,8 +45,6 @@ UNUSED_KEYS: tuple[str, ...] = (
     "restrict-access",
     "flags",
     "dbt-cloud",
-    "on-run-start",
-    "on-run-end",
     "sources",
     "unit_tests",
     "metrics",

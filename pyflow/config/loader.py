@@ -119,6 +119,7 @@ def load_project(
         warnings=loader.warnings,
         generic_tests=loader.python_tests.generic,
         test_functions=loader.python_tests.singular,
+        resources=loader.resources,
     )
 
 

@@ -109,6 +109,8 @@ class LoadState:
         self.test_decls: list[tuple[Target, str | None, Any, str, int]] = []
         """(tested node, column, declaration, file, line) collected while loading."""
         self.unit_decls: list[tuple[UnitTestProps, YamlDoc, tuple[str | int, ...]]] = []
+        self.resources: dict[str, list[tuple[dict[str, Any], str, int | None]]] = {}
+        """Exposures, metrics, semantic models ... by properties key: (entry, file, line)."""
         self.python_tests = customtest.PythonTests(self.config)
         self.module_prefix = "pyflow_project_" + _sha(str(root.resolve()))[:10]
 
@@ -148,6 +150,9 @@ class LoadState:
             if props is not None:
                 if props[0].meta:  # node-level meta: merged into config meta, as dbt does
                     layers.append({"meta": dict(props[0].meta)})
+                node_keys = {k: getattr(props[0], k) for k in ("access", "group") if getattr(props[0], k)}
+                if node_keys:  # dbt's node-level access and group are config
+                    layers.append(node_keys)
                 where = props[1].line_of((*props[2], "config"))
                 layers.append(
                     renderer.layer(

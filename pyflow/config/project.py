@@ -14,8 +14,10 @@ from pydantic import ValidationError
 
 from pyflow.config.dbtproject import DBT_PROJECT_FILE, load_dbt_project, unused_keys
 from pyflow.config.projectcheck import check_tree, inside, outside_paths, source_folders
+from pyflow.config.unused import node_notes
 from pyflow.config.yamlfile import Loc, YamlDoc, load_yaml, validation_errors
 from pyflow.core.nodeconfig import ModelConfig, ProjectConfig, SeedConfig, SnapshotConfig
+from pyflow.core.project import Project
 from pyflow.errors import ErrorGroup, ProjectError
 
 PROJECT_FILE = "pyflow.yml"
@@ -29,8 +31,11 @@ def project_file(project_dir: Path) -> Path | None:
     return None
 
 
-def project_notes(project_dir: Path) -> list[str]:
-    """What ``pyflow debug`` says about the project file beyond its name (one line each)."""
+def project_notes(project_dir: Path, project: Project | None = None) -> list[str]:
+    """What ``pyflow debug`` says about the project file beyond its name (one line each).
+
+    With the loaded ``project``, also the configs and YAML resources it keeps without applying.
+    """
     path = project_file(project_dir)
     notes = []
     if path is not None and path.name == PROJECT_FILE and (project_dir / DBT_PROJECT_FILE).is_file():
@@ -38,7 +43,7 @@ def project_notes(project_dir: Path) -> list[str]:
     unused = unused_keys(load_project_config(project_dir)[1])
     if unused:
         notes.append(f"accepted, not used by pyflow: {', '.join(unused)}")
-    return notes
+    return notes + (node_notes(project) if project is not None else [])
 
 
 def load_project_config(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pyflow.config.yamlfile import Loc, YamlDoc
+from pyflow.core.hook import hook_key
 from pyflow.core.nodeconfig import ProjectConfig, config_keys
 from pyflow.errors import ProjectError, closest
 
@@ -22,7 +23,7 @@ def check_tree(
         if not isinstance(key, str):
             continue
         if key.startswith("+"):
-            name = key[1:]
+            name = hook_key(key[1:])
             if name not in keys:
                 errors.append(
                     ProjectError(

@@ -24,6 +24,10 @@ class ColumnProps(_Strict):
     data_tests: list[Any] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     quote: bool | None = None
+    constraints: list[dict[str, Any]] = Field(default_factory=list)
+    """dbt's column constraints (``not_null``, ``primary_key`` ...): kept, not applied."""
+    policy_tags: list[str] = Field(default_factory=list)
+    granularity: str | None = None
 
 
 class FreshnessAfter(_Strict):
@@ -86,6 +90,15 @@ class NodeProps(_Strict):
     tests: list[Any] = Field(default_factory=list)
     data_tests: list[Any] = Field(default_factory=list)
     docs: dict[str, Any] = Field(default_factory=dict)
+    access: str | None = None
+    """dbt's ``access`` and ``group`` properties: merged into the node's config."""
+    group: str | None = None
+    constraints: list[dict[str, Any]] = Field(default_factory=list)
+    """dbt's model-level constraints: kept, not applied."""
+    versions: list[dict[str, Any]] = Field(default_factory=list)
+    """dbt's model versions: each ``{v: N}`` describes the model ``<name>_v<N>`` (or its ``defined_in``)."""
+    latest_version: int | str | None = None
+    deprecation_date: str | None = None
 
 
 class FixtureProps(_Strict):
@@ -147,6 +160,41 @@ class PropertiesFile(_Strict):
     seeds: list[NodeProps] = Field(default_factory=list)
     snapshots: list[NodeProps] = Field(default_factory=list)
     unit_tests: list[UnitTestProps] = Field(default_factory=list)
+    exposures: list[dict[str, Any]] = Field(default_factory=list)
+    semantic_models: list[dict[str, Any]] = Field(default_factory=list)
+    metrics: list[dict[str, Any]] = Field(default_factory=list)
+    saved_queries: list[dict[str, Any]] = Field(default_factory=list)
+    groups: list[dict[str, Any]] = Field(default_factory=list)
+    macros: list[dict[str, Any]] = Field(default_factory=list)
+    analyses: list[dict[str, Any]] = Field(default_factory=list)
+
+
+RESOURCE_LISTS = ("exposures", "semantic_models", "metrics", "saved_queries", "groups", "macros", "analyses")
+"""Properties-file lists pyflow reads without building anything from them (kept for the manifest)."""
+
+
+def versioned(props: NodeProps) -> list[NodeProps]:
+    """The properties of each version of a versioned model (dbt's ``versions:``), else ``[props]``.
+
+    Version ``v`` describes the model named by its ``defined_in``, else ``<name>_v<v>``; its
+    ``columns`` (entries with a ``name``) override the model's, and its ``config`` is merged over.
+    """
+    if not props.versions:
+        return [props]
+    out = []
+    for version in props.versions:
+        name = str(version.get("defined_in") or f"{props.name}_v{version.get('v')}")
+        columns = {c.name: c for c in props.columns}
+        for raw in version.get("columns") or []:
+            if isinstance(raw, dict) and "name" in raw:
+                columns[raw["name"]] = ColumnProps.model_validate(raw)
+        config = {**props.config, **(version.get("config") or {})}
+        out.append(
+            props.model_copy(
+                update={"name": name, "versions": [], "columns": list(columns.values()), "config": config}
+            )
+        )
+    return out
 
 
 def allowed_keys() -> dict[tuple[str | int, ...], list[str]]:

@@ -6,15 +6,18 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
+from pyflow.config.docblocks import read_doc_blocks, render_descriptions
 from pyflow.config.files import project_files as _files
 from pyflow.config.files import relpath as _rel
 from pyflow.config.loadstate import LoadState
 from pyflow.config.properties import (
+    RESOURCE_LISTS,
     NodeProps,
     PropertiesFile,
     SourceProps,
     allowed_keys,
     table_freshness,
+    versioned,
 )
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.core.node import (
@@ -36,6 +39,7 @@ class PropertyLoading(LoadState):
         folders = tuple(
             dict.fromkeys(self.config.model_paths + self.config.seed_paths + self.config.snapshot_paths)
         )
+        blocks: dict[str, str] | None = None
         for path in _files(self.root, folders, (".yml", ".yaml")):
             display = _rel(self.root, path)
             try:
@@ -46,7 +50,14 @@ class PropertyLoading(LoadState):
             if not isinstance(doc.data, dict):
                 continue
             try:
-                props = PropertiesFile.model_validate(doc.data)
+                if blocks is None:
+                    blocks = read_doc_blocks(self.root, (*folders, *self.config.macro_paths))
+                data = render_descriptions(doc.data, blocks, doc)  # {{ doc('x') }}
+            except ProjectError as exc:
+                self.fail(exc)
+                continue
+            try:
+                props = PropertiesFile.model_validate(data)
             except ValidationError as exc:
                 self.errors.extend(validation_errors(exc, doc, allowed=allowed_keys(), what="property"))
                 continue
@@ -54,8 +65,16 @@ class PropertyLoading(LoadState):
             self.unit_decls += [(u, doc, ("unit_tests", i)) for i, u in enumerate(props.unit_tests)]
             for i, src in enumerate(props.sources):
                 self.add_source(src, doc, ("sources", i))
+            for kind in RESOURCE_LISTS:
+                for i, entry in enumerate(getattr(props, kind)):
+                    self.resources.setdefault(kind, []).append((entry, doc.display, doc.line_of((kind, i))))
             for i, m in enumerate(props.models):
-                self._add_props(self.model_props, m, doc, ("models", i), "model")
+                if m.constraints or any(c.constraints for c in m.columns):
+                    self.resources.setdefault("constraints", []).append(
+                        ({"name": m.name}, doc.display, doc.line_of(("models", i)))
+                    )
+                for version in versioned(m):
+                    self._add_props(self.model_props, version, doc, ("models", i), "model")
             for i, s in enumerate(props.seeds):
                 self._add_props(self.seed_props, s, doc, ("seeds", i), "seed")
             for i, s in enumerate(props.snapshots):

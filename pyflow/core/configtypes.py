@@ -23,6 +23,7 @@ FileFormat = Literal["parquet", "orc", "avro", "json", "textfile"]
 SnapshotStrategy = Literal["timestamp", "check"]
 HardDeletes = Literal["ignore", "invalidate", "new_record"]
 Severity = Literal["error", "warn"]
+Access = Literal["private", "protected", "public"]
 
 ColumnNames = str | Sequence[str]
 """One column, or a list of columns."""
@@ -38,6 +39,24 @@ class DocsConfigDict(TypedDict, total=False):
     node_color: str
 
 
+class HookDict(TypedDict, total=False):
+    """A hook as a mapping (dbt's shape): the SQL, and whether dbt runs it in the transaction."""
+
+    sql: str
+    transaction: bool
+
+
+Hooks = str | HookDict | Sequence[str | HookDict]
+"""One SQL hook, or a list of them."""
+
+
+class ContractDict(TypedDict, total=False):
+    """``contract=``: dbt's model contract."""
+
+    enforced: bool
+    alias_types: bool
+
+
 class NodeConfigDict(TypedDict, total=False):
     """Keys every ``@model`` and ``@snapshot`` accepts (all optional)."""
 
@@ -49,6 +68,12 @@ class NodeConfigDict(TypedDict, total=False):
     meta: Mapping[str, Any]
     description: str
     docs: DocsConfigDict
+    pre_hook: Hooks
+    """SQL run before the node is built (a Jinja template; see docs/configuration.md#hooks)."""
+    post_hook: Hooks
+    """SQL run after the node is built."""
+    grants: Mapping[str, str | Sequence[str]]
+    persist_docs: Mapping[str, bool]
     columns: Mapping[str, str | Mapping[str, Any]] | Sequence[str]
     """Column docs and tests: ``{"id": {"description": ..., "tests": ["unique"]}}``."""
     tests: Sequence[str | Mapping[str, Any]]
@@ -75,6 +100,9 @@ class ModelConfigDict(NodeConfigDict, total=False):
     on_schema_change: OnSchemaChange
     full_refresh: bool
     sql_dialect: str
+    contract: ContractDict
+    access: Access
+    group: str
 
 
 class SnapshotConfigDict(NodeConfigDict, total=False):

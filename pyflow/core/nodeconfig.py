@@ -8,11 +8,20 @@ arguments or ``{{ config(...) }}``). ``tags`` accumulate across layers; ``meta``
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from pyflow.core.configtypes import (
+    Access,
     FileFormat,
     HardDeletes,
     IncrementalStrategy,
@@ -22,6 +31,7 @@ from pyflow.core.configtypes import (
     SnapshotStrategy,
     TableType,
 )
+from pyflow.core.hook import Hook, hook_key, hook_list, normalize_hooks
 from pyflow.core.runconfig import AlertConfig, RunHistoryConfig
 from pyflow.errors import closest
 
@@ -38,6 +48,15 @@ class DocsConfig(BaseModel):
     node_color: str | None = None
 
 
+class ContractConfig(BaseModel):
+    """``contract:`` of a model (dbt's): whether the declared columns and types are enforced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enforced: bool = False
+    alias_types: bool = True
+
+
 class NodeConfig(BaseModel):
     """Config keys every node accepts."""
 
@@ -52,6 +71,20 @@ class NodeConfig(BaseModel):
     description: str | None = None
     docs: DocsConfig = DocsConfig()
     """Kept in the manifest for documentation tools; pyflow itself does not use it."""
+    pre_hook: tuple[Hook, ...] = Field(default=(), serialization_alias="pre-hook")
+    """SQL run on the node's connection before it is built (see :mod:`pyflow.core.hook`)."""
+    post_hook: tuple[Hook, ...] = Field(default=(), serialization_alias="post-hook")
+    """SQL run on the node's connection after it is built."""
+    grants: dict[str, Any] = Field(default_factory=dict)
+    """dbt's ``{privilege: [grantees]}``: accepted and kept in the manifest, not applied
+    (DuckDB has no GRANT; ``pyflow debug`` lists the nodes that set it)."""
+    persist_docs: dict[str, Any] = Field(default_factory=dict)
+    """dbt's ``{relation: true, columns: true}``: accepted and kept in the manifest, not applied."""
+
+    @field_validator("pre_hook", "post_hook", mode="before")
+    @classmethod
+    def _hooks(cls, value: Any) -> Any:
+        return normalize_hooks(value)
 
 
 class ModelConfig(NodeConfig):
@@ -76,6 +109,12 @@ class ModelConfig(NodeConfig):
     full_refresh: bool | None = None
     sql_dialect: str | None = None
     """The dialect a SQL model is written in (sqlglot's names); unit tests transpile it to DuckDB."""
+    contract: ContractConfig = Field(default_factory=lambda: ContractConfig())
+    """dbt's model contract; kept in the manifest (``pyflow debug`` lists enforced ones)."""
+    access: Access | None = None
+    """dbt's ``private``/``protected``/``public``: kept in the manifest, not enforced."""
+    group: str | None = None
+    """dbt's model group: kept in the manifest, not enforced."""
 
     @field_validator("sql_dialect")
     @classmethod
@@ -246,11 +285,17 @@ def _literal_values(annotation: Any) -> list[str]:
 
 
 def merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Merge raw config dicts lowest precedence first; ``tags`` union, ``meta`` dict-merge."""
+    """Merge raw config dicts lowest precedence first; ``tags`` union, ``meta`` dict-merge, hooks append.
+
+    Hook keys are stored under their field names (``pre-hook`` -> ``pre_hook``).
+    """
     out: dict[str, Any] = {}
     for layer in layers:
-        for key, value in layer.items():
-            if key == "tags":
+        for raw_key, value in layer.items():
+            key = hook_key(raw_key)
+            if key in ("pre_hook", "post_hook"):
+                out[key] = [*hook_list(out.get(key)), *hook_list(value)]  # hooks accumulate
+            elif key == "tags":
                 existing = out.get("tags", [])
                 if not isinstance(existing, list):
                     continue  # an earlier layer's tags are invalid: validation reports them
@@ -264,6 +309,23 @@ def merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:
             else:
                 out[key] = value
     return out
+
+
+def _run_end_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "sql"
+    return "alert" if isinstance(value, dict | AlertConfig) else None
+
+
+RunEndEntry = Annotated[
+    Annotated[AlertConfig, Tag("alert")] | Annotated[str, Tag("sql")],
+    Discriminator(
+        _run_end_kind,
+        custom_error_type="invalid_on_run_end",
+        custom_error_message="an on-run-end entry is a SQL string (a hook) or a mapping (an alert)",
+    ),
+]
+"""One ``on-run-end`` entry: a SQL hook (string) or an alert (mapping)."""
 
 
 class ProjectConfig(BaseModel):
@@ -290,4 +352,22 @@ class ProjectConfig(BaseModel):
     tests: dict[str, Any] = Field(default_factory=dict)
     data_tests: dict[str, Any] = Field(default_factory=dict)
     run_history: RunHistoryConfig = Field(default_factory=RunHistoryConfig, alias="run-history")
-    on_run_end: tuple[AlertConfig, ...] = Field(default=(), alias="on-run-end")
+    on_run_start: tuple[str, ...] = Field(default=(), alias="on-run-start")
+    """SQL hooks run once before the run's nodes (see docs/configuration.md#hooks)."""
+    on_run_end: tuple[RunEndEntry, ...] = Field(default=(), alias="on-run-end")
+    """After the run's nodes: a string is a SQL hook (dbt's meaning), a mapping an alert."""
+
+    @field_validator("on_run_start", "on_run_end", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str | dict) else value
+
+    @property
+    def alerts(self) -> tuple[AlertConfig, ...]:
+        """The ``on-run-end`` entries that are alerts (mappings)."""
+        return tuple(a for a in self.on_run_end if isinstance(a, AlertConfig))
+
+    @property
+    def run_end_hooks(self) -> tuple[str, ...]:
+        """The ``on-run-end`` entries that are SQL hooks (strings)."""
+        return tuple(h for h in self.on_run_end if isinstance(h, str) and h.strip())

@@ -40,6 +40,9 @@ class Project:
     """``@generic_test`` functions by test name."""
     test_functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     """``@data_test`` functions by test node name."""
+    resources: dict[str, list[tuple[dict[str, Any], str, int | None]]] = field(default_factory=dict)
+    """YAML entries pyflow builds nothing from (``exposures``, ``metrics``, ``semantic_models`` ...):
+    per properties key, ``(entry, file, line)``; written to the manifest."""
 
     @property
     def name(self) -> str:

@@ -7,6 +7,7 @@ masked (:mod:`pyflow.secret`), and ``--vars`` with secret-looking names are stor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -190,9 +191,64 @@ def write_manifest(
         "parent_map": {u: list(graph.parents.get(u, [])) for u in graph.nodes},
         "child_map": {u: list(graph.children.get(u, [])) for u in graph.nodes},
         "disabled": {n.unique_id: {"name": n.name, "path": n.path} for n in project.disabled.values()},
+        **resource_entries(project),
     }
     with reporting_full_disk(path):
         write_json(path, data)
+
+
+_RESOURCE_TYPES = {
+    "exposures": "exposure",
+    "metrics": "metric",
+    "semantic_models": "semantic_model",
+    "saved_queries": "saved_query",
+    "groups": "group",
+}
+_REF = re.compile(r"""^\s*(ref|source)\(\s*(['"])([^'"]+)\2\s*(?:,\s*(['"])([^'"]+)\4\s*)?\)\s*$""")
+
+
+def resource_entries(project: Project) -> dict[str, dict[str, Any]]:
+    """The manifest sections (dbt's) of YAML resources pyflow keeps without building (exposures ...).
+
+    An exposure's ``depends_on`` (``ref('x')``, ``source('s', 't')``) becomes the unique ids
+    of those nodes, as in dbt's manifest; a name pyflow does not know is kept as written.
+    """
+    out: dict[str, dict[str, Any]] = {key: {} for key in _RESOURCE_TYPES}
+    for key, kind in _RESOURCE_TYPES.items():
+        for entry, path, line in project.resources.get(key, []):
+            name = str(entry.get("name", ""))
+            uid = f"{kind}.{project.name}.{name}"
+            item = {
+                **entry,
+                "unique_id": uid,
+                "resource_type": kind,
+                "package_name": project.name,
+                "original_file_path": path,
+                "line": line,
+                "fqn": [project.name, name],
+            }
+            if key == "exposures":
+                item["depends_on"] = {
+                    "nodes": [_dependency(project, d) for d in entry.get("depends_on") or []]
+                }
+            out[key][uid] = item
+    return out
+
+
+def _dependency(project: Project, written: Any) -> Any:
+    match = _REF.match(str(written))
+    if match is None:
+        return written
+    if match.group(1) == "ref" and match.group(5) is None:
+        name = match.group(3)
+        for table in (project.models, project.seeds, project.snapshots):
+            if name in table:
+                return table[name].unique_id
+    if match.group(1) == "source" and match.group(5) is not None:
+        found = project.sources.get((match.group(3), match.group(5)))
+        if found is not None:
+            return found.unique_id
+    return written
 
 
 def write_run_results(

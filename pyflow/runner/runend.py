@@ -89,7 +89,7 @@ def _finish(session: Session, command: str, results: Sequence[NodeResult]) -> No
         )
     ):
         _record(session, run, results)
-    alerts = session.project.config.on_run_end
+    alerts = session.project.config.alerts
     if alerts:
         warnings = send_alerts(alerts, results, monitor_ids(session, results), run, Path(session.root))
         for text in warnings:

@@ -36,6 +36,7 @@ from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
 from pyflow.runner.frames import FrameRuns, call_frame
+from pyflow.runner.hooks import build_with_hooks, run_end_hooks, run_start_hooks
 from pyflow.runner.monitors import MonitorRunner
 from pyflow.runner.runend import finish_run, open_history
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
@@ -375,6 +376,7 @@ class Session:
             self.adapter.open()  # unit tests alone never connect to the target
             self.unit_tests.connect(self.adapter)  # once connected: fixtures typed like built tables
             unrecovered = self._recover_swaps(ids)  # before compiling: is_incremental sees the table
+            run_start_hooks(self, ids)  # on-run-start: a failure stops the run before any node
         try:
             compiled = self.compile_nodes(ids)
             compiled.update(unrecovered)
@@ -410,6 +412,7 @@ class Session:
             self.write_compiled(compiled)
             self.write_manifest(compiled)
         outcome = RunOutcome(results, time.perf_counter() - started, executor.cancelled)
+        run_end_hooks(self, outcome)  # on-run-end SQL hooks; a failure joins outcome.errors
         self._write_run_artifacts(command, outcome)
         finish_run(self, command, outcome)  # run history and on-run-end alerts; never raises
         self.emit(
@@ -548,16 +551,13 @@ class Session:
                 job.incremental = self.compiler.is_incremental(node)
                 if compiled.is_dataframe:
                     job.frame = lambda: call_frame(self.compiler, node)
-                    kind = (
-                        "table"
-                        if node.config.materialized in ("view", "ephemeral")
-                        else node.config.materialized
-                    )
+                    kind = node.config.materialized
+                    kind = "table" if kind in ("view", "ephemeral") else kind
                 else:
                     kind = node.config.materialized
             if kind:
                 with attached(self.adapter, getattr(compiled, "runtime", None), node.name):
-                    outcome = materializer_for(kind).build(job)
+                    outcome = build_with_hooks(self.compiler, node, kind, job)
                 result.message = outcome.message
                 result.rows_affected = outcome.rows
                 result.response = outcome.response

@@ -87,8 +87,9 @@ def test_debug_lists_the_keys_pyflow_accepts_but_does_not_use_once(shop, pyflow)
     assert lines[1] == "  accepted, not used by pyflow: external_root"
     listed = lines[0].split(": ", 1)[1].split(", ")
     assert listed[:3] == ["require-dbt-version", "analysis-paths", "docs-paths"]
-    assert {"dispatch", "on-run-start", "on-run-end", "dbt-cloud", "query-comment", "flags"} <= set(listed)
+    assert {"dispatch", "dbt-cloud", "query-comment", "flags"} <= set(listed)
     assert "model-paths" not in listed and "vars" not in listed
+    assert "on-run-start" not in listed and "on-run-end" not in listed  # run hooks run (test_hooks.py)
     assert f"profile: {shop / 'profiles' / 'profiles.yml'}  target: dev" in result.output
 
 

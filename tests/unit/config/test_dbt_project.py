@@ -26,8 +26,6 @@ DBT_KEYS_NOT_ACTED_ON = {
     "restrict-access": "true",
     "flags": "{send_anonymous_usage_stats: false}",
     "dbt-cloud": "{project-id: 12345}",
-    "on-run-start": '["select 1"]',
-    "on-run-end": '"select 2"',
     "sources": "{proj: {+enabled: true}}",
     "unit_tests": "{+enabled: true}",
     "metrics": "{+enabled: true}",
@@ -77,6 +75,18 @@ def test_every_documented_dbt_project_key_is_accepted(tmp_path: Path, key: str) 
 
     assert cfg.name == "proj"
     assert unused_keys(doc) == [key]
+
+
+def test_run_hooks_of_dbt_project_yml_are_read_as_sql_hooks(tmp_path: Path) -> None:
+    root = _dbt_project(
+        tmp_path, 'name: proj\non-run-start: ["select 1", "select 2"]\non-run-end: "select 3"\n'
+    )
+
+    cfg, doc = load_project_config(root)
+
+    assert cfg.on_run_start == ("select 1", "select 2")
+    assert cfg.run_end_hooks == ("select 3",) and cfg.alerts == ()
+    assert unused_keys(doc) == []
 
 
 def test_unused_keys_are_listed_once_in_file_order(tmp_path: Path) -> None:
