@@ -30,6 +30,7 @@ from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
 from pyflow.runner.frames import check_inputs, frame_columns, is_frame_model
 from pyflow.runner.oracle import SchemaOracle
+from pyflow.runner.renderdb import render_services
 
 CACHE_FILE = ".pyflow/compile-cache.json"
 
@@ -430,6 +431,7 @@ class ProjectCompiler:
             quote=q,
             dialect=self.adapter.dialect,
             block=getattr(node, "block", None),
+            services=render_services(self.adapter, self.project, self.relation(node)),
         )
         if compiled.sql is not None:
             check_sql(compiled.sql, self.adapter.dialect, node)
