@@ -119,5 +119,6 @@ def helper_names(model: str) -> dict[str, Any]:
         "toyaml": _toyaml,
         "fromyaml": _fromyaml,
         "dbt_version": DBT_VERSION,
+        "graph": {"nodes": {}, "sources": {}, "exposures": {}, "metrics": {}},  # filled for a run
         "modules": {"datetime": _dt, "re": re, "itertools": itertools},
     }

@@ -72,6 +72,8 @@ class ProjectCompiler:
         self.call_frames = False
         """Call DataFrame models to learn their columns (``pyflow compile``; builds wait for them)."""
         self.frame_errors: dict[str, str] = {}
+        self.live = True
+        """Templates may read the database (False in run/build's compile pass: see runner/renderdb.py)."""
         self.forced_incremental: dict[str, bool] = {}
         """Per-node override of is_incremental (unit tests of the incremental branch)."""
 
@@ -431,7 +433,7 @@ class ProjectCompiler:
             quote=q,
             dialect=self.adapter.dialect,
             block=getattr(node, "block", None),
-            services=render_services(self.adapter, self.project, self.relation(node)),
+            services=render_services(self.adapter, self.project, self.relation(node), live=self.live),
         )
         if compiled.sql is not None:
             check_sql(compiled.sql, self.adapter.dialect, node)

@@ -17,19 +17,38 @@ from pyflow.adapters.crossdb import NAMES, cross_db_macros
 from pyflow.compile.sql import RenderServices
 from pyflow.core.node import ModelNode
 from pyflow.core.project import Project
-from pyflow.errors import PyflowError
+from pyflow.errors import CompileError, PyflowError
 from pyflow.relation import Relation
+
+RENDER_AT_RUN = "render-at-run"
+"""Code of the error that postpones a model's render until it runs (see :class:`AdapterDatabase`)."""
 
 
 class AdapterDatabase:
-    """The :class:`~pyflow.core.renderdb.RenderDatabase` of one adapter."""
+    """The :class:`~pyflow.core.renderdb.RenderDatabase` of one adapter.
 
-    def __init__(self, adapter: Adapter) -> None:
+    ``live`` False is the compile pass of ``run``/``build`` before any node runs: a template that
+    reads the database then raises :data:`RENDER_AT_RUN`, and the model is rendered again when
+    it runs, after its parents are built (dbt renders each model just before running it).
+    """
+
+    def __init__(self, adapter: Adapter, *, live: bool = True) -> None:
         self.adapter = adapter
+        self.live = live
+
+    def _open(self, model: str | None) -> None:
+        if not self.live:
+            raise CompileError(
+                "the model reads the database while rendering; it renders when it runs",
+                model=model,
+                hint="nothing to fix: the model is rendered again when its parents are built",
+                code=RENDER_AT_RUN,
+            )
+        self.adapter.open()
 
     def query(self, sql: str, model: str | None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run ``sql`` on the calling thread's connection; column names and rows."""
-        self.adapter.open()
+        self._open(model)
         try:
             cursor = self.adapter._send(sql, model)  # the adapter's execution path (retries, logging)
             rows = [tuple(r) for r in cursor.fetchall()]
@@ -42,12 +61,12 @@ class AdapterDatabase:
 
     def columns(self, relation: Relation) -> list[tuple[str, str]]:
         """``(name, type)`` of the relation's columns."""
-        self.adapter.open()
+        self._open(None)
         return [(c.name, c.data_type) for c in self.adapter.get_columns(relation)]
 
     def relation_type(self, relation: Relation) -> str | None:
         """``table``/``view`` or None."""
-        self.adapter.open()
+        self._open(None)
         kind = self.adapter.relation_type(relation)
         return str(kind) if kind else None
 
@@ -82,11 +101,13 @@ def graph_of(project: Project) -> dict[str, Any]:
     return {"nodes": nodes, "sources": sources, "exposures": {}, "metrics": {}}
 
 
-def render_services(adapter: Adapter, project: Project, this: Relation | None) -> RenderServices:
-    """The services of one model's render for a run on ``adapter``."""
+def render_services(
+    adapter: Adapter, project: Project, this: Relation | None, *, live: bool = True
+) -> RenderServices:
+    """The services of one model's render on ``adapter`` (``live``: see :class:`AdapterDatabase`)."""
     macros = cross_db_macros(adapter.type)
     return RenderServices(
-        database=AdapterDatabase(adapter),
+        database=AdapterDatabase(adapter, live=live),
         builtins={name: functools.partial(macros.call, name) for name in NAMES},
         invocation_id=adapter.invocation_id,
         graph=LazyGraph(project),

@@ -376,7 +376,9 @@ class Session:
             self.unit_tests.connect(self.adapter)  # once connected: fixtures typed like built tables
             unrecovered = self._recover_swaps(ids)  # before compiling: is_incremental sees the table
         try:
+            self.compiler.live = False  # templates reading the database render when their node runs
             compiled = self.compile_nodes(ids)
+            self.compiler.live = True
             compiled.update(unrecovered)
             self.write_manifest(compiled)
         except DiskFullError:  # nothing runs: an earlier run's results must not pass for this one's
