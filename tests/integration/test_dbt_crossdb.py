@@ -1,0 +1,32 @@
+"""dbt's cross-database macros (``dbt.dateadd``, ``dbt.listagg`` ...) in SQL models built on DuckDB.
+
+Every call of :mod:`tests.crossdb_cases` is written in a model as a dbt package would write
+it; the built table holds the values the cases expect (the same values Trino returns in
+``tests/adapters/test_crossdb.py``).
+"""
+
+from __future__ import annotations
+
+from tests.crossdb_cases import AGGREGATES, SCALARS, aggregate_select, scalar_select
+
+
+def test_dbt_namespace_macros_return_the_expected_values(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "models/scalars.sql": scalar_select(),
+            "models/aggregates.sql": aggregate_select(),
+        }
+    )
+
+    pyflow("run", "--project-dir", project)
+
+    db = warehouse(project)
+    for table, cases in (("scalars", SCALARS), ("aggregates", AGGREGATES)):
+        names = [
+            n
+            for (n,) in db.rows(
+                f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
+            )
+        ]
+        ((row),) = db.rows(f"SELECT * FROM {table}")
+        assert dict(zip(names, row, strict=True)) == {n: v for n, (_, v) in cases.items()}
