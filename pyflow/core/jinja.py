@@ -364,6 +364,16 @@ class JinjaProject:
                 "adapter",
                 "literal",
                 "identifier",
+                "execute",
+                "run_query",
+                "statement",
+                "load_result",
+                "invocation_id",
+                "exceptions",
+                "dbt",
+                "doc",
+                "graph",
+                "project_name",
             ]
             return CompileError(
                 f"'{name}' is undefined (no macro, variable or context name of that name)",

@@ -164,7 +164,7 @@ class RenderCalls:
             self.results[name] = {
                 "data": [tuple(r) for r in table.rows] if fetch_result else [],
                 "table": table if fetch_result else None,
-                "response": {"rows_affected": len(table), "code": "SELECT"},
+                "response": {"rows_affected": len(table), "_message": f"SELECT {len(table)}"},
             }
         return ""
 

@@ -42,7 +42,7 @@ class AdapterDatabase:
                 "the model reads the database while rendering; it renders when it runs",
                 model=model,
                 hint="nothing to fix: the model is rendered again when its parents are built",
-                code=RENDER_AT_RUN,
+                code="render-at-run",  # RENDER_AT_RUN
             )
         self.adapter.open()
 
