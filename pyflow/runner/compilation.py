@@ -344,6 +344,7 @@ class ProjectCompiler:
                 to_utc=lambda expr: self._tested_utc(  # recency's field, freshness's column
                     node, str(node.kwargs.get("field", node.kwargs.get("column_name", ""))), expr
                 ),
+                services=render_services(self.adapter, self.project, None, live=self.live),
             )
             self._compiled[uid] = test_sql
             return test_sql

@@ -692,6 +692,7 @@ class Session:
         from pyflow.compile.model import with_ctes
         from pyflow.compile.statement import check_one_statement
         from pyflow.core.sqlcontext import base_context
+        from pyflow.runner.renderdb import render_services
 
         project = self.project
         jinja = project.jinja
@@ -718,7 +719,9 @@ class Session:
         ctx = base_context("inline", project.vars, self.target_info, self.run_started_at, quote)
         ctx.update(ref=ref, source=source, config=lambda *a, **k: "", this="", is_incremental=lambda: False)
         jinja.add_template("<inline>", text)
-        sql = jinja.render("<inline>", ctx, model="inline")
+        sql = jinja.render(
+            "<inline>", ctx, model="inline", builtins=render_services(self.adapter, project, None).builtins
+        )
         check_one_statement(sql, self.adapter.dialect, model="inline", path="--inline", resource="query")
         sql = sql.strip().rstrip(";")
         return with_ctes(sql, list(inlined.items()), quote)

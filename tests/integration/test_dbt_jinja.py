@@ -287,3 +287,31 @@ def test_doc_of_an_unknown_block_suggests_the_known_ones(dbt_project, pyflow):
     assert "doc('order_doc') names no docs block" in result.output
     assert "orders_doc" in result.output
     assert "[undefined-doc]" in result.output
+
+
+def test_custom_generic_test_uses_the_dbt_namespace_and_run_query(dbt_project, pyflow):
+    project = dbt_project(
+        {
+            "tests/generic/amount_above.sql": """
+                {% test amount_above(model, column_name, limit) %}
+                  {% set n = run_query('select count(*) from ' ~ model)[0][0] if execute else 0 %}
+                  select * from {{ model }}
+                  where {{ column_name }} > {{ dbt.safe_cast(limit, dbt.type_int()) }} and {{ n }} = 3
+                {% endtest %}
+            """,
+            "seeds/properties.yml": """
+                seeds:
+                  - name: orders
+                    columns:
+                      - name: amount
+                        data_tests:
+                          - amount_above:
+                              arguments: {limit: "15"}
+                              config: {severity: warn}
+            """,
+        }
+    )
+
+    result = pyflow("build", "--project-dir", project)
+
+    assert "WARN=1" in result.output  # the order of 20 is above 15
