@@ -45,6 +45,7 @@ class _Loader(PropertyLoading, PythonLoading, SqlLoading, TestLoading):
         files.update(docs_files(self.root, (*self.config.model_paths, *self.config.macro_paths)))
         jinja = JinjaProject(files)
         jinja.project_name = self.config.name
+        self.doc = jinja.doc_text
         jinja.search_orders, dispatch_errors = dispatch_orders(self.config_doc)
         self.errors.extend([*jinja.errors, *dispatch_errors])
         digest = _sha("\n".join(f"{k}\0{v}" for k, v in sorted(files.items())))

@@ -291,22 +291,24 @@ class JinjaProject:
 
     def _doc_reader(self, ctx: dict[str, Any], model: str | None) -> Callable[..., str]:
         def doc(*args: str) -> str:
-            name = args[-1] if args else ""
-            path = self.macro_paths.get(DOCS_PREFIX + name)
-            if path is None:
-                known = [n[len(DOCS_PREFIX) :] for n in self.macro_paths if n.startswith(DOCS_PREFIX)]
-                raise CompileError(
-                    f"doc('{name}') names no docs block",
-                    model=model,
-                    suggestions=closest(name, known),
-                    hint="write {% docs " + name + " %} ... {% enddocs %} in a .md file under "
-                    "models/ or macros/",
-                    code="undefined-doc",
-                )
-            module = self.env.get_template(path).make_module(vars=ctx, shared=True)
-            return str(getattr(module, DOCS_PREFIX + name)()).strip()
+            return self.doc_text(args[-1] if args else "", model=model, context=ctx)
 
         return doc
+
+    def doc_text(self, name: str, *, model: str | None = None, context: dict[str, Any] | None = None) -> str:
+        """The text of docs block ``name`` (``{{ doc('name') }}``); a CompileError naming close ones."""
+        path = self.macro_paths.get(DOCS_PREFIX + name)
+        if path is None:
+            known = [n[len(DOCS_PREFIX) :] for n in self.macro_paths if n.startswith(DOCS_PREFIX)]
+            raise CompileError(
+                f"doc('{name}') names no docs block",
+                model=model,
+                suggestions=closest(name, known),
+                hint="write {% docs " + name + " %} ... {% enddocs %} in a .md file under models/ or macros/",
+                code="undefined-doc",
+            )
+        module = self.env.get_template(path).make_module(vars=context or {}, shared=True)
+        return str(getattr(module, DOCS_PREFIX + name)()).strip()
 
     def _template_frame(self, exc: BaseException, default: str) -> tuple[str, int | None]:
         """The innermost template file and line in ``exc``'s traceback."""

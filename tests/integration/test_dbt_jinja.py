@@ -315,3 +315,21 @@ def test_custom_generic_test_uses_the_dbt_namespace_and_run_query(dbt_project, p
     result = pyflow("build", "--project-dir", project)
 
     assert "WARN=1" in result.output  # the order of 20 is above 15
+
+
+def test_doc_in_a_yaml_description_renders_the_docs_block(dbt_project, pyflow, manifest):
+    project = dbt_project(
+        {
+            "models/docs.md": "{% docs paid_orders %}Orders that were paid.{% enddocs %}",
+            "models/paid.sql": "select * from {{ ref('orders') }} where status = 'paid'",
+            "models/properties.yml": """
+                models:
+                  - name: paid
+                    description: "{{ doc('paid_orders') }}"
+            """,
+        }
+    )
+
+    pyflow("build", "--project-dir", project)
+
+    assert manifest(project)["nodes"]["model.proj.paid"]["description"] == "Orders that were paid."
