@@ -11,12 +11,27 @@ target), so ``{{ dbt.dateadd(...) }}`` uses a project's ``duckdb__dateadd`` when
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pyflow.errors import CompileError
 
 DBT_NAMESPACE = "dbt"
+
+DBT_GLOBAL_MACROS: frozenset[str] = frozenset(
+    {
+        "any_value", "bool_or", "cast", "cast_bool_to_text", "concat", "current_timestamp",
+        "date_trunc", "dateadd", "datediff", "escape_single_quotes", "except", "hash", "intersect",
+        "last_day", "length", "listagg", "position", "replace", "right", "safe_cast", "split_part",
+        "string_literal", "type_bigint", "type_boolean", "type_float", "type_int", "type_numeric",
+        "type_string", "type_timestamp",
+    }
+)  # fmt: skip
+"""dbt's own macros, also callable without ``dbt.`` (``{{ current_timestamp() }}``), as in dbt.
+
+The same names as :data:`pyflow.adapters.crossdb.NAMES` (a test keeps them equal: this layer
+cannot import adapters)."""
 
 
 class Dispatcher:
@@ -89,6 +104,17 @@ class Dispatcher:
     def dispatch(self, name: str, namespace: str | None = None, **_: Any) -> Callable[..., Any]:
         """``adapter.dispatch(name, macro_namespace)``: the macro to call."""
         return self.resolve(name, namespace)
+
+
+def bind_globals(ctx: dict[str, Any], dispatcher: Dispatcher) -> None:
+    """Each of dbt's own macros under its bare name, unless the context already has that name."""
+    for name in DBT_GLOBAL_MACROS:
+        if name not in ctx:
+            ctx[name] = functools.partial(_call_dbt, dispatcher, name)
+
+
+def _call_dbt(dispatcher: Dispatcher, name: str, *args: Any, **kwargs: Any) -> Any:
+    return dispatcher.resolve(name, DBT_NAMESPACE)(*args, **kwargs)
 
 
 class DbtNamespace:

@@ -271,7 +271,7 @@ class JinjaProject:
         self, ctx: dict[str, Any], model: str | None, builtins: Mapping[str, Callable[..., Any]] | None
     ) -> None:
         """Add ``adapter.dispatch``, ``dbt``, ``project_name`` and ``doc`` to a render's context."""
-        from pyflow.core.dispatch import DbtNamespace, Dispatcher
+        from pyflow.core.dispatch import DbtNamespace, Dispatcher, bind_globals
         from pyflow.core.sqlcontext import AdapterProxy
 
         target = ctx.get("target")
@@ -286,6 +286,7 @@ class JinjaProject:
         if isinstance(ctx.get("adapter"), AdapterProxy):
             ctx["adapter"].dispatcher = dispatcher
         ctx.setdefault("dbt", DbtNamespace(dispatcher))
+        bind_globals(ctx, dispatcher)
         ctx.setdefault("project_name", self.project_name)
         ctx.setdefault("doc", self._doc_reader(ctx, model))
 

@@ -97,3 +97,9 @@ def test_renderings_return_the_expected_values_on_trino(trino_server, engine):
         con.close()
     expected = {name: value for name, (_, value) in {**SCALARS, **AGGREGATES}.items()}
     assert got == expected
+
+
+def test_core_knows_the_same_global_macro_names():
+    from pyflow.core.dispatch import DBT_GLOBAL_MACROS
+
+    assert frozenset(NAMES) == DBT_GLOBAL_MACROS
