@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflow.compile.model import CompiledModel, Upstream, with_ctes
 from pyflow.compile.monitor import monitor_sql
@@ -19,9 +19,13 @@ from pyflow.compile.statement import check_one_statement
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.monitor import is_monitor
 from pyflow.core.node import TestNode
+from pyflow.core.renderdb import RenderCalls
 from pyflow.core.spec import TargetInfo
 from pyflow.core.sqlcontext import base_context
 from pyflow.errors import CompileError
+
+if TYPE_CHECKING:
+    from pyflow.compile.sql import RenderServices
 
 Quote = Callable[[str], str]
 
@@ -120,9 +124,12 @@ def compile_test(
     now_minus: Callable[[int, str], str],
     dialect: str,
     to_utc: Callable[[str], str] | None = None,
+    services: RenderServices | None = None,
 ) -> CompiledModel:
     """The failing-rows SELECT of a test, in the target's dialect (exactly one statement)."""
-    from pyflow.compile.sql import compile_sql_model
+    from pyflow.compile.sql import RenderServices, compile_sql_model
+
+    services = services or RenderServices()
     from pyflow.core.datatest import BUILTIN_TESTS
 
     if node.kind == "singular":
@@ -137,6 +144,7 @@ def compile_test(
             is_incremental=False,
             quote=quote,
             dialect=dialect,
+            services=services,
         )
     assert node.attached is not None
     tested = inputs[node.attached]
@@ -148,7 +156,7 @@ def compile_test(
         if node.test_name in BUILTIN_TESTS:
             sql = builtin_sql(node.test_name, node.kwargs, model, quote, refs, now_minus, to_utc)
         else:
-            sql = _custom_sql(node, jinja, model, vars, target, run_started_at, quote, inputs)
+            sql = _custom_sql(node, jinja, model, vars, target, run_started_at, quote, inputs, services)
     except (KeyError, ValueError, TypeError) as exc:
         raise CompileError(
             f"cannot compile test '{node.test_name}': {exc}",
@@ -181,6 +189,7 @@ def _custom_sql(
     run_started_at: datetime,
     quote: Quote,
     inputs: Mapping[str, Upstream],
+    services: RenderServices,
 ) -> str:
     path = f"<test {node.name}>"
     jinja.add_template(path, "{{ " + f"test_{node.test_name}" + "(model=__model, **__args) }}")
@@ -193,8 +202,12 @@ def _custom_sql(
             )
         return inputs[key].sql_ref
 
-    ctx = base_context(node.name, vars, target, run_started_at, quote)
+    calls = RenderCalls(services.database, node.name)
+    ctx = base_context(
+        node.name, vars, target, run_started_at, quote, calls=calls, invocation_id=services.invocation_id
+    )
     ctx.update(
+        graph=services.graph,
         ref=ref,
         source=lambda s, t: inputs[f"{s}.{t}"].sql_ref,
         config=lambda *a, **k: "",
@@ -205,4 +218,4 @@ def _custom_sql(
             k: inputs[node.ref_args[k]].sql_ref if k in node.ref_args else v for k, v in node.kwargs.items()
         },
     )
-    return jinja.render(path, ctx, model=node.name).strip().rstrip(";")
+    return jinja.render(path, ctx, model=node.name, builtins=services.builtins).strip().rstrip(";")

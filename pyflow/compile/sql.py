@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,26 @@ from pyflow.compile.model import CompiledModel, Upstream, with_ctes
 from pyflow.compile.statement import check_one_statement
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import ModelNode
+from pyflow.core.renderdb import RelationText, RenderCalls, RenderDatabase
 from pyflow.core.spec import TargetInfo
 from pyflow.core.sqlcontext import base_context
 from pyflow.errors import CompileError
+from pyflow.relation import Relation
+
+
+@dataclass(frozen=True)
+class RenderServices:
+    """What a render for a run may use beyond the model's inputs (all given by the runner).
+
+    ``database`` runs ``run_query``/``statement`` and catalog reads; ``builtins`` are dbt's
+    cross-database macros for the target (the ``dbt`` namespace); ``graph`` is dbt's ``graph``.
+    """
+
+    database: RenderDatabase | None = None
+    builtins: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    invocation_id: str = ""
+    graph: Mapping[str, Any] = field(default_factory=dict)
+    this_relation: Relation | None = None
 
 
 def compile_sql_model(
@@ -28,6 +46,7 @@ def compile_sql_model(
     quote: Callable[[str], str],
     dialect: str,
     block: str | None = None,
+    services: RenderServices | None = None,
 ) -> CompiledModel:
     """Render the model's template to one SELECT in the target dialect.
 
@@ -47,7 +66,7 @@ def compile_sql_model(
                 code="dynamic-ref",
             )
         used[key] = up
-        return up.sql_ref
+        return RelationText(up.sql_ref, up.relation)
 
     def ref(*args: str, **_: Any) -> str:
         return lookup(args[-1], f"ref('{args[-1]}')")
@@ -55,16 +74,28 @@ def compile_sql_model(
     def source(source_name: str, table_name: str) -> str:
         return lookup(f"{source_name}.{table_name}", f"source('{source_name}', '{table_name}')")
 
+    services = services or RenderServices()
     env_reads: dict[str, str | None] = {}
-    ctx = base_context(model.name, vars, target, run_started_at, quote, env_reads)
+    calls = RenderCalls(services.database, model.name)
+    ctx = base_context(
+        model.name,
+        vars,
+        target,
+        run_started_at,
+        quote,
+        env_reads,
+        calls=calls,
+        invocation_id=services.invocation_id,
+    )
     ctx.update(
         ref=ref,
         source=source,
         config=lambda *a, **k: "",
-        this=this,
+        this=RelationText(this, services.this_relation),
         is_incremental=lambda: is_incremental,
+        graph=services.graph,
     )
-    sql = jinja.render(model.path, ctx, model=model.name, block=block)
+    sql = jinja.render(model.path, ctx, model=model.name, block=block, builtins=services.builtins)
     check_one_statement(sql, dialect, model=model.name, path=model.path, resource=model.resource_type)
     sql = sql.strip().rstrip(";").strip()
     if not sql:
@@ -80,8 +111,9 @@ def compile_sql_model(
         for up in used.values()
         if up.cte_name and up.cte_sql and up.sql_ref == quote(up.cte_name)
     ]
-    volatile = "run_started_at" in model.raw_code or any(
-        "run_started_at" in text for path, text in jinja.sources.items() if path in jinja.macro_paths.values()
+    macro_text = [text for path, text in jinja.sources.items() if path in jinja.macro_paths.values()]
+    volatile = calls.used or any(
+        name in text for name in ("run_started_at", "invocation_id") for text in [model.raw_code, *macro_text]
     )
     return CompiledModel(
         model.name, with_ctes(sql, ctes, quote), env=tuple(sorted(env_reads.items())), volatile=volatile

@@ -2,7 +2,8 @@
 
 Project-file trees and YAML properties may hold Jinja in string values, as dbt allows. They are
 rendered when a node's config layers are merged, with ``var``, ``env_var`` and ``target`` (the
-names dbt offers there); hooks are the exception: they are rendered when they run. A value holding no ``{{``/``{%`` is returned untouched; a rendered
+names dbt offers there), and ``doc('name')`` (the text of a docs block) once the macros are read;
+hooks are the exception: they are rendered when they run. A value holding no ``{{``/``{%`` is returned untouched; a rendered
 ``True``/``False`` is read by the config models as a boolean, ``None`` becomes null.
 """
 
@@ -32,9 +33,13 @@ def has_jinja(value: Any) -> bool:
 class ConfigRenderer:
     """Renders the Jinja in one node's config values (``var``, ``env_var``, ``target``)."""
 
-    def __init__(self, vars: Mapping[str, Any], target: TargetInfo) -> None:
+    def __init__(
+        self, vars: Mapping[str, Any], target: TargetInfo, doc: Callable[[str], str] | None = None
+    ) -> None:
         self.vars = vars
         self.target = target
+        self.doc = doc
+        """``doc('name')``: the text of a docs block (descriptions use it)."""
 
     def layer(
         self,
@@ -81,8 +86,9 @@ class ConfigRenderer:
         context = base_context(model, self.vars, self.target, datetime.now(UTC))
         env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
         try:
+            names = {"doc": self.doc} if self.doc is not None else {}
             out = env.from_string(value).render(
-                var=context["var"], env_var=context["env_var"], target=self.target
+                var=context["var"], env_var=context["env_var"], target=self.target, **names
             )
         except PyflowError as exc:  # an undefined var, a missing environment variable
             exc.path = exc.path or path

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pyflow.config.dispatchconfig import dispatch_orders, docs_files
 from pyflow.config.files import project_files as _files
 from pyflow.config.files import relpath as _rel
 from pyflow.config.files import sha as _sha
@@ -41,8 +42,12 @@ class _Loader(PropertyLoading, PythonLoading, SqlLoading, TestLoading):
             _rel(self.root, p): read_text(p, _rel(self.root, p))
             for p in _files(self.root, (*self.config.macro_paths, *generic), (".sql",))
         }
+        files.update(docs_files(self.root, (*self.config.model_paths, *self.config.macro_paths)))
         jinja = JinjaProject(files)
-        self.errors.extend(jinja.errors)
+        jinja.project_name = self.config.name
+        self.doc = jinja.doc_text
+        jinja.search_orders, dispatch_errors = dispatch_orders(self.config_doc)
+        self.errors.extend([*jinja.errors, *dispatch_errors])
         digest = _sha("\n".join(f"{k}\0{v}" for k, v in sorted(files.items())))
         return jinja, digest
 

@@ -9,7 +9,7 @@ loaders of each file kind (:mod:`pyflow.config.propertyloader`, :mod:`pyflow.con
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,8 @@ class LoadState:
         self.config, self.config_doc = load_project_config(root)
         self.vars = {**self.config.vars, **vars_override}
         self.target = target
+        self.doc: Callable[[str], str] | None = None
+        """``doc('name')`` in descriptions, once the macros (and docs blocks) are read."""
         self.models: dict[str, ModelNode] = {}
         self.seeds: dict[str, SeedNode] = {}
         self.snapshots: dict[str, SnapshotNode] = {}
@@ -133,7 +135,7 @@ class LoadState:
     ) -> ModelConfig | SeedConfig | SnapshotConfig | None:
         """Merge a node's config layers (tree, YAML properties, its file) and validate them; None on errors."""
         resource = {SeedConfig: "seed", SnapshotConfig: "snapshot"}.get(cls, "model")
-        renderer = ConfigRenderer(self.vars, self.target)
+        renderer = ConfigRenderer(self.vars, self.target, self.doc)
         tree_key = resource + "s"
         try:
             layers = [
@@ -159,8 +161,14 @@ class LoadState:
                         props[0].config, model=name, resource=resource, path=props[1].display, line=where
                     )
                 )
-                if props[0].description and "description" not in in_file:
-                    layers.append({"description": props[0].description})
+                if props[0].description and "description" not in in_file:  # may hold {{ doc('x') }}
+                    described = {"description": props[0].description}
+                    at = props[1].line_of((*props[2], "description"))
+                    layers.append(
+                        renderer.layer(
+                            described, model=name, resource=resource, path=props[1].display, line=at
+                        )
+                    )
         except PyflowError as exc:
             self.fail(exc)
             return None

@@ -11,15 +11,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pyflow.core.renderdb import RelationText
 from pyflow.core.spec import TargetInfo
+from pyflow.relation import Relation
 
 log = logging.getLogger(__name__)
 
 
-class _Placeholder(str):
-    """What ``ref``/``source``/``this`` return during the parse-time render."""
-
-    __slots__ = ()
+def _placeholder(schema: str | None, identifier: str) -> RelationText:
+    """What ``ref``/``source``/``this`` return during the parse-time render (``.schema`` etc. work)."""
+    return RelationText(
+        f'"{schema}"."{identifier}"' if schema else f'"{identifier}"', Relation(None, schema, identifier)
+    )
 
 
 class ParseRecorder:
@@ -40,11 +43,11 @@ class ParseRecorder:
 
         def ref(*args: str, **_: Any) -> str:
             self.refs.append(args[-1])
-            return _Placeholder(f'"{args[-1]}"')
+            return _placeholder(None, args[-1])
 
         def source(source_name: str, table_name: str) -> str:
             self.sources.append((source_name, table_name))
-            return _Placeholder(f'"{source_name}"."{table_name}"')
+            return _placeholder(source_name, table_name)
 
         def config(*args: Any, **kwargs: Any) -> str:
             if args and isinstance(args[0], Mapping):
@@ -57,7 +60,7 @@ class ParseRecorder:
             ref=ref,
             source=source,
             config=config,
-            this=_Placeholder(f'"{self.model}"'),
+            this=_placeholder(None, self.model),
             is_incremental=lambda: False,
         )
         return ctx

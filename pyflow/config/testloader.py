@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ class TestLoading(abc.ABC):
     disabled: dict[str, Node]
     module_prefix: str
     tests: dict[str, TestNode]
+    doc: Callable[[str], str] | None
     test_decls: list[tuple[Target, str | None, Any, str, int]]
     unit_decls: list[tuple[UnitTestProps, YamlDoc, tuple[str | int, ...]]]
     python_tests: customtest.PythonTests
@@ -151,7 +153,7 @@ class TestLoading(abc.ABC):
             if parts[: len(base)] == base:
                 parts = parts[len(base) :]
                 break
-        renderer = ConfigRenderer(self.vars, self.target)
+        renderer = ConfigRenderer(self.vars, self.target, self.doc)
         where = self.config_doc.display
         doc = self.config_doc
         layers = [

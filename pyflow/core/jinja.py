@@ -21,6 +21,7 @@ from pyflow.core.sqlcontext import sql_identifier_filter, sql_literal
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
 
 SNAPSHOT_PREFIX = "pyflow_snapshot__"
+DOCS_PREFIX = "pyflow_docs__"
 
 _MACRO_TAG = re.compile(r"\{%-?\s*(macro|test)\s+([A-Za-z_][A-Za-z0-9_]*)")
 """``{% macro name`` / ``{% test name``: how macro names are found in a file that does not parse."""
@@ -40,6 +41,18 @@ class SnapshotExtension(Extension):
         name = parser.parse_assign_target(name_only=True).name
         body = parser.parse_statements(("name:endsnapshot",), drop_needle=True)
         return jn.Macro(SNAPSHOT_PREFIX + name, [], [], body).set_lineno(lineno)
+
+
+class DocsExtension(Extension):
+    """``{% docs name %} text {% enddocs %}``: a docs block, read by ``{{ doc('name') }}``."""
+
+    tags = {"docs"}
+
+    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
+        lineno = next(parser.stream).lineno
+        name = parser.parse_assign_target(name_only=True).name
+        body = parser.parse_statements(("name:enddocs",), drop_needle=True)
+        return jn.Macro(DOCS_PREFIX + name, [], [], body).set_lineno(lineno)
 
 
 class TestBlockExtension(Extension):
@@ -91,6 +104,16 @@ def _catch_return(macro: Any) -> Any:
     return macro
 
 
+class _ParseBuiltins(dict[str, Callable[..., Any]]):
+    """While parsing, every dbt cross-database macro exists and renders as nothing."""
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str)
+
+    def __missing__(self, key: str) -> Callable[..., Any]:
+        return lambda *a, **k: ""
+
+
 @dataclass
 class StaticRefs:
     """``ref``/``source``/``config`` calls found in a template's syntax tree."""
@@ -120,12 +143,24 @@ class JinjaProject:
         self.env = jinja2.Environment(
             loader=jinja2.FunctionLoader(self._load),
             undefined=jinja2.StrictUndefined,
-            extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", SnapshotExtension, TestBlockExtension],
+            extensions=[
+                "jinja2.ext.do",
+                "jinja2.ext.loopcontrols",
+                SnapshotExtension,
+                TestBlockExtension,
+                DocsExtension,
+            ],
             cache_size=-1,
             keep_trailing_newline=True,
         )
         self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter)
         self.macro_paths: dict[str, str] = {}
+        self.project_name = ""
+        """The root project's name (``project_name`` in templates; a package of dispatch)."""
+        self.search_orders: dict[str, list[str]] = {}
+        """``dispatch:`` of dbt_project.yml: macro namespace -> packages searched, in order."""
+        self.packages: dict[str, frozenset[str]] = {}
+        """Package name -> its macro names (macros of no package belong to the root project)."""
         self.errors: list[PyflowError] = []
         self.unparsed: dict[str, CompileError] = {}
         """Macro name -> the syntax error of its file, which does not parse (so it is not defined)."""
@@ -190,9 +225,19 @@ class JinjaProject:
 
     # ---- rendering ---------------------------------------------------------------------
     def render(
-        self, path: str, context: dict[str, Any], *, model: str | None = None, block: str | None = None
+        self,
+        path: str,
+        context: dict[str, Any],
+        *,
+        model: str | None = None,
+        block: str | None = None,
+        builtins: Mapping[str, Callable[..., Any]] | None = None,
     ) -> str:
-        """Render template ``path`` (or its snapshot ``block``) with ``context`` and the macros."""
+        """Render template ``path`` (or its snapshot ``block``) with ``context`` and the macros.
+
+        ``builtins``: dbt's cross-database macros for the target (the end of the ``dbt``
+        namespace); None while parsing, when each renders as nothing.
+        """
         ctx = dict(self.env.globals)
         ctx.update(context)
         ctx["return"] = _return
@@ -202,6 +247,7 @@ class JinjaProject:
                 for name in dir(module):
                     if self.macro_paths.get(name) == macro_file:
                         ctx[name] = _catch_return(getattr(module, name))
+            self._bind_dbt_names(ctx, model, builtins)
             template = self.env.get_template(path)
             if block is not None:
                 module = template.make_module(vars=ctx, shared=True)
@@ -220,6 +266,50 @@ class JinjaProject:
             return str(ret.value)
         except Exception as exc:
             raise self.runtime_error(exc, path, model) from None
+
+    def _bind_dbt_names(
+        self, ctx: dict[str, Any], model: str | None, builtins: Mapping[str, Callable[..., Any]] | None
+    ) -> None:
+        """Add ``adapter.dispatch``, ``dbt``, ``project_name`` and ``doc`` to a render's context."""
+        from pyflow.core.dispatch import DbtNamespace, Dispatcher, bind_globals
+        from pyflow.core.sqlcontext import AdapterProxy
+
+        target = ctx.get("target")
+        dispatcher = Dispatcher(
+            ctx,
+            adapter_type=str(getattr(target, "type", "duckdb")),
+            root=self.project_name,
+            search_orders=self.search_orders,
+            packages=self.packages,
+            builtins=builtins if builtins is not None else _ParseBuiltins(),
+        )
+        if isinstance(ctx.get("adapter"), AdapterProxy):
+            ctx["adapter"].dispatcher = dispatcher
+        ctx.setdefault("dbt", DbtNamespace(dispatcher))
+        bind_globals(ctx, dispatcher)
+        ctx.setdefault("project_name", self.project_name)
+        ctx.setdefault("doc", self._doc_reader(ctx, model))
+
+    def _doc_reader(self, ctx: dict[str, Any], model: str | None) -> Callable[..., str]:
+        def doc(*args: str) -> str:
+            return self.doc_text(args[-1] if args else "", model=model, context=ctx)
+
+        return doc
+
+    def doc_text(self, name: str, *, model: str | None = None, context: dict[str, Any] | None = None) -> str:
+        """The text of docs block ``name`` (``{{ doc('name') }}``); a CompileError naming close ones."""
+        path = self.macro_paths.get(DOCS_PREFIX + name)
+        if path is None:
+            known = [n[len(DOCS_PREFIX) :] for n in self.macro_paths if n.startswith(DOCS_PREFIX)]
+            raise CompileError(
+                f"doc('{name}') names no docs block",
+                model=model,
+                suggestions=closest(name, known),
+                hint="write {% docs " + name + " %} ... {% enddocs %} in a .md file under models/ or macros/",
+                code="unknown-doc",
+            )
+        module = self.env.get_template(path).make_module(vars=context or {}, shared=True)
+        return str(getattr(module, DOCS_PREFIX + name)()).strip()
 
     def _template_frame(self, exc: BaseException, default: str) -> tuple[str, int | None]:
         """The innermost template file and line in ``exc``'s traceback."""
@@ -277,6 +367,16 @@ class JinjaProject:
                 "adapter",
                 "literal",
                 "identifier",
+                "execute",
+                "run_query",
+                "statement",
+                "load_result",
+                "invocation_id",
+                "exceptions",
+                "dbt",
+                "doc",
+                "graph",
+                "project_name",
             ]
             return CompileError(
                 f"'{name}' is undefined (no macro, variable or context name of that name)",

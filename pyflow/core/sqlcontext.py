@@ -2,8 +2,11 @@
 
 ``ref``, ``source``, ``this``, ``is_incremental`` and ``config`` are added by whoever renders
 (the parse-time recorder or the compiler); this module supplies ``var``, ``env_var``,
-``target``, ``run_started_at``, ``log``, ``modules``, ``adapter.quote`` and the quoting
-helpers ``literal()`` / ``identifier()`` (also the filters ``sql_literal`` / ``sql_identifier``).
+``target``, ``run_started_at``, ``invocation_id``, ``log``, ``adapter`` (``quote``, ``dispatch``,
+``get_relation``, ``get_columns_in_relation``), the database reads of
+:mod:`pyflow.core.renderdb` (``execute``, ``run_query``, ``statement``, ``load_result``), dbt's
+helpers of :mod:`pyflow.core.dbtcontext`, and the quoting helpers ``literal()`` /
+``identifier()`` (also the filters ``sql_literal`` / ``sql_identifier``).
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ import decimal
 import logging
 import math
 import os
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
 
+from pyflow.core.dbtcontext import helper_names
+from pyflow.core.dispatch import Dispatcher
+from pyflow.core.renderdb import RenderCalls
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import CompileError, closest
 from pyflow.secret import is_secret_env
@@ -29,14 +34,35 @@ _MISSING: Any = object()
 
 
 class AdapterProxy:
-    """``adapter`` in Jinja: quoting only (no database calls from templates)."""
+    """``adapter`` in Jinja: quoting, ``dispatch`` and the catalog reads of :class:`RenderCalls`."""
 
-    def __init__(self, quote: Callable[[str], str]) -> None:
+    def __init__(self, quote: Callable[[str], str], calls: RenderCalls | None = None) -> None:
         self._quote = quote
+        self._calls = calls if calls is not None else RenderCalls(None, "")
+        self.dispatcher: Dispatcher | None = None
+        """Set by :meth:`pyflow.core.jinja.JinjaProject.render` once the macros are known."""
 
     def quote(self, identifier: str) -> str:
         """Quote an identifier for the target engine."""
         return self._quote(identifier)
+
+    def dispatch(self, macro_name: str, macro_namespace: str | None = None, **_: Any) -> Any:
+        """The macro implementing ``macro_name`` for the target (``<adapter>__`` / ``default__``)."""
+        if self.dispatcher is None:
+            raise CompileError(
+                "adapter.dispatch() is not available here (only in SQL models, tests and macros)",
+                hint="call the macro by its name",
+                code="dispatch-not-found",
+            )
+        return self.dispatcher.dispatch(macro_name, macro_namespace)
+
+    def get_relation(self, database: str | None, schema: str, identifier: str) -> Any:
+        """The relation when it exists in the target (None while parsing, or when absent)."""
+        return self._calls.get_relation(database, schema, identifier)
+
+    def get_columns_in_relation(self, relation: Any) -> Any:
+        """The columns (``.name``, ``.data_type``) of an existing relation."""
+        return self._calls.get_columns_in_relation(relation)
 
 
 def _double_quote(ident: str) -> str:
@@ -114,12 +140,17 @@ def base_context(
     run_started_at: _dt.datetime,
     quote: Callable[[str], str] = _double_quote,
     env_reads: dict[str, str | None] | None = None,
+    *,
+    calls: RenderCalls | None = None,
+    invocation_id: str = "",
 ) -> dict[str, Any]:
     """The context names shared by parse-time and compile-time rendering.
 
     ``env_reads`` (when given) records every ``env_var`` name read and the value seen, so
-    cached results can be invalidated when the environment changes.
+    cached results can be invalidated when the environment changes. ``calls`` reads the
+    database (``run_query``, ``statement`` ...); without it ``execute`` is False and nothing runs.
     """
+    calls = calls if calls is not None else RenderCalls(None, model)
 
     def var(name: str, default: Any = _MISSING) -> Any:
         if name in vars:
@@ -164,13 +195,18 @@ def base_context(
         return ""
 
     return {
+        **helper_names(model),
         "var": var,
         "env_var": env_var,
         "target": target,
         "run_started_at": run_started_at,
+        "invocation_id": invocation_id,
         "log": log_fn,
-        "modules": {"datetime": _dt, "re": re},
-        "adapter": AdapterProxy(quote),
+        "execute": calls.execute,
+        "run_query": calls.run_query,
+        "statement": calls.statement,
+        "load_result": calls.load_result,
+        "adapter": AdapterProxy(quote, calls),
         "model_name": model,
         "literal": sql_literal,
         "identifier": identifier_quoter(quote),

@@ -30,6 +30,7 @@ from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
 from pyflow.runner.frames import check_inputs, frame_columns, is_frame_model
 from pyflow.runner.oracle import SchemaOracle
+from pyflow.runner.renderdb import render_services
 
 CACHE_FILE = ".pyflow/compile-cache.json"
 
@@ -71,6 +72,8 @@ class ProjectCompiler:
         self.call_frames = False
         """Call DataFrame models to learn their columns (``pyflow compile``; builds wait for them)."""
         self.frame_errors: dict[str, str] = {}
+        self.live = True
+        """Templates may read the database (False in run/build's compile pass: see runner/renderdb.py)."""
         self.forced_incremental: dict[str, bool] = {}
         """Per-node override of is_incremental (unit tests of the incremental branch)."""
 
@@ -369,6 +372,7 @@ class ProjectCompiler:
                 to_utc=lambda expr: self._tested_utc(  # recency's field, freshness's column
                     node, str(node.kwargs.get("field", node.kwargs.get("column_name", ""))), expr
                 ),
+                services=render_services(self.adapter, self.project, None, live=self.live),
             )
             self._compiled[uid] = test_sql
             return test_sql
@@ -458,6 +462,7 @@ class ProjectCompiler:
             quote=q,
             dialect=self.adapter.dialect,
             block=getattr(node, "block", None),
+            services=render_services(self.adapter, self.project, self.relation(node), live=self.live),
         )
         if compiled.sql is not None:
             check_sql(compiled.sql, self.adapter.dialect, node)

@@ -22,6 +22,7 @@ from pyflow.compile.python import call_model, dataframe_columns, is_dataframe
 from pyflow.core.node import ModelNode
 from pyflow.core.spec import CTX_PARAM
 from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
+from pyflow.runner.renderdb import RENDER_AT_RUN
 
 if TYPE_CHECKING:
     from pyflow.runner.compilation import ProjectCompiler
@@ -215,7 +216,7 @@ class FrameRuns:
         self, uid: str, compiled: CompiledModel | PyflowError | None
     ) -> CompiledModel | PyflowError | None:
         """``compiled``, or a new compile when it waited for (or used older columns of) a DataFrame model."""
-        pending = isinstance(compiled, PyflowError) and compiled.code == PENDING
+        pending = isinstance(compiled, PyflowError) and compiled.code in (PENDING, RENDER_AT_RUN)
         if not pending and uid not in self._stale:
             return compiled
         with self._lock:

@@ -378,7 +378,9 @@ class Session:
             unrecovered = self._recover_swaps(ids)  # before compiling: is_incremental sees the table
             run_start_hooks(self, ids)  # on-run-start: a failure stops the run before any node
         try:
+            self.compiler.live = False  # templates reading the database render when their node runs
             compiled = self.compile_nodes(ids)
+            self.compiler.live = True
             compiled.update(unrecovered)
             self.write_manifest(compiled)
         except DiskFullError:  # nothing runs: an earlier run's results must not pass for this one's
@@ -690,6 +692,7 @@ class Session:
         from pyflow.compile.model import with_ctes
         from pyflow.compile.statement import check_one_statement
         from pyflow.core.sqlcontext import base_context
+        from pyflow.runner.renderdb import render_services
 
         project = self.project
         jinja = project.jinja
@@ -716,7 +719,9 @@ class Session:
         ctx = base_context("inline", project.vars, self.target_info, self.run_started_at, quote)
         ctx.update(ref=ref, source=source, config=lambda *a, **k: "", this="", is_incremental=lambda: False)
         jinja.add_template("<inline>", text)
-        sql = jinja.render("<inline>", ctx, model="inline")
+        sql = jinja.render(
+            "<inline>", ctx, model="inline", builtins=render_services(self.adapter, project, None).builtins
+        )
         check_one_statement(sql, self.adapter.dialect, model="inline", path="--inline", resource="query")
         sql = sql.strip().rstrip(";")
         return with_ctes(sql, list(inlined.items()), quote)

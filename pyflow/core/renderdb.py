@@ -1,0 +1,189 @@
+"""The database a SQL model's Jinja may read while it renders for a run.
+
+dbt lets templates query the target: ``run_query``, ``{% call statement(...) %}`` with
+``load_result``, ``adapter.get_relation`` and ``adapter.get_columns_in_relation``. The runner
+hands the compiler a :class:`RenderDatabase` (a plain object over its adapter), so this layer
+never imports an adapter. During parsing (DAG discovery) there is no database: ``execute`` is
+False, ``run_query`` and ``load_result`` return None, ``statement`` runs nothing and
+``get_relation`` finds nothing, as in dbt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pyflow.core.querytable import QueryTable
+from pyflow.errors import CompileError
+from pyflow.relation import Relation
+
+
+class RenderDatabase(Protocol):
+    """What the runner offers a template: queries and catalog lookups on the target."""
+
+    def query(self, sql: str, model: str | None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run ``sql``; its column names and rows."""
+
+    def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        """``(name, type)`` of an existing relation's columns (empty when it does not exist)."""
+
+    def relation_type(self, relation: Relation) -> str | None:
+        """``table``/``view``, or None when the relation does not exist."""
+
+    def render(self, relation: Relation) -> str:
+        """The relation's quoted name in the target's SQL."""
+
+
+class RelationText(str):
+    """What ``ref()``, ``source()`` and ``this`` render to: the quoted name, with its parts.
+
+    A ``str`` (so ``{{ ref('x') }}`` and string operations work as before) that also has dbt's
+    relation attributes: ``database``, ``schema``, ``identifier``/``name``, ``type``,
+    ``is_table``/``is_view`` and ``render()``.
+    """
+
+    relation: Relation | None
+    type: str | None
+
+    def __new__(cls, text: str, relation: Relation | None, type: str | None = None) -> RelationText:  # noqa: D102
+        out = super().__new__(cls, text)
+        out.relation = relation
+        out.type = type
+        return out
+
+    @property
+    def database(self) -> str | None:
+        """The catalog."""
+        return self.relation.database if self.relation else None
+
+    @property
+    def schema(self) -> str | None:
+        """The schema."""
+        return self.relation.schema if self.relation else None
+
+    @property
+    def identifier(self) -> str | None:
+        """The table or view name."""
+        return self.relation.identifier if self.relation else None
+
+    @property
+    def name(self) -> str | None:
+        """The table or view name (dbt's ``.name``)."""
+        return self.identifier
+
+    @property
+    def is_table(self) -> bool:
+        """True for a table."""
+        return self.type == "table"
+
+    @property
+    def is_view(self) -> bool:
+        """True for a view."""
+        return self.type == "view"
+
+    def render(self) -> str:
+        """The quoted name."""
+        return str(self)
+
+
+@dataclass(frozen=True)
+class JinjaColumn:
+    """A column as ``adapter.get_columns_in_relation`` returns it (dbt's ``Column``)."""
+
+    name: str
+    data_type: str
+
+    @property
+    def column(self) -> str:
+        """The column name (dbt's ``.column``)."""
+        return self.name
+
+    @property
+    def dtype(self) -> str:
+        """The engine type (dbt's ``.dtype``)."""
+        return self.data_type
+
+
+def _relation_of(value: Any) -> Relation:
+    if isinstance(value, RelationText) and value.relation is not None:
+        return value.relation
+    if isinstance(value, Relation):
+        return value
+    raise CompileError(
+        f"expected a relation (ref(), source(), this or adapter.get_relation()), got {value!r}",
+        hint="pass ref('model') or source('src', 'table'); an inline input (ephemeral model, "
+        "file source) has no relation in the database",
+        code="jinja-render",
+    )
+
+
+class RenderCalls:
+    """The database-reading names of one render: ``execute``, ``run_query``, ``statement``, ...
+
+    ``database`` None is the parse-time render (nothing runs). ``used`` turns True when the
+    render read the database, so its SQL must not be cached.
+    """
+
+    def __init__(self, database: RenderDatabase | None, model: str) -> None:
+        self.database = database
+        self.model = model
+        self.results: dict[str, dict[str, Any] | None] = {}
+        self.used = False
+
+    @property
+    def execute(self) -> bool:
+        """True when rendering for a run, False while parsing (dbt's ``execute``)."""
+        return self.database is not None
+
+    def _run(self, sql: str) -> QueryTable:
+        assert self.database is not None
+        self.used = True
+        names, rows = self.database.query(sql.strip().rstrip(";"), self.model)
+        return QueryTable(names, rows)
+
+    def run_query(self, sql: Any) -> QueryTable | None:
+        """Run ``sql`` on the target and return its result (None while parsing)."""
+        if self.database is None:
+            return None
+        return self._run(str(sql))
+
+    def statement(
+        self,
+        name: str | None = None,
+        fetch_result: bool = False,
+        auto_begin: bool = True,
+        language: str = "sql",
+        caller: Callable[[], Any] | None = None,
+    ) -> str:
+        """Run the body of its ``{% call %}`` block; ``fetch_result=True`` keeps the rows for load_result."""
+        if caller is None or self.database is None:
+            return ""
+        table = self._run(str(caller()))
+        if name is not None:
+            self.results[name] = {
+                "data": [tuple(r) for r in table.rows] if fetch_result else [],
+                "table": table if fetch_result else None,
+                "response": {"rows_affected": len(table), "_message": f"SELECT {len(table)}"},
+            }
+        return ""
+
+    def load_result(self, name: str) -> dict[str, Any] | None:
+        """The result a ``statement`` block stored under ``name`` (None when none ran)."""
+        return self.results.get(name)
+
+    def get_relation(self, database: str | None, schema: str, identifier: str) -> RelationText | None:
+        """The relation when it exists in the target, else None."""
+        if self.database is None:
+            return None
+        self.used = True
+        rel = Relation(database or None, schema, identifier)
+        kind = self.database.relation_type(rel)
+        return RelationText(self.database.render(rel), rel, kind) if kind else None
+
+    def get_columns_in_relation(self, relation: Any) -> list[JinjaColumn]:
+        """The columns of an existing relation (empty while parsing)."""
+        if self.database is None:
+            return []
+        self.used = True
+        return [JinjaColumn(n, t) for n, t in self.database.columns(_relation_of(relation))]

@@ -1,0 +1,135 @@
+"""What a SQL model's Jinja may use while it renders for a run: the target and dbt's names.
+
+:class:`AdapterDatabase` serves ``run_query``, ``statement``, ``adapter.get_relation`` and
+``adapter.get_columns_in_relation`` from the run's adapter (opened on first use, so a project
+whose templates never query compiles without a connection). :func:`render_services` bundles
+it with dbt's cross-database macros for the target, the invocation id and dbt's ``graph``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pyflow.adapters.base import Adapter
+from pyflow.adapters.crossdb import NAMES, cross_db_macros
+from pyflow.compile.sql import RenderServices
+from pyflow.core.node import ModelNode
+from pyflow.core.project import Project
+from pyflow.errors import CompileError, PyflowError
+from pyflow.relation import Relation
+
+RENDER_AT_RUN = "render-at-run"
+"""Code of the error that postpones a model's render until it runs (see :class:`AdapterDatabase`)."""
+
+
+class AdapterDatabase:
+    """The :class:`~pyflow.core.renderdb.RenderDatabase` of one adapter.
+
+    ``live`` False is the compile pass of ``run``/``build`` before any node runs: a template that
+    reads the database then raises :data:`RENDER_AT_RUN`, and the model is rendered again when
+    it runs, after its parents are built (dbt renders each model just before running it).
+    """
+
+    def __init__(self, adapter: Adapter, *, live: bool = True) -> None:
+        self.adapter = adapter
+        self.live = live
+
+    def _open(self, model: str | None) -> None:
+        if not self.live:
+            raise CompileError(
+                "the model reads the database while rendering; it renders when it runs",
+                model=model,
+                hint="nothing to fix: the model is rendered again when its parents are built",
+                code="render-at-run",  # RENDER_AT_RUN
+            )
+        self.adapter.open()
+
+    def query(self, sql: str, model: str | None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run ``sql`` on the calling thread's connection; column names and rows."""
+        self._open(model)
+        try:
+            cursor = self.adapter._send(sql, model)  # the adapter's execution path (retries, logging)
+            rows = [tuple(r) for r in cursor.fetchall()]
+            names = [str(d[0]) for d in cursor.description or ()]
+        except PyflowError:
+            raise
+        except Exception as exc:
+            raise self.adapter.wrap_error(exc, sql, model) from exc
+        return names, rows
+
+    def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        """``(name, type)`` of the relation's columns."""
+        self._open(None)
+        return [(c.name, c.data_type) for c in self.adapter.get_columns(relation)]
+
+    def relation_type(self, relation: Relation) -> str | None:
+        """``table``/``view`` or None."""
+        self._open(None)
+        kind = self.adapter.relation_type(relation)
+        return str(kind) if kind else None
+
+    def render(self, relation: Relation) -> str:
+        """The relation's quoted name."""
+        return self.adapter.render(relation)
+
+
+def graph_of(project: Project) -> dict[str, Any]:
+    """The ``graph`` context of dbt: ``nodes`` and ``sources`` by unique id, with their main fields."""
+    nodes: dict[str, Any] = {}
+    sources: dict[str, Any] = {}
+    for uid, node in project.graph.nodes.items():
+        config = getattr(node, "config", None)
+        entry = {
+            "unique_id": uid,
+            "name": node.name,
+            "resource_type": node.resource_type,
+            "package_name": node.package,
+            "path": node.path,
+            "original_file_path": node.path,
+            "description": getattr(node, "description", ""),
+            "tags": list(getattr(config, "tags", None) or getattr(node, "tags", ()) or ()),
+            "config": config.model_dump() if config is not None and hasattr(config, "model_dump") else {},
+            "depends_on": {"nodes": list(project.graph.parents.get(uid, []))},
+            "columns": {n: {"name": n} for n in getattr(node, "columns", {}) or {}},
+        }
+        if isinstance(node, ModelNode):
+            entry["raw_code"] = node.raw_code
+            entry["language"] = node.language
+        (sources if node.resource_type == "source" else nodes)[uid] = entry
+    return {"nodes": nodes, "sources": sources, "exposures": {}, "metrics": {}}
+
+
+def render_services(
+    adapter: Adapter, project: Project, this: Relation | None, *, live: bool = True
+) -> RenderServices:
+    """The services of one model's render on ``adapter`` (``live``: see :class:`AdapterDatabase`)."""
+    macros = cross_db_macros(adapter.type)
+    return RenderServices(
+        database=AdapterDatabase(adapter, live=live),
+        builtins={name: functools.partial(macros.call, name) for name in NAMES},
+        invocation_id=adapter.invocation_id,
+        graph=LazyGraph(project),
+        this_relation=this,
+    )
+
+
+class LazyGraph(Mapping[str, Any]):
+    """dbt's ``graph``, built on first use (few templates read it)."""
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    @functools.cached_property
+    def _graph(self) -> dict[str, Any]:
+        return graph_of(self._project)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._graph[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._graph)
+
+    def __len__(self) -> int:
+        return len(self._graph)
