@@ -12,8 +12,9 @@ tests, resolving them to unique ids; the methods themselves (``tag:``, ``path:``
 * Graph operators: ``+x`` adds all ancestors of ``x``, ``x+`` all descendants, ``2+x`` / ``x+3``
   limit the depth, ``+x+`` does both, ``@x`` adds ``x``'s descendants and every ancestor of those
   (``@`` cannot be combined with ``+``). Walks are iterative (no recursion on deep chains).
-* A bare pattern matches node names (shell wildcards: ``stg_*``); a pattern containing ``/``
-  is a path. Methods: see :data:`pyflow.core.selectmethods.METHODS`.
+* A bare pattern matches node names (shell wildcards: ``stg_*``), as in dbt a pattern
+  containing ``/`` is a path, one ending in ``.sql``/``.py``/``.csv``/``.yml`` a file name and
+  one containing ``.`` a fully qualified name (what ``ls --output selector`` prints). Methods: see :data:`pyflow.core.selectmethods.METHODS`.
 * Indirect selection (dbt's ``--indirect-selection``): a test not selected itself is added when
   ``eager`` any, ``cautious`` all, ``buildable`` all of its parents are selected or ancestors of
   selected nodes; ``empty`` adds none. An excluded node's tests are excluded the same way.
@@ -151,9 +152,21 @@ def _parse_atom(raw: str, flag: str) -> _Atom:
     )
 
 
+_FILE_SUFFIXES = (".sql", ".py", ".csv", ".yml", ".yaml")
+
+
+def _bare_method(body: str) -> str:
+    """The default method (as in dbt) of a criterion without ``method:``: path, file, fqn, else name."""
+    if "/" in body or "\\" in body:
+        return "path"
+    if body.lower().endswith(_FILE_SUFFIXES):
+        return "file"
+    return "fqn" if "." in body else "name"
+
+
 def _split_body(body: str, raw: str, flag: str, example: str) -> tuple[str, tuple[str, ...], str]:
     """``config.meta.owner:ana`` -> ``("config", ("meta", "owner"), "ana")``."""
-    method, value = ("path" if "/" in body else "name"), body
+    method, value = _bare_method(body), body
     arguments: tuple[str, ...] = ()
     if ":" in body:
         mm = _METHOD.match(body)
