@@ -25,14 +25,30 @@ STG_ORDERS_SHARED_TESTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
+def _copy_shop(tmp_path_factory):
     import shutil
 
     from tests.integration.conftest import COPY_IGNORE, EXAMPLES
 
     dest = tmp_path_factory.mktemp("ls") / "shop"
     shutil.copytree(EXAMPLES / "shop", dest, ignore=COPY_IGNORE)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    return _copy_shop(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def built_shop(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from pyflow.cli.main import app
+
+    dest = _copy_shop(tmp_path_factory)
+    result = CliRunner().invoke(app, ["build", "--project-dir", str(dest)])
+    assert result.exit_code == 0, result.output
     return dest
 
 
@@ -157,3 +173,19 @@ def test_build_found_line_counts_every_kind(shop, pyflow):
         "Found 7 models, 1 seed, 1 snapshot, 30 data tests, 5 unit tests, 2 sources, 3 macros"
         in result.stdout
     )
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("eager", STG_ORDERS_OWN_TESTS | STG_ORDERS_SHARED_TESTS),
+        ("cautious", STG_ORDERS_OWN_TESTS),
+        ("empty", set()),
+    ],
+)
+def test_test_command_runs_the_tests_indirect_selection_picks(
+    built_shop, pyflow, run_results, mode, expected
+):
+    pyflow("test", "--project-dir", built_shop, "-s", "stg_orders", "--indirect-selection", mode)
+
+    assert set(run_results(built_shop)) == expected
