@@ -336,7 +336,7 @@ def compile_(
     with _errors(debug):
         with _session(
             _options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector),
-            lambda e: None,
+            (lambda e: None) if quiet else _warn,
         ) as session:
             compiled = session.compile()
             failures = [v for v in compiled.values() if isinstance(v, PyflowError)]

@@ -189,3 +189,9 @@ def test_test_command_runs_the_tests_indirect_selection_picks(
     pyflow("test", "--project-dir", built_shop, "-s", "stg_orders", "--indirect-selection", mode)
 
     assert set(run_results(built_shop)) == expected
+
+
+def test_compile_warns_when_a_criterion_matches_nothing(shop, pyflow):
+    result = pyflow("compile", "--project-dir", shop, "-s", "nosuch")
+
+    assert "The selection criterion 'nosuch' does not match any enabled nodes" in result.stderr
