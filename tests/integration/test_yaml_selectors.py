@@ -82,3 +82,14 @@ def test_broken_selectors_file_names_file_and_line(mixed, pyflow):
 
     assert "selectors.yml:3" in result.stderr
     assert "[invalid-selectors]" in result.stderr
+
+
+def test_unknown_method_in_a_definition_names_its_line(mixed, pyflow):
+    (mixed / "selectors.yml").write_text(
+        "selectors:\n  - name: a\n    definition:\n      union:\n        - {method: tagg, value: x}\n"
+    )
+
+    result = pyflow("ls", "--project-dir", mixed, "--selector", "a", expect=1)
+
+    assert "selector 'a' (selectors.yml:5) 'tagg:x' uses unknown selector method 'tagg'" in result.stderr
+    assert "Did you mean 'tag'?" in result.stderr
