@@ -25,6 +25,8 @@ COMMAND_TYPES: dict[str, frozenset[str]] = {
     "ls": frozenset({"model", "seed", "source", "snapshot", "test"}),
 }
 """Resource types each command acts on (``source freshness``: sources)."""
+NOTHING_TO_DO = "Nothing to do. Try checking your model configs and model specification args"
+"""dbt's warning when a command's selection is empty."""
 
 
 def check_indirect(mode: str) -> IndirectSelection:

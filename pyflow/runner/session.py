@@ -37,7 +37,7 @@ from pyflow.runner.execute import Executor
 from pyflow.runner.frames import FrameRuns, call_frame
 from pyflow.runner.monitors import MonitorRunner
 from pyflow.runner.runend import finish_run, open_history
-from pyflow.runner.selection import COMMAND_TYPES, resolve_selection
+from pyflow.runner.selection import COMMAND_TYPES, NOTHING_TO_DO, resolve_selection
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 from pyflow.secret import ScrubbingFormatter
 
@@ -263,7 +263,8 @@ class Session:
             self.project, o.select, o.exclude, COMMAND_TYPES[command],
             selector=o.selector, indirect_selection=o.indirect_selection,
         )  # fmt: skip
-        for warning in [*self.project.warnings, *sel.warnings]:
+        nothing = [] if sel.ids or command == "ls" else [NOTHING_TO_DO]  # ls says it its own way
+        for warning in [*self.project.warnings, *sel.warnings, *nothing]:
             self.emit(Event("message", level="warn", text=warning))
         return self.project.graph.topo_order(sel.ids)
 

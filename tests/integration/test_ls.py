@@ -195,3 +195,14 @@ def test_compile_warns_when_a_criterion_matches_nothing(shop, pyflow):
     result = pyflow("compile", "--project-dir", shop, "-s", "nosuch")
 
     assert "The selection criterion 'nosuch' does not match any enabled nodes" in result.stderr
+
+
+def test_run_with_an_empty_selection_says_nothing_to_do(shop, pyflow):
+    result = pyflow("run", "--project-dir", shop, "-s", "nosuch")
+
+    assert "[WARNING] The selection criterion 'nosuch' does not match any enabled nodes" in result.stdout
+    assert (
+        "[WARNING] Nothing to do. Try checking your model configs and model specification args"
+        in result.stdout
+    )
+    assert "Done. PASS=0 WARN=0 ERROR=0 SKIP=0 TOTAL=0" in result.stdout
