@@ -43,6 +43,11 @@ SelectOpt = Annotated[
     list[str] | None, typer.Option("--select", "-s", help="Nodes to include (dbt selector syntax).")
 ]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Nodes to leave out.")]
+SelectorOpt = Annotated[str | None, typer.Option("--selector", help="A named selector of selectors.yml.")]
+IndirectOpt = Annotated[
+    str,
+    typer.Option("--indirect-selection", help="Tests of selected nodes: eager, cautious, buildable, empty."),
+]
 ThreadsOpt = Annotated[
     int | None, typer.Option("--threads", min=1, help="Worker threads (default: the target's, 4).")
 ]
@@ -106,10 +111,14 @@ def _options(
     threads: int | None = None,
     full_refresh: bool = False,
     fail_fast: bool = False,
+    selector: str | None = None,
+    indirect_selection: str = "eager",
 ) -> Options:
     from pyflow.runner.session import Options
 
     return Options(
+        selector=selector,
+        indirect_selection=indirect_selection,
         project_dir=project_dir,
         profiles_dir=profiles_dir,
         target=target,
@@ -184,6 +193,12 @@ def _signals() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _warn(event: Any) -> None:
+    """Print warning events to stderr (commands whose stdout is their result: ls, compile)."""
+    if getattr(event, "level", "") == "warn":
+        _echo(f"[WARNING] {event.text}", err=True)
+
+
 def _session(opts: Options, renderer: Callable[[Any], None]) -> Session:
     from pyflow.runner.session import Session
 
@@ -243,11 +258,9 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
 
         render.line(f"Running with pyflow={__version__}")
         with _session(opts, render) as session:
-            p = session.project
-            render.line(
-                f"Found {len(p.models)} model(s), {len(p.seeds)} seed(s), {len(p.sources)} source(s), "
-                f"{len(p.jinja.macro_paths)} macro(s)"
-            )
+            from pyflow.runner.listing import found_line
+
+            render.line(found_line(session.project))
             outcome = session.execute(command)
         _summary(render, outcome, debug)
         if outcome.cancelled:
@@ -269,6 +282,8 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("vars", VarsOpt, None),
         ("select", SelectOpt, None),
         ("exclude", ExcludeOpt, None),
+        ("selector", SelectorOpt, None),
+        *([("indirect_selection", IndirectOpt, "eager")] if command in ("test", "build") else []),
         ("threads", ThreadsOpt, None),
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
         ("fail_fast", FailFastOpt, False),
@@ -279,7 +294,8 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
     def callback(**kw: Any) -> None:
         opts = _options(
             kw["project_dir"], kw["profiles_dir"], kw["target"], kw["vars"], kw["select"], kw["exclude"],
-            kw["threads"], kw.get("full_refresh", False), kw["fail_fast"],
+            kw["threads"], kw.get("full_refresh", False), kw["fail_fast"], kw["selector"],
+            kw.get("indirect_selection", "eager"),
         )  # fmt: skip
         _execute(command, opts, kw["log_format"], kw["debug"])
 
@@ -310,6 +326,7 @@ def compile_(
     vars: VarsOpt = None,
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
+    selector: SelectorOpt = None,
     debug: DebugOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
@@ -318,7 +335,8 @@ def compile_(
 
     with _errors(debug):
         with _session(
-            _options(project_dir, profiles_dir, target, vars, select, exclude), lambda e: None
+            _options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector),
+            (lambda e: None) if quiet else _warn,
         ) as session:
             compiled = session.compile()
             failures = [v for v in compiled.values() if isinstance(v, PyflowError)]
@@ -340,42 +358,33 @@ def ls(
     vars: VarsOpt = None,
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
+    selector: SelectorOpt = None,
+    indirect_selection: IndirectOpt = "eager",
     debug: DebugOpt = False,
-    output: Annotated[str, typer.Option("--output", "-o", help="name, path or json.")] = "name",
+    output: Annotated[str, typer.Option("--output", "-o", help="name, path, selector or json.")] = "name",
+    output_keys: Annotated[
+        list[str] | None, typer.Option("--output-keys", help="Keys of each --output json object.")
+    ] = None,
     resource_type: Annotated[
-        list[str] | None, typer.Option("--resource-type", help="model, seed, snapshot or source.")
+        list[str] | None,
+        typer.Option("--resource-type", help="model, seed, snapshot, source, test, unit_test or all."),
     ] = None,
 ) -> None:
-    """List the selected nodes."""
-    if output not in ("name", "path", "json"):
-        _usage(f"--output must be name, path or json, not '{output}'")
-    kinds = ("model", "seed", "snapshot", "source")
-    for kind in resource_type or ():
-        if kind not in kinds:
-            _usage(f"--resource-type must be one of {', '.join(kinds)}, not '{kind}'")
-    opts = _options(project_dir, profiles_dir, target, vars, select, exclude)
-    with _errors(debug), _session(opts, lambda e: None) as session:
-        for node in session.list_nodes():
-            if resource_type and node.resource_type not in resource_type:
-                continue
-            if output == "name":
-                _echo(node.name if node.resource_type != "source" else f"source:{node.name}")
-            elif output == "path":
-                _echo(node.path)
-            else:
-                cfg = getattr(node, "config", None)
-                _echo(
-                    json.dumps(
-                        {
-                            "name": node.name,
-                            "resource_type": node.resource_type,
-                            "unique_id": node.unique_id,
-                            "original_file_path": node.path,
-                            "config": cfg.model_dump(mode="json", by_alias=True) if cfg is not None else {},
-                            "depends_on": session.project.graph.parents.get(node.unique_id, []),
-                        }
-                    )
-                )
+    """List the selected nodes: models, seeds, snapshots, sources, data tests and unit tests."""
+    from pyflow.runner import listing
+
+    keys = listing.split_keys(output_keys or ())
+    mistake = listing.check_choices(output, resource_type or (), keys)
+    if mistake:
+        _usage(mistake)
+    opts = _options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector,
+                    indirect_selection=indirect_selection)  # fmt: skip
+    with _errors(debug), _session(opts, _warn) as session:
+        nodes = listing.keep(session.list_nodes(), resource_type or ())
+        for line in listing.lines(nodes, output, session.project.graph.parents, keys):
+            _echo(line)
+        if not nodes:
+            _echo("[WARNING] No nodes selected!", err=True)
 
 
 @app.command()
@@ -530,6 +539,7 @@ def source_freshness(
     vars: VarsOpt = None,
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
+    selector: SelectorOpt = None,
     threads: ThreadsOpt = None,
     fail_fast: FailFastOpt = False,
     output: Annotated[
@@ -544,7 +554,9 @@ def source_freshness(
 
     if log_format not in ("text", "json"):
         _usage(f"--log-format must be text or json, not '{log_format}'")
-    opts = _options(project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast)
+    opts = _options(
+        project_dir, profiles_dir, target, vars, select, exclude, threads, False, fail_fast, selector
+    )
     render = FreshnessRenderer(log_format, invocation_id=opts.invocation_id)
     with _errors(debug, log_format, render), _signals():
         from pyflow.runner.freshness import source_freshness as check

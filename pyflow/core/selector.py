@@ -1,7 +1,9 @@
-"""Node selection: dbt's ``--select`` / ``--exclude`` grammar evaluated over a :class:`Graph`.
+"""Node selection: dbt's ``--select`` / ``--exclude`` grammar and YAML selectors over a :class:`Graph`.
 
-Owns parsing of selection expressions and resolving them to unique ids; it knows nothing about
-engines or running. The grammar, per ``--select`` / ``--exclude`` value::
+Owns parsing selection expressions, graph operators, set operations and indirect selection of
+tests, resolving them to unique ids; the methods themselves (``tag:``, ``path:`` ...) live in
+:mod:`pyflow.core.selectmethods`. Knows nothing about engines or running. The grammar, per
+``--select`` / ``--exclude`` value::
 
     value      := criterion (" " criterion)*          space: union
     criterion  := atom ("," atom)*                    comma: intersection
@@ -9,43 +11,41 @@ engines or running. The grammar, per ``--select`` / ``--exclude`` value::
 
 * Graph operators: ``+x`` adds all ancestors of ``x``, ``x+`` all descendants, ``2+x`` / ``x+3``
   limit the depth, ``+x+`` does both, ``@x`` adds ``x``'s descendants and every ancestor of those
-  (``@`` cannot be combined with ``+``).
-* Methods: a bare pattern matches model/seed/snapshot names (shell wildcards: ``stg_*``; a
-  pattern containing ``/`` is a path); ``tag:x``; ``path:models/staging`` (a folder or a file,
-  project-relative); ``config.<key>:<value>`` (``config.materialized:table``,
-  ``config.meta.owner:ana``); ``source:s`` / ``source:s.t``; ``resource_type:seed``;
-  ``fqn:shop.staging``; ``name:x``; ``test_type:unit|data|generic|singular``; ``test_name:x``
-  (a test's name or its generic test's name, ``test_name:unique``).
+  (``@`` cannot be combined with ``+``). Walks are iterative (no recursion on deep chains).
+* A bare pattern matches node names (shell wildcards: ``stg_*``), as in dbt a pattern
+  containing ``/`` is a path, one ending in ``.sql``/``.py``/``.csv``/``.yml`` a file name and
+  one containing ``.`` a fully qualified name (what ``ls --output selector`` prints). Methods: see :data:`pyflow.core.selectmethods.METHODS`.
+* Indirect selection (dbt's ``--indirect-selection``): a test not selected itself is added when
+  ``eager`` any, ``cautious`` all, ``buildable`` all of its parents are selected or ancestors of
+  selected nodes; ``empty`` adds none. An excluded node's tests are excluded the same way.
 
 Several values union; ``exclude`` is removed afterwards; no ``select`` means every node. The
-result keeps only ``resource_types`` (models, seeds and snapshots by default: never sources).
-A select criterion that matches nothing yields a warning, as in dbt; an unknown method or a
-malformed criterion is a :class:`~pyflow.errors.SelectionError` with a fix.
+result keeps only ``resource_types`` (every type but ``source`` by default). A select criterion
+that matches nothing yields a warning, as in dbt; an unknown method or a malformed criterion
+is a :class:`~pyflow.errors.SelectionError` with a fix.
 """
 
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
-from pathlib import PurePosixPath
-from types import MappingProxyType
-from typing import ClassVar, get_args
-
-from pydantic import BaseModel
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from pyflow.core.graph import Graph
-from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
-from pyflow.errors import SelectionError, closest
+from pyflow.core.node import ResourceType, SourceNode, TestNode
+from pyflow.core.selectmethods import method_for, selection_error
+from pyflow.errors import closest
 
 _ATOM = re.compile(
     r"^(?P<at>@)?(?:(?P<up_depth>\d*)(?P<up>\+))?(?P<body>[^@+]+)(?:(?P<down>\+)(?P<down_depth>\d*))?$"
 )
 _METHOD = re.compile(r"^(?P<method>[A-Za-z_][\w.]*):(?P<value>.*)$")
-_RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
-_SELECTABLE_DEFAULT = frozenset(t for t in _RESOURCE_TYPES if t != "source")
+_NODE_TYPES: tuple[str, ...] = get_args(ResourceType)
+_SELECTABLE_DEFAULT = frozenset(t for t in _NODE_TYPES if t != "source")
+
+IndirectSelection = Literal["eager", "cautious", "buildable", "empty"]
+INDIRECT_MODES: tuple[str, ...] = get_args(IndirectSelection)
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,42 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class SelectorText:
+    """Criteria written as on the command line (space: union, comma: intersection)."""
+
+    text: str
+    label: str = "--select"
+    """How errors quote it: ``--select``, ``selector 'nightly' (selectors.yml:4)``."""
+
+
+@dataclass(frozen=True)
+class SelectorMethod:
+    """One ``method``/``value`` criterion of a YAML selector, with its graph operators."""
+
+    method: str
+    value: str
+    label: str
+    parents: bool = False
+    parents_depth: int | None = None
+    children: bool = False
+    children_depth: int | None = None
+    childrens_parents: bool = False
+    indirect_selection: IndirectSelection | None = None
+
+
+@dataclass(frozen=True)
+class SelectorSet:
+    """``union`` or ``intersection`` of specs, minus the union of ``exclude``."""
+
+    op: Literal["union", "intersection"]
+    items: tuple[SelectorSpec, ...]
+    exclude: tuple[SelectorSpec, ...] = ()
+
+
+SelectorSpec = SelectorText | SelectorMethod | SelectorSet
+
+
+@dataclass(frozen=True)
 class _Atom:
     """One parsed criterion without commas, e.g. ``2+tag:daily+``."""
 
@@ -75,174 +111,15 @@ class _Atom:
     children: bool = False
     children_depth: int | None = None
     childrens_parents: bool = False
+    indirect: IndirectSelection | None = None
 
 
-def _error(message: str, hint: str, suggestions: Sequence[str] = ()) -> SelectionError:
-    return SelectionError(message, hint=hint, suggestions=suggestions)
+@dataclass
+class _Picked:
+    """Nodes a spec selects directly, and tests it could add (``indirect``) when combined."""
 
-
-class _Method(ABC):
-    """One selector method: decides whether a node matches ``value``."""
-
-    takes_arguments: ClassVar[bool] = False
-
-    def __init__(self, graph: Graph, arguments: tuple[str, ...], raw: str) -> None:
-        """Bind to ``graph``; ``raw`` quotes the criterion (with its flag) for error messages."""
-        self.graph = graph
-        self.arguments = arguments
-        self.raw = raw
-
-    def search(self, value: str) -> set[str]:
-        """Return the unique ids of the nodes matching ``value``."""
-        return {uid for uid, node in self.graph.nodes.items() if self.matches(node, value)}
-
-    @abstractmethod
-    def matches(self, node: Node, value: str) -> bool:
-        """Return whether ``node`` matches ``value``."""
-
-
-class _NameMethod(_Method):
-    def matches(self, node: Node, value: str) -> bool:
-        return not isinstance(node, SourceNode) and fnmatchcase(node.name, value)
-
-
-def _config(node: Node) -> BaseModel | None:
-    cfg = getattr(node, "config", None)
-    return cfg if isinstance(cfg, BaseModel) else None
-
-
-def _tags(node: Node) -> tuple[str, ...]:
-    if isinstance(node, SourceNode):
-        return node.tags
-    return tuple(getattr(_config(node), "tags", ()))
-
-
-class _TagMethod(_Method):
-    def matches(self, node: Node, value: str) -> bool:
-        return any(fnmatchcase(tag, value) for tag in _tags(node))
-
-
-class _PathMethod(_Method):
-    def matches(self, node: Node, value: str) -> bool:
-        want = PurePosixPath(value.replace("\\", "/")).parts
-        have = PurePosixPath(node.path.replace("\\", "/")).parts
-        return len(want) <= len(have) and all(map(fnmatchcase, have, want))
-
-
-class _ConfigMethod(_Method):
-    takes_arguments = True
-
-    def __init__(self, graph: Graph, arguments: tuple[str, ...], raw: str) -> None:
-        super().__init__(graph, arguments, raw)
-        attributes: dict[str, str] = {}
-        for node in graph.nodes.values():
-            cfg = _config(node)
-            if cfg is not None:
-                fields = type(cfg).model_fields
-                attributes.update({f.alias or name: name for name, f in fields.items()})
-        if not arguments:
-            raise _error(
-                f"{raw} names no config key", "write config.<key>:<value>, e.g. config.materialized:table"
-            )
-        key = arguments[0]
-        if attributes and key not in attributes:
-            raise _error(
-                f"{raw} uses config key '{key}', which no node in this project has",
-                "use one of: " + ", ".join(sorted(attributes)),
-                closest(key, attributes),
-            )
-        self.keys = (attributes.get(key, key), *arguments[1:])
-
-    def matches(self, node: Node, value: str) -> bool:
-        current: object = _config(node)
-        for part in self.keys:
-            current = current.get(part) if isinstance(current, Mapping) else getattr(current, part, None)
-        if current is None:
-            return False
-        if isinstance(current, bool):
-            return str(current).lower() == value.lower()
-        if isinstance(current, (list, tuple, set, frozenset)):
-            return any(str(item) == value for item in current)
-        return str(current) == value
-
-
-class _SourceMethod(_Method):
-    def search(self, value: str) -> set[str]:
-        if len(value.split(".")) > 3:
-            raise _error(f"{self.raw} has too many parts", "write source:<source> or source:<source>.<table>")
-        return super().search(value)
-
-    def matches(self, node: Node, value: str) -> bool:
-        if not isinstance(node, SourceNode):
-            return False
-        parts = value.split(".")  # source | source.table | package.source.table
-        have = node.fqn if len(parts) == 3 else node.fqn[1 : 1 + len(parts)]
-        return all(map(fnmatchcase, have, parts))
-
-
-class _ResourceTypeMethod(_Method):
-    def search(self, value: str) -> set[str]:
-        if value not in _RESOURCE_TYPES:
-            raise _error(
-                f"{self.raw} names unknown resource type '{value}'",
-                "use one of: " + ", ".join(_RESOURCE_TYPES),
-                closest(value, _RESOURCE_TYPES),
-            )
-        return super().search(value)
-
-    def matches(self, node: Node, value: str) -> bool:
-        return node.resource_type == value
-
-
-class _FqnMethod(_Method):
-    def matches(self, node: Node, value: str) -> bool:
-        fqn: tuple[str, ...] = tuple(getattr(node, "fqn", ())) or (node.package, node.name)
-        if fnmatchcase(fqn[-1], value):
-            return True
-        parts = value.split(".")
-        return len(parts) <= len(fqn) and all(map(fnmatchcase, fqn, parts))
-
-
-class _TestTypeMethod(_Method):
-    TYPES: ClassVar[tuple[str, ...]] = ("unit", "data", "generic", "singular")
-
-    def search(self, value: str) -> set[str]:
-        if value not in self.TYPES:
-            raise _error(
-                f"{self.raw} names unknown test type '{value}'",
-                "use one of: " + ", ".join(self.TYPES),
-                closest(value, self.TYPES),
-            )
-        return super().search(value)
-
-    def matches(self, node: Node, value: str) -> bool:
-        if not isinstance(node, TestNode):
-            return False
-        if value in ("unit", "data"):
-            return node.test_type == value
-        return node.test_type == "data" and node.kind == value
-
-
-class _TestNameMethod(_Method):
-    def matches(self, node: Node, value: str) -> bool:
-        return isinstance(node, TestNode) and (
-            fnmatchcase(node.test_name, value) or fnmatchcase(node.name, value)
-        )
-
-
-_METHODS: Mapping[str, type[_Method]] = MappingProxyType(
-    {
-        "name": _NameMethod,
-        "tag": _TagMethod,
-        "path": _PathMethod,
-        "config": _ConfigMethod,
-        "source": _SourceMethod,
-        "resource_type": _ResourceTypeMethod,
-        "fqn": _FqnMethod,
-        "test_type": _TestTypeMethod,
-        "test_name": _TestNameMethod,
-    }
-)
+    direct: set[str]
+    indirect: set[str] = field(default_factory=set)
 
 
 def _depth(text: str | None) -> int | None:
@@ -254,20 +131,14 @@ def _parse_atom(raw: str, flag: str) -> _Atom:
     example = "e.g. '+stg_orders', 'stg_orders+2', 'tag:daily', 'source:shop+'"
     m = _ATOM.match(raw)
     if m is None:
-        raise _error(f"{flag} '{raw}' is not a valid selector", f"write [@][N+]<selector>[+N], {example}")
+        raise selection_error(
+            f"{flag} '{raw}' is not a valid selector", f"write [@][N+]<selector>[+N], {example}"
+        )
     if m["at"] and (m["up"] or m["down"]):
-        raise _error(f"{flag} '{raw}' combines '@' and '+'", "use either '@name' or '+name+', not both")
-    body: str = m["body"]
-    method, value = ("path" if "/" in body else "name"), body
-    arguments: tuple[str, ...] = ()
-    if ":" in body:
-        mm = _METHOD.match(body)
-        if mm is None:
-            raise _error(f"{flag} '{raw}' has a malformed method", f"write <method>:<value>, {example}")
-        method, *args = mm["method"].split(".")
-        arguments, value = tuple(args), mm["value"]
-    if not value or any(not a for a in arguments):
-        raise _error(f"{flag} '{raw}' has an empty part", f"give a value after the method, {example}")
+        raise selection_error(
+            f"{flag} '{raw}' combines '@' and '+'", "use either '@name' or '+name+', not both"
+        )
+    method, arguments, value = _split_body(m["body"], raw, flag, example)
     return _Atom(
         raw=raw,
         method=method,
@@ -281,35 +152,163 @@ def _parse_atom(raw: str, flag: str) -> _Atom:
     )
 
 
-def _method_for(graph: Graph, atom: _Atom, flag: str) -> _Method:
-    cls = _METHODS.get(atom.method)
-    if cls is None:
-        raise _error(
-            f"{flag} '{atom.raw}' uses unknown selector method '{atom.method}'",
-            "use one of: " + ", ".join(sorted(_METHODS)) + ", or a bare model name",
-            closest(atom.method, _METHODS),
-        )
-    if atom.arguments and not cls.takes_arguments:
-        dotted = ".".join((atom.method, *atom.arguments))
-        raise _error(
-            f"{flag} '{atom.raw}' uses '{dotted}'", f"write {atom.method}:<value> without a '.' suffix"
-        )
-    return cls(graph, atom.arguments, f"{flag} '{atom.raw}'")
+_FILE_SUFFIXES = (".sql", ".py", ".csv", ".yml", ".yaml")
 
 
-def _resolve_atom(graph: Graph, atom: _Atom, flag: str) -> set[str]:
-    """Ids matched by ``atom``, expanded by its graph operators."""
-    matched = _method_for(graph, atom, flag).search(atom.value)
-    out = set(matched)
-    for uid in matched:
+def _bare_method(body: str) -> str:
+    """The default method (as in dbt) of a criterion without ``method:``: path, file, fqn, else name."""
+    if "/" in body or "\\" in body:
+        return "path"
+    if body.lower().endswith(_FILE_SUFFIXES):
+        return "file"
+    return "fqn" if "." in body else "name"
+
+
+def _split_body(body: str, raw: str, flag: str, example: str) -> tuple[str, tuple[str, ...], str]:
+    """``config.meta.owner:ana`` -> ``("config", ("meta", "owner"), "ana")``."""
+    method, value = _bare_method(body), body
+    arguments: tuple[str, ...] = ()
+    if ":" in body:
+        mm = _METHOD.match(body)
+        if mm is None:
+            raise selection_error(
+                f"{flag} '{raw}' has a malformed method", f"write <method>:<value>, {example}"
+            )
+        method, *args = mm["method"].split(".")
+        arguments, value = tuple(args), mm["value"]
+    if not value or any(not a for a in arguments):
+        raise selection_error(
+            f"{flag} '{raw}' has an empty part", f"give a value after the method, {example}"
+        )
+    return method, arguments, value
+
+
+def _yaml_atom(spec: SelectorMethod) -> _Atom:
+    method, *args = spec.method.split(".")
+    if not method or not spec.value or any(not a for a in args):
+        raise selection_error(
+            f"{spec.label} has an empty method or value", "give both, e.g. method: tag, value: nightly"
+        )
+    return _Atom(
+        raw=f"{spec.method}:{spec.value}",
+        method=method,
+        arguments=tuple(args),
+        value=spec.value,
+        parents=spec.parents or spec.parents_depth is not None,
+        parents_depth=spec.parents_depth,
+        children=spec.children or spec.children_depth is not None,
+        children_depth=spec.children_depth,
+        childrens_parents=spec.childrens_parents,
+        indirect=spec.indirect_selection,
+    )
+
+
+def walk(edges: Mapping[str, Sequence[str]], start: Iterable[str], depth: int | None = None) -> set[str]:
+    """Every node reachable from ``start`` along ``edges`` within ``depth`` steps.
+
+    ``start`` itself is left out unless reached again. Breadth first and iterative, so
+    5,000-deep chains are fine.
+    """
+    seen: set[str] = set()
+    frontier = list(dict.fromkeys(start))
+    level = 0
+    while frontier and (depth is None or level < depth):
+        nxt = []
+        for n in frontier:
+            for m in edges.get(n, ()):
+                if m not in seen:
+                    seen.add(m)
+                    nxt.append(m)
+        frontier = nxt
+        level += 1
+    return seen
+
+
+class _Evaluator:
+    """Evaluates specs over one graph with one default indirect-selection mode."""
+
+    def __init__(self, graph: Graph, indirect: IndirectSelection | None) -> None:
+        self.graph = graph
+        self.indirect = indirect
+
+    def spec(self, spec: SelectorSpec) -> _Picked:
+        if isinstance(spec, SelectorText):
+            parts = [self.criterion(c, spec.label) for c in spec.text.split()]
+            return self.combine("union", parts) if parts else _Picked(set())
+        if isinstance(spec, SelectorMethod):
+            return self.atom(_yaml_atom(spec), spec.label)
+        picked = self.combine(spec.op, [self.spec(s) for s in spec.items])
+        if spec.exclude:
+            return self.difference(picked, self.combine("union", [self.spec(s) for s in spec.exclude]))
+        return picked
+
+    def criterion(self, text: str, flag: str) -> _Picked:
+        """One space-free criterion (commas intersect)."""
+        parts = text.split(",")
+        if any(not p for p in parts):
+            raise selection_error(
+                f"{flag} '{text}' has an empty part around ','", "write a,b to intersect a and b"
+            )
+        atoms = [_parse_atom(p, flag) for p in parts]  # parse all first: syntax errors beat no-match
+        return self.combine("intersection", [self.atom(a, flag) for a in atoms])
+
+    def atom(self, atom: _Atom, flag: str) -> _Picked:
+        """Ids matched by ``atom``, expanded by its graph operators, plus its tests."""
+        graph = self.graph
+        matched = method_for(graph, atom.method, atom.arguments, f"{flag} '{atom.raw}'").search(atom.value)
+        out = set(matched)
         if atom.parents:
-            out |= graph.ancestors(uid, atom.parents_depth)
+            out |= walk(graph.parents, matched, atom.parents_depth)
         if atom.children or atom.childrens_parents:
-            out |= graph.descendants(uid, atom.children_depth)
-    if atom.childrens_parents:
-        for uid in list(out):
-            out |= graph.ancestors(uid)
-    return out
+            out |= walk(graph.children, matched, atom.children_depth)
+        if atom.childrens_parents:
+            out |= walk(graph.parents, out)
+        return self.expand(out, atom.indirect or self.indirect)
+
+    def expand(self, selected: set[str], mode: IndirectSelection | None) -> _Picked:
+        """Like dbt's ``expand_selection``: tests below ``selected``, direct or pending by ``mode``."""
+        picked = _Picked(set(selected))
+        if mode is None or mode == "empty":
+            return picked
+        buildable = self._with_ancestors(selected) if mode == "buildable" else set()
+        for uid in walk(self.graph.children, selected, 1):
+            if uid in selected or not isinstance(self.graph.nodes[uid], TestNode):
+                continue
+            parents = set(self.graph.parents.get(uid, ()))
+            if mode == "eager" or parents <= selected or (mode == "buildable" and parents <= buildable):
+                picked.direct.add(uid)
+            else:
+                picked.indirect.add(uid)
+        return picked
+
+    def _with_ancestors(self, ids: set[str]) -> set[str]:
+        sources = {u for u, n in self.graph.nodes.items() if isinstance(n, SourceNode)}
+        return ids | walk(self.graph.parents, ids) | sources
+
+    def combine(self, op: Literal["union", "intersection"], parts: Sequence[_Picked]) -> _Picked:
+        if not parts:
+            return _Picked(set())
+        direct, every = set(parts[0].direct), parts[0].direct | parts[0].indirect
+        for p in parts[1:]:
+            if op == "union":
+                direct |= p.direct
+                every |= p.direct | p.indirect
+            else:
+                direct &= p.direct
+                every &= p.direct | p.indirect
+        return self.incorporate(direct, every)
+
+    def difference(self, kept: _Picked, removed: _Picked) -> _Picked:
+        every = (kept.direct | kept.indirect) - (removed.direct | removed.indirect)
+        return self.incorporate(kept.direct - removed.direct, every)
+
+    def incorporate(self, direct: set[str], every: set[str]) -> _Picked:
+        """Like dbt's ``incorporate_indirect_nodes``: pending tests whose parents are now all selected."""
+        pending = every - direct
+        if self.indirect in ("cautious", "buildable") and pending:
+            allowed = direct if self.indirect == "cautious" else self._with_ancestors(direct)
+            direct = direct | {u for u in pending if set(self.graph.parents.get(u, ())) <= allowed}
+        return _Picked(direct, every - direct)
 
 
 def _criteria(values: Sequence[str] | None) -> list[str]:
@@ -318,16 +317,14 @@ def _criteria(values: Sequence[str] | None) -> list[str]:
     return [c for v in values or () for c in v.split()]
 
 
-def _resolve(graph: Graph, criterion: str, flag: str) -> set[str]:
-    """Ids matched by one space-free criterion (commas intersect)."""
-    parts = criterion.split(",")
-    if any(not p for p in parts):
-        raise _error(f"{flag} '{criterion}' has an empty part around ','", "write a,b to intersect a and b")
-    atoms = [_parse_atom(p, flag) for p in parts]  # parse all first: syntax errors beat no-match
-    result = _resolve_atom(graph, atoms[0], flag)
-    for atom in atoms[1:]:
-        result &= _resolve_atom(graph, atom, flag)
-    return result
+def _check_types(keep: Collection[str]) -> None:
+    unknown = sorted(set(keep) - set(_NODE_TYPES))
+    if unknown:
+        raise selection_error(
+            f"unknown resource type '{unknown[0]}'",
+            "use one of: " + ", ".join(_NODE_TYPES),
+            closest(unknown[0], _NODE_TYPES),
+        )
 
 
 def select_nodes(
@@ -336,8 +333,11 @@ def select_nodes(
     exclude: Sequence[str] | None = None,
     *,
     resource_types: Collection[str] | None = None,
+    indirect_selection: IndirectSelection | None = None,
+    selector: SelectorSpec | None = None,
+    selector_name: str = "",
 ) -> Selection:
-    """Resolve ``--select`` / ``--exclude`` expressions to the unique ids of ``graph``'s nodes.
+    """Resolve ``--select`` / ``--exclude`` expressions (or a YAML selector) to unique ids.
 
     Args:
         graph: The resolved project graph.
@@ -346,6 +346,10 @@ def select_nodes(
         exclude: Values in the same grammar whose nodes are removed from the selection.
         resource_types: Resource types to keep (``{"model", "seed"}``); by default every type
             but ``source``.
+        indirect_selection: How tests of selected nodes join (see the module docstring);
+            ``None``: only tests selected themselves.
+        selector: A YAML selector's definition, used instead of ``select``/``exclude``.
+        selector_name: Its name, for the warning when it matches nothing.
 
     Returns:
         The selected ids and one warning per ``select`` criterion that matched nothing.
@@ -356,24 +360,24 @@ def select_nodes(
 
     """
     keep = _SELECTABLE_DEFAULT if resource_types is None else frozenset(resource_types)
-    unknown = sorted(keep - set(_RESOURCE_TYPES))
-    if unknown:
-        raise _error(
-            f"unknown resource type '{unknown[0]}'",
-            "use one of: " + ", ".join(_RESOURCE_TYPES),
-            closest(unknown[0], _RESOURCE_TYPES),
-        )
-    selected: set[str] = set()
+    _check_types(keep)
+    evaluate = _Evaluator(graph, indirect_selection)
     warnings: list[str] = []
-    wanted = _criteria(select)
-    if not wanted:
-        selected = set(graph.nodes)
-    for criterion in wanted:
-        found = _resolve(graph, criterion, "--select")
-        if not found:
-            warnings.append(f"The selection criterion '{criterion}' does not match any enabled nodes")
-        selected |= found
-    for criterion in _criteria(exclude):
-        selected -= _resolve(graph, criterion, "--exclude")
-    ids = frozenset(uid for uid in selected if graph.nodes[uid].resource_type in keep)
+    if selector is not None:
+        picked = evaluate.spec(selector)
+        if not picked.direct:
+            warnings.append(f"The selector '{selector_name}' does not match any enabled nodes")
+    else:
+        wanted = _criteria(select)
+        parts = []
+        for criterion in wanted:
+            part = evaluate.criterion(criterion, "--select")
+            if not part.direct:
+                warnings.append(f"The selection criterion '{criterion}' does not match any enabled nodes")
+            parts.append(part)
+        picked = evaluate.combine("union", parts) if wanted else _Picked(set(graph.nodes))
+        unwanted = [evaluate.criterion(c, "--exclude") for c in _criteria(exclude)]
+        if unwanted:
+            picked = evaluate.difference(picked, evaluate.combine("union", unwanted))
+    ids = frozenset(uid for uid in picked.direct if graph.nodes[uid].resource_type in keep)
     return Selection(ids=ids, warnings=tuple(dict.fromkeys(warnings)))

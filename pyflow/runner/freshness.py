@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from pyflow.core.node import Freshness, SourceNode
-from pyflow.core.selector import select_nodes
 from pyflow.errors import DiskFullError, PyflowError
 from pyflow.jsonfile import write_json
 from pyflow.runner import artifacts
 from pyflow.runner.events import Event, NodeResult, Status
 from pyflow.runner.execute import Executor
+from pyflow.runner.selection import resolve_selection
 from pyflow.runner.session import RunOutcome, Session
 
 PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -117,12 +117,7 @@ class FreshnessCheck:
     def selected(self) -> list[str]:
         """Source tables to check, in name order; tell about those that cannot be."""
         opts = self.session.options
-        sel = select_nodes(
-            self.project.graph,
-            list(opts.select) or None,
-            list(opts.exclude) or None,
-            resource_types={"source"},
-        )
+        sel = resolve_selection(self.project, opts.select, opts.exclude, {"source"}, selector=opts.selector)
         for warning in sel.warnings:
             self.session.emit(Event("message", level="warn", text=warning))
         out = []

@@ -26,7 +26,6 @@ from pyflow.config.project import load_project_config
 from pyflow.core.monitor import is_monitor
 from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.project import Project
-from pyflow.core.selector import select_nodes
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError, is_disk_full
 from pyflow.materializers.base import Job, SeedFile
@@ -39,20 +38,11 @@ from pyflow.runner.frames import FrameRuns, call_frame
 from pyflow.runner.hooks import build_with_hooks, run_end_hooks, run_start_hooks
 from pyflow.runner.monitors import MonitorRunner
 from pyflow.runner.runend import finish_run, open_history
+from pyflow.runner.selection import COMMAND_TYPES, NOTHING_TO_DO, resolve_selection
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 from pyflow.secret import ScrubbingFormatter
 
 log = logging.getLogger("pyflow")
-
-COMMAND_TYPES: dict[str, frozenset[str]] = {
-    "run": frozenset({"model"}),
-    "seed": frozenset({"seed"}),
-    "snapshot": frozenset({"snapshot"}),
-    "build": frozenset({"seed", "model", "snapshot", "test"}),
-    "test": frozenset({"test"}),
-    "compile": frozenset({"model", "snapshot"}),
-    "ls": frozenset({"model", "seed", "source", "snapshot"}),
-}
 
 
 @dataclass
@@ -68,6 +58,10 @@ class Options:
     threads: int | None = None
     full_refresh: bool = False
     fail_fast: bool = False
+    selector: str | None = None
+    """A named selector of selectors.yml (instead of ``select``/``exclude``)."""
+    indirect_selection: str = "eager"
+    """How tests join the nodes they test: eager, cautious, buildable or empty."""
     invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     """Stamped on every event and artifact of the invocation."""
 
@@ -264,38 +258,16 @@ class Session:
 
     # ---- selection -----------------------------------------------------------------------
     def selected(self, command: str) -> list[str]:
-        """Selected node ids for a command, in DAG order."""
-        types = COMMAND_TYPES[command]
-        sel = select_nodes(
-            self.project.graph,
-            list(self.options.select) or None,
-            list(self.options.exclude) or None,
-            # tests are selected through the nodes they test: keep those too, then filter
-            resource_types=types | {"model", "seed", "snapshot", "source"} if "test" in types else types,
-        )
-        for warning in [*self.project.warnings, *sel.warnings]:
+        """Selected node ids for a command, in DAG order (warnings emitted as events)."""
+        o = self.options
+        sel = resolve_selection(
+            self.project, o.select, o.exclude, COMMAND_TYPES[command],
+            selector=o.selector, indirect_selection=o.indirect_selection,
+        )  # fmt: skip
+        nothing = [] if sel.ids or command == "ls" else [NOTHING_TO_DO]  # ls says it its own way
+        for warning in [*self.project.warnings, *sel.warnings, *nothing]:
             self.emit(Event("message", level="warn", text=warning))
-        ids = {u for u in sel.ids if self.project.node(u).resource_type in types}
-        if "test" in types and not self._tests_chosen_directly():
-            ids |= self._tests_of(set(sel.ids))
-        return self.project.graph.topo_order(ids)
-
-    def _tests_chosen_directly(self) -> bool:
-        """True when --select names tests by type (then only those run, dbt's behaviour)."""
-        return any("test_type:" in s or "test_name:" in s for s in self.options.select)
-
-    def _tests_of(self, ids: set[str]) -> set[str]:
-        """Tests attached to selected nodes (dbt's eager indirect selection), minus exclusions."""
-        graph = self.project.graph
-        found = {
-            t.unique_id
-            for t in self.project.tests.values()
-            if any(p in ids for p in graph.parents.get(t.unique_id, []))
-        }
-        if self.options.exclude:
-            excluded = select_nodes(graph, list(self.options.exclude), None).ids
-            found -= excluded
-        return found
+        return self.project.graph.topo_order(sel.ids)
 
     def describe(self, uid: str) -> str:
         """``sql view model main.stg_orders`` as in the log lines."""

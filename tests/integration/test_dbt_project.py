@@ -73,7 +73,9 @@ def test_compile_reads_the_dbt_project(shop, pyflow):
 
 
 def test_ls_sees_tags_from_the_top_of_the_models_tree(shop, pyflow):
-    names = pyflow("ls", "--project-dir", shop, "--select", "tag:shop").stdout.split()
+    names = pyflow(
+        "ls", "--project-dir", shop, "--select", "tag:shop", "--resource-type", "model"
+    ).stdout.split()
 
     assert sorted(names) == ["customer_totals", "stg_orders"]
 

@@ -146,6 +146,17 @@ def test_freshness_select_and_warnings_only_exit_0(project: Path) -> None:
     assert set(sources_json(project)) == {"source.fresh.crm.late", "source.fresh.crm.fresh"}
 
 
+def test_freshness_selector_from_selectors_yml(project: Path) -> None:
+    (project / "selectors.yml").write_text(
+        "selectors:\n  - name: late_only\n    definition: {method: source, value: crm.late}\n"
+    )
+
+    result = cli("source", "freshness", "--project-dir", project, "--selector", "late_only")
+
+    assert result.exit_code == 0, result.output
+    assert set(sources_json(project)) == {"source.fresh.crm.late"}
+
+
 def test_freshness_output_option_and_json_log(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "elsewhere" / "fresh.json"
     result = cli(

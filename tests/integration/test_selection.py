@@ -79,6 +79,7 @@ def test_ls_select_matching_nothing_warns_and_lists_nothing(mixed, pyflow):
     result = pyflow("ls", "--project-dir", mixed, "-s", "tag:nope")
 
     assert result.stdout.split() == []
+    assert "The selection criterion 'tag:nope' does not match any enabled nodes" in result.stderr
 
 
 def test_ls_bad_selector_is_a_user_error(mixed, pyflow):

@@ -497,7 +497,10 @@ def test_ordinary_anchors_and_merge_keys_still_work(make_project, pyflow):
         ),
     )
 
-    listed = pyflow("ls", "--project-dir", project, "-s", "tag:shared", "--vars", "{base: &b {n: 3}, <<: *b}")
+    listed = pyflow(
+        "ls", "--project-dir", project, "-s", "tag:shared", "--resource-type", "model",
+        "--vars", "{base: &b {n: 3}, <<: *b}",
+    )  # fmt: skip
 
     assert listed.output.split() == ["a", "b"]
     compiled = pyflow("compile", "--project-dir", project, "--vars", "{base: &b {n: 3}, <<: *b}")

@@ -1,0 +1,263 @@
+"""Selector methods: one small class per ``method:`` of dbt's selection grammar.
+
+Owns deciding which nodes of a :class:`~pyflow.core.graph.Graph` match one ``method:value``
+(``tag:daily``, ``file:stg_orders.sql`` ...); :mod:`pyflow.core.selector` parses criteria and
+applies graph operators and set operations. Knows nothing about engines or running.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
+from pathlib import PurePosixPath
+from types import MappingProxyType
+from typing import ClassVar, get_args
+
+from pydantic import BaseModel
+
+from pyflow.core.graph import Graph
+from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
+from pyflow.errors import SelectionError, closest
+
+RESOURCE_TYPES: tuple[str, ...] = (*get_args(ResourceType), "unit_test")
+"""Values of ``resource_type:``: dbt's names; ``test`` is a data test, ``unit_test`` a unit test."""
+
+NOT_YET: Mapping[str, str] = MappingProxyType(
+    {
+        "state": "needs a previous manifest to compare with (--state), which pyflow does not read yet",
+        "result": "needs the results of a previous run (--state), which pyflow does not read yet",
+        "source_status": "needs source freshness results of a previous run, which pyflow does not read yet",
+        "exposure": "pyflow projects have no exposures yet",
+        "metric": "pyflow projects have no metrics yet",
+        "semantic_model": "pyflow projects have no semantic models yet",
+        "saved_query": "pyflow projects have no saved queries yet",
+        "group": "pyflow projects have no groups yet",
+        "access": "pyflow models have no access levels yet",
+        "version": "pyflow models have no versions yet",
+        "wildcard": "dbt's wildcard method is not supported",
+    }
+)
+"""dbt methods pyflow knows but cannot evaluate yet, with the reason (a clear error, not 'unknown')."""
+
+
+def selection_error(message: str, hint: str, suggestions: Sequence[str] = ()) -> SelectionError:
+    """A :class:`SelectionError` (code ``bad-selector``) with its fix."""
+    return SelectionError(message, hint=hint, suggestions=suggestions)
+
+
+def resource_type_of(node: Node) -> str:
+    """The dbt resource type of ``node``: ``unit_test`` for unit tests, else the node's own."""
+    if isinstance(node, TestNode) and node.test_type == "unit":
+        return "unit_test"
+    return node.resource_type
+
+
+class Method(ABC):
+    """One selector method: decides whether a node matches ``value``."""
+
+    takes_arguments: ClassVar[bool] = False
+
+    def __init__(self, graph: Graph, arguments: tuple[str, ...], raw: str) -> None:
+        """Bind to ``graph``; ``raw`` quotes the criterion (with its flag) for error messages."""
+        self.graph = graph
+        self.arguments = arguments
+        self.raw = raw
+
+    def search(self, value: str) -> set[str]:
+        """Return the unique ids of the nodes matching ``value``."""
+        return {uid for uid, node in self.graph.nodes.items() if self.matches(node, value)}
+
+    @abstractmethod
+    def matches(self, node: Node, value: str) -> bool:
+        """Return whether ``node`` matches ``value``."""
+
+
+class _NameMethod(Method):
+    def matches(self, node: Node, value: str) -> bool:
+        return not isinstance(node, SourceNode) and fnmatchcase(node.name, value)
+
+
+def _config(node: Node) -> BaseModel | None:
+    cfg = getattr(node, "config", None)
+    return cfg if isinstance(cfg, BaseModel) else None
+
+
+def _tags(node: Node) -> tuple[str, ...]:
+    if isinstance(node, SourceNode):
+        return node.tags
+    return tuple(getattr(_config(node), "tags", ()))
+
+
+class _TagMethod(Method):
+    def matches(self, node: Node, value: str) -> bool:
+        return any(fnmatchcase(tag, value) for tag in _tags(node))
+
+
+class _PathMethod(Method):
+    def matches(self, node: Node, value: str) -> bool:
+        want = PurePosixPath(value.replace("\\", "/")).parts
+        have = PurePosixPath(node.path.replace("\\", "/")).parts
+        return len(want) <= len(have) and all(map(fnmatchcase, have, want))
+
+
+class _FileMethod(Method):
+    """``file:stg_orders.sql`` or ``file:stg_orders``: the defining file's name or stem."""
+
+    def matches(self, node: Node, value: str) -> bool:
+        path = PurePosixPath(node.path.replace("\\", "/"))
+        return fnmatchcase(path.name, value) or fnmatchcase(path.stem, value)
+
+
+class _PackageMethod(Method):
+    def matches(self, node: Node, value: str) -> bool:
+        return fnmatchcase(node.package, value)
+
+
+class _ConfigMethod(Method):
+    takes_arguments = True
+
+    def __init__(self, graph: Graph, arguments: tuple[str, ...], raw: str) -> None:
+        super().__init__(graph, arguments, raw)
+        attributes: dict[str, str] = {}
+        for node in graph.nodes.values():
+            cfg = _config(node)
+            if cfg is not None:
+                fields = type(cfg).model_fields
+                attributes.update({f.alias or name: name for name, f in fields.items()})
+        if not arguments:
+            raise selection_error(
+                f"{raw} names no config key", "write config.<key>:<value>, e.g. config.materialized:table"
+            )
+        key = arguments[0]
+        if attributes and key not in attributes:
+            raise selection_error(
+                f"{raw} uses config key '{key}', which no node in this project has",
+                "use one of: " + ", ".join(sorted(attributes)),
+                closest(key, attributes),
+            )
+        self.keys = (attributes.get(key, key), *arguments[1:])
+
+    def matches(self, node: Node, value: str) -> bool:
+        current: object = _config(node)
+        for part in self.keys:
+            current = current.get(part) if isinstance(current, Mapping) else getattr(current, part, None)
+        if current is None:
+            return False
+        if isinstance(current, bool):
+            return str(current).lower() == value.lower()
+        if isinstance(current, (list, tuple, set, frozenset)):
+            return any(str(item) == value for item in current)
+        return str(current) == value
+
+
+class _SourceMethod(Method):
+    def search(self, value: str) -> set[str]:
+        if len(value.split(".")) > 3:
+            raise selection_error(
+                f"{self.raw} has too many parts", "write source:<source> or source:<source>.<table>"
+            )
+        return super().search(value)
+
+    def matches(self, node: Node, value: str) -> bool:
+        if not isinstance(node, SourceNode):
+            return False
+        parts = value.split(".")  # source | source.table | package.source.table
+        have = node.fqn if len(parts) == 3 else node.fqn[1 : 1 + len(parts)]
+        return all(map(fnmatchcase, have, parts))
+
+
+class _ResourceTypeMethod(Method):
+    def search(self, value: str) -> set[str]:
+        if value not in RESOURCE_TYPES:
+            raise selection_error(
+                f"{self.raw} names unknown resource type '{value}'",
+                "use one of: " + ", ".join(RESOURCE_TYPES),
+                closest(value, RESOURCE_TYPES),
+            )
+        return super().search(value)
+
+    def matches(self, node: Node, value: str) -> bool:
+        return resource_type_of(node) == value
+
+
+class _FqnMethod(Method):
+    def matches(self, node: Node, value: str) -> bool:
+        fqn: tuple[str, ...] = tuple(getattr(node, "fqn", ())) or (node.package, node.name)
+        if fnmatchcase(fqn[-1], value):
+            return True
+        parts = value.split(".")
+        return len(parts) <= len(fqn) and all(map(fnmatchcase, fqn, parts))
+
+
+class _TestTypeMethod(Method):
+    TYPES: ClassVar[tuple[str, ...]] = ("unit", "data", "generic", "singular")
+
+    def search(self, value: str) -> set[str]:
+        if value not in self.TYPES:
+            raise selection_error(
+                f"{self.raw} names unknown test type '{value}'",
+                "use one of: " + ", ".join(self.TYPES),
+                closest(value, self.TYPES),
+            )
+        return super().search(value)
+
+    def matches(self, node: Node, value: str) -> bool:
+        if not isinstance(node, TestNode):
+            return False
+        if value in ("unit", "data"):
+            return node.test_type == value
+        return node.test_type == "data" and node.kind == value
+
+
+class _TestNameMethod(Method):
+    def matches(self, node: Node, value: str) -> bool:
+        return isinstance(node, TestNode) and (
+            fnmatchcase(node.test_name, value) or fnmatchcase(node.name, value)
+        )
+
+
+METHODS: Mapping[str, type[Method]] = MappingProxyType(
+    {
+        "name": _NameMethod,
+        "tag": _TagMethod,
+        "path": _PathMethod,
+        "file": _FileMethod,
+        "package": _PackageMethod,
+        "config": _ConfigMethod,
+        "source": _SourceMethod,
+        "resource_type": _ResourceTypeMethod,
+        "fqn": _FqnMethod,
+        "test_type": _TestTypeMethod,
+        "test_name": _TestNameMethod,
+    }
+)
+"""Method name -> class; ``selector:`` (a YAML selector by name) is resolved by the caller."""
+
+
+def method_for(graph: Graph, method: str, arguments: tuple[str, ...], raw: str) -> Method:
+    """The bound method class for ``method`` (``raw``: the quoted criterion, for errors).
+
+    Raises:
+        SelectionError: The method is unknown (with a did-you-mean), not supported yet, or
+            takes no ``.`` arguments but got some.
+
+    """
+    cls = METHODS.get(method)
+    if cls is None:
+        if method in NOT_YET:
+            raise SelectionError(
+                f"{raw} uses selector method '{method}:', which pyflow does not support yet: "
+                f"{NOT_YET[method]}",
+                hint="select by name, tag:, path:, config.<key>: ... instead (see docs/cli.md#selectors)",
+                code="unsupported-selector",
+            )
+        raise selection_error(
+            f"{raw} uses unknown selector method '{method}'",
+            "use one of: " + ", ".join(sorted(METHODS)) + ", or a bare model name",
+            closest(method, [*METHODS, *NOT_YET]),
+        )
+    if arguments and not cls.takes_arguments:
+        dotted = ".".join((method, *arguments))
+        raise selection_error(f"{raw} uses '{dotted}'", f"write {method}:<value> without a '.' suffix")
+    return cls(graph, arguments, raw)

@@ -1,0 +1,89 @@
+"""Which nodes a command acts on: ``--select``/``--exclude``, ``--selector`` and indirect selection.
+
+Owns choosing between the command-line criteria, a named selector of ``selectors.yml`` and the
+selector marked ``default: true``, and keeping the resource types a command handles. The
+grammar itself is :mod:`pyflow.core.selector`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import cast
+
+from pyflow.config.selectorfile import load_selectors
+from pyflow.core.project import Project
+from pyflow.core.selector import INDIRECT_MODES, IndirectSelection, Selection, select_nodes
+from pyflow.errors import SelectionError, closest
+
+COMMAND_TYPES: dict[str, frozenset[str]] = {
+    "run": frozenset({"model"}),
+    "seed": frozenset({"seed"}),
+    "snapshot": frozenset({"snapshot"}),
+    "build": frozenset({"seed", "model", "snapshot", "test"}),
+    "test": frozenset({"test"}),
+    "compile": frozenset({"model", "snapshot"}),
+    "ls": frozenset({"model", "seed", "source", "snapshot", "test"}),
+}
+"""Resource types each command acts on (``source freshness``: sources)."""
+NOTHING_TO_DO = "Nothing to do. Try checking your model configs and model specification args"
+"""dbt's warning when a command's selection is empty."""
+
+
+def check_indirect(mode: str) -> IndirectSelection:
+    """``mode`` as an indirect-selection mode; a :class:`SelectionError` naming the choices otherwise."""
+    if mode not in INDIRECT_MODES:
+        raise SelectionError(
+            f"--indirect-selection '{mode}' is not a mode",
+            hint="use one of: " + ", ".join(INDIRECT_MODES),
+            suggestions=closest(mode, INDIRECT_MODES),
+        )
+    return cast("IndirectSelection", mode)
+
+
+def resolve_selection(
+    project: Project,
+    select: Sequence[str],
+    exclude: Sequence[str],
+    resource_types: Collection[str],
+    *,
+    selector: str | None = None,
+    indirect_selection: str = "eager",
+) -> Selection:
+    """The nodes of ``resource_types`` selected by the criteria, ``selector`` or the default selector.
+
+    Tests join through the nodes they test (``indirect_selection``) when ``resource_types``
+    holds ``test``.
+
+    Raises:
+        SelectionError: The criteria are malformed, ``selector`` is unknown, or it is combined
+            with ``select``/``exclude``.
+        ProjectError: ``selectors.yml`` is malformed.
+
+    """
+    mode = check_indirect(indirect_selection) if "test" in resource_types else None
+    if selector is not None and (select or exclude):
+        raise SelectionError(
+            f"--selector '{selector}' cannot be combined with --select or --exclude",
+            hint="put those criteria into the selector's definition (union:, exclude:), or drop --selector",
+        )
+    chosen = None
+    if selector is not None:
+        chosen = load_selectors(project.root).get(selector)
+    elif not select and not exclude:
+        chosen = load_selectors(project.root).default
+    if chosen is not None:
+        return select_nodes(
+            project.graph,
+            None,
+            resource_types=resource_types,
+            indirect_selection=mode,
+            selector=chosen.spec,
+            selector_name=chosen.name,
+        )
+    return select_nodes(
+        project.graph,
+        list(select) or None,
+        list(exclude) or None,
+        resource_types=resource_types,
+        indirect_selection=mode,
+    )
