@@ -103,3 +103,13 @@ def test_names_too_long_for_a_file_end_in_a_hash() -> None:
     name = generic_test_name("accepted_values", "orders", {"values": ["x" * 150, "y" * 150]}, source=False)
 
     assert len(name) == MAX_NAME and name.startswith("accepted_values_orders_xxx")
+
+
+def test_unit_tests_and_singular_tests_get_dbts_unique_ids() -> None:
+    unit = TestNode(name="test_is_valid_email", package="shop", path="models/u.yml", line=1)
+    unit.test_type, unit.attached = "unit", "dim_customers"
+    singular = TestNode(name="assert_total_is_positive", package="shop", path="tests/a.sql", line=1)
+    singular.kind = "singular"
+
+    assert unit.unique_id == "unit_test.shop.dim_customers.test_is_valid_email"
+    assert singular.unique_id == "test.shop.assert_total_is_positive"
