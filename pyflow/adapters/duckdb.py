@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pyflow.adapters import attachment, csvfile
+from pyflow.adapters import attachment, csvfile, seedtype
 from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog, leftover_types
 from pyflow.errors import AdapterError, CancelledError, is_disk_full
 from pyflow.relation import Relation
@@ -51,9 +51,13 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _read_csv(location: str, delimiter: str, column_types: dict[str, str] | None = None) -> str:
+def _read_csv(
+    location: str, delimiter: str, column_types: dict[str, str] | None = None, nulls: bool = False
+) -> str:
     """``read_csv(...)`` pinned to pyflow's one CSV dialect (:mod:`pyflow.adapters.csvfile`)."""
     opts = [f"delim = {_literal(delimiter)}", *csvfile.DUCKDB_CSV_OPTIONS]
+    if nulls:  # a seed's: dbt's NULL values
+        opts.append(f"nullstr = [{', '.join(map(_literal, seedtype.NULL_STRINGS))}]")
     if column_types:
         pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
         opts.append(f"types = {{{pairs}}}")
@@ -336,7 +340,8 @@ class DuckDBAdapter(Adapter):
         return f"{reader}({_literal(location)})"
 
     def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:  # noqa: D102
-        return f"SELECT * FROM {_read_csv(str(path), delimiter, column_types)}"
+        types = seedtype.column_types_for(path, delimiter, column_types)  # dbt-duckdb's types
+        return f"SELECT * FROM {_read_csv(str(path), delimiter, types, nulls=True)}"
 
     def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:
         """A CSV that DuckDB refused is read strictly to name its line; else the generic error."""

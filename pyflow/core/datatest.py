@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from pyflow.core.monitor import MONITOR_TESTS, check_arguments
 from pyflow.core.node import DependencyRef, TestNode
 from pyflow.core.nodeconfig import TestConfig, config_keys, merge_layers
+from pyflow.core.testname import generic_test_id_hash, generic_test_name, model_argument
 from pyflow.errors import ProjectError, closest
 
 BUILTIN_TESTS: dict[str, tuple[str, ...]] = {
@@ -261,12 +262,24 @@ def make_test(
                 other = DependencyRef(other.name, line, other.kind, other.source_table)
                 refs.append(other)
                 ref_args[arg] = f"{other.name}.{other.source_table}" if other.kind == "source" else other.name
-    extra = {k: v for k, v in args.items() if k != "column_name"}
-    name = custom or _slug("_".join(p for p in (test, target.label, column or "") if p))
-    if extra and not custom:
-        name += "_" + hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    if not custom and len(name) > MAX_GENERATED_NAME:  # long model and column names: shorten, keep unique
-        name = name[: MAX_GENERATED_NAME - 9] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    id_hash = ""
+    if test in MONITOR_TESTS:  # pyflow's own: named as before
+        extra = {k: v for k, v in args.items() if k != "column_name"}
+        name = custom or _slug("_".join(p for p in (test, target.label, column or "") if p))
+        if extra and not custom:
+            name += (
+                "_" + hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode()).hexdigest()[:8]
+            )
+        if not custom and len(name) > MAX_GENERATED_NAME:  # long model and column names: shorten
+            name = name[: MAX_GENERATED_NAME - 9] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    else:  # dbt's name and unique id
+        source = target.kind == "source"
+        name = custom or generic_test_name(
+            test, f"{target.name}_{target.table}" if source else target.name, args, source=source
+        )
+        id_hash = generic_test_id_hash(
+            name, test, args, model_argument(target.name, target.table if source else None)
+        )
     return TestNode(
         name=name,
         package=package,
@@ -280,6 +293,7 @@ def make_test(
         kind="generic",
         language=definition.language if definition is not None else "sql",
         ref_args=ref_args,
+        id_hash=id_hash,
         description=cfg.description or "",
         checksum=hashlib.sha256(
             json.dumps([test, args, config], sort_keys=True, default=str).encode()

@@ -311,6 +311,22 @@ class JinjaProject:
         module = self.env.get_template(path).make_module(vars=context or {}, shared=True)
         return str(getattr(module, DOCS_PREFIX + name)()).strip()
 
+    def macros(self, context: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+        """The project's macros ``names`` as callables bound to ``context`` (built once, called often).
+
+        Every macro file is instantiated with ``context`` so the macros can call each other; a
+        missing name is left out.
+        """
+        ctx = dict(self.env.globals)
+        ctx.update(context)
+        ctx["return"] = _return
+        for macro_file in dict.fromkeys(self.macro_paths.values()):
+            module = self.env.get_template(macro_file).make_module(vars=ctx, shared=True)
+            for name in dir(module):
+                if self.macro_paths.get(name) == macro_file:
+                    ctx[name] = _catch_return(getattr(module, name))
+        return {name: ctx[name] for name in names if self.macro_paths.get(name) and name in ctx}
+
     def _template_frame(self, exc: BaseException, default: str) -> tuple[str, int | None]:
         """The innermost template file and line in ``exc``'s traceback."""
         found: tuple[str, int | None] = (default, None)

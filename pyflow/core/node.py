@@ -178,6 +178,16 @@ class TestNode(Node):
     description: str = ""
     checksum: str = ""
     module_name: str | None = None
+    id_hash: str = ""
+    """The hash ending a generic test's unique id (dbt's; :mod:`pyflow.core.testname`)."""
+
+    @property
+    def unique_id(self) -> str:
+        """dbt's: ``test.<project>.<name>[.<hash>]``, ``unit_test.<project>.<model>.<name>``."""
+        if self.test_type == "unit":
+            return f"unit_test.{self.package}.{self.attached}.{self.name}"
+        base = f"test.{self.package}.{self.name}"
+        return f"{base}.{self.id_hash}" if self.id_hash else base
 
     @property
     def column_name(self) -> str | None:

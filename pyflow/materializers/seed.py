@@ -4,7 +4,8 @@ A first load (or ``--full-refresh``) builds the table with ``adapter.seed_statem
 CREATE TABLE AS over a CSV scan where the engine reads files; CREATE then INSERT ... VALUES
 batches elsewhere) and swaps it in like a table model. Where the engine has ``transactions``
 and ``csv_scan``, a later load keeps the table and replaces its rows in one transaction; if the
-CSV's columns no longer match the table, it fails and asks for ``--full-refresh``. Elsewhere
+CSV's columns no longer match the table (an INTEGER column still loads into a BIGINT one), it
+fails and asks for ``--full-refresh``. Elsewhere
 every load rebuilds and swaps.
 
 Before anything is replaced the loaded rows are counted: a table with other than
@@ -21,6 +22,18 @@ from pyflow.errors import MaterializationError
 from pyflow.materializers.base import Job, Materializer, Outcome
 from pyflow.materializers.table import TableMaterializer
 from pyflow.relation import Relation
+
+_WIDENINGS = frozenset({("INTEGER", "BIGINT")})
+"""(CSV type, table type) pairs a reload keeps: a seed table built when integer seeds loaded
+as BIGINT takes the same CSV typed INTEGER (as dbt's reload keeps the table's types)."""
+
+
+def _loads_into(new: list[tuple[str, str]], old: list[tuple[str, str]]) -> bool:
+    """True when the CSV's columns ``new`` can replace the rows of a table with columns ``old``."""
+    return len(new) == len(old) and all(
+        n == o and (t == u or (t.upper(), u.upper()) in _WIDENINGS)
+        for (n, t), (o, u) in zip(new, old, strict=True)
+    )
 
 
 class SeedMaterializer(Materializer):
@@ -42,7 +55,7 @@ class SeedMaterializer(Materializer):
             return self._loaded(job, rows)
         new_cols = [(c.name, c.data_type) for c in adapter.describe_query(job.sql)]
         old_cols = [(c.name, c.data_type) for c in adapter.get_columns(job.relation)]
-        if new_cols != old_cols:
+        if not _loads_into(new_cols, old_cols):
             raise MaterializationError(
                 "the CSV's columns or types differ from the existing seed table "
                 f"(table: {', '.join(f'{n} {t}' for n, t in old_cols)}; "

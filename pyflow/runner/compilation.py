@@ -29,15 +29,11 @@ from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedEr
 from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
 from pyflow.runner.frames import check_inputs, frame_columns, is_frame_model
+from pyflow.runner.naming import RelationNamer
 from pyflow.runner.oracle import SchemaOracle
 from pyflow.runner.renderdb import render_services
 
 CACHE_FILE = ".pyflow/compile-cache.json"
-
-
-def schema_name(target_schema: str, custom: str | None) -> str:
-    """Dbt's rule: a custom schema is appended to the target schema (``<target>_<custom>``)."""
-    return f"{target_schema}_{custom.strip()}" if custom else target_schema
 
 
 class ProjectCompiler:
@@ -75,6 +71,18 @@ class ProjectCompiler:
         self.live = True
         """Templates may read the database (False in run/build's compile pass: see runner/renderdb.py)."""
         self.forced_incremental: dict[str, bool] = {}
+        self._relations: dict[str, Relation] = {}
+        cfg = project.config
+        self.namer = RelationNamer(
+            project.jinja,
+            target,
+            project.vars,
+            run_started_at,
+            database=adapter.database,
+            schema=adapter.schema,
+            quote=adapter.quote,
+            resource_paths=(*cfg.model_paths, *cfg.seed_paths, *cfg.snapshot_paths, *cfg.test_paths),
+        )
         """Per-node override of is_incremental (unit tests of the incremental branch)."""
 
     # ---- naming --------------------------------------------------------------------------
@@ -84,19 +92,11 @@ class ProjectCompiler:
             return self.overrides[node.unique_id]
         if isinstance(node, SourceNode):
             return Relation(node.database or self.adapter.database, node.schema, node.identifier)
-        if isinstance(node, TestNode):  # where store_failures keeps the failing rows
-            return Relation(
-                node.config.database or self.adapter.database,
-                schema_name(self.adapter.schema, node.config.schema_ or "test__audit"),
-                node.config.alias or node.name,
-            )
-        cfg = node.config  # type: ignore[attr-defined]
-        target_schema = getattr(cfg, "target_schema", None)
-        return Relation(
-            getattr(cfg, "target_database", None) or cfg.database or self.adapter.database,
-            target_schema or schema_name(self.adapter.schema, cfg.schema_),
-            cfg.alias or node.name,
-        )
+        # models, seeds, snapshots, tests (where store_failures keeps the failing rows)
+        rel = self._relations.get(node.unique_id)
+        if rel is None:
+            rel = self._relations[node.unique_id] = self.namer.relation(node)
+        return rel
 
     def is_incremental(self, node: ModelNode) -> bool:
         """True when an incremental model's table exists and no full refresh applies."""

@@ -123,7 +123,5 @@ def test_compile_of_a_deep_chain_of_python_models_needs_no_deep_recursion(make_p
     result = pyflow("compile", "--project-dir", project)
 
     assert f"Compiled {depth} model(s) (0 unchanged)" in result.output
-    compiled = (
-        project / "target" / "compiled" / "proj" / "models" / f"m{depth - 1}.sql"
-    ).read_text()
+    compiled = (project / "target" / "compiled" / "proj" / "models" / f"m{depth - 1}.sql").read_text()
     assert f'"pyflow"."main"."m{depth - 2}"' in compiled

@@ -194,9 +194,9 @@ def test_builtin_tests_build_exit_code_and_summary(built: tuple[Path, Any]) -> N
 def test_builtin_tests_on_source_columns(built: tuple[Path, Any]) -> None:
     root, _ = built
     runs = results(root)
-    assert runs["unique_source_crm_customers_customer_id"]["status"] == "pass"
-    assert runs["not_null_source_crm_customers_customer_id"]["status"] == "pass"
-    bad = runs["unique_source_crm_orders_order_id"]
+    assert runs["source_unique_crm_customers_customer_id"]["status"] == "pass"  # dbt's names
+    assert runs["source_not_null_crm_customers_customer_id"]["status"] == "pass"
+    bad = runs["source_unique_crm_orders_order_id"]
     assert (bad["status"], bad["failures"]) == ("fail", 1)
     assert "test 'unique' on crm.orders column order_id: got 1 failing row(s)" in bad["message"]
 
@@ -204,7 +204,7 @@ def test_builtin_tests_on_source_columns(built: tuple[Path, Any]) -> None:
 def test_run_results_records_test_statuses_and_failures(built: tuple[Path, Any]) -> None:
     root, _ = built
     bad = results(root)["accepted_range_exclusive__bad"]
-    assert bad["unique_id"] == "test.checks.accepted_range_exclusive__bad"
+    assert bad["unique_id"] == "test.checks.accepted_range_exclusive__bad.1073305711"  # dbt's hash suffix
     assert (bad["status"], bad["failures"], bad["response"], bad["relation"]) == ("fail", 2, "FAIL 2", None)
     assert bad["adapter_response"] == {"rows_affected": 2, "code": "FAIL 2"}
     compiled = root / "target" / "compiled" / "checks" / "models" / "accepted_range_exclusive__bad.sql"

@@ -26,7 +26,7 @@ def test_shop_build_twice_gives_identical_relations(copy_project, pyflow, wareho
     nodes = _all_passed(first.output)
     results = run_results(shop).values()
     built = {r["relation"].replace('"pyflow".', "").replace('"', "") for r in results if r["relation"]}
-    tests = [r for r in results if r["unique_id"].startswith("test.")]
+    tests = [r for r in results if r["unique_id"].startswith(("test.", "unit_test."))]  # data and unit tests
     assert all(r["status"] == "pass" and r["relation"] is None for r in tests)
     before = warehouse(shop).checksums()
     assert len(built) + len(tests) == nodes >= 7

@@ -29,7 +29,7 @@ def test_seed_infers_types_and_respects_column_types(make_project, pyflow, wareh
     assert "Done. PASS=2 WARN=0 ERROR=0 SKIP=0 TOTAL=2" in result.output
     db = warehouse(project)
     assert _types(db, "codes") == [
-        ("code", "BIGINT"),
+        ("code", "INTEGER"),  # dbt-duckdb's type for a column of integers
         ("name", "VARCHAR"),
         ("price", "DOUBLE"),
         ("added", "DATE"),
@@ -83,3 +83,65 @@ def test_seed_column_change_needs_full_refresh(make_project, pyflow, warehouse, 
     db = warehouse(project)
     assert db.rows("SELECT code, colour FROM codes") == [(1007, "green")]
     assert not any("__pyflow" in rel for rel in db.relations())
+
+
+# one column per agate type dbt's seeds infer; the expected types are dbt-duckdb's
+# (dbt-common's build_type_tester + dbt-adapters' SQLAdapter.convert_*_type)
+DBT_TYPES_CSV = (
+    "ints,decimals,mixed_numbers,dates,timestamps,iso_timestamps,fractional,flags,words,empty,ints_and_nulls\n"
+    "1,1.0,7,2024-01-02,2024-01-02 03:04:05,2024-01-02T03:04:05,2024-01-02 03:04:05.5,true,a,,null\n"
+    "-2,2.50,7.5,2024-12-31,2024-12-31 23:59:59,2024-12-31T23:59,2024-12-31 23:59:59.1,FALSE,,,3\n"
+)
+
+
+def test_seed_columns_get_dbt_duckdbs_types(make_project, pyflow, warehouse):
+    project = make_project({"seeds/typed.csv": DBT_TYPES_CSV})
+
+    pyflow("seed", "--project-dir", project)
+
+    db = warehouse(project)
+    assert _types(db, "typed") == [
+        ("ints", "INTEGER"),
+        ("decimals", "DOUBLE"),  # a decimal place (even .0): dbt's float8
+        ("mixed_numbers", "DOUBLE"),
+        ("dates", "DATE"),
+        ("timestamps", "TIMESTAMP"),
+        ("iso_timestamps", "TIMESTAMP"),
+        ("fractional", "VARCHAR"),  # neither '%Y-%m-%d %H:%M:%S' nor ISO 8601 with 'T': text in dbt
+        ("flags", "BOOLEAN"),
+        ("words", "VARCHAR"),
+        ("empty", "INTEGER"),  # no values: agate's Number, an integer
+        ("ints_and_nulls", "INTEGER"),
+    ]
+    assert db.rows("SELECT ints, words, empty, ints_and_nulls, flags FROM typed ORDER BY ints") == [
+        (-2, None, None, 3, False),  # empty fields and 'null' are NULL
+        (1, "a", None, None, True),
+    ]
+
+
+def test_integers_beyond_integer_range_load_as_bigint(make_project, pyflow, warehouse):
+    project = make_project({"seeds/big.csv": "id\n1\n3000000000\n"})
+
+    pyflow("seed", "--project-dir", project)
+
+    assert _types(warehouse(project), "big") == [("id", "BIGINT")]
+
+
+def test_a_seed_table_built_with_bigint_reloads_without_a_full_refresh(make_project, pyflow, warehouse):
+    # seed tables built before integers loaded as INTEGER have BIGINT columns: they still reload
+    import duckdb
+
+    project = make_project({"seeds/codes.csv": CSV})
+    pyflow("seed", "--project-dir", project)
+    con = duckdb.connect(str(project / "pyflow.duckdb"))
+    con.execute("ALTER TABLE codes ALTER code TYPE BIGINT")
+    con.close()
+    (project / "seeds" / "codes.csv").write_text(CSV + "100,plum,0.5,2024-03-04\n")
+
+    pyflow("seed", "--project-dir", project)
+
+    db = warehouse(project)
+    assert _types(db, "codes")[0] == ("code", "BIGINT")
+    assert db.rows("SELECT code FROM codes ORDER BY code") == [(100,), (1007,), (1042,)]
+    pyflow("seed", "--project-dir", project, "--full-refresh")
+    assert _types(warehouse(project), "codes")[0] == ("code", "INTEGER")

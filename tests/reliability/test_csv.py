@@ -130,7 +130,7 @@ def test_seed_loading_other_rows_than_the_csv_has_is_an_error_and_rolls_back(
         )
     )
     short = Job(
-        "codes", target, duckdb_adapter, sql="SELECT 7::BIGINT AS code", seed=SeedFile(path, records=2)
+        "codes", target, duckdb_adapter, sql="SELECT 7::INTEGER AS code", seed=SeedFile(path, records=2)
     )
 
     with pytest.raises(MaterializationError) as info:

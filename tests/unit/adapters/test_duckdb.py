@@ -68,6 +68,8 @@ STRICT = (
     "null_padding = false, ignore_errors = false"
 )
 """The options that pin DuckDB's CSV reader to pyflow's one dialect (issue 10, item 2)."""
+SEED_NULLS = "nullstr = ['', 'null', 'NULL', 'Null']"
+"""A seed's NULL values: dbt's (agate reads ``""`` and ``null`` as NULL)."""
 
 
 @pytest.mark.parametrize(
@@ -106,8 +108,8 @@ def test_duckdb_csv_scan_sql_applies_column_types(tmp_path: Path, duckdb_adapter
     sql = duckdb_adapter.csv_scan_sql(path, {"code": "VARCHAR", "zip": "VARCHAR"}, ";")
 
     assert sql == (
-        f"SELECT * FROM read_csv('{path}', delim = ';', {STRICT}, "
-        "types = {'code': 'VARCHAR', 'zip': 'VARCHAR'})"
+        f"SELECT * FROM read_csv('{path}', delim = ';', {STRICT}, {SEED_NULLS}, "
+        "types = {'name': 'VARCHAR', 'code': 'VARCHAR', 'zip': 'VARCHAR'})"
     )
     assert [(c.name, c.data_type) for c in duckdb_adapter.describe_query(sql)] == [
         ("code", "VARCHAR"),
@@ -117,13 +119,16 @@ def test_duckdb_csv_scan_sql_applies_column_types(tmp_path: Path, duckdb_adapter
     assert duckdb_adapter.fetchall(sql) == [("1", "01234", "a")]
 
 
-def test_duckdb_csv_scan_sql_without_types_infers_them(tmp_path: Path, duckdb_adapter: DuckDBAdapter) -> None:
+def test_duckdb_csv_scan_sql_without_types_types_them_as_dbt_duckdb(
+    tmp_path: Path, duckdb_adapter: DuckDBAdapter
+) -> None:
     path = tmp_path / "n.csv"
     path.write_text("n\n7\n", encoding="utf-8")
 
     sql = duckdb_adapter.csv_scan_sql(path, {}, ",")
 
-    assert "types" not in sql
+    assert sql.endswith(f"{SEED_NULLS}, types = {{'n': 'INTEGER'}})")
+    assert [(c.name, c.data_type) for c in duckdb_adapter.describe_query(sql)] == [("n", "INTEGER")]
     assert duckdb_adapter.fetchall(sql) == [(7,)]
 
 

@@ -107,7 +107,7 @@ def test_make_test_names_and_attaches_a_column_test() -> None:
         "orders",
         "order_id",
     )
-    assert node.unique_id == "test.shop.unique_orders_order_id"
+    assert node.unique_id == "test.shop.unique_orders_order_id.fed79b3a6e"  # dbt's id for this test
     assert (node.kind, node.language, node.path, node.line) == ("generic", "sql", "models/schema.yml", 9)
     assert node.refs == (DependencyRef("orders", 9, "ref"),)
 
@@ -121,7 +121,7 @@ def test_make_test_hashes_arguments_into_the_default_name() -> None:
 
 def test_make_test_on_a_source_table() -> None:
     node = build("not_null", target=Target("source", "crm", "customers"))
-    assert node.name == "not_null_source_crm_customers_order_id"
+    assert node.name == "source_not_null_crm_customers_order_id"  # dbt's name
     assert node.attached == "crm.customers"
     assert node.refs == (DependencyRef("crm", 9, "source", "customers"),)
 

@@ -14,7 +14,8 @@ from pyflow.compile.cache import CompileCache
 from pyflow.config.loader import load_project
 from pyflow.core.spec import TargetInfo
 from pyflow.relation import Relation
-from pyflow.runner.compilation import ProjectCompiler, schema_name
+from pyflow.runner.compilation import ProjectCompiler
+from pyflow.runner.naming import schema_name
 
 TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database="memory")
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
