@@ -197,9 +197,10 @@ def test_get_relation_and_get_columns_in_relation(dbt_project, pyflow, warehouse
     )
 
     pyflow("build", "--project-dir", project)
+    # orders is a seed of whole numbers: INTEGER, as dbt-duckdb types it
 
     assert warehouse(project).rows("SELECT * FROM catalog") == [
-        ("id,status,amount", "BIGINT,VARCHAR,BIGINT", "orders", True, "main.catalog")
+        ("id,status,amount", "INTEGER,VARCHAR,INTEGER", "orders", True, "main.catalog")
     ]
 
 

@@ -12,15 +12,15 @@ import json
 import pytest
 
 STG_ORDERS_OWN_TESTS = {
-    "accepted_range_stg_orders_amount_dollars_5807295c",
-    "accepted_values_stg_orders_status_3beac569",
+    "accepted_range_stg_orders_amount_dollars__0",
+    "accepted_values_stg_orders_status__completed__shipped__returned__cancelled__pending",
     "not_null_stg_orders_customer_id",
     "not_null_stg_orders_order_id",
     "unique_stg_orders_order_id",
     "test_stg_orders_cleans_status_and_keeps_the_window",
 }
 STG_ORDERS_SHARED_TESTS = {
-    "relationships_stg_orders_customer_id_52f343a6",
+    "relationships_stg_orders_customer_id__customer_id__ref_stg_customers_",
     "assert_completed_revenue_matches",
 }
 
