@@ -247,7 +247,7 @@ def _summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
             render.line(str(exc), "error")
 
 
-def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
+def _execute(command: str, opts: Options, log_format: str, debug: bool, preface: str = "") -> None:
     from pyflow.cli.render import Renderer
 
     if log_format not in ("text", "json"):
@@ -257,6 +257,8 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
         from pyflow.version import __version__
 
         render.line(f"Running with pyflow={__version__}")
+        if preface:
+            render.line(preface)
         with _session(opts, render) as session:
             from pyflow.runner.listing import found_line
 
@@ -316,6 +318,33 @@ for _name, _doc, _refresh in (
     ("build", "Load seeds, take snapshots and build models, and test them, in DAG order.", True),
 ):
     app.command(_name)(_execution_command(_name, _doc, full_refresh=_refresh))
+
+
+@app.command()
+def retry(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    threads: ThreadsOpt = None,
+    log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Rerun the nodes that failed, were skipped or cancelled in the last run, with its flags."""
+    from pyflow.cli.render import Renderer
+
+    if log_format not in ("text", "json"):
+        _usage(f"--log-format must be text or json, not '{log_format}'")
+    with _errors(debug, log_format):
+        from pyflow.runner.retry import plan_retry
+
+        plan = plan_retry(
+            project_dir, profiles_dir, target, None if vars is None else _parse_vars(vars), threads
+        )
+    if plan.options is None:
+        Renderer(log_format).line(plan.message)
+        return
+    _execute(plan.command, plan.options, log_format, debug, preface=plan.message)
 
 
 @app.command("compile")

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
 from pyflow.core.project import Project
@@ -21,6 +21,9 @@ from pyflow.errors import DiskFullError, is_disk_full
 from pyflow.jsonfile import write_json, write_text
 from pyflow.runner.events import NodeResult
 from pyflow.secret import redact_keys, scrub
+
+if TYPE_CHECKING:
+    from pyflow.runner.session import Options
 
 SCHEMA_VERSION = 1
 
@@ -249,6 +252,28 @@ def _dependency(project: Project, written: Any) -> Any:
         if found is not None:
             return found.unique_id
     return written
+
+
+def invocation_args(command: str, options: Options, target_name: str, threads: int) -> dict[str, Any]:
+    """The ``args`` block of ``run_results.json``: the command and every flag a retry replays.
+
+    Keys follow dbt's (``which``, ``select``, ``full_refresh`` ...); ``command`` is kept for
+    readers of earlier pyflow versions; ``retry_of`` is the invocation a retry reran, else None.
+    """
+    return {
+        "command": command,
+        "which": command,
+        "select": list(options.select),
+        "exclude": list(options.exclude),
+        "selector": options.selector,
+        "indirect_selection": options.indirect_selection,
+        "target": target_name,
+        "threads": threads,
+        "full_refresh": options.full_refresh,
+        "fail_fast": options.fail_fast,
+        "vars": dict(options.vars),
+        "retry_of": options.retry_of,
+    }
 
 
 def write_run_results(
