@@ -102,7 +102,8 @@ def plan_retry(
     data = _read(root / cfg.target_path / RUN_RESULTS, shown)
     args: dict[str, Any] = data["args"]
     command = str(args.get("which") or args.get("command") or "")
-    invocation = str((data.get("metadata") or {}).get("invocation_id") or "")
+    meta = data.get("metadata") or {}
+    invocation, when = str(meta.get("invocation_id") or ""), str(meta.get("generated_at") or "?")
     if command not in RETRYABLE_COMMANDS:
         raise _cannot(
             f"the last invocation was `pyflow {command or '?'}`, which retry cannot rerun",
@@ -137,8 +138,8 @@ def plan_retry(
             command,
             invocation,
             None,
-            f"Nothing to retry: every node of the last invocation (`pyflow {command}`, {invocation}) "
-            "succeeded.",
+            f"Nothing to retry: every node of the last invocation (`pyflow {command}` at {when}, "
+            f"{invocation}) succeeded.",
         )
     options = Options(
         project_dir=project_dir,

@@ -81,7 +81,7 @@ def test_retry_with_nothing_left_is_a_no_op_that_says_so(make_project, pyflow):
 
     result = pyflow("retry", "--project-dir", project)
 
-    assert "Nothing to retry: every node of the last invocation (`pyflow run`" in result.output
+    assert "Nothing to retry: every node of the last invocation (`pyflow run` at " in result.output
     assert "START" not in result.output
     assert (project / "target" / "run_results.json").read_text() == before
 
