@@ -259,8 +259,10 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
 
     Keys follow dbt's (``which``, ``select``, ``full_refresh`` ...); ``command`` is kept for
     readers of earlier pyflow versions; ``retry_of`` is the invocation a retry reran, else None.
+    When a var holds a value JSON has no type for (a date YAML read), ``vars_yaml`` keeps the
+    vars as YAML too, so that a retry gets the same types back.
     """
-    return {
+    args = {
         "command": command,
         "which": command,
         "select": list(options.select),
@@ -274,6 +276,20 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
         "vars": dict(options.vars),
         "retry_of": options.retry_of,
     }
+    if not _is_json(dict(options.vars)):
+        import yaml
+
+        args["vars_yaml"] = yaml.safe_dump(redact_keys(dict(options.vars)), sort_keys=False)
+    return args
+
+
+def _is_json(value: Any) -> bool:
+    """True when ``value`` is made of JSON's types only (so it reads back as written)."""
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 def write_run_results(

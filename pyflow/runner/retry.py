@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pyflow.config.project import load_project_config
-from pyflow.errors import ProjectError
+from pyflow.errors import ProjectError, PyflowError
 from pyflow.runner.session import Options
 from pyflow.secret import MASK, redact_keys
 
@@ -26,6 +26,7 @@ RETRYABLE_COMMANDS = ("run", "build", "test", "seed", "snapshot")
 RETRY_STATUSES = frozenset({"error", "fail", "skipped", "cancelled"})
 """Node statuses a retry reruns (dbt's error, fail and skipped, plus pyflow's cancelled)."""
 RUN_RESULTS = "run_results.json"
+_RUN_AGAIN = "run the command again instead of retrying it (it writes a new run_results.json)"
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,13 @@ def _read(path: Path, shown: str) -> dict[str, Any]:
         raise _cannot(
             f"cannot read {shown}: {exc}",
             shown,
-            "run the command again instead of retrying it (it writes a new run_results.json)",
+            _RUN_AGAIN,
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("args"), dict):
         raise _cannot(
             f"{shown} does not record the command that wrote it (no 'args')",
             shown,
-            "run the command again instead of retrying it (it writes a new run_results.json)",
+            _RUN_AGAIN,
         )
     return data
 
@@ -76,6 +77,32 @@ def _has_mask(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_mask(v) for v in value)
     return bool(value == MASK)
+
+
+def _recorded_vars(args: Mapping[str, Any], shown: str) -> dict[str, Any]:
+    """The recorded ``--vars``: from ``vars_yaml`` when written (it keeps dates as dates)."""
+    value: Any = args.get("vars") or {}
+    if isinstance(args.get("vars_yaml"), str):
+        from pyflow.config.yamlfile import load_yaml
+
+        try:
+            value = load_yaml(None, display=f"{shown} (args.vars_yaml)", text=args["vars_yaml"]).data or {}
+        except PyflowError:
+            raise _cannot(
+                f"{shown} records --vars that cannot be read back",
+                shown,
+                "give the same --vars to the retry: pyflow retry --vars '{...}'",
+            ) from None
+    if not isinstance(value, dict):
+        raise _cannot(f"{shown} records --vars that are not a mapping", shown, _RUN_AGAIN)
+    return value
+
+
+def _strings(args: Mapping[str, Any], key: str, shown: str) -> tuple[str, ...]:
+    value = args.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _cannot(f"{shown} records a '{key}' that is not a list of criteria", shown, _RUN_AGAIN)
+    return tuple(value)
 
 
 def plan_retry(
@@ -120,7 +147,7 @@ def plan_retry(
             f"drop --target (the retry reruns the failures on '{recorded_target}'), or run "
             f"`pyflow {command} --target {target}` to build on '{target}'",
         )
-    recorded_vars = args.get("vars") or {}
+    recorded_vars = _recorded_vars(args, shown) if vars is None else {}
     if vars is None and _has_mask(recorded_vars):
         secret = sorted(k for k, v in redact_keys(recorded_vars).items() if _has_mask(v))
         raise _cannot(
@@ -146,11 +173,11 @@ def plan_retry(
         profiles_dir=profiles_dir,
         target=target or recorded_target,
         vars=dict(vars if vars is not None else recorded_vars),
-        select=tuple(args.get("select") or ()),
-        exclude=tuple(args.get("exclude") or ()),
-        selector=args.get("selector"),
+        select=_strings(args, "select", shown),
+        exclude=_strings(args, "exclude", shown),
+        selector=args.get("selector") if isinstance(args.get("selector"), str) else None,
         indirect_selection=str(args.get("indirect_selection") or "eager"),
-        threads=threads or args.get("threads"),
+        threads=threads or (args.get("threads") if isinstance(args.get("threads"), int) else None),
         full_refresh=bool(args.get("full_refresh")) and command in ("run", "seed", "build"),
         fail_fast=bool(args.get("fail_fast")),
         only=frozenset(ids),

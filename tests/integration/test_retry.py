@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,17 @@ def test_retry_reruns_only_failed_and_skipped_nodes_with_the_same_flags(make_pro
     project = make_project(PROJECT)
     pyflow("run", "--project-dir", project, "--vars", "{n: 1, k: 1}")
     _write(project, "models/b.sql", B_BROKEN)
-    pyflow("run", "--project-dir", project, "--full-refresh", "--vars", "{n: 2, k: 2}", "--threads", "2", expect=1)
+    pyflow(
+        "run",
+        "--project-dir",
+        project,
+        "--full-refresh",
+        "--vars",
+        "{n: 2, k: 2}",
+        "--threads",
+        "2",
+        expect=1,
+    )
     assert _statuses(project) == {"a": "success", "b": "error", "c": "skipped", "d": "success"}
     _write(project, "models/b.sql", B_GOOD)
 
@@ -56,7 +67,12 @@ def test_retry_reruns_only_failed_and_skipped_nodes_with_the_same_flags(make_pro
     assert db.rows("SELECT n, mode, k FROM main.b") == [(2, "full", 2)]
     assert db.rows("SELECT * FROM main.c") == [(2, "full", 2)]
     args = _results(project)["args"]
-    assert (args["which"], args["full_refresh"], args["vars"], args["threads"]) == ("run", True, {"n": 2, "k": 2}, 2)
+    assert (args["which"], args["full_refresh"], args["vars"], args["threads"]) == (
+        "run",
+        True,
+        {"n": 2, "k": 2},
+        2,
+    )
 
 
 def test_retry_records_the_invocation_it_reran_and_retries_a_retry(make_project, pyflow):
@@ -192,3 +208,23 @@ def test_retry_reruns_cancelled_nodes_and_warns_about_nodes_gone(make_project, p
 
     assert "no longer in the project and are not retried: model.proj.gone" in result.output
     assert _statuses(project) == {"d": "success"}
+
+
+def test_retry_gives_vars_back_with_their_yaml_types(make_project, pyflow, warehouse):
+    import duckdb
+
+    project = make_project(
+        {"models/y.sql": "select {{ var('start').year }} as y, {{ var('n') }} as n from main.z\n"}
+    )
+    pyflow("run", "--project-dir", project, "--vars", "{start: 2024-03-01, n: 4}", expect=1)  # no table z
+    assert "vars_yaml" in _results(project)["args"]  # a date has no JSON type
+    con = duckdb.connect(str(project / "pyflow.duckdb"))
+    con.execute("create table main.z as select 1 as one")
+    con.close()
+
+    from pyflow.runner.retry import plan_retry
+
+    plan = plan_retry(project, None, None, None, None)
+    assert plan.options is not None and plan.options.vars == {"start": datetime.date(2024, 3, 1), "n": 4}
+    pyflow("retry", "--project-dir", project)
+    assert warehouse(project).rows("SELECT * FROM main.y") == [(2024, 4)]

@@ -50,7 +50,9 @@ def test_run_operation_runs_a_macro_with_args_and_the_dbt_context(make_project, 
 
 def test_run_operation_takes_json_args_and_passes_extra_ones_as_kwargs(make_project, pyflow, warehouse):
     project = _project(make_project)
-    pyflow("run-operation", "grant_audit", "--args", '{"days": 5, "label": "daily"}', "--project-dir", project)
+    pyflow(
+        "run-operation", "grant_audit", "--args", '{"days": 5, "label": "daily"}', "--project-dir", project
+    )
     assert warehouse(project).rows("SELECT * FROM audit.t") == [(5, "daily")]
 
     result = pyflow("run-operation", "any_args", "--args", "{b: 2, a: [1]}", "--project-dir", project)
