@@ -228,3 +228,28 @@ def test_retry_gives_vars_back_with_their_yaml_types(make_project, pyflow, wareh
     assert plan.options is not None and plan.options.vars == {"start": datetime.date(2024, 3, 1), "n": 4}
     pyflow("retry", "--project-dir", project)
     assert warehouse(project).rows("SELECT * FROM main.y") == [(2024, 4)]
+
+
+def test_retry_says_nothing_to_retry_as_a_json_event(make_project, pyflow):
+    project = make_project(PROJECT)
+    pyflow("run", "--project-dir", project, "--vars", "{n: 1, k: 1}")
+
+    result = pyflow("retry", "--project-dir", project, "--log-format", "json")
+
+    (event,) = [json.loads(line) for line in result.output.splitlines()]
+    assert event["kind"] == "message" and event["text"].startswith("Nothing to retry")
+
+
+def test_retry_reruns_what_fail_fast_cancelled_and_keeps_fail_fast(make_project, pyflow):
+    project = make_project({**PROJECT, "models/b.sql": B_BROKEN})
+    pyflow(
+        "run", "--project-dir", project, "--vars", "{n: 1, k: 1}", "--fail-fast", "--threads", "1", expect=1
+    )
+    before = _statuses(project)
+    assert before["a"] == "success" and before["b"] == "error" and "cancelled" in before.values()
+    _write(project, "models/b.sql", B_GOOD)
+
+    result = pyflow("retry", "--project-dir", project)
+
+    assert "--fail-fast" in result.output
+    assert _statuses(project) == {name: "success" for name, status in before.items() if status != "success"}

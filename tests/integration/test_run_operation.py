@@ -117,3 +117,16 @@ def test_run_operation_leaves_the_last_run_results_for_retry(make_project, pyflo
     pyflow("run-operation", "any_args", "--project-dir", project)
 
     assert json.loads((project / "target" / "run_results.json").read_text()) == before
+
+
+def test_run_operation_accepts_the_project_prefix_and_logs_as_json(make_project, pyflow):
+    project = _project(make_project)
+
+    result = pyflow(
+        "run-operation", "proj.any_args", "--args", "{a: 1}", "--log-format", "json", "--project-dir", project
+    )
+
+    texts = [json.loads(line)["text"] for line in result.output.splitlines()]
+    assert any('got {"a": 1}' in t for t in texts)
+    missing = pyflow("run-operation", "other.any_args", "--project-dir", project, expect=1)
+    assert "no macro named 'other.any_args'" in missing.output
