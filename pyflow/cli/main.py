@@ -67,28 +67,33 @@ def _echo(text: str = "", err: bool = False) -> None:
 
 def _parse_vars(raw: str | None) -> dict[str, Any]:
     """``--vars`` as a mapping of names; a mistake is a user error (exit 1) naming ``--vars``."""
+    return _parse_mapping(raw, "--vars", code="invalid-vars", example='{start_date: "2024-01-01"}')
+
+
+def _parse_mapping(raw: str | None, flag: str, *, code: str, example: str) -> dict[str, Any]:
+    """A YAML/JSON mapping of names given to ``flag``; a mistake is a user error (exit 1)."""
     if not raw:
         return {}
     from pyflow.config.yamlfile import load_yaml
     from pyflow.errors import ProjectError, PyflowError
 
     try:
-        doc = load_yaml(None, display="--vars", text=raw)
+        doc = load_yaml(None, display=flag, text=raw)
         if not isinstance(doc.data, dict):
             raise ProjectError(
-                "--vars must be a mapping of names to values",
-                path="--vars",
-                hint="write --vars '{start_date: \"2024-01-01\"}'",
-                code="invalid-vars",
+                f"{flag} must be a mapping of names to values",
+                path=flag,
+                hint=f"write {flag} '{example}'",
+                code=code,
             )
         for key in doc.data:
             if not isinstance(key, str):
                 raise ProjectError(
                     f"the key {key!r} is not a name",
-                    path="--vars",
+                    path=flag,
                     line=doc.line_of((key,)),
-                    hint=f"quote the key to make it a name: --vars '{{\"{key}\": ...}}'",
-                    code="invalid-vars",
+                    hint=f"quote the key to make it a name: {flag} '{{\"{key}\": ...}}'",
+                    code=code,
                 )
     except PyflowError as exc:
         _echo(f"pyflow: {exc}", err=True)
@@ -247,7 +252,7 @@ def _summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
             render.line(str(exc), "error")
 
 
-def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
+def _execute(command: str, opts: Options, log_format: str, debug: bool, preface: str = "") -> None:
     from pyflow.cli.render import Renderer
 
     if log_format not in ("text", "json"):
@@ -257,6 +262,8 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool) -> None:
         from pyflow.version import __version__
 
         render.line(f"Running with pyflow={__version__}")
+        if preface:
+            render.line(preface)
         with _session(opts, render) as session:
             from pyflow.runner.listing import found_line
 
@@ -316,6 +323,65 @@ for _name, _doc, _refresh in (
     ("build", "Load seeds, take snapshots and build models, and test them, in DAG order.", True),
 ):
     app.command(_name)(_execution_command(_name, _doc, full_refresh=_refresh))
+
+
+@app.command()
+def retry(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    threads: ThreadsOpt = None,
+    log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Rerun the nodes that failed, were skipped or cancelled in the last run, with its flags."""
+    from pyflow.cli.render import Renderer
+
+    if log_format not in ("text", "json"):
+        _usage(f"--log-format must be text or json, not '{log_format}'")
+    with _errors(debug, log_format):
+        from pyflow.runner.retry import plan_retry
+
+        plan = plan_retry(
+            project_dir, profiles_dir, target, None if vars is None else _parse_vars(vars), threads
+        )
+    if plan.options is None:
+        Renderer(log_format).line(plan.message)
+        return
+    _execute(plan.command, plan.options, log_format, debug, preface=plan.message)
+
+
+@app.command("run-operation")
+def run_operation(
+    macro: Annotated[str, typer.Argument(help="The macro to call (a macro of macros/).")],
+    args: Annotated[
+        str | None,
+        typer.Option("--args", help="YAML/JSON mapping of the macro's keyword arguments, e.g. '{days: 7}'."),
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Call a project macro against the target (it may run queries); prints only what it logs."""
+    from pyflow.cli.render import Renderer
+
+    if log_format not in ("text", "json"):
+        _usage(f"--log-format must be text or json, not '{log_format}'")
+    kwargs = _parse_mapping(args, "--args", code="invalid-args", example="{days: 7}")
+    opts = _options(project_dir, profiles_dir, target, vars)
+    render = Renderer(log_format, invocation_id=opts.invocation_id)
+    with _errors(debug, log_format, render), _signals():
+        from pyflow.version import __version__
+
+        render.line(f"Running with pyflow={__version__}")
+        with _session(opts, render) as session:
+            from pyflow.runner.operation import run_operation as call
+
+            call(session, macro, kwargs)
 
 
 @app.command("compile")

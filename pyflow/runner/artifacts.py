@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
 from pyflow.core.project import Project
@@ -21,6 +21,9 @@ from pyflow.errors import DiskFullError, is_disk_full
 from pyflow.jsonfile import write_json, write_text
 from pyflow.runner.events import NodeResult
 from pyflow.secret import redact_keys, scrub
+
+if TYPE_CHECKING:
+    from pyflow.runner.session import Options
 
 SCHEMA_VERSION = 1
 
@@ -249,6 +252,44 @@ def _dependency(project: Project, written: Any) -> Any:
         if found is not None:
             return found.unique_id
     return written
+
+
+def invocation_args(command: str, options: Options, target_name: str, threads: int) -> dict[str, Any]:
+    """The ``args`` block of ``run_results.json``: the command and every flag a retry replays.
+
+    Keys follow dbt's (``which``, ``select``, ``full_refresh`` ...); ``command`` is kept for
+    readers of earlier pyflow versions; ``retry_of`` is the invocation a retry reran, else None.
+    When a var holds a value JSON has no type for (a date YAML read), ``vars_yaml`` keeps the
+    vars as YAML too, so that a retry gets the same types back.
+    """
+    args = {
+        "command": command,
+        "which": command,
+        "select": list(options.select),
+        "exclude": list(options.exclude),
+        "selector": options.selector,
+        "indirect_selection": options.indirect_selection,
+        "target": target_name,
+        "threads": threads,
+        "full_refresh": options.full_refresh,
+        "fail_fast": options.fail_fast,
+        "vars": dict(options.vars),
+        "retry_of": options.retry_of,
+    }
+    if not _is_json(dict(options.vars)):
+        import yaml
+
+        args["vars_yaml"] = yaml.safe_dump(redact_keys(dict(options.vars)), sort_keys=False)
+    return args
+
+
+def _is_json(value: Any) -> bool:
+    """True when ``value`` is made of JSON's types only (so it reads back as written)."""
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 def write_run_results(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pyflow.config.project import load_project_config, project_file
 from pyflow.core.hook import Hook
 from pyflow.core.node import ModelNode, Node, TestNode
+from pyflow.core.renderdb import RenderCalls
 from pyflow.core.sqlcontext import base_context
 from pyflow.errors import CompileError, MaterializationError, PyflowError, closest
 from pyflow.materializers.base import Job, Outcome
@@ -156,9 +157,20 @@ def _project_file(session: Session) -> str:
 
 
 # ---- contexts --------------------------------------------------------------------------------
-def _common(compiler: ProjectCompiler, model: str) -> dict[str, Any]:
+def jinja_context(compiler: ProjectCompiler, model: str, calls: RenderCalls | None = None) -> dict[str, Any]:
+    """The names a hook (or ``pyflow run-operation``'s macro) sees, ``ref``/``source`` naming relations.
+
+    ``calls`` lets ``run_query``, ``statement`` and the catalog reads of ``adapter`` reach the
+    target; without it they run nothing, as while parsing.
+    """
     context = base_context(
-        model, compiler.project.vars, compiler.target, compiler.run_started_at, compiler.adapter.quote
+        model,
+        compiler.project.vars,
+        compiler.target,
+        compiler.run_started_at,
+        compiler.adapter.quote,
+        calls=calls,
+        invocation_id=compiler.adapter.invocation_id,
     )
     project = compiler.project
 
@@ -182,7 +194,7 @@ def _common(compiler: ProjectCompiler, model: str) -> dict[str, Any]:
 
 
 def _node_context(compiler: ProjectCompiler, node: Node, job: Job) -> dict[str, Any]:
-    context = _common(compiler, node.name)
+    context = jinja_context(compiler, node.name)
     incremental = isinstance(node, ModelNode) and job.incremental
     context.update(
         this=ThisRelation(compiler.adapter.render(job.relation), job.relation),
@@ -193,7 +205,7 @@ def _node_context(compiler: ProjectCompiler, node: Node, job: Job) -> dict[str, 
 
 
 def _run_context(session: Session, ids: Sequence[str]) -> dict[str, Any]:
-    context = _common(session.compiler, session.project.name)
+    context = jinja_context(session.compiler, session.project.name)
     pairs: dict[tuple[str | None, str], None] = {}
     for uid in ids:
         node = session.project.graph.nodes.get(uid)

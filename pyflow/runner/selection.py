@@ -87,3 +87,16 @@ def resolve_selection(
         resource_types=resource_types,
         indirect_selection=mode,
     )
+
+
+def only_selection(project: Project, only: Collection[str]) -> tuple[set[str], list[str]]:
+    """The nodes of ``only`` still in the project, and a warning for those that are not."""
+    ids = {uid for uid in only if uid in project.graph.nodes}
+    gone = sorted(set(only) - ids)
+    warnings = []
+    if gone:
+        warnings.append(
+            f"{len(gone)} node(s) of the last invocation are no longer in the project and are not "
+            f"retried: {', '.join(gone)}"
+        )
+    return ids, warnings

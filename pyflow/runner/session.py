@@ -38,7 +38,7 @@ from pyflow.runner.frames import FrameRuns, call_frame
 from pyflow.runner.hooks import build_with_hooks, run_end_hooks, run_start_hooks
 from pyflow.runner.monitors import MonitorRunner
 from pyflow.runner.runend import finish_run, open_history
-from pyflow.runner.selection import COMMAND_TYPES, NOTHING_TO_DO, resolve_selection
+from pyflow.runner.selection import COMMAND_TYPES, NOTHING_TO_DO, only_selection, resolve_selection
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 from pyflow.secret import ScrubbingFormatter
 
@@ -64,6 +64,10 @@ class Options:
     """How tests join the nodes they test: eager, cautious, buildable or empty."""
     invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     """Stamped on every event and artifact of the invocation."""
+    only: frozenset[str] | None = None
+    """``pyflow retry``: the unique ids to act on, instead of a selection."""
+    retry_of: str | None = None
+    """``pyflow retry``: the invocation whose failures this one reruns."""
 
 
 @dataclass
@@ -260,14 +264,18 @@ class Session:
     def selected(self, command: str) -> list[str]:
         """Selected node ids for a command, in DAG order (warnings emitted as events)."""
         o = self.options
-        sel = resolve_selection(
-            self.project, o.select, o.exclude, COMMAND_TYPES[command],
-            selector=o.selector, indirect_selection=o.indirect_selection,
-        )  # fmt: skip
-        nothing = [] if sel.ids or command == "ls" else [NOTHING_TO_DO]  # ls says it its own way
-        for warning in [*self.project.warnings, *sel.warnings, *nothing]:
+        if o.only is not None:  # pyflow retry: the nodes that did not succeed last time
+            ids, warnings = only_selection(self.project, o.only)
+        else:
+            sel = resolve_selection(
+                self.project, o.select, o.exclude, COMMAND_TYPES[command],
+                selector=o.selector, indirect_selection=o.indirect_selection,
+            )  # fmt: skip
+            ids, warnings = set(sel.ids), list(sel.warnings)
+        nothing = [] if ids or command == "ls" else [NOTHING_TO_DO]  # ls says it its own way
+        for warning in [*self.project.warnings, *warnings, *nothing]:
             self.emit(Event("message", level="warn", text=warning))
-        return self.project.graph.topo_order(sel.ids)
+        return self.project.graph.topo_order(ids)
 
     def describe(self, uid: str) -> str:
         """``sql view model main.stg_orders`` as in the log lines."""
@@ -601,16 +609,9 @@ class Session:
                     outcome.errors.append(exc)
                     break  # one error for the folder; run_results.json is still tried
         meta = artifacts.metadata(self.project, self.invocation_id, self.target.public_dict())
-        args = {
-            "command": command,
-            "select": list(self.options.select),
-            "exclude": list(self.options.exclude),
-            "target": self.target.name,
-            "threads": self.options.threads or self.target.threads,
-            "full_refresh": self.options.full_refresh,
-            "fail_fast": self.options.fail_fast,
-            "vars": dict(self.options.vars),
-        }
+        args = artifacts.invocation_args(
+            command, self.options, self.target.name, self.options.threads or self.target.threads
+        )
         try:
             artifacts.write_run_results(
                 self.project.target_dir / "run_results.json", meta, outcome.results, outcome.elapsed, args
