@@ -337,6 +337,40 @@ for _name, _doc, _refresh in (
     app.command(_name)(_execution_command(_name, _doc, full_refresh=_refresh))
 
 
+@app.command("clone")
+def clone(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    selector: SelectorOpt = None,
+    state: StateOpt = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Replace relations that exist in the target already.")
+    ] = False,
+    log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Create views of the selected nodes of the --state target in the current target."""
+    from pyflow.cli.render import Renderer
+
+    if log_format not in ("text", "json"):
+        _usage(f"--log-format must be text or json, not '{log_format}'")
+    opts = _options(project_dir, profiles_dir, target, vars, select, exclude, None, full_refresh,
+                    selector=selector, state=state)  # fmt: skip
+    render = Renderer(log_format, invocation_id=opts.invocation_id)
+    with _errors(debug, log_format, render):
+        from pyflow.runner.clone import clone as clone_nodes
+
+        with _session(opts, render) as session:
+            outcome = clone_nodes(session)
+        _summary(render, outcome, debug)
+        if not outcome.ok:
+            raise typer.Exit(1)
+
+
 @app.command("compile")
 def compile_(
     project_dir: ProjectDir = Path("."),

@@ -24,6 +24,7 @@ COMMAND_TYPES: dict[str, frozenset[str]] = {
     "test": frozenset({"test"}),
     "compile": frozenset({"model", "snapshot"}),
     "ls": frozenset({"model", "seed", "source", "snapshot", "test"}),
+    "clone": frozenset({"model", "seed", "snapshot"}),
 }
 """Resource types each command acts on (``source freshness``: sources)."""
 NOTHING_TO_DO = "Nothing to do. Try checking your model configs and model specification args"

@@ -177,3 +177,37 @@ def test_state_folder_or_manifest_missing_is_a_clear_error(prod, pyflow, tmp_pat
     (tmp_path / "empty" / "manifest.json").write_text("{not json", encoding="utf-8")
     result = pyflow("ls", "--project-dir", project, "--state", tmp_path / "empty", expect=1)
     assert "[state-invalid]" in result.stderr
+
+
+def test_clone_creates_views_of_the_state_relations(prod, pyflow, warehouse):
+    project, state = prod
+
+    result = pyflow("clone", "--project-dir", project, "--state", state, "-s", "base", "doubled")
+
+    assert "OK cloned model dev.doubled" in result.stdout
+    relations = warehouse(project).relations()
+    assert {r: k for r, k in relations.items() if r.startswith("dev.")} == {
+        "dev.base": "VIEW",
+        "dev.doubled": "VIEW",
+    }
+    assert warehouse(project).rows("select max(v2) from dev.doubled") == [(40,)]
+
+
+def test_clone_keeps_an_existing_relation_unless_full_refresh(prod, pyflow, warehouse):
+    project, state = prod
+    pyflow("run", "--project-dir", project, "-s", "doubled", "--defer", "--state", state)  # a dev table
+
+    result = pyflow("clone", "--project-dir", project, "--state", state, "-s", "doubled")
+    assert "OK kept existing model dev.doubled" in result.stdout
+    assert warehouse(project).relations()["dev.doubled"] == "BASE TABLE"
+
+    pyflow("clone", "--project-dir", project, "--state", state, "-s", "doubled", "--full-refresh")
+    assert warehouse(project).relations()["dev.doubled"] == "VIEW"
+
+
+def test_clone_without_state_says_how_to_fix(prod, pyflow):
+    project, _ = prod
+    result = pyflow("clone", "--project-dir", project, expect=1)
+
+    assert "[state-required]" in result.stderr
+    assert "Fix: pass --state DIR" in result.stderr
