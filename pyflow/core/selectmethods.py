@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from pyflow.core.graph import Graph
 from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
-from pyflow.core.state import STATE_VALUES, State, compare, matches_state
+from pyflow.core.state import RESULT_VALUES, STATE_VALUES, State, compare, matches_state
 from pyflow.errors import SelectionError, closest
 
 RESOURCE_TYPES: tuple[str, ...] = (*get_args(ResourceType), "unit_test")
@@ -26,7 +26,6 @@ RESOURCE_TYPES: tuple[str, ...] = (*get_args(ResourceType), "unit_test")
 
 NOT_YET: Mapping[str, str] = MappingProxyType(
     {
-        "result": "needs the results of a previous run (--state), which pyflow does not read yet",
         "source_status": "needs source freshness results of a previous run, which pyflow does not read yet",
         "exposure": "pyflow projects have no exposures yet",
         "metric": "pyflow projects have no metrics yet",
@@ -254,6 +253,43 @@ class _StateMethod(Method):
         return matches_state(self.found[node.unique_id], value)
 
 
+class _ResultMethod(Method):
+    """``result:error|fail|warn|success|pass|skipped|cancelled``: statuses of the earlier run."""
+
+    def __init__(
+        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
+    ) -> None:
+        super().__init__(graph, arguments, raw, state)
+        if state is None:
+            raise SelectionError(
+                f"{raw} selects by the results of an earlier run, but no --state was given",
+                hint="pass --state DIR, the folder holding that run's run_results.json and manifest.json",
+                code="state-required",
+            )
+        if state.results is None:
+            raise SelectionError(
+                f"{raw} selects by the results of an earlier run, but the --state folder holds "
+                "no run_results.json",
+                path=state.path,
+                hint="keep the run_results.json that `pyflow build` (or run, test ...) writes to "
+                "target/ together with manifest.json",
+                code="state-not-found",
+            )
+        self.results = state.results
+
+    def search(self, value: str) -> set[str]:
+        if value not in RESULT_VALUES:
+            raise selection_error(
+                f"{self.raw} names unknown result status '{value}'",
+                "use one of: " + ", ".join(RESULT_VALUES),
+                closest(value, RESULT_VALUES),
+            )
+        return super().search(value)
+
+    def matches(self, node: Node, value: str) -> bool:
+        return self.results.get(node.unique_id) == value
+
+
 METHODS: Mapping[str, type[Method]] = MappingProxyType(
     {
         "name": _NameMethod,
@@ -268,6 +304,7 @@ METHODS: Mapping[str, type[Method]] = MappingProxyType(
         "test_type": _TestTypeMethod,
         "test_name": _TestNameMethod,
         "state": _StateMethod,
+        "result": _ResultMethod,
     }
 )
 """Method name -> class; ``selector:`` (a YAML selector by name) is resolved by the caller."""

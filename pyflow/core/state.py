@@ -38,6 +38,9 @@ STATE_VALUES: tuple[str, ...] = (
 )
 """Values of the ``state:`` selector method."""
 
+RESULT_VALUES: tuple[str, ...] = ("success", "error", "fail", "warn", "pass", "skipped", "cancelled")
+"""Values of the ``result:`` selector method: the statuses of ``run_results.json``."""
+
 _RELATION_KEYS = ("database", "schema", "alias", "target_database", "target_schema")
 
 
@@ -67,6 +70,8 @@ class State:
     """Where it was read from, for messages."""
     nodes: Mapping[str, StateNode]
     target_name: str | None = None
+    results: Mapping[str, str] | None = None
+    """Status per unique id from ``run_results.json`` next to the manifest (None: no such file)."""
 
 
 def node_config(node: Node) -> dict[str, Any] | None:

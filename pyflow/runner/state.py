@@ -17,6 +17,7 @@ from pyflow.errors import ProjectError
 from pyflow.relation import Relation
 
 MANIFEST = "manifest.json"
+RUN_RESULTS = "run_results.json"
 
 
 def _state_error(message: str, path: Path, hint: str, code: str) -> ProjectError:
@@ -67,7 +68,30 @@ def read_state(folder: Path) -> State:
                     nodes[str(uid)] = _state_node(entry)
     meta = data.get("metadata")
     target_name = meta.get("target_name") if isinstance(meta, Mapping) else None
-    return State(path=str(path), nodes=nodes, target_name=target_name)
+    results = _results(folder / RUN_RESULTS)
+    return State(path=str(path), nodes=nodes, target_name=target_name, results=results)
+
+
+def _results(path: Path) -> dict[str, str] | None:
+    """Status per unique id of ``run_results.json``; None when there is none.
+
+    Raises:
+        ProjectError: ``state-invalid`` when the file cannot be read.
+
+    """
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data["results"]
+        return {str(row["unique_id"]): str(row["status"]) for row in rows}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise _state_error(
+            f"cannot read {RUN_RESULTS} of --state: {type(exc).__name__}: {exc}",
+            path,
+            f"keep the {RUN_RESULTS} that `pyflow build` wrote next to its manifest, or remove it",
+            code="state-invalid",
+        ) from None
 
 
 def _state_node(entry: Mapping[str, Any]) -> StateNode:

@@ -211,3 +211,30 @@ def test_clone_without_state_says_how_to_fix(prod, pyflow):
 
     assert "[state-required]" in result.stderr
     assert "Fix: pass --state DIR" in result.stderr
+
+
+def test_result_selects_by_the_status_of_the_state_run(prod, pyflow):
+    project, state = prod
+    assert sorted(_names(pyflow("ls", "--project-dir", project, "-s", "result:pass", "--state", state))) == [
+        "unique_final_id"
+    ]
+    _edit(project, "models/doubled.py", "base.v * 2", "base.nope * 2")
+    pyflow("build", "--project-dir", project, "--defer", "--state", state, expect=1)
+    last = project.parent / f"{project.name}-last-run"
+    shutil.copytree(project / "target", last)
+
+    failed = pyflow("ls", "--project-dir", project, "-s", "result:error+", "--state", last)
+    skipped = pyflow("ls", "--project-dir", project, "-s", "result:skipped", "--state", last)
+
+    assert sorted(_names(failed)) == ["doubled", "final", "unique_final_id"]
+    assert sorted(_names(skipped)) == ["final", "unique_final_id"]
+
+
+def test_result_without_run_results_says_so(prod, pyflow):
+    project, state = prod
+    (state / "run_results.json").unlink()
+
+    result = pyflow("ls", "--project-dir", project, "-s", "result:error", "--state", state, expect=1)
+
+    assert "holds no run_results.json" in result.stderr
+    assert "[state-not-found]" in result.stderr

@@ -139,3 +139,22 @@ def test_unknown_state_value_suggests_the_closest() -> None:
 
     assert info.value.code == "bad-selector"
     assert "modified" in info.value.suggestions
+
+
+def test_result_method_selects_by_status_and_checks_the_value() -> None:
+    graph = _graph(*_base())
+    state = dataclasses.replace(
+        _state_of(graph), results={"model.shop.stg": "error", "model.shop.mart": "skipped"}
+    )
+
+    assert _names(graph, state, "result:error+") == {"stg", "mart"}
+    assert _names(graph, state, "result:skipped") == {"mart"}
+    with pytest.raises(SelectionError) as info:
+        select_nodes(graph, ["result:erorr"], state=state)
+    assert "error" in info.value.suggestions
+
+
+def test_result_method_without_state_says_to_pass_it() -> None:
+    with pytest.raises(SelectionError) as info:
+        select_nodes(_graph(*_base()), ["result:error"])
+    assert info.value.code == "state-required"
