@@ -48,6 +48,16 @@ IndirectOpt = Annotated[
     str,
     typer.Option("--indirect-selection", help="Tests of selected nodes: eager, cautious, buildable, empty."),
 ]
+StateOpt = Annotated[
+    Path | None,
+    typer.Option("--state", help="Folder with an earlier run's manifest.json (state: selectors, --defer)."),
+]
+DeferOpt = Annotated[
+    bool, typer.Option("--defer", help="Read unselected parents missing here from the --state target.")
+]
+FavorStateOpt = Annotated[
+    bool, typer.Option("--favor-state", help="With --defer: read unselected parents from --state always.")
+]
 ThreadsOpt = Annotated[
     int | None, typer.Option("--threads", min=1, help="Worker threads (default: the target's, 4).")
 ]
@@ -118,10 +128,16 @@ def _options(
     fail_fast: bool = False,
     selector: str | None = None,
     indirect_selection: str = "eager",
+    state: Path | None = None,
+    defer: bool = False,
+    favor_state: bool = False,
 ) -> Options:
     from pyflow.runner.session import Options
 
     return Options(
+        state=state,
+        defer=defer or favor_state,
+        favor_state=favor_state,
         selector=selector,
         indirect_selection=indirect_selection,
         project_dir=project_dir,
@@ -291,6 +307,9 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("exclude", ExcludeOpt, None),
         ("selector", SelectorOpt, None),
         *([("indirect_selection", IndirectOpt, "eager")] if command in ("test", "build") else []),
+        ("state", StateOpt, None),
+        ("defer", DeferOpt, False),
+        ("favor_state", FavorStateOpt, False),
         ("threads", ThreadsOpt, None),
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
         ("fail_fast", FailFastOpt, False),
@@ -302,7 +321,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         opts = _options(
             kw["project_dir"], kw["profiles_dir"], kw["target"], kw["vars"], kw["select"], kw["exclude"],
             kw["threads"], kw.get("full_refresh", False), kw["fail_fast"], kw["selector"],
-            kw.get("indirect_selection", "eager"),
+            kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
         )  # fmt: skip
         _execute(command, opts, kw["log_format"], kw["debug"])
 
@@ -384,6 +403,40 @@ def run_operation(
             call(session, macro, kwargs)
 
 
+@app.command("clone")
+def clone(
+    project_dir: ProjectDir = Path("."),
+    profiles_dir: ProfilesDir = None,
+    target: TargetOpt = None,
+    vars: VarsOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    selector: SelectorOpt = None,
+    state: StateOpt = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Replace relations that exist in the target already.")
+    ] = False,
+    log_format: LogFormatOpt = "text",
+    debug: DebugOpt = False,
+) -> None:
+    """Create views of the selected nodes of the --state target in the current target."""
+    from pyflow.cli.render import Renderer
+
+    if log_format not in ("text", "json"):
+        _usage(f"--log-format must be text or json, not '{log_format}'")
+    opts = _options(project_dir, profiles_dir, target, vars, select, exclude, None, full_refresh,
+                    selector=selector, state=state)  # fmt: skip
+    render = Renderer(log_format, invocation_id=opts.invocation_id)
+    with _errors(debug, log_format, render):
+        from pyflow.runner.clone import clone as clone_nodes
+
+        with _session(opts, render) as session:
+            outcome = clone_nodes(session)
+        _summary(render, outcome, debug)
+        if not outcome.ok:
+            raise typer.Exit(1)
+
+
 @app.command("compile")
 def compile_(
     project_dir: ProjectDir = Path("."),
@@ -393,15 +446,20 @@ def compile_(
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
     selector: SelectorOpt = None,
+    state: StateOpt = None,
+    defer: DeferOpt = False,
+    favor_state: FavorStateOpt = False,
     debug: DebugOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Write each selected model's SQL to target/compiled/ without running anything."""
     from pyflow.errors import ErrorGroup, PyflowError
 
+    opts = _options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector,
+                    state=state, defer=defer, favor_state=favor_state)  # fmt: skip
     with _errors(debug):
         with _session(
-            _options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector),
+            opts,
             (lambda e: None) if quiet else _warn,
         ) as session:
             compiled = session.compile()
@@ -426,6 +484,7 @@ def ls(
     exclude: ExcludeOpt = None,
     selector: SelectorOpt = None,
     indirect_selection: IndirectOpt = "eager",
+    state: StateOpt = None,
     debug: DebugOpt = False,
     output: Annotated[str, typer.Option("--output", "-o", help="name, path, selector or json.")] = "name",
     output_keys: Annotated[
@@ -444,7 +503,7 @@ def ls(
     if mistake:
         _usage(mistake)
     opts = _options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector,
-                    indirect_selection=indirect_selection)  # fmt: skip
+                    indirect_selection=indirect_selection, state=state)  # fmt: skip
     with _errors(debug), _session(opts, _warn) as session:
         nodes = listing.keep(session.list_nodes(), resource_type or ())
         for line in listing.lines(nodes, output, session.project.graph.parents, keys):

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from pyflow.core.graph import Graph
 from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
+from pyflow.core.state import RESULT_VALUES, STATE_VALUES, State, compare, matches_state
 from pyflow.errors import SelectionError, closest
 
 RESOURCE_TYPES: tuple[str, ...] = (*get_args(ResourceType), "unit_test")
@@ -25,8 +26,6 @@ RESOURCE_TYPES: tuple[str, ...] = (*get_args(ResourceType), "unit_test")
 
 NOT_YET: Mapping[str, str] = MappingProxyType(
     {
-        "state": "needs a previous manifest to compare with (--state), which pyflow does not read yet",
-        "result": "needs the results of a previous run (--state), which pyflow does not read yet",
         "source_status": "needs source freshness results of a previous run, which pyflow does not read yet",
         "exposure": "pyflow projects have no exposures yet",
         "metric": "pyflow projects have no metrics yet",
@@ -58,11 +57,17 @@ class Method(ABC):
 
     takes_arguments: ClassVar[bool] = False
 
-    def __init__(self, graph: Graph, arguments: tuple[str, ...], raw: str) -> None:
-        """Bind to ``graph``; ``raw`` quotes the criterion (with its flag) for error messages."""
+    def __init__(
+        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
+    ) -> None:
+        """Bind to ``graph``; ``raw`` quotes the criterion (with its flag) for error messages.
+
+        ``state`` is the earlier manifest of ``--state``, for ``state:``.
+        """
         self.graph = graph
         self.arguments = arguments
         self.raw = raw
+        self.state = state
 
     def search(self, value: str) -> set[str]:
         """Return the unique ids of the nodes matching ``value``."""
@@ -117,8 +122,10 @@ class _PackageMethod(Method):
 class _ConfigMethod(Method):
     takes_arguments = True
 
-    def __init__(self, graph: Graph, arguments: tuple[str, ...], raw: str) -> None:
-        super().__init__(graph, arguments, raw)
+    def __init__(
+        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
+    ) -> None:
+        super().__init__(graph, arguments, raw, state)
         attributes: dict[str, str] = {}
         for node in graph.nodes.values():
             cfg = _config(node)
@@ -217,6 +224,72 @@ class _TestNameMethod(Method):
         )
 
 
+class _StateMethod(Method):
+    """``state:new|modified|modified.body|modified.configs|modified.relation|unmodified|old``."""
+
+    def __init__(
+        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
+    ) -> None:
+        super().__init__(graph, arguments, raw, state)
+        if state is None:
+            raise SelectionError(
+                f"{raw} compares with an earlier manifest, but no --state was given",
+                hint="pass --state DIR, the folder holding the manifest.json of the run to compare "
+                "with (e.g. production's target/ folder kept as a CI artifact)",
+                code="state-required",
+            )
+        self.found = compare(graph, state)
+
+    def search(self, value: str) -> set[str]:
+        if value not in STATE_VALUES:
+            raise selection_error(
+                f"{self.raw} names unknown state '{value}'",
+                "use one of: " + ", ".join(STATE_VALUES),
+                closest(value, STATE_VALUES),
+            )
+        return super().search(value)
+
+    def matches(self, node: Node, value: str) -> bool:
+        return matches_state(self.found[node.unique_id], value)
+
+
+class _ResultMethod(Method):
+    """``result:error|fail|warn|success|pass|skipped|cancelled``: statuses of the earlier run."""
+
+    def __init__(
+        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
+    ) -> None:
+        super().__init__(graph, arguments, raw, state)
+        if state is None:
+            raise SelectionError(
+                f"{raw} selects by the results of an earlier run, but no --state was given",
+                hint="pass --state DIR, the folder holding that run's run_results.json and manifest.json",
+                code="state-required",
+            )
+        if state.results is None:
+            raise SelectionError(
+                f"{raw} selects by the results of an earlier run, but the --state folder holds "
+                "no run_results.json",
+                path=state.path,
+                hint="keep the run_results.json that `pyflow build` (or run, test ...) writes to "
+                "target/ together with manifest.json",
+                code="state-not-found",
+            )
+        self.results = state.results
+
+    def search(self, value: str) -> set[str]:
+        if value not in RESULT_VALUES:
+            raise selection_error(
+                f"{self.raw} names unknown result status '{value}'",
+                "use one of: " + ", ".join(RESULT_VALUES),
+                closest(value, RESULT_VALUES),
+            )
+        return super().search(value)
+
+    def matches(self, node: Node, value: str) -> bool:
+        return self.results.get(node.unique_id) == value
+
+
 METHODS: Mapping[str, type[Method]] = MappingProxyType(
     {
         "name": _NameMethod,
@@ -230,13 +303,19 @@ METHODS: Mapping[str, type[Method]] = MappingProxyType(
         "fqn": _FqnMethod,
         "test_type": _TestTypeMethod,
         "test_name": _TestNameMethod,
+        "state": _StateMethod,
+        "result": _ResultMethod,
     }
 )
 """Method name -> class; ``selector:`` (a YAML selector by name) is resolved by the caller."""
 
 
-def method_for(graph: Graph, method: str, arguments: tuple[str, ...], raw: str) -> Method:
+def method_for(
+    graph: Graph, method: str, arguments: tuple[str, ...], raw: str, state: State | None = None
+) -> Method:
     """The bound method class for ``method`` (``raw``: the quoted criterion, for errors).
+
+    ``state`` is the earlier manifest of ``--state`` (``state:`` needs it).
 
     Raises:
         SelectionError: The method is unknown (with a did-you-mean), not supported yet, or
@@ -260,4 +339,4 @@ def method_for(graph: Graph, method: str, arguments: tuple[str, ...], raw: str) 
     if arguments and not cls.takes_arguments:
         dotted = ".".join((method, *arguments))
         raise selection_error(f"{raw} uses '{dotted}'", f"write {method}:<value> without a '.' suffix")
-    return cls(graph, arguments, raw)
+    return cls(graph, arguments, raw, state)

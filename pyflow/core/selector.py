@@ -35,6 +35,7 @@ from typing import Literal, get_args
 from pyflow.core.graph import Graph
 from pyflow.core.node import ResourceType, SourceNode, TestNode
 from pyflow.core.selectmethods import method_for, selection_error
+from pyflow.core.state import State
 from pyflow.errors import closest
 
 _ATOM = re.compile(
@@ -227,9 +228,10 @@ def walk(edges: Mapping[str, Sequence[str]], start: Iterable[str], depth: int | 
 class _Evaluator:
     """Evaluates specs over one graph with one default indirect-selection mode."""
 
-    def __init__(self, graph: Graph, indirect: IndirectSelection | None) -> None:
+    def __init__(self, graph: Graph, indirect: IndirectSelection | None, state: State | None) -> None:
         self.graph = graph
         self.indirect = indirect
+        self.state = state
 
     def spec(self, spec: SelectorSpec) -> _Picked:
         if isinstance(spec, SelectorText):
@@ -255,7 +257,8 @@ class _Evaluator:
     def atom(self, atom: _Atom, flag: str) -> _Picked:
         """Ids matched by ``atom``, expanded by its graph operators, plus its tests."""
         graph = self.graph
-        matched = method_for(graph, atom.method, atom.arguments, f"{flag} '{atom.raw}'").search(atom.value)
+        raw = f"{flag} '{atom.raw}'"
+        matched = method_for(graph, atom.method, atom.arguments, raw, self.state).search(atom.value)
         out = set(matched)
         if atom.parents:
             out |= walk(graph.parents, matched, atom.parents_depth)
@@ -336,6 +339,7 @@ def select_nodes(
     indirect_selection: IndirectSelection | None = None,
     selector: SelectorSpec | None = None,
     selector_name: str = "",
+    state: State | None = None,
 ) -> Selection:
     """Resolve ``--select`` / ``--exclude`` expressions (or a YAML selector) to unique ids.
 
@@ -350,6 +354,7 @@ def select_nodes(
             ``None``: only tests selected themselves.
         selector: A YAML selector's definition, used instead of ``select``/``exclude``.
         selector_name: Its name, for the warning when it matches nothing.
+        state: The earlier manifest of ``--state``, for the ``state:`` method.
 
     Returns:
         The selected ids and one warning per ``select`` criterion that matched nothing.
@@ -361,7 +366,7 @@ def select_nodes(
     """
     keep = _SELECTABLE_DEFAULT if resource_types is None else frozenset(resource_types)
     _check_types(keep)
-    evaluate = _Evaluator(graph, indirect_selection)
+    evaluate = _Evaluator(graph, indirect_selection, state)
     warnings: list[str] = []
     if selector is not None:
         picked = evaluate.spec(selector)

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode
+from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.errors import DiskFullError, is_disk_full
 from pyflow.jsonfile import write_json, write_text
+from pyflow.relation import Relation
 from pyflow.runner.events import NodeResult
 from pyflow.secret import redact_keys, scrub
 
@@ -121,8 +122,13 @@ def node_entry(
     relation: str | None,
     compiled_sql: str | None,
     columns: Sequence[tuple[str, str]] | None,
+    parts: Relation | None = None,
 ) -> dict[str, Any]:
-    """One entry of ``manifest.json``'s ``nodes`` or ``sources``."""
+    """One entry of ``manifest.json``'s ``nodes`` or ``sources``.
+
+    ``parts`` is the node's relation (``database``, ``schema``, ``alias``: where ``--defer``
+    finds it later); sources keep their declared ``database``/``schema`` instead.
+    """
     base: dict[str, Any] = {
         "unique_id": node.unique_id,
         "name": node.name,
@@ -133,6 +139,8 @@ def node_entry(
         "relation_name": relation,
         "depends_on": {"nodes": list(project.graph.parents.get(node.unique_id, []))},
     }
+    if parts is not None and not isinstance(node, SourceNode):
+        base.update(database=parts.database, schema=parts.schema, alias=parts.identifier)
     if isinstance(node, ModelNode):
         base.update(
             language=node.language,
@@ -157,6 +165,12 @@ def node_entry(
             tags=list(node.config.tags),
             description=node.description,
             columns=_columns(node.columns, columns),
+            checksum={"name": "sha256", "checksum": node.checksum},
+        )
+    elif isinstance(node, TestNode):
+        base.update(
+            config=node.config.model_dump(mode="json", by_alias=True),
+            tags=list(node.config.tags),
             checksum={"name": "sha256", "checksum": node.checksum},
         )
     elif isinstance(node, SourceNode):

@@ -61,6 +61,8 @@ class ProjectCompiler:
         self._inputs: dict[str, dict[str, Upstream]] = {}
         self.overrides: dict[str, Relation] = {}
         """Relations to read instead of a node's own (used by unit tests)."""
+        self.deferred: dict[str, Relation] = {}
+        """Unselected parents read from the ``--state`` target (``--defer``: runner/defer.py)."""
         self.declared_columns: dict[str, Columns] = {}
         self.full_refresh = full_refresh
         self._incremental: dict[str, bool] = {}
@@ -97,6 +99,12 @@ class ProjectCompiler:
         if rel is None:
             rel = self._relations[node.unique_id] = self.namer.relation(node)
         return rel
+
+    def read_relation(self, node: Node) -> Relation:
+        """Where a child reads a node: its own relation, or the state's when deferred."""
+        if node.unique_id in self.deferred and node.unique_id not in self.overrides:
+            return self.deferred[node.unique_id]
+        return self.relation(node)
 
     def is_incremental(self, node: ModelNode) -> bool:
         """True when an incremental model's table exists and no full refresh applies."""
@@ -161,7 +169,7 @@ class ProjectCompiler:
             compiled = self.compile(uid)
             cte = f"__pyflow_cte__{node.name}"
             return Upstream(node.name, q(cte), None, cte, compiled.sql, columns)
-        rel = self.relation(node)
+        rel = self.read_relation(node)
         return Upstream(node.name, self.adapter.render(rel), rel, None, None, columns)
 
     def inputs(self, uid: str) -> dict[str, Upstream]:
@@ -182,8 +190,11 @@ class ProjectCompiler:
             return self._columns[uid]
         node = self.project.node(uid)
         cols: Columns | None
+        found = self.adapter.get_columns(self.deferred[uid]) if uid in self.deferred else []
         if uid in self.declared_columns:
             cols = self.declared_columns[uid]
+        elif found:  # a deferred parent: as built in the state's target
+            cols = tuple((c.name, self.adapter.type_to_ibis(c.data_type)) for c in found)
         elif isinstance(node, SourceNode):
             cols = self._source_columns(node)
         elif isinstance(node, SeedNode):
@@ -336,7 +347,7 @@ class ProjectCompiler:
                 self._this_columns(node),
                 self.is_incremental(node),
                 sorted(  # a DataFrame model's columns come from its data, not from its code
-                    (key, self.key(p), str(self.relation(self.project.node(p))))
+                    (key, self.key(p), str(self.read_relation(self.project.node(p))))
                     + ((self.columns(p),) if is_frame_model(self, p) else ())
                     for key, p in parents.items()
                 ),

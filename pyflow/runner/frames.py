@@ -71,7 +71,7 @@ def frame_columns(compiler: ProjectCompiler, node: ModelNode) -> Columns | None:
     if declared is not None:
         return declared
     adapter = compiler.adapter
-    found = adapter.get_columns(compiler.relation(node))
+    found = adapter.get_columns(compiler.read_relation(node))
     if found:
         return tuple((c.name, adapter.type_to_ibis(c.data_type)) for c in found)
     if not compiler.call_frames:

@@ -13,6 +13,7 @@ from typing import cast
 from pyflow.config.selectorfile import load_selectors
 from pyflow.core.project import Project
 from pyflow.core.selector import INDIRECT_MODES, IndirectSelection, Selection, select_nodes
+from pyflow.core.state import State
 from pyflow.errors import SelectionError, closest
 
 COMMAND_TYPES: dict[str, frozenset[str]] = {
@@ -23,6 +24,7 @@ COMMAND_TYPES: dict[str, frozenset[str]] = {
     "test": frozenset({"test"}),
     "compile": frozenset({"model", "snapshot"}),
     "ls": frozenset({"model", "seed", "source", "snapshot", "test"}),
+    "clone": frozenset({"model", "seed", "snapshot"}),
 }
 """Resource types each command acts on (``source freshness``: sources)."""
 NOTHING_TO_DO = "Nothing to do. Try checking your model configs and model specification args"
@@ -48,11 +50,12 @@ def resolve_selection(
     *,
     selector: str | None = None,
     indirect_selection: str = "eager",
+    state: State | None = None,
 ) -> Selection:
     """The nodes of ``resource_types`` selected by the criteria, ``selector`` or the default selector.
 
     Tests join through the nodes they test (``indirect_selection``) when ``resource_types``
-    holds ``test``.
+    holds ``test``. ``state`` (``--state``) is the earlier manifest ``state:`` compares with.
 
     Raises:
         SelectionError: The criteria are malformed, ``selector`` is unknown, or it is combined
@@ -79,6 +82,7 @@ def resolve_selection(
             indirect_selection=mode,
             selector=chosen.spec,
             selector_name=chosen.name,
+            state=state,
         )
     return select_nodes(
         project.graph,
@@ -86,6 +90,7 @@ def resolve_selection(
         list(exclude) or None,
         resource_types=resource_types,
         indirect_selection=mode,
+        state=state,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 import traceback
@@ -27,18 +26,22 @@ from pyflow.core.monitor import is_monitor
 from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.core.spec import TargetInfo
-from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError, is_disk_full
+from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError
 from pyflow.materializers.base import Job, SeedFile
 from pyflow.materializers.registry import materializer_for
 from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
+from pyflow.runner.defer import check_defer, deferred_relations
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
 from pyflow.runner.frames import FrameRuns, call_frame
 from pyflow.runner.hooks import build_with_hooks, run_end_hooks, run_start_hooks
+from pyflow.runner.logfile import EventHandler
+from pyflow.runner.logfile import LogFile as _LogFile
 from pyflow.runner.monitors import MonitorRunner
 from pyflow.runner.runend import finish_run, open_history
 from pyflow.runner.selection import COMMAND_TYPES, NOTHING_TO_DO, only_selection, resolve_selection
+from pyflow.runner.state import read_state
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 from pyflow.secret import ScrubbingFormatter
 
@@ -62,6 +65,10 @@ class Options:
     """A named selector of selectors.yml (instead of ``select``/``exclude``)."""
     indirect_selection: str = "eager"
     """How tests join the nodes they test: eager, cautious, buildable or empty."""
+    state: Path | None = None
+    """``--state``: the folder holding an earlier run's manifest.json (``state:``, ``--defer``)."""
+    defer: bool = False
+    favor_state: bool = False
     invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     """Stamped on every event and artifact of the invocation."""
     only: frozenset[str] | None = None
@@ -134,50 +141,6 @@ def decide(severity: str, error_if: str, warn_if: str, failures: int) -> Literal
     return "pass"
 
 
-class _EventHandler(logging.Handler):
-    """Forwards ``{{ log(msg, info=True) }}`` records to the console as message events."""
-
-    def __init__(self, emit: Emit) -> None:
-        super().__init__(logging.INFO)
-        self.emit_event = emit
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.emit_event(Event("message", text=record.getMessage()))
-
-
-class _LogFile(logging.FileHandler):
-    """``logs/pyflow.log``, which a full disk does not turn into tracebacks.
-
-    When its disk is full, writing to it stops with one warning on the console (not a
-    ``--- Logging error ---`` traceback per line).
-    """
-
-    def __init__(self, path: Path, emit: Emit) -> None:
-        super().__init__(path, encoding="utf-8")
-        self.emit_event = emit
-        self.full = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not self.full:
-            super().emit(record)
-
-    def handleError(self, record: logging.LogRecord) -> None:
-        exc = sys.exc_info()[1]
-        if exc is None or not is_disk_full(exc):
-            super().handleError(record)
-            return
-        self.full = True
-        text = f"no space left on device while writing {self.baseFilename}: the rest of this run is not logged there"
-        self.emit_event(Event("message", level="warn", text=text))
-
-    def close(self) -> None:
-        try:
-            super().close()
-        except OSError:
-            if not self.full:
-                raise
-
-
 class Session:
     """One invocation: a project loaded for a target, with an adapter."""
 
@@ -188,6 +151,8 @@ class Session:
         self.invocation_id = options.invocation_id
         self.run_started_at = datetime.now(UTC)
         cfg, _ = load_project_config(self.root)
+        self.state = read_state(options.state) if options.state is not None else None
+        check_defer(options.defer, options.favor_state, self.state)
         self.target = load_target(self.root, cfg.profile, options.target, options.profiles_dir)
         self.target_info = _target_info(self.target)
         self.project: Project = load_project(self.root, vars=options.vars, target=self.target_info)
@@ -195,7 +160,7 @@ class Session:
             self.target.config, invocation_id=self.invocation_id
         )
         self._log_handler = self._file_logging()
-        self._console_handler = _EventHandler(self.emit)
+        self._console_handler = EventHandler(self.emit)
         logging.getLogger("pyflow.sql").addHandler(self._console_handler)
         self._compiler: ProjectCompiler | None = None
         self.frames: FrameRuns  # DataFrame models of the current execute()
@@ -269,9 +234,13 @@ class Session:
         else:
             sel = resolve_selection(
                 self.project, o.select, o.exclude, COMMAND_TYPES[command],
-                selector=o.selector, indirect_selection=o.indirect_selection,
+                selector=o.selector, indirect_selection=o.indirect_selection, state=self.state,
             )  # fmt: skip
             ids, warnings = set(sel.ids), list(sel.warnings)
+        if self.state is not None and (o.defer or o.favor_state) and command != "ls":
+            self.compiler.deferred = deferred_relations(
+                self.compiler, self.state, ids, favor_state=o.favor_state
+            )
         nothing = [] if ids or command == "ls" else [NOTHING_TO_DO]  # ls says it its own way
         for warning in [*self.project.warnings, *warnings, *nothing]:
             self.emit(Event("message", level="warn", text=warning))
@@ -330,12 +299,12 @@ class Session:
             item = compiled.get(uid)
             sql = item.sql if isinstance(item, CompiledModel) else None
             cols = item.columns if isinstance(item, CompiledModel) else None
-            rel = None
+            rel, parts = None, None
             inline = isinstance(node, ModelNode) and node.config.materialized == "ephemeral"
             inline = inline or (isinstance(node, SourceNode) and node.external_location is not None)
             if not inline:
-                rel = self.adapter.render(self.compiler.relation(node))
-            entries[uid] = artifacts.node_entry(self.project, node, rel, sql, cols)
+                rel = self.adapter.render(parts := self.compiler.relation(node))
+            entries[uid] = artifacts.node_entry(self.project, node, rel, sql, cols, parts)
         meta = artifacts.metadata(self.project, self.invocation_id, self.target.public_dict())
         artifacts.write_manifest(self.project, self.project.target_dir / "manifest.json", meta, entries)
 

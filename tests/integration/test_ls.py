@@ -121,8 +121,8 @@ def test_ls_unknown_method_is_an_error_with_did_you_mean(shop, pyflow):
     assert "Did you mean 'tag'?" in result.stderr
 
 
-@pytest.mark.parametrize("criterion", ["state:modified+", "result:error", "exposure:weekly"])
-def test_ls_state_result_and_exposure_say_they_are_not_supported_yet(shop, pyflow, criterion):
+@pytest.mark.parametrize("criterion", ["source_status:fresher", "exposure:weekly"])
+def test_ls_source_status_and_exposure_say_they_are_not_supported_yet(shop, pyflow, criterion):
     result = _ls(pyflow, shop, "-s", criterion, expect=1)
 
     method = criterion.split(":")[0]

@@ -240,7 +240,7 @@ def test_sources_json_on_a_full_disk_is_reported_after_the_summary(make_project,
 
 
 def test_log_file_on_a_full_disk_stops_with_one_warning(make_project, pyflow, monkeypatch):
-    from pyflow.runner.session import _LogFile
+    from pyflow.runner.logfile import LogFile as _LogFile
 
     def flush(self):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
