@@ -192,7 +192,8 @@ def _custom_sql(
     services: RenderServices,
 ) -> str:
     path = f"<test {node.name}>"
-    jinja.add_template(path, "{{ " + f"test_{node.test_name}" + "(model=__model, **__args) }}")
+    macro = jinja.test_macro(node.test_name) or f"test_{node.test_name}"
+    jinja.add_template(path, "{{ " + macro + "(model=__model, **__args) }}")
 
     def ref(*args: str, **_: Any) -> str:
         key = args[-1]
@@ -213,6 +214,7 @@ def _custom_sql(
         config=lambda *a, **k: "",
         this=model,
         is_incremental=lambda: False,
+        should_store_failures=lambda: bool(node.config.store_failures),
         __model=model,
         __args={
             k: inputs[node.ref_args[k]].sql_ref if k in node.ref_args else v for k, v in node.kwargs.items()

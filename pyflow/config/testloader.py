@@ -100,7 +100,7 @@ class TestLoading(abc.ABC):
         custom = {**jinja_defs, **python.definitions}
 
         def known(name: str) -> bool:
-            return name in BUILTIN_TESTS or f"test_{name}" in jinja.macro_paths or name in custom
+            return name in BUILTIN_TESTS or jinja.test_macro(name) is not None or name in custom
 
         def parse_ref(text: str) -> DependencyRef | None:
             try:

@@ -104,6 +104,34 @@ def _catch_return(macro: Any) -> Any:
     return macro
 
 
+def _is_mapping(value: Any) -> bool:
+    """Jinja's ``is mapping``, true also for a relation (``ref()``), which dbt's relations are."""
+    from pyflow.core.renderdb import RelationText
+
+    return isinstance(value, Mapping | RelationText)
+
+
+class PackageNamespace:
+    """A package's name in Jinja: ``{{ dbt_utils.star(...) }}`` calls the package's macro ``star``."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self.macros: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self.macros[name]
+        except KeyError:
+            raise CompileError(
+                f"package '{self.package}' has no macro '{name}'",
+                suggestions=closest(name, [m for m in self.macros if not m.startswith("test_")]),
+                hint=f"check the name, or the version of {self.package} installed in dbt_packages/",
+                code="undefined-macro",
+            ) from None
+
+
 class _ParseBuiltins(dict[str, Callable[..., Any]]):
     """While parsing, every dbt cross-database macro exists and renders as nothing."""
 
@@ -154,17 +182,24 @@ class JinjaProject:
             keep_trailing_newline=True,
         )
         self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter)
+        self.env.tests["mapping"] = _is_mapping
         self.macro_paths: dict[str, str] = {}
         self.project_name = ""
         """The root project's name (``project_name`` in templates; a package of dispatch)."""
         self.search_orders: dict[str, list[str]] = {}
         """``dispatch:`` of dbt_project.yml: macro namespace -> packages searched, in order."""
         self.packages: dict[str, frozenset[str]] = {}
-        """Package name -> its macro names (macros of no package belong to the root project)."""
+        """Package name -> its macro names."""
         self.errors: list[PyflowError] = []
         self.unparsed: dict[str, CompileError] = {}
         """Macro name -> the syntax error of its file, which does not parse (so it is not defined)."""
-        for path, text in self.sources.items():
+        self.package_macros: dict[str, dict[str, str]] = {}
+        """Package name -> its macro names -> their files (``dbt_packages/<name>/macros/...``)."""
+        self._index(self.sources, self.macro_paths)
+
+    def _index(self, files: Mapping[str, str], into: dict[str, str]) -> None:
+        """Record the macros of ``files`` in ``into`` (name -> file); keep syntax and duplicate errors."""
+        for path, text in files.items():
             try:
                 tree = self.env.parse(text, filename=path)
             except jinja2.TemplateSyntaxError as exc:
@@ -174,11 +209,10 @@ class JinjaProject:
                     self.unparsed.setdefault(f"test_{name}" if kind == "test" else name, err)
                 continue
             for node in tree.find_all(jn.Macro):
-                if node.name in self.macro_paths:
+                if node.name in into:
                     self.errors.append(
                         ProjectError(
-                            f"macro '{node.name}' is defined twice: in "
-                            f"{self.macro_paths[node.name]} and {path}",
+                            f"macro '{node.name}' is defined twice: in {into[node.name]} and {path}",
                             path=path,
                             line=node.lineno,
                             hint="rename or delete one of the two macros",
@@ -186,7 +220,34 @@ class JinjaProject:
                         )
                     )
                 else:
-                    self.macro_paths[node.name] = path
+                    into[node.name] = path
+
+    def add_package(self, name: str, files: Mapping[str, str]) -> None:
+        """Add the macro files of package ``name``: its macros live in the ``name.`` namespace.
+
+        Inside the package's own macros they are also callable without the prefix (dbt's
+        "local" macros), before the root project's macros.
+        """
+        self.sources.update(files)
+        macros = self.package_macros.setdefault(name, {})
+        self._index(files, macros)
+        self.packages[name] = frozenset(macros)
+
+    def test_macro(self, test: str) -> str | None:
+        """The macro implementing generic test ``test`` (``name`` or ``package.name``) as Jinja calls it."""
+        package, _, name = test.rpartition(".")
+        if not package:
+            return f"test_{name}" if f"test_{name}" in self.macro_paths else None
+        if f"test_{name}" in self.package_macros.get(package, {}):
+            return f"{package}.test_{name}"
+        return None
+
+    def macro_files(self) -> list[str]:
+        """Every macro file: the root project's and the packages'."""
+        files = dict.fromkeys(self.macro_paths.values())
+        for macros in self.package_macros.values():
+            files.update(dict.fromkeys(macros.values()))
+        return list(files)
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]]:
         return self.sources[name], name, lambda: True
@@ -242,12 +303,7 @@ class JinjaProject:
         ctx.update(context)
         ctx["return"] = _return
         try:
-            for macro_file in {p for p in self.macro_paths.values()}:
-                module = self.env.get_template(macro_file).make_module(vars=ctx, shared=True)
-                for name in dir(module):
-                    if self.macro_paths.get(name) == macro_file:
-                        ctx[name] = _catch_return(getattr(module, name))
-            self._bind_dbt_names(ctx, model, builtins)
+            self._bind_macros(ctx, model, builtins, dbt_names=True)
             template = self.env.get_template(path)
             if block is not None:
                 module = template.make_module(vars=ctx, shared=True)
@@ -267,8 +323,49 @@ class JinjaProject:
         except Exception as exc:
             raise self.runtime_error(exc, path, model) from None
 
+    def _instantiate(self, ctx: dict[str, Any], macros: Mapping[str, str], into: dict[str, Any]) -> None:
+        """Make each file of ``macros`` a module over ``ctx``; put its macros in ``into`` by name."""
+        for macro_file in dict.fromkeys(macros.values()):
+            template = self.env.get_template(macro_file)
+            # what make_module does, keeping the names Jinja does not export (``_private`` macros)
+            context = template.new_context(ctx, shared=True)
+            for _ in template.root_render_func(context):
+                pass
+            for name, value in context.vars.items():
+                if macros.get(name) == macro_file:
+                    into[name] = _catch_return(value)
+
+    def _bind_macros(
+        self,
+        ctx: dict[str, Any],
+        model: str | None,
+        builtins: Mapping[str, Callable[..., Any]] | None,
+        *,
+        dbt_names: bool,
+    ) -> None:
+        """Bind the root project's macros by name and each package's under its namespace.
+
+        As in dbt: a root macro is callable everywhere by its bare name; a package's macros
+        are ``package.name`` everywhere and bare names inside the package's own macros, where
+        they come before the root project's.
+        """
+        namespaces = {name: PackageNamespace(name) for name in self.package_macros}
+        for name, namespace in namespaces.items():
+            ctx.setdefault(name, namespace)
+        self._instantiate(ctx, self.macro_paths, ctx)
+        if dbt_names:
+            self._bind_dbt_names(ctx, model, builtins, {n: ns.macros for n, ns in namespaces.items()})
+        for name, macros in self.package_macros.items():
+            local = dict(ctx)
+            self._instantiate(local, macros, namespaces[name].macros)
+            local.update(namespaces[name].macros)
+
     def _bind_dbt_names(
-        self, ctx: dict[str, Any], model: str | None, builtins: Mapping[str, Callable[..., Any]] | None
+        self,
+        ctx: dict[str, Any],
+        model: str | None,
+        builtins: Mapping[str, Callable[..., Any]] | None,
+        packages: Mapping[str, Mapping[str, Any]],
     ) -> None:
         """Add ``adapter.dispatch``, ``dbt``, ``project_name`` and ``doc`` to a render's context."""
         from pyflow.core.dispatch import DbtNamespace, Dispatcher, bind_globals
@@ -280,7 +377,7 @@ class JinjaProject:
             adapter_type=str(getattr(target, "type", "duckdb")),
             root=self.project_name,
             search_orders=self.search_orders,
-            packages=self.packages,
+            packages=packages,
             builtins=builtins if builtins is not None else _ParseBuiltins(),
         )
         if isinstance(ctx.get("adapter"), AdapterProxy):
@@ -320,11 +417,7 @@ class JinjaProject:
         ctx = dict(self.env.globals)
         ctx.update(context)
         ctx["return"] = _return
-        for macro_file in dict.fromkeys(self.macro_paths.values()):
-            module = self.env.get_template(macro_file).make_module(vars=ctx, shared=True)
-            for name in dir(module):
-                if self.macro_paths.get(name) == macro_file:
-                    ctx[name] = _catch_return(getattr(module, name))
+        self._bind_macros(ctx, None, None, dbt_names=False)
         return {name: ctx[name] for name in names if self.macro_paths.get(name) and name in ctx}
 
     def _template_frame(self, exc: BaseException, default: str) -> tuple[str, int | None]:

@@ -52,6 +52,12 @@ class RelationText(str):
         out.type = type
         return out
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """Dbt's relation read as a mapping: ``metadata.type`` says it is a relation (dbt_utils checks it)."""
+        if key == "metadata":
+            return {"type": "Relation"}
+        return getattr(self, key, default) if key in ("database", "schema", "identifier", "type") else default
+
     @property
     def database(self) -> str | None:
         """The catalog."""
@@ -71,6 +77,11 @@ class RelationText(str):
     def name(self) -> str | None:
         """The table or view name (dbt's ``.name``)."""
         return self.identifier
+
+    @property
+    def is_cte(self) -> bool:
+        """False: an ephemeral model's ``ref()`` is inlined, not named as a CTE relation."""
+        return False
 
     @property
     def is_table(self) -> bool:

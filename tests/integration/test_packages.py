@@ -1,0 +1,167 @@
+"""dbt packages in dbt_packages/: their macros, dispatch, generic tests and vars; `pyflow deps`.
+
+The packages here are small ones written for these tests, with the shapes of dbt_utils and
+dbt_date macros (dispatched implementations, ``_private`` helpers, ``{% test %}`` blocks that
+dispatch, package-scoped vars).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+UTILS = {
+    "dbt_packages/my_utils/dbt_project.yml": "name: my_utils\nmacro-paths: [macros]\nvars:\n  my_utils:sep: '-'\n",
+    "dbt_packages/my_utils/macros/key.sql": """\
+        {% macro surrogate_key(fields) %}{{ return(adapter.dispatch('surrogate_key', 'my_utils')(fields)) }}{% endmacro %}
+        {% macro default__surrogate_key(fields) %}md5({{ _joined(fields) }}){% endmacro %}
+        {% macro _joined(fields) %}{{ fields | join(" || '" ~ var('my_utils:sep') ~ "' || ") }}{% endmacro %}
+        {% macro label() %}package{% endmacro %}
+        {% macro which_label() %}{{ label() }}{% endmacro %}
+        """,
+    "dbt_packages/my_utils/macros/tests.sql": """\
+        {% test unique_combination(model, columns) %}
+        {{ return(adapter.dispatch('test_unique_combination', 'my_utils')(model, columns)) }}
+        {% endtest %}
+        {% macro default__test_unique_combination(model, columns) %}
+        select {{ columns | join(', ') }} from {{ model }} group by {{ columns | join(', ') }} having count(*) > 1
+        {% endmacro %}
+        """,
+}
+
+ORDERS = "seeds/orders.csv"
+
+
+def _project(make_project, files: dict[str, str], **kwargs) -> Path:
+    return make_project({**UTILS, ORDERS: "a,b\n1,x\n2,x\n2,y\n", **files}, **kwargs)
+
+
+def test_package_macros_in_their_namespace_with_dispatch_private_helpers_and_vars(
+    make_project, pyflow, warehouse
+):
+    project = _project(
+        make_project,
+        {
+            "macros/label.sql": "{% macro label() %}root{% endmacro %}",
+            "models/keyed.sql": (
+                "select {{ my_utils.surrogate_key(['a', 'b']) }} as k, md5(a || '-' || b) as expected, "
+                "'{{ my_utils.which_label() }}' as package_label, '{{ label() }}' as root_label "
+                "from {{ ref('orders') }}"
+            ),
+        },
+    )
+    pyflow("build", "--project-dir", project)
+    rows = warehouse(project).rows("select k = expected, package_label, root_label from keyed")
+    # inside the package its own label() wins; in the root project the root's
+    assert rows == [(True, "package", "root")] * 3
+
+
+def test_root_dispatch_implementation_overrides_the_package(make_project, pyflow, warehouse):
+    project = _project(
+        make_project,
+        {
+            "macros/key.sql": "{% macro duckdb__surrogate_key(fields) %}'root'{% endmacro %}",
+            "models/keyed.sql": "select {{ my_utils.surrogate_key(['a']) }} as k",
+        },
+    )
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows("select k from keyed") == [("root",)]
+
+
+def test_root_vars_override_package_vars(make_project, pyflow, warehouse):
+    project = _project(
+        make_project,
+        {
+            "models/keyed.sql": "select {{ my_utils.surrogate_key(['a', 'b']) }} = md5(a || '+' || b) as ok from {{ ref('orders') }}"
+        },
+        project_yml="name: proj\nvars:\n  my_utils:sep: '+'\n",
+    )
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows("select distinct ok from keyed") == [(True,)]
+
+
+def test_package_generic_test_runs_with_dbts_name(make_project, pyflow):
+    project = _project(
+        make_project,
+        {
+            "models/o.sql": "select * from {{ ref('orders') }}",
+            "models/o.yml": """\
+                models:
+                  - name: o
+                    data_tests:
+                      - my_utils.unique_combination: {columns: [a, b]}
+                      - my_utils.unique_combination: {columns: [a]}
+                """,
+        },
+    )
+    result = pyflow("build", "--project-dir", project, expect=1)
+    assert "PASS test my_utils_unique_combination_o_a__b" in result.output
+    assert "FAIL" in result.output and "my_utils_unique_combination_o_a " in result.output
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    ids = [k for k in manifest["nodes"] if k.startswith("test.proj.my_utils_unique_combination_o_a__b.")]
+    assert len(ids) == 1
+
+
+def test_unknown_package_macro_names_the_package_and_close_names(make_project, pyflow):
+    project = _project(make_project, {"models/m.sql": "select {{ my_utils.surrogate_kye(['a']) }} as k"})
+    result = pyflow("build", "--project-dir", project, expect=1)
+    assert "package 'my_utils' has no macro 'surrogate_kye'" in result.output
+    assert "surrogate_key" in result.output and "[undefined-macro]" in result.output
+
+
+def test_declared_package_not_installed_is_an_error_saying_pyflow_deps(make_project, pyflow):
+    project = make_project(
+        {
+            "packages.yml": "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n",
+            "models/m.sql": "select 1 as x",
+        }
+    )
+    result = pyflow("build", "--project-dir", project, expect=1)
+    assert "packages.yml:2" in result.output
+    assert "package 'dbt-labs/dbt_utils' is declared in packages.yml but not installed" in result.output
+    assert "pyflow deps" in result.output and "[package-not-installed]" in result.output
+
+
+def test_declared_and_vendored_package_builds_offline(make_project, pyflow, warehouse):
+    project = _project(
+        make_project,
+        {
+            "packages.yml": "packages:\n  - git: 'https://example.invalid/org/my-utils.git'\n",
+            "models/keyed.sql": "select {{ my_utils.surrogate_key([\"'x'\"]) }} as k",
+        },
+    )
+    pyflow("build", "--project-dir", project)
+    assert len(warehouse(project).rows("select k from keyed")) == 1
+
+
+def test_invalid_packages_yml_names_the_line(make_project, pyflow):
+    project = make_project({"packages.yml": "packages:\n  - version: 1.0\n", "models/m.sql": "select 1 as x"})
+    result = pyflow("build", "--project-dir", project, expect=1)
+    assert "packages.yml:2" in result.output and "[invalid-packages]" in result.output
+
+
+def test_deps_links_local_packages_and_explains_unreachable_ones(tmp_path, make_project, pyflow, warehouse):
+    lib = tmp_path / "lib"
+    (lib / "macros").mkdir(parents=True)
+    (lib / "dbt_project.yml").write_text("name: my_lib\n")
+    (lib / "macros" / "one.sql").write_text("{% macro one() %}1{% endmacro %}")
+    project = make_project(
+        {
+            "packages.yml": "packages:\n  - local: ../lib\n",
+            "models/m.sql": "select {{ my_lib.one() }} as x",
+        }
+    )
+    result = pyflow("deps", "--project-dir", project)
+    assert "installed my_lib (local: ../lib) in dbt_packages/my_lib/" in result.output
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows("select x from m") == [(1,)]
+
+    (project / "packages.yml").write_text(
+        "packages:\n  - local: ../lib\n  - tarball: 'http://example.invalid/pkg.tar.gz'\n"
+    )
+    result = pyflow("deps", "--project-dir", project, expect=1)
+    assert (
+        "packages.yml:3" in result.output
+        and "cannot install package 'http://example.invalid/pkg.tar.gz'" in result.output
+    )
+    assert "vendor it" in result.output and "[package-install-failed]" in result.output
