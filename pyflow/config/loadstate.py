@@ -20,7 +20,7 @@ from pyflow.config.configjinja import ConfigRenderer, tree_value_line
 from pyflow.config.files import name_too_long
 from pyflow.config.files import sha as _sha
 from pyflow.config.parsecache import LazyFunctions, ParseCache
-from pyflow.config.project import load_project_config, tree_layers
+from pyflow.config.project import load_project_config, package_layers
 from pyflow.config.properties import (
     NodeProps,
     UnitTestProps,
@@ -132,6 +132,7 @@ class LoadState:
         name: str,
         path: str,
         line: int,
+        package: str | None = None,
     ) -> ModelConfig | SeedConfig | SnapshotConfig | None:
         """Merge a node's config layers (tree, YAML properties, its file) and validate them; None on errors."""
         resource = {SeedConfig: "seed", SnapshotConfig: "snapshot"}.get(cls, "model")
@@ -147,7 +148,7 @@ class LoadState:
                     line=self.config_doc.line_of((tree_key,)),
                     locate=lambda key, value: tree_value_line(self.config_doc, tree_key, key, value),
                 )
-                for layer in tree_layers(tree, self.config.name, parts)
+                for layer in package_layers(tree, package or self.config.name, parts, self.config.name)
             ]
             if props is not None:
                 if props[0].meta:  # node-level meta: merged into config meta, as dbt does

@@ -193,6 +193,8 @@ class JinjaProject:
         self.errors: list[PyflowError] = []
         self.unparsed: dict[str, CompileError] = {}
         """Macro name -> the syntax error of its file, which does not parse (so it is not defined)."""
+        self.template_package: dict[str, str] = {}
+        """Model template -> its package, for the models of packages (their macros come first)."""
         self.package_macros: dict[str, dict[str, str]] = {}
         """Package name -> its macro names -> their files (``dbt_packages/<name>/macros/...``)."""
         self._index(self.sources, self.macro_paths)
@@ -252,9 +254,11 @@ class JinjaProject:
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]]:
         return self.sources[name], name, lambda: True
 
-    def add_template(self, path: str, text: str) -> None:
-        """Register a model template under its display path."""
+    def add_template(self, path: str, text: str, package: str | None = None) -> None:
+        """Register a model template under its display path (``package``: the package it belongs to)."""
         self.sources[path] = text
+        if package is not None:
+            self.template_package[path] = package
 
     # ---- parse-time analysis -------------------------------------------------------------
     def snapshot_blocks(self, path: str, text: str) -> list[tuple[str, int]]:
@@ -303,7 +307,8 @@ class JinjaProject:
         ctx.update(context)
         ctx["return"] = _return
         try:
-            self._bind_macros(ctx, model, builtins, dbt_names=True)
+            local = self._bind_macros(ctx, model, builtins, dbt_names=True)
+            ctx = local.get(self.template_package.get(path, ""), ctx)
             template = self.env.get_template(path)
             if block is not None:
                 module = template.make_module(vars=ctx, shared=True)
@@ -342,12 +347,12 @@ class JinjaProject:
         builtins: Mapping[str, Callable[..., Any]] | None,
         *,
         dbt_names: bool,
-    ) -> None:
+    ) -> dict[str, dict[str, Any]]:
         """Bind the root project's macros by name and each package's under its namespace.
 
         As in dbt: a root macro is callable everywhere by its bare name; a package's macros
         are ``package.name`` everywhere and bare names inside the package's own macros, where
-        they come before the root project's.
+        they come before the root project's. Returns each package's context (for its models).
         """
         namespaces = {name: PackageNamespace(name) for name in self.package_macros}
         for name, namespace in namespaces.items():
@@ -355,10 +360,12 @@ class JinjaProject:
         self._instantiate(ctx, self.macro_paths, ctx)
         if dbt_names:
             self._bind_dbt_names(ctx, model, builtins, {n: ns.macros for n, ns in namespaces.items()})
+        contexts: dict[str, dict[str, Any]] = {}
         for name, macros in self.package_macros.items():
-            local = dict(ctx)
+            local = contexts[name] = dict(ctx)
             self._instantiate(local, macros, namespaces[name].macros)
             local.update(namespaces[name].macros)
+        return contexts
 
     def _bind_dbt_names(
         self,

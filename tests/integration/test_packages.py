@@ -165,3 +165,29 @@ def test_deps_links_local_packages_and_explains_unreachable_ones(tmp_path, make_
         and "cannot install package 'http://example.invalid/pkg.tar.gz'" in result.output
     )
     assert "vendor it" in result.output and "[package-install-failed]" in result.output
+
+
+def test_package_models_and_seeds_join_the_dag_with_the_root_config_tree(make_project, pyflow, warehouse):
+    project = _project(
+        make_project,
+        {
+            "dbt_packages/my_utils/seeds/calendar.csv": "day\n2024-01-01\n2024-01-02\n",
+            "dbt_packages/my_utils/models/days.sql": (
+                "select day, '{{ label() }}' as made_by, '{{ this.identifier }}' as t from {{ ref('calendar') }}"
+            ),
+            "models/report.sql": (
+                "select count(*) as n, min(made_by) as made_by from {{ ref('my_utils', 'days') }} "
+                "join {{ ref('calendar') }} using (day)"
+            ),
+        },
+        project_yml="name: proj\nmodels:\n  my_utils:\n    +materialized: table\n",
+    )
+    pyflow("build", "--project-dir", project)
+    db = warehouse(project)
+    assert db.rows("select n, made_by from report") == [(2, "package")]
+    assert db.rows("select table_type from information_schema.tables where table_name = 'days'") == [
+        ("BASE TABLE",)
+    ]
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    assert manifest["nodes"]["model.my_utils.days"]["fqn"] == ["my_utils", "days"]
+    assert "seed.my_utils.calendar" in manifest["nodes"]
