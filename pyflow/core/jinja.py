@@ -111,6 +111,15 @@ def _is_mapping(value: Any) -> bool:
     return isinstance(value, Mapping | RelationText)
 
 
+class _Flags:
+    """dbt's ``flags`` in Jinja: every flag is unset (None), so ``flags.X`` is falsy."""
+
+    def __getattr__(self, name: str) -> None:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+
 class PackageNamespace:
     """A package's name in Jinja: ``{{ dbt_utils.star(...) }}`` calls the package's macro ``star``."""
 
@@ -183,6 +192,9 @@ class JinjaProject:
         )
         self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter)
         self.env.tests["mapping"] = _is_mapping
+        self.package_env = self.env.overlay(undefined=jinja2.Undefined)
+        """Renders packages' macro files: an undefined name is empty there, as in dbt (whose
+        packages rely on it); the root project keeps the strict environment and its errors."""
         self.macro_paths: dict[str, str] = {}
         self.project_name = ""
         """The root project's name (``project_name`` in templates; a package of dispatch)."""
@@ -330,8 +342,9 @@ class JinjaProject:
 
     def _instantiate(self, ctx: dict[str, Any], macros: Mapping[str, str], into: dict[str, Any]) -> None:
         """Make each file of ``macros`` a module over ``ctx``; put its macros in ``into`` by name."""
+        env = self.env if macros is self.macro_paths else self.package_env
         for macro_file in dict.fromkeys(macros.values()):
-            template = self.env.get_template(macro_file)
+            template = env.get_template(macro_file)
             # what make_module does, keeping the names Jinja does not export (``_private`` macros)
             context = template.new_context(ctx, shared=True)
             for _ in template.root_render_func(context):
@@ -389,9 +402,11 @@ class JinjaProject:
         )
         if isinstance(ctx.get("adapter"), AdapterProxy):
             ctx["adapter"].dispatcher = dispatcher
+            ctx.setdefault("load_relation", ctx["adapter"].load_relation)
         ctx.setdefault("dbt", DbtNamespace(dispatcher))
         bind_globals(ctx, dispatcher)
         ctx.setdefault("project_name", self.project_name)
+        ctx.setdefault("flags", _Flags())
         ctx.setdefault("doc", self._doc_reader(ctx, model))
 
     def _doc_reader(self, ctx: dict[str, Any], model: str | None) -> Callable[..., str]:

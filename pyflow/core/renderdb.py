@@ -10,6 +10,7 @@ False, ``run_query`` and ``load_result`` return None, ``statement`` runs nothing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -114,6 +115,45 @@ class JinjaColumn:
     def dtype(self) -> str:
         """The engine type (dbt's ``.dtype``)."""
         return self.data_type
+
+    @property
+    def quoted(self) -> str:
+        """The name, double-quoted."""
+        return '"' + self.name.replace('"', '""') + '"'
+
+    def is_string(self) -> bool:
+        """A text type (``varchar``, ``char``, ``string``, ``text``)."""
+        return self.data_type.lower().split("(")[0].strip() in (
+            "varchar",
+            "char",
+            "string",
+            "text",
+            "character varying",
+        )
+
+    def is_integer(self) -> bool:
+        """An integer type."""
+        return self.data_type.lower().split("(")[0].strip() in (
+            "integer", "int", "bigint", "smallint", "tinyint", "hugeint", "int4", "int8", "int2",
+            "ubigint", "uinteger", "usmallint", "utinyint",
+        )  # fmt: skip
+
+    def is_float(self) -> bool:
+        """A floating-point type."""
+        return self.data_type.lower().split("(")[0].strip() in ("double", "float", "real", "float4", "float8")
+
+    def is_numeric(self) -> bool:
+        """A fixed-point type (``decimal``/``numeric``)."""
+        return self.data_type.lower().split("(")[0].strip() in ("decimal", "numeric")
+
+    def is_number(self) -> bool:
+        """Any numeric type."""
+        return self.is_integer() or self.is_float() or self.is_numeric()
+
+    def string_size(self) -> int:
+        """The declared length of a text type (a large number when it has none, as DuckDB's text)."""
+        found = re.search(r"\((\d+)\)", self.data_type)
+        return int(found.group(1)) if found else 256**2
 
 
 def _relation_of(value: Any) -> Relation:

@@ -191,3 +191,35 @@ def test_package_models_and_seeds_join_the_dag_with_the_root_config_tree(make_pr
     manifest = json.loads((project / "target" / "manifest.json").read_text())
     assert manifest["nodes"]["model.my_utils.days"]["fqn"] == ["my_utils", "days"]
     assert "seed.my_utils.calendar" in manifest["nodes"]
+
+
+def test_package_macros_read_undefined_names_as_empty_flags_and_the_catalog(make_project, pyflow, warehouse):
+    # dbt_utils' shapes: a variable set in one branch only, `flags.X is defined and flags.X`,
+    # load_relation() and the Column methods of get_columns_in_relation
+    catalog = """\
+        {% macro described(rel) %}
+        {%- if false %}{% set prefix = 'never' %}{% endif -%}
+        {%- set empty = flags.EMPTY is defined and flags.EMPTY -%}
+        {%- set found = load_relation(rel) is not none -%}
+        {%- set kinds = [] -%}
+        {%- for col in adapter.get_columns_in_relation(rel) -%}
+        {%- do kinds.append(col.name ~ ':' ~ ('s' if col.is_string() else 'n' if col.is_number() else '?')) -%}
+        {%- endfor -%}
+        '{{ prefix }}|{{ empty }}|{{ found }}|{{ kinds | join(",") }}'
+        {%- endmacro %}
+        """
+    project = _project(
+        make_project,
+        {
+            "dbt_packages/my_utils/macros/catalog.sql": catalog,
+            "models/m.sql": "select {{ my_utils.described(ref('orders')) }} as d",
+        },
+    )
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows("select d from m") == [("|None|True|a:n,b:s",)]
+
+
+def test_root_macros_keep_strict_undefined_names(make_project, pyflow):
+    project = _project(make_project, {"models/m.sql": "select '{{ nosuch }}' as d"})
+    result = pyflow("build", "--project-dir", project, expect=1)
+    assert "'nosuch' is undefined" in result.output
