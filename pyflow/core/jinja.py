@@ -15,62 +15,22 @@ from typing import Any
 
 import jinja2
 import jinja2.nodes as jn
-from jinja2.ext import Extension
 
+from pyflow.core.jinjaext import (
+    DOCS_PREFIX,
+    SNAPSHOT_PREFIX,
+    DocsExtension,
+    Flags,
+    PackageNamespace,
+    SnapshotExtension,
+    TestBlockExtension,
+    is_mapping,
+)
 from pyflow.core.sqlcontext import sql_identifier_filter, sql_literal
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
 
-SNAPSHOT_PREFIX = "pyflow_snapshot__"
-DOCS_PREFIX = "pyflow_docs__"
-
 _MACRO_TAG = re.compile(r"\{%-?\s*(macro|test)\s+([A-Za-z_][A-Za-z0-9_]*)")
 """``{% macro name`` / ``{% test name``: how macro names are found in a file that does not parse."""
-
-
-class SnapshotExtension(Extension):
-    """``{% snapshot name %} select ... {% endsnapshot %}``: a named block rendered on its own.
-
-    The block becomes a macro ``pyflow_snapshot__<name>`` of the file's template, so a
-    file may hold several snapshots and each renders (and reports errors) independently.
-    """
-
-    tags = {"snapshot"}
-
-    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
-        lineno = next(parser.stream).lineno
-        name = parser.parse_assign_target(name_only=True).name
-        body = parser.parse_statements(("name:endsnapshot",), drop_needle=True)
-        return jn.Macro(SNAPSHOT_PREFIX + name, [], [], body).set_lineno(lineno)
-
-
-class DocsExtension(Extension):
-    """``{% docs name %} text {% enddocs %}``: a docs block, read by ``{{ doc('name') }}``."""
-
-    tags = {"docs"}
-
-    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
-        lineno = next(parser.stream).lineno
-        name = parser.parse_assign_target(name_only=True).name
-        body = parser.parse_statements(("name:enddocs",), drop_needle=True)
-        return jn.Macro(DOCS_PREFIX + name, [], [], body).set_lineno(lineno)
-
-
-class TestBlockExtension(Extension):
-    """``{% test name(model, column_name) %} select ... {% endtest %}``: a custom generic test.
-
-    It becomes the macro ``test_<name>`` (dbt's convention), rendered with ``model`` bound to
-    the tested relation; it returns the failing rows.
-    """
-
-    tags = {"test"}
-
-    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
-        lineno = next(parser.stream).lineno
-        node = jn.Macro(lineno=lineno)
-        node.name = "test_" + parser.parse_assign_target(name_only=True).name
-        parser.parse_signature(node)
-        node.body = parser.parse_statements(("name:endtest",), drop_needle=True)
-        return node
 
 
 class MacroReturn(Exception):
@@ -102,43 +62,6 @@ def _catch_return(macro: Any) -> Any:
 
     macro._func = run
     return macro
-
-
-def _is_mapping(value: Any) -> bool:
-    """Jinja's ``is mapping``, true also for a relation (``ref()``), which dbt's relations are."""
-    from pyflow.core.renderdb import RelationText
-
-    return isinstance(value, Mapping | RelationText)
-
-
-class _Flags:
-    """dbt's ``flags`` in Jinja: every flag is unset (None), so ``flags.X`` is falsy."""
-
-    def __getattr__(self, name: str) -> None:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return None
-
-
-class PackageNamespace:
-    """A package's name in Jinja: ``{{ dbt_utils.star(...) }}`` calls the package's macro ``star``."""
-
-    def __init__(self, package: str) -> None:
-        self.package = package
-        self.macros: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        try:
-            return self.macros[name]
-        except KeyError:
-            raise CompileError(
-                f"package '{self.package}' has no macro '{name}'",
-                suggestions=closest(name, [m for m in self.macros if not m.startswith("test_")]),
-                hint=f"check the name, or the version of {self.package} installed in dbt_packages/",
-                code="undefined-macro",
-            ) from None
 
 
 class _ParseBuiltins(dict[str, Callable[..., Any]]):
@@ -191,7 +114,7 @@ class JinjaProject:
             keep_trailing_newline=True,
         )
         self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter)
-        self.env.tests["mapping"] = _is_mapping
+        self.env.tests["mapping"] = is_mapping
         self.package_env = self.env.overlay(undefined=jinja2.Undefined)
         """Renders packages' macro files: an undefined name is empty there, as in dbt (whose
         packages rely on it); the root project keeps the strict environment and its errors."""
@@ -406,7 +329,7 @@ class JinjaProject:
         ctx.setdefault("dbt", DbtNamespace(dispatcher))
         bind_globals(ctx, dispatcher)
         ctx.setdefault("project_name", self.project_name)
-        ctx.setdefault("flags", _Flags())
+        ctx.setdefault("flags", Flags())
         ctx.setdefault("doc", self._doc_reader(ctx, model))
 
     def _doc_reader(self, ctx: dict[str, Any], model: str | None) -> Callable[..., str]:
