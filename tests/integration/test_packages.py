@@ -223,3 +223,30 @@ def test_root_macros_keep_strict_undefined_names(make_project, pyflow):
     project = _project(make_project, {"models/m.sql": "select '{{ nosuch }}' as d"})
     result = pyflow("build", "--project-dir", project, expect=1)
     assert "'nosuch' is undefined" in result.output
+
+
+def test_fail_calc_set_inside_a_package_test_measures_its_rows(make_project, pyflow):
+    same_count = """\
+        {% test same_count(model, other) %}
+        {{ config(fail_calc='sum(diff)') }}
+        select abs((select count(*) from {{ model }}) - (select count(*) from {{ other }})) as diff
+        {% endtest %}
+        """
+    project = _project(
+        make_project,
+        {
+            "dbt_packages/my_utils/macros/same_count.sql": same_count,
+            "seeds/two.csv": "a\n1\n2\n",
+            "models/o.sql": "select * from {{ ref('orders') }}",
+            "models/o.yml": """\
+                models:
+                  - name: o
+                    data_tests:
+                      - my_utils.same_count: {other: "ref('orders')"}
+                      - my_utils.same_count: {other: "ref('two')"}
+                """,
+        },
+    )
+    result = pyflow("build", "--project-dir", project, expect=1)
+    assert "PASS test my_utils_same_count_o_ref_orders_" in result.output
+    assert "FAIL test my_utils_same_count_o_ref_two_" in result.output
