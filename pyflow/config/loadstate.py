@@ -19,6 +19,7 @@ from pyflow.config import customtest
 from pyflow.config.configjinja import ConfigRenderer, tree_value_line
 from pyflow.config.files import name_too_long
 from pyflow.config.files import sha as _sha
+from pyflow.config.packages import Package
 from pyflow.config.parsecache import LazyFunctions, ParseCache
 from pyflow.config.project import load_project_config, package_layers
 from pyflow.config.properties import (
@@ -108,6 +109,8 @@ class LoadState:
         self.failed_names: set[str] = set()
         """Nodes whose file failed before their name was known to the error (a failed import)."""
         self.tests: dict[str, TestNode] = {}
+        self.packages: list[Package] = []
+        """The installed packages (read with the macros, before anything else)."""
         self.test_decls: list[tuple[Target, str | None, Any, str, int]] = []
         """(tested node, column, declaration, file, line) collected while loading."""
         self.unit_decls: list[tuple[UnitTestProps, YamlDoc, tuple[str | int, ...]]] = []

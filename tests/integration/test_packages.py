@@ -250,3 +250,24 @@ def test_fail_calc_set_inside_a_package_test_measures_its_rows(make_project, pyf
     result = pyflow("build", "--project-dir", project, expect=1)
     assert "PASS test my_utils_same_count_o_ref_orders_" in result.output
     assert "FAIL test my_utils_same_count_o_ref_two_" in result.output
+
+
+def test_a_package_models_properties_bring_their_tests_and_docs(make_project, pyflow):
+    project = _project(
+        make_project,
+        {
+            "dbt_packages/my_utils/models/days.sql": "select 1 as id union all select 1",
+            "dbt_packages/my_utils/models/days.yml": """\
+                models:
+                  - name: days
+                    description: one row per day
+                    columns:
+                      - name: id
+                        data_tests: [unique]
+                """,
+        },
+    )
+    result = pyflow("build", "--project-dir", project, expect=1)
+    assert "FAIL test unique_days_id" in result.output
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    assert manifest["nodes"]["model.my_utils.days"]["description"] == "one row per day"
