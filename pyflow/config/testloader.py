@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from pyflow.config import customtest
 from pyflow.config.configjinja import ConfigRenderer, tree_value_line
 from pyflow.config.files import name_too_long, relpath, sha
+from pyflow.config.packages import Package
 from pyflow.config.project import tree_layers
 from pyflow.config.properties import PropertiesFile, UnitTestProps
 from pyflow.config.unitspec import make_unit_test
@@ -51,6 +52,7 @@ class TestLoading(abc.ABC):
     vars: dict[str, Any]
     target: TargetInfo
     config_doc: YamlDoc
+    packages: list[Package]
 
     @abc.abstractmethod
     def fail(self, err: PyflowError) -> None:
@@ -122,7 +124,9 @@ class TestLoading(abc.ABC):
                     entry,
                     target,
                     column,
-                    package=self.config.name,
+                    package=next(
+                        (p.name for p in self.packages if path.startswith(p.display + "/")), self.config.name
+                    ),
                     path=path,
                     line=line,
                     known=known,

@@ -271,3 +271,6 @@ def test_a_package_models_properties_bring_their_tests_and_docs(make_project, py
     assert "FAIL test unique_days_id" in result.output
     manifest = json.loads((project / "target" / "manifest.json").read_text())
     assert manifest["nodes"]["model.my_utils.days"]["description"] == "one row per day"
+    assert next(k for k in manifest["nodes"] if k.startswith("test.")).startswith(
+        "test.my_utils.unique_days_id."
+    )
