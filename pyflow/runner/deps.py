@@ -44,7 +44,7 @@ class Installed:
 
 
 def install(project_dir: Path) -> tuple[list[Installed], list[ProjectError]]:
-    """Install every declared package; what was installed and one error per package that was not."""
+    """Install every declared package and theirs; what was installed and one error per package that was not."""
     root = project_dir.resolve()
     cfg, _ = load_project_config(root)
     specs, errors = read_specs(root)
@@ -53,13 +53,22 @@ def install(project_dir: Path) -> tuple[list[Installed], list[ProjectError]]:
     base = root / cfg.packages_install_path
     done: list[Installed] = []
     failed: list[ProjectError] = []
-    for spec in specs:
+    queue: list[tuple[PackageSpec, Path]] = [(spec, root) for spec in specs]
+    while queue:
+        spec, declared_in = queue.pop(0)
+        if any(item.source == f"{spec.kind}: {spec.location}" for item in done):
+            continue
         try:
-            name = _install_one(spec, root, base, cfg.packages_install_path)
+            name = _install_one(spec, declared_in, base, cfg.packages_install_path)
         except ProjectError as exc:
             failed.append(exc)
             continue
         done.append(Installed(name, f"{spec.kind}: {spec.location}", f"{cfg.packages_install_path}/{name}"))
+        # a package's own packages.yml: its dependencies are installed next to it, as dbt does
+        installed = (base / name).resolve()
+        more, more_errors = read_specs(installed)
+        failed.extend(more_errors)
+        queue += [(m, installed) for m in more if not any(d.name == local_name(m, installed) for d in done)]
     return done, failed
 
 

@@ -274,3 +274,22 @@ def test_a_package_models_properties_bring_their_tests_and_docs(make_project, py
     assert next(k for k in manifest["nodes"] if k.startswith("test.")).startswith(
         "test.my_utils.unique_days_id."
     )
+
+
+def test_deps_installs_the_dependencies_of_packages(tmp_path, make_project, pyflow, warehouse):
+    for name, deps in {"a": "packages:\n  - local: ../b\n", "b": ""}.items():
+        (tmp_path / name / "macros").mkdir(parents=True)
+        (tmp_path / name / "dbt_project.yml").write_text(f"name: pkg_{name}\n")
+        (tmp_path / name / "macros" / "m.sql").write_text(f"{{% macro {name}() %}}'{name}'{{% endmacro %}}")
+        if deps:
+            (tmp_path / name / "packages.yml").write_text(deps)
+    project = make_project(
+        {
+            "packages.yml": "packages:\n  - local: ../a\n",
+            "models/m.sql": "select {{ pkg_a.a() }} || {{ pkg_b.b() }} as x",
+        }
+    )
+    result = pyflow("deps", "--project-dir", project)
+    assert "installed pkg_b (local: ../b)" in result.output
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows("select x from m") == [("ab",)]
