@@ -21,6 +21,7 @@ from pyflow.core.jinjaext import (
     SNAPSHOT_PREFIX,
     DocsExtension,
     Flags,
+    MaterializationExtension,
     PackageNamespace,
     SnapshotExtension,
     TestBlockExtension,
@@ -108,6 +109,7 @@ class JinjaProject:
                 "jinja2.ext.loopcontrols",
                 SnapshotExtension,
                 TestBlockExtension,
+                MaterializationExtension,
                 DocsExtension,
             ],
             cache_size=-1,
@@ -134,16 +136,18 @@ class JinjaProject:
         """Package name -> its macro names -> their files (``dbt_packages/<name>/macros/...``)."""
         self._index(self.sources, self.macro_paths)
 
-    def _index(self, files: Mapping[str, str], into: dict[str, str]) -> None:
+    def _index(self, files: Mapping[str, str], into: dict[str, str], *, package: str | None = None) -> None:
         """Record the macros of ``files`` in ``into`` (name -> file); keep syntax and duplicate errors."""
         for path, text in files.items():
             try:
                 tree = self.env.parse(text, filename=path)
             except jinja2.TemplateSyntaxError as exc:
                 err = self.syntax_error(exc, path, text)
-                self.errors.append(err)
+                if package is None:  # a package's file is reported only when one of its macros is used
+                    self.errors.append(err)
+                prefix = f"{package}." if package else ""
                 for kind, name in _MACRO_TAG.findall(text):
-                    self.unparsed.setdefault(f"test_{name}" if kind == "test" else name, err)
+                    self.unparsed.setdefault(prefix + (f"test_{name}" if kind == "test" else name), err)
                 continue
             for node in tree.find_all(jn.Macro):
                 if node.name in into:
@@ -167,7 +171,7 @@ class JinjaProject:
         """
         self.sources.update(files)
         macros = self.package_macros.setdefault(name, {})
-        self._index(files, macros)
+        self._index(files, macros, package=name)
         self.packages[name] = frozenset(macros)
 
     def test_macro(self, test: str) -> str | None:
@@ -290,7 +294,7 @@ class JinjaProject:
         are ``package.name`` everywhere and bare names inside the package's own macros, where
         they come before the root project's. Returns each package's context (for its models).
         """
-        namespaces = {name: PackageNamespace(name) for name in self.package_macros}
+        namespaces = {name: PackageNamespace(name, self.unparsed) for name in self.package_macros}
         for name, namespace in namespaces.items():
             ctx.setdefault(name, namespace)
         self._instantiate(ctx, self.macro_paths, ctx)

@@ -80,12 +80,30 @@ class Flags:
         return None
 
 
+class MaterializationExtension(Extension):
+    """``{% materialization name, adapter='x' %} ... {% endmaterialization %}``: read and left out.
+
+    pyflow builds with its own materializers; a package that defines a materialization still
+    loads its other macros.
+    """
+
+    tags = {"materialization"}
+
+    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
+        lineno = next(parser.stream).lineno
+        while parser.stream.current.type != "block_end":
+            next(parser.stream)
+        parser.parse_statements(("name:endmaterialization",), drop_needle=True)
+        return jn.Output([], lineno=lineno)
+
+
 class PackageNamespace:
     """A package's name in Jinja: ``{{ dbt_utils.star(...) }}`` calls the package's macro ``star``."""
 
-    def __init__(self, package: str) -> None:
+    def __init__(self, package: str, unparsed: Mapping[str, CompileError]) -> None:
         self.package = package
         self.macros: dict[str, Any] = {}
+        self._unparsed = unparsed
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -93,6 +111,17 @@ class PackageNamespace:
         try:
             return self.macros[name]
         except KeyError:
+            broken = self._unparsed.get(f"{self.package}.{name}")
+            if broken is not None:
+                raise CompileError(
+                    f"macro '{self.package}.{name}' cannot be used: its file {broken.path} has a Jinja "
+                    f"syntax error at line {broken.line}: {broken.message.removeprefix('Jinja syntax error: ')}",
+                    path=broken.path,
+                    line=broken.line,
+                    detail=broken.detail,
+                    hint=f"reinstall {self.package} (pyflow deps), or fix that file",
+                    code="jinja-syntax",
+                ) from None
             raise CompileError(
                 f"package '{self.package}' has no macro '{name}'",
                 suggestions=closest(name, [m for m in self.macros if not m.startswith("test_")]),

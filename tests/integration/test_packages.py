@@ -293,3 +293,22 @@ def test_deps_installs_the_dependencies_of_packages(tmp_path, make_project, pyfl
     assert "installed pkg_b (local: ../b)" in result.output
     pyflow("build", "--project-dir", project)
     assert warehouse(project).rows("select x from m") == [("ab",)]
+
+
+def test_a_package_file_that_does_not_parse_fails_only_what_uses_it(make_project, pyflow, warehouse):
+    files = {
+        "dbt_packages/my_utils/macros/broken.sql": "{% macro broken() %}{% if %}{% endmacro %}",
+        "dbt_packages/my_utils/macros/mat.sql": (
+            "{% materialization custom, adapter='duckdb' %}{{ return({'relations': []}) }}{% endmaterialization %}\n"
+            "{% macro beside() %}'beside'{% endmacro %}"
+        ),
+        "models/ok.sql": "select {{ my_utils.beside() }} as x",
+    }
+    project = _project(make_project, files)
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows("select x from ok") == [("beside",)]
+
+    project = _project(make_project, {**files, "models/bad.sql": "select {{ my_utils.broken() }} as x"})
+    result = pyflow("build", "--project-dir", project, expect=1)
+    assert "macro 'my_utils.broken' cannot be used" in result.output
+    assert "dbt_packages/my_utils/macros/broken.sql" in result.output and "[jinja-syntax]" in result.output
