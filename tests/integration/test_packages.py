@@ -312,3 +312,20 @@ def test_a_package_file_that_does_not_parse_fails_only_what_uses_it(make_project
     result = pyflow("build", "--project-dir", project, expect=1)
     assert "macro 'my_utils.broken' cannot be used" in result.output
     assert "dbt_packages/my_utils/macros/broken.sql" in result.output and "[jinja-syntax]" in result.output
+
+
+def test_dispatch_search_order_puts_a_shim_package_before_the_package(make_project, pyflow, warehouse):
+    project = _project(
+        make_project,
+        {
+            "dbt_packages/shim/dbt_project.yml": "name: shim\n",
+            "dbt_packages/shim/macros/key.sql": "{% macro duckdb__surrogate_key(fields) %}'shim'{% endmacro %}",
+            "models/keyed.sql": "select {{ my_utils.surrogate_key(['a']) }} as k",
+            "dbt_project.yml": (
+                "name: proj\ndispatch:\n  - macro_namespace: my_utils\n    search_order: [shim, my_utils]\n"
+            ),
+        },
+    )
+    (project / "pyflow.yml").unlink()
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows("select k from keyed") == [("shim",)]
