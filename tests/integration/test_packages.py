@@ -100,6 +100,10 @@ def test_package_generic_test_runs_with_dbts_name(make_project, pyflow):
     manifest = json.loads((project / "target" / "manifest.json").read_text())
     ids = [k for k in manifest["nodes"] if k.startswith("test.proj.my_utils_unique_combination_o_a__b.")]
     assert len(ids) == 1
+    assert manifest["macros"]["my_utils.surrogate_key"] == {
+        "name": "surrogate_key",
+        "path": "dbt_packages/my_utils/macros/key.sql",
+    }
 
 
 def test_unknown_package_macro_names_the_package_and_close_names(make_project, pyflow):
