@@ -21,7 +21,7 @@ from pyflow.config.files import name_too_long
 from pyflow.config.files import sha as _sha
 from pyflow.config.packages import Package
 from pyflow.config.parsecache import LazyFunctions, ParseCache
-from pyflow.config.project import load_project_config, package_layers
+from pyflow.config.project import load_project_config, package_layers, tree_layers
 from pyflow.config.properties import (
     NodeProps,
     UnitTestProps,
@@ -141,8 +141,15 @@ class LoadState:
         resource = {SeedConfig: "seed", SnapshotConfig: "snapshot"}.get(cls, "model")
         renderer = ConfigRenderer(self.vars, self.target, self.doc)
         tree_key = resource + "s"
+        own = next((p for p in self.packages if p.name == package and package != self.config.name), None)
+        own_layers = tree_layers(own.trees.get(tree_key, {}), own.name, parts) if own else []
+        own_file = own.project_file if own else ""
         try:
-            layers = [
+            layers = [  # a package's own dbt_project.yml tree first, the root project's over it
+                renderer.layer(layer, model=name, resource=resource, path=own_file, line=1)
+                for layer in own_layers
+            ]
+            layers += [
                 renderer.layer(
                     layer,
                     model=name,

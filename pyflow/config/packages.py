@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyflow.config.dbtproject import plus_config_keys
 from pyflow.config.yamlfile import YamlDoc, load_yaml
 from pyflow.errors import ProjectError
 
@@ -75,6 +76,13 @@ class Package:
     seed_paths: tuple[str, ...] = ("seeds",)
     test_paths: tuple[str, ...] = ("tests",)
     vars: dict[str, Any] = field(default_factory=dict)
+    trees: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Its own ``models:`` / ``seeds:`` config trees (keys with ``+``), below the root project's."""
+
+    @property
+    def project_file(self) -> str:
+        """Its dbt_project.yml, as shown in messages."""
+        return f"{self.display}/dbt_project.yml"
 
 
 def declaration_doc(root: Path) -> YamlDoc | None:
@@ -196,6 +204,11 @@ def installed_packages(root: Path, install_path: str) -> tuple[list[Package], li
                 seed_paths=_str_list(data.get("seed-paths"), ("seeds",)),
                 test_paths=_str_list(data.get("test-paths"), ("tests",)),
                 vars=pkg_vars,
+                trees={
+                    key: plus_config_keys(data[key], doc, (key,))
+                    for key in ("models", "seeds")
+                    if isinstance(data.get(key), dict)
+                },
             )
         )
     return packages, errors

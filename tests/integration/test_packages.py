@@ -333,3 +333,23 @@ def test_dispatch_search_order_puts_a_shim_package_before_the_package(make_proje
     (project / "pyflow.yml").unlink()
     pyflow("build", "--project-dir", project)
     assert warehouse(project).rows("select k from keyed") == [("shim",)]
+
+
+def test_a_package_own_config_tree_applies_below_the_root_projects(make_project, pyflow, warehouse):
+    project = _project(
+        make_project,
+        {
+            "dbt_packages/my_utils/dbt_project.yml": (
+                "name: my_utils\nmodels:\n  my_utils:\n    +materialized: table\n    marts:\n      +schema: pkg\n"
+            ),
+            "dbt_packages/my_utils/models/marts/days.sql": "select 1 as id",
+            "dbt_packages/my_utils/models/plain.sql": "select 1 as id",
+        },
+        project_yml="name: proj\nmodels:\n  my_utils:\n    marts:\n      +materialized: view\n",
+    )
+    pyflow("build", "--project-dir", project)
+    rows = warehouse(project).rows(
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_name in ('days', 'plain') order by table_name"
+    )
+    assert rows == [("main_pkg", "days", "VIEW"), ("main", "plain", "BASE TABLE")]
