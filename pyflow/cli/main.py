@@ -633,6 +633,23 @@ def clean(
 
 
 @app.command()
+def deps(
+    project_dir: ProjectDir = Path("."), debug_: Annotated[bool, typer.Option("--debug")] = False
+) -> None:
+    """Install the packages of packages.yml / dependencies.yml into dbt_packages/."""
+    with _errors(debug_):
+        from pyflow.errors import ErrorGroup
+        from pyflow.runner.deps import install
+
+        done, failed = install(project_dir)
+        for item in done:
+            _echo(f"  installed {item.name} ({item.source}) in {item.folder}/")
+        if failed:
+            raise failed[0] if len(failed) == 1 else ErrorGroup(list(failed))
+        _echo(f"Installed {len(done)} package(s)." if done else "No packages to install.")
+
+
+@app.command()
 def init(
     name: Annotated[str, typer.Argument(help="Project (and folder) name.")],
     debug_: Annotated[bool, typer.Option("--debug")] = False,

@@ -192,7 +192,9 @@ def _custom_sql(
     services: RenderServices,
 ) -> str:
     path = f"<test {node.name}>"
-    jinja.add_template(path, "{{ " + f"test_{node.test_name}" + "(model=__model, **__args) }}")
+    in_test_config: dict[str, Any] = {}
+    macro = jinja.test_macro(node.test_name) or f"test_{node.test_name}"
+    jinja.add_template(path, "{{ " + macro + "(model=__model, **__args) }}")
 
     def ref(*args: str, **_: Any) -> str:
         key = args[-1]
@@ -210,12 +212,21 @@ def _custom_sql(
         graph=services.graph,
         ref=ref,
         source=lambda s, t: inputs[f"{s}.{t}"].sql_ref,
-        config=lambda *a, **k: "",
+        config=lambda *a, **k: in_test_config.update(*a, **k) or "",
         this=model,
         is_incremental=lambda: False,
+        should_store_failures=lambda: bool(node.config.store_failures),
         __model=model,
         __args={
             k: inputs[node.ref_args[k]].sql_ref if k in node.ref_args else v for k, v in node.kwargs.items()
         },
     )
-    return jinja.render(path, ctx, model=node.name, builtins=services.builtins).strip().rstrip(";")
+    sql = jinja.render(path, ctx, model=node.name, builtins=services.builtins).strip().rstrip(";")
+    fail_calc = in_test_config.get("fail_calc")
+    if isinstance(fail_calc, str) and fail_calc.strip().lower() not in ("count(*)", ""):
+        # the test's rows are measured by its own fail_calc (dbt_utils' equal_rowcount): one
+        # failing row when that measure is not 0, none when it is
+        sql = (
+            f"SELECT 1 AS failures FROM (SELECT {fail_calc} AS n FROM ({sql}) dbt_test_rows) m WHERE m.n <> 0"
+        )
+    return sql

@@ -111,7 +111,7 @@ def compile_sql_model(
         for up in used.values()
         if up.cte_name and up.cte_sql and up.sql_ref == quote(up.cte_name)
     ]
-    macro_text = [text for path, text in jinja.sources.items() if path in jinja.macro_paths.values()]
+    macro_text = [jinja.sources[path] for path in jinja.macro_files()]
     volatile = calls.used or any(
         name in text for name in ("run_started_at", "invocation_id") for text in [model.raw_code, *macro_text]
     )

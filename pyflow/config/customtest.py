@@ -152,16 +152,30 @@ def jinja_definitions(jinja: JinjaProject) -> tuple[dict[str, TestDefinition], l
     """Definitions of the ``{% test %}`` blocks (and ``test_*`` macros) of the project."""
     out: dict[str, TestDefinition] = {}
     errors: list[ProjectError] = []
-    files = {path for name, path in jinja.macro_paths.items() if name.startswith("test_")}
+    scopes = [("", jinja.macro_paths), *((f"{p}.", m) for p, m in jinja.package_macros.items())]
+    for prefix, macro_paths in scopes:
+        _scope_definitions(jinja, prefix, macro_paths, out, errors)
+    return out, errors
+
+
+def _scope_definitions(
+    jinja: JinjaProject,
+    prefix: str,
+    macro_paths: Mapping[str, str],
+    out: dict[str, TestDefinition],
+    errors: list[ProjectError],
+) -> None:
+    """The ``{% test %}`` blocks of the root project (``prefix`` '') or of a package (``'pkg.'``)."""
+    files = {path for name, path in macro_paths.items() if name.startswith("test_")}
     for path in sorted(files):
         try:
             tree = jinja.env.parse(jinja.sources[path], filename=path)
         except jinja2.TemplateSyntaxError:
             continue  # reported when the macros were loaded
         for macro in tree.find_all(jn.Macro):
-            if not macro.name.startswith("test_") or jinja.macro_paths.get(macro.name) != path:
+            if not macro.name.startswith("test_") or macro_paths.get(macro.name) != path:
                 continue
-            name = macro.name.removeprefix("test_")
+            name = prefix + macro.name.removeprefix("test_")
             args = [a.name for a in macro.args]
             if "model" not in args:
                 errors.append(
@@ -186,7 +200,6 @@ def jinja_definitions(jinja: JinjaProject) -> tuple[dict[str, TestDefinition], l
                 optional=tuple(a for a in args[n_required:] if a != "model"),
                 any_argument=any(n.name == "kwargs" for n in macro.find_all(jn.Name)),
             )
-    return out, errors
 
 
 def clashes(python: Mapping[str, TestDefinition], jinja: Mapping[str, TestDefinition]) -> list[ProjectError]:

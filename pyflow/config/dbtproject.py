@@ -37,7 +37,6 @@ UNUSED_KEYS: tuple[str, ...] = (
     "asset-paths",
     "docs-paths",
     "function-paths",
-    "packages-install-path",
     "query-comment",
     "require-dbt-version",
     "quoting",
@@ -69,6 +68,7 @@ _RENDERED_KEYS = (
     "target-path",
     "log-path",
     "clean-targets",
+    "packages-install-path",
 )
 
 

@@ -18,6 +18,7 @@ from pyflow.config.files import relpath as _rel
 from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import PARSE_FORMAT
 from pyflow.config.loadstate import version as _version
+from pyflow.config.packageloader import PackageLoading
 from pyflow.config.propertyloader import PropertyLoading
 from pyflow.config.pythonloader import PythonLoading
 from pyflow.config.sqlloader import SqlLoading
@@ -32,7 +33,7 @@ from pyflow.errors import CompileError, ErrorGroup, PyflowError
 DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
 
 
-class _Loader(PropertyLoading, PythonLoading, SqlLoading, TestLoading):
+class _Loader(PackageLoading, PropertyLoading, PythonLoading, SqlLoading, TestLoading):
     """One load of a project: every file kind's loader over one shared state."""
 
     # ---- macros --------------------------------------------------------------------------
@@ -44,6 +45,9 @@ class _Loader(PropertyLoading, PythonLoading, SqlLoading, TestLoading):
         }
         files.update(docs_files(self.root, (*self.config.model_paths, *self.config.macro_paths)))
         jinja = JinjaProject(files)
+        for package, package_files in self.load_packages().items():
+            jinja.add_package(package, package_files)
+            files.update(package_files)
         jinja.project_name = self.config.name
         self.doc = jinja.doc_text
         jinja.search_orders, dispatch_errors = dispatch_orders(self.config_doc)
@@ -86,6 +90,11 @@ def load_project(
         loader.load_sql(path, jinja, snapshots=True)
     for path in _files(root, cfg.seed_paths, (".csv",)):
         loader.load_seed(path)
+    for package in loader.packages:
+        for path in _files(package.root, package.model_paths, (".sql",)):
+            loader.load_sql(path, jinja, package=package)
+        for path in _files(package.root, package.seed_paths, (".csv",)):
+            loader.load_seed(path, package)
     for path in _files(root, cfg.test_paths, (".sql",)):
         if "generic" not in path.relative_to(root).parts[1:-1]:
             loader.load_singular_test(path, jinja)

@@ -19,8 +19,9 @@ from pyflow.config import customtest
 from pyflow.config.configjinja import ConfigRenderer, tree_value_line
 from pyflow.config.files import name_too_long
 from pyflow.config.files import sha as _sha
+from pyflow.config.packages import Package
 from pyflow.config.parsecache import LazyFunctions, ParseCache
-from pyflow.config.project import load_project_config, tree_layers
+from pyflow.config.project import load_project_config, package_layers, tree_layers
 from pyflow.config.properties import (
     NodeProps,
     UnitTestProps,
@@ -108,6 +109,8 @@ class LoadState:
         self.failed_names: set[str] = set()
         """Nodes whose file failed before their name was known to the error (a failed import)."""
         self.tests: dict[str, TestNode] = {}
+        self.packages: list[Package] = []
+        """The installed packages (read with the macros, before anything else)."""
         self.test_decls: list[tuple[Target, str | None, Any, str, int]] = []
         """(tested node, column, declaration, file, line) collected while loading."""
         self.unit_decls: list[tuple[UnitTestProps, YamlDoc, tuple[str | int, ...]]] = []
@@ -132,13 +135,21 @@ class LoadState:
         name: str,
         path: str,
         line: int,
+        package: str | None = None,
     ) -> ModelConfig | SeedConfig | SnapshotConfig | None:
         """Merge a node's config layers (tree, YAML properties, its file) and validate them; None on errors."""
         resource = {SeedConfig: "seed", SnapshotConfig: "snapshot"}.get(cls, "model")
         renderer = ConfigRenderer(self.vars, self.target, self.doc)
         tree_key = resource + "s"
+        own = next((p for p in self.packages if p.name == package and package != self.config.name), None)
+        own_layers = tree_layers(own.trees.get(tree_key, {}), own.name, parts) if own else []
+        own_file = own.project_file if own else ""
         try:
-            layers = [
+            layers = [  # a package's own dbt_project.yml tree first, the root project's over it
+                renderer.layer(layer, model=name, resource=resource, path=own_file, line=1)
+                for layer in own_layers
+            ]
+            layers += [
                 renderer.layer(
                     layer,
                     model=name,
@@ -147,7 +158,7 @@ class LoadState:
                     line=self.config_doc.line_of((tree_key,)),
                     locate=lambda key, value: tree_value_line(self.config_doc, tree_key, key, value),
                 )
-                for layer in tree_layers(tree, self.config.name, parts)
+                for layer in package_layers(tree, package or self.config.name, parts, self.config.name)
             ]
             if props is not None:
                 if props[0].meta:  # node-level meta: merged into config meta, as dbt does

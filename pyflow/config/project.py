@@ -143,5 +143,19 @@ def tree_layers(tree: dict[str, Any], project: str, parts: tuple[str, ...]) -> l
     return layers
 
 
+def package_layers(
+    tree: dict[str, Any], package: str, parts: tuple[str, ...], root: str
+) -> list[dict[str, Any]]:
+    """:func:`tree_layers` for a node of ``package``: of a package's nodes only its own tree applies.
+
+    A package's node (``package`` is not the ``root`` project) takes the top-level ``+keys`` and
+    the ``<package>:`` subtree of the root project's tree, as in dbt; for the root project's own
+    nodes this is :func:`tree_layers`.
+    """
+    if package == root or isinstance(tree.get(package), dict):
+        return tree_layers(tree, package, parts)
+    return [_plus_keys(tree)]
+
+
 def _plus_keys(node: dict[str, Any]) -> dict[str, Any]:
     return {k[1:]: v for k, v in node.items() if isinstance(k, str) and k.startswith("+")}

@@ -35,12 +35,16 @@ class PropertyLoading(LoadState):
 
     # ---- YAML properties -----------------------------------------------------------------
     def load_properties(self) -> None:
-        """Read every YAML properties file under the model, seed and snapshot paths."""
+        """Read every YAML properties file under the model, seed and snapshot paths (and packages')."""
         folders = tuple(
             dict.fromkeys(self.config.model_paths + self.config.seed_paths + self.config.snapshot_paths)
         )
         blocks: dict[str, str] | None = None
-        for path in _files(self.root, folders, (".yml", ".yaml")):
+        files = _files(self.root, folders, (".yml", ".yaml"))
+        for package in self.packages:  # a package's models and seeds have their properties too
+            package_folders = tuple(dict.fromkeys(package.model_paths + package.seed_paths))
+            files += _files(package.root, package_folders, (".yml", ".yaml"))
+        for path in files:
             display = _rel(self.root, path)
             try:
                 doc = load_yaml(path, display=display)

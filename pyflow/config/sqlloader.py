@@ -9,6 +9,7 @@ from typing import Any
 from pyflow.config.files import relpath as _rel
 from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import LoadState
+from pyflow.config.packages import Package
 from pyflow.config.recorder import ParseRecorder
 from pyflow.config.yamlfile import read_text
 from pyflow.core.jinja import JinjaProject
@@ -31,16 +32,21 @@ class SqlLoading(LoadState):
     """The SQL-model and seed part of the project loader."""
 
     # ---- SQL models ----------------------------------------------------------------------
-    def load_sql(self, path: Path, jinja: JinjaProject, *, snapshots: bool = False) -> None:
-        """Register the model (or the snapshot blocks) of one SQL file."""
+    def load_sql(
+        self, path: Path, jinja: JinjaProject, *, snapshots: bool = False, package: Package | None = None
+    ) -> None:
+        """Register the model (or the snapshot blocks) of one SQL file (of the root project or ``package``)."""
         display = _rel(self.root, path)
         try:
             text = read_text(path, display)
         except ProjectError as exc:
             self.fail(exc)
             return
-        folders = path.relative_to(self._model_root(path)).parent.parts
-        jinja.add_template(display, text)
+        base = (
+            self._model_root(path) if package is None else _folder_of(path, package.root, package.model_paths)
+        )
+        folders = path.relative_to(base).parent.parts
+        jinja.add_template(display, text, package=package.name if package else None)
         sha = _sha(text)
         cached = self.parse_cache.get(display, sha, self.sql_env)
         if cached is not None and any(
@@ -53,7 +59,9 @@ class SqlLoading(LoadState):
                 return
             self.parse_cache.put(display, sha, self.sql_env, cached)
         for item in cached:
-            self._add_sql_node(item, display, folders, text, sha)
+            self._add_sql_node(
+                item, display, folders, text, sha, package.name if package else self.config.name
+            )
 
     def _parse_sql_file(
         self, display: str, text: str, stem: str, jinja: JinjaProject, snapshots: bool
@@ -87,7 +95,7 @@ class SqlLoading(LoadState):
         return out
 
     def _add_sql_node(
-        self, item: dict[str, Any], display: str, folders: tuple[str, ...], text: str, sha: str
+        self, item: dict[str, Any], display: str, folders: tuple[str, ...], text: str, sha: str, package: str
     ) -> None:
         name, line, block = item["name"], item["line"], item["block"]
         refs = tuple(
@@ -105,12 +113,13 @@ class SqlLoading(LoadState):
             name,
             display,
             line,
+            package,
         )
         if cfg is None:
             return
         common: dict[str, Any] = {
             "name": name,
-            "package": self.config.name,
+            "package": package,
             "path": display,
             "line": line,
             "language": "sql",
@@ -120,7 +129,7 @@ class SqlLoading(LoadState):
             "description": cfg.description or "",
             "columns": self._columns(name, raw_columns, display, line),
             "raw_code": text,
-            "fqn": (self.config.name, *folders, name),
+            "fqn": (package, *folders, name),
         }
         node = SnapshotNode(**common, block=block) if is_snapshot else ModelNode(**common)
         self._register(node)
@@ -161,17 +170,20 @@ class SqlLoading(LoadState):
         }
 
     # ---- seeds ---------------------------------------------------------------------------
-    def load_seed(self, path: Path) -> None:
-        """Register one CSV seed."""
+    def load_seed(self, path: Path, package: Package | None = None) -> None:
+        """Register one CSV seed (of the root project or ``package``)."""
         display = _rel(self.root, path)
-        base = next(
-            (self.root / f for f in self.config.seed_paths if (self.root / f) in path.parents),
-            self.root,
-        )
+        if package is None:
+            base = _folder_of(path, self.root, self.config.seed_paths)
+        else:
+            base = _folder_of(path, package.root, package.seed_paths)
+        owner = package.name if package else self.config.name
         folders = path.relative_to(base).parent.parts
         name = path.stem
         props = self.seed_props.get(name)
-        cfg = self.node_config(SeedConfig, self.config.seeds, (*folders, name), props, {}, name, display, 1)
+        cfg = self.node_config(
+            SeedConfig, self.config.seeds, (*folders, name), props, {}, name, display, 1, owner
+        )
         if cfg is None:
             return
         columns: dict[str, ColumnInfo] = {}
@@ -181,13 +193,18 @@ class SqlLoading(LoadState):
             }
         node = SeedNode(
             name=name,
-            package=self.config.name,
+            package=owner,
             path=display,
             line=1,
             config=cfg,  # type: ignore[arg-type]
             checksum=_sha(path.read_bytes()),
             description=cfg.description or (props[0].description if props else ""),
             columns=columns,
-            fqn=(self.config.name, *folders, name),
+            fqn=(owner, *folders, name),
         )
         self._register(node)
+
+
+def _folder_of(path: Path, root: Path, folders: tuple[str, ...]) -> Path:
+    """The folder of ``folders`` (under ``root``) holding ``path``; ``root`` when none does."""
+    return next((root / f for f in folders if (root / f) in path.parents), root)

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from pyflow.config import customtest
 from pyflow.config.configjinja import ConfigRenderer, tree_value_line
 from pyflow.config.files import name_too_long, relpath, sha
+from pyflow.config.packages import Package
 from pyflow.config.project import tree_layers
 from pyflow.config.properties import PropertiesFile, UnitTestProps
 from pyflow.config.unitspec import make_unit_test
@@ -51,6 +52,7 @@ class TestLoading(abc.ABC):
     vars: dict[str, Any]
     target: TargetInfo
     config_doc: YamlDoc
+    packages: list[Package]
 
     @abc.abstractmethod
     def fail(self, err: PyflowError) -> None:
@@ -100,7 +102,7 @@ class TestLoading(abc.ABC):
         custom = {**jinja_defs, **python.definitions}
 
         def known(name: str) -> bool:
-            return name in BUILTIN_TESTS or f"test_{name}" in jinja.macro_paths or name in custom
+            return name in BUILTIN_TESTS or jinja.test_macro(name) is not None or name in custom
 
         def parse_ref(text: str) -> DependencyRef | None:
             try:
@@ -122,7 +124,9 @@ class TestLoading(abc.ABC):
                     entry,
                     target,
                     column,
-                    package=self.config.name,
+                    package=next(
+                        (p.name for p in self.packages if path.startswith(p.display + "/")), self.config.name
+                    ),
                     path=path,
                     line=line,
                     known=known,

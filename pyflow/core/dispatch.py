@@ -44,7 +44,7 @@ class Dispatcher:
         adapter_type: str,
         root: str,
         search_orders: Mapping[str, Sequence[str]],
-        packages: Mapping[str, frozenset[str]],
+        packages: Mapping[str, Mapping[str, Callable[..., Any]]],
         builtins: Mapping[str, Callable[..., Any]],
     ) -> None:
         self.macros = macros
@@ -53,7 +53,7 @@ class Dispatcher:
         self.root = root
         self.search_orders = search_orders
         self.packages = packages
-        """Package name -> the names of its macros; macros of no package are the root project's."""
+        """Package name -> its macros by name (``macros`` are the root project's)."""
         self.builtins = builtins
 
     def search_order(self, namespace: str | None) -> list[str]:
@@ -68,7 +68,7 @@ class Dispatcher:
         if package in self.packages:
             return name in self.packages[package]
         if package == self.root:
-            return name in self.macros and not any(name in names for names in self.packages.values())
+            return name in self.macros
         return False
 
     def resolve(self, name: str, namespace: str | None = None) -> Callable[..., Any]:
@@ -85,7 +85,11 @@ class Dispatcher:
                 candidate = f"{prefix}__{name}"
                 tried.append(f"{package}.{candidate}")
                 if self._in_package(package, candidate):
-                    found: Callable[..., Any] = self.macros[candidate]
+                    found: Callable[..., Any] = (
+                        self.packages[package][candidate]
+                        if package in self.packages
+                        else self.macros[candidate]
+                    )
                     return found
             if package == DBT_NAMESPACE and name in self.builtins:
                 return self.builtins[name]

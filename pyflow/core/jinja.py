@@ -15,62 +15,23 @@ from typing import Any
 
 import jinja2
 import jinja2.nodes as jn
-from jinja2.ext import Extension
 
+from pyflow.core.jinjaext import (
+    DOCS_PREFIX,
+    SNAPSHOT_PREFIX,
+    DocsExtension,
+    Flags,
+    MaterializationExtension,
+    PackageNamespace,
+    SnapshotExtension,
+    TestBlockExtension,
+    is_mapping,
+)
 from pyflow.core.sqlcontext import sql_identifier_filter, sql_literal
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
 
-SNAPSHOT_PREFIX = "pyflow_snapshot__"
-DOCS_PREFIX = "pyflow_docs__"
-
 _MACRO_TAG = re.compile(r"\{%-?\s*(macro|test)\s+([A-Za-z_][A-Za-z0-9_]*)")
 """``{% macro name`` / ``{% test name``: how macro names are found in a file that does not parse."""
-
-
-class SnapshotExtension(Extension):
-    """``{% snapshot name %} select ... {% endsnapshot %}``: a named block rendered on its own.
-
-    The block becomes a macro ``pyflow_snapshot__<name>`` of the file's template, so a
-    file may hold several snapshots and each renders (and reports errors) independently.
-    """
-
-    tags = {"snapshot"}
-
-    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
-        lineno = next(parser.stream).lineno
-        name = parser.parse_assign_target(name_only=True).name
-        body = parser.parse_statements(("name:endsnapshot",), drop_needle=True)
-        return jn.Macro(SNAPSHOT_PREFIX + name, [], [], body).set_lineno(lineno)
-
-
-class DocsExtension(Extension):
-    """``{% docs name %} text {% enddocs %}``: a docs block, read by ``{{ doc('name') }}``."""
-
-    tags = {"docs"}
-
-    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
-        lineno = next(parser.stream).lineno
-        name = parser.parse_assign_target(name_only=True).name
-        body = parser.parse_statements(("name:enddocs",), drop_needle=True)
-        return jn.Macro(DOCS_PREFIX + name, [], [], body).set_lineno(lineno)
-
-
-class TestBlockExtension(Extension):
-    """``{% test name(model, column_name) %} select ... {% endtest %}``: a custom generic test.
-
-    It becomes the macro ``test_<name>`` (dbt's convention), rendered with ``model`` bound to
-    the tested relation; it returns the failing rows.
-    """
-
-    tags = {"test"}
-
-    def parse(self, parser: Any) -> jn.Node:  # noqa: D102
-        lineno = next(parser.stream).lineno
-        node = jn.Macro(lineno=lineno)
-        node.name = "test_" + parser.parse_assign_target(name_only=True).name
-        parser.parse_signature(node)
-        node.body = parser.parse_statements(("name:endtest",), drop_needle=True)
-        return node
 
 
 class MacroReturn(Exception):
@@ -148,37 +109,51 @@ class JinjaProject:
                 "jinja2.ext.loopcontrols",
                 SnapshotExtension,
                 TestBlockExtension,
+                MaterializationExtension,
                 DocsExtension,
             ],
             cache_size=-1,
             keep_trailing_newline=True,
         )
         self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter)
+        self.env.tests["mapping"] = is_mapping
+        self.package_env = self.env.overlay(undefined=jinja2.Undefined)
+        """Renders packages' macro files: an undefined name is empty there, as in dbt (whose
+        packages rely on it); the root project keeps the strict environment and its errors."""
         self.macro_paths: dict[str, str] = {}
         self.project_name = ""
         """The root project's name (``project_name`` in templates; a package of dispatch)."""
         self.search_orders: dict[str, list[str]] = {}
         """``dispatch:`` of dbt_project.yml: macro namespace -> packages searched, in order."""
         self.packages: dict[str, frozenset[str]] = {}
-        """Package name -> its macro names (macros of no package belong to the root project)."""
+        """Package name -> its macro names."""
         self.errors: list[PyflowError] = []
         self.unparsed: dict[str, CompileError] = {}
         """Macro name -> the syntax error of its file, which does not parse (so it is not defined)."""
-        for path, text in self.sources.items():
+        self.template_package: dict[str, str] = {}
+        """Model template -> its package, for the models of packages (their macros come first)."""
+        self.package_macros: dict[str, dict[str, str]] = {}
+        """Package name -> its macro names -> their files (``dbt_packages/<name>/macros/...``)."""
+        self._index(self.sources, self.macro_paths)
+
+    def _index(self, files: Mapping[str, str], into: dict[str, str], *, package: str | None = None) -> None:
+        """Record the macros of ``files`` in ``into`` (name -> file); keep syntax and duplicate errors."""
+        for path, text in files.items():
             try:
                 tree = self.env.parse(text, filename=path)
             except jinja2.TemplateSyntaxError as exc:
                 err = self.syntax_error(exc, path, text)
-                self.errors.append(err)
+                if package is None:  # a package's file is reported only when one of its macros is used
+                    self.errors.append(err)
+                prefix = f"{package}." if package else ""
                 for kind, name in _MACRO_TAG.findall(text):
-                    self.unparsed.setdefault(f"test_{name}" if kind == "test" else name, err)
+                    self.unparsed.setdefault(prefix + (f"test_{name}" if kind == "test" else name), err)
                 continue
             for node in tree.find_all(jn.Macro):
-                if node.name in self.macro_paths:
+                if node.name in into:
                     self.errors.append(
                         ProjectError(
-                            f"macro '{node.name}' is defined twice: in "
-                            f"{self.macro_paths[node.name]} and {path}",
+                            f"macro '{node.name}' is defined twice: in {into[node.name]} and {path}",
                             path=path,
                             line=node.lineno,
                             hint="rename or delete one of the two macros",
@@ -186,14 +161,43 @@ class JinjaProject:
                         )
                     )
                 else:
-                    self.macro_paths[node.name] = path
+                    into[node.name] = path
+
+    def add_package(self, name: str, files: Mapping[str, str]) -> None:
+        """Add the macro files of package ``name``: its macros live in the ``name.`` namespace.
+
+        Inside the package's own macros they are also callable without the prefix (dbt's
+        "local" macros), before the root project's macros.
+        """
+        self.sources.update(files)
+        macros = self.package_macros.setdefault(name, {})
+        self._index(files, macros, package=name)
+        self.packages[name] = frozenset(macros)
+
+    def test_macro(self, test: str) -> str | None:
+        """The macro implementing generic test ``test`` (``name`` or ``package.name``) as Jinja calls it."""
+        package, _, name = test.rpartition(".")
+        if not package:
+            return f"test_{name}" if f"test_{name}" in self.macro_paths else None
+        if f"test_{name}" in self.package_macros.get(package, {}):
+            return f"{package}.test_{name}"
+        return None
+
+    def macro_files(self) -> list[str]:
+        """Every macro file: the root project's and the packages'."""
+        files = dict.fromkeys(self.macro_paths.values())
+        for macros in self.package_macros.values():
+            files.update(dict.fromkeys(macros.values()))
+        return list(files)
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]]:
         return self.sources[name], name, lambda: True
 
-    def add_template(self, path: str, text: str) -> None:
-        """Register a model template under its display path."""
+    def add_template(self, path: str, text: str, package: str | None = None) -> None:
+        """Register a model template under its display path (``package``: the package it belongs to)."""
         self.sources[path] = text
+        if package is not None:
+            self.template_package[path] = package
 
     # ---- parse-time analysis -------------------------------------------------------------
     def snapshot_blocks(self, path: str, text: str) -> list[tuple[str, int]]:
@@ -242,12 +246,8 @@ class JinjaProject:
         ctx.update(context)
         ctx["return"] = _return
         try:
-            for macro_file in {p for p in self.macro_paths.values()}:
-                module = self.env.get_template(macro_file).make_module(vars=ctx, shared=True)
-                for name in dir(module):
-                    if self.macro_paths.get(name) == macro_file:
-                        ctx[name] = _catch_return(getattr(module, name))
-            self._bind_dbt_names(ctx, model, builtins)
+            local = self._bind_macros(ctx, model, builtins, dbt_names=True)
+            ctx = local.get(self.template_package.get(path, ""), ctx)
             template = self.env.get_template(path)
             if block is not None:
                 module = template.make_module(vars=ctx, shared=True)
@@ -267,8 +267,52 @@ class JinjaProject:
         except Exception as exc:
             raise self.runtime_error(exc, path, model) from None
 
+    def _instantiate(self, ctx: dict[str, Any], macros: Mapping[str, str], into: dict[str, Any]) -> None:
+        """Make each file of ``macros`` a module over ``ctx``; put its macros in ``into`` by name."""
+        env = self.env if macros is self.macro_paths else self.package_env
+        for macro_file in dict.fromkeys(macros.values()):
+            template = env.get_template(macro_file)
+            # what make_module does, keeping the names Jinja does not export (``_private`` macros)
+            context = template.new_context(ctx, shared=True)
+            for _ in template.root_render_func(context):
+                pass
+            for name, value in context.vars.items():
+                if macros.get(name) == macro_file:
+                    into[name] = _catch_return(value)
+
+    def _bind_macros(
+        self,
+        ctx: dict[str, Any],
+        model: str | None,
+        builtins: Mapping[str, Callable[..., Any]] | None,
+        *,
+        dbt_names: bool,
+    ) -> dict[str, dict[str, Any]]:
+        """Bind the root project's macros by name and each package's under its namespace.
+
+        As in dbt: a root macro is callable everywhere by its bare name; a package's macros
+        are ``package.name`` everywhere and bare names inside the package's own macros, where
+        they come before the root project's. Returns each package's context (for its models).
+        """
+        namespaces = {name: PackageNamespace(name, self.unparsed) for name in self.package_macros}
+        for name, namespace in namespaces.items():
+            ctx.setdefault(name, namespace)
+        self._instantiate(ctx, self.macro_paths, ctx)
+        if dbt_names:
+            self._bind_dbt_names(ctx, model, builtins, {n: ns.macros for n, ns in namespaces.items()})
+        contexts: dict[str, dict[str, Any]] = {}
+        for name, macros in self.package_macros.items():
+            local = contexts[name] = dict(ctx)
+            self._instantiate(local, macros, namespaces[name].macros)
+            local.update(namespaces[name].macros)
+        return contexts
+
     def _bind_dbt_names(
-        self, ctx: dict[str, Any], model: str | None, builtins: Mapping[str, Callable[..., Any]] | None
+        self,
+        ctx: dict[str, Any],
+        model: str | None,
+        builtins: Mapping[str, Callable[..., Any]] | None,
+        packages: Mapping[str, Mapping[str, Any]],
     ) -> None:
         """Add ``adapter.dispatch``, ``dbt``, ``project_name`` and ``doc`` to a render's context."""
         from pyflow.core.dispatch import DbtNamespace, Dispatcher, bind_globals
@@ -280,14 +324,16 @@ class JinjaProject:
             adapter_type=str(getattr(target, "type", "duckdb")),
             root=self.project_name,
             search_orders=self.search_orders,
-            packages=self.packages,
+            packages=packages,
             builtins=builtins if builtins is not None else _ParseBuiltins(),
         )
         if isinstance(ctx.get("adapter"), AdapterProxy):
             ctx["adapter"].dispatcher = dispatcher
+            ctx.setdefault("load_relation", ctx["adapter"].load_relation)
         ctx.setdefault("dbt", DbtNamespace(dispatcher))
         bind_globals(ctx, dispatcher)
         ctx.setdefault("project_name", self.project_name)
+        ctx.setdefault("flags", Flags())
         ctx.setdefault("doc", self._doc_reader(ctx, model))
 
     def _doc_reader(self, ctx: dict[str, Any], model: str | None) -> Callable[..., str]:
@@ -320,11 +366,7 @@ class JinjaProject:
         ctx = dict(self.env.globals)
         ctx.update(context)
         ctx["return"] = _return
-        for macro_file in dict.fromkeys(self.macro_paths.values()):
-            module = self.env.get_template(macro_file).make_module(vars=ctx, shared=True)
-            for name in dir(module):
-                if self.macro_paths.get(name) == macro_file:
-                    ctx[name] = _catch_return(getattr(module, name))
+        self._bind_macros(ctx, None, None, dbt_names=False)
         return {name: ctx[name] for name in names if self.macro_paths.get(name) and name in ctx}
 
     def _template_frame(self, exc: BaseException, default: str) -> tuple[str, int | None]:

@@ -345,6 +345,8 @@ class ProjectConfig(BaseModel):
     target_path: str = Field(default="target", alias="target-path")
     log_path: str = Field(default="logs", alias="log-path")
     clean_targets: tuple[str, ...] = Field(default=("target", "logs"), alias="clean-targets")
+    packages_install_path: str = Field(default="dbt_packages", alias="packages-install-path")
+    """Where installed packages live (docs/packages.md)."""
     vars: dict[str, Any] = Field(default_factory=dict)
     models: dict[str, Any] = Field(default_factory=dict)
     seeds: dict[str, Any] = Field(default_factory=dict)

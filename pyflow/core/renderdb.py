@@ -10,6 +10,7 @@ False, ``run_query`` and ``load_result`` return None, ``statement`` runs nothing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -52,6 +53,12 @@ class RelationText(str):
         out.type = type
         return out
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """Dbt's relation read as a mapping: ``metadata.type`` says it is a relation (dbt_utils checks it)."""
+        if key == "metadata":
+            return {"type": "Relation"}
+        return getattr(self, key, default) if key in ("database", "schema", "identifier", "type") else default
+
     @property
     def database(self) -> str | None:
         """The catalog."""
@@ -71,6 +78,11 @@ class RelationText(str):
     def name(self) -> str | None:
         """The table or view name (dbt's ``.name``)."""
         return self.identifier
+
+    @property
+    def is_cte(self) -> bool:
+        """False: an ephemeral model's ``ref()`` is inlined, not named as a CTE relation."""
+        return False
 
     @property
     def is_table(self) -> bool:
@@ -103,6 +115,45 @@ class JinjaColumn:
     def dtype(self) -> str:
         """The engine type (dbt's ``.dtype``)."""
         return self.data_type
+
+    @property
+    def quoted(self) -> str:
+        """The name, double-quoted."""
+        return '"' + self.name.replace('"', '""') + '"'
+
+    def is_string(self) -> bool:
+        """A text type (``varchar``, ``char``, ``string``, ``text``)."""
+        return self.data_type.lower().split("(")[0].strip() in (
+            "varchar",
+            "char",
+            "string",
+            "text",
+            "character varying",
+        )
+
+    def is_integer(self) -> bool:
+        """An integer type."""
+        return self.data_type.lower().split("(")[0].strip() in (
+            "integer", "int", "bigint", "smallint", "tinyint", "hugeint", "int4", "int8", "int2",
+            "ubigint", "uinteger", "usmallint", "utinyint",
+        )  # fmt: skip
+
+    def is_float(self) -> bool:
+        """A floating-point type."""
+        return self.data_type.lower().split("(")[0].strip() in ("double", "float", "real", "float4", "float8")
+
+    def is_numeric(self) -> bool:
+        """A fixed-point type (``decimal``/``numeric``)."""
+        return self.data_type.lower().split("(")[0].strip() in ("decimal", "numeric")
+
+    def is_number(self) -> bool:
+        """Any numeric type."""
+        return self.is_integer() or self.is_float() or self.is_numeric()
+
+    def string_size(self) -> int:
+        """The declared length of a text type (a large number when it has none, as DuckDB's text)."""
+        found = re.search(r"\((\d+)\)", self.data_type)
+        return int(found.group(1)) if found else 256**2
 
 
 def _relation_of(value: Any) -> Relation:

@@ -64,6 +64,14 @@ class AdapterProxy:
         """The columns (``.name``, ``.data_type``) of an existing relation."""
         return self._calls.get_columns_in_relation(relation)
 
+    def load_relation(self, relation: Any) -> Any:
+        """The relation when it exists in the target, else None (dbt's ``load_relation(relation)``)."""
+        return self.get_relation(
+            getattr(relation, "database", None),
+            str(getattr(relation, "schema", "") or ""),
+            relation.identifier,
+        )
+
 
 def _double_quote(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'

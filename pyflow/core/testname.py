@@ -1,7 +1,7 @@
 """Names and unique ids of generic tests, as dbt generates them.
 
 dbt names a generic test ``<test>_<model>_<arguments>`` (``source_<test>_<source>_<table>_...``
-on a source), the arguments sorted by name, flattened and joined by ``__`` with everything but
+on a source; ``<package>_<test>_...`` for a package's test), the arguments sorted by name, flattened and joined by ``__`` with everything but
 letters, digits and ``_`` replaced by ``_``; e.g. ``accepted_values_orders_status__placed__shipped``.
 Its unique id ends in ten hex digits of an MD5 of the name and the test's metadata:
 ``test.<project>.<name>.<hash>``. Singular tests keep ``test.<project>.<name>``; unit tests are
@@ -35,6 +35,7 @@ def generic_test_name(test: str, target: str, args: Mapping[str, Any], *, source
         parts = list(value.values()) if isinstance(value, Mapping) else value
         flat.extend(str(p) for p in (parts if isinstance(parts, list | tuple) else [parts]))
     unique = "__".join(_UNSAFE.sub("_", part) for part in flat)
+    test = test.replace(".", "_")  # a package's test: dbt_utils.x -> dbt_utils_x
     name = f"{'source_' if source else ''}{test}_{target}_{unique}"
     if len(name) > MAX_NAME:
         name = f"{name[: MAX_NAME - 33]}_{_md5(name)}"
@@ -53,9 +54,11 @@ def generic_test_id_hash(name: str, test: str, kwargs: Mapping[str, Any], model:
     """The hash ending a generic test's unique id: dbt's, over its name and metadata.
 
     ``kwargs`` are the test's arguments (``column_name`` included) and ``model`` what dbt passes
-    as the ``model`` argument (:func:`model_argument`).
+    as the ``model`` argument (:func:`model_argument`). A package's test (``dbt_utils.x``) has
+    its package as the metadata's namespace.
     """
-    metadata = {"name": test, "kwargs": {**kwargs, "model": model}, "namespace": None}
+    namespace, _, short = test.rpartition(".")
+    metadata = {"name": short, "kwargs": {**kwargs, "model": model}, "namespace": namespace or None}
     return _md5(name + repr(_hashable(metadata)))[-ID_HASH_LENGTH:]
 
 

@@ -204,7 +204,14 @@ def write_manifest(
         "metadata": meta,
         "nodes": nodes,
         "sources": sources,
-        "macros": {name: {"name": name, "path": p} for name, p in project.jinja.macro_paths.items()},
+        "macros": {
+            **{name: {"name": name, "path": p} for name, p in project.jinja.macro_paths.items()},
+            **{
+                f"{package}.{name}": {"name": name, "path": p}
+                for package, macros in project.jinja.package_macros.items()
+                for name, p in macros.items()
+            },
+        },
         "parent_map": {u: list(graph.parents.get(u, [])) for u in graph.nodes},
         "child_map": {u: list(graph.children.get(u, [])) for u in graph.nodes},
         "disabled": {n.unique_id: {"name": n.name, "path": n.path} for n in project.disabled.values()},

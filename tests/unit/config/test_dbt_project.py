@@ -18,7 +18,6 @@ DBT_KEYS_NOT_ACTED_ON = {
     "asset-paths": '["assets"]',
     "docs-paths": '["docs"]',
     "function-paths": '["functions"]',
-    "packages-install-path": "dbt_packages",
     "query-comment": '"run by {{ target.name }}"',
     "require-dbt-version": '[">=1.8.0", "<2.0.0"]',
     "quoting": "{database: false, schema: false, identifier: false}",

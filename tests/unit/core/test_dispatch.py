@@ -24,11 +24,11 @@ def macro(label: str):
 MACROS = {
     "duckdb__pick": macro("root duckdb"),
     "default__pick": macro("root default"),
-    "default__only_pkg": macro("pkg default (in the package)"),
-    "trino__only_pkg": macro("pkg trino"),
     "default__dateadd": macro("root default dateadd"),
 }
-PACKAGES = {"pkg": frozenset({"default__only_pkg", "trino__only_pkg"})}
+PACKAGES = {
+    "pkg": {"default__only_pkg": macro("pkg default (in the package)"), "trino__only_pkg": macro("pkg trino")}
+}
 
 
 def dispatcher(adapter_type: str = "duckdb", orders=None) -> Dispatcher:
