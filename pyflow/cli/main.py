@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from pyflow.cli.docscmd import CliServices
+from pyflow.cli.docscmd import register as register_docs
 from pyflow.cli.selectargs import SelectorListGroup
 
 if TYPE_CHECKING:
@@ -713,6 +715,9 @@ def source_freshness(
             raise typer.Exit(130)
         if not outcome.ok:
             raise typer.Exit(1)
+
+
+register_docs(app, CliServices(options=_options, errors=_errors, session=_session, warn=_warn, echo=_echo))
 
 
 @app.callback()
