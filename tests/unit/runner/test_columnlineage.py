@@ -1,0 +1,145 @@
+"""Tests for pyflow.runner.columnlineage over a project mixing SQL and Python models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyflow.runner.columnlineage import column_lineage, downstream_edges, write_column_lineage
+from pyflow.runner.session import Options, Session
+from tests.unit.runner.lineage_project import FILES
+
+SRC_ORDERS = "source.shop.raw.orders"
+SRC_CUSTOMERS = "source.shop.raw.customers"
+
+
+def e(uid: str, column: str) -> dict[str, str]:
+    return {"unique_id": uid, "column": column}
+
+
+EXPECTED: dict[str, dict[str, list[dict[str, str]]]] = {
+    SRC_ORDERS: {"id": [], "customer_id": [], "amount": [], "status": []},
+    SRC_CUSTOMERS: {"id": [], "first_name": [], "last_name": []},
+    "seed.shop.countries": {"code": [], "country_name": []},
+    # a Python model: renames and arithmetic, traced through Ibis's SQL
+    "model.shop.stg_orders": {
+        "order_id": [e(SRC_ORDERS, "id")],
+        "customer_id": [e(SRC_ORDERS, "customer_id")],
+        "amount_dollars": [e(SRC_ORDERS, "amount")],
+        "status": [e(SRC_ORDERS, "status")],
+    },
+    # SQL: an alias, an expression of two columns, a constant
+    "model.shop.stg_customers": {
+        "customer_id": [e(SRC_CUSTOMERS, "id")],
+        "full_name": [e(SRC_CUSTOMERS, "first_name"), e(SRC_CUSTOMERS, "last_name")],
+        "const": [],
+    },
+    # an ephemeral model: `select *` expanded from its parent's columns
+    "model.shop.eph_completed": {
+        "order_id": [e("model.shop.stg_orders", "order_id")],
+        "customer_id": [e("model.shop.stg_orders", "customer_id")],
+        "amount_dollars": [e("model.shop.stg_orders", "amount_dollars")],
+        "status": [e("model.shop.stg_orders", "status")],
+    },
+    # a CTE aggregating the ephemeral model (traced through to stg_orders), a join, constants
+    "model.shop.customer_totals": {
+        "customer_id": [e("model.shop.stg_customers", "customer_id")],
+        "name": [e("model.shop.stg_customers", "full_name")],
+        "total": [e("model.shop.stg_orders", "amount_dollars")],
+        "n_orders": [],
+        "one": [],
+    },
+    # `select *` from a seed
+    "model.shop.all_countries": {
+        "code": [e("seed.shop.countries", "code")],
+        "country_name": [e("seed.shop.countries", "country_name")],
+    },
+    # a Python model joining a SQL model and another
+    "model.shop.big_customers": {
+        "customer_id": [e("model.shop.customer_totals", "customer_id")],
+        "name": [e("model.shop.customer_totals", "name")],
+        "doubled": [e("model.shop.customer_totals", "total")],
+        "country": [e("model.shop.all_countries", "country_name")],
+    },
+}
+
+
+@pytest.fixture
+def session(make_project: Callable[..., Path]) -> Iterator[Session]:
+    with Session(Options(project_dir=make_project(FILES))) as s:
+        yield s
+
+
+def test_column_lineage_every_node_exact_edges(session: Session) -> None:
+    found = column_lineage(session)
+    assert set(found) == {"nodes"}
+    assert {uid: entry["columns"] for uid, entry in found["nodes"].items()} == EXPECTED
+    assert not any("error" in entry for entry in found["nodes"].values())
+
+
+def test_column_lineage_column_order_follows_the_model(session: Session) -> None:
+    found = column_lineage(session, ["model.shop.customer_totals"])
+    assert list(found["nodes"]) == ["model.shop.customer_totals"]
+    assert list(found["nodes"]["model.shop.customer_totals"]["columns"]) == [
+        "customer_id",
+        "name",
+        "total",
+        "n_orders",
+        "one",
+    ]
+
+
+def test_column_lineage_skips_tests(make_project: Callable[..., Path]) -> None:
+    files = dict(FILES)
+    files["models/schema.yml"] = """
+        models:
+          - name: stg_customers
+            columns:
+              - name: customer_id
+                tests: [unique]
+    """
+    with Session(Options(project_dir=make_project(files))) as s:
+        found = column_lineage(s)
+    assert all(uid.split(".")[0] != "test" for uid in found["nodes"])
+    assert found["nodes"]["model.shop.stg_customers"]["columns"] == EXPECTED["model.shop.stg_customers"]
+
+
+def test_downstream_edges_invert_the_lineage(session: Session) -> None:
+    down = downstream_edges(column_lineage(session))
+    assert down[SRC_ORDERS]["amount"] == [e("model.shop.stg_orders", "amount_dollars")]
+    assert down["model.shop.stg_orders"]["amount_dollars"] == [
+        e("model.shop.customer_totals", "total"),
+        e("model.shop.eph_completed", "amount_dollars"),
+    ]
+    assert down["model.shop.customer_totals"]["total"] == [e("model.shop.big_customers", "doubled")]
+    assert "model.shop.big_customers" not in down  # nothing reads it
+    total = sum(len(v) for cols in down.values() for v in cols.values())
+    assert total == sum(len(v) for cols in EXPECTED.values() for v in cols.values())
+
+
+def test_dataframe_model_has_an_error_and_no_columns(make_project: Callable[..., Path]) -> None:
+    files = dict(FILES)
+    files["models/frame.py"] = """
+        import pandas as pd
+        from pyflow import model
+
+
+        @model
+        def frame() -> pd.DataFrame:
+            return pd.DataFrame({"a": [1]})
+    """
+    with Session(Options(project_dir=make_project(files))) as s:
+        entry = column_lineage(s, ["model.shop.frame"])["nodes"]["model.shop.frame"]
+    assert entry["columns"] == {}
+    assert "DataFrame" in entry["error"]
+
+
+def test_write_column_lineage_to_target(session: Session) -> None:
+    path = write_column_lineage(session)
+    assert path == session.project.target_dir / "column_lineage.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    assert data["nodes"]["model.shop.big_customers"]["columns"] == EXPECTED["model.shop.big_customers"]
