@@ -39,6 +39,9 @@ def site_data(
     }
     edges = column_edges(lineage or {}, entries)
     nodes = {uid: _node(uid, e, known.get(uid), edges.get(uid, {}), tests.get(uid)) for uid, e in entries.items()}
+    for uid, found in ((lineage or {}).get("nodes") or {}).items():
+        if uid in nodes and found.get("error"):
+            nodes[uid]["lineage_error"] = str(found["error"])
     for uid, node in nodes.items():  # each node lists the tests on it
         if node["resource_type"] == "test":
             target = (tests.get(uid) or {}).get("attached") or next(iter(node["parents"]), None)
@@ -97,7 +100,8 @@ def _node(
     }
     if kind == "source":
         node["source_name"] = entry.get("source_name", "")
-        node["name"] = f"{entry.get('source_name', '')}.{entry.get('name', '')}"
+        table = (entry.get("fqn") or [str(entry.get("name", ""))])[-1]
+        node["name"] = f"{entry.get('source_name', '')}.{table}"
     if kind == "exposure":
         node.update(
             exposure_type=entry.get("type"),

@@ -72,11 +72,13 @@ def generate(session: Session, out: Path | None = None, lineage: LineageFn | Non
 def column_lineage_of(session: Session, lineage: LineageFn | None) -> Mapping[str, Any]:
     """Direct column lineage edges of every node (``{"nodes": {uid: {"columns": ...}}}``).
 
-    The seam for :mod:`pyflow.runner.columnlineage`: until that module is wired in, a site
-    is generated with empty column lineage unless a ``lineage`` function is passed.
+    Computed by :func:`pyflow.runner.columnlineage.column_lineage` from the compiled SQL, unless
+    another ``lineage`` function is passed.
     """
     if lineage is None:
-        return {"nodes": {}}
+        from pyflow.runner.columnlineage import column_lineage
+
+        return column_lineage(session)
     return lineage(session)
 
 

@@ -280,6 +280,7 @@
       el("div", { "class": "side", id: "lineage-down" }, [el("strong", { text: "Goes to" }),
         down.children.length ? down : el("p", { "class": "empty", text: "No downstream columns." })])
     ]));
+    if (NODES[uid].lineage_error) box.appendChild(el("p", { "class": "empty lineage-error", text: "Column lineage is incomplete here: " + NODES[uid].lineage_error }));
     box.scrollIntoView({ block: "nearest" });
   }
   function testsList(n) {
