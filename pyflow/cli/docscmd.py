@@ -44,13 +44,18 @@ def register(app: typer.Typer, cli: CliServices) -> None:
 
     @docs_app.command("generate")
     def generate(
-        project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")] = Path("."),
+        project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")] = Path(
+            "."
+        ),
         profiles_dir: Annotated[
             Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")
         ] = None,
-        target: Annotated[str | None, typer.Option("--target", "-t", help="Output of the profile to use.")] = None,
+        target: Annotated[
+            str | None, typer.Option("--target", "-t", help="Output of the profile to use.")
+        ] = None,
         vars: Annotated[
-            str | None, typer.Option("--vars", help="YAML/JSON mapping overriding vars, e.g. '{day: 2024-01-01}'.")
+            str | None,
+            typer.Option("--vars", help="YAML/JSON mapping overriding vars, e.g. '{day: 2024-01-01}'."),
         ] = None,
         output: Annotated[
             Path | None,
@@ -77,7 +82,9 @@ def register(app: typer.Typer, cli: CliServices) -> None:
 
     @docs_app.command("serve")
     def serve(
-        project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")] = Path("."),
+        project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")] = Path(
+            "."
+        ),
         port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8080,
         host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
         folder: Annotated[
@@ -92,7 +99,7 @@ def register(app: typer.Typer, cli: CliServices) -> None:
 
             root = site_folder(project_dir, folder)
             server = make_server(root, host, port)
-            bound_host, bound_port = server.server_address[:2]
+            bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
             cli.echo(f"Serving {root} at http://{bound_host}:{bound_port}/  (Ctrl-C to stop)")
             try:
                 server.serve_forever()

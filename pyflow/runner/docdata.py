@@ -38,7 +38,9 @@ def site_data(
         **manifest.get("exposures", {}),
     }
     edges = column_edges(lineage or {}, entries)
-    nodes = {uid: _node(uid, e, known.get(uid), edges.get(uid, {}), tests.get(uid)) for uid, e in entries.items()}
+    nodes = {
+        uid: _node(uid, e, known.get(uid), edges.get(uid, {}), tests.get(uid)) for uid, e in entries.items()
+    }
     for uid, found in ((lineage or {}).get("nodes") or {}).items():
         if uid in nodes and found.get("error"):
             nodes[uid]["lineage_error"] = str(found["error"])
@@ -47,8 +49,12 @@ def site_data(
             target = (tests.get(uid) or {}).get("attached") or next(iter(node["parents"]), None)
             if target in nodes:
                 nodes[target]["tests"].append(
-                    {"unique_id": uid, "name": node["name"], "test_name": node.get("test_name") or "",
-                     "column": node.get("column_name")}  # fmt: skip
+                    {
+                        "unique_id": uid,
+                        "name": node["name"],
+                        "test_name": node.get("test_name") or "",
+                        "column": node.get("column_name"),
+                    }
                 )
     children: dict[str, list[str]] = {uid: [] for uid in nodes}
     for uid, node in nodes.items():

@@ -25,4 +25,4 @@ def render_markdown(text: str | None) -> str:
     """``text`` (CommonMark plus tables) as safe HTML; empty for an empty description."""
     if not text or not text.strip():
         return ""
-    return _parser().render(text)
+    return str(_parser().render(text))

@@ -20,7 +20,11 @@ log = logging.getLogger(__name__)
 class _Handler(SimpleHTTPRequestHandler):
     """Static files of the site; request lines go to the log instead of stderr."""
 
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".svg": "image/svg+xml"}
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+        ".svg": "image/svg+xml",
+    }
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("docs serve: " + format, *args)
@@ -36,7 +40,7 @@ def site_folder(project_dir: Path, folder: Path | None = None) -> Path:
         folder = root / cfg.target_path / "docs"
     if not (folder / "index.html").is_file():
         raise ProjectError(
-            f"no docs site in {folder}",
+            "no docs site here: index.html is missing",
             path=str(folder),
             hint="run `pyflow docs generate` first (or pass --folder with the folder it wrote)",
             code="docs-not-generated",

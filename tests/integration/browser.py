@@ -57,12 +57,20 @@ class Browser:
             if pages:
                 break
             time.sleep(0.1)
-        self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=20, suppress_origin=True)
+        self.ws = websocket.create_connection(
+            pages[0]["webSocketDebuggerUrl"], timeout=20, suppress_origin=True
+        )
         self._id = 0
         self.errors: list[str] = []
         self.send("Page.enable")
         self.send("Runtime.enable")
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def _devtools_port(self) -> int:
         """The port Chromium prints on stderr (``DevTools listening on ws://127.0.0.1:PORT/...``)."""

@@ -47,18 +47,26 @@ def test_docs_generate_writes_catalog_types_of_built_nodes_and_declared_columns_
     assert json.loads((folder / "catalog.json").read_text(encoding="utf-8")) == catalog
     manifest = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
     assert json.loads((folder / "manifest.json").read_text(encoding="utf-8")) == manifest
-    assert "model.shop.fct_orders" in manifest["nodes"] and manifest["nodes"]["model.shop.fct_orders"]["compiled_code"]
+    assert (
+        "model.shop.fct_orders" in manifest["nodes"]
+        and manifest["nodes"]["model.shop.fct_orders"]["compiled_code"]
+    )
 
     data = read_data(folder)
     built = data["nodes"]["model.shop.stg_orders"]
     assert built["built"] is True
-    assert {c["name"]: (c["type"], c["type_source"]) for c in built["columns"]}["order_id"] == ("BIGINT", "catalog")
+    assert {c["name"]: (c["type"], c["type_source"]) for c in built["columns"]}["order_id"] == (
+        "BIGINT",
+        "catalog",
+    )
     dim = data["nodes"]["model.shop.dim_customers"]
     assert dim["built"] is False
     declared = {c["name"]: c for c in dim["columns"]}
     assert declared["customer_id"]["description_html"] == "<p>Primary key.</p>\n"
     assert declared["customer_id"]["type_source"] in ("declared", "inferred")
-    assert "def dim_customers(" in dim["raw_code"] and dim["compiled_code"].lstrip().upper().startswith(("SELECT", "WITH"))
+    assert "def dim_customers(" in dim["raw_code"] and dim["compiled_code"].lstrip().upper().startswith(
+        ("SELECT", "WITH")
+    )
     assert "{{" in data["nodes"]["model.shop.stg_customers"]["raw_code"]  # SQL models keep their Jinja
     kinds = {n["resource_type"] for n in data["nodes"].values()}
     assert kinds == {"model", "seed", "snapshot", "source", "test"}

@@ -57,7 +57,9 @@ CATALOG = {
 }
 LINEAGE = {
     "nodes": {
-        "model.shop.stg_orders": {"columns": {"order_id": [{"unique_id": "source.shop.raw.orders", "column": "id"}]}},
+        "model.shop.stg_orders": {
+            "columns": {"order_id": [{"unique_id": "source.shop.raw.orders", "column": "id"}]}
+        },
         "model.shop.fct_orders": {
             "columns": {"order_id": [{"unique_id": "model.shop.stg_orders", "column": "order_id"}]},
         },
@@ -109,19 +111,27 @@ def test_site_data_lists_tests_on_the_node_they_test_and_renders_descriptions() 
 
 
 def test_column_edges_have_both_directions_and_drop_unknown_nodes() -> None:
-    edges = column_edges(LINEAGE, ["model.shop.stg_orders", "model.shop.fct_orders", "source.shop.raw.orders"])
+    edges = column_edges(
+        LINEAGE, ["model.shop.stg_orders", "model.shop.fct_orders", "source.shop.raw.orders"]
+    )
     assert edges["model.shop.stg_orders"]["order_id"] == {
         "up": [["source.shop.raw.orders", "id"]],
         "down": [["model.shop.fct_orders", "order_id"]],
     }
-    assert edges["source.shop.raw.orders"]["id"] == {"up": [], "down": [["model.shop.stg_orders", "order_id"]]}
+    assert edges["source.shop.raw.orders"]["id"] == {
+        "up": [],
+        "down": [["model.shop.stg_orders", "order_id"]],
+    }
     unknown = column_edges({"nodes": {"model.a": {"columns": {"x": [{"unique_id": "model.gone", "column": "y"}]}}}},
                            ["model.a"])  # fmt: skip
     assert unknown == {"model.a": {"x": {"up": [], "down": []}}}
 
 
 def test_site_data_keeps_a_node_lineage_error_and_adds_lineage_only_columns() -> None:
-    manifest = {**MANIFEST, "nodes": {**MANIFEST["nodes"], "model.shop.frame": {"name": "frame", "resource_type": "model"}}}
+    manifest = {
+        **MANIFEST,
+        "nodes": {**MANIFEST["nodes"], "model.shop.frame": {"name": "frame", "resource_type": "model"}},
+    }
     data = site_data(manifest, {}, LINEAGE)
     assert data["nodes"]["model.shop.frame"]["lineage_error"] == "the model returns a DataFrame"
     src = data["nodes"]["source.shop.raw.orders"]
