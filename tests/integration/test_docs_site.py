@@ -154,3 +154,32 @@ def test_docs_server_answers_from_a_thread(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def test_docs_generate_documents_a_model_that_does_not_compile_then_exits_1(
+    make_project: Callable[..., Path], pyflow: Callable[..., Any]
+) -> None:
+    project = make_project(
+        {
+            "models/m.py": '''
+                import ibis
+                from pyflow import model
+
+                @model()
+                def a() -> ibis.Table:
+                    """The **first** model."""
+                    return ibis.memtable({"x": [1]})
+
+                @model()
+                def b(a: ibis.Table) -> ibis.Table:
+                    return a.select(a.nope)
+            ''',
+        }
+    )
+    out = pyflow("docs", "generate", "--project-dir", project, expect=1)
+    assert "Wrote the docs site for 2 node(s)" in out.output
+    assert "[python-model-error]" in out.output and "models/m.py:11" in out.output
+    data = read_data(project / "target" / "docs")
+    assert data["nodes"]["model.proj.b"]["compiled_code"] == ""
+    assert "def b(a: ibis.Table)" in data["nodes"]["model.proj.b"]["raw_code"]
+    assert data["nodes"]["model.proj.a"]["description_html"] == "<p>The <strong>first</strong> model.</p>\n"

@@ -149,4 +149,26 @@ def test_docs_site_in_chromium_graph_search_node_page_and_column_lineage(
     assert "model.shop.stg_customers" in dimmed  # neither parent nor child of stg_orders
     assert not {"model.shop.fct_orders", "source.shop.ecommerce.orders", "model.shop.stg_orders"} & dimmed
     shots(browser, "5-focus")
+    browser.eval(
+        "(() => { const s = document.querySelector('#focus-mode'); s.value = 'up';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
+    dimmed = set(browser.eval("Array.from(document.querySelectorAll('.gnode.dim')).map(n => n.dataset.uid)"))
+    assert "model.shop.fct_orders" in dimmed and "source.shop.ecommerce.orders" not in dimmed
+
+    # drag pans the graph
+    before = browser.eval(js("#viewport", ".getAttribute('transform')"))
+    for kind, x in (("mousePressed", 700), ("mouseMoved", 600), ("mouseReleased", 600)):
+        browser.send("Input.dispatchMouseEvent", type=kind, x=x, y=120, button="left", clickCount=1)
+    assert browser.eval(js("#viewport", ".getAttribute('transform')")) != before
+    # a pan that starts on a node moves the graph and does not open the node
+    x, y = browser.eval(
+        "(() => { const r = document.querySelector('.gnode[data-uid=\"model.shop.stg_orders\"]')"
+        ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()"
+    )
+    assert 260 < x < 1280 - 40 and 90 < y < 860 - 10  # on screen, in the graph
+    for kind, dx in (("mousePressed", 0), ("mouseMoved", 60), ("mouseReleased", 60)):
+        browser.send("Input.dispatchMouseEvent", type=kind, x=x + dx, y=y, button="left", clickCount=1)
+    assert browser.eval("location.hash").startswith("#!/graph")
+    assert browser.eval(js("#graph-view", ".hidden")) is False
     assert browser.errors == []

@@ -8,6 +8,7 @@
   var BOX_W = 200, BOX_H = 34;
   var view = { x: 20, y: 20, k: 1 };
   var focus = null;
+  var dragged = false;
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, attrs, children) {
@@ -127,6 +128,7 @@
       node.appendChild(title);
       node.appendChild(t);
       node.addEventListener("click", function (ev) {
+        if (dragged) return; /* the end of a pan, not a click */
         if (ev.shiftKey) location.hash = "#!/graph/focus/" + encodeURIComponent(u);
         else location.hash = nodeHref(u);
       });
@@ -149,9 +151,10 @@
       var r = s.getBoundingClientRect();
       zoomAt(ev.deltaY < 0 ? 1.15 : 1 / 1.15, ev.clientX - r.left, ev.clientY - r.top);
     }, { passive: false });
-    s.addEventListener("mousedown", function (ev) { drag = [ev.clientX - view.x, ev.clientY - view.y, false]; });
+    s.addEventListener("mousedown", function (ev) { drag = [ev.clientX - view.x, ev.clientY - view.y, ev.clientX, ev.clientY]; dragged = false; });
     window.addEventListener("mousemove", function (ev) {
       if (!drag) return;
+      if (Math.abs(ev.clientX - drag[2]) + Math.abs(ev.clientY - drag[3]) > 4) dragged = true;
       s.classList.add("dragging");
       view.x = ev.clientX - drag[0]; view.y = ev.clientY - drag[1]; applyView();
     });
