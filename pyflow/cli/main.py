@@ -525,8 +525,18 @@ def show(
     vars: VarsOpt = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table or json.")] = "table",
     debug: DebugOpt = False,
+    lineage: Annotated[
+        str | None, typer.Option("--lineage", help="MODEL.COLUMN: where the column comes from and goes.")
+    ] = None,
 ) -> None:
-    """Preview the rows a model (or an inline query) returns."""
+    """Preview the rows a model (or an inline query) returns, or a column's lineage."""
+    if lineage is not None:
+        from pyflow.cli.lineageview import show_lineage
+
+        if model is not None or inline is not None:
+            _usage("--lineage MODEL.COLUMN takes no model argument and no --inline")
+        show_lineage(lineage, _options(project_dir, profiles_dir, target, vars), output, debug)
+        return
     if (model is None) == (inline is None):
         _usage('give a model name or --inline "select ..." (one of the two)')
     if output not in ("table", "json"):
