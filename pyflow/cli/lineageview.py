@@ -1,4 +1,4 @@
-"""``pyflow show --lineage MODEL.COLUMN``: print a column's upstream and downstream trees."""
+"""``pyflow show --lineage MODEL.COLUMN``: a column's upstream and downstream trees as text."""
 
 from __future__ import annotations
 
@@ -6,21 +6,14 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pyflow.runner.session import Options
+    from pyflow.runner.session import Session
 
 
-def show_lineage(spec: str, opts: Options, output: str, debug: bool) -> None:
-    """Print the trees of ``spec`` as indented text (``--output table``) or JSON."""
-    from pyflow.cli.main import _echo, _errors, _session, _usage, _warn
+def lineage_text(session: Session, spec: str, output: str) -> str:
+    """The trees of ``spec`` as indented text (``--output table``) or JSON (``--output json``)."""
+    from pyflow.runner.columntree import column_trees, tree_lines
 
-    if output not in ("table", "json"):
-        _usage(f"--output must be table or json, not '{output}'")
-    with _errors(debug), _session(opts, _warn) as session:
-        from pyflow.runner.columntree import column_trees, tree_lines
-
-        trees = column_trees(session, spec)
-        if output == "json":
-            _echo(json.dumps(trees, indent=2))
-            return
-        for line in tree_lines(session, trees):
-            _echo(line)
+    trees = column_trees(session, spec)
+    if output == "json":
+        return json.dumps(trees, indent=2)
+    return "\n".join(tree_lines(session, trees))
