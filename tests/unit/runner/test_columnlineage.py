@@ -156,7 +156,9 @@ def test_snapshot_and_its_child(make_project: Callable[..., Path]) -> None:
         def orders_snapshot(stg_orders: ibis.Table) -> ibis.Table:
             return stg_orders.select("order_id", "status")
     """
-    files["models/current_status.sql"] = "select order_id, upper(status) as st from {{ ref('orders_snapshot') }}\n"
+    files["models/current_status.sql"] = (
+        "select order_id, upper(status) as st from {{ ref('orders_snapshot') }}\n"
+    )
     with Session(Options(project_dir=make_project(files))) as s:
         found = column_lineage(s, ["snapshot.shop.orders_snapshot", "model.shop.current_status"])["nodes"]
     snap = found["snapshot.shop.orders_snapshot"]["columns"]
