@@ -309,3 +309,28 @@ def test_validation_rejects_a_broken_event(
     change(event)
     with pytest.raises((AssertionError, ValueError, KeyError, TypeError)):
         validate(event)
+
+
+def test_unwritable_file_warns_and_the_run_succeeds(
+    make_project: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    root = make_project(FILES, project_yml=FILE_CONFIG)
+    (root / "target" / "openlineage.jsonl").mkdir(parents=True)  # a folder where the file should be
+    result = cli("build", "--project-dir", str(root))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("OpenLineage events could not be sent to file") == 1
+
+
+def test_seed_command_sends_seed_events_only(
+    make_project: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    root = make_project(FILES, project_yml=FILE_CONFIG)
+    assert cli("seed", "--project-dir", str(root)).exit_code == 0
+    events = _events(root)
+    for event in events:
+        validate(event)
+    assert _by_job(events) == {"shop": ["START", "COMPLETE"], "seed.shop.raw_orders": ["START", "COMPLETE"]}
+    seed = events[2]
+    assert seed["inputs"] == []
+    assert [f["name"] for f in seed["outputs"][0]["facets"]["schema"]["fields"]] == ["id", "amount", "status"]
+    assert "columnLineage" not in seed["outputs"][0]["facets"]  # where lineage starts
