@@ -284,7 +284,9 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool, preface:
             render.line(preface)
         with _session(opts, render) as session:
             from pyflow.runner.listing import found_line
+            from pyflow.runner.openlineage import attach
 
+            attach(session, command)  # OpenLineage events, when configured
             render.line(found_line(session.project))
             outcome = session.execute(command)
         _summary(render, outcome, debug)
@@ -527,12 +529,23 @@ def show(
     vars: VarsOpt = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table or json.")] = "table",
     debug: DebugOpt = False,
+    lineage: Annotated[
+        str | None, typer.Option("--lineage", help="MODEL.COLUMN: where the column comes from and goes.")
+    ] = None,
 ) -> None:
-    """Preview the rows a model (or an inline query) returns."""
-    if (model is None) == (inline is None):
+    """Preview the rows a model (or an inline query) returns, or a column's lineage."""
+    if lineage is not None and (model is not None or inline is not None):
+        _usage("--lineage MODEL.COLUMN takes no model argument and no --inline")
+    if lineage is None and (model is None) == (inline is None):
         _usage('give a model name or --inline "select ..." (one of the two)')
     if output not in ("table", "json"):
         _usage(f"--output must be table or json, not '{output}'")
+    if lineage is not None:
+        from pyflow.cli.lineageview import lineage_text
+
+        with _errors(debug), _session(_options(project_dir, profiles_dir, target, vars), _warn) as session:
+            _echo(lineage_text(session, lineage, output))
+        return
     with _errors(debug):
         with _session(_options(project_dir, profiles_dir, target, vars), lambda e: None) as session:
             columns, rows = session.show(model, inline, limit)

@@ -9,6 +9,7 @@ CTEs (ephemeral models are inlined as CTEs) are traced through to the relations 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,22 +107,27 @@ def select_lineage(
                 found = by_name.get(_parts(None, table.db, table.name))
             if found is None:
                 continue  # a table function or an object the project does not know
-            column = _column_name(node.name, dialect)
+            column = _column_name(node.name)
             known = {c.lower(): c for c in found.columns or ()}
             edges.add((found.key, known.get(column.lower(), column)))
         result.columns[spelled.get(out_name.lower(), out_name)] = sorted(edges)
     return result
 
 
-def _column_name(dotted: str, dialect: str) -> str:
-    """``t2."customer_id"`` -> ``customer_id``."""
-    from sqlglot import exp, parse_one
-    from sqlglot.errors import SqlglotError
+_LAST_PART = re.compile(r'(?:"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|([^."`]+))$')
 
-    try:
-        return parse_one(dotted, into=exp.Column, dialect=dialect).name
-    except SqlglotError:
-        return dotted.rsplit(".", 1)[-1].strip('"`')
+
+def _column_name(dotted: str) -> str:
+    """The column of a qualified reference: ``t2."customer_id"`` -> ``customer_id``."""
+    found = _LAST_PART.search(dotted)
+    if found is None:
+        return dotted
+    double, back, bare = found.groups()
+    if double is not None:
+        return double.replace('""', '"')
+    if back is not None:
+        return back.replace("``", "`")
+    return str(bare)
 
 
 def _three_level(tables: Sequence[InputTable], default_database: str | None) -> bool:

@@ -32,6 +32,7 @@ from pyflow.core.configtypes import (
     TableType,
 )
 from pyflow.core.hook import Hook, hook_key, hook_list, normalize_hooks
+from pyflow.core.lineageconfig import OpenLineageConfig
 from pyflow.core.runconfig import AlertConfig, RunHistoryConfig
 from pyflow.errors import closest
 
@@ -358,6 +359,8 @@ class ProjectConfig(BaseModel):
     """SQL hooks run once before the run's nodes (see docs/configuration.md#hooks)."""
     on_run_end: tuple[RunEndEntry, ...] = Field(default=(), alias="on-run-end")
     """After the run's nodes: a string is a SQL hook (dbt's meaning), a mapping an alert."""
+    openlineage: OpenLineageConfig | None = None
+    """OpenLineage run events (see docs/concepts/lineage.md)."""
 
     @field_validator("on_run_start", "on_run_end", mode="before")
     @classmethod

@@ -677,6 +677,7 @@ def _config_classes() -> list[tuple[str, type[Any]]]:
     from pyflow.config.profile import AthenaTarget, DuckDBTarget, TrinoTarget
     from pyflow.core import nodeconfig as nc
     from pyflow.core import runconfig as rc
+    from pyflow.core.lineageconfig import OpenLineageConfig
 
     classes: list[tuple[str, type[Any]]] = [
         ("pyflow.yml", nc.ProjectConfig),
@@ -693,6 +694,7 @@ def _config_classes() -> list[tuple[str, type[Any]]]:
         ("Columns", props.ColumnProps),
         ("Run history", rc.RunHistoryConfig),
         ("on-run-end alerts", rc.AlertConfig),
+        ("OpenLineage", OpenLineageConfig),
     ]
     snapshot = getattr(nc, "SnapshotConfig", None)
     if snapshot is not None:

@@ -81,3 +81,15 @@ def test_select_lineage_unreadable_sql_is_an_error_not_an_exception() -> None:
     )
     assert found.columns == {}
     assert found.error is not None
+
+
+def test_select_lineage_quoted_names_with_dots_and_quotes() -> None:
+    odd = InputTable("odd", "db", "main", "odd", ("a.b", 'say "hi"'))
+    found = select_lineage(
+        'select "a.b" as x, "say ""hi""" as y from db.main.odd',
+        "duckdb",
+        [odd],
+        default_database="db",
+        default_schema="main",
+    )
+    assert found.columns == {"x": [("odd", "a.b")], "y": [("odd", 'say "hi"')]}

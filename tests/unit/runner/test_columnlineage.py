@@ -143,3 +143,46 @@ def test_write_column_lineage_to_target(session: Session) -> None:
     assert path == session.project.target_dir / "column_lineage.json"
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     assert data["nodes"]["model.shop.big_customers"]["columns"] == EXPECTED["model.shop.big_customers"]
+
+
+def test_snapshot_and_its_child(make_project: Callable[..., Path]) -> None:
+    files = dict(FILES)
+    files["snapshots/orders_snapshot.py"] = """
+        import ibis
+        from pyflow import snapshot
+
+
+        @snapshot(unique_key="order_id", strategy="check", check_cols=["status"])
+        def orders_snapshot(stg_orders: ibis.Table) -> ibis.Table:
+            return stg_orders.select("order_id", "status")
+    """
+    files["models/current_status.sql"] = (
+        "select order_id, upper(status) as st from {{ ref('orders_snapshot') }}\n"
+    )
+    with Session(Options(project_dir=make_project(files))) as s:
+        found = column_lineage(s, ["snapshot.shop.orders_snapshot", "model.shop.current_status"])["nodes"]
+    snap = found["snapshot.shop.orders_snapshot"]["columns"]
+    assert snap["order_id"] == [e("model.shop.stg_orders", "order_id")]
+    assert snap["status"] == [e("model.shop.stg_orders", "status")]
+    assert found["model.shop.current_status"]["columns"] == {
+        "order_id": [e("snapshot.shop.orders_snapshot", "order_id")],
+        "st": [e("snapshot.shop.orders_snapshot", "status")],
+    }
+
+
+def test_model_that_does_not_compile_has_an_error(make_project: Callable[..., Path]) -> None:
+    files = dict(FILES)
+    files["models/bad.py"] = """
+        import ibis
+        from pyflow import model
+
+
+        @model
+        def bad(stg_orders: ibis.Table) -> ibis.Table:
+            return stg_orders.select(stg_orders.no_such_column)
+    """
+    with Session(Options(project_dir=make_project(files))) as s:
+        found = column_lineage(s)["nodes"]
+    assert found["model.shop.bad"]["columns"] == {}
+    assert "no_such_column" in found["model.shop.bad"]["error"]
+    assert found["model.shop.big_customers"]["columns"] == EXPECTED["model.shop.big_customers"]
