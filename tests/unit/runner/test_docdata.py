@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from pyflow.runner.docdata import column_edges, columns, layout, site_data
@@ -177,3 +178,26 @@ def test_data_script_cannot_close_a_script_tag_and_reads_back() -> None:
     assert "</script>" not in text and "<" not in text and "\u2028" not in text
     assert text.startswith("window.PYFLOW_DOCS = ") and text.endswith(";\n")
     assert json.loads(text.removeprefix("window.PYFLOW_DOCS = ").rstrip().removesuffix(";")) == data
+
+
+def test_site_assets_ship_in_the_wheel_and_the_page_loads_each_of_them(tmp_path: Path) -> None:
+    import fnmatch
+    import tomllib
+
+    from pyflow.runner.docsite import ASSETS, write_site
+
+    repo = Path(__file__).resolve().parents[3]
+    globs = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["pyflow"]
+    shipped = sorted(p.name for p in (repo / "pyflow" / "runner" / "docsite_assets").iterdir())
+    assert shipped == sorted(ASSETS)
+    for name in shipped:
+        assert any(fnmatch.fnmatch(f"runner/docsite_assets/{name}", g) for g in globs), name
+    write_site(tmp_path / "site", site_data(MANIFEST), MANIFEST, {"nodes": {}, "sources": {}})
+    page = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    for name in ("data.js", "app.js", "style.css", "favicon.svg"):
+        assert f'"{name}"' in page
+    assert page.index('src="data.js"') < page.index(
+        'src="app.js"'
+    )  # the data is there before the script runs
