@@ -45,7 +45,7 @@ class Browser:
             self.proc = subprocess.Popen(
                 [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--no-default-browser-check", "--disable-extensions", "--disable-dev-shm-usage",
-                 "--allow-file-access-from-files", f"--user-data-dir={profile}",
+                 f"--user-data-dir={profile}",
                  f"--window-size={width},{height}", "--remote-debugging-port=0", "about:blank"],
                 stdout=subprocess.DEVNULL, stderr=stderr,
             )  # fmt: skip
