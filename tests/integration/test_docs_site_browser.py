@@ -134,6 +134,22 @@ def test_docs_site_in_chromium_graph_search_node_page_and_column_lineage(
     assert browser.eval("location.hash").endswith("/col/amount_dollars")
     shots(browser, "4-column-lineage")
 
+    # the column's lineage in the graph: the nodes it passes through stay, the rest is dimmed
+    browser.click("#column-in-graph")
+    browser.wait_for(js("#graph-view", ".hidden === false"))
+    browser.wait_for(js(".gnode.selected", "?.dataset.uid") + " === 'model.shop.stg_orders'")
+    kept = set(
+        browser.eval("Array.from(document.querySelectorAll('.gnode:not(.dim)')).map(n => n.dataset.uid)")
+    )
+    assert kept == {
+        "source.shop.ecommerce.orders", "model.shop.stg_orders", "model.shop.fct_orders",
+        "model.shop.fct_daily_sales", "model.shop.int_orders_pivoted",
+    }  # fmt: skip
+    assert "amount_dollars (column lineage)" in browser.eval(js("#focus-label", ".textContent"))
+    shots(browser, "4b-column-lineage-graph")
+    browser.eval("history.back()")
+    browser.wait_for(js("#column-lineage", "?.hidden === false"))
+
     # following a lineage link opens that node with its column selected
     browser.click('#lineage-down a[href$="fct_orders/col/amount_dollars"]')
     browser.wait_for(js("#node-view h1", "?.textContent") + " === 'fct_orders'")

@@ -162,7 +162,11 @@
     $("fit").addEventListener("click", fit);
     $("zoom-in").addEventListener("click", function () { var r = s.getBoundingClientRect(); zoomAt(1.25, r.width / 2, r.height / 2); });
     $("zoom-out").addEventListener("click", function () { var r = s.getBoundingClientRect(); zoomAt(0.8, r.width / 2, r.height / 2); });
-    $("focus-mode").addEventListener("change", function () { if (focus) applyFocus(focus); });
+    $("focus-mode").addEventListener("change", function () {
+      if (!focus) return;
+      var to = "#!/graph/focus/" + encodeURIComponent(focus);
+      if (location.hash === to) applyFocus(focus); else location.hash = to;
+    });
     $("clear-focus").addEventListener("click", function () { location.hash = "#!/graph"; });
   }
   function fit(only) {
@@ -175,10 +179,27 @@
     view = { k: k, x: (r.width - (x1 - x0) * k) / 2 - x0 * k, y: (r.height - (y1 - y0) * k) / 2 - y0 * k };
     applyView();
   }
-  function applyFocus(uid) {
+  function columnNodes(uid, col) {
+    /* the nodes a column's lineage passes through, upstream and downstream */
+    var keep = {}, seen = {};
+    keep[uid] = true;
+    ["up", "down"].forEach(function (dir) {
+      var todo = [[uid, col]];
+      while (todo.length) {
+        var at = todo.pop();
+        colEdges(at[0], at[1])[dir].forEach(function (e) {
+          var k = dir + e[0] + "\u0000" + e[1];
+          if (!seen[k]) { seen[k] = true; keep[e[0]] = true; todo.push(e); }
+        });
+      }
+    });
+    return keep;
+  }
+  function applyFocus(uid, col) {
     focus = uid;
     var mode = $("focus-mode").value, keep = {};
-    if (uid) {
+    if (uid && col) keep = columnNodes(uid, col);
+    else if (uid) {
       if (mode !== "down") Object.assign(keep, walk(uid, "up"));
       if (mode !== "up") Object.assign(keep, walk(uid, "down"));
     }
@@ -192,7 +213,7 @@
       e.classList.toggle("dim", !!uid && !on);
       e.classList.toggle("hot", !!on);
     });
-    $("focus-label").textContent = uid ? "on " + label(NODES[uid]) : "";
+    $("focus-label").textContent = uid ? "on " + label(NODES[uid]) + (col ? "." + col + " (column lineage)" : "") : "";
     $("clear-focus").hidden = !uid;
     fit(uid ? keep : null);
   }
@@ -276,7 +297,8 @@
     box.innerHTML = "";
     box.hidden = false;
     var up = tree(uid, col, "up", {}, 0), down = tree(uid, col, "down", {}, 0);
-    box.appendChild(el("h3", { text: "Lineage of " + label(NODES[uid]) + "." + col }));
+    box.appendChild(el("h3", { text: "Lineage of " + label(NODES[uid]) + "." + col }, [" ",
+      el("a", { href: "#!/graph/column/" + encodeURIComponent(uid) + "/" + encodeURIComponent(col), id: "column-in-graph", text: "Show in graph" })]));
     box.appendChild(el("div", { "class": "sides" }, [
       el("div", { "class": "side", id: "lineage-up" }, [el("strong", { text: "Comes from" }),
         up.children.length ? up : el("p", { "class": "empty", text: "No upstream columns (a source, a seed, a literal or an expression of no column)." })]),
@@ -326,7 +348,8 @@
     nodeView.hidden = true; graphView.hidden = false;
     document.title = (D.project || "pyflow") + " docs";
     if (!graphDrawn) { drawGraph(); graphDrawn = true; }
-    applyFocus(h[1] === "focus" && h[2] ? decodeURIComponent(h[2]) : null);
+    if (h[1] === "column" && h[2] && h[3]) applyFocus(decodeURIComponent(h[2]), decodeURIComponent(h.slice(3).join("/")));
+    else applyFocus(h[1] === "focus" && h[2] ? decodeURIComponent(h[2]) : null);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
