@@ -46,7 +46,7 @@ def cursor_class(cap: float, sleep: Callable[[float], None] = time.sleep) -> typ
     """A pyathena ``Cursor`` that polls on :func:`poll_delays` capped at ``cap`` seconds."""
     from pyathena.cursor import Cursor
 
-    class ScheduledPollCursor(Cursor):  # type: ignore[misc]
+    class ScheduledPollCursor(Cursor):
         """pyathena's cursor with a fresh polling schedule for every query."""
 
         poll_cap = cap
