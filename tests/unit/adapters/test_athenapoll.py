@@ -13,19 +13,17 @@ from pyflow.adapters.athenapoll import cursor_class, poll_delays, seen_finished_
 def test_poll_delays_grow_geometrically_up_to_the_poll_interval() -> None:
     delays = list(itertools.islice(poll_delays(1.0), 9))
 
-    assert delays == pytest.approx(
-        [0.05, 0.075, 0.1125, 0.16875, 0.253125, 0.3796875, 0.56953125, 0.854296875, 1.0]
-    )
+    assert delays == pytest.approx([0.05 * 1.25**i for i in range(9)])
+    assert list(itertools.islice(poll_delays(1.0), 20, 23)) == [1.0, 1.0, 1.0]
 
 
-def test_a_one_second_query_is_seen_finished_within_a_quarter_second() -> None:
-    # pyathena's fixed 1 s interval notices a 1.05 s query at 2 s; the schedule notices a 1.0 s
-    # one at 1.04 s, after 7 status requests
-    seen, requests = seen_finished_after(1.0, poll_delays(1.0))
-    fixed, fixed_requests = seen_finished_after(1.05, itertools.repeat(1.0))
-
-    assert seen == pytest.approx(1.0390625) and requests == 7
-    assert (fixed, fixed_requests) == (2.0, 3)
+def test_short_queries_are_seen_finished_soon_after_they_end() -> None:
+    # pyathena's fixed 1 s interval notices a 1.05 s query at 2 s and a 0.3 s one at 1 s; the
+    # schedule notices them at 1.29 s and 0.41 s
+    assert seen_finished_after(1.05, poll_delays(1.0)) == (pytest.approx(1.2901161193847657), 10)
+    assert seen_finished_after(0.3, poll_delays(1.0)) == (pytest.approx(0.4103515625), 6)
+    assert seen_finished_after(1.05, itertools.repeat(1.0)) == (2.0, 3)
+    assert seen_finished_after(0.3, itertools.repeat(1.0)) == (1.0, 2)
 
 
 def test_a_long_query_is_polled_at_the_poll_interval() -> None:
@@ -47,7 +45,7 @@ def test_the_cursor_waits_on_the_schedule_and_restarts_it_for_each_query() -> No
     second = cursor._poll_until_terminal("q2")
 
     assert (first.state, first.query_id, second.query_id) == ("SUCCEEDED", "q1", "q2")
-    assert waits == pytest.approx([0.05, 0.075, 0.1125, 0.16875, 0.05])
+    assert waits == pytest.approx([0.05, 0.0625, 0.078125, 0.09765625, 0.05])
 
 
 def test_the_athena_connection_uses_the_scheduled_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
