@@ -10,7 +10,6 @@ loaders of each file kind (:mod:`pyflow.config.propertyloader`, :mod:`pyflow.con
 from __future__ import annotations
 
 import os
-
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,7 +80,9 @@ def helpers_digest(root: Path, config: ProjectConfig) -> str:
         ]
         parts = Path(dirpath).relative_to(root).parts
         found.extend(
-            ((*parts, f), os.path.join(dirpath, f)) for f in filenames if f.endswith(".py") and not f.startswith(".")
+            ((*parts, f), os.path.join(dirpath, f))
+            for f in filenames
+            if f.endswith(".py") and not f.startswith(".")
         )
     lines = []
     for _, path in sorted(found):
