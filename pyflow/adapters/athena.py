@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pyflow.adapters import athenaframe
+from pyflow.adapters.athenapoll import cursor_class
 from pyflow.adapters.base import Leftover, RelationType, StatementLog, TableOptions
 from pyflow.adapters.hivetype import hive_type
 from pyflow.adapters.s3location import glue_location as _location
@@ -96,6 +97,7 @@ class AthenaAdapter(TrinoAdapter):
         }
         if cfg.work_group:
             kwargs["work_group"] = cfg.work_group
+        kwargs["cursor_class"] = cursor_class(cfg.poll_interval)
         return connect(**kwargs, **self._aws_credentials())
 
     default_partition_limit: ClassVar[int] = 100

@@ -510,8 +510,9 @@ def ls(
                     indirect_selection=indirect_selection, state=state)  # fmt: skip
     with _errors(debug), _session(opts, _warn) as session:
         nodes = listing.keep(session.list_nodes(), resource_type or ())
-        for line in listing.lines(nodes, output, session.project.graph.parents, keys):
-            _echo(line)
+        text = "\n".join(listing.lines(nodes, output, session.project.graph.parents, keys))
+        if text:  # one write (and one secret scrub) for all lines: 10,000 nodes list at once
+            _echo(text)
         if not nodes:
             _echo("[WARNING] No nodes selected!", err=True)
 

@@ -30,9 +30,19 @@ older entries of such models named tables that existed only while compiling.
 log = logging.getLogger(__name__)
 
 
+def _typed(value: Any) -> Any:
+    """A value JSON cannot hold, spelled with its type.
+
+    A ``date`` var and the same date as a string compile to different SQL in a Python model, so
+    they must not share a key.
+    """
+    cls = type(value)
+    return {"__type__": f"{cls.__module__}.{cls.__qualname__}", "value": str(value)}
+
+
 def digest(*parts: Any) -> str:
-    """A stable hash of JSON-able parts."""
-    raw = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    """A stable hash of JSON-able parts; other values count with their type (see :func:`_typed`)."""
+    raw = json.dumps(parts, sort_keys=True, default=_typed, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

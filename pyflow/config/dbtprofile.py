@@ -46,7 +46,6 @@ UNUSED_OUTPUT_KEYS: dict[str, tuple[str, ...]] = {
         "lf_tags_database",
         "num_boto3_retries",
         "num_iceberg_retries",
-        "poll_interval",
         "s3_expected_bucket_owner",
         "s3_tmp_table_dir",
         "seed_s3_upload_args",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from pyflow.errors import ProjectError
@@ -43,17 +44,38 @@ def relpath(root: Path, path: Path) -> str:
         return str(path)
 
 
+_SKIPPED = (".", "__pycache__")
+"""Names of files and folders never read: hidden ones and Python's caches."""
+
+
 def project_files(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> list[Path]:
-    """Files with ``suffixes`` under ``folders`` (sorted; hidden and cache folders skipped)."""
+    """Files with ``suffixes`` under ``folders`` (sorted; hidden and cache folders skipped).
+
+    Sorted as paths (folder by folder), so ``models/a/x.sql`` comes before ``models/a-b/x.sql``.
+    One ``scandir`` per folder, whose entries know their type: skipped folders are never
+    entered and no file is stat-ed again, so a 10,000-model project is listed in milliseconds.
+    Symlinked folders are not followed; symlinked files are read.
+    """
     out: list[Path] = []
     for folder in folders:
         base = root / folder
-        if base.is_dir():
-            out.extend(
-                p
-                for p in sorted(base.rglob("*"))
-                if p.suffix in suffixes
-                and p.is_file()
-                and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(base).parts)
-            )
+        if not base.is_dir():
+            continue
+        found: list[tuple[tuple[str, ...], str]] = []
+        todo: list[tuple[str, tuple[str, ...]]] = [(str(base), ())]
+        while todo:
+            where, parts = todo.pop()
+            try:
+                entries = list(os.scandir(where))
+            except OSError:  # unreadable: skipped, as Path.rglob does
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith(_SKIPPED):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append((entry.path, (*parts, name)))
+                elif os.path.splitext(name)[1] in suffixes and entry.is_file():
+                    found.append(((*parts, name), entry.path))
+        out.extend(Path(path) for _, path in sorted(found))
     return out

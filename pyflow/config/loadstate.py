@@ -9,6 +9,7 @@ loaders of each file kind (:mod:`pyflow.config.propertyloader`, :mod:`pyflow.con
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -60,21 +61,37 @@ def version() -> str:
     return __version__
 
 
+_NOT_HELPERS = ("__pycache__", "venv", "node_modules")
+
+
 def helpers_digest(root: Path, config: ProjectConfig) -> str:
-    """Hash of the project's Python files outside model paths (helpers models may import)."""
-    skip = {*(root / p for p in config.model_paths), root / config.target_path, root / config.log_path}
-    parts = []
-    for path in sorted(root.rglob("*.py")):
-        if any(s == path or s in path.parents for s in skip):
-            continue
-        rel = path.relative_to(root).parts
-        if any(p.startswith(".") or p in ("__pycache__", "venv", "node_modules") for p in rel):
-            continue
+    """Hash of the project's Python files outside model paths (helpers models may import).
+
+    The model, target and log folders are never entered (a large project has thousands of
+    model files there), nor hidden folders, ``__pycache__``, ``venv`` or ``node_modules``.
+    """
+    skip = {str(root / p) for p in (*config.model_paths, config.target_path, config.log_path)}
+    found: list[tuple[tuple[str, ...], str]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if not d.startswith(".") and d not in _NOT_HELPERS and os.path.join(dirpath, d) not in skip
+        ]
+        parts = Path(dirpath).relative_to(root).parts
+        found.extend(
+            ((*parts, f), os.path.join(dirpath, f))
+            for f in filenames
+            if f.endswith(".py") and not f.startswith(".")
+        )
+    lines = []
+    for _, path in sorted(found):
         try:
-            parts.append(f"{path}\0{path.stat().st_mtime_ns}\0{path.stat().st_size}")
+            st = os.stat(path)
         except OSError:
             continue
-    return _sha("\n".join(parts))
+        lines.append(f"{path}\0{st.st_mtime_ns}\0{st.st_size}")
+    return _sha("\n".join(lines))
 
 
 def _materializations() -> list[str]:
@@ -249,7 +266,7 @@ class LoadState:
     def _model_root(self, path: Path) -> Path:
         for folder in (*self.config.model_paths, *self.config.snapshot_paths):
             base = self.root / folder
-            if base in path.parents:
+            if path != base and path.is_relative_to(base):
                 return base
         return self.root
 

@@ -114,6 +114,7 @@ class AthenaTarget(BaseModel):
     aws_session_token: SecretStr | None = None
     num_retries: int = Field(default=5, ge=0)
     max_queries_per_second: float | None = Field(default=10.0, gt=0)
+    poll_interval: float = Field(default=1.0, gt=0)
     threads: int = Field(default=4, ge=1)
 
 

@@ -9,7 +9,7 @@ declared source table. Anything else is a :class:`GraphError` with the closest n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pyflow.core.node import DependencyRef, ModelNode, Node, SeedNode, SourceNode, TestNode
@@ -84,38 +84,30 @@ class Graph:
 
 
 def _find_cycle(parents: Mapping[str, list[str]]) -> list[str] | None:
-    """One cycle as a list of ids (first == last), or None."""
+    """One cycle as a list of ids (first == last), or None.
+
+    A depth-first search with an explicit stack, so a chain of any depth needs no Python
+    recursion (a 5,000-deep chain of models is a normal graph, not a RecursionError).
+    """
     white, grey, black = 0, 1, 2
     color: dict[str, int] = defaultdict(int)
-    stack: list[str] = []
-
-    def visit(n: str) -> list[str] | None:
-        color[n] = grey
-        stack.append(n)
-        for p in parents.get(n, []):
-            if color[p] == grey:
-                i = stack.index(p)
-                return [*stack[i:], p]
-            if color[p] == white:
-                found = visit(p)
-                if found:
-                    return found
-        stack.pop()
-        color[n] = black
-        return None
-
-    import sys
-
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 10 * len(parents) + 100))
-    try:
-        for n in sorted(parents):
-            if color[n] == white:
-                found = visit(n)
-                if found:
-                    return found
-    finally:
-        sys.setrecursionlimit(limit)
+    for root in sorted(parents):
+        if color[root] != white:
+            continue
+        path: list[str] = [root]
+        todo: list[Iterator[str]] = [iter(parents.get(root, []))]
+        color[root] = grey
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                color[path.pop()] = black
+                todo.pop()
+            elif color[nxt] == grey:
+                return [*path[path.index(nxt) :], nxt]
+            elif color[nxt] == white:
+                color[nxt] = grey
+                path.append(nxt)
+                todo.append(iter(parents.get(nxt, [])))
     return None
 
 

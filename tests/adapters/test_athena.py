@@ -307,6 +307,7 @@ def test_athena_connect_passes_profile_settings_to_pyathena(monkeypatch: pytest.
     monkeypatch.setattr(pyathena, "connect", lambda **kw: seen.update(kw) or RecordingConnection())
     adapter = AthenaAdapter(_config(work_group="etl", aws_profile_name="prod", database="lake"))
     adapter.open()
+    assert seen.pop("cursor_class").poll_cap == 1.0  # pyflow's polling schedule (adapters/athenapoll.py)
     assert seen == {
         "s3_staging_dir": "s3://bucket/results/",
         "region_name": "eu-west-1",

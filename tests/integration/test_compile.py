@@ -125,3 +125,26 @@ def test_compile_of_a_deep_chain_of_python_models_needs_no_deep_recursion(make_p
     assert f"Compiled {depth} model(s) (0 unchanged)" in result.output
     compiled = (project / "target" / "compiled" / "proj" / "models" / f"m{depth - 1}.sql").read_text()
     assert f'"pyflow"."main"."m{depth - 2}"' in compiled
+
+
+def test_compile_tells_a_date_var_from_the_same_date_as_text(make_project, pyflow):
+    # the compile cache keyed vars by their text: after a run with the YAML date, `--vars` with
+    # the same date as a string reused the date's SQL (a DATE literal) instead of a string one
+    project = make_project(
+        {
+            "models/s.sql": "select 1 as x\n",
+            "models/m.py": (
+                "import ibis\nfrom pyflow import model\n\n\n"
+                "@model\ndef m(s, ctx):\n    return s.mutate(since=ibis.literal(ctx.var('since')))\n"
+            ),
+        },
+        project_yml="name: proj\nvars:\n  since: 2024-01-01\n",
+    )
+    pyflow("compile", "--project-dir", project)
+    as_date = (project / "target/compiled/proj/models/m.sql").read_text()
+
+    pyflow("compile", "--project-dir", project, "--vars", "{since: '2024-01-01'}")
+    as_text = (project / "target/compiled/proj/models/m.sql").read_text()
+
+    assert "MAKE_DATE(2024, 1, 1)" in as_date
+    assert "'2024-01-01' AS \"since\"" in as_text

@@ -177,3 +177,22 @@ def test_secret_values_are_masked_in_json_escaped_text(monkeypatch):
     assert scrub(json.dumps({"m": f"at {secret}."})) == '{"m": "at *****."}'
     assert scrub(json.dumps({"m": secret}, ensure_ascii=False)) == '{"m": "*****"}'
     assert scrub_data({secret: [f"a{secret}", 1, None]}) == {"*****": ["a*****", 1, None]}
+
+
+def test_secret_values_follow_every_change_of_the_environment(monkeypatch):
+    # secret_values() runs for every printed line, so it reads os.environ's raw bytes on POSIX;
+    # it must still see each change at once and agree with reading the mapping
+    import os
+
+    from pyflow.secret import secret_values
+
+    monkeypatch.setenv("PYFLOW_SECRET_A", "first-é")
+    monkeypatch.setenv("dbt_env_secret_b", "lower")
+    monkeypatch.setenv("PYFLOW_SECRET_EMPTY", "")
+    monkeypatch.setenv("NOT_A_SECRET", "visible")
+    assert secret_values() == ["first-é", "lower"]
+    assert secret_values() == secret_values(dict(os.environ))
+
+    monkeypatch.setenv("PYFLOW_SECRET_A", "second-longer")
+    monkeypatch.delenv("dbt_env_secret_b")
+    assert secret_values() == ["second-longer"]

@@ -110,3 +110,16 @@ def test_toolchain_covers_pyflow_version_and_sources(monkeypatch: pytest.MonkeyP
     baseline = compute()
     (copy / "compile" / "model.py").write_text("# edited\n", encoding="utf-8")
     assert compute() != baseline
+
+
+def test_digest_tells_a_date_from_the_same_date_as_text() -> None:
+    # a YAML `vars: {since: 2024-01-01}` is a date, `--vars '{since: "2024-01-01"}'` a string; a
+    # Python model compiles them to different SQL, but both were hashed as the same text
+    import datetime
+
+    as_date = digest({"since": datetime.date(2024, 1, 1)})
+    as_text = digest({"since": "2024-01-01"})
+
+    assert as_date != as_text
+    assert as_date == digest({"since": datetime.date(2024, 1, 1)})
+    assert digest({"since": datetime.datetime(2024, 1, 1)}) not in {as_date, as_text}

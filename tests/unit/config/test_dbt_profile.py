@@ -126,7 +126,7 @@ def test_dbt_athena_keys_are_accepted_and_listed(dbt_project: Path) -> None:
         database: awsdatacatalog
         schema: analytics
         work_group: primary
-        poll_interval: 1
+        poll_interval: 0.5
         num_retries: 3
         num_boto3_retries: 5
         s3_tmp_table_dir: s3://bucket/tmp/
@@ -136,7 +136,8 @@ def test_dbt_athena_keys_are_accepted_and_listed(dbt_project: Path) -> None:
     target = load_target(dbt_project, "p")
 
     assert isinstance(target.config, AthenaTarget) and target.config.num_retries == 3
-    assert target.unused_keys == ("poll_interval", "num_boto3_retries", "s3_tmp_table_dir")
+    assert target.config.poll_interval == 0.5  # acted on: the cap of pyflow's polling schedule
+    assert target.unused_keys == ("num_boto3_retries", "s3_tmp_table_dir")
 
 
 def test_dbt_output_keys_stay_errors_in_a_pyflow_project(dbt_project: Path) -> None:

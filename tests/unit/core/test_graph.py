@@ -156,3 +156,20 @@ def test_graph_repeated_dependency_is_one_edge() -> None:
 
     assert graph.parents[_uid("m")] == [_uid("a")]
     assert graph.children[_uid("a")] == [_uid("m")]
+
+
+def test_graph_cycle_at_the_end_of_a_5000_deep_chain_needs_no_recursion(monkeypatch) -> None:
+    # the cycle search recursed once per level and raised Python's recursion limit for it; a
+    # deep project is a normal graph: the search must work under a small fixed limit
+    import sys
+
+    depth = 5000
+    chain = [_model("m0", f"m{depth - 1}")] + [_model(f"m{i}", f"m{i - 1}") for i in range(1, depth)]
+    monkeypatch.setattr(sys, "setrecursionlimit", lambda n: (_ for _ in ()).throw(AssertionError(n)))
+
+    _, (err,) = _graph(*chain)
+    graph, errors = _graph(*chain[1:], _model("m0"))
+
+    assert err.code == "dependency-cycle"
+    assert err.message.startswith("dependency cycle: m0 -> m") and err.message.count(" -> ") == depth
+    assert errors == [] and len(graph.topo_order()) == depth

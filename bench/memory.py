@@ -1,0 +1,196 @@
+"""Peak memory of a whole build: pyflow vs dbt-duckdb 1.11 on the same dbt project.
+
+One generated project of ``--models`` SQL models (the layout of ``project_gen.py``: staging views,
+intermediate filters, mutates and joins, aggregate marts, over a ``raw.events`` table of
+``--rows`` rows) written as a dbt project: ``dbt_project.yml``, ``profiles.yml``, a macro, a
+sources file. pyflow reads it unchanged. Each tool builds it from scratch on its own copy of the
+same DuckDB file (4 threads each) in a wrapper process that reports the peak resident set size
+of its one child (``getrusage(RUSAGE_CHILDREN)``), so the figure is the whole process's: the
+interpreter, imports, the parsed project and DuckDB's own memory.
+
+Checked: both databases end with the same relations holding the same rows (count and an
+order-independent hash of every row per relation), else the script aborts.
+
+    python bench/memory.py                   # N=1000, 10,000 source rows, installs dbt once
+    python bench/memory.py --models 200 --no-dbt
+
+dbt-duckdb 1.11 comes from the virtualenv ``bench/incremental.py`` manages
+(``~/.cache/pyflow-bench/dbt-venv``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from incremental import DBT_VENV, ensure_dbt
+from measure import process_env, pyflow_command, workspace
+from project_gen import MACROS_SQL, _folder, _sql_model, plan_project
+
+DBT_PROJECT = """\
+name: bench
+version: "1.0"
+profile: bench
+config-version: 2
+vars:
+  min_amount: 0.5
+models:
+  bench:
+    +materialized: table
+    staging:
+      +materialized: view
+"""
+
+PROFILES = """\
+bench:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: bench.duckdb
+      threads: 4
+"""
+
+SOURCES = """\
+version: 2
+sources:
+  - name: raw
+    schema: raw
+    tables:
+      - name: events
+"""
+
+SOURCE_TABLE = """\
+CREATE SCHEMA raw;
+CREATE TABLE raw.events AS
+SELECT
+    range AS id,
+    range % 5000 AS customer_id,
+    range % 20 AS category,
+    (range % 1000) / 10.0 AS amount,
+    DATE '2024-01-01' + CAST(range % 365 AS INTEGER) AS day,
+    ['new', 'paid', 'shipped', 'returned'][range % 4 + 1] AS status
+FROM range({rows});
+"""
+
+PEAK = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[2:], cwd=sys.argv[1], stdout=subprocess.DEVNULL).returncode\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n"
+)
+"""A wrapper process: runs one command and prints its peak RSS (KiB on Linux) and exit code."""
+
+
+def write_project(root: Path, models: int, rows: int) -> None:
+    """The dbt project and its database (the source table only)."""
+    import duckdb
+
+    plan = plan_project(models)
+    root.mkdir(parents=True)
+    (root / "dbt_project.yml").write_text(DBT_PROJECT, encoding="utf-8")
+    (root / "profiles.yml").write_text(PROFILES, encoding="utf-8")
+    (root / "macros").mkdir()
+    (root / "macros" / "money.sql").write_text(MACROS_SQL, encoding="utf-8")
+    (root / "models" / "staging").mkdir(parents=True)
+    (root / "models" / "staging" / "sources.yml").write_text(SOURCES, encoding="utf-8")
+    for m in plan.models:
+        folder = root / "models" / _folder(m, plan.depth)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{m.name}.sql").write_text(_sql_model(m), encoding="utf-8")
+    con = duckdb.connect(str(root / "bench.duckdb"))
+    try:
+        con.execute(SOURCE_TABLE.format(rows=int(rows)))
+    finally:
+        con.close()
+
+
+def peak(project: Path, command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(peak RSS in MiB, wall seconds) of ``command`` run in ``project``."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", PEAK, str(project), *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    kib, code = proc.stdout.split()
+    if code != "0":
+        raise SystemExit(f"{' '.join(command[:2])} failed (exit {code}) in {project}")
+    return int(kib) / 1024, wall
+
+
+def contents(database: Path) -> dict[str, tuple[int, int]]:
+    """Every relation of the main schema: (rows, order-independent hash of its rows)."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        ]
+        out = {}
+        for name in names:
+            count, digest = con.execute(
+                f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM main."{name}" AS t'
+            ).fetchone()
+            out[name] = (int(count), int(digest))
+        return out
+    finally:
+        con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--no-dbt", action="store_true")
+    parser.add_argument("--dbt-venv", type=Path, default=DBT_VENV)
+    parser.add_argument("--workdir", default=None)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    dbt = None if args.no_dbt else ensure_dbt(args.dbt_venv, install=True)
+    env = process_env()
+    with workspace("pyflow-memory-", args.workdir, args.keep) as work:
+        base = work / "base"
+        write_project(base, args.models, args.rows)
+        ours = work / "pyflow"
+        shutil.copytree(base, ours)
+        print(f"memory: {args.models} SQL models over {args.rows:,} source rows, 4 threads")
+        rss, wall = peak(ours, [*pyflow_command(), "build", "--project-dir", ".", "--profiles-dir", "."], env)
+        print(f"pyflow build       peak RSS {rss:8.0f} MiB   {wall:6.1f} s")
+        if dbt is None or dbt.exe is None:
+            print(f"dbt-duckdb: {dbt.note if dbt else 'skipped (--no-dbt)'}")
+            return
+        theirs = work / "dbt"
+        shutil.copytree(base, theirs)
+        dbt_rss, dbt_wall = peak(
+            theirs, [str(dbt.exe), "build", "--project-dir", ".", "--profiles-dir", "."], {**env, **dbt.env}
+        )
+        print(f"dbt-duckdb build   peak RSS {dbt_rss:8.0f} MiB   {dbt_wall:6.1f} s")
+        a, b = contents(ours / "bench.duckdb"), contents(theirs / "bench.duckdb")
+        if a != b:
+            diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+            raise SystemExit(f"the two builds differ in {len(diff)} relation(s), e.g. {diff[:5]}")
+        print(f"same {len(a)} relations and rows in both databases")
+        print(f"pyflow/dbt peak RSS {rss / dbt_rss:.2f}x (target <= 0.5x); wall time {wall / dbt_wall:.2f}x")
+        print(
+            json.dumps(
+                {"pyflow_mib": round(rss), "dbt_mib": round(dbt_rss), "ratio": round(rss / dbt_rss, 3)}
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
