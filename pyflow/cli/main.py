@@ -55,6 +55,10 @@ StateOpt = Annotated[
 DeferOpt = Annotated[
     bool, typer.Option("--defer", help="Read unselected parents missing here from the --state target.")
 ]
+DeferStateOpt = Annotated[
+    Path | None,
+    typer.Option("--defer-state", help="With --defer: read parents from this run's manifest, not --state's."),
+]
 FavorStateOpt = Annotated[
     bool, typer.Option("--favor-state", help="With --defer: read unselected parents from --state always.")
 ]
@@ -131,11 +135,13 @@ def _options(
     state: Path | None = None,
     defer: bool = False,
     favor_state: bool = False,
+    defer_state: Path | None = None,
 ) -> Options:
     from pyflow.runner.session import Options
 
     return Options(
         state=state,
+        defer_state=defer_state,
         defer=defer or favor_state,
         favor_state=favor_state,
         selector=selector,
@@ -310,6 +316,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("state", StateOpt, None),
         ("defer", DeferOpt, False),
         ("favor_state", FavorStateOpt, False),
+        ("defer_state", DeferStateOpt, None),
         ("threads", ThreadsOpt, None),
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
         ("fail_fast", FailFastOpt, False),
@@ -322,6 +329,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             kw["project_dir"], kw["profiles_dir"], kw["target"], kw["vars"], kw["select"], kw["exclude"],
             kw["threads"], kw.get("full_refresh", False), kw["fail_fast"], kw["selector"],
             kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
+            kw["defer_state"],
         )  # fmt: skip
         _execute(command, opts, kw["log_format"], kw["debug"])
 
@@ -449,6 +457,7 @@ def compile_(
     state: StateOpt = None,
     defer: DeferOpt = False,
     favor_state: FavorStateOpt = False,
+    defer_state: DeferStateOpt = None,
     debug: DebugOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
@@ -456,7 +465,7 @@ def compile_(
     from pyflow.errors import ErrorGroup, PyflowError
 
     opts = _options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector,
-                    state=state, defer=defer, favor_state=favor_state)  # fmt: skip
+                    state=state, defer=defer, favor_state=favor_state, defer_state=defer_state)  # fmt: skip
     with _errors(debug):
         with _session(
             opts,

@@ -308,6 +308,7 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
 
     Keys follow dbt's (``which``, ``select``, ``full_refresh`` ...); ``command`` is kept for
     readers of earlier pyflow versions; ``retry_of`` is the invocation a retry reran, else None.
+    ``state`` and ``defer_state`` are absolute folders (None when not given).
     When a var holds a value JSON has no type for (a date YAML read), ``vars_yaml`` keeps the
     vars as YAML too, so that a retry gets the same types back.
     """
@@ -324,12 +325,21 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
         "fail_fast": options.fail_fast,
         "vars": dict(options.vars),
         "retry_of": options.retry_of,
+        "state": _folder(options.state),
+        "defer": options.defer,
+        "defer_state": _folder(options.defer_state),
+        "favor_state": options.favor_state,
     }
     if not _is_json(dict(options.vars)):
         import yaml
 
         args["vars_yaml"] = yaml.safe_dump(redact_keys(dict(options.vars)), sort_keys=False)
     return args
+
+
+def _folder(path: Path | None) -> str | None:
+    """A ``--state``-like folder as an absolute path, so a retry finds it from anywhere."""
+    return None if path is None else Path(path).resolve().as_posix()
 
 
 def _is_json(value: Any) -> bool:
