@@ -427,7 +427,11 @@ def clone(
     log_format: LogFormatOpt = "text",
     debug: DebugOpt = False,
 ) -> None:
-    """Create views of the selected nodes of the --state target in the current target."""
+    """Create views of the selected nodes of the --state target in the current target.
+
+    No supported engine has a zero-copy table clone (DuckDB, Trino with Iceberg, Hive or
+    memory catalogs, Athena), so every clone is a view selecting from the state's relation.
+    """
     from pyflow.cli.render import Renderer
 
     if log_format not in ("text", "json"):
