@@ -172,7 +172,11 @@ def _errors(debug: bool, log_format: str = "text", render: Renderer | None = Non
 
         render = Renderer("json")
     try:
-        yield
+        try:
+            yield
+        finally:
+            if render is not None:
+                render.close()  # erase a live progress line before any message
     except typer.Exit:
         raise
     except PyflowError as exc:
