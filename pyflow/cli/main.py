@@ -753,3 +753,8 @@ def entrypoint() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+
+
+from pyflow.cli.migratecmd import register as _register_migrate  # noqa: E402
+
+_register_migrate(app, _errors)
