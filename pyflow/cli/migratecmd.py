@@ -54,7 +54,10 @@ def register(app: typer.Typer, errors: Callable[[bool], AbstractContextManager[N
             if to_python is None:
                 from pyflow.runner.migrate import write_project_file
 
-                _echo(f"Wrote {write_project_file(project_dir)}")
+                path, left_out = write_project_file(project_dir)
+                _echo(f"Wrote {path}")
+                if left_out:
+                    _echo(f"Left out (accepted by pyflow, not acted on): {', '.join(left_out)}")
                 return
             from pyflow.runner.migratepy import to_python as translate
             from pyflow.runner.session import Options, Session

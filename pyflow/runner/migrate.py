@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pyflow.config.dbtproject import DBT_PROJECT_FILE, load_dbt_project
+from pyflow.config.dbtproject import DBT_PROJECT_FILE, load_dbt_project, unused_keys
 from pyflow.config.project import PROJECT_FILE
 from pyflow.errors import ProjectError
 
@@ -21,12 +21,19 @@ HEADER = (
 )
 
 
-def write_project_file(project_dir: Path) -> Path:
-    """Write ``pyflow.yml`` for the dbt project in ``project_dir``; return its path.
+NOT_IN_PYFLOW_YML = ("dispatch",)
+"""dbt_project.yml keys pyflow acts on that pyflow.yml cannot hold yet: a project setting one stays on dbt_project.yml."""
+
+
+def write_project_file(project_dir: Path) -> tuple[Path, list[str]]:
+    """Write ``pyflow.yml`` for the dbt project in ``project_dir``.
+
+    Returns its path and the dbt keys left out (pyflow does not act on them).
 
     Raises:
-        ProjectError: ``cannot-migrate`` when the folder has no ``dbt_project.yml`` or already
-            has a ``pyflow.yml``; the dbt project's own errors when it does not load.
+        ProjectError: ``cannot-migrate`` when the folder has no ``dbt_project.yml``, already
+            has a ``pyflow.yml``, or sets a key pyflow.yml cannot hold (``dispatch:``); the dbt
+            project's own errors when it does not load.
 
     """
     import yaml
@@ -47,8 +54,19 @@ def write_project_file(project_dir: Path) -> Path:
             hint="pass --project-dir with the folder of a dbt project",
             code="cannot-migrate",
         )
-    cfg, _ = load_dbt_project(root)
+    cfg, doc = load_dbt_project(root)
+    kept = [k for k in NOT_IN_PYFLOW_YML if isinstance(doc.data, dict) and k in doc.data]
+    if kept:
+        raise ProjectError(
+            f"{DBT_PROJECT_FILE} sets {', '.join(kept)}:, which pyflow acts on but pyflow.yml cannot "
+            "hold yet: a pyflow.yml would change how the project builds",
+            path=doc.display,
+            line=doc.line_of((kept[0],)),
+            hint=f"keep the project on {DBT_PROJECT_FILE} (pyflow reads it as it is), or remove "
+            f"{kept[0]}: if the project does not need it",
+            code="cannot-migrate",
+        )
     data = cfg.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     data = {"name": cfg.name, **{k: v for k, v in data.items() if k != "name"}}
     target.write_text(HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return target
+    return target, unused_keys(doc)

@@ -109,14 +109,43 @@ def test_not_a_sql_model_is_refused(project, pyflow):
     assert "'nosuch' is not a SQL model" in result.stderr and "[cannot-translate]" in result.stderr
 
 
-def test_migrate_writes_pyflow_yml_for_a_dbt_project(copy_project, pyflow):
+def test_migrate_writes_pyflow_yml_that_builds_the_same_tables(copy_project, pyflow, warehouse):
     project = copy_project("dbt_shop")
-    before = pyflow("ls", "--project-dir", project).stdout
+    text = (project / "dbt_project.yml").read_text(encoding="utf-8")
+    start = text.index("dispatch:")
+    end = text.index("restrict-access:")
+    (project / "dbt_project.yml").write_text(text[:start] + text[end:], encoding="utf-8")
+    listed = pyflow("ls", "--project-dir", project).stdout
+    pyflow("build", "--project-dir", project)
+    before = warehouse(project).contents()
 
     result = pyflow("migrate", "--project-dir", project)
 
-    assert "Wrote" in result.stdout and (project / "pyflow.yml").is_file()
+    assert f"Wrote {project / 'pyflow.yml'}" in result.stdout
+    assert "Left out (accepted by pyflow, not acted on): require-dbt-version, analysis-paths" in result.stdout
     assert (project / "dbt_project.yml").is_file()
-    assert pyflow("ls", "--project-dir", project).stdout == before
+    assert pyflow("ls", "--project-dir", project).stdout == listed
+    (project / "pyflow.duckdb").unlink()
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).contents() == before
     again = pyflow("migrate", "--project-dir", project, expect=1)
-    assert "[cannot-migrate]" in again.stderr
+    assert "pyflow.yml exists already" in again.stderr and "[cannot-migrate]" in again.stderr
+
+
+def test_migrate_refuses_a_project_whose_dispatch_pyflow_yml_cannot_hold(copy_project, pyflow):
+    project = copy_project("dbt_shop")
+
+    result = pyflow("migrate", "--project-dir", project, expect=1)
+
+    assert "dbt_project.yml sets dispatch:" in result.stderr
+    assert "pyflow: dbt_project.yml:30: " in result.stderr and "[cannot-migrate]" in result.stderr
+    assert not (project / "pyflow.yml").exists()
+
+
+def test_migrate_without_a_dbt_project_says_so(make_project, pyflow):
+    project = make_project({"models/a.sql": "select 1 as a"})
+    (project / "pyflow.yml").unlink()
+
+    result = pyflow("migrate", "--project-dir", project, expect=1)
+
+    assert "there is no dbt project to migrate" in result.stderr and "[cannot-migrate]" in result.stderr
