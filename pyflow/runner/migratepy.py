@@ -10,7 +10,8 @@ and one ``SELECT`` (with non-recursive CTEs, each a variable) is turned into Ibi
 ``sum``, ``avg``, ``min``, ``max``), ``HAVING``, ``DISTINCT``, ``ORDER BY``, ``LIMIT``, and in
 expressions columns, literals, arithmetic, comparisons, ``AND``/``OR``/``NOT``, ``IS NULL``,
 ``IN``, ``BETWEEN``, ``LIKE``, searched and simple ``CASE``, ``CAST``, ``coalesce``,
-``lower``, ``upper``, ``abs``, ``round``, ``length``. Anything else (a recursive CTE, a subquery,
+``lower``, ``upper``, ``trim``, ``substr`` with constant bounds, ``abs``, ``round``,
+``length``. Anything else (a recursive CTE, a subquery,
 a window function, ``UNION``, a macro call, an unaliased expression ...) is refused with a
 ``cannot-translate`` error naming the construct and its line: the translation is exact or
 nothing.
@@ -153,11 +154,14 @@ def _cannot(node: ModelNode, construct: str, line: int | None) -> CompileError:
 
 
 def _line_of(sql: str, node: Any) -> int | None:
-    if node is None or not hasattr(node, "sql"):
+    """The line of ``node`` in the SQL (its lines are the file's: Jinja calls were replaced in place)."""
+    if node is None or not hasattr(node, "walk"):
         return None
-    text = node.sql(dialect="duckdb").split("\n")[0][:20]
-    at = sql.lower().find(text.lower()) if text else -1
-    return sql.count("\n", 0, at) + 1 if at >= 0 else None
+    for part in node.walk():
+        line = part.meta.get("line") if hasattr(part, "meta") else None
+        if isinstance(line, int):
+            return line
+    return None
 
 
 def _translate(sql: str, params: dict[str, str]) -> list[str]:
@@ -416,6 +420,15 @@ def _expr(node: Any, scope: _Scope) -> str:
         return f"ibis.coalesce({', '.join(_expr(a, scope) for a in args)})"
     if kind in _METHODS:
         return f"{_expr(node.this, scope)}.{_METHODS[kind]}()"
+    if isinstance(node, exp.Trim) and not node.args.get("expression") and not node.args.get("position"):
+        return f"{_expr(node.this, scope)}.strip()"
+    if isinstance(node, exp.Substring) and _is_int(node.args.get("start")):
+        start = int(node.args["start"].this) - 1  # SQL counts from 1, Ibis from 0
+        length = node.args.get("length")
+        if start < 0 or (length is not None and not _is_int(length)):
+            raise _refuse(node, "a SUBSTRING with a start before 1 or a computed length")
+        tail = f", {int(length.this)}" if length is not None else ""
+        return f"{_expr(node.this, scope)}.substr({start}{tail})"
     if isinstance(node, exp.Round):
         digits = node.args.get("decimals")
         return f"{_expr(node.this, scope)}.round({_expr(digits, scope) if digits is not None else ''})"
@@ -429,6 +442,12 @@ def _expr(node: Any, scope: _Scope) -> str:
     if kind in _AGGREGATES and scope.grouped and not isinstance(node.this, exp.Distinct):
         return f"{_expr(node.this, scope)}.{_AGGREGATES[kind]}()"
     raise _refuse(node)
+
+
+def _is_int(node: Any) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Literal) and not node.is_string and str(node.this).isdigit()
 
 
 def _case(node: Any, scope: _Scope) -> str:

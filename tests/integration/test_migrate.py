@@ -149,3 +149,32 @@ def test_migrate_without_a_dbt_project_says_so(make_project, pyflow):
     result = pyflow("migrate", "--project-dir", project, expect=1)
 
     assert "there is no dbt project to migrate" in result.stderr and "[cannot-migrate]" in result.stderr
+
+
+def test_a_staging_model_of_the_example_translates_to_the_same_rows(copy_project, pyflow, warehouse):
+    """examples/shop's stg_customers: a CTE over a source, trim/substr/upper/lower and ``||``."""
+    project = copy_project("examples/shop")
+    pyflow("run", "--project-dir", project, "-s", "stg_customers")
+    before = _rows(warehouse, project, "stg_customers")
+
+    pyflow("migrate", "--project-dir", project, "--to-python", "stg_customers", "--write")
+    pyflow("run", "--project-dir", project, "-s", "stg_customers")
+
+    assert "def stg_customers(ecommerce__customers: ibis.Table)" in (
+        project / "models/staging/stg_customers.py"
+    ).read_text(encoding="utf-8")
+    assert _rows(warehouse, project, "stg_customers") == before
+    assert len(before[1]) > 10
+
+
+def test_refusal_names_the_line_of_the_construct(make_project, pyflow):
+    project = make_project(
+        {
+            **SEEDS,
+            "models/m.sql": "select\n  order_id,\n  substr(status, order_id) as s\nfrom {{ ref('orders') }}",
+        }
+    )
+
+    result = pyflow("migrate", "--project-dir", project, "--to-python", "m", expect=1)
+
+    assert "models/m.sql:3" in result.stderr and "Substring" in result.stderr
