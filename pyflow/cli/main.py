@@ -57,6 +57,10 @@ StateOpt = Annotated[
 DeferOpt = Annotated[
     bool, typer.Option("--defer", help="Read unselected parents missing here from the --state target.")
 ]
+DeferStateOpt = Annotated[
+    Path | None,
+    typer.Option("--defer-state", help="With --defer: read parents from this run's manifest, not --state's."),
+]
 FavorStateOpt = Annotated[
     bool, typer.Option("--favor-state", help="With --defer: read unselected parents from --state always.")
 ]
@@ -133,11 +137,13 @@ def _options(
     state: Path | None = None,
     defer: bool = False,
     favor_state: bool = False,
+    defer_state: Path | None = None,
 ) -> Options:
     from pyflow.runner.session import Options
 
     return Options(
         state=state,
+        defer_state=defer_state,
         defer=defer or favor_state,
         favor_state=favor_state,
         selector=selector,
@@ -168,7 +174,11 @@ def _errors(debug: bool, log_format: str = "text", render: Renderer | None = Non
 
         render = Renderer("json")
     try:
-        yield
+        try:
+            yield
+        finally:
+            if render is not None:
+                render.close()  # erase a live progress line before any message
     except typer.Exit:
         raise
     except PyflowError as exc:
@@ -314,6 +324,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("state", StateOpt, None),
         ("defer", DeferOpt, False),
         ("favor_state", FavorStateOpt, False),
+        ("defer_state", DeferStateOpt, None),
         ("threads", ThreadsOpt, None),
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
         ("fail_fast", FailFastOpt, False),
@@ -326,6 +337,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             kw["project_dir"], kw["profiles_dir"], kw["target"], kw["vars"], kw["select"], kw["exclude"],
             kw["threads"], kw.get("full_refresh", False), kw["fail_fast"], kw["selector"],
             kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
+            kw["defer_state"],
         )  # fmt: skip
         _execute(command, opts, kw["log_format"], kw["debug"])
 
@@ -423,7 +435,11 @@ def clone(
     log_format: LogFormatOpt = "text",
     debug: DebugOpt = False,
 ) -> None:
-    """Create views of the selected nodes of the --state target in the current target."""
+    """Create views of the selected nodes of the --state target in the current target.
+
+    No supported engine has a zero-copy table clone (DuckDB, Trino with Iceberg, Hive or
+    memory catalogs, Athena), so every clone is a view selecting from the state's relation.
+    """
     from pyflow.cli.render import Renderer
 
     if log_format not in ("text", "json"):
@@ -453,6 +469,7 @@ def compile_(
     state: StateOpt = None,
     defer: DeferOpt = False,
     favor_state: FavorStateOpt = False,
+    defer_state: DeferStateOpt = None,
     debug: DebugOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
@@ -460,7 +477,7 @@ def compile_(
     from pyflow.errors import ErrorGroup, PyflowError
 
     opts = _options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector,
-                    state=state, defer=defer, favor_state=favor_state)  # fmt: skip
+                    state=state, defer=defer, favor_state=favor_state, defer_state=defer_state)  # fmt: skip
     with _errors(debug):
         with _session(
             opts,
@@ -755,3 +772,8 @@ def entrypoint() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+
+
+from pyflow.cli.migratecmd import register as _register_migrate  # noqa: E402
+
+_register_migrate(app, _errors)

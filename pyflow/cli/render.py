@@ -1,4 +1,4 @@
-"""Render runner events: dbt-style log lines, a progress bar on a terminal, or JSON lines.
+"""Render runner events: dbt-style log lines, a live progress line on a terminal, or JSON lines.
 
 Every line and JSON event is written with secret values masked (:mod:`pyflow.secret`). Every
 JSON event starts with the same envelope (:func:`pyflow.runner.events.envelope`): ``kind``,
@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from pyflow.cli.progress import ProgressLine
 from pyflow.runner.events import envelope
 from pyflow.secret import scrub, scrub_data
 
@@ -33,8 +34,7 @@ class Renderer:
         self.invocation_id = invocation_id
         self.out = out or sys.stdout
         self.quiet = quiet
-        self.progress: Any = None
-        self.task: Any = None
+        self.progress: ProgressLine | None = None
         self.is_tty = self.out.isatty() and fmt == "text"
 
     # ---- plain lines ---------------------------------------------------------------------
@@ -60,7 +60,7 @@ class Renderer:
 
     def _print(self, text: str) -> None:
         if self.progress is not None:
-            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+            self.progress.print_above(text)
         else:
             self.out.write(text + "\n")
             self.out.flush()
@@ -84,22 +84,15 @@ class Renderer:
         self.line(f"Concurrency: {event.data.get('threads')} threads (target='{event.data.get('target')}')")
         self.line("")
         if self.is_tty and event.total and not self.quiet:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(file=self.out),
-                transient=True,
-            )
+            self.close()
+            self.progress = ProgressLine(self.out, event.total)
             self.progress.start()
-            self.task = self.progress.add_task("running", total=event.total)
 
     def on_node_start(self, event: Any) -> None:  # noqa: D102
         self._dots(f"{event.index} of {event.total} START {event.description}", "[RUN]")
+        if self.progress is not None:
+            words = event.description.split()
+            self.progress.node_started(_key(event), words[-1] if words else str(event.index))
 
     def on_node_finish(self, event: Any) -> None:  # noqa: D102
         r = event.result
@@ -123,9 +116,13 @@ class Renderer:
             why = r.message.removeprefix("skipped ") if r.message.startswith("skipped ") else ""
             self._dots(f"{head} SKIP {event.description} {why}".rstrip(), "[SKIP]")
         if self.progress is not None:
-            self.progress.advance(self.task)
+            self.progress.node_finished(_key(event))
 
     def on_run_finish(self, event: Any) -> None:  # noqa: D102
+        self.close()
+
+    def close(self) -> None:
+        """Stop and erase the progress line, if one is drawn (before an error message)."""
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
@@ -133,6 +130,12 @@ class Renderer:
     def _dots(self, left: str, right: str) -> None:
         fill = max(3, WIDTH - len(left) - len(right) - 2)
         self.line(f"{left} {'.' * fill} {right}")
+
+
+def _key(event: Any) -> str:
+    """What pairs a node's start and finish events: its unique id, else its index."""
+    result = getattr(event, "result", None)
+    return str(event.unique_id or getattr(result, "unique_id", None) or event.index)
 
 
 class FreshnessRenderer(Renderer):
@@ -149,4 +152,4 @@ class FreshnessRenderer(Renderer):
             f"[{label} in {r.execution_time:.2f}s]",
         )
         if self.progress is not None:
-            self.progress.advance(self.task)
+            self.progress.node_finished(_key(event))

@@ -40,6 +40,8 @@ class ColumnInfo:
     description: str = ""
     data_type: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    constraints: tuple[dict[str, Any], ...] = ()
+    """dbt's column constraints (``not_null``, ``primary_key`` ...), as written."""
 
 
 @dataclass
@@ -74,6 +76,8 @@ class ModelNode(Node):
     module_name: str | None = None
     returns_dataframe: bool = False
     params: tuple[str, ...] = ()
+    constraints: tuple[dict[str, Any], ...] = ()
+    """dbt's model-level constraints, as written in the model's YAML properties."""
 
     resource_type: ClassVar[ResourceType] = "model"
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pyflow.core.graph import Graph
 from pyflow.core.jinja import JinjaProject
+from pyflow.core.macrodeps import MacroIndex, macro_index
 from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.nodeconfig import ProjectConfig
 from pyflow.errors import GraphError, closest
@@ -48,6 +50,11 @@ class Project:
     def name(self) -> str:
         """The project name from pyflow.yml."""
         return self.config.name
+
+    @cached_property
+    def macro_index(self) -> MacroIndex:
+        """Every macro with its text and calls, and the macros each node calls (read once)."""
+        return macro_index(self.jinja, self.name, self.graph.nodes.values())
 
     def node(self, uid: str) -> Node:
         """Node by unique id."""

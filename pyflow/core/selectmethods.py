@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 from types import MappingProxyType
-from typing import ClassVar, get_args
+from typing import TYPE_CHECKING, ClassVar, get_args
 
 from pydantic import BaseModel
 
@@ -20,6 +20,9 @@ from pyflow.core.graph import Graph
 from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
 from pyflow.core.state import RESULT_VALUES, STATE_VALUES, State, compare, matches_state
 from pyflow.errors import SelectionError, closest
+
+if TYPE_CHECKING:
+    from pyflow.core.macrodeps import MacroIndex
 
 RESOURCE_TYPES: tuple[str, ...] = (*get_args(ResourceType), "unit_test")
 """Values of ``resource_type:``: dbt's names; ``test`` is a data test, ``unit_test`` a unit test."""
@@ -56,22 +59,61 @@ class Method(ABC):
     """One selector method: decides whether a node matches ``value``."""
 
     takes_arguments: ClassVar[bool] = False
+    choices: ClassVar[tuple[str, ...]] = ()
+    """The values the method accepts (empty: any value, a glob for most methods)."""
+    value_kind: ClassVar[str] = "value"
+    """What a value is called in the error for one outside :attr:`choices`."""
 
     def __init__(
-        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
+        self,
+        graph: Graph,
+        arguments: tuple[str, ...],
+        raw: str,
+        state: State | None = None,
+        macros: MacroIndex | None = None,
     ) -> None:
         """Bind to ``graph``; ``raw`` quotes the criterion (with its flag) for error messages.
 
-        ``state`` is the earlier manifest of ``--state``, for ``state:``.
+        ``state`` is the earlier manifest of ``--state``, for ``state:`` and ``result:``;
+        ``macros`` the current project's macro calls, for ``state:modified.macros``.
         """
         self.graph = graph
         self.arguments = arguments
         self.raw = raw
         self.state = state
+        self.macros = macros
+        self.bind()
+
+    def bind(self) -> None:  # noqa: B027 - a hook, not abstract: most methods need nothing
+        """Check the criterion and prepare what :meth:`matches` needs (nothing by default)."""
 
     def search(self, value: str) -> set[str]:
-        """Return the unique ids of the nodes matching ``value``."""
+        """Return the unique ids of the nodes matching ``value``.
+
+        Raises:
+            SelectionError: The method has :attr:`choices` and ``value`` is not one of them.
+
+        """
+        if self.choices and value not in self.choices:
+            raise selection_error(
+                f"{self.raw} names unknown {self.value_kind} '{value}'",
+                "use one of: " + ", ".join(self.choices),
+                closest(value, self.choices),
+            )
         return {uid for uid, node in self.graph.nodes.items() if self.matches(node, value)}
+
+    def needed_state(self, purpose: str, hint: str) -> State:
+        """The ``--state`` manifest, which this method needs for ``purpose``.
+
+        Raises:
+            SelectionError: ``state-required`` when no ``--state`` was given.
+
+        """
+        if self.state is None:
+            raise SelectionError(
+                f"{self.raw} {purpose}, but no --state was given", hint=hint, code="state-required"
+            )
+        return self.state
 
     @abstractmethod
     def matches(self, node: Node, value: str) -> bool:
@@ -122,10 +164,8 @@ class _PackageMethod(Method):
 class _ConfigMethod(Method):
     takes_arguments = True
 
-    def __init__(
-        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
-    ) -> None:
-        super().__init__(graph, arguments, raw, state)
+    def bind(self) -> None:
+        graph, arguments, raw = self.graph, self.arguments, self.raw
         attributes: dict[str, str] = {}
         for node in graph.nodes.values():
             cfg = _config(node)
@@ -175,14 +215,8 @@ class _SourceMethod(Method):
 
 
 class _ResourceTypeMethod(Method):
-    def search(self, value: str) -> set[str]:
-        if value not in RESOURCE_TYPES:
-            raise selection_error(
-                f"{self.raw} names unknown resource type '{value}'",
-                "use one of: " + ", ".join(RESOURCE_TYPES),
-                closest(value, RESOURCE_TYPES),
-            )
-        return super().search(value)
+    choices = RESOURCE_TYPES
+    value_kind = "resource type"
 
     def matches(self, node: Node, value: str) -> bool:
         return resource_type_of(node) == value
@@ -198,16 +232,8 @@ class _FqnMethod(Method):
 
 
 class _TestTypeMethod(Method):
-    TYPES: ClassVar[tuple[str, ...]] = ("unit", "data", "generic", "singular")
-
-    def search(self, value: str) -> set[str]:
-        if value not in self.TYPES:
-            raise selection_error(
-                f"{self.raw} names unknown test type '{value}'",
-                "use one of: " + ", ".join(self.TYPES),
-                closest(value, self.TYPES),
-            )
-        return super().search(value)
+    choices = ("unit", "data", "generic", "singular")
+    value_kind = "test type"
 
     def matches(self, node: Node, value: str) -> bool:
         if not isinstance(node, TestNode):
@@ -225,29 +251,18 @@ class _TestNameMethod(Method):
 
 
 class _StateMethod(Method):
-    """``state:new|modified|modified.body|modified.configs|modified.relation|unmodified|old``."""
+    """``state:new|modified[.body|.configs|.relation|.macros|.contract]|unmodified|old``."""
 
-    def __init__(
-        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
-    ) -> None:
-        super().__init__(graph, arguments, raw, state)
-        if state is None:
-            raise SelectionError(
-                f"{raw} compares with an earlier manifest, but no --state was given",
-                hint="pass --state DIR, the folder holding the manifest.json of the run to compare "
-                "with (e.g. production's target/ folder kept as a CI artifact)",
-                code="state-required",
-            )
-        self.found = compare(graph, state)
+    choices = STATE_VALUES
+    value_kind = "state"
 
-    def search(self, value: str) -> set[str]:
-        if value not in STATE_VALUES:
-            raise selection_error(
-                f"{self.raw} names unknown state '{value}'",
-                "use one of: " + ", ".join(STATE_VALUES),
-                closest(value, STATE_VALUES),
-            )
-        return super().search(value)
+    def bind(self) -> None:
+        state = self.needed_state(
+            "compares with an earlier manifest",
+            "pass --state DIR, the folder holding the manifest.json of the run to compare "
+            "with (e.g. production's target/ folder kept as a CI artifact)",
+        )
+        self.found = compare(self.graph, state, self.macros)
 
     def matches(self, node: Node, value: str) -> bool:
         return matches_state(self.found[node.unique_id], value)
@@ -256,19 +271,17 @@ class _StateMethod(Method):
 class _ResultMethod(Method):
     """``result:error|fail|warn|success|pass|skipped|cancelled``: statuses of the earlier run."""
 
-    def __init__(
-        self, graph: Graph, arguments: tuple[str, ...], raw: str, state: State | None = None
-    ) -> None:
-        super().__init__(graph, arguments, raw, state)
-        if state is None:
-            raise SelectionError(
-                f"{raw} selects by the results of an earlier run, but no --state was given",
-                hint="pass --state DIR, the folder holding that run's run_results.json and manifest.json",
-                code="state-required",
-            )
+    choices = RESULT_VALUES
+    value_kind = "result status"
+
+    def bind(self) -> None:
+        state = self.needed_state(
+            "selects by the results of an earlier run",
+            "pass --state DIR, the folder holding that run's run_results.json and manifest.json",
+        )
         if state.results is None:
             raise SelectionError(
-                f"{raw} selects by the results of an earlier run, but the --state folder holds "
+                f"{self.raw} selects by the results of an earlier run, but the --state folder holds "
                 "no run_results.json",
                 path=state.path,
                 hint="keep the run_results.json that `pyflow build` (or run, test ...) writes to "
@@ -276,15 +289,6 @@ class _ResultMethod(Method):
                 code="state-not-found",
             )
         self.results = state.results
-
-    def search(self, value: str) -> set[str]:
-        if value not in RESULT_VALUES:
-            raise selection_error(
-                f"{self.raw} names unknown result status '{value}'",
-                "use one of: " + ", ".join(RESULT_VALUES),
-                closest(value, RESULT_VALUES),
-            )
-        return super().search(value)
 
     def matches(self, node: Node, value: str) -> bool:
         return self.results.get(node.unique_id) == value
@@ -311,11 +315,17 @@ METHODS: Mapping[str, type[Method]] = MappingProxyType(
 
 
 def method_for(
-    graph: Graph, method: str, arguments: tuple[str, ...], raw: str, state: State | None = None
+    graph: Graph,
+    method: str,
+    arguments: tuple[str, ...],
+    raw: str,
+    state: State | None = None,
+    macros: MacroIndex | None = None,
 ) -> Method:
     """The bound method class for ``method`` (``raw``: the quoted criterion, for errors).
 
-    ``state`` is the earlier manifest of ``--state`` (``state:`` needs it).
+    ``state`` is the earlier manifest of ``--state`` (``state:`` needs it); ``macros`` the
+    current project's macro calls (for ``state:modified.macros``).
 
     Raises:
         SelectionError: The method is unknown (with a did-you-mean), not supported yet, or
@@ -339,4 +349,4 @@ def method_for(
     if arguments and not cls.takes_arguments:
         dotted = ".".join((method, *arguments))
         raise selection_error(f"{raw} uses '{dotted}'", f"write {method}:<value> without a '.' suffix")
-    return cls(graph, arguments, raw, state)
+    return cls(graph, arguments, raw, state, macros)

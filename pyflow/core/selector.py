@@ -30,13 +30,16 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from pyflow.core.graph import Graph
 from pyflow.core.node import ResourceType, SourceNode, TestNode
 from pyflow.core.selectmethods import method_for, selection_error
 from pyflow.core.state import State
 from pyflow.errors import closest
+
+if TYPE_CHECKING:
+    from pyflow.core.macrodeps import MacroIndex
 
 _ATOM = re.compile(
     r"^(?P<at>@)?(?:(?P<up_depth>\d*)(?P<up>\+))?(?P<body>[^@+]+)(?:(?P<down>\+)(?P<down_depth>\d*))?$"
@@ -228,10 +231,17 @@ def walk(edges: Mapping[str, Sequence[str]], start: Iterable[str], depth: int | 
 class _Evaluator:
     """Evaluates specs over one graph with one default indirect-selection mode."""
 
-    def __init__(self, graph: Graph, indirect: IndirectSelection | None, state: State | None) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        indirect: IndirectSelection | None,
+        state: State | None,
+        macros: MacroIndex | None = None,
+    ) -> None:
         self.graph = graph
         self.indirect = indirect
         self.state = state
+        self.macros = macros
 
     def spec(self, spec: SelectorSpec) -> _Picked:
         if isinstance(spec, SelectorText):
@@ -258,7 +268,9 @@ class _Evaluator:
         """Ids matched by ``atom``, expanded by its graph operators, plus its tests."""
         graph = self.graph
         raw = f"{flag} '{atom.raw}'"
-        matched = method_for(graph, atom.method, atom.arguments, raw, self.state).search(atom.value)
+        matched = method_for(graph, atom.method, atom.arguments, raw, self.state, self.macros).search(
+            atom.value
+        )
         out = set(matched)
         if atom.parents:
             out |= walk(graph.parents, matched, atom.parents_depth)
@@ -340,6 +352,7 @@ def select_nodes(
     selector: SelectorSpec | None = None,
     selector_name: str = "",
     state: State | None = None,
+    macros: MacroIndex | None = None,
 ) -> Selection:
     """Resolve ``--select`` / ``--exclude`` expressions (or a YAML selector) to unique ids.
 
@@ -355,6 +368,7 @@ def select_nodes(
         selector: A YAML selector's definition, used instead of ``select``/``exclude``.
         selector_name: Its name, for the warning when it matches nothing.
         state: The earlier manifest of ``--state``, for the ``state:`` method.
+        macros: The project's macro calls, for ``state:modified.macros`` (None: not compared).
 
     Returns:
         The selected ids and one warning per ``select`` criterion that matched nothing.
@@ -366,7 +380,7 @@ def select_nodes(
     """
     keep = _SELECTABLE_DEFAULT if resource_types is None else frozenset(resource_types)
     _check_types(keep)
-    evaluate = _Evaluator(graph, indirect_selection, state)
+    evaluate = _Evaluator(graph, indirect_selection, state, macros)
     warnings: list[str] = []
     if selector is not None:
         picked = evaluate.spec(selector)

@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pyflow.core.macrodeps import macro_uid
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
+from pyflow.core.state import node_contract
 from pyflow.errors import DiskFullError, is_disk_full
 from pyflow.jsonfile import write_json, write_text
 from pyflow.relation import Relation
@@ -128,6 +130,7 @@ def node_entry(
 
     ``parts`` is the node's relation (``database``, ``schema``, ``alias``: where ``--defer``
     finds it later); sources keep their declared ``database``/``schema`` instead.
+    ``depends_on.macros`` lists the macros the node calls directly (dbt's).
     """
     base: dict[str, Any] = {
         "unique_id": node.unique_id,
@@ -137,7 +140,10 @@ def node_entry(
         "original_file_path": node.path,
         "line": node.line,
         "relation_name": relation,
-        "depends_on": {"nodes": list(project.graph.parents.get(node.unique_id, []))},
+        "depends_on": {
+            "macros": list(project.macro_index.node_macros.get(node.unique_id, ())),
+            "nodes": list(project.graph.parents.get(node.unique_id, [])),
+        },
     }
     if parts is not None and not isinstance(node, SourceNode):
         base.update(database=parts.database, schema=parts.schema, alias=parts.identifier)
@@ -150,6 +156,8 @@ def node_entry(
             description=node.description,
             columns=_columns(node.columns, columns),
             checksum={"name": "sha256", "checksum": node.checksum},
+            contract=node_contract(node),
+            constraints=list(node.constraints),
             raw_code=node.raw_code,
             compiled_code=compiled_sql,
             compiled_path=f"target/compiled/{sql_path(project, node)}",
@@ -204,14 +212,7 @@ def write_manifest(
         "metadata": meta,
         "nodes": nodes,
         "sources": sources,
-        "macros": {
-            **{name: {"name": name, "path": p} for name, p in project.jinja.macro_paths.items()},
-            **{
-                f"{package}.{name}": {"name": name, "path": p}
-                for package, macros in project.jinja.package_macros.items()
-                for name, p in macros.items()
-            },
-        },
+        "macros": _macro_entries(project),
         "parent_map": {u: list(graph.parents.get(u, [])) for u in graph.nodes},
         "child_map": {u: list(graph.children.get(u, [])) for u in graph.nodes},
         "disabled": {n.unique_id: {"name": n.name, "path": n.path} for n in project.disabled.values()},
@@ -219,6 +220,33 @@ def write_manifest(
     }
     with reporting_full_disk(path):
         write_json(path, data)
+
+
+def _macro_entries(project: Project) -> dict[str, dict[str, Any]]:
+    """The ``macros`` section: by name (``package.name`` for packages' macros).
+
+    Each has dbt's ``unique_id``, ``package_name``, ``macro_sql`` and ``depends_on.macros``
+    where its file parses.
+    """
+    index = project.macro_index.macros
+    owners: list[tuple[str | None, str, Mapping[str, str]]] = [
+        (None, project.name, project.jinja.macro_paths)
+    ]
+    owners += [(pkg, pkg, table) for pkg, table in project.jinja.package_macros.items()]
+    out: dict[str, dict[str, Any]] = {}
+    for prefix, package, table in owners:
+        for name, path in table.items():
+            entry: dict[str, Any] = {"name": name, "path": path}
+            info = index.get(macro_uid(package, name))
+            if info is not None:
+                entry.update(
+                    unique_id=info.unique_id,
+                    package_name=package,
+                    macro_sql=info.macro_sql,
+                    depends_on={"macros": list(info.calls)},
+                )
+            out[f"{prefix}.{name}" if prefix else name] = entry
+    return out
 
 
 _RESOURCE_TYPES = {
@@ -280,6 +308,7 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
 
     Keys follow dbt's (``which``, ``select``, ``full_refresh`` ...); ``command`` is kept for
     readers of earlier pyflow versions; ``retry_of`` is the invocation a retry reran, else None.
+    ``state`` and ``defer_state`` are absolute folders (None when not given).
     When a var holds a value JSON has no type for (a date YAML read), ``vars_yaml`` keeps the
     vars as YAML too, so that a retry gets the same types back.
     """
@@ -296,12 +325,21 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
         "fail_fast": options.fail_fast,
         "vars": dict(options.vars),
         "retry_of": options.retry_of,
+        "state": _folder(options.state),
+        "defer": options.defer,
+        "defer_state": _folder(options.defer_state),
+        "favor_state": options.favor_state,
     }
     if not _is_json(dict(options.vars)):
         import yaml
 
         args["vars_yaml"] = yaml.safe_dump(redact_keys(dict(options.vars)), sort_keys=False)
     return args
+
+
+def _folder(path: Path | None) -> str | None:
+    """A ``--state``-like folder as an absolute path, so a retry finds it from anywhere."""
+    return None if path is None else Path(path).resolve().as_posix()
 
 
 def _is_json(value: Any) -> bool:

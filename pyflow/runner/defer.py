@@ -10,16 +10,18 @@ deferred. The compiler then hands those relations to :mod:`pyflow.compile` as pl
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from pathlib import Path
 
 from pyflow.core.node import ModelNode, SourceNode, TestNode
 from pyflow.core.state import State
 from pyflow.errors import ProjectError
 from pyflow.relation import Relation
 from pyflow.runner.compilation import ProjectCompiler
+from pyflow.runner.state import read_state
 
 
 def check_defer(defer: bool, favor_state: bool, state: State | None) -> None:
-    """``--defer`` and ``--favor-state`` need ``--state``.
+    """``--defer`` and ``--favor-state`` need ``--state`` (or ``--defer-state``).
 
     Raises:
         ProjectError: ``state-required`` when they are given without it.
@@ -29,9 +31,29 @@ def check_defer(defer: bool, favor_state: bool, state: State | None) -> None:
         flag = "--defer" if defer else "--favor-state"
         raise ProjectError(
             f"{flag} reads unselected parents from an earlier run's target, but no --state was given",
-            hint=f"pass --state DIR (the folder holding that run's manifest.json) together with {flag}",
+            hint=f"pass --state DIR (the folder holding that run's manifest.json) together with {flag}, "
+            "or --defer-state DIR to defer to another run than the one state: compares with",
             code="state-required",
         )
+
+
+def read_states(
+    state: Path | None, defer_state: Path | None, defer: bool, favor_state: bool
+) -> tuple[State | None, State | None]:
+    """The manifests of ``--state`` (for ``state:``/``result:``) and the one ``--defer`` reads.
+
+    ``--defer-state`` (dbt's) names a manifest to defer to other than ``--state``'s; without
+    it, ``--defer`` reads ``--state``'s.
+
+    Raises:
+        ProjectError: A folder or manifest is missing or unreadable, or ``--defer`` /
+            ``--favor-state`` come with neither ``--state`` nor ``--defer-state``.
+
+    """
+    compared = read_state(state) if state is not None else None
+    deferred = read_state(defer_state) if defer_state is not None else compared
+    check_defer(defer, favor_state, deferred)
+    return compared, deferred
 
 
 def deferred_relations(

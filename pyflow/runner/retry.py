@@ -105,6 +105,16 @@ def _strings(args: Mapping[str, Any], key: str, shown: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _folder(args: Mapping[str, Any], key: str, shown: str) -> Path | None:
+    """A recorded ``--state``/``--defer-state`` folder (None when the invocation had none)."""
+    value = args.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _cannot(f"{shown} records a '{key}' that is not a folder", shown, _RUN_AGAIN)
+    return Path(value)
+
+
 def plan_retry(
     project_dir: Path,
     profiles_dir: Path | None,
@@ -182,6 +192,10 @@ def plan_retry(
         fail_fast=bool(args.get("fail_fast")),
         only=frozenset(ids),
         retry_of=invocation or None,
+        state=_folder(args, "state", shown),
+        defer=bool(args.get("defer")),
+        defer_state=_folder(args, "defer_state", shown),
+        favor_state=bool(args.get("favor_state")),
     )
     total = len(data.get("results") or [])
     return RetryPlan(
@@ -210,6 +224,14 @@ def command_line(command: str, options: Options) -> str:
         parts.append(f"--threads {options.threads}")
     if options.full_refresh:
         parts.append("--full-refresh")
+    if options.state is not None:
+        parts.append(f"--state {options.state}")
+    if options.defer:
+        parts.append("--defer")
+    if options.defer_state is not None:
+        parts.append(f"--defer-state {options.defer_state}")
+    if options.favor_state:
+        parts.append("--favor-state")
     if options.fail_fast:
         parts.append("--fail-fast")
     return " ".join(parts)

@@ -64,6 +64,7 @@ def resolve_selection(
 
     """
     mode = check_indirect(indirect_selection) if "test" in resource_types else None
+    macros = project.macro_index if state is not None else None
     if selector is not None and (select or exclude):
         raise SelectionError(
             f"--selector '{selector}' cannot be combined with --select or --exclude",
@@ -83,6 +84,7 @@ def resolve_selection(
             selector=chosen.spec,
             selector_name=chosen.name,
             state=state,
+            macros=macros,
         )
     return select_nodes(
         project.graph,
@@ -91,6 +93,7 @@ def resolve_selection(
         resource_types=resource_types,
         indirect_selection=mode,
         state=state,
+        macros=macros,
     )
 
 

@@ -31,7 +31,7 @@ from pyflow.materializers.base import Job, SeedFile
 from pyflow.materializers.registry import materializer_for
 from pyflow.runner import artifacts
 from pyflow.runner.compilation import CACHE_FILE, ProjectCompiler
-from pyflow.runner.defer import check_defer, deferred_relations
+from pyflow.runner.defer import deferred_relations, read_states
 from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
 from pyflow.runner.frames import FrameRuns, call_frame
@@ -41,7 +41,6 @@ from pyflow.runner.logfile import LogFile as _LogFile
 from pyflow.runner.monitors import MonitorRunner
 from pyflow.runner.runend import finish_run, open_history
 from pyflow.runner.selection import COMMAND_TYPES, NOTHING_TO_DO, only_selection, resolve_selection
-from pyflow.runner.state import read_state
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
 from pyflow.secret import ScrubbingFormatter
 
@@ -69,6 +68,7 @@ class Options:
     """``--state``: the folder holding an earlier run's manifest.json (``state:``, ``--defer``)."""
     defer: bool = False
     favor_state: bool = False
+    defer_state: Path | None = None  # --defer-state: defer to this manifest instead of --state's
     invocation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     """Stamped on every event and artifact of the invocation."""
     only: frozenset[str] | None = None
@@ -151,8 +151,9 @@ class Session:
         self.invocation_id = options.invocation_id
         self.run_started_at = datetime.now(UTC)
         cfg, _ = load_project_config(self.root)
-        self.state = read_state(options.state) if options.state is not None else None
-        check_defer(options.defer, options.favor_state, self.state)
+        self.state, self.defer_state = read_states(
+            options.state, options.defer_state, options.defer, options.favor_state
+        )
         self.target = load_target(self.root, cfg.profile, options.target, options.profiles_dir)
         self.target_info = _target_info(self.target)
         self.project: Project = load_project(self.root, vars=options.vars, target=self.target_info)
@@ -237,9 +238,9 @@ class Session:
                 selector=o.selector, indirect_selection=o.indirect_selection, state=self.state,
             )  # fmt: skip
             ids, warnings = set(sel.ids), list(sel.warnings)
-        if self.state is not None and (o.defer or o.favor_state) and command != "ls":
+        if self.defer_state is not None and (o.defer or o.favor_state) and command != "ls":
             self.compiler.deferred = deferred_relations(
-                self.compiler, self.state, ids, favor_state=o.favor_state
+                self.compiler, self.defer_state, ids, favor_state=o.favor_state
             )
         nothing = [] if ids or command == "ls" else [NOTHING_TO_DO]  # ls says it its own way
         for warning in [*self.project.warnings, *warnings, *nothing]:

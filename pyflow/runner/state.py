@@ -69,7 +69,19 @@ def read_state(folder: Path) -> State:
     meta = data.get("metadata")
     target_name = meta.get("target_name") if isinstance(meta, Mapping) else None
     results = _results(folder / RUN_RESULTS)
-    return State(path=str(path), nodes=nodes, target_name=target_name, results=results)
+    return State(path=str(path), nodes=nodes, target_name=target_name, results=results, macros=_macros(data))
+
+
+def _macros(data: Mapping[str, Any]) -> dict[str, str] | None:
+    """``macro_sql`` per macro unique id; None when the manifest stores no macro text."""
+    entries = data.get("macros")
+    if not isinstance(entries, Mapping):
+        return None
+    out: dict[str, str] = {}
+    for key, entry in entries.items():
+        if isinstance(entry, Mapping) and isinstance(entry.get("macro_sql"), str):
+            out[str(entry.get("unique_id") or key)] = entry["macro_sql"]
+    return out or None
 
 
 def _results(path: Path) -> dict[str, str] | None:
@@ -110,4 +122,5 @@ def _state_node(entry: Mapping[str, Any]) -> StateNode:
         config=config,
         relation_config=rel_config,
         relation=relation,
+        contract=contract if isinstance(contract := entry.get("contract"), Mapping) else None,
     )

@@ -103,6 +103,11 @@ def test_package_generic_test_runs_with_dbts_name(make_project, pyflow):
     assert manifest["macros"]["my_utils.surrogate_key"] == {
         "name": "surrogate_key",
         "path": "dbt_packages/my_utils/macros/key.sql",
+        "unique_id": "macro.my_utils.surrogate_key",
+        "package_name": "my_utils",
+        "macro_sql": "{% macro surrogate_key(fields) %}{{ return(adapter.dispatch('surrogate_key', "
+        "'my_utils')(fields)) }}{% endmacro %}",
+        "depends_on": {"macros": ["macro.my_utils.default__surrogate_key"]},
     }
 
 

@@ -11,6 +11,7 @@ runs ``build -s state:modified+ --defer --state prod-artifacts`` against dev.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -238,3 +239,63 @@ def test_result_without_run_results_says_so(prod, pyflow):
 
     assert "holds no run_results.json" in result.stderr
     assert "[state-not-found]" in result.stderr
+
+
+def test_defer_state_defers_to_another_manifest_than_state(prod, pyflow, warehouse):
+    """``--state`` (the last CI run) picks what changed; ``--defer-state`` (production) is read."""
+    project, prod_state = prod
+    _edit(project, "models/doubled.py", "base.v * 2", "base.v * 3")
+    pyflow("compile", "--project-dir", project)  # the last CI run's manifest, on dev
+    last_ci = project.parent / f"{project.name}-last-ci"
+    shutil.copytree(project / "target", last_ci)
+    _edit(project, "models/other.sql", "select id", "select id, v")
+
+    pyflow("build", "--project-dir", project, "-s", "state:modified+", "--state", last_ci,
+           "--defer", "--defer-state", prod_state)  # fmt: skip
+
+    assert _relations(warehouse, project, "dev") == {"other"}
+    assert '"prod"."base"' in (project / "target/compiled/shop/models/other.sql").read_text(encoding="utf-8")
+    assert warehouse(project).rows("select id, v from dev.other order by id") == [(1, 10), (2, 20)]
+
+
+def test_defer_to_state_alone_reads_the_ci_manifest_relations(prod, pyflow):
+    """Without --defer-state the same build defers to the last CI run, which built nothing on dev."""
+    project, _ = prod
+    pyflow("compile", "--project-dir", project)
+    last_ci = project.parent / f"{project.name}-last-ci"
+    shutil.copytree(project / "target", last_ci)
+    _edit(project, "models/other.sql", "select id", "select id, v")
+
+    result = pyflow("build", "--project-dir", project, "-s", "state:modified+", "--state", last_ci,
+                    "--defer", expect=1)  # fmt: skip
+
+    assert '"dev"."base"' in (project / "target/compiled/shop/models/other.sql").read_text(encoding="utf-8")
+    assert "ERROR=1" in result.stdout
+
+
+def test_defer_state_without_state_defers_alone(prod, pyflow, warehouse):
+    project, prod_state = prod
+
+    pyflow("run", "--project-dir", project, "-s", "other", "--defer", "--defer-state", prod_state)
+
+    assert _relations(warehouse, project, "dev") == {"other"}
+
+
+def test_retry_replays_state_and_defer_of_the_failed_build(prod, pyflow, warehouse, run_results):
+    project, state = prod
+    _edit(project, "models/doubled.py", "base.v * 2", "base.nope * 2")
+    pyflow("build", "--project-dir", project, "-s", "state:modified+", "--defer", "--state", state, expect=1)
+    _edit(project, "models/doubled.py", "base.nope * 2", "base.v * 3")
+
+    result = pyflow("retry", "--project-dir", project)
+
+    assert f"--state {state.resolve().as_posix()} --defer`" in result.stdout
+    # doubled read prod.base: without --defer it would read dev.base, which does not exist
+    assert _relations(warehouse, project, "dev") == {"doubled", "final"}
+    assert warehouse(project).rows("select id, v2 from dev.final order by id") == [(1, 30), (2, 60)]
+    args = json.loads((project / "target/run_results.json").read_text(encoding="utf-8"))["args"]
+    assert (args["state"], args["defer"], args["defer_state"], args["favor_state"]) == (
+        state.resolve().as_posix(), True, None, False,
+    )  # fmt: skip
+    statuses = {name: r["status"] for name, r in run_results(project).items()}
+    assert statuses == {"doubled": "success", "final": "success", "unique_final_id": "pass"}

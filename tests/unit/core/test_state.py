@@ -23,7 +23,9 @@ PKG = "shop"
 
 def _model(name: str, *deps: str, checksum: str = "c0", **config: object) -> ModelNode:
     refs = tuple(
-        DependencyRef(d.split(".")[0], 1, "source", d.split(".")[1]) if "." in d else DependencyRef(d, 1, "ref")
+        DependencyRef(d.split(".")[0], 1, "source", d.split(".")[1])
+        if "." in d
+        else DependencyRef(d, 1, "ref")
         for d in deps
     )
     return ModelNode(
@@ -158,3 +160,53 @@ def test_result_method_without_state_says_to_pass_it() -> None:
     with pytest.raises(SelectionError) as info:
         select_nodes(_graph(*_base()), ["result:error"])
     assert info.value.code == "state-required"
+
+
+# ---- contracts (dbt's same_contract) --------------------------------------------------------
+def _contracted(*columns: tuple[str, str | None, tuple], enforced: bool = True, materialized: str = "table",
+                constraints: tuple = ()) -> ModelNode:  # fmt: skip
+    from pyflow.core.node import ColumnInfo
+
+    node = _model("stg", "raw", materialized=materialized, contract={"enforced": enforced})
+    node.columns = {name: ColumnInfo(name, "", dtype, {}, cons) for name, dtype, cons in columns}
+    node.constraints = constraints
+    return node
+
+
+def test_contract_checksum_ignores_column_order_and_sees_types_and_constraints() -> None:
+    from pyflow.core.state import contract_checksum
+
+    base = contract_checksum(_contracted(("a", "int", ()), ("b", "varchar", ())))
+
+    assert contract_checksum(_contracted(("b", "varchar", ()), ("a", "int", ()))) == base
+    assert contract_checksum(_contracted(("a", "bigint", ()), ("b", "varchar", ()))) != base
+    assert contract_checksum(_contracted(("a", "int", ({"type": "not_null"},)), ("b", "varchar", ()))) != base
+    assert contract_checksum(_contracted(("a", "int", ()))) != base
+
+
+def test_model_constraints_count_only_for_materializations_that_enforce_them() -> None:
+    from pyflow.core.state import contract_checksum
+
+    pk = ({"type": "primary_key", "columns": ["a"]},)
+    table = [_contracted(("a", "int", ()), constraints=c) for c in ((), pk)]
+    view = [_contracted(("a", "int", ()), materialized="view", constraints=c) for c in ((), pk)]
+
+    assert contract_checksum(table[0]) != contract_checksum(table[1])
+    assert contract_checksum(view[0]) == contract_checksum(view[1])
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "same"),
+    [
+        ({"enforced": False, "checksum": None}, {"enforced": False, "checksum": None}, True),
+        ({"enforced": False, "checksum": None}, {"enforced": True, "checksum": "x"}, False),
+        ({"enforced": True, "checksum": "x"}, {"enforced": False, "checksum": None}, False),
+        ({"enforced": True, "checksum": "x"}, {"enforced": True, "checksum": "x"}, True),
+        ({"enforced": True, "checksum": "x"}, {"enforced": True, "checksum": "y"}, False),
+        (None, {"enforced": True, "checksum": "y"}, True),  # an older manifest stored no contract
+    ],
+)
+def test_same_contract_follows_dbt(before, now, same) -> None:
+    from pyflow.core.state import same_contract
+
+    assert same_contract(now, before) is same
