@@ -43,7 +43,9 @@ class SqlLoading(LoadState):
             self.fail(exc)
             return
         base = (
-            self._model_root(path) if package is None else _folder_of(path, package.root, package.model_paths)
+            self._model_root(path)
+            if package is None
+            else _folder_of(path, package.root, package.snapshot_paths if snapshots else package.model_paths)
         )
         folders = path.relative_to(base).parent.parts
         jinja.add_template(display, text, package=package.name if package else None)
