@@ -91,6 +91,8 @@ def load_project(
     for path in _files(root, cfg.seed_paths, (".csv",)):
         loader.load_seed(path)
     for package in loader.packages:
+        for path in _files(package.root, package.model_paths, (".py",)):
+            loader.load_python(path, package)
         for path in _files(package.root, package.model_paths, (".sql",)):
             loader.load_sql(path, jinja, package=package)
         for path in _files(package.root, package.snapshot_paths, (".sql",)):

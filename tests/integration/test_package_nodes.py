@@ -60,3 +60,27 @@ def test_error_in_a_package_config_tree_names_its_line(make_project, pyflow):
     result = pyflow("build", "--project-dir", project, expect=1)
     assert "model 'pm' (dbt_packages/p/dbt_project.yml:6)" in result.output
     assert "[config-jinja]" in result.output
+
+
+def test_package_python_model_joins_the_dag_with_the_packages_config(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "dbt_packages/pyp/dbt_project.yml": "name: pyp\nmodels:\n  pyp:\n    +materialized: table\n",
+            "dbt_packages/pyp/seeds/nums.csv": "n\n1\n2\n",
+            "dbt_packages/pyp/models/marts/doubled.py": """\
+                from pyflow import model
+
+
+                @model
+                def doubled(nums):
+                    return nums.mutate(d=nums.n * 2)
+                """,
+            "models/total.sql": "select sum(d) as total from {{ ref('doubled') }}",
+        }
+    )
+    pyflow("build", "--project-dir", project)
+    db = warehouse(project)
+    assert db.rows("select total from total") == [(6,)]
+    assert db.relations()["main.doubled"] == "BASE TABLE"  # the package's own +materialized: table
+    node = json.loads((project / "target" / "manifest.json").read_text())["nodes"]["model.pyp.doubled"]
+    assert (node["package_name"], node["fqn"]) == ("pyp", ["pyp", "marts", "doubled"])
