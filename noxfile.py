@@ -6,6 +6,7 @@ Each session installs the package first, so tests exercise what users install.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import nox
 
@@ -65,6 +66,33 @@ def trino(session: nox.Session) -> None:
 def trino_full(session: nox.Session) -> None:
     """Every live conformance test on every catalog (memory, iceberg, hive): about 25 minutes."""
     _live(session, PYFLOW_TEST_TRINO_FULL="true")
+
+
+DBT_REQUIREMENTS = ("dbt-core~=1.11.0", "dbt-duckdb~=1.11.0")
+"""dbt for the ``compat`` session: dbt-core >= 1.12 needs a download at build time that is not
+reachable everywhere, so both are pinned to 1.11."""
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """tests/compat against a live dbt: dbt-core 1.11 with dbt-duckdb in a virtualenv of its own.
+
+    dbt builds each compat project (day by day) and pyflow's tables, test outcomes and artifacts
+    are compared with what it built; pyflow's manifest.json and run_results.json are loaded with
+    dbt-core's own artifact classes. ``nox -s compat -- --regenerate`` also rewrites the
+    committed expected files (tests/compat/projects/*/expected/) from that dbt.
+    """
+    _install(session)
+    venv = Path(session.create_tmp()) / "dbt-venv"
+    session.run("python", "-m", "venv", str(venv))
+    duckdb = session.run("python", "-c", "import duckdb; print(duckdb.__version__)", silent=True)
+    pins = [*DBT_REQUIREMENTS, f"duckdb=={str(duckdb).strip()}"]  # one engine version for both tools
+    session.run(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *pins, external=True)
+    dbt = str(venv / "bin" / "dbt")
+    args = [a for a in session.posargs if a != "--regenerate"]
+    if "--regenerate" in session.posargs:
+        session.run("python", "-m", "tests.compat.generate", dbt)
+    session.run("python", "-m", "pytest", "tests/compat", *args, env={"PYFLOW_COMPAT_DBT": dbt})
 
 
 @nox.session

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from pyflow.adapters import attachment, csvfile, seedtype
 from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog, leftover_types
+from pyflow.adapters.duckdbcatalog import catalog_information_schema
 from pyflow.errors import AdapterError, CancelledError, is_disk_full
 from pyflow.relation import Relation
 
@@ -239,7 +240,7 @@ class DuckDBAdapter(Adapter):
     # stopped is a CancelledError: the node is reported cancelled, not failed by the database
     def _send(self, sql: str, model: str | None) -> Any:
         try:
-            return super()._send(sql, model)
+            return super()._send(catalog_information_schema(sql), model)
         except Exception as exc:
             if self._cancelled and not isinstance(exc, CancelledError):
                 raise self._interrupted(model) from exc

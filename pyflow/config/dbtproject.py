@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from pyflow.config.projectcheck import check_tree, outside_paths
 from pyflow.config.yamlfile import Loc, YamlDoc, load_yaml, validation_errors
 from pyflow.core.nodeconfig import (
+    META_COLUMNS,
     ModelConfig,
     ProjectConfig,
     SeedConfig,
@@ -99,6 +100,7 @@ def load_dbt_project(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
     for key in TREES:
         if isinstance(data.get(key), dict):
             data[key] = plus_config_keys(data[key], doc, (key,))
+    data["snapshots"] = dbt_meta_columns(data.get("snapshots"))
     known = [f.alias or n for n, f in ProjectConfig.model_fields.items()]
     allowed: dict[Loc, list[str]] = {(): sorted([*known, *UNUSED_KEYS])}
     try:
@@ -113,6 +115,23 @@ def load_dbt_project(project_dir: Path) -> tuple[ProjectConfig, YamlDoc]:
     if errors:
         raise errors[0] if len(errors) == 1 else ErrorGroup(errors)
     return cfg, doc
+
+
+def dbt_meta_columns(tree: Any) -> Any:
+    """The ``snapshots:`` tree with dbt's meta column names (``dbt_scd_id`` ...) as the default.
+
+    A dbt project's snapshots keep dbt's column names, so that its tables, and the queries
+    reading them, stay as they were; renames in ``snapshot_meta_column_names`` still apply.
+    """
+    if tree is not None and not isinstance(tree, dict):
+        return tree  # not a mapping: validation reports it
+    tree = dict(tree or {})
+    own = tree.get("+snapshot_meta_column_names")
+    tree["+snapshot_meta_column_names"] = {
+        **{name: name for name in META_COLUMNS},
+        **(own if isinstance(own, dict) else {}),
+    }
+    return tree
 
 
 def scoped_vars(raw: dict[str, Any], project: str) -> dict[str, Any]:

@@ -91,10 +91,17 @@ def load_project(
     for path in _files(root, cfg.seed_paths, (".csv",)):
         loader.load_seed(path)
     for package in loader.packages:
+        for path in _files(package.root, package.model_paths, (".py",)):
+            loader.load_python(path, package)
         for path in _files(package.root, package.model_paths, (".sql",)):
             loader.load_sql(path, jinja, package=package)
+        for path in _files(package.root, package.snapshot_paths, (".sql",)):
+            loader.load_sql(path, jinja, snapshots=True, package=package)
         for path in _files(package.root, package.seed_paths, (".csv",)):
             loader.load_seed(path, package)
+        for path in _files(package.root, package.test_paths, (".sql",)):
+            if "generic" not in path.relative_to(package.root).parts[1:-1]:
+                loader.load_singular_test(path, jinja, package.name)
     for path in _files(root, cfg.test_paths, (".sql",)):
         if "generic" not in path.relative_to(root).parts[1:-1]:
             loader.load_singular_test(path, jinja)

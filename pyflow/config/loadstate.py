@@ -160,10 +160,19 @@ class LoadState:
         tree_key = resource + "s"
         own = next((p for p in self.packages if p.name == package and package != self.config.name), None)
         own_layers = tree_layers(own.trees.get(tree_key, {}), own.name, parts) if own else []
-        own_file = own.project_file if own else ""
+        own_file, own_doc = (own.project_file, own.doc) if own else ("", None)
         try:
             layers = [  # a package's own dbt_project.yml tree first, the root project's over it
-                renderer.layer(layer, model=name, resource=resource, path=own_file, line=1)
+                renderer.layer(
+                    layer,
+                    model=name,
+                    resource=resource,
+                    path=own_file,
+                    line=own_doc.line_of((tree_key,)) if own_doc else 1,
+                    locate=(lambda key, value: tree_value_line(own_doc, tree_key, key, value))
+                    if own_doc
+                    else None,
+                )
                 for layer in own_layers
             ]
             layers += [

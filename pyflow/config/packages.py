@@ -2,7 +2,8 @@
 
 A package is a dbt project in a subfolder of the install path (``packages-install-path``,
 ``dbt_packages`` by default), as ``dbt deps`` (or ``pyflow deps``) leaves it: its
-``dbt_project.yml`` gives its name, its ``macro-paths``, ``model-paths``, ``seed-paths`` and its
+``dbt_project.yml`` gives its name, its ``macro-paths``, ``model-paths``, ``seed-paths``,
+``snapshot-paths``, ``test-paths`` and its
 ``vars:``. This module reads the declarations and the installed packages; it installs nothing
 (:mod:`pyflow.config.deps` does) and never touches the network.
 """
@@ -77,7 +78,10 @@ class Package:
     test_paths: tuple[str, ...] = ("tests",)
     vars: dict[str, Any] = field(default_factory=dict)
     trees: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Its own ``models:`` / ``seeds:`` config trees (keys with ``+``), below the root project's."""
+    """Its own ``models:`` / ``seeds:`` / ``snapshots:`` config trees (keys with ``+``), below the root project's."""
+    snapshot_paths: tuple[str, ...] = ("snapshots",)
+    doc: YamlDoc | None = field(default=None, compare=False, repr=False)
+    """Its dbt_project.yml as read: the lines of its config trees, for messages."""
 
     @property
     def project_file(self) -> str:
@@ -206,9 +210,11 @@ def installed_packages(root: Path, install_path: str) -> tuple[list[Package], li
                 vars=pkg_vars,
                 trees={
                     key: plus_config_keys(data[key], doc, (key,))
-                    for key in ("models", "seeds")
+                    for key in ("models", "seeds", "snapshots")
                     if isinstance(data.get(key), dict)
                 },
+                snapshot_paths=_str_list(data.get("snapshot-paths"), ("snapshots",)),
+                doc=doc,
             )
         )
     return packages, errors

@@ -12,7 +12,9 @@ from pyflow.config import customtest
 from pyflow.config.files import relpath as _rel
 from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import LoadState
+from pyflow.config.packages import Package
 from pyflow.config.parsecache import import_module
+from pyflow.config.sqlloader import folder_of
 from pyflow.config.yamlfile import read_text
 from pyflow.core.datatest import Target
 from pyflow.core.node import (
@@ -32,11 +34,19 @@ class PythonLoading(LoadState):
     """The Python-model part of the project loader."""
 
     # ---- Python models -------------------------------------------------------------------
-    def load_python(self, path: Path) -> None:
-        """Find the ``@model`` functions of one Python file (from the parse cache when unchanged)."""
+    def load_python(self, path: Path, package: Package | None = None) -> None:
+        """Find the ``@model`` functions of one Python file (of the root project or ``package``).
+
+        Read from the parse cache when the file is unchanged.
+        """
         display = _rel(self.root, path)
-        rel_parts = path.relative_to(self._model_root(path)).with_suffix("").parts
-        mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in rel_parts)])
+        base = (
+            self._model_root(path) if package is None else folder_of(path, package.root, package.model_paths)
+        )
+        rel_parts = path.relative_to(base).with_suffix("").parts
+        prefix = [self.module_prefix] if package is None else [self.module_prefix, "packages", package.name]
+        mod_name = ".".join([*prefix, *(p.replace("-", "_") for p in rel_parts)])
+        owner = package.name if package is not None else None
         try:
             text = read_text(path, display)
         except ProjectError as exc:
@@ -57,7 +67,7 @@ class PythonLoading(LoadState):
                     param_lines=item["param_lines"],
                     kind=item["kind"],
                 )
-                if self.add_python_model(spec, display, rel_parts[:-1], item["source"]):
+                if self.add_python_model(spec, display, rel_parts[:-1], item["source"], owner):
                     self.functions.defer(spec.name, path, mod_name, item["attr"])
             return
         module = self._import(path, display, mod_name)
@@ -77,7 +87,7 @@ class PythonLoading(LoadState):
                 source = inspect.getsource(fn)
             except (OSError, TypeError):
                 source = text
-            if self.add_python_model(spec_obj, display, rel_parts[:-1], source):
+            if self.add_python_model(spec_obj, display, rel_parts[:-1], source, owner):
                 self.functions.add(spec_obj.name, fn)
             found.append(
                 {
@@ -134,8 +144,10 @@ class PythonLoading(LoadState):
         display: str,
         folders: tuple[str, ...],
         source: str,
+        package: str | None = None,
     ) -> bool:
-        """Register a ``@model`` function's node; True when it is enabled and unique."""
+        """Register a ``@model`` function's node (of ``package``, else the root project); True when enabled and unique."""
+        package = package or self.config.name
         in_file = dict(spec.config)
         raw_columns = in_file.pop("columns", None) or {}
         for entry in in_file.pop("tests", None) or []:
@@ -158,6 +170,7 @@ class PythonLoading(LoadState):
             spec.name,
             display,
             spec.line,
+            package,
         )
         if cfg is None:
             return False
@@ -169,7 +182,7 @@ class PythonLoading(LoadState):
         columns = self._columns(spec.name, raw_columns, display, spec.line)
         node = (SnapshotNode if is_snapshot else ModelNode)(
             name=spec.name,
-            package=self.config.name,
+            package=package,
             path=display,
             line=spec.line,
             language="python",
@@ -180,7 +193,7 @@ class PythonLoading(LoadState):
             columns=columns,
             constraints=self._constraints(spec.name),
             raw_code=source,
-            fqn=(self.config.name, *parts),
+            fqn=(package, *parts),
             returns_dataframe=spec.returns_dataframe,
             params=spec.params,
         )

@@ -43,7 +43,9 @@ class SqlLoading(LoadState):
             self.fail(exc)
             return
         base = (
-            self._model_root(path) if package is None else _folder_of(path, package.root, package.model_paths)
+            self._model_root(path)
+            if package is None
+            else folder_of(path, package.root, package.snapshot_paths if snapshots else package.model_paths)
         )
         folders = path.relative_to(base).parent.parts
         jinja.add_template(display, text, package=package.name if package else None)
@@ -175,9 +177,9 @@ class SqlLoading(LoadState):
         """Register one CSV seed (of the root project or ``package``)."""
         display = _rel(self.root, path)
         if package is None:
-            base = _folder_of(path, self.root, self.config.seed_paths)
+            base = folder_of(path, self.root, self.config.seed_paths)
         else:
-            base = _folder_of(path, package.root, package.seed_paths)
+            base = folder_of(path, package.root, package.seed_paths)
         owner = package.name if package else self.config.name
         folders = path.relative_to(base).parent.parts
         name = path.stem
@@ -206,6 +208,6 @@ class SqlLoading(LoadState):
         self._register(node)
 
 
-def _folder_of(path: Path, root: Path, folders: tuple[str, ...]) -> Path:
+def folder_of(path: Path, root: Path, folders: tuple[str, ...]) -> Path:
     """The folder of ``folders`` (under ``root``) holding ``path``; ``root`` when none does."""
     return next((root / f for f in folders if (root / f) in path.parents), root)

@@ -214,15 +214,16 @@ class TestLoading(abc.ABC):
             if module is not None:
                 self.python_tests.add_module(module, mod_name, display)
 
-    def load_singular_test(self, path: Path, jinja: JinjaProject) -> None:
-        """A ``tests/*.sql`` file: a query returning the rows that fail."""
+    def load_singular_test(self, path: Path, jinja: JinjaProject, package: str | None = None) -> None:
+        """A ``tests/*.sql`` file (of the root project or ``package``): a query returning the rows that fail."""
         display = relpath(self.root, path)
+        package = package or self.config.name
         try:
             text = read_text(path, display)
         except ProjectError as exc:
             self.fail(exc)
             return
-        jinja.add_template(display, text)
+        jinja.add_template(display, text, package=None if package == self.config.name else package)
         parsed = self._parse_sql(display, text, path.stem, jinja)
         if parsed is None:
             return
@@ -230,8 +231,8 @@ class TestLoading(abc.ABC):
             cfg = TestConfig.model_validate(
                 merge_layers(
                     [
-                        *tree_layers(self.config.tests, self.config.name, (path.stem,)),
-                        *tree_layers(self.config.data_tests, self.config.name, (path.stem,)),
+                        *tree_layers(self.config.tests, package, (path.stem,)),
+                        *tree_layers(self.config.data_tests, package, (path.stem,)),
                         parsed["config"],
                     ]
                 )
@@ -256,7 +257,7 @@ class TestLoading(abc.ABC):
         self._register_test(
             TestNode(
                 name=path.stem,
-                package=self.config.name,
+                package=package,
                 path=display,
                 line=1,
                 config=cfg,

@@ -305,7 +305,7 @@ def merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:
                     continue
                 new = [value] if isinstance(value, str) else list(value or [])
                 out["tags"] = existing + [t for t in new if t not in existing]
-            elif key in ("meta", "column_types") and isinstance(value, dict):
+            elif key in ("meta", "column_types", "snapshot_meta_column_names") and isinstance(value, dict):
                 out[key] = {**out.get(key, {}), **value}
             else:
                 out[key] = value

@@ -238,3 +238,44 @@ class RenderCalls:
             return []
         self.used = True
         return [JinjaColumn(n, t) for n, t in self.database.columns(_relation_of(relation))]
+
+
+class RelationApi:
+    """dbt's ``api.Relation``: ``api.Relation.create(database=..., schema=..., identifier=...)``.
+
+    Macros that list relations (dbt_utils' ``get_relations_by_pattern``) build their results
+    with it; the relation renders as the target quotes it (the adapter's rendering during a
+    run, ``quote`` while parsing).
+    """
+
+    def __init__(self, quote: Callable[[str], str], calls: RenderCalls | None) -> None:
+        self._quote = quote
+        self._calls = calls
+
+    @property
+    def Relation(self) -> RelationApi:  # dbt's name
+        """``api.Relation`` (this object: ``create`` is its one method)."""
+        return self
+
+    def create(
+        self,
+        database: str | None = None,
+        schema: str | None = None,
+        identifier: str | None = None,
+        type: str | None = None,
+    ) -> RelationText:
+        """A relation of those parts (``type``: ``table`` or ``view``, when known)."""
+        if not schema or not identifier:
+            raise CompileError(
+                "api.Relation.create() needs a schema and an identifier",
+                hint="call api.Relation.create(database=target.database, schema='s', identifier='t')",
+                code="jinja-render",
+            )
+        rel = Relation(database or None, schema, identifier)
+        database_ = self._calls.database if self._calls is not None else None
+        text = (
+            database_.render(rel)
+            if database_ is not None
+            else ".".join(self._quote(p) for p in (database, schema, identifier) if p)
+        )
+        return RelationText(text, rel, type)

@@ -23,7 +23,7 @@ import jinja2
 
 from pyflow.core.dbtcontext import helper_names
 from pyflow.core.dispatch import Dispatcher
-from pyflow.core.renderdb import RenderCalls
+from pyflow.core.renderdb import RelationApi, RenderCalls
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import CompileError, closest
 from pyflow.secret import is_secret_env
@@ -215,6 +215,7 @@ def base_context(
         "statement": calls.statement,
         "load_result": calls.load_result,
         "adapter": AdapterProxy(quote, calls),
+        "api": RelationApi(quote, calls),
         "model_name": model,
         "literal": sql_literal,
         "identifier": identifier_quoter(quote),

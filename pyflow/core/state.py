@@ -91,12 +91,18 @@ class State:
     """``macro_sql`` per macro unique id (None: the manifest stores no macro text)."""
 
 
+ACCESS_DEFAULT = "protected"
+"""dbt's ``access`` of a model that sets none (its manifest schema allows no null)."""
+
+
 def node_config(node: Node) -> dict[str, Any] | None:
     """A node's config as JSON (as written to ``manifest.json``), None for sources."""
     cfg = getattr(node, "config", None)
     if cfg is None or not hasattr(cfg, "model_dump"):
         return None
     dumped: dict[str, Any] = cfg.model_dump(mode="json", by_alias=True)
+    if "access" in dumped and dumped["access"] is None:
+        dumped["access"] = ACCESS_DEFAULT
     return dumped
 
 

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from pyflow.core.macrodeps import macro_uid
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
-from pyflow.core.state import node_contract
+from pyflow.core.state import node_config, node_contract
 from pyflow.errors import DiskFullError, is_disk_full
 from pyflow.jsonfile import write_json, write_text
 from pyflow.relation import Relation
+from pyflow.runner import dbtshape
 from pyflow.runner.events import NodeResult
 from pyflow.secret import redact_keys, scrub
 
@@ -144,6 +145,7 @@ def node_entry(
             "macros": list(project.macro_index.node_macros.get(node.unique_id, ())),
             "nodes": list(project.graph.parents.get(node.unique_id, [])),
         },
+        "path": dbtshape.node_path(node, project.name),
     }
     if parts is not None and not isinstance(node, SourceNode):
         base.update(database=parts.database, schema=parts.schema, alias=parts.identifier)
@@ -151,7 +153,7 @@ def node_entry(
         base.update(
             language=node.language,
             fqn=list(node.fqn),
-            config=node.config.model_dump(mode="json", by_alias=True),
+            config=node_config(node),
             tags=list(node.config.tags),
             description=node.description,
             columns=_columns(node.columns, columns),
@@ -161,10 +163,12 @@ def node_entry(
             raw_code=node.raw_code,
             compiled_code=compiled_sql,
             compiled_path=f"target/compiled/{sql_path(project, node)}",
-            refs=[
+        )
+        base["refs"], base["sources"] = dbtshape.dbt_refs(
+            [
                 {"name": r.name, "kind": r.kind, "source_table": r.source_table, "line": r.line}
                 for r in node.refs
-            ],
+            ]
         )
     elif isinstance(node, SeedNode):
         base.update(
@@ -177,6 +181,7 @@ def node_entry(
         )
     elif isinstance(node, TestNode):
         base.update(
+            fqn=dbtshape.test_fqn(node, project.name),
             config=node.config.model_dump(mode="json", by_alias=True),
             tags=list(node.config.tags),
             checksum={"name": "sha256", "checksum": node.checksum},
@@ -194,6 +199,9 @@ def node_entry(
             meta=node.meta,
             loaded_at_field=node.loaded_at_field,
             fqn=list(node.fqn),
+            path=node.path,
+            source_description="",
+            loader="",
         )
     return base
 
@@ -209,7 +217,7 @@ def write_manifest(
     nodes = {u: e for u, e in entries.items() if not u.startswith("source.")}
     sources = {u: e for u, e in entries.items() if u.startswith("source.")}
     data = {
-        "metadata": meta,
+        "metadata": dbtshape.metadata(meta, dbtshape.MANIFEST_SCHEMA, _version()),
         "nodes": nodes,
         "sources": sources,
         "macros": _macro_entries(project),
@@ -217,6 +225,7 @@ def write_manifest(
         "child_map": {u: list(graph.children.get(u, [])) for u in graph.nodes},
         "disabled": {n.unique_id: {"name": n.name, "path": n.path} for n in project.disabled.values()},
         **resource_entries(project),
+        **{section: {} for section in dbtshape.MANIFEST_SECTIONS},
     }
     with reporting_full_disk(path):
         write_json(path, data)
@@ -234,14 +243,15 @@ def _macro_entries(project: Project) -> dict[str, dict[str, Any]]:
     ]
     owners += [(pkg, pkg, table) for pkg, table in project.jinja.package_macros.items()]
     out: dict[str, dict[str, Any]] = {}
+    sources = project.jinja.sources
     for prefix, package, table in owners:
         for name, path in table.items():
-            entry: dict[str, Any] = {"name": name, "path": path}
+            text = dbtshape.macro_sql(sources.get(path, ""), name)
+            entry: dict[str, Any] = dbtshape.macro_entry(package, name, path, text)
             info = index.get(macro_uid(package, name))
             if info is not None:
                 entry.update(
                     unique_id=info.unique_id,
-                    package_name=package,
                     macro_sql=info.macro_sql,
                     depends_on={"macros": list(info.calls)},
                 )
@@ -376,12 +386,18 @@ def write_run_results(
         row["adapter_response"] = (
             {"rows_affected": r.rows_affected, "code": r.response} if r.rows_affected is not None else {}
         )
+        row.update(relation_name=r.relation, compiled=None, compiled_code=None)  # dbt's keys
         rows.append(row)
     try:
         with reporting_full_disk(path):
             write_json(
                 path,
-                {"metadata": meta, "results": rows, "elapsed_time": elapsed, "args": redact_keys(dict(args))},
+                {
+                    "metadata": dbtshape.metadata(meta, dbtshape.RUN_RESULTS_SCHEMA, _version()),
+                    "results": rows,
+                    "elapsed_time": elapsed,
+                    "args": redact_keys(dict(args)),
+                },
                 indent=2,
             )
     except DiskFullError as exc:

@@ -103,10 +103,13 @@ def test_package_generic_test_runs_with_dbts_name(make_project, pyflow):
     assert manifest["macros"]["my_utils.surrogate_key"] == {
         "name": "surrogate_key",
         "path": "dbt_packages/my_utils/macros/key.sql",
+        # dbt's keys (its v12 manifest schema)
         "unique_id": "macro.my_utils.surrogate_key",
+        "resource_type": "macro",
         "package_name": "my_utils",
-        "macro_sql": "{% macro surrogate_key(fields) %}{{ return(adapter.dispatch('surrogate_key', "
-        "'my_utils')(fields)) }}{% endmacro %}",
+        "original_file_path": "dbt_packages/my_utils/macros/key.sql",
+        "macro_sql": "{% macro surrogate_key(fields) %}{{ return(adapter.dispatch('surrogate_key', 'my_utils')(fields)) }}"
+        "{% endmacro %}",
         "depends_on": {"macros": ["macro.my_utils.default__surrogate_key"]},
     }
 
