@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyflow.core.macrodeps import macro_uid
-from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
+from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.core.state import node_config, node_contract
 from pyflow.errors import DiskFullError, is_disk_full
@@ -149,6 +149,8 @@ def node_entry(
     }
     if parts is not None and not isinstance(node, SourceNode):
         base.update(database=parts.database, schema=parts.schema, alias=parts.identifier)
+    if isinstance(node, ModelNode) and not isinstance(node, SnapshotNode):  # dbt's snapshots have neither
+        base.update(contract=node_contract(node), constraints=list(node.constraints))
     if isinstance(node, ModelNode):
         base.update(
             language=node.language,
@@ -158,8 +160,6 @@ def node_entry(
             description=node.description,
             columns=_columns(node.columns, columns),
             checksum={"name": "sha256", "checksum": node.checksum},
-            contract=node_contract(node),
-            constraints=list(node.constraints),
             raw_code=node.raw_code,
             compiled_code=compiled_sql,
             compiled_path=f"target/compiled/{sql_path(project, node)}",

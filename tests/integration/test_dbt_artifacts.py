@@ -68,6 +68,7 @@ def test_macros_have_dbts_keys_and_their_sql(make_project, pyflow):
         "package_name": "proj",
         "original_file_path": "macros/twice.sql",
         "macro_sql": "{% macro twice(x) %}{{ x }} * 2{% endmacro %}",
+        "depends_on": {"macros": []},  # what state:modified.macros follows
     }
 
 
