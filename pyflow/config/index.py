@@ -1,0 +1,227 @@
+"""The definition index: which nodes each model, snapshot and test file defines and what they read.
+
+Built without importing Python modules or rendering SQL, so a selection can be planned before
+anything is loaded (:mod:`pyflow.config.partial`). Per file, in order of preference:
+
+1. the parse cache (:mod:`pyflow.config.parsecache`) when it holds the file at its current hash
+   and environment: exactly what the last full import or render found;
+2. the index cache (``target/.pyflow/index.json``), the result of an earlier scan of the file at
+   its current content hash;
+3. a scan: the AST of a Python module (top-level functions decorated with ``@model`` /
+   ``@snapshot``; a parameter name is a dependency), or the Jinja AST of a SQL file (constant
+   ``ref``/``source`` calls).
+
+A scan that cannot be sure of a file's names or dependencies marks the entry ``sure=False``:
+a ``ref`` with a computed argument, ``include``/``import``/``extends``, a decorator used as a
+function, a decorated function inside a block, ``*args``, a file that does not parse.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyflow.config.files import sha as _sha
+from pyflow.jsonfile import read_versioned_file, write_json
+
+INDEX_FILE = ".pyflow/index.json"
+VERSION = 1
+_DECORATORS = frozenset({"model", "snapshot"})
+
+
+@dataclass
+class Entry:
+    """One node a file defines: its name and the names it reads (``ref``s or parameters)."""
+
+    name: str
+    refs: tuple[str, ...] = ()
+    uses_source: bool = False
+
+
+@dataclass
+class FileIndex:
+    """What one file defines; ``sure`` is False when a scan could not tell for certain."""
+
+    path: str
+    kind: str
+    """``python``, ``sql``, ``snapshot`` (SQL snapshot blocks) or ``test`` (singular SQL test)."""
+    entries: list[Entry] = field(default_factory=list)
+    sure: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for the index cache."""
+        return {
+            "kind": self.kind,
+            "sure": self.sure,
+            "entries": [[e.name, list(e.refs), e.uses_source] for e in self.entries],
+        }
+
+    @classmethod
+    def from_json(cls, path: str, data: dict[str, Any]) -> FileIndex:
+        """Inverse of :meth:`to_json`."""
+        entries = [Entry(str(n), tuple(r), bool(s)) for n, r, s in data["entries"]]
+        return cls(path, str(data["kind"]), entries, bool(data["sure"]))
+
+
+class IndexCache:
+    """Scan results by file and content hash, stored under ``target/``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        stored = read_versioned_file(path, VERSION)
+        files = stored.get("files")
+        self.entries: dict[str, dict[str, Any]] = files if isinstance(files, dict) else {}
+        self.used: set[str] = set()
+        self.dirty = False
+
+    def get(self, file: str, sha: str, kind: str) -> FileIndex | None:
+        """The stored scan of ``file`` when its hash is ``sha``."""
+        entry = self.entries.get(file)
+        self.used.add(file)
+        if entry is None or entry.get("sha") != sha or entry.get("data", {}).get("kind") != kind:
+            return None
+        try:
+            return FileIndex.from_json(file, entry["data"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, found: FileIndex, sha: str) -> None:
+        """Remember a scan."""
+        self.entries[found.path] = {"sha": sha, "data": found.to_json()}
+        self.used.add(found.path)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache when it changed (files gone since are dropped)."""
+        stale = set(self.entries) - self.used
+        if not self.dirty and not stale:
+            return
+        for file in stale:
+            del self.entries[file]
+        try:
+            write_json(self.path, {"version": VERSION, "files": self.entries})
+        except OSError:
+            pass  # a read-only project still plans; it scans every time
+
+
+def from_parse_cache(path: str, kind: str, data: Any) -> FileIndex:
+    """The index of a file from its parse-cache entry (what a full load found)."""
+    found = FileIndex(path, kind)
+    for item in data:
+        if kind == "python":
+            found.entries.append(Entry(item["name"], tuple(p for p in item["params"] if p != "ctx")))
+        else:
+            refs = tuple(r["name"] for r in item["refs"] if r["kind"] == "ref")
+            found.entries.append(Entry(item["name"], refs, any(r["kind"] == "source" for r in item["refs"])))
+    return found
+
+
+def cached_parse(cache_entries: dict[str, dict[str, Any]], path: str, sha: str, env: str) -> Any:
+    """The parse cache's data for ``path`` if current (same hash, environment, env vars), else None."""
+    entry = cache_entries.get(path)
+    if entry is None or entry.get("sha") != sha or entry.get("env") != env:
+        return None
+    data = entry.get("data")
+    if not isinstance(data, list):
+        return None
+    for item in data:
+        if any(os.environ.get(k) != v for k, v in item.get("env", {}).items()):
+            return None
+    return data
+
+
+def scan_python(path: str, text: str) -> FileIndex:
+    """The ``@model``/``@snapshot`` functions of a module, from its AST."""
+    found = FileIndex(path, "python")
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        found.sure = False
+        return found
+    decorators: set[int] = set()
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        marks = [d for d in node.decorator_list if _decorator_name(d) in _DECORATORS]
+        if not marks:
+            continue
+        decorators.update(id(_decorator_target(d)) for d in marks)
+        args = node.args
+        if len(node.decorator_list) > 1 or args.vararg or args.kwarg:
+            found.sure = False  # another decorator may change the signature
+        if node.name.startswith("_"):
+            continue
+        params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+        found.entries.append(Entry(node.name, tuple(p for p in params if p != "ctx")))
+    for sub in ast.walk(tree):  # the decorator used any other way: models made at import time
+        if isinstance(sub, ast.Name) and sub.id in _DECORATORS and id(sub) not in decorators:
+            found.sure = False
+        if isinstance(sub, ast.Attribute) and sub.attr in _DECORATORS and id(sub) not in decorators:
+            found.sure = False
+    return found
+
+
+def _decorator_target(deco: ast.expr) -> ast.expr:
+    return deco.func if isinstance(deco, ast.Call) else deco
+
+
+def _decorator_name(deco: ast.expr) -> str | None:
+    target = _decorator_target(deco)
+    if isinstance(target, ast.Name):
+        return target.id
+    return target.attr if isinstance(target, ast.Attribute) else None
+
+
+def scan_sql(path: str, text: str, kind: str, stem: str, env: Any) -> FileIndex:
+    """Constant ``ref``/``source`` calls of a SQL model, snapshot file or singular test.
+
+    ``env`` is a Jinja environment that parses the project's templates.
+    """
+    import jinja2
+    from jinja2 import nodes as jn
+
+    from pyflow.core.jinjaext import SNAPSHOT_PREFIX
+
+    found = FileIndex(path, kind)
+    try:
+        tree = env.parse(text, filename=path)
+    except jinja2.TemplateSyntaxError:
+        found.sure = False
+        return found
+    if any(True for _ in tree.find_all((jn.Include, jn.Import, jn.FromImport, jn.Extends))):
+        found.sure = False
+    blocks: list[tuple[str, jn.Node]] = [(stem, tree)]
+    if kind == "snapshot":
+        blocks = [
+            (m.name.removeprefix(SNAPSHOT_PREFIX), m)
+            for m in tree.find_all(jn.Macro)
+            if m.name.startswith(SNAPSHOT_PREFIX)
+        ]
+    for name, block in blocks:
+        refs: list[str] = []
+        uses_source = False
+        called = {id(c.node) for c in block.find_all(jn.Call)}
+        for sub in block.find_all(jn.Name):  # ref passed around (not called): unknown use
+            if sub.name in ("ref", "source") and id(sub) not in called:
+                found.sure = False
+        for call in block.find_all(jn.Call):
+            if not isinstance(call.node, jn.Name) or call.node.name not in ("ref", "source"):
+                continue
+            consts = [a.value for a in call.args if isinstance(a, jn.Const)]
+            if len(consts) != len(call.args) or call.kwargs or call.dyn_args or call.dyn_kwargs:
+                found.sure = False
+                continue
+            if call.node.name == "ref" and consts:
+                refs.append(str(consts[-1]))
+            elif call.node.name == "source":
+                uses_source = True
+        found.entries.append(Entry(name, tuple(dict.fromkeys(refs)), uses_source))
+    return found
+
+
+def content_sha(text: str) -> str:
+    """The hash the parse cache keys a file's text by."""
+    return _sha(text)
