@@ -45,6 +45,7 @@ from pyflow.errors import PyflowError
 log = logging.getLogger(__name__)
 _CALLS_REF = re.compile(r"\b(ref|source)\s*\(")
 _GLOB = re.compile(r"[*?\[]")
+_REF_ARG = re.compile(r"""\bref\(\s*\\?['"]([^'"\\]+)\\?['"]\s*\)""")
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,20 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
             reached |= walk(parents, base, atom.parents_depth)
         if atom.children:
             reached |= walk(children, base, atom.children_depth)
-    tests = {n for n, f in owner.items() if f.kind == "test" and set(parents[n]) & reached}
-    reached |= tests | {r for t in tests for r in parents[t]}
+    groups = [{n, *parents[n]} for n, f in owner.items() if f.kind == "test"]
+    for target, _column, entry, _path, _line in state.test_decls:  # YAML tests, `to: ref('x')`
+        group = {target.name} if target.kind == "ref" else set()
+        group |= set(_REF_ARG.findall(repr(entry)))
+        if group - known - tables:
+            return None
+        groups.append(group - tables)
+    grown = True
+    while grown:  # every test touching what is reached brings all of its parents
+        before = len(reached)
+        for group in groups:
+            if group & reached:
+                reached |= group
+        grown = len(reached) != before
     loaded = reached | walk(parents, reached)
     planned = {owner[n].path for n in loaded if n in owner}
     planned |= {
