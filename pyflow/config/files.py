@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from pyflow.errors import ProjectError
@@ -49,11 +50,16 @@ def project_files(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...
     for folder in folders:
         base = root / folder
         if base.is_dir():
+            depth = len(base.parts)
+            found = (p for p in base.rglob("*") if p.suffix in suffixes)
             out.extend(
                 p
-                for p in sorted(base.rglob("*"))
-                if p.suffix in suffixes
-                and p.is_file()
-                and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(base).parts)
+                for p in sorted(found, key=_sort_key)  # as sorted(paths), without comparing Paths
+                if not any(part.startswith((".", "__pycache__")) for part in p.parts[depth:]) and p.is_file()
             )
     return out
+
+
+def _sort_key(path: Path) -> list[str]:
+    """The order of ``sorted()`` on paths (parts compared, case-folded where the OS folds case)."""
+    return [os.path.normcase(part) for part in path.parts]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from pyflow.config.files import sha as _sha
 from pyflow.jsonfile import read_versioned_file, write_json
 
 INDEX_FILE = ".pyflow/index.json"
-VERSION = 1
+VERSION = 2
+RACY_NS = 3_000_000_000
 _DECORATORS = frozenset({"model", "snapshot"})
 
 
@@ -50,12 +52,15 @@ class FileIndex:
     """``python``, ``sql``, ``snapshot`` (SQL snapshot blocks) or ``test`` (singular SQL test)."""
     entries: list[Entry] = field(default_factory=list)
     sure: bool = True
+    has_tests: bool = False
+    """A Python file that also defines ``@data_test``/``@generic_test`` functions."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for the index cache."""
         return {
             "kind": self.kind,
             "sure": self.sure,
+            "tests": self.has_tests,
             "entries": [[e.name, list(e.refs), e.uses_source] for e in self.entries],
         }
 
@@ -63,7 +68,7 @@ class FileIndex:
     def from_json(cls, path: str, data: dict[str, Any]) -> FileIndex:
         """Inverse of :meth:`to_json`."""
         entries = [Entry(str(n), tuple(r), bool(s)) for n, r, s in data["entries"]]
-        return cls(path, str(data["kind"]), entries, bool(data["sure"]))
+        return cls(path, str(data["kind"]), entries, bool(data["sure"]), bool(data["tests"]))
 
 
 class IndexCache:
@@ -77,20 +82,41 @@ class IndexCache:
         self.used: set[str] = set()
         self.dirty = False
 
+    def known_sha(self, file: str, mark: list[int]) -> str | None:
+        """The content hash of ``file`` when its modification time and size are still ``mark``."""
+        entry = self.entries.get(file)
+        self.used.add(file)
+        if entry is None or entry.get("stat") != mark:
+            return None
+        sha = entry.get("sha")
+        return sha if isinstance(sha, str) else None
+
     def get(self, file: str, sha: str, kind: str) -> FileIndex | None:
         """The stored scan of ``file`` when its hash is ``sha``."""
         entry = self.entries.get(file)
         self.used.add(file)
-        if entry is None or entry.get("sha") != sha or entry.get("data", {}).get("kind") != kind:
+        data = entry.get("data") if entry is not None and entry.get("sha") == sha else None
+        if not isinstance(data, dict) or data.get("kind") != kind:
             return None
         try:
-            return FileIndex.from_json(file, entry["data"])
+            return FileIndex.from_json(file, data)
         except (KeyError, TypeError, ValueError):
             return None
 
-    def put(self, found: FileIndex, sha: str) -> None:
-        """Remember a scan."""
-        self.entries[found.path] = {"sha": sha, "data": found.to_json()}
+    def remember(self, file: str, sha: str, mark: list[int]) -> None:
+        """Record the hash of a file at ``mark`` (its scan kept while the hash is the same)."""
+        trusted = _trusted(mark)
+        entry = self.entries.get(file)
+        if entry is not None and entry.get("sha") == sha and entry.get("stat") == trusted:
+            return
+        data = entry.get("data") if entry is not None and entry.get("sha") == sha else None
+        self.entries[file] = {"sha": sha, "stat": trusted, "data": data}
+        self.used.add(file)
+        self.dirty = True
+
+    def put(self, found: FileIndex, sha: str, mark: list[int]) -> None:
+        """Remember a scan of the file whose hash is ``sha`` at ``mark``."""
+        self.entries[found.path] = {"sha": sha, "stat": _trusted(mark), "data": found.to_json()}
         self.used.add(found.path)
         self.dirty = True
 
@@ -105,6 +131,15 @@ class IndexCache:
             write_json(self.path, {"version": VERSION, "files": self.entries})
         except OSError:
             pass  # a read-only project still plans; it scans every time
+
+
+def _trusted(mark: list[int]) -> list[int] | None:
+    """``mark`` (mtime ns, size), or None when the file changed too recently to rely on its mtime.
+
+    A file written again within the file system's timestamp resolution keeps its mtime; if its
+    size is also the same, only its content tells (git's "racy clean" rule).
+    """
+    return mark if time.time_ns() - mark[0] > RACY_NS else None
 
 
 def from_parse_cache(path: str, kind: str, data: Any) -> FileIndex:

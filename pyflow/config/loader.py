@@ -89,8 +89,9 @@ def load_project(
     part = plan(loader, jinja, needs)
 
     def wanted(folders: tuple[str, ...], suffix: str) -> list[Path]:
-        found = _files(root, folders, (suffix,))
-        return found if part is None else part.keep(root, found)
+        if part is None:
+            return _files(root, folders, (suffix,))
+        return part.files_under(root, folders, suffix)
 
     for path in wanted(cfg.model_paths, ".py"):
         loader.load_python(path)

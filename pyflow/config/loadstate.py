@@ -9,6 +9,7 @@ loaders of each file kind (:mod:`pyflow.config.propertyloader`, :mod:`pyflow.con
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -62,18 +63,31 @@ def version() -> str:
 
 def helpers_digest(root: Path, config: ProjectConfig) -> str:
     """Hash of the project's Python files outside model paths (helpers models may import)."""
-    skip = {*(root / p for p in config.model_paths), root / config.target_path, root / config.log_path}
+    skip = {
+        os.path.normpath(root / p) for p in (*config.model_paths, config.target_path, config.log_path)
+    }
     parts = []
-    for path in sorted(root.rglob("*.py")):
-        if any(s == path or s in path.parents for s in skip):
-            continue
-        rel = path.relative_to(root).parts
-        if any(p.startswith(".") or p in ("__pycache__", "venv", "node_modules") for p in rel):
-            continue
-        try:
-            parts.append(f"{path}\0{path.stat().st_mtime_ns}\0{path.stat().st_size}")
-        except OSError:
-            continue
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        # pruned while walking: model folders hold most files, and are not helpers
+        dirs[:] = [
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in ("__pycache__", "venv", "node_modules")
+            and os.path.normpath(os.path.join(folder, d)) not in skip
+        ]
+        for name in files:
+            if not name.endswith(".py") or name.startswith("."):
+                continue
+            path = os.path.join(folder, name)
+            if os.path.normpath(path) in skip:
+                continue
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            parts.append(f"{path}\0{stat.st_mtime_ns}\0{stat.st_size}")
+    parts.sort()
     return _sha("\n".join(parts))
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -90,10 +90,13 @@ class Plan:
     """Every name the index knows (models, snapshots, seeds, singular tests)."""
     tables: set[str] = field(default_factory=set)
     """Parameter names that read source tables."""
+    paths: list[Path] = field(default_factory=list)
+    """The files to load."""
 
-    def keep(self, root: Path, paths: Iterable[Path]) -> list[Path]:
-        """The paths of ``paths`` the plan loads."""
-        return [p for p in paths if relpath(root, p) in self.files]
+    def files_under(self, root: Path, folders: Sequence[str], suffix: str) -> list[Path]:
+        """The planned files with ``suffix`` under ``folders``, in the order a full load reads them."""
+        bases = [root / f for f in folders]
+        return [p for p in self.paths if p.suffix == suffix and any(b in p.parents for b in bases)]
 
     def verified(self, state: LoadState) -> bool:
         """True when the partial load matches the index; drops tests of nodes not loaded."""
@@ -134,9 +137,10 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
         return None  # the full load reports it, where selection errors are reported
     if any(a.method != "name" or _GLOB.search(a.value) for a in atoms):
         return None
-    files = _index(state, jinja)
-    if files is None:
+    indexed = _index(state, jinja)
+    if indexed is None:
         return None
+    files, paths = indexed
     seeds = {p.stem for p in project_files(state.root, state.config.seed_paths, (".csv",))}
     owner: dict[str, FileIndex] = {}
     parents: dict[str, tuple[str, ...]] = {}
@@ -192,7 +196,9 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
     }
     expected = {e.name for f in files if f.path in planned and f.kind != "test" for e in f.entries}
     log.debug("partial load: %d of %d files", len(planned), len(files))
-    return Plan(planned, loaded, reached, expected, known, tables)
+    return Plan(
+        planned, loaded, reached, expected, known, tables, [paths[f.path] for f in files if f.path in planned]
+    )
 
 
 def source_params(state: LoadState) -> set[str]:
@@ -203,61 +209,72 @@ def source_params(state: LoadState) -> set[str]:
     }
 
 
-def _index(state: LoadState, jinja: JinjaProject) -> list[FileIndex] | None:
+def _index(state: LoadState, jinja: JinjaProject) -> tuple[list[FileIndex], dict[str, Path]] | None:
     """The index of every model, snapshot and singular-test file; None when one is not sure."""
     root, cfg = state.root, state.config
     cache = IndexCache(root / cfg.target_path / INDEX_FILE)
     macros_call_ref = any(_CALLS_REF.search(text) for text in jinja.sources.values())
     out: list[FileIndex] = []
-    groups: list[tuple[Sequence[str], str, str]] = [
-        (cfg.model_paths, ".py", "python"),
-        (cfg.model_paths, ".sql", "sql"),
-        (cfg.snapshot_paths, ".py", "python"),
-        (cfg.snapshot_paths, ".sql", "snapshot"),
-        (cfg.test_paths, ".sql", "test"),
+    found_paths: dict[str, Path] = {}
+    listings = [
+        (cfg.model_paths, {".py": "python", ".sql": "sql"}),
+        (cfg.snapshot_paths, {".py": "python", ".sql": "snapshot"}),
+        (cfg.test_paths, {".sql": "test"}),
     ]
-    for folders, suffix, kind in groups:
-        for path in project_files(root, tuple(folders), (suffix,)):
+    for folders, kinds in listings:
+        for path in project_files(root, tuple(folders), tuple(kinds)):
+            kind = kinds[path.suffix]
             display = relpath(root, path)
             if kind == "test" and "generic" in path.relative_to(root).parts[1:-1]:
                 continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                return None
-            if kind == "python" and uses_test_decorator(text):
-                return None  # its tests are imported with it: load everything
-            found = _file_index(state, jinja, cache, display, text, kind, path.stem, macros_call_ref)
+            found = _file_index(state, jinja, cache, path, display, kind, macros_call_ref)
+            if found is None or found.has_tests:
+                return None  # unreadable, or tests are imported with its models: load everything
             if not found.sure:
                 log.debug("partial load: %s cannot be indexed for certain", display)
                 return None
+            found_paths[display] = path
             out.append(found)
     state.parse_cache.used.update(f.path for f in out)  # files not loaded keep their entries
     cache.save()
-    return out
+    return out, found_paths
 
 
 def _file_index(
     state: LoadState,
     jinja: JinjaProject,
     cache: IndexCache,
+    path: Path,
     display: str,
-    text: str,
     kind: str,
-    stem: str,
     macros_call_ref: bool,
-) -> FileIndex:
-    sha = content_sha(text)
-    env = state.python_env if kind == "python" else state.sql_env
-    parsed = None if kind == "test" else cached_parse(state.parse_cache.entries, display, sha, env)
-    if parsed is not None:
-        return from_parse_cache(display, "python" if kind == "python" else kind, parsed)
-    found = cache.get(display, sha, kind)
-    if found is None:
-        found = (
-            scan_python(display, text) if kind == "python" else scan_sql(display, text, kind, stem, jinja.env)
-        )
-        cache.put(found, sha)
+) -> FileIndex | None:
+    """The index of one file; its text is read only when it changed since it was last indexed."""
+    text: str | None = None
+    try:
+        stat = path.stat()
+        mark = [stat.st_mtime_ns, stat.st_size]
+        sha = cache.known_sha(display, mark)
+        if sha is None:
+            text = path.read_text(encoding="utf-8")
+            sha = content_sha(text)
+        env = state.python_env if kind == "python" else state.sql_env
+        parsed = None if kind == "test" else cached_parse(state.parse_cache.entries, display, sha, env)
+        if parsed is not None:  # what the last full load found: exact (files with tests are never cached)
+            cache.remember(display, sha, mark)
+            return from_parse_cache(display, kind, parsed)
+        found = cache.get(display, sha, kind)
+        if found is None:
+            text = path.read_text(encoding="utf-8") if text is None else text
+            found = (
+                scan_python(display, text)
+                if kind == "python"
+                else scan_sql(display, text, kind, path.stem, jinja.env)
+            )
+            found.has_tests = kind == "python" and uses_test_decorator(text)
+            cache.put(found, sha, mark)
+    except (OSError, UnicodeDecodeError):
+        return None
     if kind != "python" and macros_call_ref:
         found.sure = False  # a macro may add a ref the file does not show
     return found
