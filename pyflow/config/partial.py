@@ -10,7 +10,9 @@ selects on the whole project, and the selector itself then runs unchanged.
 The plan is ``None`` (load everything) whenever the index cannot be sure: a criterion other
 than an exact name (globs, ``tag:``, ``config.``, ``state:`` ...), a file the scan cannot read
 for certain, macros that call ``ref``/``source``, installed packages, a name defined twice,
-a dependency or properties entry that names nothing. After the partial load,
+a dependency or properties entry that names nothing, a name that looks like a build's temporary
+table (``x__pyflow_old_...``: recovery of interrupted builds must see every relation named so).
+After the partial load,
 :meth:`Plan.verified` checks what was really found against the index (names, every ``ref`` of
 each loaded node, the parents of every test of a planned node); any difference, or any
 definition error, means the caller loads the whole project instead.
@@ -151,6 +153,8 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
             owner[entry.name] = found
             parents[entry.name] = entry.refs
     known = {*owner, *seeds}
+    if any("__pyflow_" in name for name in known):
+        return None  # it looks like a build's temporary: recovery must know every such relation
     tables = source_params(state)
     parents = {n: tuple(r for r in refs if r in known or r not in tables) for n, refs in parents.items()}
     if any(r not in known for refs in parents.values() for r in refs):

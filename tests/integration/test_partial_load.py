@@ -239,3 +239,21 @@ def test_run_of_a_selection_builds_the_same_tables_and_sql_as_a_full_load(projec
     for rel in compiled:
         mine = (project / "target/compiled" / rel).read_text().replace(str(project), "<root>")
         assert mine == (full / "target/compiled" / rel).read_text().replace(str(full), "<root>")
+
+
+def test_found_line_says_when_only_part_of_the_project_loaded(project, cli):
+    partial = cli("seed", "--project-dir", str(project), "-s", "raw_items")
+    whole = cli("seed", "--project-dir", str(project), "-s", "tag:nosuch")
+
+    assert partial.exit_code == 0, partial.output
+    # raw_items has no parents and no tests: no model and no test is loaded
+    assert "Found 1 seed, 1 source (loaded what the selection needs)" in partial.output
+    assert "Found 6 models, 1 seed, 4 data tests, 1 source\n" in whole.output
+
+
+def test_a_model_named_like_a_build_temporary_loads_everything(project):
+    (project / "models/other/stg_items__pyflow_old_1.sql").write_text("select 1 as x\n")
+    part = load_project(project, needs=Request(("stg_items",)))
+
+    assert not part.partial
+    assert "stg_items__pyflow_old_1" in part.models
