@@ -63,9 +63,7 @@ def version() -> str:
 
 def helpers_digest(root: Path, config: ProjectConfig) -> str:
     """Hash of the project's Python files outside model paths (helpers models may import)."""
-    skip = {
-        os.path.normpath(root / p) for p in (*config.model_paths, config.target_path, config.log_path)
-    }
+    skip = {os.path.normpath(root / p) for p in (*config.model_paths, config.target_path, config.log_path)}
     parts = []
     for folder, dirs, files in os.walk(root, followlinks=True):
         # pruned while walking: model folders hold most files, and are not helpers
