@@ -29,7 +29,7 @@ from pyflow.config.files import sha as _sha
 from pyflow.jsonfile import read_versioned_file, write_json
 
 INDEX_FILE = ".pyflow/index.json"
-VERSION = 2
+VERSION = 3
 RACY_NS = 3_000_000_000
 _DECORATORS = frozenset({"model", "snapshot"})
 
@@ -210,11 +210,17 @@ def _decorator_name(deco: ast.expr) -> str | None:
     return target.attr if isinstance(target, ast.Attribute) else None
 
 
+_UNSURE_TAGS = frozenset({"include", "import", "from", "extends"})
+
+
 def scan_sql(path: str, text: str, kind: str, stem: str, env: Any) -> FileIndex:
     """Constant ``ref``/``source`` calls of a SQL model, snapshot file or singular test.
 
-    ``env`` is a Jinja environment that parses the project's templates.
+    ``env`` is a Jinja environment that parses the project's templates. A model or test is
+    read from its tokens (much cheaper than parsing); a snapshot file is parsed for its blocks.
     """
+    if kind != "snapshot":
+        return _scan_tokens(path, text, kind, stem, env)
     import jinja2
     from jinja2 import nodes as jn
 
@@ -255,6 +261,62 @@ def scan_sql(path: str, text: str, kind: str, stem: str, env: Any) -> FileIndex:
                 uses_source = True
         found.entries.append(Entry(name, tuple(dict.fromkeys(refs)), uses_source))
     return found
+
+
+def _scan_tokens(path: str, text: str, kind: str, stem: str, env: Any) -> FileIndex:
+    """The ``ref``/``source`` calls of one template from its tokens; unsure unless all are constant.
+
+    Each ``ref``/``source`` name (not an attribute: ``x.ref`` is something else) must be called
+    with one or two (``source``: two) plain string literals; ``include``/``import``/``extends``
+    make the file unsure. Comments and ``raw`` blocks hold no tokens.
+    """
+    import jinja2
+
+    found = FileIndex(path, kind)
+    try:
+        tokens = [(t, v) for _, t, v in env.lex(text, filename=path) if t != "whitespace"]
+    except jinja2.TemplateSyntaxError:
+        found.sure = False
+        return found
+    refs: list[str] = []
+    uses_source = False
+    for i, (typ, value) in enumerate(tokens):
+        if typ != "name":
+            continue
+        before = tokens[i - 1] if i else ("", "")
+        if before[0] == "block_begin" and value in _UNSURE_TAGS:
+            found.sure = False
+        if value not in ("ref", "source") or before == ("operator", "."):
+            continue
+        args = _literal_call(tokens, i + 1)
+        if args is None or not (1 <= len(args) <= 2) or (value == "source" and len(args) != 2):
+            found.sure = False
+        elif value == "ref":
+            refs.append(args[-1])
+        else:
+            uses_source = True
+    found.entries.append(Entry(stem, tuple(dict.fromkeys(refs)), uses_source))
+    return found
+
+
+def _literal_call(tokens: list[tuple[str, str]], start: int) -> list[str] | None:
+    """The string arguments of ``( 'a', 'b' )`` at ``start``; None for anything else."""
+    if tokens[start : start + 1] != [("operator", "(")]:
+        return None
+    args: list[str] = []
+    i = start + 1
+    while i < len(tokens):
+        typ, value = tokens[i]
+        if typ != "string" or "\\" in value or len(value) < 2:
+            return None
+        args.append(value[1:-1])
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ("", "")
+        if nxt == ("operator", ")"):
+            return args
+        if nxt != ("operator", ","):
+            return None
+        i += 2
+    return None
 
 
 def content_sha(text: str) -> str:

@@ -54,9 +54,20 @@ def test_scan_sql_finds_constant_refs_and_snapshot_blocks():
         "{% for t in ['a', 'b'] %}select * from {{ ref(t) }}{% endfor %}",
         "{% set r = ref %}select * from {{ r('a') }}",
         "{% include 'other.sql' %}",
-        "select * from {{ ref(",
+        "select * from {{ ref('a' ~ suffix) }}",
+        "select * from {{ source('only_one') }}",
+        "{% from 'm.sql' import x %}select 1",
+        "select * from {{ ref('a\\'b') }}",
     ],
-    ids=["ref-in-loop", "ref-passed-around", "include", "syntax-error"],
+    ids=[
+        "ref-in-loop",
+        "ref-passed-around",
+        "include",
+        "concatenated",
+        "source-one-arg",
+        "from-import",
+        "escape",
+    ],
 )
 def test_scan_sql_is_unsure_of_computed_refs(text):
     assert not scan_sql("models/x.sql", text, "sql", "x", jinja2.Environment()).sure
