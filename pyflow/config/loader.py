@@ -19,6 +19,7 @@ from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import PARSE_FORMAT
 from pyflow.config.loadstate import version as _version
 from pyflow.config.packageloader import PackageLoading
+from pyflow.config.partial import Request, plan
 from pyflow.config.propertyloader import PropertyLoading
 from pyflow.config.pythonloader import PythonLoading
 from pyflow.config.sqlloader import SqlLoading
@@ -66,8 +67,13 @@ def load_project(
     *,
     vars: Mapping[str, Any] | None = None,
     target: TargetInfo | None = None,
+    needs: Request | None = None,
 ) -> Project:
-    """Load and validate a project; raise one error, or an :class:`ErrorGroup` of all."""
+    """Load and validate a project; raise one error, or an :class:`ErrorGroup` of all.
+
+    With ``needs``, only the files that selection needs are loaded when the definition index
+    can tell which (:mod:`pyflow.config.partial`); otherwise, the whole project.
+    """
     root = Path(project_dir).resolve()
     loader = _Loader(root, vars or {}, target or DEFAULT_TARGET)
     cfg = loader.config
@@ -80,13 +86,20 @@ def load_project(
         )
     )
     loader.load_properties()
-    for path in _files(root, cfg.model_paths, (".py",)):
+    part = plan(loader, jinja, needs)
+
+    def wanted(folders: tuple[str, ...], suffix: str) -> list[Path]:
+        if part is None:
+            return _files(root, folders, (suffix,))
+        return part.files_under(root, folders, suffix)
+
+    for path in wanted(cfg.model_paths, ".py"):
         loader.load_python(path)
-    for path in _files(root, cfg.model_paths, (".sql",)):
+    for path in wanted(cfg.model_paths, ".sql"):
         loader.load_sql(path, jinja)
-    for path in _files(root, cfg.snapshot_paths, (".py",)):
+    for path in wanted(cfg.snapshot_paths, ".py"):
         loader.load_python(path)
-    for path in _files(root, cfg.snapshot_paths, (".sql",)):
+    for path in wanted(cfg.snapshot_paths, ".sql"):
         loader.load_sql(path, jinja, snapshots=True)
     for path in _files(root, cfg.seed_paths, (".csv",)):
         loader.load_seed(path)
@@ -102,13 +115,17 @@ def load_project(
         for path in _files(package.root, package.test_paths, (".sql",)):
             if "generic" not in path.relative_to(package.root).parts[1:-1]:
                 loader.load_singular_test(path, jinja, package.name)
-    for path in _files(root, cfg.test_paths, (".sql",)):
+    for path in wanted(cfg.test_paths, ".sql"):
         if "generic" not in path.relative_to(root).parts[1:-1]:
             loader.load_singular_test(path, jinja)
     for path in _files(root, tuple(dict.fromkeys((*cfg.test_paths, *cfg.macro_paths))), (".py",)):
         loader.load_python_tests(path)
     loader.build_tests(jinja)
-    loader.check_unused_props()
+    if part is not None:
+        if not part.verified(loader):  # the index was wrong or a file has an error: load all
+            return load_project(root, vars=vars, target=target)
+    else:
+        loader.check_unused_props()
     graph, graph_errors = build_graph(
         {**loader.models, **loader.snapshots},
         loader.seeds,
@@ -117,6 +134,8 @@ def load_project(
         loader.tests,
         failed={*loader.failed_names, *(e.model for e in loader.errors if e.model)},  # reported once
     )
+    if part is not None and graph_errors:
+        return load_project(root, vars=vars, target=target)
     loader.errors.extend(graph_errors)
     if not loader.errors:
         loader.parse_cache.save()
@@ -141,6 +160,7 @@ def load_project(
         generic_tests=loader.python_tests.generic,
         test_functions=loader.python_tests.singular,
         resources=loader.resources,
+        partial=part is not None,
     )
 
 

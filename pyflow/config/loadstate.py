@@ -70,13 +70,15 @@ def helpers_digest(root: Path, config: ProjectConfig) -> str:
     The model, target and log folders are never entered (a large project has thousands of
     model files there), nor hidden folders, ``__pycache__``, ``venv`` or ``node_modules``.
     """
-    skip = {str(root / p) for p in (*config.model_paths, config.target_path, config.log_path)}
+    skip = {os.path.normpath(root / p) for p in (*config.model_paths, config.target_path, config.log_path)}
     found: list[tuple[tuple[str, ...], str]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [
             d
             for d in dirnames
-            if not d.startswith(".") and d not in _NOT_HELPERS and os.path.join(dirpath, d) not in skip
+            if not d.startswith(".")
+            and d not in _NOT_HELPERS
+            and os.path.normpath(os.path.join(dirpath, d)) not in skip
         ]
         parts = Path(dirpath).relative_to(root).parts
         found.extend(

@@ -45,6 +45,8 @@ class Project:
     resources: dict[str, list[tuple[dict[str, Any], str, int | None]]] = field(default_factory=dict)
     """YAML entries pyflow builds nothing from (``exposures``, ``metrics``, ``semantic_models`` ...):
     per properties key, ``(entry, file, line)``; written to the manifest."""
+    partial: bool = False
+    """True when only the nodes a selection needs were loaded (:mod:`pyflow.config.partial`)."""
 
     @property
     def name(self) -> str:

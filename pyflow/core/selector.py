@@ -326,6 +326,16 @@ class _Evaluator:
         return _Picked(direct, every - direct)
 
 
+def criterion_atoms(values: Sequence[str]) -> list[_Atom]:
+    """Every atom of ``values`` (spaces and commas split), parsed; for planning what to load.
+
+    Raises:
+        SelectionError: A criterion is malformed.
+
+    """
+    return [_parse_atom(p, "--select") for c in _criteria(values) for p in c.split(",") if p]
+
+
 def _criteria(values: Sequence[str] | None) -> list[str]:
     if isinstance(values, str):
         values = [values]

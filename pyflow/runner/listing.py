@@ -126,7 +126,8 @@ _KINDS = (
 def found_line(project: Project) -> str:
     """``Found 7 models, 1 seed, 1 snapshot, 30 data tests, 5 unit tests, 2 sources, 3 macros``.
 
-    Every kind with at least one node, in that order, pluralised as dbt does.
+    Every kind with at least one node, in that order, pluralised as dbt does. After a partial
+    load (:mod:`pyflow.config.partial`) the counts are of what was loaded, and the line says so.
     """
     units = sum(1 for t in project.tests.values() if t.test_type == "unit")
     counts = (
@@ -139,4 +140,5 @@ def found_line(project: Project) -> str:
         len(project.jinja.macro_paths),
     )
     parts = [f"{n} {one if n == 1 else many}" for n, (one, many) in zip(counts, _KINDS, strict=True) if n]
-    return "Found " + (", ".join(parts) if parts else "0 models")
+    found = "Found " + (", ".join(parts) if parts else "0 models")
+    return found + " (loaded what the selection needs)" if project.partial else found

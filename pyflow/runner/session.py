@@ -20,6 +20,7 @@ from pyflow.adapters.seedbatch import count_seed
 from pyflow.compile.cache import CompileCache
 from pyflow.compile.model import CompiledModel
 from pyflow.config.loader import load_project
+from pyflow.config.partial import request_for
 from pyflow.config.profile import Target, load_target
 from pyflow.config.project import load_project_config
 from pyflow.core.monitor import is_monitor
@@ -156,7 +157,9 @@ class Session:
         )
         self.target = load_target(self.root, cfg.profile, options.target, options.profiles_dir)
         self.target_info = _target_info(self.target)
-        self.project: Project = load_project(self.root, vars=options.vars, target=self.target_info)
+        self.project: Project = load_project(
+            self.root, vars=options.vars, target=self.target_info, needs=request_for(options)
+        )
         self.adapter: Adapter = adapter_class(self.target.type)(
             self.target.config, invocation_id=self.invocation_id
         )
@@ -293,7 +296,9 @@ class Session:
             )
 
     def write_manifest(self, compiled: Mapping[str, CompiledModel | PyflowError] | None = None) -> None:
-        """Write ``target/manifest.json`` for the whole project."""
+        """Write ``target/manifest.json`` for the whole project (kept as is after a partial load)."""
+        if self.project.partial:
+            return
         entries: dict[str, dict[str, Any]] = {}
         compiled = compiled or {}
         for uid, node in self.project.graph.nodes.items():

@@ -1,0 +1,324 @@
+"""The definition index: which nodes each model, snapshot and test file defines and what they read.
+
+Built without importing Python modules or rendering SQL, so a selection can be planned before
+anything is loaded (:mod:`pyflow.config.partial`). Per file, in order of preference:
+
+1. the parse cache (:mod:`pyflow.config.parsecache`) when it holds the file at its current hash
+   and environment: exactly what the last full import or render found;
+2. the index cache (``target/.pyflow/index.json``), the result of an earlier scan of the file at
+   its current content hash;
+3. a scan: the AST of a Python module (top-level functions decorated with ``@model`` /
+   ``@snapshot``; a parameter name is a dependency), or the Jinja AST of a SQL file (constant
+   ``ref``/``source`` calls).
+
+A scan that cannot be sure of a file's names or dependencies marks the entry ``sure=False``:
+a ``ref`` with a computed argument, ``include``/``import``/``extends``, a decorator used as a
+function, a decorated function inside a block, ``*args``, a file that does not parse.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyflow.config.files import sha as _sha
+from pyflow.jsonfile import read_versioned_file, write_json
+
+INDEX_FILE = ".pyflow/index.json"
+VERSION = 3
+RACY_NS = 3_000_000_000
+_DECORATORS = frozenset({"model", "snapshot"})
+
+
+@dataclass
+class Entry:
+    """One node a file defines: its name and the names it reads (``ref``s or parameters)."""
+
+    name: str
+    refs: tuple[str, ...] = ()
+    uses_source: bool = False
+
+
+@dataclass
+class FileIndex:
+    """What one file defines; ``sure`` is False when a scan could not tell for certain."""
+
+    path: str
+    kind: str
+    """``python``, ``sql``, ``snapshot`` (SQL snapshot blocks) or ``test`` (singular SQL test)."""
+    entries: list[Entry] = field(default_factory=list)
+    sure: bool = True
+    has_tests: bool = False
+    """A Python file that also defines ``@data_test``/``@generic_test`` functions."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for the index cache."""
+        return {
+            "kind": self.kind,
+            "sure": self.sure,
+            "tests": self.has_tests,
+            "entries": [[e.name, list(e.refs), e.uses_source] for e in self.entries],
+        }
+
+    @classmethod
+    def from_json(cls, path: str, data: dict[str, Any]) -> FileIndex:
+        """Inverse of :meth:`to_json`."""
+        entries = [Entry(str(n), tuple(r), bool(s)) for n, r, s in data["entries"]]
+        return cls(path, str(data["kind"]), entries, bool(data["sure"]), bool(data["tests"]))
+
+
+class IndexCache:
+    """Scan results by file and content hash, stored under ``target/``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        stored = read_versioned_file(path, VERSION)
+        files = stored.get("files")
+        self.entries: dict[str, dict[str, Any]] = files if isinstance(files, dict) else {}
+        self.used: set[str] = set()
+        self.dirty = False
+
+    def known_sha(self, file: str, mark: list[int]) -> str | None:
+        """The content hash of ``file`` when its modification time and size are still ``mark``."""
+        entry = self.entries.get(file)
+        self.used.add(file)
+        if entry is None or entry.get("stat") != mark:
+            return None
+        sha = entry.get("sha")
+        return sha if isinstance(sha, str) else None
+
+    def get(self, file: str, sha: str, kind: str) -> FileIndex | None:
+        """The stored scan of ``file`` when its hash is ``sha``."""
+        entry = self.entries.get(file)
+        self.used.add(file)
+        data = entry.get("data") if entry is not None and entry.get("sha") == sha else None
+        if not isinstance(data, dict) or data.get("kind") != kind:
+            return None
+        try:
+            return FileIndex.from_json(file, data)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def remember(self, file: str, sha: str, mark: list[int]) -> None:
+        """Record the hash of a file at ``mark`` (its scan kept while the hash is the same)."""
+        trusted = _trusted(mark)
+        entry = self.entries.get(file)
+        if entry is not None and entry.get("sha") == sha and entry.get("stat") == trusted:
+            return
+        data = entry.get("data") if entry is not None and entry.get("sha") == sha else None
+        self.entries[file] = {"sha": sha, "stat": trusted, "data": data}
+        self.used.add(file)
+        self.dirty = True
+
+    def put(self, found: FileIndex, sha: str, mark: list[int]) -> None:
+        """Remember a scan of the file whose hash is ``sha`` at ``mark``."""
+        self.entries[found.path] = {"sha": sha, "stat": _trusted(mark), "data": found.to_json()}
+        self.used.add(found.path)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache when it changed (files gone since are dropped)."""
+        stale = set(self.entries) - self.used
+        if not self.dirty and not stale:
+            return
+        for file in stale:
+            del self.entries[file]
+        try:
+            write_json(self.path, {"version": VERSION, "files": self.entries})
+        except OSError:
+            pass  # a read-only project still plans; it scans every time
+
+
+def _trusted(mark: list[int]) -> list[int] | None:
+    """``mark`` (mtime ns, size), or None when the file changed too recently to rely on its mtime.
+
+    A file written again within the file system's timestamp resolution keeps its mtime; if its
+    size is also the same, only its content tells (git's "racy clean" rule).
+    """
+    return mark if time.time_ns() - mark[0] > RACY_NS else None
+
+
+def from_parse_cache(path: str, kind: str, data: Any) -> FileIndex:
+    """The index of a file from its parse-cache entry (what a full load found)."""
+    found = FileIndex(path, kind)
+    for item in data:
+        if kind == "python":
+            found.entries.append(Entry(item["name"], tuple(p for p in item["params"] if p != "ctx")))
+        else:
+            refs = tuple(r["name"] for r in item["refs"] if r["kind"] == "ref")
+            found.entries.append(Entry(item["name"], refs, any(r["kind"] == "source" for r in item["refs"])))
+    return found
+
+
+def cached_parse(cache_entries: dict[str, dict[str, Any]], path: str, sha: str, env: str) -> Any:
+    """The parse cache's data for ``path`` if current (same hash, environment, env vars), else None."""
+    entry = cache_entries.get(path)
+    if entry is None or entry.get("sha") != sha or entry.get("env") != env:
+        return None
+    data = entry.get("data")
+    if not isinstance(data, list):
+        return None
+    for item in data:
+        if any(os.environ.get(k) != v for k, v in item.get("env", {}).items()):
+            return None
+    return data
+
+
+def scan_python(path: str, text: str) -> FileIndex:
+    """The ``@model``/``@snapshot`` functions of a module, from its AST."""
+    found = FileIndex(path, "python")
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        found.sure = False
+        return found
+    decorators: set[int] = set()
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        marks = [d for d in node.decorator_list if _decorator_name(d) in _DECORATORS]
+        if not marks:
+            continue
+        decorators.update(id(_decorator_target(d)) for d in marks)
+        args = node.args
+        if len(node.decorator_list) > 1 or args.vararg or args.kwarg:
+            found.sure = False  # another decorator may change the signature
+        if node.name.startswith("_"):
+            continue
+        params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+        found.entries.append(Entry(node.name, tuple(p for p in params if p != "ctx")))
+    for sub in ast.walk(tree):  # the decorator used any other way: models made at import time
+        if isinstance(sub, ast.Name) and sub.id in _DECORATORS and id(sub) not in decorators:
+            found.sure = False
+        if isinstance(sub, ast.Attribute) and sub.attr in _DECORATORS and id(sub) not in decorators:
+            found.sure = False
+    return found
+
+
+def _decorator_target(deco: ast.expr) -> ast.expr:
+    return deco.func if isinstance(deco, ast.Call) else deco
+
+
+def _decorator_name(deco: ast.expr) -> str | None:
+    target = _decorator_target(deco)
+    if isinstance(target, ast.Name):
+        return target.id
+    return target.attr if isinstance(target, ast.Attribute) else None
+
+
+_UNSURE_TAGS = frozenset({"include", "import", "from", "extends"})
+
+
+def scan_sql(path: str, text: str, kind: str, stem: str, env: Any) -> FileIndex:
+    """Constant ``ref``/``source`` calls of a SQL model, snapshot file or singular test.
+
+    ``env`` is a Jinja environment that parses the project's templates. A model or test is
+    read from its tokens (much cheaper than parsing); a snapshot file is parsed for its blocks.
+    """
+    if kind != "snapshot":
+        return _scan_tokens(path, text, kind, stem, env)
+    import jinja2
+    from jinja2 import nodes as jn
+
+    from pyflow.core.jinjaext import SNAPSHOT_PREFIX
+
+    found = FileIndex(path, kind)
+    try:
+        tree = env.parse(text, filename=path)
+    except jinja2.TemplateSyntaxError:
+        found.sure = False
+        return found
+    if any(True for _ in tree.find_all((jn.Include, jn.Import, jn.FromImport, jn.Extends))):
+        found.sure = False
+    blocks: list[tuple[str, jn.Node]] = [(stem, tree)]
+    if kind == "snapshot":
+        blocks = [
+            (m.name.removeprefix(SNAPSHOT_PREFIX), m)
+            for m in tree.find_all(jn.Macro)
+            if m.name.startswith(SNAPSHOT_PREFIX)
+        ]
+    for name, block in blocks:
+        refs: list[str] = []
+        uses_source = False
+        called = {id(c.node) for c in block.find_all(jn.Call)}
+        for sub in block.find_all(jn.Name):  # ref passed around (not called): unknown use
+            if sub.name in ("ref", "source") and id(sub) not in called:
+                found.sure = False
+        for call in block.find_all(jn.Call):
+            if not isinstance(call.node, jn.Name) or call.node.name not in ("ref", "source"):
+                continue
+            consts = [a.value for a in call.args if isinstance(a, jn.Const)]
+            if len(consts) != len(call.args) or call.kwargs or call.dyn_args or call.dyn_kwargs:
+                found.sure = False
+                continue
+            if call.node.name == "ref" and consts:
+                refs.append(str(consts[-1]))
+            elif call.node.name == "source":
+                uses_source = True
+        found.entries.append(Entry(name, tuple(dict.fromkeys(refs)), uses_source))
+    return found
+
+
+def _scan_tokens(path: str, text: str, kind: str, stem: str, env: Any) -> FileIndex:
+    """The ``ref``/``source`` calls of one template from its tokens; unsure unless all are constant.
+
+    Each ``ref``/``source`` name (not an attribute: ``x.ref`` is something else) must be called
+    with one or two (``source``: two) plain string literals; ``include``/``import``/``extends``
+    make the file unsure. Comments and ``raw`` blocks hold no tokens.
+    """
+    import jinja2
+
+    found = FileIndex(path, kind)
+    try:
+        tokens = [(t, v) for _, t, v in env.lex(text, filename=path) if t != "whitespace"]
+    except jinja2.TemplateSyntaxError:
+        found.sure = False
+        return found
+    refs: list[str] = []
+    uses_source = False
+    for i, (typ, value) in enumerate(tokens):
+        if typ != "name":
+            continue
+        before = tokens[i - 1] if i else ("", "")
+        if before[0] == "block_begin" and value in _UNSURE_TAGS:
+            found.sure = False
+        if value not in ("ref", "source") or before == ("operator", "."):
+            continue
+        args = _literal_call(tokens, i + 1)
+        if args is None or not (1 <= len(args) <= 2) or (value == "source" and len(args) != 2):
+            found.sure = False
+        elif value == "ref":
+            refs.append(args[-1])
+        else:
+            uses_source = True
+    found.entries.append(Entry(stem, tuple(dict.fromkeys(refs)), uses_source))
+    return found
+
+
+def _literal_call(tokens: list[tuple[str, str]], start: int) -> list[str] | None:
+    """The string arguments of ``( 'a', 'b' )`` at ``start``; None for anything else."""
+    if tokens[start : start + 1] != [("operator", "(")]:
+        return None
+    args: list[str] = []
+    i = start + 1
+    while i < len(tokens):
+        typ, value = tokens[i]
+        if typ != "string" or "\\" in value or len(value) < 2:
+            return None
+        args.append(value[1:-1])
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ("", "")
+        if nxt == ("operator", ")"):
+            return args
+        if nxt != ("operator", ","):
+            return None
+        i += 2
+    return None
+
+
+def content_sha(text: str) -> str:
+    """The hash the parse cache keys a file's text by."""
+    return _sha(text)

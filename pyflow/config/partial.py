@@ -1,0 +1,284 @@
+"""Loading only what a selection needs: plan the files from the index, verify after loading.
+
+:func:`plan` reads the definition index (:mod:`pyflow.config.index`) of every model, snapshot
+and singular-test file and evaluates ``--select``/``--exclude`` on it. The files to load are
+those of every node an atom of the selection (or exclusion) reaches through its graph
+operators, the singular tests reading them, and every ancestor of all of these. That set is
+closed under parents, so each criterion selects, on the partial project, exactly the nodes it
+selects on the whole project, and the selector itself then runs unchanged.
+
+The plan is ``None`` (load everything) whenever the index cannot be sure: a criterion other
+than an exact name (globs, ``tag:``, ``config.``, ``state:`` ...), a file the scan cannot read
+for certain, macros that call ``ref``/``source``, installed packages, a name defined twice,
+a dependency or properties entry that names nothing, a name that looks like a build's temporary
+table (``x__pyflow_old_...``: recovery of interrupted builds must see every relation named so).
+After the partial load,
+:meth:`Plan.verified` checks what was really found against the index (names, every ``ref`` of
+each loaded node, the parents of every test of a planned node); any difference, or any
+definition error, means the caller loads the whole project instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pyflow.config.customtest import uses_test_decorator
+from pyflow.config.files import project_files, relpath
+from pyflow.config.index import (
+    INDEX_FILE,
+    FileIndex,
+    IndexCache,
+    cached_parse,
+    content_sha,
+    from_parse_cache,
+    scan_python,
+    scan_sql,
+)
+from pyflow.config.loadstate import LoadState
+from pyflow.core.jinja import JinjaProject
+from pyflow.core.selector import criterion_atoms, walk
+from pyflow.errors import PyflowError
+
+log = logging.getLogger(__name__)
+_CALLS_REF = re.compile(r"\b(ref|source)\s*\(")
+_GLOB = re.compile(r"[*?\[]")
+_REF_ARG = re.compile(r"""\bref\(\s*\\?['"]([^'"\\]+)\\?['"]\s*\)""")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the command will select: ``--select`` and ``--exclude`` values."""
+
+    select: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
+class _Criteria(Protocol):
+    select: Sequence[str]
+    exclude: Sequence[str]
+    selector: str | None
+    state: Path | None
+    only: frozenset[str] | None
+
+
+def request_for(options: _Criteria) -> Request | None:
+    """What a load may be limited to: ``--select``/``--exclude`` alone; None (load all) otherwise.
+
+    A named selector, ``--state`` (``state:``, ``--defer``) or a retry's own nodes load everything.
+    """
+    if options.selector is not None or options.state is not None or options.only is not None:
+        return None
+    return Request(tuple(options.select), tuple(options.exclude)) if options.select else None
+
+
+@dataclass
+class Plan:
+    """The files a partial load reads, and what it must find in them."""
+
+    files: set[str]
+    """Project-relative paths of the model, snapshot and singular-test files to load."""
+    loaded: set[str]
+    """Node names the partial project holds (closed under parents)."""
+    reached: set[str]
+    """Names the criteria reach: every test of these must be loaded."""
+    expected: set[str]
+    """Model and snapshot names the loaded files define, per the index."""
+    known: set[str] = field(default_factory=set)
+    """Every name the index knows (models, snapshots, seeds, singular tests)."""
+    tables: set[str] = field(default_factory=set)
+    """Parameter names that read source tables."""
+    paths: list[Path] = field(default_factory=list)
+    """The files to load."""
+
+    def files_under(self, root: Path, folders: Sequence[str], suffix: str) -> list[Path]:
+        """The planned files with ``suffix`` under ``folders``, in the order a full load reads them."""
+        bases = [root / f for f in folders]
+        return [p for p in self.paths if p.suffix == suffix and any(b in p.parents for b in bases)]
+
+    def verified(self, state: LoadState) -> bool:
+        """True when the partial load matches the index; drops tests of nodes not loaded."""
+        if state.errors:
+            return False
+        found = {*state.models, *state.snapshots}
+        found |= {n for n, node in state.disabled.items() if node.resource_type != "seed"}
+        if found != self.expected:
+            log.debug("partial load: names differ from the index: %s", sorted(found ^ self.expected))
+            return False
+        have = {*self.loaded, *state.seeds}
+        for node in [*state.models.values(), *state.snapshots.values()]:
+            missing = [r.name for r in node.refs if self._reads_node(r.kind, r.name) and r.name not in have]
+            if missing:
+                log.debug("partial load: %s reads %s, not in the index", node.name, missing)
+                return False
+        for name, test in list(state.tests.items()):
+            parents = {r.name for r in test.refs if self._reads_node(r.kind, r.name)}
+            if parents <= have:
+                continue
+            if parents & self.reached or parents - self.known - set(state.seeds):
+                return False  # a test of a planned node needs more, or names nothing known
+            del state.tests[name]  # a test of an unplanned node only: not selectable
+        return True
+
+    def _reads_node(self, kind: str, name: str) -> bool:
+        """A dependency on a model, seed or snapshot (not a source)."""
+        return kind == "ref" or (kind == "param" and (name in self.known or name not in self.tables))
+
+
+def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan | None:
+    """The files ``request`` needs, or None when everything must be loaded."""
+    if request is None or not request.select or state.packages:
+        return None
+    try:
+        atoms = criterion_atoms([*request.select, *request.exclude])
+    except PyflowError:
+        return None  # the full load reports it, where selection errors are reported
+    if any(a.method != "name" or _GLOB.search(a.value) for a in atoms):
+        return None
+    indexed = _index(state, jinja)
+    if indexed is None:
+        return None
+    files, paths = indexed
+    seeds = {p.stem for p in project_files(state.root, state.config.seed_paths, (".csv",))}
+    owner: dict[str, FileIndex] = {}
+    parents: dict[str, tuple[str, ...]] = {}
+    for found in files:
+        for entry in found.entries:
+            if entry.name in owner or entry.name in seeds:
+                return None  # a duplicate: the full load reports it
+            owner[entry.name] = found
+            parents[entry.name] = entry.refs
+    known = {*owner, *seeds}
+    if any("__pyflow_" in name for name in known):
+        return None  # it looks like a build's temporary: recovery must know every such relation
+    tables = source_params(state)
+    parents = {n: tuple(r for r in refs if r in known or r not in tables) for n, refs in parents.items()}
+    if any(r not in known for refs in parents.values() for r in refs):
+        return None
+    if any(name not in owner for name in state.model_props):
+        return None
+    children: dict[str, list[str]] = {}
+    for name, refs in parents.items():
+        for r in refs:
+            children.setdefault(r, []).append(name)
+    reached: set[str] = set()
+    for atom in atoms:
+        if atom.value not in known:
+            return None
+        base = {atom.value}
+        if atom.childrens_parents:
+            down = base | walk(children, base)
+            reached |= down | walk(parents, down)
+            continue
+        reached |= base
+        if atom.parents:
+            reached |= walk(parents, base, atom.parents_depth)
+        if atom.children:
+            reached |= walk(children, base, atom.children_depth)
+    groups = [{n, *parents[n]} for n, f in owner.items() if f.kind == "test"]
+    for target, _column, entry, _path, _line in state.test_decls:  # YAML tests, `to: ref('x')`
+        group = {target.name} if target.kind == "ref" else set()
+        group |= set(_REF_ARG.findall(repr(entry)))
+        if group - known - tables:
+            return None
+        groups.append(group - tables)
+    grown = True
+    while grown:  # every test touching what is reached brings all of its parents
+        before = len(reached)
+        for group in groups:
+            if group & reached:
+                reached |= group
+        grown = len(reached) != before
+    loaded = reached | walk(parents, reached)
+    planned = {owner[n].path for n in loaded if n in owner}
+    planned |= {
+        f.path for f in files if f.kind == "test" and all(set(parents[e.name]) <= loaded for e in f.entries)
+    }
+    expected = {e.name for f in files if f.path in planned and f.kind != "test" for e in f.entries}
+    log.debug("partial load: %d of %d files", len(planned), len(files))
+    return Plan(
+        planned, loaded, reached, expected, known, tables, [paths[f.path] for f in files if f.path in planned]
+    )
+
+
+def source_params(state: LoadState) -> set[str]:
+    """Parameter names that read a source table: ``<source>__<table>``, or a table name."""
+    return {
+        *(node.param_name for node in state.sources.values()),
+        *(table for _, table in state.sources),
+    }
+
+
+def _index(state: LoadState, jinja: JinjaProject) -> tuple[list[FileIndex], dict[str, Path]] | None:
+    """The index of every model, snapshot and singular-test file; None when one is not sure."""
+    root, cfg = state.root, state.config
+    cache = IndexCache(root / cfg.target_path / INDEX_FILE)
+    macros_call_ref = any(_CALLS_REF.search(text) for text in jinja.sources.values())
+    out: list[FileIndex] = []
+    found_paths: dict[str, Path] = {}
+    listings = [
+        (cfg.model_paths, {".py": "python", ".sql": "sql"}),
+        (cfg.snapshot_paths, {".py": "python", ".sql": "snapshot"}),
+        (cfg.test_paths, {".sql": "test"}),
+    ]
+    for folders, kinds in listings:
+        for path in project_files(root, tuple(folders), tuple(kinds)):
+            kind = kinds[path.suffix]
+            display = relpath(root, path)
+            if kind == "test" and "generic" in path.relative_to(root).parts[1:-1]:
+                continue
+            found = _file_index(state, jinja, cache, path, display, kind, macros_call_ref)
+            if found is None or found.has_tests:
+                return None  # unreadable, or tests are imported with its models: load everything
+            if not found.sure:
+                log.debug("partial load: %s cannot be indexed for certain", display)
+                return None
+            found_paths[display] = path
+            out.append(found)
+    state.parse_cache.used.update(f.path for f in out)  # files not loaded keep their entries
+    cache.save()
+    return out, found_paths
+
+
+def _file_index(
+    state: LoadState,
+    jinja: JinjaProject,
+    cache: IndexCache,
+    path: Path,
+    display: str,
+    kind: str,
+    macros_call_ref: bool,
+) -> FileIndex | None:
+    """The index of one file; its text is read only when it changed since it was last indexed."""
+    text: str | None = None
+    try:
+        stat = path.stat()
+        mark = [stat.st_mtime_ns, stat.st_size]
+        sha = cache.known_sha(display, mark)
+        if sha is None:
+            text = path.read_text(encoding="utf-8")
+            sha = content_sha(text)
+        env = state.python_env if kind == "python" else state.sql_env
+        parsed = None if kind == "test" else cached_parse(state.parse_cache.entries, display, sha, env)
+        if parsed is not None:  # what the last full load found: exact (files with tests are never cached)
+            cache.remember(display, sha, mark)
+            return from_parse_cache(display, kind, parsed)
+        found = cache.get(display, sha, kind)
+        if found is None:
+            text = path.read_text(encoding="utf-8") if text is None else text
+            found = (
+                scan_python(display, text)
+                if kind == "python"
+                else scan_sql(display, text, kind, path.stem, jinja.env)
+            )
+            found.has_tests = kind == "python" and uses_test_decorator(text)
+            cache.put(found, sha, mark)
+    except (OSError, UnicodeDecodeError):
+        return None
+    if kind != "python" and macros_call_ref:
+        found.sure = False  # a macro may add a ref the file does not show
+    return found

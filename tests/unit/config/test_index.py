@@ -1,0 +1,91 @@
+"""The definition index: AST and Jinja scans, and its cache keyed by content hash (pyflow.config.index)."""
+
+from __future__ import annotations
+
+import time
+
+import jinja2
+import pytest
+
+from pyflow.config.index import IndexCache, scan_python, scan_sql
+
+
+def test_scan_python_finds_decorated_functions_and_their_parameters():
+    found = scan_python(
+        "models/m.py",
+        "from pyflow import model\nimport pyflow\n\n"
+        "@model(materialized='table')\ndef a(b, c, ctx):\n    return b\n\n"
+        "@pyflow.model\ndef d(a):\n    return a\n\n"
+        "def helper(x):\n    return x\n\n@model\ndef _private(a):\n    return a\n",
+    )
+
+    assert found.sure
+    assert [(e.name, e.refs) for e in found.entries] == [("a", ("b", "c")), ("d", ("a",))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from pyflow import model\ndef a(b):\n    return b\na = model(a)\n",
+        "from pyflow import model\nif True:\n    @model\n    def a(b):\n        return b\n",
+        "from pyflow import model\n@model\ndef a(*args):\n    return args\n",
+        "from pyflow import model\nimport functools\n@functools.cache\n@model\ndef a(b):\n    return b\n",
+        "def a(:\n",
+    ],
+    ids=["decorator-called", "inside-a-block", "varargs", "two-decorators", "syntax-error"],
+)
+def test_scan_python_is_unsure_of_models_made_any_other_way(text):
+    assert not scan_python("models/m.py", text).sure
+
+
+def test_scan_sql_finds_constant_refs_and_snapshot_blocks():
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    model = scan_sql(
+        "models/x.sql", "select * from {{ ref('a') }} join {{ ref('pkg', 'b') }}", "sql", "x", env
+    )
+
+    assert model.sure
+    assert [(e.name, e.refs) for e in model.entries] == [("x", ("a", "b"))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% for t in ['a', 'b'] %}select * from {{ ref(t) }}{% endfor %}",
+        "{% set r = ref %}select * from {{ r('a') }}",
+        "{% include 'other.sql' %}",
+        "select * from {{ ref('a' ~ suffix) }}",
+        "select * from {{ source('only_one') }}",
+        "{% from 'm.sql' import x %}select 1",
+        "select * from {{ ref('a\\'b') }}",
+    ],
+    ids=[
+        "ref-in-loop",
+        "ref-passed-around",
+        "include",
+        "concatenated",
+        "source-one-arg",
+        "from-import",
+        "escape",
+    ],
+)
+def test_scan_sql_is_unsure_of_computed_refs(text):
+    assert not scan_sql("models/x.sql", text, "sql", "x", jinja2.Environment()).sure
+
+
+def test_index_cache_trusts_an_unchanged_file_only_once_its_mtime_is_old(tmp_path):
+    cache = IndexCache(tmp_path / "index.json")
+    found = scan_python("models/m.py", "from pyflow import model\n@model\ndef a(b):\n    return b\n")
+    old = [time.time_ns() - 60 * 10**9, 42]
+    recent = [time.time_ns(), 42]
+
+    cache.put(found, "sha-1", old)
+    cache.remember("models/n.py", "sha-2", recent)
+    cache.save()
+    again = IndexCache(tmp_path / "index.json")
+
+    assert again.known_sha("models/m.py", old) == "sha-1"
+    assert again.known_sha("models/m.py", [old[0] + 1, 42]) is None  # touched since: read it again
+    assert again.known_sha("models/n.py", recent) is None  # too recent to tell edits apart
+    assert again.get("models/m.py", "sha-1", "python") is not None
+    assert again.get("models/m.py", "sha-other", "python") is None  # content changed: scan again
