@@ -64,6 +64,14 @@ ThreadsOpt = Annotated[
 FullRefreshOpt = Annotated[
     bool, typer.Option("--full-refresh", help="Rebuild tables and seeds from scratch.")
 ]
+BlueGreenOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--blue-green/--no-blue-green",
+        help="Build a release beside production, test it there, publish it only if all passed "
+        "(default: the target's blue_green).",
+    ),
+]
 FailFastOpt = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
 LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text or json (one event per line).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")]
@@ -268,7 +276,15 @@ def _summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
             render.line(str(exc), "error")
 
 
-def _execute(command: str, opts: Options, log_format: str, debug: bool, preface: str = "") -> None:
+def _execute(
+    command: str,
+    opts: Options,
+    log_format: str,
+    debug: bool,
+    preface: str = "",
+    blue_green: bool | None = None,
+) -> None:
+    from pyflow.cli.releasecmd import open_session, print_note
     from pyflow.cli.render import Renderer
 
     if log_format not in ("text", "json"):
@@ -280,12 +296,13 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool, preface:
         render.line(f"Running with pyflow={__version__}")
         if preface:
             render.line(preface)
-        with _session(opts, render) as session:
+        with open_session(opts, render, blue_green) as session:
             from pyflow.runner.listing import found_line
 
             render.line(found_line(session.project))
             outcome = session.execute(command)
         _summary(render, outcome, debug)
+        print_note(render, session)
         if outcome.cancelled:
             raise typer.Exit(130)
         if not outcome.ok:
@@ -312,6 +329,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("favor_state", FavorStateOpt, False),
         ("threads", ThreadsOpt, None),
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
+        *([("blue_green", BlueGreenOpt, None)] if command in ("run", "build") else []),
         ("fail_fast", FailFastOpt, False),
         ("log_format", LogFormatOpt, "text"),
         ("debug", DebugOpt, False),
@@ -323,7 +341,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             kw["threads"], kw.get("full_refresh", False), kw["fail_fast"], kw["selector"],
             kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
         )  # fmt: skip
-        _execute(command, opts, kw["log_format"], kw["debug"])
+        _execute(command, opts, kw["log_format"], kw["debug"], blue_green=kw.get("blue_green"))
 
     kind = inspect.Parameter.KEYWORD_ONLY
     callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -736,3 +754,6 @@ def entrypoint() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+
+
+from pyflow.cli import releasecmd as _releasecmd  # noqa: E402, F401  (registers releases, rollback)
