@@ -146,12 +146,11 @@ class ReleaseSession(Session):
             node = self.project.node(uid)
             if not isinstance(node, ModelNode) or uid in errors:
                 continue
-            refresh = node.config.full_refresh
-            refresh = self.options.full_refresh if refresh is None else refresh
-            if isinstance(node, SnapshotNode):
-                refresh = False  # a snapshot's history is never rebuilt
-            elif node.config.materialized != "incremental" or refresh:
-                continue
+            if not isinstance(node, SnapshotNode):  # a snapshot's history is never rebuilt
+                refresh = node.config.full_refresh
+                refresh = self.options.full_refresh if refresh is None else refresh
+                if node.config.materialized != "incremental" or refresh:
+                    continue
             known = current.get(node.name)
             source = known.physical if known else placement.production
             if self.adapter.relation_type(source) != "table":

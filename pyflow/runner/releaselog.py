@@ -72,6 +72,8 @@ class Release:
     models: dict[str, Placement] = field(default_factory=dict)
     detail: str = ""
     current: bool = False
+    leftover: list[str] = field(default_factory=list)
+    """For a dropped release: its models whose relations a kept release still points at."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``--output json`` form."""
@@ -83,6 +85,7 @@ class Release:
             "built": self.built,
             "models": {n: p.to_json() for n, p in sorted(self.models.items())},
             "detail": self.detail,
+            "leftover": self.leftover,
         }
 
 
@@ -171,6 +174,7 @@ class ReleaseLog:
                 current = rid
             elif event == DROPPED and rid in found:
                 found[rid].status = DROPPED
+                found[rid].leftover = list(json.loads(e["built"] or "[]"))
         for r in found.values():
             r.current = r.release_id == current
         return list(found.values())

@@ -116,7 +116,8 @@ def prune(adapter: Adapter, releases_log: ReleaseLog, keep: int) -> list[str]:
     """Drop the physical relations no kept release uses; return the release ids dropped.
 
     Kept: the last ``keep`` published releases and the current one. A release's relations that
-    a kept release still points at (a model it did not rebuild) stay. Failures are logged and
+    a kept release still points at (a model it did not rebuild) stay, recorded as its
+    ``leftover``, and are dropped by a later publish once no kept release uses them. Failures are logged and
     left for the next publish, never raised: the release is already published.
     """
     releases = releases_log.releases()
@@ -125,15 +126,19 @@ def prune(adapter: Adapter, releases_log: ReleaseLog, keep: int) -> list[str]:
     used = {p.physical for r in releases if r.release_id in kept for p in r.models.values()}
     dropped: list[str] = []
     for r in releases:
-        if r.release_id in kept or r.status == DROPPED:
+        if r.release_id in kept or (r.status == DROPPED and not r.leftover):
             continue
+        names = r.leftover if r.status == DROPPED else r.built
         try:
-            _drop(adapter, [r.models[n] for n in r.built if n in r.models], used)
-            releases_log.append(r.release_id, DROPPED, detail=f"kept {keep} release(s)")
+            _drop(adapter, [r.models[n] for n in names if n in r.models], used)
+            left = [n for n in names if n in r.models and r.models[n].physical in used]
+            if r.status != DROPPED or left != r.leftover:
+                releases_log.append(r.release_id, DROPPED, built=left, detail=f"kept {keep} release(s)")
         except PyflowError as exc:
             log.warning("could not drop the tables of release %s: %s", r.release_id, exc)
             continue
-        dropped.append(r.release_id)
+        if r.status != DROPPED:
+            dropped.append(r.release_id)
     return dropped
 
 
