@@ -112,6 +112,17 @@ class ReleaseSession(Session):
                 isinstance(node, ModelNode) and node.config.materialized == "ephemeral"
             ):
                 continue
+            if TableOptions.from_config(node.config).external_location:
+                raise UnsupportedError(
+                    f"{node.resource_type} '{node.name}' sets external_location, so every release "
+                    "would write its data to that one location, over production's",
+                    model=node.name,
+                    path=node.path,
+                    resource=node.resource_type,
+                    hint="remove external_location (s3_data_naming gives each release its own "
+                    "location), or build this model without --blue-green",
+                    code="blue-green-unsupported",
+                )
             prod = self.compiler.namer.relation(node)
             assert prod.schema, "a built relation always has a schema"
             physical = Relation(prod.database, release_schema(prod.schema, self.release_id), prod.identifier)

@@ -92,7 +92,7 @@ def rollback(
             )
     else:
         found = {r.release_id: r for r in releases}
-        chosen = found.get(to)  # type: ignore[assignment]
+        chosen = found.get(to)
         if chosen is None or chosen.status != PUBLISHED:
             known = [r.release_id for r in releases if r.status == PUBLISHED]
             state = "unknown" if chosen is None else f"{chosen.status}, so it cannot be returned to"
