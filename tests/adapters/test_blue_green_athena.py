@@ -190,7 +190,7 @@ def test_athena_blue_green_statements(athena: tuple[Catalog, RecordingConnection
     releases = _release_ids(cli, root)
     ids = [r for r, _, _ in releases]
     assert [(s, c) for _, s, c in releases] == [("published", True), ("dropped", False), ("published", False)]
-    phase = [_norm(_ddl(con, a, b), ids) for a, b in zip(marks, [*marks[1:], None])]
+    phase = [_norm(_ddl(con, a, b), ids) for a, b in zip(marks, [*marks[1:], None], strict=True)]
     log_row = 'INSERT INTO "awsdatacatalog"."shop__pyflow"."pyflow_releases" ' + (
         '("seq", "release_id", "event", "at", "project_name", "target_name", "built", "models", "detail")'
     )
@@ -252,7 +252,7 @@ def test_athena_blue_green_statements(athena: tuple[Catalog, RecordingConnection
 def test_athena_external_location_cannot_be_blue_green(
     athena: tuple[Catalog, RecordingConnection, Path], cli: Any
 ) -> None:
-    catalog, con, root = athena
+    _, con, root = athena
     path = root / "models" / "order_totals.sql"
     path.write_text(
         "{{ config(materialized='table', table_type='hive', external_location='s3://bucket/fixed/') }}\n"
