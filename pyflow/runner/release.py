@@ -114,8 +114,9 @@ class ReleaseSession(Session):
                 continue
             if TableOptions.from_config(node.config).external_location:
                 raise UnsupportedError(
-                    f"{node.resource_type} '{node.name}' sets external_location, so every release "
-                    "would write its data to that one location, over production's",
+                    "blue-green builds every release beside production, but this "
+                    f"{node.resource_type} sets external_location: each release would write its "
+                    "data to that one location, over production's",
                     model=node.name,
                     path=node.path,
                     resource=node.resource_type,
