@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from pyflow.cli import releasecmd
 from pyflow.cli.selectargs import SelectorListGroup
 
 if TYPE_CHECKING:
@@ -284,7 +285,6 @@ def _execute(
     preface: str = "",
     blue_green: bool | None = None,
 ) -> None:
-    from pyflow.cli.releasecmd import open_session, print_note
     from pyflow.cli.render import Renderer
 
     if log_format not in ("text", "json"):
@@ -296,13 +296,13 @@ def _execute(
         render.line(f"Running with pyflow={__version__}")
         if preface:
             render.line(preface)
-        with open_session(opts, render, blue_green) as session:
+        with releasecmd.open_session(opts, render, blue_green) as session:
             from pyflow.runner.listing import found_line
 
             render.line(found_line(session.project))
             outcome = session.execute(command)
         _summary(render, outcome, debug)
-        print_note(render, session)
+        releasecmd.print_note(render, session)
         if outcome.cancelled:
             raise typer.Exit(130)
         if not outcome.ok:
@@ -756,4 +756,4 @@ def entrypoint() -> None:
         sys.exit(0)
 
 
-from pyflow.cli import releasecmd as _releasecmd  # noqa: E402, F401  (registers releases, rollback)
+releasecmd.register(app, _errors)  # pyflow releases, pyflow rollback
