@@ -300,3 +300,28 @@ def test_rollback_errors_name_the_target_and_a_fix(tmp_path: Path, cli: Callable
     result = cli("rollback", "--project-dir", str(root), "--to", only["release_id"][:-1])
     assert result.exit_code == 1 and "[unknown-release]" in result.output
     assert f"Did you mean '{only['release_id']}'" in result.output
+
+
+def test_a_release_published_meanwhile_is_not_overwritten(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    root = make(tmp_path)
+    assert build(cli, root).exit_code == 0
+    before = production(root, live=("stg_orders",))
+    # another deployer publishes while this build runs (simulated by an on-run-end hook, which
+    # runs after the nodes and before the publish)
+    other = (
+        "insert into main__pyflow.pyflow_releases select 100, 'r_other', 'published', '2026-12-06T00:00:00Z', "
+        "'shop', 'prod', '[]', '{}', ''"
+    )
+    (root / "pyflow.yml").write_text(f'name: shop\non-run-end:\n  - "{other}"\n', encoding="utf-8")
+    result = build(cli, root)
+    assert result.exit_code == 1
+    assert "[release-conflict]" in result.output
+    assert "release r_other was published to target 'prod'" in result.output
+    assert "Fix: run the blue-green build again" in result.output
+    assert "was NOT published" in result.output
+    assert production(root, live=("stg_orders",)) == before
+    assert [(r["release_id"] == "r_other", r["status"]) for r in releases(cli, root)] == [
+        (False, "published"),
+        (True, "published"),
+        (False, "failed"),
+    ]
