@@ -325,3 +325,27 @@ def test_a_release_published_meanwhile_is_not_overwritten(tmp_path: Path, cli: C
         (True, "published"),
         (False, "failed"),
     ]
+
+
+def test_duckdb_publishes_in_one_transaction(
+    tmp_path: Path, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publish that fails at its last view leaves the views it already replaced as they were."""
+    from pyflow.adapters.duckdb import DuckDBAdapter
+
+    root = make(tmp_path)
+    assert build(cli, root).exit_code == 0
+    before = production(root, live=("stg_orders",))
+    real = DuckDBAdapter.create_view_sql
+
+    def create_view_sql(self: DuckDBAdapter, relation: Any, select: str) -> str:
+        if relation.schema == "main" and relation.identifier == "stg_orders":  # published last
+            return "CREATE OR REPLACE VIEW main.stg_orders AS SELECT * FROM no_such_table"
+        return real(self, relation, select)
+
+    monkeypatch.setattr(DuckDBAdapter, "create_view_sql", create_view_sql)
+    result = build(cli, root)
+    assert result.exit_code == 1
+    assert "no_such_table" in result.output and "was NOT published" in result.output
+    assert production(root, live=("stg_orders",)) == before  # customers_snap ... orders_inc rolled back
+    assert [r["status"] for r in releases(cli, root)] == ["published", "failed"]
