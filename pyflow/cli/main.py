@@ -329,7 +329,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("favor_state", FavorStateOpt, False),
         ("threads", ThreadsOpt, None),
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
-        *([("blue_green", BlueGreenOpt, None)] if command in ("run", "build") else []),
+        *([("blue_green", BlueGreenOpt, None)] if command != "test" else []),
         ("fail_fast", FailFastOpt, False),
         ("log_format", LogFormatOpt, "text"),
         ("debug", DebugOpt, False),

@@ -1,4 +1,4 @@
-"""``--blue-green`` of run/build, and the ``pyflow releases`` / ``pyflow rollback`` commands.
+"""``--blue-green`` of run/build/seed/snapshot, and the ``pyflow releases`` / ``pyflow rollback`` commands.
 
 :func:`register` adds the two commands to the Typer ``app`` of :mod:`pyflow.cli.main` (which
 calls it, handing over its error-to-exit-code context manager, so this module imports nothing
@@ -30,7 +30,7 @@ ToOpt = Annotated[
 
 
 def open_session(opts: Options, renderer: Callable[[Any], None], blue_green: bool | None) -> Session:
-    """The session of run/build: one that can publish a release."""
+    """The session of run, build, seed and snapshot: one that can publish a release."""
     from pyflow.runner.release import ReleaseSession
 
     return ReleaseSession(opts, emit=renderer, blue_green=blue_green)

@@ -8,7 +8,7 @@ output accepts the same two keys (documented in docs/deploying-safely.md):
     outputs:
       prod:
         type: duckdb
-        blue_green: true          # build/run publish whole releases (as --blue-green)
+        blue_green: true          # build/run/seed/snapshot publish releases (as --blue-green)
         releases:
           keep: 3                 # published releases whose tables are kept (rollback targets)
           schema: ops_pyflow      # where the pyflow_releases table lives (default <schema>__pyflow)
@@ -39,5 +39,5 @@ class ReleaseSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     blue_green: bool = False
-    """Make ``build``/``run`` on this target blue-green unless ``--no-blue-green`` is given."""
+    """Make ``build``/``run``/``seed``/``snapshot`` on this target blue-green (``--no-blue-green``: not)."""
     releases: ReleasesConfig = ReleasesConfig()

@@ -1,7 +1,8 @@
 """Blue-green builds: build the selection into release schemas, test it there, publish at once.
 
-:class:`ReleaseSession` is a :class:`~pyflow.runner.session.Session` whose ``run``/``build``
-(with ``--blue-green`` or a target's ``blue_green: true``) work on a *release*:
+:class:`ReleaseSession` is a :class:`~pyflow.runner.session.Session` whose ``run``, ``build``,
+``seed`` and ``snapshot`` (with ``--blue-green`` or a target's ``blue_green: true``) work on a
+*release*:
 
 1. Every selected model, seed and snapshot is built into a release schema beside its production
    schema, ``<production schema>__<release id>`` (its relation is overridden in the compiler, so
@@ -34,7 +35,7 @@ from pyflow.runner.releaselog import FAILED, PUBLISHED, Placement, Release, Rele
 from pyflow.runner.releasepublish import changed, point_production, prune
 from pyflow.runner.session import Options, RunOutcome, Session
 
-RELEASE_COMMANDS = ("run", "build")
+RELEASE_COMMANDS = ("run", "build", "seed", "snapshot")
 
 
 def release_schema(production_schema: str, release_id: str) -> str:

@@ -349,3 +349,24 @@ def test_duckdb_publishes_in_one_transaction(
     assert "no_such_table" in result.output and "was NOT published" in result.output
     assert production(root, live=("stg_orders",)) == before  # customers_snap ... orders_inc rolled back
     assert [r["status"] for r in releases(cli, root)] == ["published", "failed"]
+
+
+def test_snapshot_and_seed_commands_publish_releases_too(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    root = make(tmp_path)
+    (root / "seeds").mkdir()
+    (root / "seeds" / "tiers.csv").write_text("tier,rank\nbronze,1\ngold,2\n", encoding="utf-8")
+    assert build(cli, root).exit_code == 0
+    sql(root, "UPDATE raw.customers SET tier = 'gold' WHERE id = 2")
+    result = cli("snapshot", "--project-dir", str(root))
+    assert result.exit_code == 0, result.output
+    first, second = releases(cli, root)
+    assert second["built"] == ["customers_snap"] and second["current"]
+    assert second["models"]["orders_inc"] == first["models"]["orders_inc"]
+    rows = sql(root, "SELECT id, tier FROM main.customers_snap WHERE pyflow_valid_to IS NULL ORDER BY id")
+    assert rows == [(0, "bronze"), (1, "bronze"), (2, "gold")]
+    assert sql(root, "SELECT count(*) FROM main.customers_snap") == [(4,)]  # history carried
+    (root / "seeds" / "tiers.csv").write_text("tier,rank\nbronze,1\ngold,3\n", encoding="utf-8")
+    assert cli("seed", "--project-dir", str(root)).exit_code == 0
+    assert releases(cli, root)[-1]["built"] == ["tiers"]
+    assert sql(root, "SELECT rank FROM main.tiers WHERE tier = 'gold'") == [(3,)]
+    assert production(root)["tiers"][0] == "VIEW"
