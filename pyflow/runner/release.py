@@ -145,12 +145,62 @@ class ReleaseSession(Session):
         return outcome
 
     def _recover_swaps(self, ids: Sequence[str]) -> dict[str, PyflowError]:
-        """After the usual recovery (connected, before compiling): carry history into the release."""
+        """After the usual recovery (connected, before compiling): carry history into the release.
+
+        Outside a release, an incremental model or snapshot whose production name is a view of
+        the current release fails instead of being rebuilt from its sources in place.
+        """
         errors = super()._recover_swaps(ids)
         if self.plan:
             self.base = self.log.current()
             self._carry(errors)
+        elif self._command in RELEASE_COMMANDS:
+            errors.update(self._in_place_errors(ids, errors))
         return errors
+
+    def _in_place_errors(self, ids: Sequence[str], errors: dict[str, PyflowError]) -> dict[str, PyflowError]:
+        """Errors for in-place builds of released incremental models and snapshots."""
+        out: dict[str, PyflowError] = {}
+        current: Release | None = None
+        for uid in ids:
+            node = self.project.node(uid)
+            if uid in errors or not isinstance(node, ModelNode):
+                continue
+            if not isinstance(node, SnapshotNode) and not (
+                node.config.materialized == "incremental"
+                and not (
+                    self.options.full_refresh
+                    if node.config.full_refresh is None
+                    else node.config.full_refresh
+                )
+            ):
+                continue
+            prod = self.compiler.relation(node)
+            if self.adapter.relation_type(prod) != "view":
+                continue
+            current = current or self.log.current()
+            if current is None or node.name not in current.models:
+                continue
+            out[uid] = UnsupportedError(
+                f"its production name is a view of release {current.release_id}: built in place "
+                f"(without --blue-green) the {node.resource_type} would "
+                + (
+                    "fail"
+                    if isinstance(node, SnapshotNode)
+                    else "be rebuilt from its sources, losing its history"
+                ),
+                model=node.name,
+                path=node.path,
+                resource=node.resource_type,
+                hint="build it with --blue-green (the release starts from a copy of its current rows)"
+                + (
+                    ""
+                    if isinstance(node, SnapshotNode)
+                    else ", or with --full-refresh to rebuild it in place on purpose"
+                ),
+                code="release-in-place",
+            )
+        return out
 
     def _carry(self, errors: dict[str, PyflowError]) -> None:
         """Copy each incremental model's and snapshot's current version into the release."""

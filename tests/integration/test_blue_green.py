@@ -370,3 +370,28 @@ def test_snapshot_and_seed_commands_publish_releases_too(tmp_path: Path, cli: Ca
     assert releases(cli, root)[-1]["built"] == ["tiers"]
     assert sql(root, "SELECT rank FROM main.tiers WHERE tier = 'gold'") == [(3,)]
     assert production(root)["tiers"][0] == "VIEW"
+
+
+def test_in_place_builds_of_released_history_fail_instead_of_losing_it(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    root = make(tmp_path)
+    assert build(cli, root).exit_code == 0
+    before = production(root, live=("stg_orders",))
+    sql(root, "DELETE FROM raw.orders WHERE id < 5")  # a rebuild from the source would lose rows
+    result = cli("run", "--project-dir", str(root), "--no-blue-green", "--select", "orders_inc")
+    assert result.exit_code == 1
+    assert "[release-in-place]" in result.output
+    assert "model 'orders_inc' (models/orders_inc.sql)" in result.output
+    assert "be rebuilt from its sources, losing its history" in result.output
+    assert "Fix: build it with --blue-green" in result.output
+    result = cli("snapshot", "--project-dir", str(root), "--no-blue-green")
+    assert result.exit_code == 1 and "[release-in-place]" in result.output
+    assert production(root, live=("stg_orders",)) == before
+    # on purpose: --full-refresh rebuilds it in place, as a table
+    result = cli(
+        "run", "--project-dir", str(root), "--no-blue-green", "--select", "orders_inc", "--full-refresh"
+    )
+    assert result.exit_code == 0, result.output
+    assert production(root)["orders_inc"][0] == "BASE TABLE"
+    assert sql(root, "SELECT count(*) FROM main.orders_inc") == [(5,)]
