@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from pyflow.adapters.base import Adapter, TableOptions
 from pyflow.adapters.releaseddl import drop_schema_sql
-from pyflow.errors import ProjectError, PyflowError
+from pyflow.errors import ProjectError, PyflowError, closest
 from pyflow.relation import Relation
 from pyflow.runner.releaselog import DROPPED, PUBLISHED, ROLLBACK, Placement, Release, ReleaseLog
 
@@ -96,8 +96,6 @@ def rollback(
         if chosen is None or chosen.status != PUBLISHED:
             known = [r.release_id for r in releases if r.status == PUBLISHED]
             state = "unknown" if chosen is None else f"{chosen.status}, so it cannot be returned to"
-            from pyflow.errors import closest
-
             raise ProjectError(
                 f"release '{to}' of target {where} is {state}",
                 suggestions=closest(to, known),
