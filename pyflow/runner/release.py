@@ -113,7 +113,8 @@ class ReleaseSession(Session):
                 isinstance(node, ModelNode) and node.config.materialized == "ephemeral"
             ):
                 continue
-            if TableOptions.from_config(node.config).external_location:
+            options = TableOptions.from_config(node.config)
+            if options.external_location:
                 raise UnsupportedError(
                     "blue-green builds every release beside production, but this "
                     f"{node.resource_type} sets external_location: each release would write its "
@@ -130,7 +131,7 @@ class ReleaseSession(Session):
             physical = Relation(prod.database, release_schema(prod.schema, self.release_id), prod.identifier)
             kind = "view" if isinstance(node, ModelNode) and node.config.materialized == "view" else "table"
             kind = "table" if isinstance(node, ModelNode) and node.returns_dataframe else kind
-            self.plan[uid] = Placement(prod, physical, kind)
+            self.plan[uid] = Placement(prod, physical, kind, options.table_type)
             self.compiler.overrides[uid] = physical
         return ids
 

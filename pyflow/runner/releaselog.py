@@ -45,6 +45,8 @@ class Placement:
     physical: Relation
     kind: str = "table"
     """``table`` or ``view``: what the physical relation is."""
+    table_type: str | None = None
+    """The model's ``table_type`` (``iceberg``, ``hive``; None: the engine's default), for dropping it."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form stored in ``models``."""
@@ -53,12 +55,18 @@ class Placement:
             "production": [p.database, p.schema, p.identifier],
             "physical": [q.database, q.schema, q.identifier],
             "kind": self.kind,
+            "table_type": self.table_type,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Placement:
         """Read :meth:`to_json`."""
-        return cls(Relation(*data["production"]), Relation(*data["physical"]), str(data.get("kind", "table")))
+        return cls(
+            Relation(*data["production"]),
+            Relation(*data["physical"]),
+            str(data.get("kind", "table")),
+            data.get("table_type"),
+        )
 
 
 @dataclass

@@ -149,7 +149,8 @@ def _drop(adapter: Adapter, placements: Iterable[Placement], used: set[Relation]
         if kind == "view":
             adapter.execute(adapter.drop_relation_sql(p.physical, "view"), model=p.physical.identifier)
         elif kind == "table":
-            adapter.discard_table(p.physical, TableOptions(), model=p.physical.identifier)
+            options = TableOptions(table_type=p.table_type)  # Hive: its data goes too
+            adapter.discard_table(p.physical, options, model=p.physical.identifier)
     still = {(u.database, u.schema) for u in used}
     for database, schema in sorted({(p.physical.database, p.physical.schema) for p in items}, key=str):
         if schema and (database, schema) not in still and adapter.schema_exists(database, schema):

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from pyflow.adapters.athena import AthenaAdapter
-from tests.adapters.recording import RecordingConnection
+from tests.adapters.recording import RecordingConnection, record_aws_calls
 from tests.conftest import write_project
 
 PROFILES = """
@@ -82,6 +82,7 @@ class Catalog:
         self.tables: dict[tuple[str, str], str] = {("raw", "orders"): "BASE TABLE"}
         self.schemas = {"shop", "raw"}
         self.releases: list[tuple[Any, ...]] = []
+        self.aws_calls: list[str] = []
         self.failing_amounts = False
         """Whether the not_null test of orders_inc finds rows."""
 
@@ -132,6 +133,7 @@ def athena(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Catalog, Re
     con.schemas = catalog.schemas
     con.columns = AnyColumns()
     monkeypatch.setattr(AthenaAdapter, "connect", lambda self: con)
+    record_aws_calls(monkeypatch, catalog.aws_calls)
     root = write_project(tmp_path / "shop", {**FILES, "profiles.yml": PROFILES}, project_yml=PROJECT)
     return catalog, con, root
 
@@ -242,6 +244,9 @@ def test_athena_blue_green_statements(athena: tuple[Catalog, RecordingConnection
         'CREATE OR REPLACE VIEW "awsdatacatalog"."shop"."orders_inc" AS ... "awsdatacatalog"."shop__R1"."orders_inc"',
         log_row,
     ]
+    # retention drops Iceberg tables with DROP TABLE alone (it deletes their data): no S3
+    # cleanup of a release table's location, as a Hive table would get (only scratch tables')
+    assert [c for c in catalog.aws_calls if c.startswith("s3.") and "__pyflow_" not in c] == []
     assert catalog.schemas == {"shop", "raw", "shop__pyflow", f"shop__{ids[0]}", f"shop__{ids[2]}"}
     assert {k: v for k, v in catalog.tables.items() if k[0] == "shop"} == {
         ("shop", "order_totals"): "VIEW",
