@@ -1,4 +1,4 @@
-"""Blue-green deploys live on Trino (memory and iceberg catalogs): the issue 16 acceptance scenarios.
+"""Blue-green deploys live on Trino (memory, iceberg and hive catalogs): the issue 16 acceptance scenarios.
 
 Production names become views over the release's tables; publishing replaces the views one by
 one (Trino has no multi-statement transactions), a failing test leaves every production view's
@@ -145,7 +145,7 @@ class Rig:
         self.con.close()
 
 
-@pytest.fixture(params=["memory", "iceberg"])
+@pytest.fixture(params=["memory", "iceberg", "hive"])
 def rig(request: pytest.FixtureRequest, trino_server: Any) -> Iterator[Rig]:
     if request.param not in trino_server.catalogs:
         pytest.skip(f"the server has no catalog '{request.param}'")
