@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pyflow.adapters.base import TableOptions
+from pyflow.adapters.releaseddl import is_publish_atomic
 from pyflow.config.releaseconfig import RELEASES_TABLE, ReleaseSettings
 from pyflow.core.node import ModelNode, SeedNode, SnapshotNode
 from pyflow.errors import PyflowError, UnsupportedError
@@ -244,6 +245,7 @@ class ReleaseSession(Session):
         if not outcome.ok:
             self._record_failure(outcome, built, placements)
             return
+        old = self.base.models if self.base else {}
         try:
             latest = self.log.current()
             if (latest and latest.release_id) != (self.base and self.base.release_id):
@@ -254,12 +256,27 @@ class ReleaseSession(Session):
                     code="release-conflict",
                     resource="target",
                 )
-            models = {**(self.base.models if self.base else {}), **placements}
-            point_production(self.adapter, changed(self.base.models if self.base else {}, placements))
-            self.log.append(self.release_id, PUBLISHED, built=built, models=models)
         except PyflowError as exc:
             outcome.errors.append(exc)
-            self._record_failure(outcome, built, placements, str(exc))
+            self._record_failure(outcome, built, placements, exc.message)
+            return
+        try:
+            point_production(self.adapter, changed(old, placements))
+        except PyflowError as exc:
+            outcome.errors.append(exc)
+            partial = not is_publish_atomic(self.adapter)
+            self._record_failure(outcome, built, placements, exc.message, partial=partial)
+            return
+        try:
+            self.log.append(self.release_id, PUBLISHED, built=built, models={**old, **placements})
+        except PyflowError as exc:  # the views are replaced: production runs this release
+            outcome.errors.append(exc)
+            text = (
+                f"Release {self.release_id} is in production, but recording it in "
+                f"{self.adapter.render(self.log.relation)} failed: `pyflow releases` and "
+                "`pyflow rollback` do not know it (run the build again once the table is writable)"
+            )
+            self.note = ReleaseNote(self.release_id, True, text, built)
             return
         dropped = prune(self.adapter, self.log, self.settings.releases.keep)
         text = f"Published release {self.release_id}: {len(built)} model(s) now in production"
@@ -267,8 +284,19 @@ class ReleaseSession(Session):
         self.note = ReleaseNote(self.release_id, True, text, built, dropped)
 
     def _record_failure(
-        self, outcome: RunOutcome, built: list[str], placements: dict[str, Placement], why: str = ""
+        self,
+        outcome: RunOutcome,
+        built: list[str],
+        placements: dict[str, Placement],
+        why: str = "",
+        *,
+        partial: bool = False,
     ) -> None:
+        """Record a release that was not published, and say so in :attr:`note`.
+
+        ``partial``: publishing failed part way on an engine without transactions, so some
+        production views may already read this release.
+        """
         failed = [r.name for r in outcome.results if r.status in ("error", "fail", "cancelled", "skipped")]
         why = why or f"{len(failed)} node(s) did not pass: {', '.join(failed)}"
         try:
@@ -276,8 +304,17 @@ class ReleaseSession(Session):
         except PyflowError as exc:  # production is untouched either way; say why the log is short
             outcome.errors.append(exc)
         schemas = sorted({p.physical.schema or "" for p in placements.values()})
+        state = (
+            "publishing stopped part way, so some production views may read this release: run "
+            f"the build again, or `pyflow rollback --to {self.base.release_id}`"
+            if partial and self.base
+            else "publishing stopped part way, so some production views may read this release: "
+            "run the build again"
+            if partial
+            else "production is untouched"
+        )
         text = (
-            f"Release {self.release_id} was NOT published ({why}); production is untouched. "
+            f"Release {self.release_id} was NOT published ({why}); {state}. "
             f"The release's relations are kept for inspection in {', '.join(schemas)} until the "
             "next published release drops them."
         )

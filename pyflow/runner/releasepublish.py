@@ -67,8 +67,10 @@ def rollback(
 ) -> tuple[Release, Release]:
     """Point production back at release ``to`` (default: the one before the current); return (from, to).
 
-    ``where`` names the profiles file and target, for error messages. Models that the chosen
-    release does not know (added later) keep their current version.
+    ``where`` names the profiles file and target, for error messages. Every view of the chosen
+    release is replaced, changed or not, so ``--to <current release>`` repairs a publish that
+    stopped part way. Models that the chosen release does not know (added later) keep their
+    current version.
     """
     releases = releases_log.releases()
     current = next((r for r in releases if r.current), None)
@@ -103,7 +105,7 @@ def rollback(
                 code="unknown-release",
                 resource="target",
             )
-    point_production(adapter, changed(current.models, chosen.models))
+    point_production(adapter, chosen.models)  # every view: a publish that stopped part way is repaired too
     releases_log.append(
         chosen.release_id, ROLLBACK, models=chosen.models, detail=f"from {current.release_id}"
     )

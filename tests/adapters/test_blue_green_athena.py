@@ -184,7 +184,7 @@ def test_athena_blue_green_statements(athena: tuple[Catalog, RecordingConnection
     for failing in (False, True, False):
         catalog.failing_amounts = failing
         marks.append(len(con.statements))
-        result = cli("build", "--project-dir", str(root))
+        result = cli("build", "--project-dir", str(root), "--threads", "1")  # one order of statements
         assert result.exit_code == (1 if failing else 0), result.output
     marks.append(len(con.statements))
     result = cli("rollback", "--project-dir", str(root))
@@ -214,8 +214,8 @@ def test_athena_blue_green_statements(athena: tuple[Catalog, RecordingConnection
         "CREATE SCHEMA IF NOT EXISTS `shop__R2`",
         'CREATE TABLE "awsdatacatalog"."shop__R2"."orders_inc" ... "awsdatacatalog"."shop__R1"."orders_inc"',
         'CREATE TABLE "awsdatacatalog"."shop__R2"."order_totals__pyflow_tmp_X"',
-        'CREATE TABLE "awsdatacatalog"."shop__R2"."orders_inc__pyflow_batch_X"',
         "ALTER TABLE `shop__R2`.`order_totals__pyflow_tmp_X` RENAME TO `shop__R2`.`order_totals`",
+        'CREATE TABLE "awsdatacatalog"."shop__R2"."orders_inc__pyflow_batch_X"',
         'INSERT INTO "awsdatacatalog"."shop__R2"."orders_inc" ("id", "amount", "customer")',
         "DROP TABLE IF EXISTS `shop__R2`.`orders_inc__pyflow_batch_X`",
         log_row,
@@ -226,8 +226,8 @@ def test_athena_blue_green_statements(athena: tuple[Catalog, RecordingConnection
         "CREATE SCHEMA IF NOT EXISTS `shop__R3`",
         'CREATE TABLE "awsdatacatalog"."shop__R3"."orders_inc" ... "awsdatacatalog"."shop__R1"."orders_inc"',
         'CREATE TABLE "awsdatacatalog"."shop__R3"."order_totals__pyflow_tmp_X"',
-        'CREATE TABLE "awsdatacatalog"."shop__R3"."orders_inc__pyflow_batch_X"',
         "ALTER TABLE `shop__R3`.`order_totals__pyflow_tmp_X` RENAME TO `shop__R3`.`order_totals`",
+        'CREATE TABLE "awsdatacatalog"."shop__R3"."orders_inc__pyflow_batch_X"',
         'INSERT INTO "awsdatacatalog"."shop__R3"."orders_inc" ("id", "amount", "customer")',
         "DROP TABLE IF EXISTS `shop__R3`.`orders_inc__pyflow_batch_X`",
         'CREATE OR REPLACE VIEW "awsdatacatalog"."shop"."order_totals" AS ... "awsdatacatalog"."shop__R3"."order_totals"',
@@ -270,3 +270,28 @@ def test_athena_external_location_cannot_be_blue_green(
     assert "model 'order_totals'" in result.output and "models/order_totals.sql" in result.output
     assert "Fix: remove external_location" in result.output
     assert _ddl(con, 0) == []  # refused before anything was written
+
+
+def test_athena_publish_stopping_part_way_says_so_and_rollback_repairs_it(
+    athena: tuple[Catalog, RecordingConnection, Path], cli: Any
+) -> None:
+    _, con, root = athena
+    assert cli("build", "--project-dir", str(root)).exit_code == 0
+    [(r1, _, _)] = _release_ids(cli, root)
+    con.fail_on = lambda sql: sql.startswith('CREATE OR REPLACE VIEW "awsdatacatalog"."shop"."orders_inc"')
+    result = cli("build", "--project-dir", str(root))
+    assert result.exit_code == 1
+    assert "publishing stopped part way, so some production views may read this release" in result.output
+    assert f"`pyflow rollback --to {r1}`" in result.output
+    ids = [r for r, _, _ in _release_ids(cli, root)]
+    assert [s for _, s, _ in _release_ids(cli, root)] == ["published", "failed"]
+    con.fail_on = lambda sql: False
+    start = len(con.statements)
+    result = cli("rollback", "--project-dir", str(root), "--to", r1)
+    assert result.exit_code == 0, result.output
+    assert _norm(_ddl(con, start), ids) == [
+        'CREATE OR REPLACE VIEW "awsdatacatalog"."shop"."order_totals" AS ... "awsdatacatalog"."shop__R1"."order_totals"',
+        'CREATE OR REPLACE VIEW "awsdatacatalog"."shop"."orders_inc" AS ... "awsdatacatalog"."shop__R1"."orders_inc"',
+        'INSERT INTO "awsdatacatalog"."shop__pyflow"."pyflow_releases" '
+        '("seq", "release_id", "event", "at", "project_name", "target_name", "built", "models", "detail")',
+    ]
