@@ -149,14 +149,17 @@ class ReleaseSession(Session):
     def _recover_swaps(self, ids: Sequence[str]) -> dict[str, PyflowError]:
         """After the usual recovery (connected, before compiling): carry history into the release.
 
-        Outside a release, an incremental model or snapshot whose production name is a view of
-        the current release fails instead of being rebuilt from its sources in place.
+        Outside a release, on a target set up for releases (``blue_green`` or ``releases`` set),
+        an incremental model or snapshot whose production name is a view of the current release
+        fails instead of being rebuilt from its sources in place.
         """
         errors = super()._recover_swaps(ids)
         if self.plan:
             self.base = self.log.current()
             self._carry(errors)
-        elif self._command in RELEASE_COMMANDS:
+        elif self._command in RELEASE_COMMANDS and (
+            self.settings.blue_green or "releases" in self.settings.model_fields_set
+        ):  # a target set up for releases: worth a catalog query per incremental model
             errors.update(self._in_place_errors(ids, errors))
         return errors
 
