@@ -395,3 +395,22 @@ def test_in_place_builds_of_released_history_fail_instead_of_losing_it(
     assert result.exit_code == 0, result.output
     assert production(root)["orders_inc"][0] == "BASE TABLE"
     assert sql(root, "SELECT count(*) FROM main.orders_inc") == [(5,)]
+
+
+def test_custom_schemas_get_their_own_release_schema(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    root = make(tmp_path)
+    (root / "models" / "order_totals.sql").write_text(
+        "{{ config(materialized='table', schema='marts') }}\n"
+        "select customer, count(*) as n from {{ ref('stg_orders') }} group by customer\n",
+        encoding="utf-8",
+    )
+    assert build(cli, root).exit_code == 0
+    [release] = releases(cli, root)
+    rid = release["release_id"]
+    assert release["models"]["order_totals"]["production"] == ["pyflow", "main_marts", "order_totals"]
+    assert release["models"]["order_totals"]["physical"] == ["pyflow", f"main_marts__{rid}", "order_totals"]
+    views = dict(sql(root, "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'main_marts'"))
+    assert views == {
+        "order_totals": f"CREATE VIEW order_totals AS SELECT * FROM pyflow.main_marts__{rid}.order_totals;"
+    }
+    assert sql(root, "SELECT sum(n) FROM main_marts.order_totals") == [(10,)]
