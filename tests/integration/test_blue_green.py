@@ -411,6 +411,6 @@ def test_custom_schemas_get_their_own_release_schema(tmp_path: Path, cli: Callab
     assert release["models"]["order_totals"]["physical"] == ["pyflow", f"main_marts__{rid}", "order_totals"]
     views = dict(sql(root, "SELECT view_name, sql FROM duckdb_views() WHERE schema_name = 'main_marts'"))
     assert views == {
-        "order_totals": f"CREATE VIEW order_totals AS SELECT * FROM pyflow.main_marts__{rid}.order_totals;"
+        "order_totals": f"CREATE VIEW main_marts.order_totals AS SELECT * FROM pyflow.main_marts__{rid}.order_totals;"
     }
     assert sql(root, "SELECT sum(n) FROM main_marts.order_totals") == [(10,)]
