@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from pyflow.cli import releasecmd
 from pyflow.cli.docscmd import CliServices
 from pyflow.cli.docscmd import register as register_docs
 from pyflow.cli.selectargs import SelectorListGroup
@@ -69,6 +70,14 @@ ThreadsOpt = Annotated[
 ]
 FullRefreshOpt = Annotated[
     bool, typer.Option("--full-refresh", help="Rebuild tables and seeds from scratch.")
+]
+BlueGreenOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--blue-green/--no-blue-green",
+        help="Build a release beside production, test it there, publish it only if all passed "
+        "(default: the target's blue_green).",
+    ),
 ]
 FailFastOpt = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
 LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text or json (one event per line).")]
@@ -280,7 +289,14 @@ def _summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
             render.line(str(exc), "error")
 
 
-def _execute(command: str, opts: Options, log_format: str, debug: bool, preface: str = "") -> None:
+def _execute(
+    command: str,
+    opts: Options,
+    log_format: str,
+    debug: bool,
+    preface: str = "",
+    blue_green: bool | None = None,
+) -> None:
     from pyflow.cli.render import Renderer
 
     if log_format not in ("text", "json"):
@@ -292,7 +308,7 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool, preface:
         render.line(f"Running with pyflow={__version__}")
         if preface:
             render.line(preface)
-        with _session(opts, render) as session:
+        with releasecmd.open_session(opts, render, blue_green) as session:
             from pyflow.runner.listing import found_line
             from pyflow.runner.openlineage import attach
 
@@ -300,6 +316,7 @@ def _execute(command: str, opts: Options, log_format: str, debug: bool, preface:
             render.line(found_line(session.project))
             outcome = session.execute(command)
         _summary(render, outcome, debug)
+        releasecmd.print_note(render, session)
         if outcome.cancelled:
             raise typer.Exit(130)
         if not outcome.ok:
@@ -327,6 +344,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("defer_state", DeferStateOpt, None),
         ("threads", ThreadsOpt, None),
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
+        *([("blue_green", BlueGreenOpt, None)] if command != "test" else []),
         ("fail_fast", FailFastOpt, False),
         ("log_format", LogFormatOpt, "text"),
         ("debug", DebugOpt, False),
@@ -339,7 +357,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
             kw["defer_state"],
         )  # fmt: skip
-        _execute(command, opts, kw["log_format"], kw["debug"])
+        _execute(command, opts, kw["log_format"], kw["debug"], blue_green=kw.get("blue_green"))
 
     kind = inspect.Parameter.KEYWORD_ONLY
     callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -777,3 +795,4 @@ def entrypoint() -> None:
 from pyflow.cli.migratecmd import register as _register_migrate  # noqa: E402
 
 _register_migrate(app, _errors)
+releasecmd.register(app, _errors)  # pyflow releases, pyflow rollback

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from pyflow.config.dbtprofile import dbt_output
+from pyflow.config.releaseconfig import ReleaseSettings
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.errors import ErrorGroup, ProjectError, PyflowError, closest
 
@@ -36,7 +37,7 @@ DBT_PROFILES_ENV = "DBT_PROFILES_DIR"
 DEFAULT_DUCKDB_FILE = "pyflow.duckdb"
 
 
-class DuckDBTarget(BaseModel):
+class DuckDBTarget(ReleaseSettings):
     """``type: duckdb``: an embedded database file (or ``:memory:``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -68,7 +69,7 @@ class TrinoAuth(BaseModel):
         return self
 
 
-class TrinoTarget(BaseModel):
+class TrinoTarget(ReleaseSettings):
     """``type: trino``: a Trino coordinator reached over HTTP(S)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,7 +96,7 @@ class TrinoTarget(BaseModel):
 S3DataNaming = Literal["unique", "table", "table_unique", "schema_table", "schema_table_unique"]
 
 
-class AthenaTarget(BaseModel):
+class AthenaTarget(ReleaseSettings):
     """``type: athena``: Amazon Athena through pyathena; AWS credentials from the standard chain."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -675,6 +675,7 @@ def test_cli_reference_has_no_stale_command() -> None:
 def _config_classes() -> list[tuple[str, type[Any]]]:
     from pyflow.config import properties as props
     from pyflow.config.profile import AthenaTarget, DuckDBTarget, TrinoTarget
+    from pyflow.config.releaseconfig import ReleasesConfig
     from pyflow.core import nodeconfig as nc
     from pyflow.core import runconfig as rc
     from pyflow.core.lineageconfig import OpenLineageConfig
@@ -686,6 +687,7 @@ def _config_classes() -> list[tuple[str, type[Any]]]:
         ("DuckDB outputs", DuckDBTarget),
         ("Trino outputs", TrinoTarget),
         ("Athena outputs", AthenaTarget),
+        ("Releases", ReleasesConfig),
         ("Sources", props.SourceProps),
         ("Source tables", props.SourceTableProps),
         ("Freshness", props.FreshnessProps),
