@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from pyflow.cli import releasecmd
+from pyflow.cli import parsecmd, releasecmd
 from pyflow.cli.docscmd import CliServices
 from pyflow.cli.docscmd import register as register_docs
 from pyflow.cli.selectargs import SelectorListGroup
@@ -796,3 +796,4 @@ from pyflow.cli.migratecmd import register as _register_migrate  # noqa: E402
 
 _register_migrate(app, _errors)
 releasecmd.register(app, _errors)  # pyflow releases, pyflow rollback
+parsecmd.register(app, _errors, _echo, ls, _parse_vars)  # pyflow parse, pyflow list
