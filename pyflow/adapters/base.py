@@ -481,20 +481,23 @@ class Adapter(DMLBuilders, abc.ABC):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN ... COMMIT, rolling back on any exception (no-op without transactions)."""
-        if not self.capabilities.transactions:
+        """BEGIN ... COMMIT, rolling back on any exception (no-op without transactions; nested: joins the outer one)."""
+        if not self.capabilities.transactions or getattr(self._local, "in_transaction", False):
             yield
             return
         self._send("BEGIN TRANSACTION", None)  # _send: an interrupt is the engine's CancelledError
+        self._local.in_transaction = True
         try:
             yield
         except BaseException:
+            self._local.in_transaction = False
             try:
                 self._cursor().execute("ROLLBACK")
             except Exception:
                 log.debug("rollback failed", exc_info=True)
             raise
         else:
+            self._local.in_transaction = False
             try:
                 self._send("COMMIT", None)
             except PyflowError:
