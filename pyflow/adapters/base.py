@@ -67,6 +67,10 @@ class Capabilities:
     :meth:`Adapter.seed_statements` only."""
     asof_join: bool = False
     """``ASOF JOIN`` exists (Ibis ``asof_join`` compiles to it; elsewhere it is a compile error)."""
+    comments: bool = False
+    """``COMMENT ON TABLE/VIEW/COLUMN`` exists (``persist_docs``; :mod:`pyflow.adapters.annotation`)."""
+    grants: bool = False
+    """``GRANT privilege ON table TO grantee`` exists, on some connectors at least (``grants``)."""
     unnest_struct_arrays: bool = False
     """Ibis's SQL for unnesting an array of structs runs (``pivot_longer`` too; ibis#9998)."""
 

@@ -82,6 +82,7 @@ class DuckDBAdapter(Adapter):
     dialect: ClassVar[str] = "duckdb"
     capabilities: ClassVar[Capabilities] = Capabilities(
         transactions=True,
+        comments=True,
         rename_table=True,
         replace_view=True,
         merge=True,

@@ -76,10 +76,11 @@ class NodeConfig(BaseModel):
     post_hook: tuple[Hook, ...] = Field(default=(), serialization_alias="post-hook")
     """SQL run on the node's connection after it is built."""
     grants: dict[str, Any] = Field(default_factory=dict)
-    """dbt's ``{privilege: [grantees]}``: accepted and kept in the manifest, not applied
-    (DuckDB has no GRANT; ``pyflow debug`` lists the nodes that set it)."""
+    """dbt's ``{privilege: [grantees]}``: GRANTed after the build where the engine has GRANT
+    (Trino, on connectors that manage permissions), else skipped with a note (DuckDB, Athena)."""
     persist_docs: dict[str, Any] = Field(default_factory=dict)
-    """dbt's ``{relation: true, columns: true}``: accepted and kept in the manifest, not applied."""
+    """dbt's ``{relation: true, columns: true}``: descriptions written as ``COMMENT ON`` where the
+    engine has it (DuckDB, Trino), else skipped with a note (Athena)."""
 
     @field_validator("pre_hook", "post_hook", mode="before")
     @classmethod

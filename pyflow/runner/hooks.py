@@ -38,6 +38,7 @@ from pyflow.errors import CompileError, MaterializationError, PyflowError, close
 from pyflow.materializers.base import Job, Outcome
 from pyflow.materializers.registry import materializer_for
 from pyflow.relation import Relation
+from pyflow.runner.annotate import annotate, has_annotations
 from pyflow.runner.artifacts import discard_run_results
 from pyflow.runner.contract import check_contract
 from pyflow.runner.events import Event
@@ -94,15 +95,17 @@ def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job)
     config = getattr(node, "config", None)
     pre: tuple[Hook, ...] = getattr(config, "pre_hook", ())
     post: tuple[Hook, ...] = getattr(config, "post_hook", ())
-    if (pre or post) and not isinstance(node, TestNode):
+    if (pre or post or has_annotations(node)) and not isinstance(node, TestNode):
         context = _node_context(compiler, node, job)
         atomic = job.adapter.capabilities.transactions
         where = _Where("pre-hook", node.name, node.path, node.resource_type, (node.line,) * len(pre))
         _run(compiler, pre, context, where, job, pick=lambda h: not h.transaction)  # dbt's before_begin
         post_where = _Where("post-hook", node.name, node.path, node.resource_type, (node.line,) * len(post))
-        with job.adapter.transaction():  # in-transaction hooks commit (or roll back) with the build, as in dbt
+        # in-transaction hooks commit (or roll back) with the build, as in dbt
+        with job.adapter.transaction():
             _run(compiler, pre, context, where, job, pick=lambda h: h.transaction)
             outcome = materializer_for(kind).build(job)
+            annotate(node, job)  # persist_docs, grants
             rolled_back = replace(post_where, stage=_ROLLED_BACK) if atomic else post_where
             _run(compiler, post, context, rolled_back, job, pick=lambda h: h.transaction)
         after = replace(post_where, stage=_COMMITTED) if atomic else post_where
@@ -311,12 +314,15 @@ def _render(
 def _hook_error(where: _Where, name: str, what: str, sql: str, index: int) -> MaterializationError:
     lines = sql.strip().splitlines()
     shown = "\n".join(lines[:_SNIPPET_LINES]) + ("\n..." if len(lines) > _SNIPPET_LINES else "")
-    stage = where.stage or {
-        "pre-hook": "nothing was built: the target is as it was",
-        "post-hook": "the node was built before the hook ran",
-        "on-run-start": "no node was run",
-        "on-run-end": "the nodes ran; their results stand",
-    }[where.label]
+    stage = (
+        where.stage
+        or {
+            "pre-hook": "nothing was built: the target is as it was",
+            "post-hook": "the node was built before the hook ran",
+            "on-run-start": "no node was run",
+            "on-run-end": "the nodes ran; their results stand",
+        }[where.label]
+    )
     return MaterializationError(
         f"{name} {what} ({stage})",
         model=where.model,

@@ -61,7 +61,7 @@ def test_hook_transactions_hooks_see_the_new_table_inside_the_transaction(make_p
     project = _project(
         make_project,
         "{{ config(materialized='table', post_hook=\"create or replace table seen as select count(*) as n "
-        "from {{ this }}\") }}\nselect 1 as id union all select 2\n",
+        'from {{ this }}") }}\nselect 1 as id union all select 2\n',
     )
 
     pyflow("run", "--project-dir", project)
