@@ -81,7 +81,7 @@ class AthenaAdapter(TrinoAdapter):
     asks_connector: ClassVar[bool] = False  # no system.metadata; what a table supports follows table_type
     # no COMMENT ON and no GRANT: Athena's permissions are Lake Formation's, its comments Glue's
     capabilities: ClassVar[Capabilities] = dataclasses.replace(
-        TrinoAdapter.capabilities, comments=False, grants=False
+        TrinoAdapter.capabilities, comments=False, grants=False, constraints=frozenset()
     )
     drains_results: ClassVar[bool] = False  # pyathena's execute returns once the query finished
 

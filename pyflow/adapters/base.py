@@ -71,6 +71,8 @@ class Capabilities:
     """``COMMENT ON TABLE/VIEW/COLUMN`` exists (``persist_docs``; :mod:`pyflow.adapters.annotation`)."""
     grants: bool = False
     """``GRANT privilege ON table TO grantee`` exists, on some connectors at least (``grants``)."""
+    constraints: frozenset[str] = frozenset()
+    """dbt constraint types enforced in ``CREATE TABLE`` (:mod:`pyflow.adapters.constraint`)."""
     unnest_struct_arrays: bool = False
     """Ibis's SQL for unnesting an array of structs runs (``pivot_longer`` too; ibis#9998)."""
 

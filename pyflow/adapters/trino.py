@@ -123,6 +123,7 @@ class TrinoAdapter(Adapter):
         temp_tables=False,
         comments=True,
         grants=True,  # where the connector manages permissions (Hive with sql-standard security ...)
+        constraints=frozenset({"not_null"}),
     )
 
     asks_connector: ClassVar[bool] = True

@@ -258,7 +258,9 @@ class LoadState:
         props = self.model_props.get(name)
         if props is not None:
             for c in props[0].columns:
-                out[c.name] = ColumnInfo(c.name, c.description, c.data_type, dict(c.meta))
+                out[c.name] = ColumnInfo(
+                    c.name, c.description, c.data_type, dict(c.meta), tuple(dict(k) for k in c.constraints)
+                )
         items = raw.items() if isinstance(raw, Mapping) else ((c, {}) for c in raw)
         for col, spec in items:
             if isinstance(spec, str):
@@ -281,8 +283,14 @@ class LoadState:
                 spec.get("description", prev.description if prev else ""),
                 spec.get("data_type", prev.data_type if prev else None),
                 dict(spec.get("meta", {})),
+                prev.constraints if prev else (),
             )
         return out
+
+    def _constraints(self, name: str) -> tuple[dict[str, Any], ...]:
+        """The model-level ``constraints:`` of ``name``'s YAML properties."""
+        props = self.model_props.get(name)
+        return tuple(dict(k) for k in props[0].constraints) if props is not None else ()
 
     def _register(self, node: ModelNode | SeedNode) -> bool:
         too_long = name_too_long(node.name, node.resource_type, node.path, node.line)

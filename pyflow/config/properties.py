@@ -25,7 +25,7 @@ class ColumnProps(_Strict):
     tags: list[str] = Field(default_factory=list)
     quote: bool | None = None
     constraints: list[dict[str, Any]] = Field(default_factory=list)
-    """dbt's column constraints (``not_null``, ``primary_key`` ...): kept, not applied."""
+    """dbt's column constraints (``not_null``, ``primary_key`` ...), applied with an enforced contract."""
     policy_tags: list[str] = Field(default_factory=list)
     granularity: str | None = None
 
@@ -94,7 +94,7 @@ class NodeProps(_Strict):
     """dbt's ``access`` and ``group`` properties: merged into the node's config."""
     group: str | None = None
     constraints: list[dict[str, Any]] = Field(default_factory=list)
-    """dbt's model-level constraints: kept, not applied."""
+    """dbt's model-level constraints, applied with an enforced contract (:mod:`pyflow.runner.constraints`)."""
     versions: list[dict[str, Any]] = Field(default_factory=list)
     """dbt's model versions: each ``{v: N}`` describes the model ``<name>_v<N>`` (or its ``defined_in``)."""
     latest_version: int | str | None = None

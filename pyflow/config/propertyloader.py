@@ -73,10 +73,6 @@ class PropertyLoading(LoadState):
                 for i, entry in enumerate(getattr(props, kind)):
                     self.resources.setdefault(kind, []).append((entry, doc.display, doc.line_of((kind, i))))
             for i, m in enumerate(props.models):
-                if m.constraints or any(c.constraints for c in m.columns):
-                    self.resources.setdefault("constraints", []).append(
-                        ({"name": m.name}, doc.display, doc.line_of(("models", i)))
-                    )
                 for version in versioned(m):
                     self._add_props(self.model_props, version, doc, ("models", i), "model")
             for i, s in enumerate(props.seeds):

@@ -178,6 +178,7 @@ class PythonLoading(LoadState):
             checksum=_sha(source),
             description=cfg.description or spec.doc or "",
             columns=columns,
+            constraints=self._constraints(spec.name),
             raw_code=source,
             fqn=(self.config.name, *parts),
             returns_dataframe=spec.returns_dataframe,

@@ -128,6 +128,7 @@ class SqlLoading(LoadState):
             "checksum": sha if block is None else _sha(f"{sha}:{block}"),
             "description": cfg.description or "",
             "columns": self._columns(name, raw_columns, display, line),
+            "constraints": self._constraints(name),
             "raw_code": text,
             "fqn": (package, *folders, name),
         }

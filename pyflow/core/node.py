@@ -40,6 +40,8 @@ class ColumnInfo:
     description: str = ""
     data_type: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    constraints: tuple[dict[str, Any], ...] = ()
+    """dbt's column ``constraints:`` (``{type: not_null}`` ...), applied with an enforced contract."""
 
 
 @dataclass
@@ -71,6 +73,8 @@ class ModelNode(Node):
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     raw_code: str = ""
     fqn: tuple[str, ...] = ()
+    constraints: tuple[dict[str, Any], ...] = ()
+    """dbt's model-level ``constraints:`` (``{type: primary_key, columns: [id]}`` ...)."""
     module_name: str | None = None
     returns_dataframe: bool = False
     params: tuple[str, ...] = ()

@@ -40,6 +40,7 @@ from pyflow.materializers.registry import materializer_for
 from pyflow.relation import Relation
 from pyflow.runner.annotate import annotate, has_annotations
 from pyflow.runner.artifacts import discard_run_results
+from pyflow.runner.constraints import plan_constraints
 from pyflow.runner.contract import check_contract
 from pyflow.runner.events import Event
 from pyflow.runner.unitrun import is_unit_test
@@ -92,6 +93,7 @@ _COMMITTED = "it runs after the build was committed: the node was built"
 def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job) -> Outcome:
     """Check the node's contract, run its pre-hooks, build it with the materializer of ``kind``, then its post-hooks."""
     check_contract(compiler, node)  # before anything runs: a broken contract leaves the target
+    job.create = plan_constraints(node, kind, job)  # an enforced contract's constraints, in the DDL
     config = getattr(node, "config", None)
     pre: tuple[Hook, ...] = getattr(config, "pre_hook", ())
     post: tuple[Hook, ...] = getattr(config, "post_hook", ())

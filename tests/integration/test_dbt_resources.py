@@ -102,7 +102,7 @@ def test_debug_lists_configs_and_resources_kept_but_not_applied_once(make_projec
     lines = [line for line in result.output.splitlines() if "accepted, not applied by pyflow" in line]
     assert lines == [
         "  accepted, not applied by pyflow: +access (1), +group (1), "
-        "constraints (1), exposures (1), groups (1), metrics (1), saved_queries (1), "
+        "exposures (1), groups (1), metrics (1), saved_queries (1), "
         "semantic_models (1) (see docs/coming-from-dbt.md)"
     ]
 
