@@ -14,6 +14,7 @@ from pyflow.core.node import ModelNode
 from pyflow.core.renderdb import RelationText, RenderCalls, RenderDatabase
 from pyflow.core.spec import TargetInfo
 from pyflow.core.sqlcontext import base_context
+from pyflow.core.version import ref_call_key
 from pyflow.errors import CompileError
 from pyflow.relation import Relation
 
@@ -68,8 +69,9 @@ def compile_sql_model(
         used[key] = up
         return RelationText(up.sql_ref, up.relation)
 
-    def ref(*args: str, **_: Any) -> str:
-        return lookup(args[-1], f"ref('{args[-1]}')")
+    def ref(*args: str, **kwargs: Any) -> str:
+        key = ref_call_key(args, kwargs)
+        return lookup(key, f"ref('{args[-1]}')" if key == args[-1] else f"ref('{args[-1]}') of version {key}")
 
     def source(source_name: str, table_name: str) -> str:
         return lookup(f"{source_name}.{table_name}", f"source('{source_name}', '{table_name}')")

@@ -103,6 +103,8 @@ class LoadState:
         self.python_env = _sha(f"{version()}\0{PARSE_FORMAT}\0{helpers_digest(root, self.config)}")
         self.sql_env = ""
         self.model_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
+        self.model_versions: dict[str, dict[str, str]] = {}
+        """Per node name of a model version: its ``version``, ``latest_version``, ``versioned_name``."""
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.disabled: dict[str, Node] = {}
         self.warnings: list[str] = []

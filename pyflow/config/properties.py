@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pyflow.core.node import Freshness
+from pyflow.core.version import latest_of
 
 
 class _Strict(BaseModel):
@@ -176,8 +177,10 @@ RESOURCE_LISTS = ("exposures", "semantic_models", "metrics", "saved_queries", "g
 def versioned(props: NodeProps) -> list[NodeProps]:
     """The properties of each version of a versioned model (dbt's ``versions:``), else ``[props]``.
 
-    Version ``v`` describes the model named by its ``defined_in``, else ``<name>_v<v>``; its
-    ``columns`` (entries with a ``name``) override the model's, and its ``config`` is merged over.
+    Version ``v`` describes the model named by its ``defined_in``, else ``<name>_v<v>`` (its
+    relation is ``<name>_v<v>`` either way, as in dbt). Its columns are the model's, narrowed by
+    an ``{include: all | [...], exclude: [...]}`` entry (default: all), then its own entries with
+    a ``name`` added or overriding; its ``config`` is merged over the model's.
     """
     if not props.versions:
         return [props]
@@ -186,15 +189,39 @@ def versioned(props: NodeProps) -> list[NodeProps]:
         name = str(version.get("defined_in") or f"{props.name}_v{version.get('v')}")
         columns = {c.name: c for c in props.columns}
         for raw in version.get("columns") or []:
+            if isinstance(raw, dict) and ("include" in raw or "exclude" in raw):
+                include = raw.get("include", "all")
+                keep = set(columns) if include in ("all", "*") else {str(c) for c in include or []}
+                keep -= {str(c) for c in raw.get("exclude") or []}
+                columns = {k: c for k, c in columns.items() if k in keep}
+        for raw in version.get("columns") or []:
             if isinstance(raw, dict) and "name" in raw:
                 columns[raw["name"]] = ColumnProps.model_validate(raw)
         config = {**props.config, **(version.get("config") or {})}
+        if version.get("defined_in"):
+            config.setdefault("alias", f"{props.name}_v{version.get('v')}")
         out.append(
             props.model_copy(
                 update={"name": name, "versions": [], "columns": list(columns.values()), "config": config}
             )
         )
     return out
+
+
+def version_fields(props: NodeProps) -> dict[str, dict[str, str]]:
+    """For each version's node name: its ``version``, ``latest_version`` and ``versioned_name``."""
+    if not props.versions:
+        return {}
+    numbers = [str(v.get("v")) for v in props.versions]
+    latest = str(props.latest_version) if props.latest_version is not None else latest_of(numbers)
+    return {
+        str(v.get("defined_in") or f"{props.name}_v{v.get('v')}"): {
+            "version": str(v.get("v")),
+            "latest_version": str(latest),
+            "versioned_name": props.name,
+        }
+        for v in props.versions
+    }
 
 
 def allowed_keys() -> dict[tuple[str | int, ...], list[str]]:

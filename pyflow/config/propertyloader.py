@@ -17,6 +17,7 @@ from pyflow.config.properties import (
     SourceProps,
     allowed_keys,
     table_freshness,
+    version_fields,
     versioned,
 )
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
@@ -73,6 +74,7 @@ class PropertyLoading(LoadState):
                 for i, entry in enumerate(getattr(props, kind)):
                     self.resources.setdefault(kind, []).append((entry, doc.display, doc.line_of((kind, i))))
             for i, m in enumerate(props.models):
+                self.model_versions.update(version_fields(m))
                 for version in versioned(m):
                     self._add_props(self.model_props, version, doc, ("models", i), "model")
             for i, s in enumerate(props.seeds):

@@ -75,11 +75,22 @@ class ModelNode(Node):
     fqn: tuple[str, ...] = ()
     constraints: tuple[dict[str, Any], ...] = ()
     """dbt's model-level ``constraints:`` (``{type: primary_key, columns: [id]}`` ...)."""
+    version: str | None = None
+    """The version this node is of the versioned model ``versioned_name`` (:mod:`pyflow.core.version`)."""
+    latest_version: str | None = None
+    versioned_name: str | None = None
     module_name: str | None = None
     returns_dataframe: bool = False
     params: tuple[str, ...] = ()
 
     resource_type: ClassVar[ResourceType] = "model"
+
+    @property
+    def unique_id(self) -> str:
+        """dbt-style id; a version of a versioned model: ``model.shop.dim_customers.v2``."""
+        if self.version is not None and self.versioned_name is not None:
+            return f"{self.resource_type}.{self.package}.{self.versioned_name}.v{self.version}"
+        return f"{self.resource_type}.{self.package}.{self.name}"
 
     @property
     def is_python(self) -> bool:

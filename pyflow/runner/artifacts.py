@@ -116,6 +116,18 @@ def _columns(cols: Mapping[str, Any], inferred: Sequence[tuple[str, str]] | None
     return out
 
 
+def _version_value(version: str | None) -> int | float | str | None:
+    """A model version as dbt writes it: a number when it reads as one."""
+    if version is None:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(version)
+        except ValueError:
+            pass
+    return version
+
+
 def node_entry(
     project: Project,
     node: Node,
@@ -158,6 +170,12 @@ def node_entry(
                 for r in node.refs
             ],
         )
+        if node.version is not None:  # dbt names a version by its model, with version fields
+            base.update(
+                name=node.versioned_name,
+                version=_version_value(node.version),
+                latest_version=_version_value(node.latest_version),
+            )
     elif isinstance(node, SeedNode):
         base.update(
             fqn=list(node.fqn),

@@ -34,6 +34,7 @@ from pyflow.core.hook import Hook
 from pyflow.core.node import ModelNode, Node, TestNode
 from pyflow.core.renderdb import RenderCalls
 from pyflow.core.sqlcontext import base_context
+from pyflow.core.version import ref_call_key
 from pyflow.errors import CompileError, MaterializationError, PyflowError, closest
 from pyflow.materializers.base import Job, Outcome
 from pyflow.materializers.registry import materializer_for
@@ -196,8 +197,8 @@ def jinja_context(compiler: ProjectCompiler, model: str, calls: RenderCalls | No
     )
     project = compiler.project
 
-    def ref(*args: str, **_: Any) -> str:  # a hook's ref() names a relation; it adds no dependency
-        return compiler.adapter.render(compiler.relation(project.by_name(args[-1])))
+    def ref(*args: str, **kwargs: Any) -> str:  # a hook's ref() names a relation; it adds no dependency
+        return compiler.adapter.render(compiler.relation(project.by_name(ref_call_key(args, kwargs))))
 
     def source(source_name: str, table_name: str) -> str:
         found = project.sources.get((source_name, table_name))
