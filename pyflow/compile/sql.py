@@ -48,6 +48,7 @@ def compile_sql_model(
     dialect: str,
     block: str | None = None,
     services: RenderServices | None = None,
+    batch: Any = None,
 ) -> CompiledModel:
     """Render the model's template to one SELECT in the target dialect.
 
@@ -97,6 +98,8 @@ def compile_sql_model(
         is_incremental=lambda: is_incremental,
         graph=services.graph,
     )
+    if batch is not None:  # a microbatch model's window: batch.event_time_start / _end
+        ctx["batch"] = batch
     sql = jinja.render(model.path, ctx, model=model.name, block=block, builtins=services.builtins)
     check_one_statement(sql, dialect, model=model.name, path=model.path, resource=model.resource_type)
     sql = sql.strip().rstrip(";").strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +43,8 @@ class Job:
     """The model was compiled as an incremental batch (its table existed)."""
     config: Any = None
     run_started_at: Any = None
+    batches: Sequence[Any] | None = None
+    """A microbatch model's batches (:class:`pyflow.materializers.microbatch.Batch`), in order."""
     create: Callable[[Relation], list[str]] | None = None
     """Statements that create the job's table under a given name and fill it from ``sql`` (an
     enforced contract with constraints: CREATE TABLE with them, then INSERT ... SELECT); else

@@ -44,6 +44,7 @@ from pyflow.runner.artifacts import discard_run_results
 from pyflow.runner.constraints import plan_constraints
 from pyflow.runner.contract import check_contract
 from pyflow.runner.events import Event
+from pyflow.runner.microbatch import is_microbatch, plan_batches
 from pyflow.runner.unitrun import is_unit_test
 
 if TYPE_CHECKING:
@@ -95,6 +96,9 @@ def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job)
     """Check the node's contract, run its pre-hooks, build it with the materializer of ``kind``, then its post-hooks."""
     check_contract(compiler, node)  # before anything runs: a broken contract leaves the target
     job.create = plan_constraints(node, kind, job)  # an enforced contract's constraints, in the DDL
+    if kind == "incremental" and is_microbatch(node):
+        assert isinstance(node, ModelNode)
+        job.batches, kind = plan_batches(compiler, node, job), "microbatch"
     config = getattr(node, "config", None)
     pre: tuple[Hook, ...] = getattr(config, "pre_hook", ())
     post: tuple[Hook, ...] = getattr(config, "post_hook", ())

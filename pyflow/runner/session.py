@@ -76,6 +76,8 @@ class Options:
     """``pyflow retry``: the unique ids to act on, instead of a selection."""
     retry_of: str | None = None
     """``pyflow retry``: the invocation whose failures this one reruns."""
+    event_time_window: tuple[datetime | None, datetime | None] = (None, None)
+    """``--event-time-start`` / ``--event-time-end``: the window microbatch models build."""
 
 
 @dataclass
@@ -208,6 +210,7 @@ class Session:
                 cache=cache,
                 full_refresh=self.options.full_refresh,
             )
+            self._compiler.event_time_window = self.options.event_time_window
         return self._compiler
 
     def close(self) -> None:
