@@ -107,3 +107,21 @@ def test_microbatch_default_window_is_begin_then_lookback(make_project, pyflow, 
     again = [b.split(" [")[1][:4] for b in _batches(second.output)]
     assert again == years[-2:]  # lookback 1: the previous year and the current one
     assert warehouse(project).rows("SELECT count(*) FROM main.daily") == [(5,)]
+
+
+def test_microbatch_retry_reruns_the_model_over_the_recorded_window(make_project, pyflow, warehouse):
+    project = _project(make_project)
+    pyflow("seed", "--project-dir", project)
+    window = ("--event-time-start", "2024-01-02", "--event-time-end", "2024-01-04")
+    failing = "case when id = 3 then cast('x' || id as integer) else amount end as amount"
+    (project / "models/daily.sql").write_text(MODEL.replace("amount{{ extra }}", failing))
+    pyflow("run", "--project-dir", project, *window, expect=1)
+    (project / "models/daily.sql").write_text(MODEL.replace("{{ extra }}", ""))
+
+    result = pyflow("retry", "--project-dir", project)
+
+    assert _batches(result.output) == [
+        "batch 1 of 2 [2024-01-02 00:00, 2024-01-03 00:00) done",
+        "batch 2 of 2 [2024-01-03 00:00, 2024-01-04 00:00) done",
+    ]
+    assert warehouse(project).rows("SELECT id FROM main.daily ORDER BY id") == [(3,), (4,)]
