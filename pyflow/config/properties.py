@@ -47,6 +47,13 @@ class FreshnessProps(_Strict):
     """A SQL condition: only rows matching it count (``loaded_at > current_date - 3``)."""
 
 
+class SourceConfigProps(_Strict):
+    """``config:`` of a source or source table (the keys pyflow acts on)."""
+
+    event_time: str | None = None
+    """The column holding each row's time: microbatch models read only their batch's rows."""
+
+
 class SourceTableProps(_Strict):
     """One table of a source."""
 
@@ -62,6 +69,7 @@ class SourceTableProps(_Strict):
     freshness: FreshnessProps | None = None
     tests: list[Any] = Field(default_factory=list)
     data_tests: list[Any] = Field(default_factory=list)
+    config: SourceConfigProps = Field(default_factory=SourceConfigProps)
 
 
 class SourceProps(_Strict):
@@ -78,6 +86,7 @@ class SourceProps(_Strict):
     loaded_at_field: str | None = None
     freshness: FreshnessProps | None = None
     tables: list[SourceTableProps] = Field(default_factory=list)
+    config: SourceConfigProps = Field(default_factory=SourceConfigProps)
 
 
 class NodeProps(_Strict):

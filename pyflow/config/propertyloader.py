@@ -148,6 +148,7 @@ class PropertyLoading(LoadState):
                 meta={**src.meta, **tbl.meta},
                 loaded_at_field=tbl.loaded_at_field or src.loaded_at_field,
                 freshness=table_freshness(src, tbl),
+                event_time=tbl.config.event_time or src.config.event_time,
             )
 
     def check_unused_props(self) -> None:

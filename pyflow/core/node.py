@@ -151,6 +151,8 @@ class SourceNode(Node):
     meta: dict[str, Any] = field(default_factory=dict)
     loaded_at_field: str | None = None
     freshness: Freshness | None = None
+    event_time: str | None = None
+    """dbt's ``event_time`` (``config:`` of the source or table): microbatch models filter on it."""
 
     resource_type: ClassVar[ResourceType] = "source"
 

@@ -9,11 +9,11 @@ The time range of a run, cut into ``batch_size`` windows (``hour``, ``day``, ``m
   included) and starts at ``begin`` on the first run and on ``--full-refresh``, else
   ``lookback`` batches before the current one (default 1).
 
-For each batch, every input of the model whose node sets ``event_time`` (a model or a seed) is
+For each batch, every input of the model whose node sets ``event_time`` (model, seed, source) is
 read through ``(SELECT * FROM input WHERE event_time >= start AND event_time < end)``, and the
 model's own ``ref``s render that; ``batch.event_time_start`` / ``batch.event_time_end`` hold the
-window in the template (dbt's ``model.batch``). Sources are read whole (pyflow's sources have
-no ``event_time`` yet).
+window in the template (dbt's ``model.batch``). A source sets it in the ``config:`` of the
+source or of its table; file sources are read whole.
 """
 
 from __future__ import annotations
@@ -135,7 +135,9 @@ def plan_batches(compiler: ProjectCompiler, node: ModelNode, job: Job) -> list[B
         filtered: dict[str, Upstream] = {}
         for key, up in inputs.items():
             parent = compiler.project.graph.nodes.get(parents.get(key, ""))
-            column = getattr(getattr(parent, "config", None), "event_time", None)
+            column = getattr(parent, "event_time", None) or getattr(
+                getattr(parent, "config", None), "event_time", None
+            )
             if column and up.relation is not None:
                 col = adapter.quote(str(column))
                 up = replace(

@@ -125,3 +125,31 @@ def test_microbatch_retry_reruns_the_model_over_the_recorded_window(make_project
         "batch 2 of 2 [2024-01-03 00:00, 2024-01-04 00:00) done",
     ]
     assert warehouse(project).rows("SELECT id FROM main.daily ORDER BY id") == [(3,), (4,)]
+
+
+def test_microbatch_filters_a_source_with_event_time(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "pyflow.yml": json.dumps({"name": "proj"}),
+            "seeds/raw_events.csv": EVENTS,
+            "models/sources.yml": """
+                sources:
+                  - name: raw
+                    schema: main
+                    tables:
+                      - name: raw_events
+                        config: {event_time: event_time}
+            """,
+            "models/daily.sql": MODEL.replace(
+                "{{ ref('events') }}", "{{ source('raw', 'raw_events') }}"
+            ).replace("{{ extra }}", ""),
+        }
+    )
+    pyflow("seed", "--project-dir", project)
+
+    result = pyflow(
+        "run", "--project-dir", project, "--event-time-start", "2024-01-02", "--event-time-end", "2024-01-04"
+    )
+
+    assert len(_batches(result.output)) == 2
+    assert warehouse(project).rows("SELECT id FROM main.daily ORDER BY id") == [(3,), (4,)]
