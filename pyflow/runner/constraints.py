@@ -58,7 +58,9 @@ def plan_constraints(node: Node, kind: str, job: Job) -> Callable[[Relation], li
     adapter = job.adapter
     options = TableOptions.from_config(job.config)
     why: str | None = None
-    if kind not in _TABLE_KINDS:
+    if kind == "microbatch":
+        why = "a microbatch model's table is built batch by batch"
+    elif kind not in _TABLE_KINDS:
         why = f"a {kind} model has no table to constrain"
     elif job.frame is not None or job.sql is None:
         why = "a DataFrame model is loaded from its frame"

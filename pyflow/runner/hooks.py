@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -95,21 +96,22 @@ _COMMITTED = "it runs after the build was committed: the node was built"
 def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job) -> Outcome:
     """Check the node's contract, run its pre-hooks, build it with the materializer of ``kind``, then its post-hooks."""
     check_contract(compiler, node)  # before anything runs: a broken contract leaves the target
-    job.create = plan_constraints(node, kind, job)  # an enforced contract's constraints, in the DDL
     if kind == "incremental" and is_microbatch(node):
         assert isinstance(node, ModelNode)
         job.batches, kind = plan_batches(compiler, node, job), "microbatch"
+    job.create = plan_constraints(node, kind, job)  # an enforced contract's constraints, in the DDL
     config = getattr(node, "config", None)
     pre: tuple[Hook, ...] = getattr(config, "pre_hook", ())
     post: tuple[Hook, ...] = getattr(config, "post_hook", ())
     if (pre or post or has_annotations(node)) and not isinstance(node, TestNode):
         context = _node_context(compiler, node, job)
-        atomic = job.adapter.capabilities.transactions
+        # a microbatch model commits batch by batch: its hooks run outside those transactions
+        atomic = job.adapter.capabilities.transactions and kind != "microbatch"
         where = _Where("pre-hook", node.name, node.path, node.resource_type, (node.line,) * len(pre))
         _run(compiler, pre, context, where, job, pick=lambda h: not h.transaction)  # dbt's before_begin
         post_where = _Where("post-hook", node.name, node.path, node.resource_type, (node.line,) * len(post))
         # in-transaction hooks commit (or roll back) with the build, as in dbt
-        with job.adapter.transaction():
+        with job.adapter.transaction() if atomic else nullcontext():
             _run(compiler, pre, context, where, job, pick=lambda h: h.transaction)
             outcome = materializer_for(kind).build(job)
             annotate(node, job)  # persist_docs, grants

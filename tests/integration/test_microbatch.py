@@ -153,3 +153,19 @@ def test_microbatch_filters_a_source_with_event_time(make_project, pyflow, wareh
 
     assert len(_batches(result.output)) == 2
     assert warehouse(project).rows("SELECT id FROM main.daily ORDER BY id") == [(3,), (4,)]
+
+
+def test_microbatch_with_hooks_still_commits_batch_by_batch(make_project, pyflow, warehouse):
+    project = _project(make_project)
+    pyflow("seed", "--project-dir", project)
+    window = ("--event-time-start", "2024-01-01", "--event-time-end", "2024-01-04")
+    pyflow("run", "--project-dir", project, *window)
+    failing = "case when id = 3 then cast('x' || id as integer) else amount + 1 end as amount"
+    hooked = MODEL.replace("begin='2024-01-01'", "begin='2024-01-01', post_hook='select 1'")
+    (project / "models/daily.sql").write_text(hooked.replace("amount{{ extra }}", failing))
+
+    result = pyflow("run", "--project-dir", project, *window, expect=1)
+
+    assert [b.rsplit(" ", 1)[1] for b in _batches(result.output)] == ["done", "failed", "done"]
+    rows = warehouse(project).rows("SELECT id, amount FROM main.daily ORDER BY id")
+    assert rows == [(1, 11), (2, 21), (3, 30), (4, 41)]
