@@ -314,7 +314,8 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
         "fail_fast": options.fail_fast,
         "vars": dict(options.vars),
         "retry_of": options.retry_of,
-        "event_time_start": _iso_or_none(options.event_time_window[0]),  # microbatch windows, replayed by retry
+        # microbatch windows, replayed by retry
+        "event_time_start": _iso_or_none(options.event_time_window[0]),
         "event_time_end": _iso_or_none(options.event_time_window[1]),
     }
     if not _is_json(dict(options.vars)):
