@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from pyflow.adapters import athenaframe
 from pyflow.adapters.athenapoll import cursor_class
-from pyflow.adapters.base import Leftover, RelationType, StatementLog, TableOptions
+from pyflow.adapters.base import Capabilities, Leftover, RelationType, StatementLog, TableOptions
 from pyflow.adapters.hivetype import hive_type
 from pyflow.adapters.s3location import glue_location as _location
 from pyflow.adapters.s3location import overlaps as _overlaps
@@ -80,6 +80,10 @@ class AthenaAdapter(TrinoAdapter):
     type: ClassVar[str] = "athena"
     dialect: ClassVar[str] = "athena"
     asks_connector: ClassVar[bool] = False  # no system.metadata; what a table supports follows table_type
+    # no COMMENT ON and no GRANT: Athena's permissions are Lake Formation's, its comments Glue's
+    capabilities: ClassVar[Capabilities] = dataclasses.replace(
+        TrinoAdapter.capabilities, comments=False, grants=False, constraints=frozenset()
+    )
     drains_results: ClassVar[bool] = False  # pyathena's execute returns once the query finished
 
     def connect(self) -> Any:

@@ -67,6 +67,12 @@ class Capabilities:
     :meth:`Adapter.seed_statements` only."""
     asof_join: bool = False
     """``ASOF JOIN`` exists (Ibis ``asof_join`` compiles to it; elsewhere it is a compile error)."""
+    comments: bool = False
+    """``COMMENT ON TABLE/VIEW/COLUMN`` exists (``persist_docs``; :mod:`pyflow.adapters.annotation`)."""
+    grants: bool = False
+    """``GRANT privilege ON table TO grantee`` exists, on some connectors at least (``grants``)."""
+    constraints: frozenset[str] = frozenset()
+    """dbt constraint types enforced in ``CREATE TABLE`` (:mod:`pyflow.adapters.constraint`)."""
     unnest_struct_arrays: bool = False
     """Ibis's SQL for unnesting an array of structs runs (``pivot_longer`` too; ibis#9998)."""
 
@@ -481,20 +487,23 @@ class Adapter(DMLBuilders, abc.ABC):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN ... COMMIT, rolling back on any exception (no-op without transactions)."""
-        if not self.capabilities.transactions:
+        """BEGIN ... COMMIT, rolling back on any exception (no-op without transactions; nested: joins the outer one)."""
+        if not self.capabilities.transactions or getattr(self._local, "in_transaction", False):
             yield
             return
         self._send("BEGIN TRANSACTION", None)  # _send: an interrupt is the engine's CancelledError
+        self._local.in_transaction = True
         try:
             yield
         except BaseException:
+            self._local.in_transaction = False
             try:
                 self._cursor().execute("ROLLBACK")
             except Exception:
                 log.debug("rollback failed", exc_info=True)
             raise
         else:
+            self._local.in_transaction = False
             try:
                 self._send("COMMIT", None)
             except PyflowError:

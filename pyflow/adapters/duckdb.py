@@ -83,6 +83,8 @@ class DuckDBAdapter(Adapter):
     dialect: ClassVar[str] = "duckdb"
     capabilities: ClassVar[Capabilities] = Capabilities(
         transactions=True,
+        comments=True,
+        constraints=frozenset({"not_null", "unique", "primary_key", "check", "custom"}),
         rename_table=True,
         replace_view=True,
         merge=True,

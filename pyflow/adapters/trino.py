@@ -121,6 +121,9 @@ class TrinoAdapter(Adapter):
         file_sources=False,
         ibis_backend=False,
         temp_tables=False,
+        comments=True,
+        grants=True,  # where the connector manages permissions (Hive with sql-standard security ...)
+        constraints=frozenset({"not_null"}),
     )
 
     asks_connector: ClassVar[bool] = True

@@ -80,6 +80,16 @@ BlueGreenOpt = Annotated[
     ),
 ]
 FailFastOpt = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
+EventStartOpt = Annotated[
+    str | None, typer.Option("--event-time-start", help="Microbatch models: build batches from this time.")
+]
+EventEndOpt = Annotated[
+    str | None, typer.Option("--event-time-end", help="Microbatch models: build batches up to this time.")
+]
+_EVENT_TIME_OPTIONS: list[tuple[str, Any, Any]] = [
+    ("event_time_start", EventStartOpt, None),
+    ("event_time_end", EventEndOpt, None),
+]
 LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text or json (one event per line).")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")]
 
@@ -346,6 +356,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
         *([("blue_green", BlueGreenOpt, None)] if command != "test" else []),
         ("fail_fast", FailFastOpt, False),
+        *(_EVENT_TIME_OPTIONS if command in ("run", "build") else []),
         ("log_format", LogFormatOpt, "text"),
         ("debug", DebugOpt, False),
     ]
@@ -357,6 +368,10 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
             kw["defer_state"],
         )  # fmt: skip
+        if kw.get("event_time_start") or kw.get("event_time_end"):
+            from pyflow.runner.microbatch import with_event_times
+
+            opts = with_event_times(opts, kw.get("event_time_start"), kw.get("event_time_end"))
         _execute(command, opts, kw["log_format"], kw["debug"], blue_green=kw.get("blue_green"))
 
     kind = inspect.Parameter.KEYWORD_ONLY

@@ -22,6 +22,7 @@ from pyflow.core.node import TestNode
 from pyflow.core.renderdb import RenderCalls
 from pyflow.core.spec import TargetInfo
 from pyflow.core.sqlcontext import base_context
+from pyflow.core.version import ref_call_key
 from pyflow.errors import CompileError
 
 if TYPE_CHECKING:
@@ -196,8 +197,8 @@ def _custom_sql(
     macro = jinja.test_macro(node.test_name) or f"test_{node.test_name}"
     jinja.add_template(path, "{{ " + macro + "(model=__model, **__args) }}")
 
-    def ref(*args: str, **_: Any) -> str:
-        key = args[-1]
+    def ref(*args: str, **kwargs: Any) -> str:
+        key = ref_call_key(args, kwargs)
         if key not in inputs:
             raise CompileError(
                 f"ref('{key}') is not a dependency of this test", model=node.name, code="dynamic-ref"

@@ -14,6 +14,7 @@ from pyflow.core.node import ModelNode
 from pyflow.core.renderdb import RelationText, RenderCalls, RenderDatabase
 from pyflow.core.spec import TargetInfo
 from pyflow.core.sqlcontext import base_context
+from pyflow.core.version import ref_call_key
 from pyflow.errors import CompileError
 from pyflow.relation import Relation
 
@@ -47,6 +48,7 @@ def compile_sql_model(
     dialect: str,
     block: str | None = None,
     services: RenderServices | None = None,
+    batch: Any = None,
 ) -> CompiledModel:
     """Render the model's template to one SELECT in the target dialect.
 
@@ -68,8 +70,9 @@ def compile_sql_model(
         used[key] = up
         return RelationText(up.sql_ref, up.relation)
 
-    def ref(*args: str, **_: Any) -> str:
-        return lookup(args[-1], f"ref('{args[-1]}')")
+    def ref(*args: str, **kwargs: Any) -> str:
+        key = ref_call_key(args, kwargs)
+        return lookup(key, f"ref('{args[-1]}')" if key == args[-1] else f"ref('{args[-1]}') of version {key}")
 
     def source(source_name: str, table_name: str) -> str:
         return lookup(f"{source_name}.{table_name}", f"source('{source_name}', '{table_name}')")
@@ -95,6 +98,8 @@ def compile_sql_model(
         is_incremental=lambda: is_incremental,
         graph=services.graph,
     )
+    if batch is not None:  # a microbatch model's window: batch.event_time_start / _end
+        ctx["batch"] = batch
     sql = jinja.render(model.path, ctx, model=model.name, block=block, builtins=services.builtins)
     check_one_statement(sql, dialect, model=model.name, path=model.path, resource=model.resource_type)
     sql = sql.strip().rstrip(";").strip()

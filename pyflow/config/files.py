@@ -79,4 +79,3 @@ def project_files(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...
                     found.append(((*parts, name), entry.path))
         out.extend(Path(path) for _, path in sorted(found))
     return out
-

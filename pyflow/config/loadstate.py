@@ -122,6 +122,8 @@ class LoadState:
         self.python_env = _sha(f"{version()}\0{PARSE_FORMAT}\0{helpers_digest(root, self.config)}")
         self.sql_env = ""
         self.model_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
+        self.model_versions: dict[str, dict[str, str]] = {}
+        """Per node name of a model version: its ``version``, ``latest_version``, ``versioned_name``."""
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.disabled: dict[str, Node] = {}
         self.warnings: list[str] = []
@@ -287,7 +289,7 @@ class LoadState:
         if props is not None:
             for c in props[0].columns:
                 out[c.name] = ColumnInfo(
-                    c.name, c.description, c.data_type, dict(c.meta), tuple(c.constraints)
+                    c.name, c.description, c.data_type, dict(c.meta), tuple(dict(k) for k in c.constraints)
                 )
         items = raw.items() if isinstance(raw, Mapping) else ((c, {}) for c in raw)
         for col, spec in items:
@@ -316,9 +318,9 @@ class LoadState:
         return out
 
     def _constraints(self, name: str) -> tuple[dict[str, Any], ...]:
-        """The model-level ``constraints:`` of model ``name``'s YAML properties."""
+        """The model-level ``constraints:`` of ``name``'s YAML properties."""
         props = self.model_props.get(name)
-        return tuple(props[0].constraints) if props is not None else ()
+        return tuple(dict(k) for k in props[0].constraints) if props is not None else ()
 
     def _register(self, node: ModelNode | SeedNode) -> bool:
         too_long = name_too_long(node.name, node.resource_type, node.path, node.line)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pyflow.core.node import Freshness
+from pyflow.core.version import latest_of
 
 
 class _Strict(BaseModel):
@@ -25,7 +26,7 @@ class ColumnProps(_Strict):
     tags: list[str] = Field(default_factory=list)
     quote: bool | None = None
     constraints: list[dict[str, Any]] = Field(default_factory=list)
-    """dbt's column constraints (``not_null``, ``primary_key`` ...): kept, not applied."""
+    """dbt's column constraints (``not_null``, ``primary_key`` ...), applied with an enforced contract."""
     policy_tags: list[str] = Field(default_factory=list)
     granularity: str | None = None
 
@@ -46,6 +47,13 @@ class FreshnessProps(_Strict):
     """A SQL condition: only rows matching it count (``loaded_at > current_date - 3``)."""
 
 
+class SourceConfigProps(_Strict):
+    """``config:`` of a source or source table (the keys pyflow acts on)."""
+
+    event_time: str | None = None
+    """The column holding each row's time: microbatch models read only their batch's rows."""
+
+
 class SourceTableProps(_Strict):
     """One table of a source."""
 
@@ -61,6 +69,7 @@ class SourceTableProps(_Strict):
     freshness: FreshnessProps | None = None
     tests: list[Any] = Field(default_factory=list)
     data_tests: list[Any] = Field(default_factory=list)
+    config: SourceConfigProps = Field(default_factory=SourceConfigProps)
 
 
 class SourceProps(_Strict):
@@ -77,6 +86,7 @@ class SourceProps(_Strict):
     loaded_at_field: str | None = None
     freshness: FreshnessProps | None = None
     tables: list[SourceTableProps] = Field(default_factory=list)
+    config: SourceConfigProps = Field(default_factory=SourceConfigProps)
 
 
 class NodeProps(_Strict):
@@ -94,7 +104,7 @@ class NodeProps(_Strict):
     """dbt's ``access`` and ``group`` properties: merged into the node's config."""
     group: str | None = None
     constraints: list[dict[str, Any]] = Field(default_factory=list)
-    """dbt's model-level constraints: kept, not applied."""
+    """dbt's model-level constraints, applied with an enforced contract (:mod:`pyflow.runner.constraints`)."""
     versions: list[dict[str, Any]] = Field(default_factory=list)
     """dbt's model versions: each ``{v: N}`` describes the model ``<name>_v<N>`` (or its ``defined_in``)."""
     latest_version: int | str | None = None
@@ -176,8 +186,10 @@ RESOURCE_LISTS = ("exposures", "semantic_models", "metrics", "saved_queries", "g
 def versioned(props: NodeProps) -> list[NodeProps]:
     """The properties of each version of a versioned model (dbt's ``versions:``), else ``[props]``.
 
-    Version ``v`` describes the model named by its ``defined_in``, else ``<name>_v<v>``; its
-    ``columns`` (entries with a ``name``) override the model's, and its ``config`` is merged over.
+    Version ``v`` describes the model named by its ``defined_in``, else ``<name>_v<v>`` (its
+    relation is ``<name>_v<v>`` either way, as in dbt). Its columns are the model's, narrowed by
+    an ``{include: all | [...], exclude: [...]}`` entry (default: all), then its own entries with
+    a ``name`` added or overriding; its ``config`` is merged over the model's.
     """
     if not props.versions:
         return [props]
@@ -186,15 +198,39 @@ def versioned(props: NodeProps) -> list[NodeProps]:
         name = str(version.get("defined_in") or f"{props.name}_v{version.get('v')}")
         columns = {c.name: c for c in props.columns}
         for raw in version.get("columns") or []:
+            if isinstance(raw, dict) and ("include" in raw or "exclude" in raw):
+                include = raw.get("include", "all")
+                keep = set(columns) if include in ("all", "*") else {str(c) for c in include or []}
+                keep -= {str(c) for c in raw.get("exclude") or []}
+                columns = {k: c for k, c in columns.items() if k in keep}
+        for raw in version.get("columns") or []:
             if isinstance(raw, dict) and "name" in raw:
                 columns[raw["name"]] = ColumnProps.model_validate(raw)
         config = {**props.config, **(version.get("config") or {})}
+        if version.get("defined_in"):
+            config.setdefault("alias", f"{props.name}_v{version.get('v')}")
         out.append(
             props.model_copy(
                 update={"name": name, "versions": [], "columns": list(columns.values()), "config": config}
             )
         )
     return out
+
+
+def version_fields(props: NodeProps) -> dict[str, dict[str, str]]:
+    """For each version's node name: its ``version``, ``latest_version`` and ``versioned_name``."""
+    if not props.versions:
+        return {}
+    numbers = [str(v.get("v")) for v in props.versions]
+    latest = str(props.latest_version) if props.latest_version is not None else latest_of(numbers)
+    return {
+        str(v.get("defined_in") or f"{props.name}_v{v.get('v')}"): {
+            "version": str(v.get("v")),
+            "latest_version": str(latest),
+            "versioned_name": props.name,
+        }
+        for v in props.versions
+    }
 
 
 def allowed_keys() -> dict[tuple[str | int, ...], list[str]]:

@@ -17,6 +17,7 @@ from pyflow.config.properties import (
     SourceProps,
     allowed_keys,
     table_freshness,
+    version_fields,
     versioned,
 )
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
@@ -73,10 +74,7 @@ class PropertyLoading(LoadState):
                 for i, entry in enumerate(getattr(props, kind)):
                     self.resources.setdefault(kind, []).append((entry, doc.display, doc.line_of((kind, i))))
             for i, m in enumerate(props.models):
-                if m.constraints or any(c.constraints for c in m.columns):
-                    self.resources.setdefault("constraints", []).append(
-                        ({"name": m.name}, doc.display, doc.line_of(("models", i)))
-                    )
+                self.model_versions.update(version_fields(m))
                 for version in versioned(m):
                     self._add_props(self.model_props, version, doc, ("models", i), "model")
             for i, s in enumerate(props.seeds):
@@ -150,6 +148,7 @@ class PropertyLoading(LoadState):
                 meta={**src.meta, **tbl.meta},
                 loaded_at_field=tbl.loaded_at_field or src.loaded_at_field,
                 freshness=table_freshness(src, tbl),
+                event_time=tbl.config.event_time or src.config.event_time,
             )
 
     def check_unused_props(self) -> None:

@@ -192,6 +192,7 @@ class PythonLoading(LoadState):
             description=cfg.description or spec.doc or "",
             columns=columns,
             constraints=self._constraints(spec.name),
+            **(self.model_versions.get(spec.name, {}) if not is_snapshot else {}),
             raw_code=source,
             fqn=(package, *parts),
             returns_dataframe=spec.returns_dataframe,

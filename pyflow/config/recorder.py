@@ -13,6 +13,7 @@ from typing import Any
 
 from pyflow.core.renderdb import RelationText
 from pyflow.core.spec import TargetInfo
+from pyflow.core.version import ref_call_key
 from pyflow.relation import Relation
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,8 @@ class ParseRecorder:
         """Names available to the template."""
         from pyflow.core.sqlcontext import base_context
 
-        def ref(*args: str, **_: Any) -> str:
-            self.refs.append(args[-1])
+        def ref(*args: str, **kwargs: Any) -> str:
+            self.refs.append(ref_call_key(args, kwargs))
             return _placeholder(None, args[-1])
 
         def source(source_name: str, table_name: str) -> str:

@@ -131,6 +131,7 @@ class SqlLoading(LoadState):
             "description": cfg.description or "",
             "columns": self._columns(name, raw_columns, display, line),
             "constraints": self._constraints(name),
+            **(self.model_versions.get(name, {}) if not is_snapshot else {}),
             "raw_code": text,
             "fqn": (package, *folders, name),
         }

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pyflow.core.project import Project
 
-_NODE_CONFIGS = ("grants", "persist_docs", "access", "group")
-"""Node config keys kept in the manifest but not applied."""
+_NODE_CONFIGS = ("access", "group")
+"""Node config keys kept in the manifest but not applied (``grants`` and ``persist_docs`` are
+applied where the engine can, else noted per node by :mod:`pyflow.runner.annotate`)."""
 
 
 def node_notes(project: Project) -> list[str]:

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
 Materialized = Literal["view", "table", "ephemeral", "incremental"]
-IncrementalStrategy = Literal["append", "merge", "delete+insert", "insert_overwrite"]
+IncrementalStrategy = Literal["append", "merge", "delete+insert", "insert_overwrite", "microbatch"]
+BatchSize = Literal["hour", "day", "month", "year"]
 OnSchemaChange = Literal["ignore", "fail", "append_new_columns", "sync_all_columns"]
 TableType = Literal["hive", "iceberg"]
 FileFormat = Literal["parquet", "orc", "avro", "json", "textfile"]
@@ -103,6 +104,12 @@ class ModelConfigDict(NodeConfigDict, total=False):
     contract: ContractDict
     access: Access
     group: str
+    event_time: str
+    """The column holding each row's time (microbatch models, and the inputs they filter)."""
+    batch_size: BatchSize
+    lookback: int
+    begin: str
+    concurrent_batches: bool
 
 
 class SnapshotConfigDict(NodeConfigDict, total=False):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pyflow.core.node import DependencyRef, ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.spec import CTX_PARAM
+from pyflow.core.version import version_aliases
 from pyflow.errors import GraphError, PyflowError, closest
 
 
@@ -130,6 +131,8 @@ def build_graph(
     for n in [*seeds.values(), *models.values()]:
         nodes[n.unique_id] = n
         by_name[n.name] = n
+    for key, versioned in version_aliases(models.values()).items():  # ref('dim', v=2), ref('dim')
+        by_name.setdefault(key, versioned)
     for s in sources.values():
         nodes[s.unique_id] = s
     by_param = {s.param_name: s for s in sources.values()}

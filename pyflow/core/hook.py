@@ -32,8 +32,8 @@ class Hook(BaseModel):
 
     sql: str
     transaction: bool = True
-    """Kept for dbt's manifest shape; pyflow runs every hook on the model's connection, outside
-    the build's own transaction (see docs/configuration.md#hooks)."""
+    """As in dbt: run inside the transaction that builds the node (true), or before its BEGIN /
+    after its COMMIT (false); see docs/configuration.md#hooks."""
 
 
 def hook_list(value: Any) -> list[Any]:

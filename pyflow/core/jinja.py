@@ -28,6 +28,7 @@ from pyflow.core.jinjaext import (
     is_mapping,
 )
 from pyflow.core.sqlcontext import sql_identifier_filter, sql_literal
+from pyflow.core.version import ref_call_key
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
 
 _MACRO_TAG = re.compile(r"\{%-?\s*(macro|test)\s+([A-Za-z_][A-Za-z0-9_]*)")
@@ -222,7 +223,9 @@ class JinjaProject:
             if len(args) != len(call.args):
                 continue
             if call.node.name == "ref" and len(args) in (1, 2):
-                found.refs.append((str(args[-1]), call.lineno))
+                kwargs = {k.key: k.value.value for k in call.kwargs if isinstance(k.value, jn.Const)}
+                if len(kwargs) == len(call.kwargs):  # ref('dim', v=2): a version's key
+                    found.refs.append((ref_call_key(args, kwargs), call.lineno))
             elif call.node.name == "source" and len(args) == 2:
                 found.sources.append((str(args[0]), str(args[1]), call.lineno))
         return found

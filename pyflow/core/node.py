@@ -41,7 +41,7 @@ class ColumnInfo:
     data_type: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     constraints: tuple[dict[str, Any], ...] = ()
-    """dbt's column constraints (``not_null``, ``primary_key`` ...), as written."""
+    """dbt's column ``constraints:`` (``{type: not_null}`` ...), applied with an enforced contract."""
 
 
 @dataclass
@@ -73,13 +73,24 @@ class ModelNode(Node):
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     raw_code: str = ""
     fqn: tuple[str, ...] = ()
+    constraints: tuple[dict[str, Any], ...] = ()
+    """dbt's model-level ``constraints:`` (``{type: primary_key, columns: [id]}`` ...)."""
+    version: str | None = None
+    """The version this node is of the versioned model ``versioned_name`` (:mod:`pyflow.core.version`)."""
+    latest_version: str | None = None
+    versioned_name: str | None = None
     module_name: str | None = None
     returns_dataframe: bool = False
     params: tuple[str, ...] = ()
-    constraints: tuple[dict[str, Any], ...] = ()
-    """dbt's model-level constraints, as written in the model's YAML properties."""
 
     resource_type: ClassVar[ResourceType] = "model"
+
+    @property
+    def unique_id(self) -> str:
+        """dbt-style id; a version of a versioned model: ``model.shop.dim_customers.v2``."""
+        if self.version is not None and self.versioned_name is not None:
+            return f"{self.resource_type}.{self.package}.{self.versioned_name}.v{self.version}"
+        return f"{self.resource_type}.{self.package}.{self.name}"
 
     @property
     def is_python(self) -> bool:
@@ -140,6 +151,8 @@ class SourceNode(Node):
     meta: dict[str, Any] = field(default_factory=dict)
     loaded_at_field: str | None = None
     freshness: Freshness | None = None
+    event_time: str | None = None
+    """dbt's ``event_time`` (``config:`` of the source or table): microbatch models filter on it."""
 
     resource_type: ClassVar[ResourceType] = "source"
 

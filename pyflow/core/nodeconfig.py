@@ -22,6 +22,7 @@ from pydantic import (
 
 from pyflow.core.configtypes import (
     Access,
+    BatchSize,
     FileFormat,
     HardDeletes,
     IncrementalStrategy,
@@ -77,10 +78,11 @@ class NodeConfig(BaseModel):
     post_hook: tuple[Hook, ...] = Field(default=(), serialization_alias="post-hook")
     """SQL run on the node's connection after it is built."""
     grants: dict[str, Any] = Field(default_factory=dict)
-    """dbt's ``{privilege: [grantees]}``: accepted and kept in the manifest, not applied
-    (DuckDB has no GRANT; ``pyflow debug`` lists the nodes that set it)."""
+    """dbt's ``{privilege: [grantees]}``: GRANTed after the build where the engine has GRANT
+    (Trino, on connectors that manage permissions), else skipped with a note (DuckDB, Athena)."""
     persist_docs: dict[str, Any] = Field(default_factory=dict)
-    """dbt's ``{relation: true, columns: true}``: accepted and kept in the manifest, not applied."""
+    """dbt's ``{relation: true, columns: true}``: descriptions written as ``COMMENT ON`` where the
+    engine has it (DuckDB, Trino), else skipped with a note (Athena)."""
 
     @field_validator("pre_hook", "post_hook", mode="before")
     @classmethod
@@ -116,6 +118,19 @@ class ModelConfig(NodeConfig):
     """dbt's ``private``/``protected``/``public``: kept in the manifest, not enforced."""
     group: str | None = None
     """dbt's model group: kept in the manifest, not enforced."""
+    event_time: str | None = None
+    """dbt's ``event_time``: the column holding each row's time; a microbatch model downstream
+    reads only the rows of its batch (see docs/configuration.md#microbatch-models)."""
+    batch_size: BatchSize | None = None
+    lookback: int = Field(default=1, ge=0)
+    begin: str | None = None
+    concurrent_batches: bool | None = None
+    """Accepted; batches run one after the other."""
+
+    @field_validator("begin", mode="before")
+    @classmethod
+    def _begin_text(cls, value: Any) -> Any:
+        return value.isoformat() if hasattr(value, "isoformat") else value
 
     @field_validator("sql_dialect")
     @classmethod
@@ -138,6 +153,10 @@ class ModelConfig(NodeConfig):
                 f"incremental_strategy '{self.incremental_strategy}' needs a unique_key "
                 "(one column or a list)"
             )
+        if self.incremental_strategy == "microbatch":
+            missing = [k for k in ("event_time", "batch_size", "begin") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"incremental_strategy 'microbatch' needs {', '.join(missing)}")
         if self.merge_update_columns and self.merge_exclude_columns:
             raise ValueError("set merge_update_columns or merge_exclude_columns, not both")
         return self
@@ -260,6 +279,8 @@ class SeedConfig(NodeConfig):
 
     column_types: dict[str, str] = Field(default_factory=dict)
     delimiter: str = ","
+    event_time: str | None = None
+    """dbt's ``event_time``: microbatch models downstream read only their batch's rows."""
     quote_columns: bool | None = None
     full_refresh: bool | None = None
     """Accepted for dbt compatibility: a seed is reloaded in full on every run anyway."""

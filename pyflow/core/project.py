@@ -16,6 +16,7 @@ from pyflow.core.jinja import JinjaProject
 from pyflow.core.macrodeps import MacroIndex, macro_index
 from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.nodeconfig import ProjectConfig
+from pyflow.core.version import version_aliases
 from pyflow.errors import GraphError, closest
 
 
@@ -70,6 +71,9 @@ class Project:
             return self.seeds[name]
         if name in self.snapshots:
             return self.snapshots[name]
+        versioned = version_aliases(self.models.values()).get(name)  # dim.v2, or dim for its latest
+        if versioned is not None:
+            return versioned
         raise GraphError(
             f"no model or seed named '{name}'",
             suggestions=closest(name, [*self.models, *self.seeds, *self.snapshots]),

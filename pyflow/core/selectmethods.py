@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pyflow.core.graph import Graph
 from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
 from pyflow.core.state import RESULT_VALUES, STATE_VALUES, State, compare, matches_state
+from pyflow.core.version import latest_of
 from pyflow.errors import SelectionError, closest
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ NOT_YET: Mapping[str, str] = MappingProxyType(
         "saved_query": "pyflow projects have no saved queries yet",
         "group": "pyflow projects have no groups yet",
         "access": "pyflow models have no access levels yet",
-        "version": "pyflow models have no versions yet",
         "wildcard": "dbt's wildcard method is not supported",
     }
 )
@@ -122,7 +122,37 @@ class Method(ABC):
 
 class _NameMethod(Method):
     def matches(self, node: Node, value: str) -> bool:
-        return not isinstance(node, SourceNode) and fnmatchcase(node.name, value)
+        if isinstance(node, SourceNode):
+            return False
+        versioned = getattr(node, "versioned_name", None)  # a version matches its model's name too
+        return fnmatchcase(node.name, value) or (versioned is not None and fnmatchcase(versioned, value))
+
+
+_VERSIONS = ("latest", "prerelease", "old", "none")
+
+
+class _VersionMethod(Method):
+    """dbt's ``version:latest|prerelease|old|none`` (``none``: models without versions)."""
+
+    def search(self, value: str) -> set[str]:
+        if value not in _VERSIONS:
+            raise selection_error(
+                f"{self.raw}: version:{value} is not one of {', '.join(_VERSIONS)}",
+                "write version:latest, version:prerelease, version:old or version:none",
+                closest(value, _VERSIONS),
+            )
+        return super().search(value)
+
+    def matches(self, node: Node, value: str) -> bool:
+        if node.resource_type != "model":
+            return False
+        version, latest = getattr(node, "version", None), getattr(node, "latest_version", None)
+        if version is None or latest is None:
+            return value == "none"
+        if value == "latest":
+            return bool(version == latest)
+        newer = latest_of([version, latest]) == version
+        return (value == "prerelease") == newer and value in ("prerelease", "old")
 
 
 def _config(node: Node) -> BaseModel | None:
@@ -309,6 +339,7 @@ METHODS: Mapping[str, type[Method]] = MappingProxyType(
         "test_name": _TestNameMethod,
         "state": _StateMethod,
         "result": _ResultMethod,
+        "version": _VersionMethod,
     }
 )
 """Method name -> class; ``selector:`` (a YAML selector by name) is resolved by the caller."""

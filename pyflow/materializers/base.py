@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +43,12 @@ class Job:
     """The model was compiled as an incremental batch (its table existed)."""
     config: Any = None
     run_started_at: Any = None
+    batches: Sequence[Any] | None = None
+    """A microbatch model's batches (:class:`pyflow.materializers.microbatch.Batch`), in order."""
+    create: Callable[[Relation], list[str]] | None = None
+    """Statements that create the job's table under a given name and fill it from ``sql`` (an
+    enforced contract with constraints: CREATE TABLE with them, then INSERT ... SELECT); else
+    the table is made by CREATE TABLE AS."""
     log: StatementLog = field(default_factory=StatementLog)
 
     def execute(self, sql: str) -> int | None:
@@ -86,13 +92,18 @@ class Materializer(abc.ABC):
     def fill(job: Job, relation: Relation, options: TableOptions | None = None) -> int | None:
         """CREATE TABLE ``relation`` from the job's SQL or frame.
 
-        ``options`` default to the job's config. A partitioned table on an engine with a
+        ``options`` default to the job's config; then ``job.create``, when set, makes the table
+        (with the contract's constraints). A partitioned table on an engine with a
         per-statement partition limit is written from a staging table, batch by batch
         (:mod:`pyflow.materializers.partitions`).
         """
         from pyflow.materializers import partitions
 
         adapter = job.adapter
+        if options is None and job.create is not None and job.frame is None:
+            for sql in job.create(relation):
+                job.execute(sql)
+            return None
         if options is None:
             options = TableOptions.from_config(job.config)
         if job.frame is not None:

@@ -73,6 +73,15 @@ def resolve_strategy(cfg: Any, adapter: Adapter) -> str:
     options = TableOptions.from_config(cfg)
     supported = adapter.incremental_strategies(options)
     strategy = getattr(cfg, "incremental_strategy", None)
+    if strategy == "microbatch":  # each batch's window is deleted, then inserted
+        if "delete+insert" not in supported:
+            raise UnsupportedError(
+                f"{adapter.type} cannot apply incremental_strategy 'microbatch' to "
+                f"{adapter.storage_name(options)}: it deletes each batch's rows first",
+                hint="use a table that supports DELETE (table_type: iceberg), or another strategy",
+                code="unsupported-strategy",
+            )
+        return str(strategy)
     if strategy is None:
         keyed = [s for s in ("merge", "delete+insert") if s in supported]
         strategy = (keyed[0] if keyed else "merge") if keys else "append"

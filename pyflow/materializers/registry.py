@@ -9,6 +9,7 @@ from __future__ import annotations
 from pyflow.errors import MaterializationError
 from pyflow.materializers.base import Materializer
 from pyflow.materializers.incremental import IncrementalMaterializer
+from pyflow.materializers.microbatch import MicrobatchMaterializer
 from pyflow.materializers.seed import SeedMaterializer
 from pyflow.materializers.snapshot import SnapshotMaterializer
 from pyflow.materializers.table import TableMaterializer
@@ -20,6 +21,7 @@ MATERIALIZERS: dict[str, type[Materializer]] = {
     "seed": SeedMaterializer,
     "incremental": IncrementalMaterializer,
     "snapshot": SnapshotMaterializer,
+    "microbatch": MicrobatchMaterializer,
 }
 """Each ``materialized`` value (and seeds, snapshots) -> the class that builds it."""
 

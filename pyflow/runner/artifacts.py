@@ -119,6 +119,18 @@ def _columns(cols: Mapping[str, Any], inferred: Sequence[tuple[str, str]] | None
     return out
 
 
+def _version_value(version: str | None) -> int | float | str | None:
+    """A model version as dbt writes it: a number when it reads as one."""
+    if version is None:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(version)
+        except ValueError:
+            pass
+    return version
+
+
 def node_entry(
     project: Project,
     node: Node,
@@ -170,6 +182,12 @@ def node_entry(
                 for r in node.refs
             ]
         )
+        if node.version is not None:  # dbt names a version by its model, with version fields
+            base.update(
+                name=node.versioned_name,
+                version=_version_value(node.version),
+                latest_version=_version_value(node.latest_version),
+            )
     elif isinstance(node, SeedNode):
         base.update(
             fqn=list(node.fqn),
@@ -339,6 +357,9 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
         "defer": options.defer,
         "defer_state": _folder(options.defer_state),
         "favor_state": options.favor_state,
+        # microbatch windows, replayed by retry
+        "event_time_start": _iso_or_none(options.event_time_window[0]),
+        "event_time_end": _iso_or_none(options.event_time_window[1]),
     }
     if not _is_json(dict(options.vars)):
         import yaml
@@ -350,6 +371,10 @@ def invocation_args(command: str, options: Options, target_name: str, threads: i
 def _folder(path: Path | None) -> str | None:
     """A ``--state``-like folder as an absolute path, so a retry finds it from anywhere."""
     return None if path is None else Path(path).resolve().as_posix()
+
+
+def _iso_or_none(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _is_json(value: Any) -> bool:

@@ -72,6 +72,8 @@ class ProjectCompiler:
         self.frame_errors: dict[str, str] = {}
         self.live = True
         """Templates may read the database (False in run/build's compile pass: see runner/renderdb.py)."""
+        self.event_time_window: tuple[datetime | None, datetime | None] = (None, None)
+        """``--event-time-start`` / ``--event-time-end`` of run and build (microbatch models)."""
         self.forced_incremental: dict[str, bool] = {}
         self._relations: dict[str, Relation] = {}
         cfg = project.config

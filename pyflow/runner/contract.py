@@ -5,7 +5,7 @@ A model with an enforced contract must declare every column it returns, each wit
 compiled columns (known offline: Ibis for Python models, ``DESCRIBE`` over empty inputs for SQL)
 are compared with the declared ones by name and type, ignoring order and nullability, so a
 broken contract fails the model and leaves its target as it was. Constraints (``not_null``,
-``primary_key`` ...) are kept in the manifest and not applied.
+``primary_key`` ...) are applied by :mod:`pyflow.runner.constraints`.
 """
 
 from __future__ import annotations

@@ -6,8 +6,13 @@ relation without adding a dependency ...) plus:
 
 - node hooks: ``this`` (the node's relation; ``this.schema``, ``this.identifier`` ...) and
   ``is_incremental()``. Pre-hooks run on the node's connection before its build statements
-  and post-hooks after them. A failing pre-hook fails the node before anything is built, so
-  the target is left as it was; a failing post-hook fails the node after its target was built.
+  and post-hooks after them, as dbt runs them: hooks with ``transaction: true`` (the default)
+  run inside the transaction that builds the node, so on an engine with transactions (DuckDB)
+  a failing post-hook rolls the build back and the target stays as it was; hooks with
+  ``transaction: false`` run before BEGIN (pre) or after COMMIT (post). Engines without
+  transactions (Trino, Athena) run them in the same order, but a failing post-hook fails the
+  node after its target was built and swapped in. A failing pre-hook fails the node before
+  anything is built.
 - run hooks: ``schemas`` (the schemas the run's nodes write to) and, in ``on-run-end``,
   ``results`` (one entry per node: ``node.name``, ``node.unique_id``, ``status``, ``message``,
   ``execution_time``). An ``on-run-start`` failure stops the run before any node; an
@@ -19,8 +24,9 @@ Hook configuration (spellings, accumulation) is read by :mod:`pyflow.core.hook`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +35,17 @@ from pyflow.core.hook import Hook
 from pyflow.core.node import ModelNode, Node, TestNode
 from pyflow.core.renderdb import RenderCalls
 from pyflow.core.sqlcontext import base_context
+from pyflow.core.version import ref_call_key
 from pyflow.errors import CompileError, MaterializationError, PyflowError, closest
 from pyflow.materializers.base import Job, Outcome
 from pyflow.materializers.registry import materializer_for
 from pyflow.relation import Relation
+from pyflow.runner.annotate import annotate, has_annotations
 from pyflow.runner.artifacts import discard_run_results
+from pyflow.runner.constraints import plan_constraints
 from pyflow.runner.contract import check_contract
 from pyflow.runner.events import Event
+from pyflow.runner.microbatch import is_microbatch, plan_batches
 from pyflow.runner.unitrun import is_unit_test
 
 if TYPE_CHECKING:
@@ -75,21 +85,40 @@ class _Where:
     resource: str = "model"
     lines: tuple[int | None, ...] = ()
     """The line of each hook in ``path`` when known (run hooks in the project file)."""
+    stage: str | None = None
+    """What a failure left behind, when it is not the label's usual one."""
+
+
+_ROLLED_BACK = "the build was rolled back with it: the target is as it was"
+_COMMITTED = "it runs after the build was committed: the node was built"
 
 
 def build_with_hooks(compiler: ProjectCompiler, node: Node, kind: str, job: Job) -> Outcome:
     """Check the node's contract, run its pre-hooks, build it with the materializer of ``kind``, then its post-hooks."""
     check_contract(compiler, node)  # before anything runs: a broken contract leaves the target
+    if kind == "incremental" and is_microbatch(node):
+        assert isinstance(node, ModelNode)
+        job.batches, kind = plan_batches(compiler, node, job), "microbatch"
+    job.create = plan_constraints(node, kind, job)  # an enforced contract's constraints, in the DDL
     config = getattr(node, "config", None)
     pre: tuple[Hook, ...] = getattr(config, "pre_hook", ())
     post: tuple[Hook, ...] = getattr(config, "post_hook", ())
-    if (pre or post) and not isinstance(node, TestNode):
+    if (pre or post or has_annotations(node)) and not isinstance(node, TestNode):
         context = _node_context(compiler, node, job)
+        # a microbatch model commits batch by batch: its hooks run outside those transactions
+        atomic = job.adapter.capabilities.transactions and kind != "microbatch"
         where = _Where("pre-hook", node.name, node.path, node.resource_type, (node.line,) * len(pre))
-        _run(compiler, pre, context, where, job)
-        outcome = materializer_for(kind).build(job)
-        where = _Where("post-hook", node.name, node.path, node.resource_type, (node.line,) * len(post))
-        _run(compiler, post, context, where, job)
+        _run(compiler, pre, context, where, job, pick=lambda h: not h.transaction)  # dbt's before_begin
+        post_where = _Where("post-hook", node.name, node.path, node.resource_type, (node.line,) * len(post))
+        # in-transaction hooks commit (or roll back) with the build, as in dbt
+        with job.adapter.transaction() if atomic else nullcontext():
+            _run(compiler, pre, context, where, job, pick=lambda h: h.transaction)
+            outcome = materializer_for(kind).build(job)
+            annotate(node, job)  # persist_docs, grants
+            rolled_back = replace(post_where, stage=_ROLLED_BACK) if atomic else post_where
+            _run(compiler, post, context, rolled_back, job, pick=lambda h: h.transaction)
+        after = replace(post_where, stage=_COMMITTED) if atomic else post_where
+        _run(compiler, post, context, after, job, pick=lambda h: not h.transaction)  # dbt's after_commit
         return outcome
     return materializer_for(kind).build(job)
 
@@ -174,8 +203,8 @@ def jinja_context(compiler: ProjectCompiler, model: str, calls: RenderCalls | No
     )
     project = compiler.project
 
-    def ref(*args: str, **_: Any) -> str:  # a hook's ref() names a relation; it adds no dependency
-        return compiler.adapter.render(compiler.relation(project.by_name(args[-1])))
+    def ref(*args: str, **kwargs: Any) -> str:  # a hook's ref() names a relation; it adds no dependency
+        return compiler.adapter.render(compiler.relation(project.by_name(ref_call_key(args, kwargs))))
 
     def source(source_name: str, table_name: str) -> str:
         found = project.sources.get((source_name, table_name))
@@ -247,8 +276,11 @@ def _run(
     context: dict[str, Any],
     where: _Where,
     job: Job | None,
+    pick: Callable[[Hook], bool] = lambda _: True,
 ) -> None:
     for i, hook in enumerate(hooks, start=1):
+        if not pick(hook):
+            continue
         name = _hook_name(where, i, len(hooks))
         sql = _render(compiler, hook.sql, context, where, name, i).strip().rstrip(";").strip()
         if not sql:
@@ -291,12 +323,15 @@ def _render(
 def _hook_error(where: _Where, name: str, what: str, sql: str, index: int) -> MaterializationError:
     lines = sql.strip().splitlines()
     shown = "\n".join(lines[:_SNIPPET_LINES]) + ("\n..." if len(lines) > _SNIPPET_LINES else "")
-    stage = {
-        "pre-hook": "nothing was built: the target is as it was",
-        "post-hook": "the node was built before the hook ran",
-        "on-run-start": "no node was run",
-        "on-run-end": "the nodes ran; their results stand",
-    }[where.label]
+    stage = (
+        where.stage
+        or {
+            "pre-hook": "nothing was built: the target is as it was",
+            "post-hook": "the node was built before the hook ran",
+            "on-run-start": "no node was run",
+            "on-run-end": "the nodes ran; their results stand",
+        }[where.label]
+    )
     return MaterializationError(
         f"{name} {what} ({stage})",
         model=where.model,

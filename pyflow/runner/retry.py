@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,7 @@ def plan_retry(
         defer=bool(args.get("defer")),
         defer_state=_folder(args, "defer_state", shown),
         favor_state=bool(args.get("favor_state")),
+        event_time_window=_window(args),
     )
     total = len(data.get("results") or [])
     return RetryPlan(
@@ -205,6 +207,13 @@ def plan_retry(
         f"Retrying {len(ids)} of the {total} node(s) of `{command_line(command, options)}` "
         f"(invocation {invocation}) that did not succeed",
     )
+
+
+def _window(args: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """The recorded ``--event-time-start`` / ``--event-time-end`` (microbatch models rerun the same window)."""
+    found = [args.get("event_time_start"), args.get("event_time_end")]
+    start, end = (datetime.fromisoformat(v) if isinstance(v, str) and v else None for v in found)
+    return start, end
 
 
 def command_line(command: str, options: Options) -> str:

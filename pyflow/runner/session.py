@@ -27,6 +27,7 @@ from pyflow.core.monitor import is_monitor
 from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode
 from pyflow.core.project import Project
 from pyflow.core.spec import TargetInfo
+from pyflow.core.version import ref_call_key
 from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError
 from pyflow.materializers.base import Job, SeedFile
 from pyflow.materializers.registry import materializer_for
@@ -76,6 +77,8 @@ class Options:
     """``pyflow retry``: the unique ids to act on, instead of a selection."""
     retry_of: str | None = None
     """``pyflow retry``: the invocation whose failures this one reruns."""
+    event_time_window: tuple[datetime | None, datetime | None] = (None, None)
+    """``--event-time-start`` / ``--event-time-end``: the window microbatch models build."""
 
 
 @dataclass
@@ -211,6 +214,7 @@ class Session:
                 cache=cache,
                 full_refresh=self.options.full_refresh,
             )
+            self._compiler.event_time_window = self.options.event_time_window
         return self._compiler
 
     def close(self) -> None:
@@ -653,8 +657,8 @@ class Session:
                 inlined[up.cte_name] = up.cte_sql
             return up.sql_ref
 
-        def ref(*args: str, **_: Any) -> str:
-            return use(project.by_name(args[-1]).unique_id)
+        def ref(*args: str, **kwargs: Any) -> str:
+            return use(project.by_name(ref_call_key(args, kwargs)).unique_id)
 
         def source(source_name: str, table_name: str) -> str:
             key = (source_name, table_name)

@@ -91,7 +91,9 @@ def _is_kind_of(schema: dict[str, Any], node: dict[str, Any]) -> bool:
     if kind != node.get("resource_type"):
         return False
     if kind == "test":  # GenericTest or SingularTest
-        return (schema.get("title") == "GenericTest") == str(node.get("original_file_path", "")).endswith(".yml")
+        return (schema.get("title") == "GenericTest") == str(node.get("original_file_path", "")).endswith(
+            ".yml"
+        )
     return True
 
 

@@ -21,7 +21,9 @@ def pyflow_build(project_dir: Path, extra: list[str]) -> None:
 
     from pyflow.cli.main import app
 
-    result = CliRunner().invoke(app, ["build", "--project-dir", str(project_dir), *extra], catch_exceptions=False)
+    result = CliRunner().invoke(
+        app, ["build", "--project-dir", str(project_dir), *extra], catch_exceptions=False
+    )
     assert result.exit_code in (0, 1), result.output
     assert (project_dir / "target" / "run_results.json").is_file(), result.output
 

@@ -28,7 +28,9 @@ def main(argv: list[str]) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             captured = build_days(name, Path(tmp), dbt_builder(dbt))
         write_expected(name, captured)
-        print(f"{name}: {', '.join(f'{d}: {len(c.relations)} relations, {len(c.tests)} tests' for d, c in captured.items())}")
+        print(
+            f"{name}: {', '.join(f'{d}: {len(c.relations)} relations, {len(c.tests)} tests' for d, c in captured.items())}"
+        )
     return 0
 
 

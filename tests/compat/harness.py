@@ -105,7 +105,9 @@ def capture(project_dir: Path) -> Captured:
             rows[key] = sorted([[_text(v) for v in row] for row in data])
     finally:
         con.close()
-    kept = project_dir.parent / f"{project_dir.name}-target-{len(list(project_dir.parent.glob('*-target-*')))}"
+    kept = (
+        project_dir.parent / f"{project_dir.name}-target-{len(list(project_dir.parent.glob('*-target-*')))}"
+    )
     shutil.copytree(project_dir / "target", kept, ignore=shutil.ignore_patterns("compiled", "run"))
     return Captured(relations, rows, _tests(project_dir / "target"), kept)
 

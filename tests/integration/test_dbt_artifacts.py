@@ -45,9 +45,15 @@ def test_nodes_have_dbts_path_and_tests_their_fqn(make_project, pyflow):
     assert nodes["model.proj.doubled"]["path"] == "marts/doubled.sql"
     assert nodes["seed.proj.codes"]["path"] == "raw/codes.csv"
     singular = nodes["test.proj.no_negative"]
-    assert (singular["path"], singular["fqn"]) == ("checks/no_negative.sql", ["proj", "checks", "no_negative"])
+    assert (singular["path"], singular["fqn"]) == (
+        "checks/no_negative.sql",
+        ["proj", "checks", "no_negative"],
+    )
     (generic,) = [n for u, n in nodes.items() if u.startswith("test.proj.not_null_doubled_d.")]
-    assert (generic["path"], generic["fqn"]) == ("not_null_doubled_d.sql", ["proj", "marts", "not_null_doubled_d"])
+    assert (generic["path"], generic["fqn"]) == (
+        "not_null_doubled_d.sql",
+        ["proj", "marts", "not_null_doubled_d"],
+    )
 
 
 def test_model_refs_and_sources_and_access_as_dbt_writes_them(make_project, pyflow):

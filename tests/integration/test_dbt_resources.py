@@ -80,7 +80,8 @@ def test_dbt_configs_and_yaml_resources_load_and_build(make_project, pyflow, war
     assert warehouse(project).rows("SELECT id FROM main.orders") == [(1,)]
     manifest = json.loads((project / "target" / "manifest.json").read_text())
     exposure = manifest["exposures"]["exposure.proj.weekly_report"]
-    assert exposure["depends_on"] == {"nodes": ["model.proj.orders", "model.proj.dim_v2"]}
+    # a version's unique id is dbt's model.<project>.<model>.v<v>
+    assert exposure["depends_on"] == {"nodes": ["model.proj.orders", "model.proj.dim.v2"]}
     assert exposure["original_file_path"] == "models/props.yml"
     assert set(manifest["metrics"]) == {"metric.proj.order_count"}
     assert set(manifest["semantic_models"]) == {"semantic_model.proj.orders_sm"}
@@ -90,7 +91,7 @@ def test_dbt_configs_and_yaml_resources_load_and_build(make_project, pyflow, war
     assert orders["contract"]["enforced"] is True
     assert (orders["access"], orders["group"]) == ("public", "finance")
     # each version's properties describe the model <name>_v<v>
-    dim_v1 = manifest["nodes"]["model.proj.dim_v1"]["columns"]
+    dim_v1 = manifest["nodes"]["model.proj.dim.v1"]["columns"]
     assert dim_v1["id"]["description"] == "the key" and dim_v1["old"]["description"] == "gone in v2"
 
 
@@ -101,8 +102,8 @@ def test_debug_lists_configs_and_resources_kept_but_not_applied_once(make_projec
 
     lines = [line for line in result.output.splitlines() if "accepted, not applied by pyflow" in line]
     assert lines == [
-        "  accepted, not applied by pyflow: +grants (3), +persist_docs (3), +access (1), +group (1), "
-        "constraints (1), exposures (1), groups (1), metrics (1), saved_queries (1), "
+        "  accepted, not applied by pyflow: +access (1), +group (1), "
+        "exposures (1), groups (1), metrics (1), saved_queries (1), "
         "semantic_models (1) (see docs/coming-from-dbt.md)"
     ]
 

@@ -25,7 +25,9 @@ DBT_FILES = {
 
 
 def _columns(db, table):
-    sql = "select column_name from information_schema.columns where table_name = '{}' order by ordinal_position"
+    sql = (
+        "select column_name from information_schema.columns where table_name = '{}' order by ordinal_position"
+    )
     return [r[0] for r in db.rows(sql.format(table))]
 
 

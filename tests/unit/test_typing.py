@@ -128,7 +128,7 @@ def test_typing_mypy_flags_an_unknown_config_key_and_a_wrong_value(tmp_path: Pat
         ':9: error: Unexpected keyword argument "materialzed"' in e and 'did you mean "materialized"' in e
         for e in errors
     ), result.stdout
-    assert "Literal['append', 'merge', 'delete+insert', 'insert_overwrite']" in result.stdout
+    assert "Literal['append', 'merge', 'delete+insert', 'insert_overwrite', 'microbatch']" in result.stdout
 
 
 def test_typing_mypy_strict_passes_on_pyflow_and_examples(tmp_path: Path) -> None:
