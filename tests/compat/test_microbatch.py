@@ -1,8 +1,7 @@
 """The ``microbatch`` project: an incremental model built in daily batches (``event_time``,
 ``begin``, ``batch_size``, ``lookback``, ``--event-time-start/--event-time-end``).
 
-Its expected files come from dbt-duckdb like the others'; pyflow's comparison is skipped until
-microbatch lands (branch dbta): the lead removes the skip when merging it.
+Its expected files come from dbt-duckdb like the others'.
 """
 
 from __future__ import annotations
@@ -10,11 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.compat.comparison import table_differences
-from tests.compat.harness import days, settings
+from tests.compat.harness import days
 
 PROJECT = "microbatch"
-
-pytestmark = pytest.mark.skip(reason=settings(PROJECT)["skip"])
 
 
 @pytest.mark.parametrize("day", days(PROJECT))
