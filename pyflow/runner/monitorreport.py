@@ -181,8 +181,8 @@ def monitor_report(session: Session, runs: int, stale_after_hours: float) -> dic
         raise ProjectError(
             "pyflow monitor reads the run history, which is off for this project",
             path="pyflow.yml",
-            hint="add `run-history: true` to pyflow.yml, run `pyflow build` a few times, then "
-            "run `pyflow monitor` again (docs/monitoring.md#run-history)",
+            hint="remove `run-history: false` from pyflow.yml (the history is on by default), run "
+            "`pyflow build` a few times, then run `pyflow monitor` again (docs/monitoring.md#run-history)",
             code="run-history-off",
         )
     session.adapter.open()

@@ -153,11 +153,32 @@ def test_run_history_records_the_git_commit(tmp_path, pyflow, warehouse) -> None
     assert warehouse(project).rows("SELECT DISTINCT git_commit FROM main.pyflow_run_history") == [(head,)]
 
 
-def test_run_history_is_off_by_default(tmp_path, pyflow, warehouse) -> None:
+def test_run_history_is_on_by_default(tmp_path, pyflow, warehouse) -> None:
     project = monitored_project(tmp_path, "- not_empty", history="")
     load_orders(project, 5)
     pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows(
+        "SELECT node_name, status FROM main.pyflow_run_history ORDER BY node_name"
+    ) == [("orders", "success"), ("source_not_empty_raw_orders_", "pass")]
+
+
+def test_run_history_false_turns_it_off(tmp_path, pyflow, warehouse) -> None:
+    project = monitored_project(tmp_path, "- not_empty", history="run-history: false\n")
+    load_orders(project, 5)
+    pyflow("build", "--project-dir", project)
     assert "main.pyflow_run_history" not in warehouse(project).relations()
+
+
+def test_commands_that_build_nothing_write_no_history(tmp_path, pyflow, warehouse) -> None:
+    project = monitored_project(tmp_path, "- not_empty", history="")
+    load_orders(project, 5)
+    pyflow("compile", "--project-dir", project)
+    pyflow("ls", "--project-dir", project)
+    pyflow("show", "--project-dir", project, "--inline", "select 1 as one")
+    assert "main.pyflow_run_history" not in warehouse(project).relations()
+    pyflow("seed", "--project-dir", project)  # no seeds: nothing ran, nothing to record
+    pyflow("run", "--project-dir", project)
+    assert warehouse(project).rows("SELECT DISTINCT command FROM main.pyflow_run_history") == [("run",)]
 
 
 def test_run_history_in_a_configured_schema(tmp_path, pyflow, warehouse) -> None:
@@ -349,12 +370,12 @@ def test_null_and_distinct_rate_monitors(tmp_path, pyflow) -> None:
 
 
 def test_a_history_monitor_without_history_is_an_error_naming_the_fix(tmp_path, pyflow) -> None:
-    project = monitored_project(tmp_path, "- volume", history="")
+    project = monitored_project(tmp_path, "- volume", history="run-history: false\n")
     load_orders(project, 3)
     result = pyflow("test", "--project-dir", project, expect=1)
     assert "monitor 'volume' compares with earlier runs, but the run history is off" in result.output
     assert "models/sources.yml" in result.output
-    assert "add `run-history: true` to pyflow.yml" in result.output
+    assert "remove `run-history: false` from pyflow.yml" in result.output
     assert "[monitor-needs-history]" in result.output
 
 
@@ -559,7 +580,7 @@ def test_pyflow_monitor_after_several_runs(tmp_path, pyflow) -> None:
 
 
 def test_pyflow_monitor_without_history_says_how_to_turn_it_on(tmp_path, pyflow) -> None:
-    project = monitored_project(tmp_path, "- not_empty", history="")
+    project = monitored_project(tmp_path, "- not_empty", history="run-history: false\n")
     result = pyflow("monitor", "--project-dir", project, expect=1)
     assert "pyflow monitor reads the run history, which is off" in result.output
     assert "[run-history-off]" in result.output
