@@ -260,6 +260,10 @@ def _summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
         f"Done. PASS={ok} WARN={len(warnings)} ERROR={len(errors)} SKIP={skipped} {also}"
         f"TOTAL={len(outcome.results)}"
     )
+    from pyflow.runner.nodecost import format_bytes, scanned_total
+
+    if (scanned := scanned_total(outcome.results)) is not None:  # the engine reports it (Trino, Athena)
+        render.line(f"Scanned {format_bytes(scanned)} in total.")
     if outcome.errors:  # after the nodes: on-run-end hooks, artifacts not written (a full disk)
         render.line("")
         render.line(f"But {len(outcome.errors)} step(s) outside the nodes failed:", "error")

@@ -330,6 +330,8 @@ def write_run_results(
         row = asdict(r)
         row.pop("statements")
         row.pop("traceback")
+        row.pop("bytes_scanned")  # in adapter_response, with the engine's other figures
+        cost = row.pop("query_stats")
         row["timing"] = (
             [{"name": "execute", "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at)}]
             if r.started_at
@@ -337,7 +339,7 @@ def write_run_results(
         )
         row["adapter_response"] = (
             {"rows_affected": r.rows_affected, "code": r.response} if r.rows_affected is not None else {}
-        )
+        ) | cost
         rows.append(row)
     try:
         with reporting_full_disk(path):
