@@ -570,6 +570,8 @@ def test_pyflow_monitor_after_several_runs(tmp_path, pyflow) -> None:
     assert orders_model["durations"][-1] is None and all(d is not None for d in orders_model["durations"][:3])
     assert orders_model["duration_trend"].endswith(" ")  # skipped: a gap, not a zero
     assert [m["name"] for m in report["slowest"]] == ["orders"]
+    assert report["costliest"] == []  # DuckDB reports no bytes scanned
+    assert lines[lines.index("Costliest (mean bytes scanned per run):") + 1].startswith("  none reported")
     (monitor,) = report["failing_monitors"]
     assert (monitor["test_name"], monitor["monitored"], monitor["status"]) == ("volume", "raw.orders", "fail")
     assert report["stale"] == []
@@ -577,6 +579,41 @@ def test_pyflow_monitor_after_several_runs(tmp_path, pyflow) -> None:
         pyflow("monitor", "--project-dir", project, "--output", "json", "--stale-after", "0").output
     )["stale"]
     assert [(s["name"], s["resource_type"]) for s in stale] == [("orders", "model")]
+
+
+def test_pyflow_monitor_ranks_the_costliest_models_by_bytes_scanned(tmp_path, pyflow) -> None:
+    project = write_project(
+        tmp_path / "costs",
+        {
+            "models/small.sql": "{{ config(materialized='table') }}\nselect 1 as id\n",
+            "models/large.sql": "{{ config(materialized='table') }}\nselect 2 as id\n",
+            "models/free.sql": "{{ config(materialized='view') }}\nselect 3 as id\n",
+        },
+        name="costs",
+    )
+    for _ in range(3):
+        pyflow("run", "--project-dir", project)
+    # what Athena or Trino would have recorded (DuckDB reports no bytes): large grows each run
+    sql(
+        project,
+        "UPDATE main.pyflow_run_history SET bytes_scanned = CASE node_name "
+        "WHEN 'small' THEN 1000 "
+        "WHEN 'large' THEN (SELECT 1000000000 * count(DISTINCT h.invocation_id) FROM main.pyflow_run_history h "
+        "WHERE h.run_started_at <= pyflow_run_history.run_started_at) END",
+    )
+
+    report = json.loads(pyflow("monitor", "--project-dir", project, "--output", "json").output)
+    assert [(c["name"], c["mean_bytes"], c["last_bytes"], c["total_bytes"]) for c in report["costliest"]] == [
+        ("large", 2_000_000_000, 3_000_000_000, 6_000_000_000),
+        ("small", 1000, 1000, 3000),
+    ]
+    assert report["costliest"][0]["bytes_trend"] == "▁▅█"
+    lines = pyflow("monitor", "--project-dir", project).output.splitlines()
+    at = lines.index("Costliest (mean bytes scanned per run):")
+    assert lines[at + 1 : at + 3] == [
+        "  1. large  2.0 GB (last 3.0 GB, total 6.0 GB)  ▁▅█",
+        "  2. small  1.0 KB (last 1.0 KB, total 3.0 KB)  ▁▁▁",
+    ]
 
 
 def test_pyflow_monitor_without_history_says_how_to_turn_it_on(tmp_path, pyflow) -> None:
