@@ -141,7 +141,8 @@ class RemoteQueries:
                 known.append(int(size))
             else:  # "NaN": no statistics for the table
                 unknown.append(name)
-        return ScanEstimate(sum(known) if known else None, tuple(tables), tuple(unknown))
+        size = sum(known) if known or not tables else None  # no input table: nothing to read
+        return ScanEstimate(size, tuple(tables), tuple(unknown))
 
 
 class AthenaQueries(RemoteQueries):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from pyflow.cli.dryrunview import DryRunOpt, print_dry_run
 from pyflow.cli.selectargs import SelectorListGroup
 
 if TYPE_CHECKING:
@@ -317,6 +318,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("threads", ThreadsOpt, None),
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
         ("fail_fast", FailFastOpt, False),
+        *([("dry_run", Annotated[bool, DryRunOpt], False)] if command in ("run", "build") else []),
         ("log_format", LogFormatOpt, "text"),
         ("debug", DebugOpt, False),
     ]
@@ -327,6 +329,10 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             kw["threads"], kw.get("full_refresh", False), kw["fail_fast"], kw["selector"],
             kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
         )  # fmt: skip
+        if kw.get("dry_run"):  # nothing runs: the plan, with the engine's estimates where it gives them
+            with _errors(kw["debug"]):
+                print_dry_run(command, opts, kw["log_format"], _echo, _warn)
+            return
         _execute(command, opts, kw["log_format"], kw["debug"])
 
     kind = inspect.Parameter.KEYWORD_ONLY

@@ -269,3 +269,74 @@ def test_athena_build_reports_bytes_scanned_per_model(tmp_path: Path, monkeypatc
     assert con.options[create_big] == {"work_group": "heavy"}  # type: ignore[attr-defined]
     history = next(s for s in con.statements if "pyflow_run_history" in s and "SELECT CAST(" in s)
     assert "CAST(1288490188 AS BIGINT) AS \"bytes_scanned\"" in history
+
+
+# ---- --dry-run -------------------------------------------------------------------------------
+
+EXPLAIN_IO = {  # `EXPLAIN (TYPE IO, FORMAT JSON)` as Trino 476 answers it (Athena engine 3 alike)
+    "inputTableColumnInfos": [
+        {
+            "table": {"catalog": "awsdatacatalog", "schemaTable": {"schema": "shop", "table": "orders"}},
+            "constraint": {"none": False, "columnConstraints": []},
+            "estimate": {
+                "outputRowCount": 10000.0,
+                "outputSizeInBytes": 640000.0,
+                "cpuCost": 640000.0,
+                "maxMemory": 0.0,
+                "networkCost": 0.0,
+            },
+        },
+        {
+            "table": {"catalog": "awsdatacatalog", "schemaTable": {"schema": "shop", "table": "events"}},
+            "constraint": {"none": False, "columnConstraints": []},
+            "estimate": {
+                "outputRowCount": "NaN",
+                "outputSizeInBytes": "NaN",
+                "cpuCost": "NaN",
+                "maxMemory": 0.0,
+                "networkCost": 0.0,
+            },
+        },
+    ],
+    "estimate": {"outputRowCount": "NaN", "outputSizeInBytes": "NaN", "cpuCost": "NaN", "maxMemory": 0.0, "networkCost": 0.0},
+}
+
+
+def test_athena_dry_run_prints_the_plan_and_the_explain_estimate(tmp_path: Path, monkeypatch, cli) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "profiles.yml").write_text(PROFILES.lstrip(), encoding="utf-8")
+    project = write_project(
+        tmp_path / "shop",
+        {
+            "models/sources.yml": "sources:\n  - name: raw\n    schema: shop\n    tables:\n"
+            "      - name: orders\n      - name: events\n",
+            "models/joined.sql": "{{ config(materialized='table') }}\n"
+            "select o.id from {{ source('raw', 'orders') }} o join {{ source('raw', 'events') }} e on o.id = e.id\n",
+            "models/constant.sql": "{{ config(materialized='table') }}\nselect 1 as id\n",
+        },
+        project_yml="name: shop\nprofile: ci\n",
+    )
+    con = athena_connection(
+        {},
+        schemas={"shop"},
+        answer=lambda sql: (
+            [(json.dumps(EXPLAIN_IO, indent=2),)]
+            if sql.startswith("EXPLAIN (TYPE IO, FORMAT JSON)") and " o join " in sql
+            else ([(json.dumps({"inputTableColumnInfos": [], "estimate": {}}),)] if sql.startswith("EXPLAIN") else None)
+        ),
+    )
+    monkeypatch.setattr(AthenaAdapter, "connect", lambda self: con)
+
+    result = cli("run", "--dry-run", "--project-dir", str(project), "--profiles-dir", str(profiles))
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Dry run of `pyflow run` on target 'athena' (athena), with the engine's estimates (EXPLAIN): nothing runs."
+    assert "1 of 2 sql table model shop.constant  estimated scan 0 B" in lines
+    joined = lines.index("2 of 2 sql table model shop.joined  estimated scan 640.0 KB")
+    assert lines[joined + 1] == "    no size estimate for awsdatacatalog.shop.events (no table statistics)"
+    assert lines[-1] == "Would run 2 node(s); estimated scan 640.0 KB."
+    # only EXPLAIN statements were sent: nothing built, no history written
+    assert con.sent() and all(s.startswith("EXPLAIN (TYPE IO, FORMAT JSON)\n") for s in con.sent())
+    assert not (project / "target" / "run_results.json").exists()
