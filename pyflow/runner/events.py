@@ -116,7 +116,9 @@ class Event:
         out.update((k, v) for k, v in asdict(self).items() if k not in out and k != "invocation_id")
         if self.result is not None:
             out["result"] = {
-                k: v for k, v in asdict(self.result).items() if k not in ("statements", "traceback")
+                k: v
+                for k, v in asdict(self.result).items()
+                if k not in ("statements", "traceback", "bytes_scanned", "query_stats")  # as run_results
             }
         return out
 
