@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pyflow.adapters.remotequery import EstimatesScan
+from pyflow.adapters.remotequery import EstimatesScan, with_node_settings
 from pyflow.compile.model import CompiledModel
 from pyflow.core.node import ModelNode
 from pyflow.errors import PyflowError
+from pyflow.runner.nodecost import engine_settings
 
 if TYPE_CHECKING:
     from pyflow.runner.session import Session
@@ -96,7 +97,8 @@ def dry_run(session: Session, command: str) -> DryRun:
         elif isinstance(got, CompiledModel) and got.sql is not None:
             planned.sql = got.sql
             if isinstance(adapter, EstimatesScan):
-                _estimate(adapter, planned, got.sql)
+                with with_node_settings(adapter, engine_settings(node)):  # the model's workgroup
+                    _estimate(adapter, planned, got.sql)
         nodes.append(planned)
     return DryRun(command, session.target.name, adapter.type, nodes, estimates)
 

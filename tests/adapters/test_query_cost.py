@@ -313,7 +313,7 @@ def test_athena_dry_run_prints_the_plan_and_the_explain_estimate(tmp_path: Path,
             "      - name: orders\n      - name: events\n",
             "models/joined.sql": "{{ config(materialized='table') }}\n"
             "select o.id from {{ source('raw', 'orders') }} o join {{ source('raw', 'events') }} e on o.id = e.id\n",
-            "models/constant.sql": "{{ config(materialized='table') }}\nselect 1 as id\n",
+            "models/constant.sql": "{{ config(materialized='table', work_group='heavy') }}\nselect 1 as id\n",
         },
         project_yml="name: shop\nprofile: ci\n",
     )
@@ -340,3 +340,4 @@ def test_athena_dry_run_prints_the_plan_and_the_explain_estimate(tmp_path: Path,
     # only EXPLAIN statements were sent: nothing built, no history written
     assert con.sent() and all(s.startswith("EXPLAIN (TYPE IO, FORMAT JSON)\n") for s in con.sent())
     assert not (project / "target" / "run_results.json").exists()
+    assert con.options == [{"work_group": "heavy"}, {}]  # type: ignore[attr-defined]  # the model's workgroup
