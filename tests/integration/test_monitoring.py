@@ -166,7 +166,7 @@ def test_run_history_false_turns_it_off(tmp_path, pyflow, warehouse) -> None:
     project = monitored_project(tmp_path, "- not_empty", history="run-history: false\n")
     load_orders(project, 5)
     pyflow("build", "--project-dir", project)
-    assert "main.pyflow_run_history" not in warehouse(project).relations()
+    assert "main.pyflow_run_history" not in warehouse(project).relations(history=True)
 
 
 def test_commands_that_build_nothing_write_no_history(tmp_path, pyflow, warehouse) -> None:
@@ -175,7 +175,7 @@ def test_commands_that_build_nothing_write_no_history(tmp_path, pyflow, warehous
     pyflow("compile", "--project-dir", project)
     pyflow("ls", "--project-dir", project)
     pyflow("show", "--project-dir", project, "--inline", "select 1 as one")
-    assert "main.pyflow_run_history" not in warehouse(project).relations()
+    assert "main.pyflow_run_history" not in warehouse(project).relations(history=True)
     pyflow("seed", "--project-dir", project)  # no seeds: nothing ran, nothing to record
     pyflow("run", "--project-dir", project)
     assert warehouse(project).rows("SELECT DISTINCT command FROM main.pyflow_run_history") == [("run",)]
