@@ -31,6 +31,7 @@ from pyflow.adapters import athenaframe
 from pyflow.adapters.athenapoll import cursor_class
 from pyflow.adapters.base import Capabilities, Leftover, RelationType, StatementLog, TableOptions
 from pyflow.adapters.hivetype import hive_type
+from pyflow.adapters.remotequery import AthenaQueries
 from pyflow.adapters.s3location import glue_location as _location
 from pyflow.adapters.s3location import overlaps as _overlaps
 from pyflow.adapters.s3location import split_s3 as _split_s3
@@ -74,7 +75,7 @@ def _check_batch(response: dict[str, Any], action: str) -> None:
         )
 
 
-class AthenaAdapter(TrinoAdapter):
+class AthenaAdapter(AthenaQueries, TrinoAdapter):
     """Adapter for ``type: athena`` targets."""
 
     type: ClassVar[str] = "athena"
@@ -110,14 +111,6 @@ class AthenaAdapter(TrinoAdapter):
     default_num_retries: ClassVar[int] = 5
     max_query_bytes: ClassVar[int] = 262_144
     """Athena's query string limit (UTF-8 bytes)."""
-
-    def query_link(self, query_id: str) -> str:
-        """The query's page in the Athena console (logged at DEBUG with each query id)."""
-        region = self.config.region_name
-        return (
-            f"https://{region}.console.aws.amazon.com/athena/home?region={region}"
-            f"#/query-editor/history/{query_id}"
-        )
 
     # ---- Hive DDL ------------------------------------------------------------------------
     def hive_name(self, relation: Relation) -> str:

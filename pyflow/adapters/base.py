@@ -12,10 +12,12 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from pyflow.adapters.querystats import QueryStats as QueryStats
+from pyflow.adapters.querystats import StatementLog as StatementLog
 from pyflow.errors import AdapterError, PyflowError, UnsupportedError, is_disk_full
 from pyflow.relation import Relation
 
@@ -126,14 +128,6 @@ class Column:
 
     name: str
     data_type: str
-
-
-@dataclass
-class StatementLog:
-    """The statements one node sent, for ``target/run/`` and error messages."""
-
-    statements: list[str] = field(default_factory=list)
-    rows_affected: int | None = None
 
 
 class DMLBuilders:
@@ -431,6 +425,8 @@ class Adapter(DMLBuilders, abc.ABC):
         try:
             cur = self._send(sql, model)
             rows = self._rows_affected(cur)
+            if record is not None:
+                record.add(self.query_stats(cur))
         except PyflowError:
             raise
         except Exception as exc:
@@ -458,6 +454,10 @@ class Adapter(DMLBuilders, abc.ABC):
         return cur
 
     def _rows_affected(self, cursor: Any) -> int | None:
+        return None
+
+    def query_stats(self, cursor: Any) -> QueryStats | None:
+        """What the engine reported about the cursor's last query (None: nothing)."""
         return None
 
     def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:

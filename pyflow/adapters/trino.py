@@ -30,6 +30,7 @@ from pyflow.adapters.base import (
     TableOptions,
     leftover_types,
 )
+from pyflow.adapters.remotequery import RemoteQueries
 from pyflow.adapters.retry import RateLimiter, RetriesExhausted, RetryPolicy
 from pyflow.adapters.seedbatch import batches, read_seed, value_rows
 from pyflow.adapters.typechange import TypeChanges, can_change_type
@@ -108,7 +109,7 @@ UNKNOWN_CONNECTOR = ConnectorSupport(ALL_STRATEGIES)
 strategy is attempted and the engine's own error reports what its tables cannot do."""
 
 
-class TrinoAdapter(Adapter):
+class TrinoAdapter(RemoteQueries, Adapter):
     """Adapter for ``type: trino`` targets."""
 
     type: ClassVar[str] = "trino"
@@ -301,7 +302,7 @@ class TrinoAdapter(Adapter):
             cur = self._cursor()
             self.rate_limiter.acquire()
             try:
-                cur.execute(sql)
+                cur.execute(sql, **self.execute_options(sql))
             finally:
                 self._log_query_id(cur, model)
             return cur
@@ -339,19 +340,6 @@ class TrinoAdapter(Adapter):
         cursor.fetchall()
         count = getattr(cursor, "rowcount", -1)
         return count if isinstance(count, int) and count >= 0 else None
-
-    def _log_query_id(self, cursor: Any, model: str | None) -> None:
-        qid = getattr(cursor, "query_id", None)
-        if not qid:
-            stats = getattr(cursor, "stats", None)
-            qid = stats.get("queryId") if isinstance(stats, dict) else None
-        if qid:
-            link = self.query_link(str(qid))
-            log.debug("%s query %s for %s%s", self.type, qid, model or "-", f": {link}" if link else "")
-
-    def query_link(self, query_id: str) -> str | None:
-        """Where a person can look at a query (None: the engine has no stable link)."""
-        return None
 
     # ---- errors --------------------------------------------------------------------------
     def scrub(self, text: str) -> str:

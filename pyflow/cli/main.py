@@ -18,6 +18,7 @@ import typer
 from pyflow.cli import parsecmd, releasecmd
 from pyflow.cli.docscmd import CliServices
 from pyflow.cli.docscmd import register as register_docs
+from pyflow.cli.dryrunview import DryRunOpt, print_dry_run
 from pyflow.cli.selectargs import SelectorListGroup
 
 if TYPE_CHECKING:
@@ -291,6 +292,10 @@ def _summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
         f"Done. PASS={ok} WARN={len(warnings)} ERROR={len(errors)} SKIP={skipped} {also}"
         f"TOTAL={len(outcome.results)}"
     )
+    from pyflow.runner.nodecost import format_bytes, scanned_total
+
+    if (scanned := scanned_total(outcome.results)) is not None:  # the engine reports it (Trino, Athena)
+        render.line(f"Scanned {format_bytes(scanned)} in total.")
     if outcome.errors:  # after the nodes: on-run-end hooks, artifacts not written (a full disk)
         render.line("")
         render.line(f"But {len(outcome.errors)} step(s) outside the nodes failed:", "error")
@@ -357,6 +362,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         *([("blue_green", BlueGreenOpt, None)] if command != "test" else []),
         ("fail_fast", FailFastOpt, False),
         *(_EVENT_TIME_OPTIONS if command in ("run", "build") else []),
+        *([("dry_run", Annotated[bool, DryRunOpt], False)] if command in ("run", "build") else []),
         ("log_format", LogFormatOpt, "text"),
         ("debug", DebugOpt, False),
     ]
@@ -372,6 +378,10 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             from pyflow.runner.microbatch import with_event_times
 
             opts = with_event_times(opts, kw.get("event_time_start"), kw.get("event_time_end"))
+        if kw.get("dry_run"):  # nothing runs: the plan, with the engine's estimates where it gives them
+            with _errors(kw["debug"]):
+                print_dry_run(command, opts, kw["log_format"], _echo, _warn)
+            return
         _execute(command, opts, kw["log_format"], kw["debug"], blue_green=kw.get("blue_green"))
 
     kind = inspect.Parameter.KEYWORD_ONLY

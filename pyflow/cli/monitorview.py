@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyflow.runner.nodecost import format_bytes
+
 
 def _seconds(value: Any) -> str:
     return "-" if value is None else f"{float(value):.2f}s"
@@ -21,7 +23,7 @@ def _summary_line(message: str) -> str:
 
 
 def report_lines(report: dict[str, Any]) -> list[str]:
-    """The report as text: runs, models with trends, slowest, stale, failing monitors."""
+    """The report as text: runs, models with trends, slowest, costliest, stale, failing monitors."""
     runs = report["runs"]
     out = [f"Run history of target '{report['target']}' in {report['table']}: last {len(runs)} run(s)"]
     if not runs:
@@ -54,6 +56,14 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         out.append(f"  {i}. {s['name']}  {_seconds(s['mean_seconds'])}{last}")
     if not report["slowest"]:
         out.append("  none")
+    out += ["", "Costliest (mean bytes scanned per run):"]
+    for i, c in enumerate(report["costliest"], 1):
+        out.append(
+            f"  {i}. {c['name']}  {format_bytes(c['mean_bytes'])} (last {format_bytes(c['last_bytes'])}, "
+            f"total {format_bytes(c['total_bytes'])})  {c['bytes_trend']}"
+        )
+    if not report["costliest"]:
+        out.append("  none reported (the engine does not report bytes scanned: DuckDB)")
     out += ["", "Stale:"]
     for s in report["stale"]:
         out.append(f"  {s['name']}: {s['reason']}")

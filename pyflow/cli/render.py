@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from pyflow.cli.progress import ProgressLine
 from pyflow.runner.events import envelope
+from pyflow.runner.nodecost import format_bytes
 from pyflow.secret import scrub, scrub_data
 
 WIDTH = 80
@@ -99,7 +100,10 @@ class Renderer:
         secs = f"{r.execution_time:.2f}s"
         head = f"{event.index} of {event.total}"
         if r.status == "success":
-            self._dots(f"{head} OK {r.message} {event.description}", f"[{r.response or 'OK'} in {secs}]")
+            scanned = f", scanned {format_bytes(r.bytes_scanned)}" if r.bytes_scanned is not None else ""
+            self._dots(
+                f"{head} OK {r.message} {event.description}", f"[{r.response or 'OK'} in {secs}{scanned}]"
+            )
         elif r.status in ("pass", "warn", "fail"):
             label = r.status.upper()
             right = f"[{label} in {secs}]" if r.status == "pass" else f"[{label} {r.failures} in {secs}]"

@@ -105,6 +105,8 @@ class AthenaTarget(ReleaseSettings):
     s3_staging_dir: str
     region_name: str
     work_group: str | None = None
+    result_reuse: bool | Annotated[int, Field(ge=1, le=10080)] = False
+    """Athena query result reuse: ``true`` (results up to 60 minutes old) or a max age in minutes."""
     database: str = Field(default="awsdatacatalog", min_length=1)
     schema_: str = Field(alias="schema")
     s3_data_dir: str | None = None

@@ -97,6 +97,8 @@ class ModelConfigDict(NodeConfigDict, total=False):
     bucketed_by: ColumnNames
     bucket_count: int
     partition_batch_size: int
+    work_group: str
+    result_reuse: bool | int
     incremental_predicates: Sequence[str]
     on_schema_change: OnSchemaChange
     full_refresh: bool

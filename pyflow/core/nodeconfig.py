@@ -107,6 +107,10 @@ class ModelConfig(NodeConfig):
     bucket_count: int | None = Field(default=None, ge=1)
     partition_batch_size: int | None = Field(default=None, ge=1)
     """The most partitions one statement writes (Athena: 100 by default; elsewhere unbatched)."""
+    work_group: str | None = Field(default=None, min_length=1)
+    """Athena: the workgroup of the model's statements (else the target's); other engines ignore it."""
+    result_reuse: bool | Annotated[int, Field(ge=1, le=10080)] | None = None
+    """Athena query result reuse for the model's queries: true, a max age in minutes, or false."""
     incremental_predicates: list[str] | None = None
     on_schema_change: OnSchemaChange = "ignore"
     full_refresh: bool | None = None

@@ -24,7 +24,7 @@ class RunHistoryConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = False
+    enabled: bool = True
     schema_: str | None = Field(default=None, alias="schema", min_length=1)
     """The schema holding the table; unset: the target's schema."""
     database: str | None = Field(default=None, min_length=1)

@@ -403,6 +403,8 @@ def write_run_results(
         row = asdict(r)
         row.pop("statements")
         row.pop("traceback")
+        row.pop("bytes_scanned")  # in adapter_response, with the engine's other figures
+        cost = row.pop("query_stats")
         row["timing"] = (
             [{"name": "execute", "started_at": _iso(r.started_at), "completed_at": _iso(r.completed_at)}]
             if r.started_at
@@ -410,7 +412,7 @@ def write_run_results(
         )
         row["adapter_response"] = (
             {"rows_affected": r.rows_affected, "code": r.response} if r.rows_affected is not None else {}
-        )
+        ) | cost
         row.update(relation_name=r.relation, compiled=None, compiled_code=None)  # dbt's keys
         rows.append(row)
     try:

@@ -12,7 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from pyflow.adapters.querystats import StatementLog
 
 Status = Literal["success", "error", "skipped", "cancelled", "pass", "warn", "fail"]
 
@@ -69,6 +72,11 @@ class NodeResult:
     """For ``skipped``: the failed or cancelled ancestor; for ``cancelled`` by ``--fail-fast``:
     the node whose failure stopped the run (unique ids)."""
     statements: list[str] = field(default_factory=list)
+    bytes_scanned: int | None = None
+    """Bytes the engine scanned for the node's queries, where it reports them (Trino, Athena)."""
+    query_stats: dict[str, Any] = field(default_factory=dict)
+    """The engine's figures of the node's queries, as ``adapter_response`` keys
+    (:meth:`pyflow.adapters.querystats.StatementLog.response`); empty when it reported none."""
     metrics: dict[str, Any] | None = None
     """What a monitor test measured: ``monitored``, ``metric``, ``value``, ``details``, ``expected``."""
     started_at: float = 0.0
@@ -76,6 +84,12 @@ class NodeResult:
     thread_id: str = ""
     traceback: str | None = None
     """The whole chained traceback of an error (shown by ``--debug``; not in artifacts or events)."""
+
+    def take_log(self, log: StatementLog) -> None:
+        """Keep the statements the node sent and what the engine reported about them."""
+        self.statements = log.statements
+        self.bytes_scanned = log.bytes_scanned
+        self.query_stats = log.response()
 
 
 @dataclass
@@ -102,7 +116,9 @@ class Event:
         out.update((k, v) for k, v in asdict(self).items() if k not in out and k != "invocation_id")
         if self.result is not None:
             out["result"] = {
-                k: v for k, v in asdict(self.result).items() if k not in ("statements", "traceback")
+                k: v
+                for k, v in asdict(self.result).items()
+                if k not in ("statements", "traceback", "bytes_scanned", "query_stats")  # as run_results
             }
         return out
 

@@ -283,7 +283,7 @@ def rows_for(
                 "execution_time": r.execution_time,
                 "rows_affected": None if metrics else r.rows_affected,
                 "row_count": row_counts.get(r.unique_id),
-                "bytes_scanned": getattr(r, "bytes_scanned", None),  # engines that report it set it
+                "bytes_scanned": r.bytes_scanned,  # None where the engine does not report it
                 "failures": r.failures,
                 "message": message[:MESSAGE_CHARS],
                 "test_name": test_name(r.unique_id),

@@ -1,7 +1,8 @@
 """``pyflow monitor``: what the run history says about the last runs of a target.
 
 Per model, seed and snapshot: its status, duration and rows over the last runs (with a small
-sparkline of each); the slowest ones; the stale ones (no successful build for longer than
+sparkline of each); the slowest ones; the costliest ones (most bytes scanned per run, where the
+engine reports bytes: Trino, Athena); the stale ones (no successful build for longer than
 ``stale_after``, or a failing ``freshness`` monitor); and the monitors failing or warning in
 their latest run. Read from ``pyflow_run_history`` (:mod:`pyflow.runner.history`); the result
 is plain data, printed by the CLI as text or JSON.
@@ -56,6 +57,7 @@ def build_report(
         "runs": [],
         "models": [],
         "slowest": [],
+        "costliest": [],
         "stale": [],
         "failing_monitors": [],
     }
@@ -85,6 +87,7 @@ def build_report(
         for m in ranked[:SLOWEST]
         if m["mean_seconds"] is not None
     ]
+    report["costliest"] = costliest(report["models"])
     latest_tests: dict[str, dict[str, Any]] = {}
     for r in rows:  # oldest first: the last one wins
         if r["resource_type"] == "test" and r.get("metric"):
@@ -104,6 +107,24 @@ def build_report(
     ]
     report["stale"] = _stale(history, latest_tests.values(), stale_after_hours, now)
     return report
+
+
+def costliest(models: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The models that scanned the most bytes per run (only where the engine reports bytes)."""
+    out = []
+    for m in models:
+        known = [int(b) for b in m["bytes_scanned"] or [] if b is not None]
+        if known:
+            out.append(
+                {
+                    "name": m["name"],
+                    "mean_bytes": sum(known) // len(known),
+                    "total_bytes": sum(known),
+                    "last_bytes": known[-1],
+                    "bytes_trend": sparkline([None if b is None else float(b) for b in m["bytes_scanned"]]),
+                }
+            )
+    return sorted(out, key=lambda c: (-c["mean_bytes"], c["name"]))[:SLOWEST]
 
 
 def _models(rows: Sequence[dict[str, Any]], order: Sequence[str]) -> list[dict[str, Any]]:
@@ -181,8 +202,8 @@ def monitor_report(session: Session, runs: int, stale_after_hours: float) -> dic
         raise ProjectError(
             "pyflow monitor reads the run history, which is off for this project",
             path="pyflow.yml",
-            hint="add `run-history: true` to pyflow.yml, run `pyflow build` a few times, then "
-            "run `pyflow monitor` again (docs/monitoring.md#run-history)",
+            hint="remove `run-history: false` from pyflow.yml (the history is on by default), run "
+            "`pyflow build` a few times, then run `pyflow monitor` again (docs/monitoring.md#run-history)",
             code="run-history-off",
         )
     session.adapter.open()

@@ -70,7 +70,7 @@ class MonitorRunner:
                 resource="test",
                 path=node.path,
                 line=node.line,
-                hint="add `run-history: true` to pyflow.yml (see docs/monitoring.md#run-history)",
+                hint="remove `run-history: false` from pyflow.yml (see docs/monitoring.md#run-history)",
                 code="monitor-needs-history",
             )
         statements.append(sql)

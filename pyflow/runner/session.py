@@ -38,9 +38,9 @@ from pyflow.runner.events import Emit, Event, NodeResult, ignore
 from pyflow.runner.execute import Executor
 from pyflow.runner.frames import FrameRuns, call_frame
 from pyflow.runner.hooks import build_with_hooks, run_end_hooks, run_start_hooks
-from pyflow.runner.logfile import EventHandler
-from pyflow.runner.logfile import LogFile as _LogFile
+from pyflow.runner.logfile import EventHandler, LogFile
 from pyflow.runner.monitors import MonitorRunner
+from pyflow.runner.nodecost import node_runner
 from pyflow.runner.runend import finish_run, open_history
 from pyflow.runner.selection import COMMAND_TYPES, NOTHING_TO_DO, only_selection, resolve_selection
 from pyflow.runner.unitrun import UnitTestRunner, is_unit_test, merge_waits, schedule
@@ -189,7 +189,7 @@ class Session:
         folder = self.root / self.project.config.log_path
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            handler = _LogFile(folder / "pyflow.log", self.emit)
+            handler = LogFile(folder / "pyflow.log", self.emit)
         except OSError:
             return None
         handler.setLevel(logging.DEBUG)
@@ -358,7 +358,7 @@ class Session:
         executor = Executor(
             graph,
             order,
-            lambda uid, i, n: self._run_node(uid, i, n, compiled.get(uid)),
+            node_runner(self, compiled),  # _run_node with the node's engine settings (workgroup ...)
             extra_parents=merge_waits(self._wait_for_tests(ids), unit_waits),
             threads=threads,
             fail_fast=self.options.fail_fast,
@@ -541,7 +541,7 @@ class Session:
             result.error = {"code": "internal", "message": str(exc)}
         result.completed_at = time.time()
         result.execution_time = result.completed_at - started
-        result.statements = job.log.statements
+        result.take_log(job.log)  # the statements sent, and what the engine said they cost
         self.emit(Event("node_finish", index=index, total=total, description=desc, result=result))
         return result
 

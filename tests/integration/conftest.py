@@ -32,14 +32,19 @@ class Warehouse:
         finally:
             con.close()
 
-    def relations(self) -> dict[str, str]:
-        """``schema.name`` -> ``BASE TABLE`` or ``VIEW`` for every relation in the file."""
+    def relations(self, *, history: bool = False) -> dict[str, str]:
+        """``schema.name`` -> ``BASE TABLE`` or ``VIEW`` for every relation in the file.
+
+        The run history table ``pyflow_run_history``, which every run appends to (it is on by
+        default), is left out unless ``history``: the other relations are what the project built.
+        """
         return {
             f"{schema}.{name}": kind
             for schema, name, kind in self.rows(
                 "SELECT table_schema, table_name, table_type FROM information_schema.tables "
                 "WHERE table_catalog = current_database() ORDER BY ALL"
             )
+            if history or name != "pyflow_run_history"
         }
 
     def contents(self) -> dict[str, list[tuple[Any, ...]]]:

@@ -153,11 +153,32 @@ def test_run_history_records_the_git_commit(tmp_path, pyflow, warehouse) -> None
     assert warehouse(project).rows("SELECT DISTINCT git_commit FROM main.pyflow_run_history") == [(head,)]
 
 
-def test_run_history_is_off_by_default(tmp_path, pyflow, warehouse) -> None:
+def test_run_history_is_on_by_default(tmp_path, pyflow, warehouse) -> None:
     project = monitored_project(tmp_path, "- not_empty", history="")
     load_orders(project, 5)
     pyflow("build", "--project-dir", project)
-    assert "main.pyflow_run_history" not in warehouse(project).relations()
+    assert warehouse(project).rows(
+        "SELECT node_name, status FROM main.pyflow_run_history ORDER BY node_name"
+    ) == [("orders", "success"), ("source_not_empty_raw_orders_", "pass")]
+
+
+def test_run_history_false_turns_it_off(tmp_path, pyflow, warehouse) -> None:
+    project = monitored_project(tmp_path, "- not_empty", history="run-history: false\n")
+    load_orders(project, 5)
+    pyflow("build", "--project-dir", project)
+    assert "main.pyflow_run_history" not in warehouse(project).relations(history=True)
+
+
+def test_commands_that_build_nothing_write_no_history(tmp_path, pyflow, warehouse) -> None:
+    project = monitored_project(tmp_path, "- not_empty", history="")
+    load_orders(project, 5)
+    pyflow("compile", "--project-dir", project)
+    pyflow("ls", "--project-dir", project)
+    pyflow("show", "--project-dir", project, "--inline", "select 1 as one")
+    assert "main.pyflow_run_history" not in warehouse(project).relations(history=True)
+    pyflow("seed", "--project-dir", project)  # no seeds: nothing ran, nothing to record
+    pyflow("run", "--project-dir", project)
+    assert warehouse(project).rows("SELECT DISTINCT command FROM main.pyflow_run_history") == [("run",)]
 
 
 def test_run_history_in_a_configured_schema(tmp_path, pyflow, warehouse) -> None:
@@ -349,12 +370,12 @@ def test_null_and_distinct_rate_monitors(tmp_path, pyflow) -> None:
 
 
 def test_a_history_monitor_without_history_is_an_error_naming_the_fix(tmp_path, pyflow) -> None:
-    project = monitored_project(tmp_path, "- volume", history="")
+    project = monitored_project(tmp_path, "- volume", history="run-history: false\n")
     load_orders(project, 3)
     result = pyflow("test", "--project-dir", project, expect=1)
     assert "monitor 'volume' compares with earlier runs, but the run history is off" in result.output
     assert "models/sources.yml" in result.output
-    assert "add `run-history: true` to pyflow.yml" in result.output
+    assert "remove `run-history: false` from pyflow.yml" in result.output
     assert "[monitor-needs-history]" in result.output
 
 
@@ -549,6 +570,8 @@ def test_pyflow_monitor_after_several_runs(tmp_path, pyflow) -> None:
     assert orders_model["durations"][-1] is None and all(d is not None for d in orders_model["durations"][:3])
     assert orders_model["duration_trend"].endswith(" ")  # skipped: a gap, not a zero
     assert [m["name"] for m in report["slowest"]] == ["orders"]
+    assert report["costliest"] == []  # DuckDB reports no bytes scanned
+    assert lines[lines.index("Costliest (mean bytes scanned per run):") + 1].startswith("  none reported")
     (monitor,) = report["failing_monitors"]
     assert (monitor["test_name"], monitor["monitored"], monitor["status"]) == ("volume", "raw.orders", "fail")
     assert report["stale"] == []
@@ -558,8 +581,43 @@ def test_pyflow_monitor_after_several_runs(tmp_path, pyflow) -> None:
     assert [(s["name"], s["resource_type"]) for s in stale] == [("orders", "model")]
 
 
+def test_pyflow_monitor_ranks_the_costliest_models_by_bytes_scanned(tmp_path, pyflow) -> None:
+    project = write_project(
+        tmp_path / "costs",
+        {
+            "models/small.sql": "{{ config(materialized='table') }}\nselect 1 as id\n",
+            "models/large.sql": "{{ config(materialized='table') }}\nselect 2 as id\n",
+            "models/free.sql": "{{ config(materialized='view') }}\nselect 3 as id\n",
+        },
+        name="costs",
+    )
+    for _ in range(3):
+        pyflow("run", "--project-dir", project)
+    # what Athena or Trino would have recorded (DuckDB reports no bytes): large grows each run
+    sql(
+        project,
+        "UPDATE main.pyflow_run_history SET bytes_scanned = CASE node_name "
+        "WHEN 'small' THEN 1000 "
+        "WHEN 'large' THEN (SELECT 1000000000 * count(DISTINCT h.invocation_id) FROM main.pyflow_run_history h "
+        "WHERE h.run_started_at <= pyflow_run_history.run_started_at) END",
+    )
+
+    report = json.loads(pyflow("monitor", "--project-dir", project, "--output", "json").output)
+    assert [(c["name"], c["mean_bytes"], c["last_bytes"], c["total_bytes"]) for c in report["costliest"]] == [
+        ("large", 2_000_000_000, 3_000_000_000, 6_000_000_000),
+        ("small", 1000, 1000, 3000),
+    ]
+    assert report["costliest"][0]["bytes_trend"] == "▁▅█"
+    lines = pyflow("monitor", "--project-dir", project).output.splitlines()
+    at = lines.index("Costliest (mean bytes scanned per run):")
+    assert lines[at + 1 : at + 3] == [
+        "  1. large  2.0 GB (last 3.0 GB, total 6.0 GB)  ▁▅█",
+        "  2. small  1.0 KB (last 1.0 KB, total 3.0 KB)  ▁▁▁",
+    ]
+
+
 def test_pyflow_monitor_without_history_says_how_to_turn_it_on(tmp_path, pyflow) -> None:
-    project = monitored_project(tmp_path, "- not_empty", history="")
+    project = monitored_project(tmp_path, "- not_empty", history="run-history: false\n")
     result = pyflow("monitor", "--project-dir", project, expect=1)
     assert "pyflow monitor reads the run history, which is off" in result.output
     assert "[run-history-off]" in result.output

@@ -313,7 +313,7 @@ def test_database_on_a_full_tmpfs(small_disk, make_project, pyflow, run_results)
         names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
     finally:
         con.close()
-    assert sorted(names) == ["big", "small"]
+    assert sorted(names) == ["big", "pyflow_run_history", "small"]  # the history is on by default
     assert no_leftover_files(project, small_disk) == []
 
 

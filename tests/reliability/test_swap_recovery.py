@@ -136,7 +136,7 @@ def trino_project(make_project: Callable[..., Path]) -> Callable[..., Path]:
     """``trino_project({"models/orders.sql": ...})``: a project whose only target is the emulated Trino."""
 
     def make(files: dict[str, str]) -> Path:
-        return make_project({"profiles.yml": PROFILES, **files})
+        return make_project({"profiles.yml": PROFILES, **files}, project_yml=NO_HISTORY)
 
     return make
 
@@ -346,6 +346,9 @@ def test_swap_recovery_trino_refuses_to_guess_between_two_old_tables(
 
 
 # ---- DuckDB: one transaction, so a kill leaves the old table and nothing else ------------------
+NO_HISTORY = "name: proj\nrun-history: false\n"
+"""These tests count and list the swap's own statements and relations: the run history stays off."""
+
 KILL_AT = """
 import os, sys
 from pyflow.adapters.duckdb import DuckDBAdapter
@@ -388,7 +391,7 @@ DUCKDB_SWAP = [  # the statements of a table rebuild on DuckDB, inside BEGIN ...
 def test_swap_recovery_duckdb_kill_at_each_step_leaves_the_old_table_only(
     make_project: Callable[..., Path], pyflow: Callable[..., Any], warehouse: Callable[[Path], Any], step: int
 ) -> None:
-    project = make_project({"models/orders.sql": OLD})
+    project = make_project({"models/orders.sql": OLD}, project_yml=NO_HISTORY)
     pyflow("run", "--project-dir", project)
     set_model(project, NEW)
 
@@ -407,7 +410,7 @@ def test_swap_recovery_duckdb_kill_at_each_step_leaves_the_old_table_only(
 
 def test_swap_recovery_duckdb_kill_steps_are_the_whole_swap(make_project: Callable[..., Path]) -> None:
     # the test above kills at every step: a run that is not killed takes exactly these
-    project = make_project({"models/orders.sql": OLD})
+    project = make_project({"models/orders.sql": OLD}, project_yml=NO_HISTORY)
     subprocess.run([sys.executable, "-c", KILL_AT, str(project), "99"], check=True, capture_output=True)
     set_model(project, NEW)
 
@@ -424,7 +427,7 @@ def test_swap_recovery_duckdb_recovers_leftovers_the_same_way(
     make_project: Callable[..., Path], pyflow: Callable[..., Any], warehouse: Callable[[Path], Any]
 ) -> None:
     # what an interrupted non-transactional swap leaves, in a DuckDB file: the same code path
-    project = make_project({"models/orders.sql": OLD})
+    project = make_project({"models/orders.sql": OLD}, project_yml=NO_HISTORY)
     pyflow("run", "--project-dir", project)
     con = duckdb.connect(str(project / "pyflow.duckdb"))
     con.execute("ALTER TABLE main.orders RENAME TO orders__pyflow_old_deadbeef")

@@ -90,6 +90,10 @@ def parse_imports(source: str, name: str, *, is_package: bool = False) -> list[I
     return found
 
 
+BASE_MODULES = ("pyflow.adapters.base", "pyflow.adapters.querystats")
+"""The adapter interface: base.py and the plain data types it hands out (split out of it)."""
+
+
 def _layer(name: str) -> str:
     parts = name.split(".")
     if name in LEAVES:
@@ -97,7 +101,7 @@ def _layer(name: str) -> str:
     if len(parts) == 1:
         return "root"
     if parts[1] == "adapters":
-        return "adapters.base" if name in ("pyflow.adapters.base",) else "adapters"
+        return "adapters.base" if name in BASE_MODULES else "adapters"
     return parts[1]
 
 
@@ -111,7 +115,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "core": ("pyflow.core", *LEAVES),
     "config": ("pyflow.config", "pyflow.core", *LEAVES),
     "compile": ("pyflow.compile", "pyflow.core", *LEAVES),
-    "adapters.base": LEAVES,
+    "adapters.base": ("pyflow.adapters.querystats", *LEAVES),
     "adapters": ("pyflow.adapters", *LEAVES),
     "materializers": (
         "pyflow.materializers",
