@@ -26,7 +26,7 @@ class RunHistoryConfig(BaseModel):
 
     enabled: bool = True
     schema_: str | None = Field(default=None, alias="schema", min_length=1)
-    """The schema holding the table; unset: the target's schema."""
+    """The schema holding the table; unset: ``<target schema>__pyflow``."""
     database: str | None = Field(default=None, min_length=1)
     """The database (catalog) holding it; unset: the target's."""
 

@@ -77,8 +77,13 @@ class MetricPoint:
 
 
 def history_relation(config: RunHistoryConfig, database: str, schema: str) -> Relation:
-    """Where the table lives: the configured schema/database, else the target's."""
-    return Relation(config.database or database, config.schema_ or schema, HISTORY_TABLE)
+    """Where the table lives: the configured schema/database, else ``<target schema>__pyflow``.
+
+    pyflow's own tables (this one, and the blue-green release log) sit in that schema beside
+    the target's, never among the models: a BI tool or a ``dbt``-shaped comparison of the
+    target schema sees only what the project built.
+    """
+    return Relation(config.database or database, config.schema_ or f"{schema}__pyflow", HISTORY_TABLE)
 
 
 def git_commit(root: Path) -> str | None:

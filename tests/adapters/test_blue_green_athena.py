@@ -38,7 +38,8 @@ ci:
       releases:
         keep: 2
 """
-PROJECT = "name: shop\nprofile: ci\nmodels:\n  +table_type: iceberg\n"
+# the run history (on by default) adds statements of its own; this test asserts the release's alone
+PROJECT = "name: shop\nprofile: ci\nrun-history: false\nmodels:\n  +table_type: iceberg\n"
 FILES = {
     "models/sources.yml": """
         sources:

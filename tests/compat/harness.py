@@ -88,7 +88,9 @@ def capture(project_dir: Path) -> Captured:
     try:
         names = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() order by all"
+            # pyflow's own run history lives in <schema>__pyflow, not among the built models
+            "where table_catalog = current_database() and table_schema not like '%\\_\\_pyflow' escape '\\' "
+            "order by all"
         ).fetchall()
         relations: dict[str, list[list[str]]] = {}
         rows: dict[str, list[list[str]]] = {}

@@ -92,7 +92,7 @@ def test_constraints_a_violating_row_fails_the_model_and_keeps_the_old_table(mak
         assert "Constraint Error" in result.output, bad
         db = warehouse(project)
         assert sorted(db.rows("SELECT id, code, amount FROM main.orders")) == [(1, "a", 5), (2, "b", 7)]
-        tables = [r[0] for r in db.rows("SELECT table_name FROM duckdb_tables()")]
+        tables = [r[0] for r in db.rows("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")]
         assert tables == ["orders"]
 
 

@@ -48,7 +48,9 @@ def test_versions_build_one_relation_per_version_and_refs_resolve(make_project, 
     pyflow("run", "--project-dir", project)
 
     db = warehouse(project)
-    names = sorted(r[0] for r in db.rows("SELECT table_name FROM information_schema.tables"))
+    names = sorted(
+        r[0] for r in db.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+    )
     assert names == ["dim_v1", "dim_v2", "uses_latest", "uses_v1", "uses_v2"]  # no 'dim', no 'dim_latest'
     assert db.rows("SELECT id FROM main.uses_v1") == [(1,)]
     assert db.rows("SELECT id FROM main.uses_v2") == [(2,)]

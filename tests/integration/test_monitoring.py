@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import write_project
 
-HISTORY = "SELECT {cols} FROM main.pyflow_run_history ORDER BY run_started_at, node_name"
+HISTORY = "SELECT {cols} FROM main__pyflow.pyflow_run_history ORDER BY run_started_at, node_name"
 SOURCES = """
 sources:
   - name: raw
@@ -150,7 +150,9 @@ def test_run_history_records_the_git_commit(tmp_path, pyflow, warehouse) -> None
 
     pyflow("build", "--project-dir", project)
 
-    assert warehouse(project).rows("SELECT DISTINCT git_commit FROM main.pyflow_run_history") == [(head,)]
+    assert warehouse(project).rows("SELECT DISTINCT git_commit FROM main__pyflow.pyflow_run_history") == [
+        (head,)
+    ]
 
 
 def test_run_history_is_on_by_default(tmp_path, pyflow, warehouse) -> None:
@@ -158,7 +160,7 @@ def test_run_history_is_on_by_default(tmp_path, pyflow, warehouse) -> None:
     load_orders(project, 5)
     pyflow("build", "--project-dir", project)
     assert warehouse(project).rows(
-        "SELECT node_name, status FROM main.pyflow_run_history ORDER BY node_name"
+        "SELECT node_name, status FROM main__pyflow.pyflow_run_history ORDER BY node_name"
     ) == [("orders", "success"), ("source_not_empty_raw_orders_", "pass")]
 
 
@@ -166,7 +168,7 @@ def test_run_history_false_turns_it_off(tmp_path, pyflow, warehouse) -> None:
     project = monitored_project(tmp_path, "- not_empty", history="run-history: false\n")
     load_orders(project, 5)
     pyflow("build", "--project-dir", project)
-    assert "main.pyflow_run_history" not in warehouse(project).relations(history=True)
+    assert "main__pyflow.pyflow_run_history" not in warehouse(project).relations(history=True)
 
 
 def test_commands_that_build_nothing_write_no_history(tmp_path, pyflow, warehouse) -> None:
@@ -175,10 +177,12 @@ def test_commands_that_build_nothing_write_no_history(tmp_path, pyflow, warehous
     pyflow("compile", "--project-dir", project)
     pyflow("ls", "--project-dir", project)
     pyflow("show", "--project-dir", project, "--inline", "select 1 as one")
-    assert "main.pyflow_run_history" not in warehouse(project).relations(history=True)
+    assert "main__pyflow.pyflow_run_history" not in warehouse(project).relations(history=True)
     pyflow("seed", "--project-dir", project)  # no seeds: nothing ran, nothing to record
     pyflow("run", "--project-dir", project)
-    assert warehouse(project).rows("SELECT DISTINCT command FROM main.pyflow_run_history") == [("run",)]
+    assert warehouse(project).rows("SELECT DISTINCT command FROM main__pyflow.pyflow_run_history") == [
+        ("run",)
+    ]
 
 
 def test_run_history_in_a_configured_schema(tmp_path, pyflow, warehouse) -> None:
@@ -201,7 +205,7 @@ def test_a_failure_writing_history_is_a_warning_not_a_failure(tmp_path, pyflow, 
     load_orders(project, 5)
     result = pyflow("build", "--project-dir", project)  # exit 0
     assert "the run history could not be written to" in result.output
-    assert '"nowhere"."main"."pyflow_run_history"' in result.output
+    assert '"nowhere"."main__pyflow"."pyflow_run_history"' in result.output
     assert "Done. PASS=2 WARN=0 ERROR=0 SKIP=0 TOTAL=2" in result.output
     log = (project / "logs" / "pyflow.log").read_text(encoding="utf-8")
     assert "[WARNING]" in log and "the run history could not be written" in log
@@ -227,7 +231,7 @@ def test_a_model_reads_the_history_as_a_source(tmp_path, pyflow, warehouse) -> N
     load_orders(project, 5)
     pyflow("build", "--project-dir", project)
     (project / "models" / "pyflow_sources.yml").write_text(
-        "sources:\n  - name: pyflow\n    schema: main\n    tables:\n      - name: pyflow_run_history\n",
+        "sources:\n  - name: pyflow\n    schema: main__pyflow\n    tables:\n      - name: pyflow_run_history\n",
         encoding="utf-8",
     )
     (project / "models" / "model_durations.py").write_text(
@@ -551,7 +555,10 @@ def test_pyflow_monitor_after_several_runs(tmp_path, pyflow) -> None:
 
     text = pyflow("monitor", "--project-dir", project, "--runs", "3").output
     lines = text.splitlines()
-    assert lines[0] == 'Run history of target \'dev\' in "pyflow"."main"."pyflow_run_history": last 3 run(s)'
+    assert (
+        lines[0]
+        == 'Run history of target \'dev\' in "pyflow"."main__pyflow"."pyflow_run_history": last 3 run(s)'
+    )
     assert [ln.split()[2] for ln in lines[1:4]] == ["build", "build", "build"]
     orders = next(ln for ln in lines if ln.strip().startswith("orders "))
     # rows 110, 130 then skipped (no rows): the rows sparkline rises, then a gap
@@ -596,9 +603,9 @@ def test_pyflow_monitor_ranks_the_costliest_models_by_bytes_scanned(tmp_path, py
     # what Athena or Trino would have recorded (DuckDB reports no bytes): large grows each run
     sql(
         project,
-        "UPDATE main.pyflow_run_history SET bytes_scanned = CASE node_name "
+        "UPDATE main__pyflow.pyflow_run_history SET bytes_scanned = CASE node_name "
         "WHEN 'small' THEN 1000 "
-        "WHEN 'large' THEN (SELECT 1000000000 * count(DISTINCT h.invocation_id) FROM main.pyflow_run_history h "
+        "WHEN 'large' THEN (SELECT 1000000000 * count(DISTINCT h.invocation_id) FROM main__pyflow.pyflow_run_history h "
         "WHERE h.run_started_at <= pyflow_run_history.run_started_at) END",
     )
 

@@ -213,7 +213,12 @@ def test_a_changed_file_is_indexed_again(project):
 def _tables(root: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(root / "pyflow.duckdb"), read_only=True)
     try:
-        names = [r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        ]
         return {n: sorted(con.execute(f'select * from "{n}"').fetchall()) for n in sorted(names)}
     finally:
         con.close()
