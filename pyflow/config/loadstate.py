@@ -123,6 +123,7 @@ class LoadState:
         self.sql_env = ""
         self.model_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
+        self.yaml_snapshots: list[tuple[Any, YamlDoc, tuple[str | int, ...]]] = []  # see yamlsnapshot
         self.disabled: dict[str, Node] = {}
         self.warnings: list[str] = []
         self.failed_names: set[str] = set()

@@ -83,6 +83,8 @@ class PropertyLoading(LoadState):
                 self._add_props(self.seed_props, s, doc, ("seeds", i), "seed")
             for i, s in enumerate(props.snapshots):
                 self._add_props(self.model_props, s, doc, ("snapshots", i), "snapshot")
+                if "relation" in s.model_fields_set:  # dbt 1.9+: the snapshot is defined here
+                    self.yaml_snapshots.append((s, doc, ("snapshots", i)))
 
     def _add_props(
         self,
