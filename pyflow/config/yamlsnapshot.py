@@ -52,11 +52,11 @@ class YamlSnapshotLoading(LoadState):
             if dep is None:
                 self.fail(
                     ProjectError(
-                        f"snapshot '{props.name}' has relation {props.relation!r}, "
-                        "which is not a ref() or source() call",
+                        f"relation {props.relation!r} is not a ref() or source() call",
                         path=doc.display,
                         line=line,
                         model=props.name,
+                        resource="snapshot",
                         hint="write relation: ref('model_name') or relation: source('source_name', 'table_name')",
                         code="invalid-snapshot-relation",
                     )
