@@ -169,3 +169,23 @@ def test_yaml_snapshot_without_unique_key_or_strategy_is_an_error(make_project, 
     assert err.line is not None and err.line >= 7
     assert missing.split(":")[0] in str(err)
     assert err.model == "orders_snapshot"
+
+
+def test_yaml_snapshots_dbt_19_configs_apply(make_project, pyflow, warehouse):
+    yml = SNAPSHOT_YML.replace(
+        "      updated_at: updated_at\n",
+        "      updated_at: updated_at\n"
+        "      hard_deletes: invalidate\n"
+        "      dbt_valid_to_current: \"'9999-12-31'::timestamp\"\n"
+        "      snapshot_meta_column_names: {dbt_valid_from: valid_from, dbt_valid_to: valid_to}\n",
+    )
+    project = _dbt_project(make_project, {"seeds/raw_orders.csv": SEED_V1, "snapshots/o.yml": yml})
+    pyflow("seed", "--project-dir", project)
+    pyflow("snapshot", "--project-dir", project)
+    (project / "seeds/raw_orders.csv").write_text("id,status,updated_at\n1,new,2024-01-01 00:00:00\n")
+    pyflow("seed", "--project-dir", project)
+    pyflow("snapshot", "--project-dir", project)
+    rows = warehouse(project).rows(
+        "select id, valid_from::varchar, valid_to > timestamp '9999-01-01' from orders_snapshot order by id"
+    )
+    assert rows == [(1, "2024-01-01 00:00:00", True), (2, "2024-01-01 00:00:00", False)]
