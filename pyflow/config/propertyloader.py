@@ -42,7 +42,9 @@ class PropertyLoading(LoadState):
         blocks: dict[str, str] | None = None
         files = _files(self.root, folders, (".yml", ".yaml"))
         for package in self.packages:  # a package's models and seeds have their properties too
-            package_folders = tuple(dict.fromkeys(package.model_paths + package.seed_paths))
+            package_folders = tuple(
+                dict.fromkeys(package.model_paths + package.seed_paths + package.snapshot_paths)
+            )
             files += _files(package.root, package_folders, (".yml", ".yaml"))
         for path in files:
             display = _rel(self.root, path)

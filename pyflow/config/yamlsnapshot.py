@@ -14,6 +14,7 @@ from typing import Any
 
 from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import LoadState
+from pyflow.config.sqlloader import folder_of
 from pyflow.config.yamlfile import YamlDoc
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import DependencyRef, SnapshotNode
@@ -70,14 +71,21 @@ class YamlSnapshotLoading(LoadState):
                 props, doc, loc, line, DependencyRef(dep.name, line, dep.kind, dep.source_table), body
             )
         for display, lines in templates.items():
-            jinja.add_template(display, "\n".join(lines))
+            path = self.root / display
+            own = next((p.name for p in self.packages if p.root in path.parents), None)
+            jinja.add_template(display, "\n".join(lines), package=own)
 
     def _add_yaml_snapshot(
         self, props: Any, doc: YamlDoc, loc: tuple[str | int, ...], line: int, dep: DependencyRef, body: str
     ) -> None:
         name = props.name
         path = self.root / doc.display
-        folders = path.relative_to(self._model_root(path)).parent.parts
+        own = next((p for p in self.packages if p.root in path.parents), None)
+        base = (
+            folder_of(path, own.root, own.model_paths + own.snapshot_paths) if own else self._model_root(path)
+        )
+        folders = path.relative_to(base).parent.parts
+        package = own.name if own else self.config.name
         cfg = self.node_config(
             SnapshotConfig,
             self.config.snapshots,
@@ -87,13 +95,13 @@ class YamlSnapshotLoading(LoadState):
             name,
             doc.display,
             doc.line_of(loc) or line,
-            self.config.name,
+            package,
         )
         if cfg is None:
             return
         node = SnapshotNode(
             name=name,
-            package=self.config.name,
+            package=package,
             path=doc.display,
             line=doc.line_of(loc) or line,
             language="sql",
@@ -104,7 +112,7 @@ class YamlSnapshotLoading(LoadState):
             columns=self._columns(name, {}, doc.display, line),
             constraints=self._constraints(name),
             raw_code=body,
-            fqn=(self.config.name, *folders, name),
+            fqn=(package, *folders, name),
             block=name,
         )
         self._register(node)

@@ -189,3 +189,28 @@ def test_yaml_snapshots_dbt_19_configs_apply(make_project, pyflow, warehouse):
         "select id, valid_from::varchar, valid_to > timestamp '9999-01-01' from orders_snapshot order by id"
     )
     assert rows == [(1, "2024-01-01 00:00:00", True), (2, "2024-01-01 00:00:00", False)]
+
+
+def test_a_packages_yaml_snapshot_belongs_to_the_package(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "dbt_packages/audit/dbt_project.yml": (
+                "name: audit\nsnapshot-paths: [snaps]\n"
+                "snapshots:\n  audit:\n    +target_schema: audit_history\n"
+            ),
+            "dbt_packages/audit/seeds/accounts.csv": "id,tier,updated_at\n1,gold,2024-01-01 00:00:00\n",
+            "dbt_packages/audit/snaps/history.yml": (
+                "snapshots:\n  - name: accounts_history\n    relation: ref('accounts')\n"
+                "    config: {unique_key: id, strategy: timestamp, updated_at: updated_at}\n"
+            ),
+        }
+    )
+    pyflow("build", "--project-dir", project)
+    assert warehouse(project).rows("select id, tier from audit_history.accounts_history") == [(1, "gold")]
+    nodes = json.loads((project / "target" / "manifest.json").read_text())["nodes"]
+    snap = nodes["snapshot.audit.accounts_history"]
+    assert (snap["package_name"], snap["original_file_path"]) == (
+        "audit",
+        "dbt_packages/audit/snaps/history.yml",
+    )
+    assert snap["depends_on"]["nodes"] == ["seed.audit.accounts"]
