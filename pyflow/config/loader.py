@@ -25,6 +25,7 @@ from pyflow.config.pythonloader import PythonLoading
 from pyflow.config.sqlloader import SqlLoading
 from pyflow.config.testloader import TestLoading
 from pyflow.config.yamlfile import read_text
+from pyflow.config.yamlsnapshot import YamlSnapshotLoading
 from pyflow.core.graph import build_graph
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.project import Project
@@ -34,7 +35,7 @@ from pyflow.errors import CompileError, ErrorGroup, PyflowError
 DEFAULT_TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database=None)
 
 
-class _Loader(PackageLoading, PropertyLoading, PythonLoading, SqlLoading, TestLoading):
+class _Loader(PackageLoading, PropertyLoading, PythonLoading, SqlLoading, YamlSnapshotLoading, TestLoading):
     """One load of a project: every file kind's loader over one shared state."""
 
     # ---- macros --------------------------------------------------------------------------
@@ -101,6 +102,7 @@ def load_project(
         loader.load_python(path)
     for path in wanted(cfg.snapshot_paths, ".sql"):
         loader.load_sql(path, jinja, snapshots=True)
+    loader.load_yaml_snapshots(jinja)
     for path in _files(root, cfg.seed_paths, (".csv",)):
         loader.load_seed(path)
     for package in loader.packages:

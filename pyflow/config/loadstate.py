@@ -125,6 +125,7 @@ class LoadState:
         self.model_versions: dict[str, dict[str, str]] = {}
         """Per node name of a model version: its ``version``, ``latest_version``, ``versioned_name``."""
         self.seed_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
+        self.yaml_snapshots: list[tuple[Any, YamlDoc, tuple[str | int, ...]]] = []  # see yamlsnapshot
         self.disabled: dict[str, Node] = {}
         self.warnings: list[str] = []
         self.failed_names: set[str] = set()

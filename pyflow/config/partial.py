@@ -131,7 +131,7 @@ class Plan:
 
 def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan | None:
     """The files ``request`` needs, or None when everything must be loaded."""
-    if request is None or not request.select or state.packages:
+    if request is None or not request.select or state.packages or state.yaml_snapshots:
         return None
     try:
         atoms = criterion_atoms([*request.select, *request.exclude])

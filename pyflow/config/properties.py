@@ -111,6 +111,13 @@ class NodeProps(_Strict):
     deprecation_date: str | None = None
 
 
+class SnapshotProps(NodeProps):
+    """A ``snapshots:`` entry; with ``relation`` (dbt 1.9+) it defines the snapshot itself."""
+
+    relation: str | None = None
+    """``ref('x')`` or ``source('s', 't')``: the snapshot selects ``select * from {{ relation }}``."""
+
+
 class FixtureProps(_Strict):
     """Rows of a unit test's input or expected output: a list of mappings, or CSV text."""
 
@@ -168,7 +175,7 @@ class PropertiesFile(_Strict):
     sources: list[SourceProps] = Field(default_factory=list)
     models: list[NodeProps] = Field(default_factory=list)
     seeds: list[NodeProps] = Field(default_factory=list)
-    snapshots: list[NodeProps] = Field(default_factory=list)
+    snapshots: list[SnapshotProps] = Field(default_factory=list)
     unit_tests: list[UnitTestProps] = Field(default_factory=list)
     exposures: list[dict[str, Any]] = Field(default_factory=list)
     semantic_models: list[dict[str, Any]] = Field(default_factory=list)
@@ -246,7 +253,7 @@ def allowed_keys() -> dict[tuple[str | int, ...], list[str]]:
         ("columns",): keys(ColumnProps),
         ("models",): keys(NodeProps),
         ("seeds",): keys(NodeProps),
-        ("snapshots",): keys(NodeProps),
+        ("snapshots",): keys(SnapshotProps),
         ("freshness",): keys(FreshnessProps),
         ("warn_after",): keys(FreshnessAfter),
         ("error_after",): keys(FreshnessAfter),

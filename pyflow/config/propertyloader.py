@@ -43,7 +43,9 @@ class PropertyLoading(LoadState):
         blocks: dict[str, str] | None = None
         files = _files(self.root, folders, (".yml", ".yaml"))
         for package in self.packages:  # a package's models and seeds have their properties too
-            package_folders = tuple(dict.fromkeys(package.model_paths + package.seed_paths))
+            package_folders = tuple(
+                dict.fromkeys(package.model_paths + package.seed_paths + package.snapshot_paths)
+            )
             files += _files(package.root, package_folders, (".yml", ".yaml"))
         for path in files:
             display = _rel(self.root, path)
@@ -81,6 +83,8 @@ class PropertyLoading(LoadState):
                 self._add_props(self.seed_props, s, doc, ("seeds", i), "seed")
             for i, s in enumerate(props.snapshots):
                 self._add_props(self.model_props, s, doc, ("snapshots", i), "snapshot")
+                if "relation" in s.model_fields_set:  # dbt 1.9+: the snapshot is defined here
+                    self.yaml_snapshots.append((s, doc, ("snapshots", i)))
 
     def _add_props(
         self,
