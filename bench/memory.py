@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from incremental import DBT_VENV, ensure_dbt
 from measure import process_env, pyflow_command, workspace
-from project_gen import MACROS_SQL, _folder, _sql_model, plan_project
+from project_gen import MACROS_SQL, _folder, _sql_model, plan_project, write_source
 
 DBT_PROJECT = """\
 name: bench
@@ -67,19 +67,6 @@ sources:
       - name: events
 """
 
-SOURCE_TABLE = """\
-CREATE SCHEMA raw;
-CREATE TABLE raw.events AS
-SELECT
-    range AS id,
-    range % 5000 AS customer_id,
-    range % 20 AS category,
-    (range % 1000) / 10.0 AS amount,
-    DATE '2024-01-01' + CAST(range % 365 AS INTEGER) AS day,
-    ['new', 'paid', 'shipped', 'returned'][range % 4 + 1] AS status
-FROM range({rows});
-"""
-
 PEAK = (
     "import resource, subprocess, sys\n"
     "code = subprocess.run(sys.argv[2:], cwd=sys.argv[1], stdout=subprocess.DEVNULL).returncode\n"
@@ -104,11 +91,15 @@ def write_project(root: Path, models: int, rows: int) -> None:
         folder = root / "models" / _folder(m, plan.depth)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{m.name}.sql").write_text(_sql_model(m), encoding="utf-8")
+    parquet = root / "events.parquet"  # project_gen's source, loaded as the table raw.events
+    write_source(parquet, rows)
     con = duckdb.connect(str(root / "bench.duckdb"))
     try:
-        con.execute(SOURCE_TABLE.format(rows=int(rows)))
+        con.execute("CREATE SCHEMA raw")
+        con.execute(f"CREATE TABLE raw.events AS SELECT * FROM read_parquet('{parquet.as_posix()}')")
     finally:
         con.close()
+    parquet.unlink()
 
 
 def peak(project: Path, command: list[str], env: dict[str, str]) -> tuple[float, float]:

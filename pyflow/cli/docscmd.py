@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from pyflow.cli.options import DebugOpt, ProfilesDir, ProjectDir, TargetOpt, VarsOpt
+
 if TYPE_CHECKING:
     from pyflow.runner.session import Options, Session
 
@@ -44,24 +46,15 @@ def register(app: typer.Typer, cli: CliServices) -> None:
 
     @docs_app.command("generate")
     def generate(
-        project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")] = Path(
-            "."
-        ),
-        profiles_dir: Annotated[
-            Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")
-        ] = None,
-        target: Annotated[
-            str | None, typer.Option("--target", "-t", help="Output of the profile to use.")
-        ] = None,
-        vars: Annotated[
-            str | None,
-            typer.Option("--vars", help="YAML/JSON mapping overriding vars, e.g. '{day: 2024-01-01}'."),
-        ] = None,
+        project_dir: ProjectDir = Path("."),
+        profiles_dir: ProfilesDir = None,
+        target: TargetOpt = None,
+        vars: VarsOpt = None,
         output: Annotated[
             Path | None,
             typer.Option("--output", "-o", help="Folder to write the site to (default: target/docs/)."),
         ] = None,
-        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")] = False,
+        debug: DebugOpt = False,
     ) -> None:
         """Write the docs site (every node, columns and types, lineage) to one offline folder."""
         from pyflow.errors import ErrorGroup
@@ -82,16 +75,14 @@ def register(app: typer.Typer, cli: CliServices) -> None:
 
     @docs_app.command("serve")
     def serve(
-        project_dir: Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")] = Path(
-            "."
-        ),
+        project_dir: ProjectDir = Path("."),
         port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8080,
         host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
         folder: Annotated[
             Path | None,
             typer.Option("--folder", help="The generated site (default: target/docs/ of the project)."),
         ] = None,
-        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")] = False,
+        debug: DebugOpt = False,
     ) -> None:
         """Serve the generated docs site over HTTP until Ctrl-C."""
         with cli.errors(debug):

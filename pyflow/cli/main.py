@@ -19,6 +19,27 @@ from pyflow.cli import parsecmd, releasecmd
 from pyflow.cli.docscmd import CliServices
 from pyflow.cli.docscmd import register as register_docs
 from pyflow.cli.dryrunview import DryRunOpt, print_dry_run
+from pyflow.cli.options import (
+    EVENT_TIME_OPTIONS,
+    BlueGreenOpt,
+    DebugOpt,
+    DeferOpt,
+    DeferStateOpt,
+    ExcludeOpt,
+    FailFastOpt,
+    FavorStateOpt,
+    FullRefreshOpt,
+    IndirectOpt,
+    LogFormatOpt,
+    ProfilesDir,
+    ProjectDir,
+    SelectOpt,
+    SelectorOpt,
+    StateOpt,
+    TargetOpt,
+    ThreadsOpt,
+    VarsOpt,
+)
 from pyflow.cli.selectargs import SelectorListGroup
 
 if TYPE_CHECKING:
@@ -35,64 +56,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: loading rich's markdown renderer doubles start-up time
 )
-
-ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")]
-ProfilesDir = Annotated[Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")]
-TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Output of the profile to use.")]
-VarsOpt = Annotated[
-    str | None,
-    typer.Option("--vars", help="YAML/JSON mapping overriding vars, e.g. '{start_date: 2024-01-01}'."),
-]
-SelectOpt = Annotated[
-    list[str] | None, typer.Option("--select", "-s", help="Nodes to include (dbt selector syntax).")
-]
-ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Nodes to leave out.")]
-SelectorOpt = Annotated[str | None, typer.Option("--selector", help="A named selector of selectors.yml.")]
-IndirectOpt = Annotated[
-    str,
-    typer.Option("--indirect-selection", help="Tests of selected nodes: eager, cautious, buildable, empty."),
-]
-StateOpt = Annotated[
-    Path | None,
-    typer.Option("--state", help="Folder with an earlier run's manifest.json (state: selectors, --defer)."),
-]
-DeferOpt = Annotated[
-    bool, typer.Option("--defer", help="Read unselected parents missing here from the --state target.")
-]
-DeferStateOpt = Annotated[
-    Path | None,
-    typer.Option("--defer-state", help="With --defer: read parents from this run's manifest, not --state's."),
-]
-FavorStateOpt = Annotated[
-    bool, typer.Option("--favor-state", help="With --defer: read unselected parents from --state always.")
-]
-ThreadsOpt = Annotated[
-    int | None, typer.Option("--threads", min=1, help="Worker threads (default: the target's, 4).")
-]
-FullRefreshOpt = Annotated[
-    bool, typer.Option("--full-refresh", help="Rebuild tables and seeds from scratch.")
-]
-BlueGreenOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--blue-green/--no-blue-green",
-        help="Build a release beside production, test it there, publish it only if all passed "
-        "(default: the target's blue_green).",
-    ),
-]
-FailFastOpt = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
-EventStartOpt = Annotated[
-    str | None, typer.Option("--event-time-start", help="Microbatch models: build batches from this time.")
-]
-EventEndOpt = Annotated[
-    str | None, typer.Option("--event-time-end", help="Microbatch models: build batches up to this time.")
-]
-_EVENT_TIME_OPTIONS: list[tuple[str, Any, Any]] = [
-    ("event_time_start", EventStartOpt, None),
-    ("event_time_end", EventEndOpt, None),
-]
-LogFormatOpt = Annotated[str, typer.Option("--log-format", help="text or json (one event per line).")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")]
 
 
 def _echo(text: str = "", err: bool = False) -> None:
@@ -361,7 +324,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
         *([("blue_green", BlueGreenOpt, None)] if command != "test" else []),
         ("fail_fast", FailFastOpt, False),
-        *(_EVENT_TIME_OPTIONS if command in ("run", "build") else []),
+        *(EVENT_TIME_OPTIONS if command in ("run", "build") else []),
         *([("dry_run", Annotated[bool, DryRunOpt], False)] if command in ("run", "build") else []),
         ("log_format", LogFormatOpt, "text"),
         ("debug", DebugOpt, False),

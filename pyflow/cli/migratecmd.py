@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from pyflow.cli.options import DebugOpt, ProfilesDir, ProjectDir, TargetOpt
+
 
 def _echo(text: str, err: bool = False) -> None:
     from pyflow.secret import scrub
@@ -25,9 +27,7 @@ def register(app: typer.Typer, errors: Callable[[bool], AbstractContextManager[N
 
     @app.command("migrate")
     def migrate(
-        project_dir: Annotated[
-            Path, typer.Option("--project-dir", help="Folder holding the project.")
-        ] = Path("."),
+        project_dir: ProjectDir = Path("."),
         to_python: Annotated[
             str | None,
             typer.Option("--to-python", help="A SQL model to rewrite as an equivalent Python (Ibis) model."),
@@ -36,13 +36,9 @@ def register(app: typer.Typer, errors: Callable[[bool], AbstractContextManager[N
             bool,
             typer.Option("--write", help="With --to-python: write models/.../MODEL.py and delete MODEL.sql."),
         ] = False,
-        profiles_dir: Annotated[
-            Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")
-        ] = None,
-        target: Annotated[
-            str | None, typer.Option("--target", "-t", help="Output of the profile to use.")
-        ] = None,
-        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")] = False,
+        profiles_dir: ProfilesDir = None,
+        target: TargetOpt = None,
+        debug: DebugOpt = False,
     ) -> None:
         """Write pyflow.yml for a dbt project, or rewrite a SQL model as a Python model.
 

@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
+
+from pyflow.cli.options import DebugOpt, ProfilesDir, ProjectDir, TargetOpt, VarsOpt
 
 
 def register(
@@ -29,19 +31,11 @@ def register(
 
     @app.command("parse")
     def parse(
-        project_dir: Annotated[
-            Path, typer.Option("--project-dir", help="Folder holding the project.")
-        ] = Path("."),
-        profiles_dir: Annotated[
-            Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")
-        ] = None,
-        target: Annotated[
-            str | None, typer.Option("--target", "-t", help="Output of the profile to use.")
-        ] = None,
-        vars: Annotated[
-            str | None, typer.Option("--vars", help="YAML/JSON mapping overriding project vars.")
-        ] = None,
-        debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")] = False,
+        project_dir: ProjectDir = Path("."),
+        profiles_dir: ProfilesDir = None,
+        target: TargetOpt = None,
+        vars: VarsOpt = None,
+        debug: DebugOpt = False,
     ) -> None:
         """Read the whole project and write target/manifest.json; nothing compiles or connects."""
         started = time.perf_counter()

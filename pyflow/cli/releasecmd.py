@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from pyflow.cli.options import DebugOpt, ProfilesDir, ProjectDir, TargetOpt
+
 if TYPE_CHECKING:
     from pyflow.runner.session import Options, Session
 
-ProjectDir = Annotated[Path, typer.Option("--project-dir", help="Folder holding pyflow.yml.")]
-ProfilesDir = Annotated[Path | None, typer.Option("--profiles-dir", help="Folder holding profiles.yml.")]
-TargetOpt = Annotated[str | None, typer.Option("--target", "-t", help="Output of the profile to use.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for every error.")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
 ToOpt = Annotated[
     str | None, typer.Option("--to", help="The release to return to (default: the previous one).")
