@@ -27,8 +27,13 @@ def site_data(
     catalog: Mapping[str, Any] | None = None,
     lineage: Mapping[str, Any] | None = None,
     tests: Mapping[str, TestInfo] | None = None,
+    history: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The site's JSON: ``project``, ``generated_at``, ``nodes``, ``graph`` and ``lineage``."""
+    """The site's JSON: ``project``, ``generated_at``, ``nodes``, ``graph`` and ``lineage``.
+
+    ``history`` holds, per built node, its recent runs from the run history (``pyflow
+    monitor``'s figures); a node with some gets them as ``history``.
+    """
     catalog = catalog or {}
     tests = tests or {}
     known = {**catalog.get("nodes", {}), **catalog.get("sources", {})}
@@ -41,6 +46,9 @@ def site_data(
     nodes = {
         uid: _node(uid, e, known.get(uid), edges.get(uid, {}), tests.get(uid)) for uid, e in entries.items()
     }
+    for uid, runs in (history or {}).items():
+        if uid in nodes:
+            nodes[uid]["history"] = dict(runs)
     for uid, found in ((lineage or {}).get("nodes") or {}).items():
         if uid in nodes and found.get("error"):
             nodes[uid]["lineage_error"] = str(found["error"])

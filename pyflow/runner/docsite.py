@@ -12,6 +12,7 @@ generate time (:mod:`pyflow.runner.docmarkdown`), the graph is laid out in Pytho
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from pyflow.secret import scrub_data
 
 if TYPE_CHECKING:
     from pyflow.runner.session import Session
+
+log = logging.getLogger(__name__)
 
 ASSETS = ("index.html", "app.js", "style.css", "favicon.svg")
 """The site's static files (package data in ``pyflow/runner/docsite_assets/``)."""
@@ -63,7 +66,7 @@ def generate(session: Session, out: Path | None = None, lineage: LineageFn | Non
     with artifacts.reporting_full_disk(project.target_dir / "catalog.json"):
         write_json(project.target_dir / "catalog.json", catalog)
     edges = column_lineage_of(session, lineage)
-    data = site_data(manifest, catalog, edges, tests_of(session))
+    data = site_data(manifest, catalog, edges, tests_of(session), history_of(session))
     write_site(folder, data, manifest, catalog)
     built = len(catalog["nodes"]) + len(catalog["sources"])
     return DocsResult(folder=folder, nodes=len(data["nodes"]), built=built, errors=errors)
@@ -80,6 +83,31 @@ def column_lineage_of(session: Session, lineage: LineageFn | None) -> Mapping[st
 
         return column_lineage(session)
     return lineage(session)
+
+
+HISTORY_RUNS = 10
+"""How many of the latest invocations a node page shows from the run history."""
+HISTORY_KEYS: tuple[str, ...] = ("runs", "last_status", "last_run_at", "durations", "rows", "bytes_scanned")
+HISTORY_KEYS += ("mean_seconds", "duration_trend", "rows_trend")
+
+
+def history_of(session: Session) -> dict[str, dict[str, Any]]:
+    """Per built node: its last runs from the run history, as ``pyflow monitor`` shows them.
+
+    Empty when the history is off or not written yet. Reading it never fails the site: an
+    unreadable history is a warning and the pages go without it.
+    """
+    history = session.history
+    if history is None:
+        return {}
+    from pyflow.runner.monitorreport import build_report
+
+    try:
+        report = build_report(history, HISTORY_RUNS, stale_after_hours=24.0)
+    except Exception as exc:  # the site documents the project whatever the history's state
+        log.warning("the docs site goes without the run history: %s", exc)
+        return {}
+    return {m["unique_id"]: {k: m.get(k) for k in HISTORY_KEYS} for m in report["models"]}
 
 
 def tests_of(session: Session) -> dict[str, dict[str, Any]]:

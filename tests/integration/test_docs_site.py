@@ -183,3 +183,33 @@ def test_docs_generate_documents_a_model_that_does_not_compile_then_exits_1(
     assert data["nodes"]["model.proj.b"]["compiled_code"] == ""
     assert "def b(a: ibis.Table)" in data["nodes"]["model.proj.b"]["raw_code"]
     assert data["nodes"]["model.proj.a"]["description_html"] == "<p>The <strong>first</strong> model.</p>\n"
+
+
+def test_docs_site_shows_each_nodes_run_history(
+    make_project: Callable[..., Path], pyflow: Callable[..., Any]
+) -> None:
+    # the docs site shows, per model, the runs `pyflow monitor` reads from the run history
+    files = {"models/a.sql": "select 1 as x\n", "models/b.sql": "select x from {{ ref('a') }}\n"}
+    project = make_project(files)
+    pyflow("run", "--project-dir", project)
+    pyflow("run", "--project-dir", project, "-s", "a")
+    pyflow("docs", "generate", "--project-dir", project)
+
+    nodes = read_data(project / "target" / "docs")["nodes"]
+
+    a, b = nodes["model.proj.a"]["history"], nodes["model.proj.b"]["history"]
+    assert (a["runs"], a["last_status"], len(a["durations"]), len(a["rows"])) == (2, "success", 2, 2)
+    assert all(d is not None and d >= 0 for d in a["durations"])
+    assert (b["runs"], len(b["durations"])) == (1, 1)
+
+
+def test_docs_site_without_run_history_has_none(
+    make_project: Callable[..., Path], pyflow: Callable[..., Any]
+) -> None:
+    project = make_project(
+        {"models/a.sql": "select 1 as x\n"}, project_yml="name: proj\nrun-history: false\n"
+    )
+    pyflow("run", "--project-dir", project)
+    pyflow("docs", "generate", "--project-dir", project)
+
+    assert "history" not in read_data(project / "target" / "docs")["nodes"]["model.proj.a"]

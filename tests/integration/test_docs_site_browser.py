@@ -122,6 +122,9 @@ def test_docs_site_in_chromium_graph_search_node_page_and_column_lineage(
     )
     assert types["order_id"] == "BIGINT" and types["status"] == "VARCHAR"  # from the catalog
     assert "not_null" in browser.eval(js('table.columns tr[data-col="order_id"]', ".innerText"))
+    # the run history (the build above) on the node's page, as `pyflow monitor` counts it
+    assert "Run history" in page and "Last run: success" in page
+    assert browser.eval("document.querySelectorAll('#run-history table.history-runs tbody tr').length") == 1
     shots(browser, "3-node-page")
 
     # a column shows where it comes from and where it goes

@@ -247,6 +247,7 @@
     if (n.resource_type !== "test" && n.resource_type !== "exposure") parts.push.apply(parts, section("Columns", columnsTable(uid, n)));
     if (n.resource_type === "exposure") parts.push.apply(parts, section("Exposure", exposureInfo(n)));
     parts.push.apply(parts, section("Tests", testsList(n)));
+    if (n.history) parts.push.apply(parts, section("Run history", historyInfo(n.history)));
     parts.push.apply(parts, section("Depends on", nodeList(n.parents)));
     parts.push.apply(parts, section("Referenced by", nodeList(n.children)));
     if (n.raw_code) parts.push.apply(parts, section(n.language === "python" ? "Python source" : "Source", pre(n.raw_code)));
@@ -254,6 +255,24 @@
     if (n.config && Object.keys(n.config).length) parts.push.apply(parts, section("Config", pre(JSON.stringify(n.config, null, 2))));
     parts.forEach(function (p) { page.appendChild(p); });
     if (col) showColumn(uid, col);
+  }
+  function historyInfo(h) {
+    var secs = function (v) { return v == null ? "-" : v.toFixed(2) + " s"; };
+    var runs = (h.durations || []).map(function (d, i) {
+      var rows = (h.rows || [])[i], scanned = (h.bytes_scanned || [])[i];
+      return el("tr", {}, [el("td", { text: String(i + 1) }), el("td", { text: secs(d) }),
+        el("td", { text: rows == null ? "-" : String(rows) }), el("td", { text: scanned == null ? "-" : String(scanned) })]);
+    });
+    return el("div", { "class": "history", id: "run-history" }, [
+      el("p", { text: "Last run: " + h.last_status + (h.last_run_at ? " at " + h.last_run_at : "") + "; " + h.runs +
+        " run(s) in the history, mean " + secs(h.mean_seconds) + "." }),
+      el("p", { text: "Duration " + (h.duration_trend || "") + "   rows " + (h.rows_trend || "") }),
+      el("table", { "class": "history-runs" }, [
+        el("thead", {}, [el("tr", {}, [el("th", { text: "Run (oldest first)" }), el("th", { text: "Duration" }),
+          el("th", { text: "Rows" }), el("th", { text: "Bytes scanned" })])]),
+        el("tbody", {}, runs)
+      ])
+    ]);
   }
   function columnsTable(uid, n) {
     if (!(n.columns || []).length) return el("p", { "class": "empty", text: "No columns known: build the node or declare its columns in YAML." });
