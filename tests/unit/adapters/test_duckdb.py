@@ -229,3 +229,32 @@ def test_duckdb_close_is_idempotent_and_reopens(duckdb_adapter: Any) -> None:
     duckdb_adapter.close()
 
     assert duckdb_adapter.fetchall("SELECT 1") == [(1,)]
+
+
+def test_duckdb_open_leaves_no_transaction_open_so_commits_can_checkpoint(tmp_path: Path) -> None:
+    # open() read the database name with fetchone(), which left the result, and so a transaction
+    # of the main connection, open for the whole run: DuckDB never checkpoints while another
+    # transaction is open, so every table a build wrote stayed in memory until the end
+    import threading
+
+    from pyflow.config.profile import DuckDBTarget
+
+    adapter = DuckDBAdapter(DuckDBTarget(path=str(tmp_path / "w.duckdb")))
+    adapter.open()
+    outcome: list[str] = []
+
+    def worker() -> None:  # a model's thread: its own cursor, as in a run
+        with adapter.transaction():
+            adapter.execute("CREATE TABLE t AS SELECT range AS x FROM range(1000)")
+        try:
+            adapter._cursor().execute("CHECKPOINT")
+            outcome.append("checkpointed")
+        except Exception as exc:  # DuckDB: "there are other write transactions active"
+            outcome.append(str(exc))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    adapter.close()
+
+    assert outcome == ["checkpointed"]
