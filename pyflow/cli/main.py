@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import os
@@ -297,6 +298,7 @@ def ls(
         usage_error(mistake)
     opts = make_options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector,
                     indirect_selection=indirect_selection, state=state)  # fmt: skip
+    opts = dataclasses.replace(opts, lists_only=True)
     with map_errors(debug), open_session(opts, warn_event) as session:
         nodes = listing.keep(session.list_nodes(), resource_type or ())
         text = "\n".join(listing.lines(nodes, output, session.project.graph.parents, keys))

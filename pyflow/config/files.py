@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from pyflow.errors import ProjectError
@@ -47,6 +50,71 @@ def relpath(root: Path, path: Path) -> str:
 _SKIPPED = (".", "__pycache__")
 """Names of files and folders never read: hidden ones and Python's caches."""
 
+_Walk = list[tuple[tuple[str, ...], str]]
+_WALKS: ContextVar[dict[str, _Walk] | None] = ContextVar("pyflow_walks", default=None)
+
+
+@contextmanager
+def one_listing() -> Iterator[None]:
+    """Within the block, each folder is walked once: every later listing of it reuses the walk.
+
+    A project load lists the model folders for models, properties, docs blocks and the index;
+    the files cannot change under one load without the load being wrong anyway.
+    """
+    token = _WALKS.set({})
+    try:
+        yield
+    finally:
+        _WALKS.reset(token)
+
+
+def _walk(base: str) -> _Walk:
+    """Every file under ``base``: (path parts below it, full path), sorted by parts."""
+    memo = _WALKS.get()
+    if memo is not None and base in memo:
+        return memo[base]
+    found: _Walk = []
+    todo: list[tuple[str, tuple[str, ...]]] = [(base, ())]
+    while todo:
+        where, parts = todo.pop()
+        try:
+            entries = list(os.scandir(where))
+        except OSError:  # unreadable: skipped, as Path.rglob does
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith(_SKIPPED):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                todo.append((entry.path, (*parts, name)))
+            elif entry.is_file():
+                found.append(((*parts, name), entry.path))
+    found.sort()
+    if memo is not None:
+        memo[base] = found
+    return found
+
+
+def project_entries(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(display path, full path) of the files :func:`project_files` lists, as strings."""
+    out: list[tuple[str, str]] = []
+    for folder in folders:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        try:
+            prefix = base.relative_to(root).as_posix()
+        except ValueError:
+            prefix = None
+        for parts, path in _walk(str(base)):
+            if not parts[-1].endswith(suffixes):  # as `splitext(name)[1] in suffixes` (no hidden files)
+                continue
+            if prefix is None:
+                out.append((relpath(root, Path(path)), path))
+            else:
+                out.append(("/".join(parts) if prefix == "." else "/".join((prefix, *parts)), path))
+    return out
+
 
 def project_files(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...]) -> list[Path]:
     """Files with ``suffixes`` under ``folders`` (sorted; hidden and cache folders skipped).
@@ -56,26 +124,4 @@ def project_files(root: Path, folders: tuple[str, ...], suffixes: tuple[str, ...
     entered and no file is stat-ed again, so a 10,000-model project is listed in milliseconds.
     Symlinked folders are not followed; symlinked files are read.
     """
-    out: list[Path] = []
-    for folder in folders:
-        base = root / folder
-        if not base.is_dir():
-            continue
-        found: list[tuple[tuple[str, ...], str]] = []
-        todo: list[tuple[str, tuple[str, ...]]] = [(str(base), ())]
-        while todo:
-            where, parts = todo.pop()
-            try:
-                entries = list(os.scandir(where))
-            except OSError:  # unreadable: skipped, as Path.rglob does
-                continue
-            for entry in entries:
-                name = entry.name
-                if name.startswith(_SKIPPED):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    todo.append((entry.path, (*parts, name)))
-                elif os.path.splitext(name)[1] in suffixes and entry.is_file():
-                    found.append(((*parts, name), entry.path))
-        out.extend(Path(path) for _, path in sorted(found))
-    return out
+    return [Path(path) for _, path in project_entries(root, folders, suffixes)]

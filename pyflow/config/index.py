@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,12 +192,61 @@ def scan_python(path: str, text: str) -> FileIndex:
             continue
         params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
         found.entries.append(Entry(node.name, tuple(p for p in params if p != "ctx")))
-    for sub in ast.walk(tree):  # the decorator used any other way: models made at import time
-        if isinstance(sub, ast.Name) and sub.id in _DECORATORS and id(sub) not in decorators:
-            found.sure = False
-        if isinstance(sub, ast.Attribute) and sub.attr in _DECORATORS and id(sub) not in decorators:
-            found.sure = False
+    if _other_uses(text, tree, decorators):
+        found.sure = False
     return found
+
+
+_WORD = re.compile(r"\b(?:model|snapshot)\b")
+
+
+def _other_uses(text: str, tree: ast.Module, decorators: set[int]) -> bool:
+    """True when ``model``/``snapshot`` appears other than as a decorator: models made at import.
+
+    The text is searched first: when every occurrence is on a decorator line (once), an import,
+    a docstring or a comment, the tree need not be walked (the walk costs more than parsing).
+    """
+    allowed: dict[int, int] = {}  # line -> occurrences allowed on it (-1: any)
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom) or _is_docstring(node):
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                allowed[line] = -1
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for deco in node.decorator_list:
+                if id(_decorator_target(deco)) in decorators:
+                    allowed.setdefault(deco.lineno, 1)
+            if node.body and _is_docstring(node.body[0]):
+                doc = node.body[0]
+                for line in range(doc.lineno, (doc.end_lineno or doc.lineno) + 1):
+                    allowed[line] = -1
+    seen: dict[int, int] = {}
+    for match in _WORD.finditer(text):
+        start = match.start()
+        line = text.count("\n", 0, start) + 1
+        seen[line] = seen.get(line, 0) + 1
+        limit = allowed.get(line)
+        if limit == -1:
+            continue
+        before = text[text.rfind("\n", 0, start) + 1 : start]
+        if "#" in before and not any(q in before for q in "'\""):
+            continue  # in a comment
+        if limit is None or seen[line] > limit:
+            return _walk_finds(tree, decorators)
+    return False
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _walk_finds(tree: ast.Module, decorators: set[int]) -> bool:
+    """The decorator names used any other way than decorating a function, found in the tree."""
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Name) and sub.id in _DECORATORS and id(sub) not in decorators:
+            return True
+        if isinstance(sub, ast.Attribute) and sub.attr in _DECORATORS and id(sub) not in decorators:
+            return True
+    return False
 
 
 def _decorator_target(deco: ast.expr) -> ast.expr:
@@ -270,6 +320,12 @@ def _scan_tokens(path: str, text: str, kind: str, stem: str, env: Any) -> FileIn
     with one or two (``source``: two) plain string literals; ``include``/``import``/``extends``
     make the file unsure. Comments and ``raw`` blocks hold no tokens.
     """
+    quick = _scan_expressions(path, text, kind, stem)
+    return quick if quick is not None else _scan_lexed(path, text, kind, stem, env)
+
+
+def _scan_lexed(path: str, text: str, kind: str, stem: str, env: Any) -> FileIndex:
+    """:func:`_scan_tokens` by Jinja's lexer: any template."""
     import jinja2
 
     found = FileIndex(path, kind)
@@ -295,6 +351,48 @@ def _scan_tokens(path: str, text: str, kind: str, stem: str, env: Any) -> FileIn
             refs.append(args[-1])
         else:
             uses_source = True
+    found.entries.append(Entry(stem, tuple(dict.fromkeys(refs)), uses_source))
+    return found
+
+
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+_REF_NAME = re.compile(r"(?<![\w.])(ref|source)(?!\w)")
+_STRING = r"""('[^'\\]*'|"[^"\\]*")"""
+_IN_QUOTES = re.compile(r"'[^']*'|\"[^\"]*\"")
+_QUOTED = re.compile(r"""(?:[^'"]|'[^']*'|"[^"]*")*""", re.S)
+_LITERAL_CALL = re.compile(rf"(?:ref|source)\s*\(\s*{_STRING}(?:\s*,\s*{_STRING})?\s*\)")
+
+
+def _scan_expressions(path: str, text: str, kind: str, stem: str) -> FileIndex | None:
+    """What :func:`_scan_tokens` finds, from the text alone, for a template of ``{{ }}`` only.
+
+    None (lex it) when the template has a statement or comment (``{%``, ``{#``), or an
+    expression with braces, a backslash or an unclosed string (a ``}}`` inside a string), or a
+    ``ref``/``source`` after a dot. Names inside strings are not names.
+    """
+    if "{%" in text or "{#" in text:
+        return None
+    expressions = _EXPRESSION.findall(text)
+    if len(expressions) != text.count("{{"):
+        return None
+    found = FileIndex(path, kind)
+    refs: list[str] = []
+    uses_source = False
+    for expr in expressions:
+        if "{" in expr or "}" in expr or "\\" in expr or not _QUOTED.fullmatch(expr):
+            return None
+        code = _IN_QUOTES.sub(lambda m: m.group(0)[0] * len(m.group(0)), expr)  # strings hold no names
+        for match in _REF_NAME.finditer(code):
+            if code[: match.start()].rstrip().endswith("."):
+                return None  # `x . ref`: an attribute, as the lexer reads it
+            call = _LITERAL_CALL.match(expr, match.start())
+            args = None if call is None else [a[1:-1] for a in call.groups() if a is not None]
+            if args is None or (match.group(1) == "source" and len(args) != 2):
+                found.sure = False
+            elif match.group(1) == "ref":
+                refs.append(args[-1])
+            else:
+                uses_source = True
     found.entries.append(Entry(stem, tuple(dict.fromkeys(refs)), uses_source))
     return found
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pyflow.config.dispatchconfig import dispatch_orders, docs_files
+from pyflow.config.files import one_listing
 from pyflow.config.files import project_files as _files
 from pyflow.config.files import relpath as _rel
 from pyflow.config.files import sha as _sha
@@ -75,7 +76,13 @@ def load_project(
     With ``needs``, only the files that selection needs are loaded when the definition index
     can tell which (:mod:`pyflow.config.partial`); otherwise, the whole project.
     """
-    root = Path(project_dir).resolve()
+    with one_listing():
+        return _load(Path(project_dir).resolve(), vars, target, needs)
+
+
+def _load(
+    root: Path, vars: Mapping[str, Any] | None, target: TargetInfo | None, needs: Request | None
+) -> Project:
     loader = _Loader(root, vars or {}, target or DEFAULT_TARGET)
     cfg = loader.config
     jinja, macro_digest = loader.load_macros()
@@ -88,6 +95,7 @@ def load_project(
     )
     loader.load_properties()
     part = plan(loader, jinja, needs)
+    loader.static_python = part is not None and needs is not None and not needs.imports
 
     def wanted(folders: tuple[str, ...], suffix: str) -> list[Path]:
         if part is None:
@@ -125,7 +133,7 @@ def load_project(
     loader.build_tests(jinja)
     if part is not None:
         if not part.verified(loader):  # the index was wrong or a file has an error: load all
-            return load_project(root, vars=vars, target=target)
+            return _load(root, vars, target, None)
     else:
         loader.check_unused_props()
     graph, graph_errors = build_graph(
@@ -137,7 +145,7 @@ def load_project(
         failed={*loader.failed_names, *(e.model for e in loader.errors if e.model)},  # reported once
     )
     if part is not None and graph_errors:
-        return load_project(root, vars=vars, target=target)
+        return _load(root, vars, target, None)
     loader.errors.extend(graph_errors)
     if not loader.errors:
         loader.parse_cache.save()

@@ -121,6 +121,8 @@ class LoadState:
         self.parse_cache = ParseCache(root / self.config.target_path / PARSE_CACHE)
         self.python_env = _sha(f"{version()}\0{PARSE_FORMAT}\0{helpers_digest(root, self.config)}")
         self.sql_env = ""
+        self.static_python = False
+        """Read Python model files' definitions from their syntax tree when it is sure (no import)."""
         self.model_props: dict[str, tuple[NodeProps, YamlDoc, tuple[str | int, ...]]] = {}
         self.model_versions: dict[str, dict[str, str]] = {}
         """Per node name of a model version: its ``version``, ``latest_version``, ``versioned_name``."""

@@ -21,6 +21,7 @@ definition error, means the caller loads the whole project instead.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pyflow.config.customtest import uses_test_decorator
-from pyflow.config.files import project_files, relpath
+from pyflow.config.files import project_entries, project_files
 from pyflow.config.index import (
     INDEX_FILE,
     FileIndex,
@@ -56,6 +57,9 @@ class Request:
 
     select: tuple[str, ...]
     exclude: tuple[str, ...] = ()
+    imports: bool = True
+    """False when the command only lists nodes: Python model files whose syntax tree tells what
+    importing them would define are not imported (:mod:`pyflow.config.pystatic`)."""
 
 
 class _Criteria(Protocol):
@@ -64,6 +68,7 @@ class _Criteria(Protocol):
     selector: str | None
     state: Path | None
     only: frozenset[str] | None
+    lists_only: bool
 
 
 def request_for(options: _Criteria) -> Request | None:
@@ -73,7 +78,9 @@ def request_for(options: _Criteria) -> Request | None:
     """
     if options.selector is not None or options.state is not None or options.only is not None:
         return None
-    return Request(tuple(options.select), tuple(options.exclude)) if options.select else None
+    if not options.select:
+        return None
+    return Request(tuple(options.select), tuple(options.exclude), imports=not options.lists_only)
 
 
 @dataclass
@@ -201,7 +208,7 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
     expected = {e.name for f in files if f.path in planned and f.kind != "test" for e in f.entries}
     log.debug("partial load: %d of %d files", len(planned), len(files))
     return Plan(
-        planned, loaded, reached, expected, known, tables, [paths[f.path] for f in files if f.path in planned]
+        planned, loaded, reached, expected, known, tables, [Path(paths[f.path]) for f in files if f.path in planned]
     )
 
 
@@ -213,23 +220,22 @@ def source_params(state: LoadState) -> set[str]:
     }
 
 
-def _index(state: LoadState, jinja: JinjaProject) -> tuple[list[FileIndex], dict[str, Path]] | None:
+def _index(state: LoadState, jinja: JinjaProject) -> tuple[list[FileIndex], dict[str, str]] | None:
     """The index of every model, snapshot and singular-test file; None when one is not sure."""
     root, cfg = state.root, state.config
     cache = IndexCache(root / cfg.target_path / INDEX_FILE)
     macros_call_ref = any(_CALLS_REF.search(text) for text in jinja.sources.values())
     out: list[FileIndex] = []
-    found_paths: dict[str, Path] = {}
+    found_paths: dict[str, str] = {}
     listings = [
         (cfg.model_paths, {".py": "python", ".sql": "sql"}),
         (cfg.snapshot_paths, {".py": "python", ".sql": "snapshot"}),
         (cfg.test_paths, {".sql": "test"}),
     ]
     for folders, kinds in listings:
-        for path in project_files(root, tuple(folders), tuple(kinds)):
-            kind = kinds[path.suffix]
-            display = relpath(root, path)
-            if kind == "test" and "generic" in path.relative_to(root).parts[1:-1]:
+        for display, path in project_entries(root, tuple(folders), tuple(kinds)):
+            kind = kinds[path[path.rindex(".") :]]
+            if kind == "test" and "generic" in display.split("/")[1:-1]:
                 continue
             found = _file_index(state, jinja, cache, path, display, kind, macros_call_ref)
             if found is None or found.has_tests:
@@ -248,7 +254,7 @@ def _file_index(
     state: LoadState,
     jinja: JinjaProject,
     cache: IndexCache,
-    path: Path,
+    path: str,
     display: str,
     kind: str,
     macros_call_ref: bool,
@@ -256,11 +262,11 @@ def _file_index(
     """The index of one file; its text is read only when it changed since it was last indexed."""
     text: str | None = None
     try:
-        stat = path.stat()
+        stat = os.stat(path)
         mark = [stat.st_mtime_ns, stat.st_size]
         sha = cache.known_sha(display, mark)
         if sha is None:
-            text = path.read_text(encoding="utf-8")
+            text = _read(path)
             sha = content_sha(text)
         env = state.python_env if kind == "python" else state.sql_env
         parsed = None if kind == "test" else cached_parse(state.parse_cache.entries, display, sha, env)
@@ -269,11 +275,11 @@ def _file_index(
             return from_parse_cache(display, kind, parsed)
         found = cache.get(display, sha, kind)
         if found is None:
-            text = path.read_text(encoding="utf-8") if text is None else text
+            text = _read(path) if text is None else text
             found = (
                 scan_python(display, text)
                 if kind == "python"
-                else scan_sql(display, text, kind, path.stem, jinja.env)
+                else scan_sql(display, text, kind, _stem(path), jinja.env)
             )
             found.has_tests = kind == "python" and uses_test_decorator(text)
             cache.put(found, sha, mark)
@@ -282,3 +288,14 @@ def _file_index(
     if kind != "python" and macros_call_ref:
         found.sure = False  # a macro may add a ref the file does not show
     return found
+
+
+def _read(path: str) -> str:
+    """A file's text, as ``Path.read_text`` reads it (UTF-8, universal newlines)."""
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _stem(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]

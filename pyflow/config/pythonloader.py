@@ -14,6 +14,7 @@ from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import LoadState
 from pyflow.config.packages import Package
 from pyflow.config.parsecache import import_module
+from pyflow.config.pystatic import static_definitions
 from pyflow.config.sqlloader import folder_of
 from pyflow.config.yamlfile import read_text
 from pyflow.core.datatest import Target
@@ -55,6 +56,8 @@ class PythonLoading(LoadState):
         sha = _sha(text)
         has_tests = customtest.uses_test_decorator(text)  # imported every time: tests are not cached
         cached = None if has_tests else self.parse_cache.get(display, sha, self.python_env)
+        if cached is None and self.static_python and not has_tests:
+            cached = static_definitions(text)  # None unless the tree tells what an import would find
         if cached is not None:
             for item in cached:
                 spec = ModelSpec(
@@ -76,33 +79,12 @@ class PythonLoading(LoadState):
             return
         if has_tests:
             self.python_tests.add_module(module, mod_name, display)
-        found = []
-        for attr, fn in vars(module).items():
-            spec_obj: ModelSpec | None = getattr(fn, SPEC_ATTR, None)
-            if spec_obj is None or getattr(fn, "__module__", None) != mod_name:
-                continue
-            if attr.startswith("_"):
-                continue
-            try:
-                source = inspect.getsource(fn)
-            except (OSError, TypeError):
-                source = text
-            if self.add_python_model(spec_obj, display, rel_parts[:-1], source, owner):
+        found = module_entries(module, mod_name, text)
+        for item in found:
+            fn = getattr(module, item["attr"])
+            spec_obj = getattr(fn, SPEC_ATTR)
+            if self.add_python_model(spec_obj, display, rel_parts[:-1], item["source"], owner):
                 self.functions.add(spec_obj.name, fn)
-            found.append(
-                {
-                    "attr": attr,
-                    "name": spec_obj.name,
-                    "params": list(spec_obj.params),
-                    "config": dict(spec_obj.config),
-                    "line": spec_obj.line,
-                    "doc": spec_obj.doc,
-                    "returns_dataframe": spec_obj.returns_dataframe,
-                    "param_lines": dict(spec_obj.param_lines),
-                    "kind": spec_obj.kind,
-                    "source": source,
-                }
-            )
         self.parse_cache.put(display, sha, self.python_env, found)
 
     def _import(self, path: Path, display: str, mod_name: str) -> Any:
@@ -202,6 +184,39 @@ class PythonLoading(LoadState):
 
 
 _DECORATORS = frozenset({"model", "snapshot"})
+
+
+def module_entries(module: Any, mod_name: str, text: str) -> list[dict[str, Any]]:
+    """The ``@model``/``@snapshot`` functions an imported module defines, as the parse cache keeps them.
+
+    In the module's order; imported functions (of another module) and ``_private`` names are not
+    the module's models. :func:`pyflow.config.pystatic.static_definitions` reads the same from
+    the syntax tree, without importing.
+    """
+    found = []
+    for attr, fn in vars(module).items():
+        spec_obj: ModelSpec | None = getattr(fn, SPEC_ATTR, None)
+        if spec_obj is None or getattr(fn, "__module__", None) != mod_name or attr.startswith("_"):
+            continue
+        try:
+            source = inspect.getsource(fn)
+        except (OSError, TypeError):
+            source = text
+        found.append(
+            {
+                "attr": attr,
+                "name": spec_obj.name,
+                "params": list(spec_obj.params),
+                "config": dict(spec_obj.config),
+                "line": spec_obj.line,
+                "doc": spec_obj.doc,
+                "returns_dataframe": spec_obj.returns_dataframe,
+                "param_lines": dict(spec_obj.param_lines),
+                "kind": spec_obj.kind,
+                "source": source,
+            }
+        )
+    return found
 
 
 def decorated_functions(text: str) -> list[str]:

@@ -77,6 +77,8 @@ class Options:
     """``pyflow retry``: the unique ids to act on, instead of a selection."""
     retry_of: str | None = None
     """``pyflow retry``: the invocation whose failures this one reruns."""
+    lists_only: bool = False
+    """``pyflow ls``: nothing is compiled or run, so model modules need not be imported."""
     event_time_window: tuple[datetime | None, datetime | None] = (None, None)
     """``--event-time-start`` / ``--event-time-end``: the window microbatch models build."""
 

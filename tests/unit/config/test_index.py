@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import jinja2
 import pytest
 
+from pyflow.config import index
 from pyflow.config.index import IndexCache, scan_python, scan_sql
 
 
@@ -89,3 +91,70 @@ def test_index_cache_trusts_an_unchanged_file_only_once_its_mtime_is_old(tmp_pat
     assert again.known_sha("models/n.py", recent) is None  # too recent to tell edits apart
     assert again.get("models/m.py", "sha-1", "python") is not None
     assert again.get("models/m.py", "sha-other", "python") is None  # content changed: scan again
+
+
+REPO = Path(__file__).resolve().parents[3]
+TEMPLATES = [
+    "select * from {{ ref('a') }} join {{ ref(\"pkg\", \"b\") }} using (id)",
+    "select * from {{ source('shop', 'orders') }}",
+    "select {{- ref('a') -}} , {{ ref ( 'b' ) | upper }}",
+    "select 1 as ref, source from t",
+    "select {{ x.ref('a') }}",
+    "select {{ x . ref('a') }}",
+    "select {{ ref('a', ) }}",
+    "select {{ \"}}\" }} from {{ ref('a') }}",
+    "select {{ 'ref' }}",
+    "select {{ ref(var('x')) }}",
+    "select {{ source('only') }}",
+    "select {{ refx('a') }}, {{ my_ref('b') }}",
+    "select {{ ref('a') ~ ref('b') }}",
+    "select {{ ref('a\\'b') }}",
+    "select {{ ref('a') }} {{ ref('a') }}",
+    "select * from {{ ref('a')",
+    "select {{ money('amount * 1.01') }} from {{ ref('a') }} where x >= {{ var('min') }} * 2",
+    "select '{' as brace from {{ ref('a') }}",
+    "no jinja at all",
+]
+
+
+def _repo_files(suffix: str) -> list[Path]:
+    return [
+        p
+        for base in ("examples", "tests/fixtures", "tests/compat")
+        for p in sorted((REPO / base).rglob(f"*{suffix}"))
+        if (REPO / base).exists()
+    ]
+
+
+def test_text_scan_of_sql_finds_what_the_lexer_finds():
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    corpus = [*TEMPLATES, *(p.read_text() for p in _repo_files(".sql"))]
+    quick = 0
+    for text in corpus:
+        fast = index._scan_expressions("models/x.sql", text, "sql", "x")
+        if fast is None:
+            continue
+        quick += 1
+        lexed = index._scan_lexed("models/x.sql", text, "sql", "x", env)
+        assert (fast.sure, fast.entries) == (lexed.sure, lexed.entries), text
+    assert quick >= 20  # the text scan answers for most templates
+
+
+def test_python_scan_text_check_agrees_with_walking_the_tree(monkeypatch):
+    corpus = [
+        "from pyflow import model\n\n@model\ndef a(b):\n    '''A model.'''\n    return b\n",
+        "'''Models: model a.'''\nfrom pyflow import model, snapshot\n# model here\n@model(tags=['model'])\ndef a(b):\n    return b\n",
+        "from pyflow import model\n\n@model\ndef a(b):\n    x = 'model'\n    return b\n",
+        "from pyflow import model\n\n@model\ndef a(b):\n    return model(b)\n",
+        "from pyflow import model\n\ndef f():\n    @model\n    def a(b):\n        return b\n    return a\n",
+        "from pyflow import model\nm = model\n\n@m\ndef a(b):\n    return b\n",
+        "import pyflow\n\n@pyflow.model\ndef a(b):\n    return b.snapshot\n",
+        "from pyflow import model\n\n@model  # the model\ndef a(b):\n    return b\n",
+        *(p.read_text() for p in _repo_files(".py") if "/models/" in p.as_posix()),
+    ]
+    text_checked = [index.scan_python("models/m.py", t).sure for t in corpus]
+    monkeypatch.setattr(index, "_other_uses", lambda text, tree, decorators: index._walk_finds(tree, decorators))
+    walked = [index.scan_python("models/m.py", t).sure for t in corpus]
+
+    assert text_checked == walked
+    assert any(text_checked) and not all(text_checked)
