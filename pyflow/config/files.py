@@ -50,7 +50,9 @@ def relpath(root: Path, path: Path) -> str:
 _SKIPPED = (".", "__pycache__")
 """Names of files and folders never read: hidden ones and Python's caches."""
 
-_Walk = list[tuple[tuple[str, ...], str]]
+_Walk = dict[str, list[tuple[str, str]]]
+"""Files under a folder by extension: (path below the folder, parts joined by NUL; full path),
+sorted. NUL sorts before every character a name can hold, so the order is that of the parts."""
 _WALKS: ContextVar[dict[str, _Walk] | None] = ContextVar("pyflow_walks", default=None)
 
 
@@ -69,14 +71,14 @@ def one_listing() -> Iterator[None]:
 
 
 def _walk(base: str) -> _Walk:
-    """Every file under ``base``: (path parts below it, full path), sorted by parts."""
+    """Every file under ``base`` by extension (hidden and cache folders skipped)."""
     memo = _WALKS.get()
     if memo is not None and base in memo:
         return memo[base]
-    found: _Walk = []
-    todo: list[tuple[str, tuple[str, ...]]] = [(base, ())]
+    found: _Walk = {}
+    todo: list[tuple[str, str]] = [(base, "")]
     while todo:
-        where, parts = todo.pop()
+        where, below = todo.pop()
         try:
             entries = list(os.scandir(where))
         except OSError:  # unreadable: skipped, as Path.rglob does
@@ -86,10 +88,11 @@ def _walk(base: str) -> _Walk:
             if name.startswith(_SKIPPED):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                todo.append((entry.path, (*parts, name)))
+                todo.append((entry.path, f"{below}{name}\0"))
             elif entry.is_file():
-                found.append(((*parts, name), entry.path))
-    found.sort()
+                found.setdefault(os.path.splitext(name)[1], []).append((below + name, entry.path))
+    for files in found.values():
+        files.sort()
     if memo is not None:
         memo[base] = found
     return found
@@ -106,13 +109,16 @@ def project_entries(root: Path, folders: tuple[str, ...], suffixes: tuple[str, .
             prefix = base.relative_to(root).as_posix()
         except ValueError:
             prefix = None
-        for parts, path in _walk(str(base)):
-            if not parts[-1].endswith(suffixes):  # as `splitext(name)[1] in suffixes` (no hidden files)
-                continue
+        walked = _walk(str(base))
+        files = [f for suffix in dict.fromkeys(suffixes) for f in walked.get(suffix, ())]
+        if len(suffixes) > 1:
+            files.sort()
+        lead = "" if prefix in (None, ".") else f"{prefix}/"
+        for below, path in files:
             if prefix is None:
                 out.append((relpath(root, Path(path)), path))
             else:
-                out.append(("/".join(parts) if prefix == "." else "/".join((prefix, *parts)), path))
+                out.append((lead + below.replace("\0", "/"), path))
     return out
 
 

@@ -148,7 +148,7 @@ def _load(
         return _load(root, vars, target, None)
     loader.errors.extend(graph_errors)
     if not loader.errors:
-        loader.parse_cache.save()
+        loader.parse_cache.save(complete=part is None)
     if loader.errors:
         errors = _dedupe(loader.errors)
         raise errors[0] if len(errors) == 1 else ErrorGroup(errors)

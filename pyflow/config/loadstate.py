@@ -50,7 +50,7 @@ from pyflow.core.nodeconfig import (
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import GraphError, ProjectError, PyflowError, closest
 
-PARSE_CACHE = ".pyflow/parse-cache.json"
+PARSE_CACHE = ".pyflow/parse"
 PARSE_FORMAT = "2"  # bump when what the parse cache stores changes
 
 

@@ -3,11 +3,12 @@
 A Python model file is imported only when it changed (or a helper module of the project did);
 a SQL model is rendered at parse time only when it, the macros, the vars or the target changed.
 Functions of unchanged files are imported lazily, the first time something needs to call them.
-Stored as JSON in ``target/.pyflow/parse-cache.json``.
+Stored as JSON under ``target/.pyflow/parse/``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import sys
@@ -21,24 +22,47 @@ from pyflow.jsonfile import read_versioned_file, write_json
 from pyflow.secret import contains_secret
 from pyflow.version import toolchain
 
-VERSION = 2
-"""2: SQL models reading a secret env var fail to parse, so version 1 entries are not trusted."""
+VERSION = 3
+"""2: SQL models reading a secret env var fail to parse, so version 1 entries are not trusted.
+3: sharded into ``parse/NN.json`` files."""
+SHARDS = 256
+
+
+def shard_of(file: str) -> str:
+    """The shard a file's entry lives in: two hex digits of a hash of its path."""
+    return hashlib.sha1(file.encode("utf-8")).hexdigest()[:2]
 
 
 class ParseCache:
-    """Per-file parse results keyed by the file's hash and the environment's hash."""
+    """Per-file parse results keyed by the file's hash and the environment's hash.
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        stored = read_versioned_file(path, VERSION)  # another pyflow may parse the same file otherwise
-        files = stored.get("files") if stored.get("toolchain") == toolchain() else None
-        self.entries: dict[str, dict[str, Any]] = files if isinstance(files, dict) else {}
+    Stored in :data:`SHARDS` JSON files under ``folder``, by a hash of the file's path, each
+    read the first time one of its files is asked for: a load of a few files of a large
+    project reads a few shards, not every entry.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._shards: dict[str, dict[str, dict[str, Any]]] = {}
+        self._dirty: set[str] = set()
         self.used: set[str] = set()
-        self.dirty = False
+
+    def _shard(self, name: str) -> dict[str, dict[str, Any]]:
+        shard = self._shards.get(name)
+        if shard is None:
+            path = None if self.folder is None else self.folder / f"{name}.json"
+            stored = read_versioned_file(path, VERSION)  # another pyflow may parse the same file otherwise
+            files = stored.get("files") if stored.get("toolchain") == toolchain() else None
+            shard = self._shards[name] = files if isinstance(files, dict) else {}
+        return shard
+
+    def entry(self, file: str) -> dict[str, Any] | None:
+        """The stored entry of ``file`` (``sha``, ``env``, ``data``), whatever its hashes."""
+        return self._shard(shard_of(file)).get(file)
 
     def get(self, file: str, sha: str, env: str) -> Any:
         """The stored result for ``file`` if its hash and environment match, else None."""
-        entry = self.entries.get(file)
+        entry = self.entry(file)
         if entry is None or entry.get("sha") != sha or entry.get("env") != env:
             return None
         self.used.add(file)
@@ -50,28 +74,46 @@ class ParseCache:
             json.dumps(data)
         except (TypeError, ValueError):
             return
+        name = shard_of(file)
+        shard = self._shard(name)
+        self._dirty.add(name)
         if contains_secret(data):  # stored masked, it would be reused with the mask in it
-            self.entries.pop(file, None)
-            self.dirty = True
+            shard.pop(file, None)
             return
-        self.entries[file] = {"sha": sha, "env": env, "data": data}
+        shard[file] = {"sha": sha, "env": env, "data": data}
         self.used.add(file)
-        self.dirty = True
 
-    def save(self) -> None:
-        """Write the cache (dropping files that no longer exist)."""
-        if self.path is None:
+    def save(self, *, complete: bool) -> None:
+        """Write the shards that changed.
+
+        ``complete``: this load read every file of the project, so entries of files it did not
+        use (deleted since) are dropped, and shards holding none of its files are removed.
+        A partial load keeps the entries of the files it did not read.
+        """
+        if self.folder is None:
             return
-        stale = set(self.entries) - self.used
-        if not self.dirty and not stale:
-            return
-        for file in stale:
-            del self.entries[file]
+        if complete:
+            for name, shard in self._shards.items():
+                stale = set(shard) - self.used
+                for file in stale:
+                    del shard[file]
+                if stale:
+                    self._dirty.add(name)
         try:
-            write_json(self.path, {"version": VERSION, "toolchain": toolchain(), "files": self.entries})
+            for name in sorted(self._dirty):
+                shard = self._shards[name]
+                path = self.folder / f"{name}.json"
+                if shard:
+                    write_json(path, {"version": VERSION, "toolchain": toolchain(), "files": shard})
+                else:
+                    path.unlink(missing_ok=True)
+            if complete and self.folder.is_dir():
+                for path in self.folder.glob("*.json"):
+                    if path.stem not in self._shards:  # no file of the project lives there now
+                        path.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only project still loads; it just parses every time
-        self.dirty = False
+        self._dirty.clear()
 
 
 def import_module(path: Path, module_name: str, root: Path) -> Any:

@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pyflow.config.customtest import uses_test_decorator
 from pyflow.config.files import project_entries, project_files
@@ -151,21 +151,26 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
         return None
     files, paths = indexed
     seeds = {p.stem for p in project_files(state.root, state.config.seed_paths, (".csv",))}
-    owner: dict[str, FileIndex] = {}
-    parents: dict[str, tuple[str, ...]] = {}
-    for found in files:
-        for entry in found.entries:
-            if entry.name in owner or entry.name in seeds:
+    owner: dict[str, tuple[str, str]] = {}  # node name -> (file, kind)
+    parents: dict[str, Sequence[str]] = {}
+    for display, kind, entries in files:
+        for name, refs, _uses_source in entries:
+            if name in owner or name in seeds:
                 return None  # a duplicate: the full load reports it
-            owner[entry.name] = found
-            parents[entry.name] = entry.refs
-    known = {*owner, *seeds}
+            owner[name] = (display, kind)
+            parents[name] = refs
+    known = owner.keys() | seeds
     if any("__pyflow_" in name for name in known):
         return None  # it looks like a build's temporary: recovery must know every such relation
     tables = source_params(state)
-    parents = {n: tuple(r for r in refs if r in known or r not in tables) for n, refs in parents.items()}
-    if any(r not in known for refs in parents.values() for r in refs):
-        return None
+    sources_only = tables - known  # parameter names reading a source table, not a node
+    for name, refs in parents.items():
+        for r in refs:
+            if r not in known:
+                if r not in sources_only:
+                    return None
+                parents[name] = [r for r in refs if r not in sources_only]
+                break
     if any(name not in owner for name in state.model_props):
         return None
     children: dict[str, list[str]] = {}
@@ -186,7 +191,7 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
             reached |= walk(parents, base, atom.parents_depth)
         if atom.children:
             reached |= walk(children, base, atom.children_depth)
-    groups = [{n, *parents[n]} for n, f in owner.items() if f.kind == "test"]
+    groups = [{n, *parents[n]} for n, (_f, kind) in owner.items() if kind == "test"]
     for target, _column, entry, _path, _line in state.test_decls:  # YAML tests, `to: ref('x')`
         group = {target.name} if target.kind == "ref" else set()
         group |= set(_REF_ARG.findall(repr(entry)))
@@ -201,14 +206,16 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
                 reached |= group
         grown = len(reached) != before
     loaded = reached | walk(parents, reached)
-    planned = {owner[n].path for n in loaded if n in owner}
+    planned = {owner[n][0] for n in loaded if n in owner}
     planned |= {
-        f.path for f in files if f.kind == "test" and all(set(parents[e.name]) <= loaded for e in f.entries)
+        display
+        for display, kind, entries in files
+        if kind == "test" and all(set(parents[e[0]]) <= loaded for e in entries)
     }
-    expected = {e.name for f in files if f.path in planned and f.kind != "test" for e in f.entries}
+    expected = {e[0] for display, kind, entries in files if display in planned and kind != "test" for e in entries}
     log.debug("partial load: %d of %d files", len(planned), len(files))
     return Plan(
-        planned, loaded, reached, expected, known, tables, [Path(paths[f.path]) for f in files if f.path in planned]
+        planned, loaded, reached, expected, set(known), tables, [Path(paths[f[0]]) for f in files if f[0] in planned]
     )
 
 
@@ -220,33 +227,57 @@ def source_params(state: LoadState) -> set[str]:
     }
 
 
-def _index(state: LoadState, jinja: JinjaProject) -> tuple[list[FileIndex], dict[str, str]] | None:
-    """The index of every model, snapshot and singular-test file; None when one is not sure."""
+_Indexed = tuple[str, str, list[list[Any]]]
+"""One indexed file: its display path, kind and ``[name, refs, uses_source]`` per node it defines."""
+
+
+def _index(state: LoadState, jinja: JinjaProject) -> tuple[list[_Indexed], dict[str, str]] | None:
+    """The index of every model, snapshot and singular-test file; None when one is not sure.
+
+    A file unchanged since a load recorded what it defines (same modification time and size,
+    environment and env vars) costs a ``stat`` and a lookup; others go through :func:`_file_index`.
+    """
     root, cfg = state.root, state.config
     cache = IndexCache(root / cfg.target_path / INDEX_FILE)
     macros_call_ref = any(_CALLS_REF.search(text) for text in jinja.sources.values())
-    out: list[FileIndex] = []
+    out: list[_Indexed] = []
     found_paths: dict[str, str] = {}
     listings = [
         (cfg.model_paths, {".py": "python", ".sql": "sql"}),
         (cfg.snapshot_paths, {".py": "python", ".sql": "snapshot"}),
         (cfg.test_paths, {".sql": "test"}),
     ]
+    env_ids = {"python": cache.env_id(state.python_env), "sql": cache.env_id(state.sql_env), "test": -1}
+    env_ids["snapshot"] = env_ids["sql"]
+    recorded = cache.entries
     for folders, kinds in listings:
         for display, path in project_entries(root, tuple(folders), tuple(kinds)):
             kind = kinds[path[path.rindex(".") :]]
             if kind == "test" and "generic" in display.split("/")[1:-1]:
                 continue
-            found = _file_index(state, jinja, cache, path, display, kind, macros_call_ref)
+            if macros_call_ref and kind != "python":
+                return None  # a macro may add a ref the file does not show
+            try:
+                stat = os.stat(path)
+            except OSError:
+                return None
+            found_paths[display] = path
+            rec = recorded.get(display)
+            if rec is not None and rec[1] == stat.st_mtime_ns and rec[2] == stat.st_size:
+                exact = rec[4]  # [env, envvars, kind, sure, tests, entries]
+                if exact is not None and exact[0] == env_ids[kind] and not exact[1] and exact[2] == kind:
+                    if not exact[3] or exact[4]:
+                        return None
+                    out.append((display, kind, exact[5]))
+                    continue
+            found = _file_index(state, jinja, cache, path, display, kind, [stat.st_mtime_ns, stat.st_size])
             if found is None or found.has_tests:
                 return None  # unreadable, or tests are imported with its models: load everything
             if not found.sure:
                 log.debug("partial load: %s cannot be indexed for certain", display)
                 return None
-            found_paths[display] = path
-            out.append(found)
-    state.parse_cache.used.update(f.path for f in out)  # files not loaded keep their entries
-    cache.save()
+            out.append((display, kind, [[e.name, e.refs, e.uses_source] for e in found.entries]))
+    cache.save(set(found_paths))
     return out, found_paths
 
 
@@ -257,22 +288,19 @@ def _file_index(
     path: str,
     display: str,
     kind: str,
-    macros_call_ref: bool,
+    mark: list[int],
 ) -> FileIndex | None:
     """The index of one file; its text is read only when it changed since it was last indexed."""
     text: str | None = None
     try:
-        stat = os.stat(path)
-        mark = [stat.st_mtime_ns, stat.st_size]
         sha = cache.known_sha(display, mark)
         if sha is None:
             text = _read(path)
             sha = content_sha(text)
         env = state.python_env if kind == "python" else state.sql_env
-        parsed = None if kind == "test" else cached_parse(state.parse_cache.entries, display, sha, env)
-        if parsed is not None:  # what the last full load found: exact (files with tests are never cached)
-            cache.remember(display, sha, mark)
-            return from_parse_cache(display, kind, parsed)
+        found = None if kind == "test" else _exact(state, cache, display, sha, mark, kind, env)
+        if found is not None:  # what the last load of the file found (files with tests are never cached)
+            return found
         found = cache.get(display, sha, kind)
         if found is None:
             text = _read(path) if text is None else text
@@ -285,8 +313,23 @@ def _file_index(
             cache.put(found, sha, mark)
     except (OSError, UnicodeDecodeError):
         return None
-    if kind != "python" and macros_call_ref:
-        found.sure = False  # a macro may add a ref the file does not show
+    return found
+
+
+def _exact(
+    state: LoadState, cache: IndexCache, display: str, sha: str, mark: list[int], kind: str, env: str
+) -> FileIndex | None:
+    """What loading the file found last time: from the index, else from the parse cache (then
+    recorded in the index, so the next plan reads no parse cache)."""
+    found = cache.exact(display, sha, kind, env)
+    if found is not None:
+        cache.remember(display, sha, mark)  # a newer mark for the same content, say
+        return found
+    parsed = cached_parse(state.parse_cache.entry(display), sha, env)
+    if parsed is None:
+        return None
+    found = from_parse_cache(display, kind, parsed[0])
+    cache.put_exact(found, sha, mark, env, parsed[1])
     return found
 
 

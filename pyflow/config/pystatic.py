@@ -53,9 +53,10 @@ def static_definitions(text: str) -> list[dict[str, Any]] | None:
     except _Unsure:
         return None
     try:
-        return json.loads(json.dumps(found))  # as the parse cache gives them back
+        stored: list[dict[str, Any]] = json.loads(json.dumps(found))  # as the parse cache gives them back
     except (TypeError, ValueError):
         return None
+    return stored
 
 
 def _definitions(tree: ast.Module, text: str) -> list[dict[str, Any]]:
