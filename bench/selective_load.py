@@ -69,6 +69,39 @@ def sample(project: Path, args: Sequence[str], reps: int, *, cold: bool) -> tupl
     return out, stdout
 
 
+LOAD_CODE = """
+import sys, time
+from pyflow.config.loader import load_project
+from pyflow.config.partial import Request
+import pyflow.runner.session  # what every command imports before loading
+select = sys.argv[2:]
+before = time.process_time()
+project = load_project(sys.argv[1], needs=Request(tuple(select), imports=False) if select else None)
+print(time.process_time() - before, len(project.models), project.partial)
+"""
+
+
+def load_phase(project: Path, select: Sequence[str], reps: int, *, cold: bool) -> Samples:
+    """CPU seconds of the load alone (``load_project``), each in a fresh process after pyflow's
+    imports: what ``ls`` with ``select`` (nothing: everything) spends loading the project."""
+    out = Samples()
+    for _ in range(reps):
+        if cold:
+            shutil.rmtree(project / "target", ignore_errors=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", LOAD_CODE, str(project), *select],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=process_env(),
+        )
+        seconds, _models, partial = proc.stdout.split()
+        if (partial == "True") != bool(select):
+            raise CommandFailed(f"load of {select or 'everything'} was not the expected kind: {proc.stdout}")
+        out.values.append(float(seconds))
+    return out
+
+
 def table_rows(project: Path, name: str) -> str:
     """Row count and a hash of the sorted rows of table ``name`` (read in a child process)."""
     code = (
@@ -132,6 +165,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print(f"{'':<33} CPU  {fig.cpu.describe()}", flush=True)
             return cold, warm, out
 
+        loads = {}
+        for when in ("cold", "warm"):
+            for label, sel in (("everything", []), ("ONE+", [f"{one}+"])):
+                if when == "warm":
+                    load_phase(project, sel, 1, cold=False)  # the caches a previous command leaves
+                loads[when, label] = load_phase(project, sel, args.reps, cold=when == "cold")
+                print(f"load phase, {label:<10} {when} CPU {loads[when, label].describe()}", flush=True)
         ls_all = figure("ls (everything)", ["ls"], args.reps)
         ls_one = figure("ls -s ONE+", ["ls", "-s", f"{one}+"], args.reps)
         ls_full = figure("ls -s ONE+, full load", ["ls", "-s", f"{one}+", *FULL_LOAD], args.reps)
@@ -149,6 +189,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             + ", ".join(f"{c} {f.wall.median:.3f} / {f.cpu.median:.3f} s" for c, f in floors.items())
             + "\n"
         )
+        print("load phase (CPU): what ls -s ONE+ spends loading, against loading everything")
+        for when in ("cold", "warm"):
+            part, whole = loads[when, "ONE+"].median, loads[when, "everything"].median
+            print(f"  {when}: {part:.3f} s / {whole:.3f} s = {part / whole:6.1%}")
+        part, whole = loads["warm", "ONE+"].median, loads["cold", "everything"].median
+        print(f"  warm selection / cold load of everything: {part:.3f} s / {whole:.3f} s = {part / whole:6.1%}\n")
         print(f"{'':<34}{'cold':>40}{'warm':>44}")
         for label, part, whole in [
             ("ls -s ONE+ / ls", ls_one, ls_all),

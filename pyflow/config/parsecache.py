@@ -43,6 +43,7 @@ class ParseCache:
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
+        self._stored = folder is not None and folder.is_dir()
         self._shards: dict[str, dict[str, dict[str, Any]]] = {}
         self._dirty: set[str] = set()
         self.used: set[str] = set()
@@ -50,7 +51,7 @@ class ParseCache:
     def _shard(self, name: str) -> dict[str, dict[str, Any]]:
         shard = self._shards.get(name)
         if shard is None:
-            path = None if self.folder is None else self.folder / f"{name}.json"
+            path = self.folder / f"{name}.json" if self._stored and self.folder is not None else None
             stored = read_versioned_file(path, VERSION)  # another pyflow may parse the same file otherwise
             files = stored.get("files") if stored.get("toolchain") == toolchain() else None
             shard = self._shards[name] = files if isinstance(files, dict) else {}

@@ -10,6 +10,7 @@ The fixture project mixes Python and SQL models, a seed, a source, YAML tests (o
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import duckdb
@@ -262,3 +263,32 @@ def test_a_model_named_like_a_build_temporary_loads_everything(project):
 
     assert not part.partial
     assert "stg_items__pyflow_old_1" in part.models
+
+
+def test_ls_of_a_selection_lists_python_models_without_running_their_modules(project, cli):
+    # the module imports a helper that leaves a mark: importing the model module runs it
+    (project / "leaves_a_mark.py").write_text(
+        "from pathlib import Path\nPath(__file__).with_name('imported.txt').write_text('yes')\n"
+    )
+    (project / "models/marts/report.py").write_text(
+        "import leaves_a_mark\nfrom pyflow import model\n\n\n@model(tags=['mart'])\n"
+        "def report(order_items):\n    return order_items.group_by('label').aggregate(total=order_items.amount.sum())\n"
+    )
+    mark = project / "imported.txt"
+
+    partial = cli("ls", "--project-dir", str(project), "-s", "+report", "--output", "json")
+    assert partial.exit_code == 0, partial.output
+    assert not mark.exists()  # listed from the module's syntax tree
+
+    whole = cli("ls", "--project-dir", str(project), "-s", "+report", "--exclude", "nosuch*", "--output", "json")
+    assert whole.exit_code == 0, whole.output
+    assert mark.exists()  # a full load imports every model module
+    assert partial.output == whole.output
+
+    mark.unlink()
+    for name in [m for m in sys.modules if m.startswith(("pyflow_project_", "leaves_a_mark"))]:
+        del sys.modules[name]  # as in a new process (the CLI runs in this one here)
+    assert cli("seed", "--project-dir", str(project)).exit_code == 0
+    run = cli("run", "--project-dir", str(project), "-s", "+report")
+    assert run.exit_code == 0, run.output
+    assert mark.exists()  # a run imports what it runs
