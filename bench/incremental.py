@@ -119,6 +119,33 @@ DELETE FROM raw.customers WHERE id % {dm} = {dr};
 INSERT INTO raw.customers {insert};
 """
 
+# The hand-written floor of workload A: the SCD2 step as a person would write it for this data
+# (pyflow's column names, run on a copy of pyflow's prepared file): one FULL OUTER JOIN of the
+# source with the current versions finds new, changed and vanished keys; one UPDATE closes, one
+# INSERT adds. No uniqueness check of the source and no care for keys coming back after a
+# delete (there are none here), both of which pyflow does.
+SNAPSHOT_HAND_SQL = [
+    """CREATE TEMPORARY TABLE changes AS
+SELECT s.*, cur.id AS cur_id
+FROM raw.customers AS s
+FULL OUTER JOIN (
+    SELECT id, pyflow_updated_at FROM main.customers_snapshot WHERE pyflow_valid_to IS NULL
+) AS cur ON s.id = cur.id
+WHERE s.id IS NULL OR cur.id IS NULL OR s.updated_at > cur.pyflow_updated_at""",
+    """UPDATE main.customers_snapshot AS t
+SET pyflow_valid_to = coalesce(c.updated_at, CAST(now() AS TIMESTAMP))
+FROM changes AS c
+WHERE t.id = c.cur_id AND t.pyflow_valid_to IS NULL""",
+    """INSERT INTO main.customers_snapshot
+    (id, name, email, segment, country, balance, updated_at,
+     pyflow_scd_id, pyflow_updated_at, pyflow_valid_from, pyflow_valid_to)
+SELECT id, name, email, segment, country, balance, updated_at,
+       md5(CAST(id AS VARCHAR) || '|' || CAST(updated_at AS VARCHAR)), updated_at, updated_at, NULL
+FROM changes
+WHERE id IS NOT NULL""",
+    "DROP TABLE changes",
+]
+
 # Events (workload B). `updated_at` grows with `id`; the batch is later than every older row.
 EVENTS_SELECT = """\
 SELECT
@@ -430,6 +457,9 @@ class Row:
     floor: Samples = field(default_factory=Samples)
     floor_sql: Samples = field(default_factory=Samples)
     floor_parts: list[dict[str, float]] = field(default_factory=list)
+    hand: Samples | None = None
+    """The hand-written floor's whole process (workloads that have one)."""
+    hand_sql: Samples | None = None
     dbt: Samples | None = None
     dbt_sql: Samples | None = None
     dbt_note: str = ""
@@ -445,6 +475,13 @@ class Row:
     def sql_ratio(self) -> float:
         """pyflow's node execution_time / the floor's statement time."""
         return self.pyflow_sql.median / self.floor_sql.median
+
+    @property
+    def hand_ratio(self) -> float | None:
+        """pyflow's node execution_time / the hand-written floor's statement time."""
+        return (
+            self.pyflow_sql.median / self.hand_sql.median if self.hand_sql and self.hand_sql.values else None
+        )
 
 
 def executed_statements(project: Path, name: str) -> list[str]:
@@ -501,6 +538,7 @@ def measure(
     settings: Settings,
     check: Callable[[Engine, Path], None],
     workdir: Path,
+    hand: Sequence[str] = (),
 ) -> Row:
     """Interleaved repetitions of pyflow, the floor and dbt, each from the prepared state.
 
@@ -509,6 +547,11 @@ def measure(
     compiled the first-run SQL, not the incremental one) and the OS caches are warm.
     """
     row = Row(label, dbt_note=settings.dbt.note)
+    if hand:
+        row.hand, row.hand_sql = Samples(), Samples()
+        hand_file = workdir / "floor" / f"{label}_hand.json"
+        hand_file.parent.mkdir(parents=True, exist_ok=True)
+        hand_file.write_text(json.dumps(list(hand)), encoding="utf-8")
     pyflow = engines[0]
     dbt = engines[1] if len(engines) > 1 else None
     if dbt is not None:
@@ -539,6 +582,12 @@ def measure(
             row.floor.values.append(wall)
             row.floor_sql.values.append(parts["statements"])
             row.floor_parts.append(parts)
+            if row.hand is not None and row.hand_sql is not None:  # same prepared file, same check
+                restore(pyflow.prepared, floor_db)
+                wall, out = timed([sys.executable, "-c", FLOOR_SCRIPT, str(floor_db), str(hand_file)])
+                check(pyflow, floor_db)
+                row.hand.values.append(wall)
+                row.hand_sql.values.append(json.loads(out.strip().splitlines()[-1])["statements"])
 
         if dbt is not None and row.dbt is not None and row.dbt_sql is not None:
             assert dbt.prepared is not None
@@ -560,6 +609,8 @@ def measure(
     if settings.phases:
         row.phases = pyflow_phases(pyflow, args)
     dbt_part = f", dbt {row.dbt.median:.3f} s" if row.dbt else ""
+    if row.hand_sql:
+        dbt_part += f", hand-written SQL {row.hand_sql.median:.3f} s"
     print(
         f"[{label}] pyflow {row.pyflow.median:.3f} s (SQL {row.pyflow_sql.median:.3f} s), floor "
         f"{row.floor.median:.3f} s (SQL {row.floor_sql.median:.3f} s){dbt_part}",
@@ -630,7 +681,14 @@ def bench_snapshot(workdir: Path, n: int, settings: Settings) -> Workload:
             )
 
     row = measure(
-        "snapshot", engines, ["snapshot"], "customers_snapshot", settings, check, workdir / "snapshot"
+        "snapshot",
+        engines,
+        ["snapshot"],
+        "customers_snapshot",
+        settings,
+        check,
+        workdir / "snapshot",
+        hand=SNAPSHOT_HAND_SQL,
     )
     title = (
         f"A. SCD2 snapshot, timestamp strategy, hard_deletes=invalidate: second run over {n:,} source rows "
@@ -638,7 +696,8 @@ def bench_snapshot(workdir: Path, n: int, settings: Settings) -> Workload:
     )
     notes = [
         f"result checked each run: {expected_total:,} rows, {expected_current:,} current, same content "
-        "across engines"
+        "across engines and the hand-written SQL",
+        "hand-written floor: SNAPSHOT_HAND_SQL (FULL OUTER JOIN, UPDATE, INSERT; no uniqueness check)",
     ]
     return Workload(title, [row], notes)
 
@@ -756,6 +815,13 @@ def print_workload(w: Workload, applies: bool) -> None:
         )
         if i == 0:
             print("  " + "  ".join("-" * wd for wd in widths))
+    for r in w.rows:
+        if r.hand and r.hand_sql and r.hand_ratio:
+            print(
+                f"  {r.label}: hand-written SQL floor {r.hand.median:.3f} s (statements {r.hand_sql.median:.3f} s); "
+                f"pyflow-SQL/hand-written {r.hand_ratio:.2f}x "
+                f"{verdict(r.hand_ratio, SQL_FLOOR_TARGET, applies)} (<= {SQL_FLOOR_TARGET})"
+            )
     for note in w.notes:
         print(f"  note: {note}")
     if w.rows and not w.rows[0].dbt:
@@ -780,6 +846,9 @@ def print_workload(w: Workload, applies: bool) -> None:
         if r.phases:
             split = ", ".join(f"{label} {value:.3f}" for label, value in r.phases)
             print(f"      {'pyflow split (one extra run)':<34}{split}")
+        if r.hand and r.hand_sql:
+            print(f"      {'hand-written floor whole process':<34}{r.hand.describe()}")
+            print(f"      {'hand-written floor statements':<34}{r.hand_sql.describe()}")
         if r.dbt and r.dbt_sql:
             print(f"      {'dbt whole process':<34}{r.dbt.describe()}")
             print(f"      {'dbt node execution_time':<34}{r.dbt_sql.describe()}")

@@ -25,7 +25,8 @@ Rules (dbt's semantics, made strict):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -86,13 +87,8 @@ class SnapshotMaterializer(Materializer):
     def build(self, job: Job) -> Outcome:  # noqa: D102
         adapter = job.adapter
         meta = Meta.of(job.config)
-        staging = adapter.scratch_relation(job.relation, "snap")
         self.ensure_schema(job)
-        with adapter.transaction(), self.working_table(job, staging):
-            if job.sql is not None and job.frame is None:
-                job.execute(adapter.create_scratch_table_sql(staging, job.sql))
-            else:
-                self.fill(job, staging, TableOptions())
+        with adapter.transaction(), self._staged_source(job) as staging:
             source_cols = adapter.get_columns(staging)
             self._check_columns(job, meta, source_cols)
             IncrementalMaterializer().check_unique(job, staging, meta.keys)
@@ -103,6 +99,28 @@ class SnapshotMaterializer(Materializer):
         return Outcome("captured", rows, f"SNAPSHOT {rows}")
 
     # ---- pieces ----------------------------------------------------------------------------
+    @contextmanager
+    def _staged_source(self, job: Job) -> Iterator[Relation]:
+        """The source's current state as a relation, read several times in one run.
+
+        Within a transaction every read sees the same state, so a SQL source is a view over its
+        query (nothing copied). Without one, the source could change between the uniqueness
+        check and the write: it is copied into a working table first, as a DataFrame always is.
+        """
+        adapter = job.adapter
+        if job.sql is not None and job.frame is None and adapter.capabilities.transactions:
+            view = adapter.temp_relation(job.relation, "snap")
+            job.execute(adapter.create_view_sql(view, job.sql))
+            yield view  # on a failure the transaction takes the view back with everything else
+            job.execute(adapter.drop_relation_sql(view, "view"))
+            return
+        with self.working_table(job, adapter.scratch_relation(job.relation, "snap")) as staging:
+            if job.sql is not None and job.frame is None:
+                job.execute(adapter.create_scratch_table_sql(staging, job.sql))
+            else:
+                self.fill(job, staging, TableOptions())
+            yield staging
+
     def _check_columns(self, job: Job, meta: Meta, cols: Sequence[Column]) -> None:
         names = {c.name.lower() for c in cols}
         clash = [m for m in meta.meta_columns if m.lower() in names]
@@ -202,7 +220,7 @@ class SnapshotMaterializer(Materializer):
             else q(c.name)
             for c in cols
         )
-        source = f"(SELECT {typed} FROM {adapter.render(staging)})"
+        source = f"(SELECT {typed}, TRUE AS __pyflow_src FROM {adapter.render(staging)})"
         now = self._now(job)
         null_keys = " OR ".join(f"{q(k)} IS NULL" for k in meta.keys)
         has_null_key = adapter.fetchall(
@@ -210,22 +228,12 @@ class SnapshotMaterializer(Materializer):
         )[0][0]
         # plain equality joins hash well; NULL-safe matching is needed only for NULL keys
         match = adapter.key_match if has_null_key else _equal_keys(adapter)
-        keys_match = match(meta.keys, "s", "cur")
-        current = f"SELECT * FROM {adapter.render(target)} AS t WHERE {self._is_current(adapter, meta, 't')}"
         deleted_cur = f"cur.{q(meta.is_deleted)}" if meta.deletes == "new_record" else "FALSE"
-        # data of the source row, with NULL for target columns the source no longer has
-        src_vals = ", ".join(
-            (f"s.{q(c)}" if c.lower() in source_names else f"CAST(NULL AS {t.data_type})") + f" AS {q(c)}"
-            for c, t in ((c.name, c) for c in data_cols)
-        )
-        cur_vals = ", ".join(f"cur.{q(c)} AS {q(c)}" for c in data_names)
-        cur_scd = f"cur.{q(meta.scd_id)} AS __scd"  # the current version a change closes
         if meta.strategy == "timestamp":
             u = self._source_time(adapter, meta, cols, "s")
             changed = f"{u} > cur.{q(meta.updated)}"
             new_vf = f"CASE WHEN {u} > cur.{q(meta.valid_from)} THEN {u} ELSE {now} END"
             new_ua = u
-            hist_vf = f"CASE WHEN h.last_end IS NULL OR {u} > h.last_end THEN {u} ELSE {now} END"
         else:
             check = meta.check_cols
             compare = (
@@ -234,39 +242,68 @@ class SnapshotMaterializer(Materializer):
                 else list(check or [])
             )
             changed = " OR ".join(f"s.{q(c)} IS DISTINCT FROM cur.{q(c)}" for c in compare) or "FALSE"
-            new_vf = new_ua = hist_vf = now
-        changed = f"({deleted_cur} OR {changed})"
-        # the end of each key's last closed window (only closed rows: a small part of the table)
-        history = (
-            f"SELECT {adapter.column_list(meta.keys)}, max({q(meta.valid_to)}) AS last_end "
-            f"FROM {adapter.render(target)} AS t WHERE NOT ({self._is_current(adapter, meta, 't')}) "
-            f"GROUP BY {adapter.column_list(meta.keys)}"
+            u = new_vf = new_ua = now
+        # the current versions, narrowed to the columns read: the keys, what detects a change,
+        # the data of vanished keys only where a deletion is recorded as a row, and the scd_id
+        # only where versions are closed by it (without transactions: one MERGE, or a rebuild)
+        read = {k.lower() for k in meta.keys}
+        read |= {c.lower() for c in compare} if meta.strategy == "check" else set()
+        cur_data = [c for c in data_names if meta.deletes == "new_record" or c.lower() in read]
+        by_scd = not adapter.capabilities.transactions
+        cur_meta = [meta.updated, meta.valid_from, *([meta.scd_id] if by_scd else [])]
+        cur_meta += [meta.is_deleted] if meta.deletes == "new_record" else []
+        current = (
+            f"(SELECT {adapter.column_list([*cur_data, *cur_meta], 't')}, TRUE AS __pyflow_cur "
+            f"FROM {adapter.render(target)} AS t WHERE {self._is_current(adapter, meta, 't')})"
         )
-        hist_match = match(meta.keys, "s", "h")
-        new_keys_from = (
-            f"{source} AS s LEFT JOIN ({history}) AS h ON {hist_match}"
-            if meta.strategy == "timestamp"
-            else f"{source} AS s"
+        is_new, is_gone = "cur.__pyflow_cur IS NULL", "s.__pyflow_src IS NULL"
+        # data of the row: the source's (NULL for target columns it no longer has), or for a
+        # vanished key the current version's (what of it was read)
+        src_vals = ", ".join(
+            "CASE WHEN "
+            + is_gone
+            + (f" THEN cur.{q(c.name)}" if c.name in cur_data else f" THEN CAST(NULL AS {c.data_type})")
+            + " ELSE "
+            + (f"s.{q(c.name)}" if c.name.lower() in source_names else f"CAST(NULL AS {c.data_type})")
+            + f" END AS {q(c.name)}"
+            for c in data_cols
         )
-        parts = [
-            # changed rows of current keys: close the current version, insert a new one
-            f"SELECT {src_vals}, {new_vf} AS __vf, {new_ua} AS __ua, FALSE AS __del, TRUE AS __close, {cur_scd} "
-            f"FROM {source} AS s JOIN ({current}) AS cur ON {keys_match} WHERE {changed}",
-            # keys with no current version: new, or back after a delete
-            f"SELECT {src_vals}, {hist_vf} AS __vf, {new_ua if meta.strategy == 'timestamp' else now} AS __ua, "
-            f"FALSE AS __del, FALSE AS __close, CAST(NULL AS VARCHAR) AS __scd "
-            f"FROM {new_keys_from} "
-            f"WHERE NOT EXISTS (SELECT 1 FROM ({current}) AS cur WHERE {keys_match})",
-        ]
+        scd = f"cur.{q(meta.scd_id)}" if by_scd else "CAST(NULL AS VARCHAR)"
+        # one pass over the source and the current versions: each row out is a change
+        # (new key, vanished key, or a changed current key); a new key's valid_from is settled
+        # below, against the end of its key's history
+        cases = [f"({is_new})", f"(NOT ({is_new}) AND NOT ({is_gone}) AND ({deleted_cur} OR {changed}))"]
         if meta.deletes != "ignore":
-            not_deleted = f"NOT cur.{q(meta.is_deleted)}" if meta.deletes == "new_record" else "TRUE"
-            parts.append(
-                f"SELECT {cur_vals}, {now} AS __vf, {now} AS __ua, TRUE AS __del, TRUE AS __close, {cur_scd} "
-                f"FROM ({current}) AS cur WHERE {not_deleted} AND NOT EXISTS "
-                f"(SELECT 1 FROM {source} AS s WHERE {keys_match})"
+            cases.append(f"({is_gone} AND NOT {deleted_cur})")
+        changes_of = (
+            f"SELECT {src_vals}, "
+            f"CASE WHEN {is_new} THEN {u} WHEN {is_gone} THEN {now} ELSE {new_vf} END AS __vf, "
+            f"CASE WHEN {is_gone} THEN {now} ELSE {new_ua} END AS __ua, "
+            f"CASE WHEN {is_gone} THEN TRUE ELSE FALSE END AS __del, "
+            f"CASE WHEN {is_new} THEN FALSE ELSE TRUE END AS __close, "
+            f"{scd} AS __scd\n"
+            f"FROM {source} AS s\nFULL OUTER JOIN {current} AS cur ON {match(meta.keys, 's', 'cur')}\n"
+            f"WHERE {' OR '.join(cases)}"
+        )
+        if meta.strategy == "timestamp":
+            # a key back after a delete: its valid_from never precedes the end of its last
+            # closed window (only closed rows are read: a small part of the table)
+            history = (
+                f"SELECT {adapter.column_list(meta.keys)}, max({q(meta.valid_to)}) AS last_end "
+                f"FROM {adapter.render(target)} AS t WHERE NOT ({self._is_current(adapter, meta, 't')}) "
+                f"GROUP BY {adapter.column_list(meta.keys)}"
             )
+            vf = (
+                f"CASE WHEN c.__close OR h.last_end IS NULL OR c.__vf > h.last_end THEN c.__vf ELSE {now} END"
+            )
+            changes_sql = (
+                f"SELECT {adapter.column_list(data_names, 'c')}, {vf} AS __vf, c.__ua, c.__del, c.__close, c.__scd\n"
+                f"FROM (\n{changes_of}\n) AS c\nLEFT JOIN ({history}) AS h ON {match(meta.keys, 'c', 'h')}"
+            )
+        else:
+            changes_sql = changes_of
         with self.working_table(job, adapter.scratch_relation(target, "changes")) as changes:
-            job.execute(adapter.create_scratch_table_sql(changes, "\nUNION ALL\n".join(parts)))
+            job.execute(adapter.create_scratch_table_sql(changes, changes_sql))
             count = int(
                 adapter.fetchall(f"SELECT count(*) FROM {adapter.render(changes)}", model=job.name)[0][0]
             )

@@ -90,8 +90,8 @@ def parse_imports(source: str, name: str, *, is_package: bool = False) -> list[I
     return found
 
 
-BASE_MODULES = ("pyflow.adapters.base", "pyflow.adapters.querystats")
-"""The adapter interface: base.py and the plain data types it hands out (split out of it)."""
+BASE_MODULES = ("pyflow.adapters.base", "pyflow.adapters.dml", "pyflow.adapters.querystats")
+"""The adapter interface: base.py, its SQL builders and the plain data types it hands out (split out of it)."""
 
 
 def _layer(name: str) -> str:
@@ -115,7 +115,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "core": ("pyflow.core", *LEAVES),
     "config": ("pyflow.config", "pyflow.core", *LEAVES),
     "compile": ("pyflow.compile", "pyflow.core", *LEAVES),
-    "adapters.base": ("pyflow.adapters.querystats", *LEAVES),
+    "adapters.base": ("pyflow.adapters.dml", "pyflow.adapters.querystats", *LEAVES),
     "adapters": ("pyflow.adapters", *LEAVES),
     "materializers": (
         "pyflow.materializers",
