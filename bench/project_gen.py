@@ -11,7 +11,8 @@ models laid out in ``depth`` layers, so the DAG is ``depth`` models deep:
 - ``models/marts/`` (last layer): group-by/aggregate leaves; tables.
 
 Models alternate between Python ``@model`` functions returning Ibis expressions (even index)
-and Jinja SQL models using ``ref``/``source`` (odd index), so each language is half the project.
+and Jinja SQL models using ``ref``/``source`` (odd index), so each language is half the project;
+``--language python`` (or ``sql``) writes every model in one language, same layout.
 Every non-leaf model keeps the source's row schema, so any model can feed any other and row
 counts stay close to the source's. The layout is deterministic for a given (N, depth, seed).
 
@@ -98,6 +99,7 @@ class ModelPlan:
     kind: str
     parents: list[str] = field(default_factory=list)
     view: bool = False
+    language: str = "mixed"
 
     @property
     def name(self) -> str:
@@ -106,7 +108,9 @@ class ModelPlan:
 
     @property
     def is_python(self) -> bool:
-        """Even models are Python, odd ones SQL."""
+        """Even models are Python, odd ones SQL (all one language unless ``language`` is mixed)."""
+        if self.language != "mixed":
+            return self.language == "python"
         return self.index % 2 == 0
 
     @property
@@ -138,10 +142,18 @@ class ProjectPlan:
         )
 
 
-def plan_project(n: int, depth: int = DEPTH, seed: int = 0) -> ProjectPlan:
-    """Lay out ``n`` models over ``min(depth, n)`` layers."""
+LANGUAGES = ("mixed", "python", "sql")
+
+
+def plan_project(n: int, depth: int = DEPTH, seed: int = 0, language: str = "mixed") -> ProjectPlan:
+    """Lay out ``n`` models over ``min(depth, n)`` layers, in ``language`` (see :data:`LANGUAGES`).
+
+    The layout (layers, kinds, parents) depends only on ``(n, depth, seed)``, not on the language.
+    """
     if n < 1:
         raise SystemExit("the project needs at least one model")
+    if language not in LANGUAGES:
+        raise SystemExit(f"unknown language {language!r}: pick one of {', '.join(LANGUAGES)}")
     depth = max(1, min(depth, n))
     rng = random.Random(seed)
     models: list[ModelPlan] = []
@@ -167,6 +179,7 @@ def plan_project(n: int, depth: int = DEPTH, seed: int = 0) -> ProjectPlan:
             if kind == "join":
                 parents.append(rng.choice([m for m in earlier if m != primary]))
             plan = ModelPlan(i, layer, kind, parents, view=kind != "aggregate" and rng.random() < 1 / 6)
+        plan.language = language
         if not plan.is_leaf:
             row_models[layer].append(plan.name)
         models.append(plan)
@@ -273,10 +286,16 @@ def write_source(path: Path, rows: int = SOURCE_ROWS) -> None:
 
 
 def generate(
-    root: Path, n: int, *, depth: int = DEPTH, rows: int = SOURCE_ROWS, seed: int = 0
+    root: Path,
+    n: int,
+    *,
+    depth: int = DEPTH,
+    rows: int = SOURCE_ROWS,
+    seed: int = 0,
+    language: str = "mixed",
 ) -> ProjectPlan:
     """Write a project of ``n`` models into ``root`` (created; must not hold a project yet)."""
-    plan = plan_project(n, depth, seed)
+    plan = plan_project(n, depth, seed, language)
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyflow.yml").write_text(PYFLOW_YML, encoding="utf-8")
     (root / "profiles.yml").write_text(PROFILES_YML, encoding="utf-8")
@@ -304,8 +323,13 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=DEPTH, help=f"DAG depth (default {DEPTH})")
     parser.add_argument("--rows", type=int, default=SOURCE_ROWS, help=f"source rows (default {SOURCE_ROWS})")
     parser.add_argument("--seed", type=int, default=0, help="layout seed (default 0)")
+    parser.add_argument(
+        "--language", choices=LANGUAGES, default="mixed", help="models' language (default mixed: even Python)"
+    )
     args = parser.parse_args()
-    plan = generate(args.out, args.models, depth=args.depth, rows=args.rows, seed=args.seed)
+    plan = generate(
+        args.out, args.models, depth=args.depth, rows=args.rows, seed=args.seed, language=args.language
+    )
     print(f"wrote {args.out}: {plan.summary()}")
 
 

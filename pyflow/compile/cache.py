@@ -1,7 +1,9 @@
 """Content-addressed compile cache: an unchanged model is not recompiled.
 
-A model's key hashes its code, config, vars, target and the keys of its inputs (which in turn
-cover their schemas), so an entry is valid exactly when nothing it depends on changed.
+A model's key hashes its code, config, target and what it sees of its inputs (the runner's
+``compilekey`` module decides what); an entry also records the project vars and environment
+variables the compile read, with their values. It is valid exactly when the key matches and
+those vars and variables still hold the same values.
 Stored as JSON in ``target/.pyflow/compile-cache.json``; SQL holding a secret value is never
 stored (see :mod:`pyflow.secret`). The file also records the :func:`~pyflow.version.toolchain` that compiled it:
 another pyflow (an upgrade, or an edited checkout), Ibis or sqlglot discards every entry, since
@@ -14,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +25,14 @@ from pyflow.jsonfile import read_versioned_file, write_json
 from pyflow.secret import contains_secret
 from pyflow.version import toolchain
 
-VERSION = 4
+VERSION = 5
 """2: entries are checked to be one statement and hold no secret value (pyflow.secret).
 3: models with memtables or Python UDFs are not stored (their data lives in the process), and
 older entries of such models named tables that existed only while compiling.
-4: the entries sit beside the :func:`~pyflow.version.toolchain` that compiled them."""
+4: the entries sit beside the :func:`~pyflow.version.toolchain` that compiled them.
+5: vars are out of the key; each entry lists the vars its compile read, with their digests."""
+ALL_VARS = "*"
+"""Recorded as a var read when a compile listed the vars: it depends on all of them."""
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +52,17 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+def var_digests(names: tuple[str, ...], vars: Mapping[str, Any]) -> list[list[str | None]]:
+    """``[name, digest of its value]`` per var read (None when undefined; all vars for ALL_VARS)."""
+    out: list[list[str | None]] = []
+    for name in names:
+        if name == ALL_VARS:
+            out.append([name, digest(dict(vars))])
+        else:
+            out.append([name, digest(vars[name]) if name in vars else None])
+    return out
+
+
 class CompileCache:
     """Compiled SQL and columns by model name and key."""
 
@@ -56,21 +73,31 @@ class CompileCache:
         self.entries: dict[str, dict[str, Any]] = entries if isinstance(entries, dict) else {}
         self.dirty = False
 
-    def get(self, name: str, key: str) -> CompiledModel | None:
-        """The cached result when ``key`` matches."""
+    def get(self, name: str, key: str, vars: Mapping[str, Any] | None = None) -> CompiledModel | None:
+        """The cached result when ``key`` matches and the vars and env vars it read are unchanged."""
         entry = self.entries.get(name)
         if entry is None or entry.get("key") != key or entry.get("volatile"):
             return None
         env = [(str(k), v) for k, v in entry.get("env", [])]
         if any(os.environ.get(k) != v for k, v in env):
             return None
+        read = entry.get("vars", [])
+        names = tuple(str(n) for n, _ in read)
+        if read and var_digests(names, vars or {}) != read:
+            return None
         cols = entry.get("columns")
         columns: Columns | None = tuple((c[0], c[1]) for c in cols) if cols is not None else None
         return CompiledModel(
-            name, entry.get("sql"), columns, bool(entry.get("is_dataframe")), from_cache=True, env=tuple(env)
+            name,
+            entry.get("sql"),
+            columns,
+            bool(entry.get("is_dataframe")),
+            from_cache=True,
+            env=tuple(env),
+            vars_read=names,
         )
 
-    def put(self, key: str, compiled: CompiledModel) -> None:
+    def put(self, key: str, compiled: CompiledModel, vars: Mapping[str, Any] | None = None) -> None:
         """Store a result under ``key``.
 
         Not one holding a secret value, nor one with memtables or UDFs (:mod:`pyflow.compile.runtime`,
@@ -86,6 +113,7 @@ class CompileCache:
             "columns": [list(c) for c in compiled.columns] if compiled.columns is not None else None,
             "is_dataframe": compiled.is_dataframe,
             "env": [list(e) for e in compiled.env],
+            "vars": var_digests(compiled.vars_read, vars or {}),
             "volatile": compiled.volatile,
         }
         if contains_secret(entry):  # stored masked, it would be reused with the mask in it

@@ -50,6 +50,8 @@ class CompiledModel:
     """Environment variables the compile read, with the values seen (checked on reuse)."""
     volatile: bool = False
     """The SQL depends on the invocation (``run_started_at``): never reused from the cache."""
+    vars_read: tuple[str, ...] = ()
+    """Names of the project vars the compile looked up (checked on reuse: see compile.cache)."""
     runtime: Runtime | None = None
     """Memtables and Python UDFs the SQL names, to attach to the connection that runs it
     (:mod:`pyflow.compile.runtime`); such a model is never stored in the compile cache."""

@@ -8,6 +8,7 @@ at the line of the model's file that raised.
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
 from pyflow.compile.portability import IbisSupport, check_ibis_support, unsupported_operation
-from pyflow.compile.runtime import Runtime, plan_runtime, project_root
+from pyflow.compile.runtime import Runtime, plan_runtime, project_root, runtime_ops
 from pyflow.core.node import ModelNode, Node
 from pyflow.core.spec import CTX_PARAM, Context
 from pyflow.deprecations import upstream_deprecations_silenced
@@ -37,7 +38,7 @@ def ibis_table(up: Upstream, model: Node) -> Any:
             code="unknown-columns",
         )
     try:
-        schema = ibis.schema(list(up.columns))
+        schema = _schema(up.columns)
     except Exception as exc:  # a column type Ibis cannot hold, e.g. a struct field named ':'
         first = str(exc).strip().splitlines()
         raise CompileError(
@@ -53,6 +54,14 @@ def ibis_table(up: Upstream, model: Node) -> Any:
         return ibis.table(schema, name=up.cte_name)
     rel = up.relation
     return ibis.table(schema, name=rel.identifier, catalog=rel.database, database=rel.schema)
+
+
+@functools.lru_cache(maxsize=4096)
+def _schema(columns: Columns) -> Any:
+    """The Ibis schema of ``columns`` (immutable; many inputs share a schema, so it is memoized)."""
+    import ibis
+
+    return ibis.schema(list(columns))
 
 
 def _project_root(exc: BaseException, model: Node) -> Path | None:
@@ -163,8 +172,8 @@ def compile_expression(
     UDFs to the connection running the model (else memtables are inlined as ``VALUES``; see
     :mod:`pyflow.compile.runtime`); ``materialized`` is the model's materialization.
     """
-    import ibis
     import ibis.backends.sql.compilers as sc
+    import ibis.expr.operations as ops
     import ibis.expr.types as ir
     from ibis.common.exceptions import OperationNotDefinedError, UnsupportedOperationError
 
@@ -184,12 +193,15 @@ def compile_expression(
             hint=hint,
             code="bad-return-type",
         )
+    # one walk finds what plan_runtime needs and whether any table is bound to a backend
+    found = result.op().find((ops.DatabaseTable, *runtime_ops()))
     runtime, inlining = plan_runtime(
-        result, model, dialect, attach=attach, materialized=materialized, source=source
+        result, model, dialect, attach=attach, materialized=materialized, source=source, found=found
     )
     try:
         compiler = inlining or getattr(sc, dialect).compiler
-        query = compiler.to_sqlglot(result.unbind())
+        unbound = result.unbind() if any(isinstance(op, ops.DatabaseTable) for op in found) else result
+        query = compiler.to_sqlglot(unbound)
         sql = query.sql(dialect=compiler.dialect, pretty=True)
         columns = tuple((n, str(t)) for n, t in result.schema().items())
     except PyflowError:
@@ -205,7 +217,6 @@ def compile_expression(
             hint=f"use operations {dialect} supports, or write this model in SQL",
             code="ibis-compile",
         ) from exc
-    del ibis
     return sql, columns, runtime
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,25 +105,27 @@ def project_root(node: Node, source: str | None) -> str | None:
     return str(Path(*parts[: -len(rel)])) if parts[-len(rel) :] == rel else None
 
 
-def find_memtables(result: Any) -> list[Memtable]:
-    """The memtables of an Ibis expression."""
+def find_memtables(result: Any, found: Sequence[Any] | None = None) -> list[Memtable]:
+    """The memtables of an Ibis expression (among ``found``, its operations already looked up)."""
     import ibis.expr.operations as ops
 
     out: dict[str, Memtable] = {}
-    for op in result.op().find(ops.InMemoryTable):
-        if op.name not in out:
+    for op in result.op().find(ops.InMemoryTable) if found is None else found:
+        if isinstance(op, ops.InMemoryTable) and op.name not in out:
             columns = tuple((n, str(t)) for n, t in op.schema.items())
             out[op.name] = Memtable(op.name, columns, op.data.to_pyarrow(op.schema))
     return list(out.values())
 
 
-def find_udfs(result: Any) -> list[PythonUdf]:
-    """The Python (non-builtin) UDFs an Ibis expression calls."""
+def find_udfs(result: Any, found: Sequence[Any] | None = None) -> list[PythonUdf]:
+    """The Python (non-builtin) UDFs an Ibis expression calls (among ``found``, as above)."""
     import ibis.expr.operations as ops
     from ibis.expr.operations.udf import InputType
 
     out: dict[str, PythonUdf] = {}
-    for op in result.op().find((ops.ScalarUDF, ops.AggUDF)):
+    for op in result.op().find((ops.ScalarUDF, ops.AggUDF)) if found is None else found:
+        if not isinstance(op, ops.ScalarUDF | ops.AggUDF):
+            continue
         if op.__input_type__ == InputType.BUILTIN or type(op).__name__ in out:
             continue
         params = tuple(str(p.annotation.pattern.dtype) for p in op.__signature__.parameters.values())
@@ -139,18 +141,33 @@ def find_udfs(result: Any) -> list[PythonUdf]:
     return list(out.values())
 
 
+def runtime_ops() -> tuple[type, ...]:
+    """The Ibis operation types :func:`plan_runtime` looks for (to find them in one walk)."""
+    import ibis.expr.operations as ops
+
+    return (ops.InMemoryTable, ops.ScalarUDF, ops.AggUDF)
+
+
 def plan_runtime(
-    result: Any, node: Node, dialect: str, *, attach: bool, materialized: str | None, source: str | None
+    result: Any,
+    node: Node,
+    dialect: str,
+    *,
+    attach: bool,
+    materialized: str | None,
+    source: str | None,
+    found: Sequence[Any] | None = None,
 ) -> tuple[Runtime, Any]:
     """What ``result`` needs at run time, and the Ibis compiler to compile it with.
 
     The compiler is None for the dialect's own (memtables are attached), else one compiling
     memtables to inline ``VALUES``. ``attach``: the target can attach Python objects to the
     connection running the model. Raises a CompileError for a UDF the model cannot use there,
-    or memtables too large to inline.
+    or memtables too large to inline. ``found``: the expression's operations of the types
+    :func:`runtime_ops` names (or more), when the caller already walked it.
     """
-    memtables = find_memtables(result)
-    udfs = find_udfs(result)
+    memtables = find_memtables(result, found)
+    udfs = find_udfs(result, found)
     persisted = materialized in PERSISTED
     root = project_root(node, source)
     if udfs and (not attach or persisted):

@@ -8,13 +8,15 @@ compiles it once per content (see :mod:`pyflow.compile.cache`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pyflow.adapters.attachment import AttachesPython
 from pyflow.adapters.base import Adapter
-from pyflow.compile.cache import CompileCache, digest
+from pyflow.compile.cache import CompileCache
 from pyflow.compile.datatest import compile_test
 from pyflow.compile.model import Columns, CompiledModel, Upstream
 from pyflow.compile.portability import IbisSupport, check_sql
@@ -23,12 +25,13 @@ from pyflow.compile.pythontest import compile_generic_test, compile_singular_tes
 from pyflow.compile.sql import compile_sql_model
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
-from pyflow.core.spec import CTX_PARAM, Context, TargetInfo
+from pyflow.core.spec import Context, TargetInfo
 from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
 from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
-from pyflow.runner.frames import check_inputs, frame_columns, is_frame_model
+from pyflow.runner.compilekey import CompileKeys, VarReads
+from pyflow.runner.frames import check_inputs, frame_columns
 from pyflow.runner.naming import RelationNamer
 from pyflow.runner.oracle import SchemaOracle
 from pyflow.runner.renderdb import render_services
@@ -56,7 +59,7 @@ class ProjectCompiler:
         self.cache = cache if cache is not None else CompileCache(None)
         self.oracle = SchemaOracle()
         self._compiled: dict[str, CompiledModel] = {}
-        self._keys: dict[str, str] = {}
+        self.keys = CompileKeys(self)
         self._columns: dict[str, Columns | None] = {}
         self._inputs: dict[str, dict[str, Upstream]] = {}
         self.overrides: dict[str, Relation] = {}
@@ -291,76 +294,8 @@ class ProjectCompiler:
 
     # ---- keys and compilation --------------------------------------------------------------
     def key(self, uid: str) -> str:
-        """Content key: changes whenever anything the compiled result depends on changes.
-
-        A key covers its parents' keys; those are computed first, parents before children, in a
-        loop rather than by recursion (a chain thousands of models deep is a valid project).
-        """
-        if uid in self._keys:
-            return self._keys[uid]
-        for ancestor in self._uncached_ancestors(uid):
-            self._keys[ancestor] = self._key(ancestor)
-        return self._keys[uid]
-
-    def _uncached_ancestors(self, uid: str) -> list[str]:
-        """``uid`` and its ancestors without a key yet, each after its parents."""
-        parents = self.project.graph.param_map
-        order: list[str] = []
-        expanded: set[str] = set()
-        stack: list[tuple[str, bool]] = [(uid, False)]
-        while stack:
-            current, done = stack.pop()
-            if done:
-                order.append(current)
-            elif current not in expanded:
-                expanded.add(current)
-                stack.append((current, True))
-                stack.extend(
-                    (p, False)
-                    for p in parents.get(current, {}).values()
-                    if p not in expanded and p not in self._keys
-                )
-        return order
-
-    def _key(self, uid: str) -> str:
-        node = self.project.node(uid)
-        if isinstance(node, SourceNode):
-            k = digest(
-                "source",
-                node.unique_id,
-                self._source_raw_columns(node),
-                str(self.relation(node)),
-                node.external_location,
-            )
-        elif isinstance(node, SeedNode):
-            k = digest("seed", node.checksum, node.config.model_dump(mode="json"))
-        else:
-            assert isinstance(node, ModelNode)
-            parents = self.project.graph.param_map.get(uid, {})
-            k = digest(
-                "model",
-                node.language,
-                node.checksum,
-                self.project.macro_checksum if node.language == "sql" else "",
-                node.config.model_dump(mode="json"),
-                self.project.vars,
-                [self.target.name, self.target.type, self.target.schema, self.target.database],
-                str(self.relation(node)),
-                self._this_columns(node),
-                self.is_incremental(node),
-                sorted(  # a DataFrame model's columns come from its data, not from its code
-                    (key, self.key(p), str(self.read_relation(self.project.node(p))))
-                    + ((self.columns(p),) if is_frame_model(self, p) else ())
-                    for key, p in parents.items()
-                ),
-            )
-        return k
-
-    def _this_columns(self, node: ModelNode) -> Any:
-        if not node.is_python or CTX_PARAM not in node.params:
-            return None
-        rel = self.relation(node)
-        return [(c.name, c.data_type) for c in self.adapter.get_columns(rel)]
+        """Content key of a node's compile result (see :mod:`pyflow.runner.compilekey`)."""
+        return self.keys.key(uid)
 
     def compile(self, uid: str) -> CompiledModel:
         """Compile a model (memoized; cached on disk by content key)."""
@@ -404,10 +339,10 @@ class ProjectCompiler:
         if node.config.materialized == "incremental":
             self._check_strategy(node)
         key = self.key(uid)
-        compiled = self.cache.get(node.name, key)
+        compiled = self.cache.get(node.name, key, self.project.vars)
         if compiled is None:
             compiled = self._compile_fresh(node)
-            self.cache.put(key, compiled)
+            self.cache.put(key, compiled, self.project.vars)
         self._compiled[uid] = compiled
         return compiled
 
@@ -453,21 +388,23 @@ class ProjectCompiler:
     def _compile_fresh(self, node: ModelNode) -> CompiledModel:
         inputs = self.inputs(node.unique_id)
         q = self.adapter.quote
+        reads = VarReads(self.project.vars)
         if node.is_python:
             check_inputs(self, node)
             fn = self.project.functions[node.name]
-            ctx = self.context(node)
+            ctx = self.context(node, vars=reads)
             caps = self.adapter.capabilities
             support = IbisSupport(asof_join=caps.asof_join, unnest_struct_arrays=caps.unnest_struct_arrays)
             attach = isinstance(self.adapter, AttachesPython)  # memtables/UDFs ride along (compile.runtime)
-            return compile_python_model(
+            compiled = compile_python_model(
                 fn, node, inputs, ctx, self.adapter.dialect, q, support=support, attach=attach
             )
+            return replace(compiled, vars_read=reads.read())
         compiled = compile_sql_model(
             node,
             self.project.jinja,
             inputs,
-            vars=self.project.vars,
+            vars=reads,
             target=self.target,
             run_started_at=self.run_started_at,
             this=self.adapter.render(self.relation(node)),
@@ -479,13 +416,15 @@ class ProjectCompiler:
         )
         if compiled.sql is not None:
             check_sql(compiled.sql, self.adapter.dialect, node)
-        return compiled
+        return replace(compiled, vars_read=reads.read())
 
-    def context(self, node: ModelNode, *, bound: Any = None) -> Context:
-        """The ``ctx`` a Python model receives."""
+    def context(
+        self, node: ModelNode, *, bound: Any = None, vars: Mapping[str, Any] | None = None
+    ) -> Context:
+        """The ``ctx`` a Python model receives (``vars``: the project's, or a recording view of them)."""
         this = None
         rel = self.relation(node)
-        cols = self._this_columns(node)
+        cols = self.keys.this_columns(node)
         if cols:
             import ibis
 
@@ -496,7 +435,7 @@ class ProjectCompiler:
                 this = ibis.table(schema, name=rel.identifier, catalog=rel.database, database=rel.schema)
         return Context(
             model_name=node.name,
-            vars=self.project.vars,
+            vars=self.project.vars if vars is None else vars,
             target=self.target,
             run_started_at=self.run_started_at,
             is_incremental=self.is_incremental(node),
@@ -528,9 +467,9 @@ class ProjectCompiler:
 
     def forget(self, uid: str) -> None:
         """Drop what is memoized about ``uid`` (its relation or columns changed)."""
+        self.keys.forget(uid)
         for memo in (
             self._compiled,
-            self._keys,
             self._columns,
             self._inputs,
             self._incremental,

@@ -406,3 +406,22 @@ def test_inline_timestamps_keep_their_microseconds_on_trino_and_athena(dialect: 
     assert "CAST('2020-05-06 05:08:09.500123 UTC' AS TIMESTAMP(6) WITH TIME ZONE)" in compiled.sql
     rows, _ = _run_as_duckdb(compiled.sql, dialect)
     assert rows == list(zip(*MICROS.values(), strict=True))
+
+
+def test_compile_expression_unbinds_only_when_a_table_is_bound_and_both_paths_agree() -> None:
+    import ibis
+
+    from pyflow.compile.python import compile_expression
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("CREATE TABLE t AS SELECT 1 AS x")
+    bound = con.table("t").filter(lambda t: t.x > 0)
+    unbound = ibis.table({"x": "int32"}, name="t").filter(lambda t: t.x > 0)
+    model = node("m")
+
+    assert (
+        compile_expression(bound, model, "duckdb")[0]
+        == compile_expression(bound.unbind(), model, "duckdb")[0]
+    )
+    assert compile_expression(unbound, model, "duckdb")[0] == ibis.to_sql(unbound.unbind(), dialect="duckdb")
+    con.disconnect()

@@ -142,18 +142,13 @@ def test_compilation_cache_misses_when_the_config_changes(root: Path, duckdb_ada
     assert hits["uses_eph"] is True
 
 
-def test_compilation_cache_misses_when_vars_change(root: Path, duckdb_adapter: Any) -> None:
-    _compile_all(root, duckdb_adapter, vars={"x": 1})
-    assert set(_compile_all(root, duckdb_adapter, vars={"x": 1}).values()) == {True}
-
-    assert set(_compile_all(root, duckdb_adapter, vars={"x": 2}).values()) == {False}
-
-
-def test_compilation_cache_misses_downstream_when_an_upstream_changes(
+def test_compilation_cache_misses_downstream_when_an_upstream_schema_changes(
     root: Path, duckdb_adapter: Any
 ) -> None:
     _compile_all(root, duckdb_adapter)
-    _write(root, "models/stg.py", FILES["models/stg.py"].replace("> 0", ">= 100"))
+    _write(
+        root, "models/stg.py", FILES["models/stg.py"].replace("filter(raw__orders.amount > 0)", "mutate(n=1)")
+    )
 
     hits = _compile_all(root, duckdb_adapter)
 
