@@ -132,13 +132,18 @@ def executed_statements(project: Path) -> list[list[str]]:
 
 
 def relations(database: Path) -> list[tuple[str, str]]:
-    """(name, type) of every table and view in a DuckDB file, to check the floor built the same."""
+    """(name, type) of every table and view in a DuckDB file, to check the floor built the same.
+
+    pyflow's own schema (``<schema>__pyflow``: the run history) is left out: the floor has no
+    such bookkeeping, but pyflow's time writing it is counted, as users have it on by default.
+    """
     import duckdb
 
     con = duckdb.connect(str(database), read_only=True)
     try:
         rows = con.execute(
-            "SELECT table_name, table_type FROM information_schema.tables ORDER BY table_name"
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE NOT ends_with(table_schema, '__pyflow') ORDER BY table_name"
         ).fetchall()
     finally:
         con.close()

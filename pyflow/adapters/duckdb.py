@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pyflow.adapters import attachment, csvfile, seedtype
-from pyflow.adapters.base import Adapter, Capabilities, Column, RelationType, StatementLog, leftover_types
-from pyflow.adapters.duckdbcatalog import catalog_information_schema
+from pyflow.adapters.base import Capabilities, Column, RelationType, StatementLog, leftover_types
+from pyflow.adapters.catalogsnapshot import Key, SchemaKey, TrackedCatalogAdapter
+from pyflow.adapters.duckdbcatalog import catalog_information_schema, may_change_catalog
 from pyflow.errors import AdapterError, CancelledError, is_disk_full
 from pyflow.relation import Relation
 
@@ -76,7 +77,7 @@ def _scans(sql: str) -> Iterator[tuple[str, str]]:
         yield m[1].replace("''", "'"), m[2].replace("''", "'")
 
 
-class DuckDBAdapter(Adapter):
+class DuckDBAdapter(TrackedCatalogAdapter):
     """Adapter for ``type: duckdb`` targets."""
 
     type: ClassVar[str] = "duckdb"
@@ -214,6 +215,7 @@ class DuckDBAdapter(Adapter):
             except Exception:
                 pass
         self._cursors.clear()
+        self.catalog.invalidate()
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -228,6 +230,11 @@ class DuckDBAdapter(Adapter):
                 pass
 
     def _cursor(self) -> Any:
+        # code outside the adapter may change the catalog through it: the snapshot is dropped
+        self.catalog.invalidate()
+        return self._thread_cursor()
+
+    def _thread_cursor(self) -> Any:
         if self._cancelled:
             raise CancelledError(
                 "interrupted: the run was cancelled", hint="run the command again", code="cancelled"
@@ -245,11 +252,28 @@ class DuckDBAdapter(Adapter):
     # stopped is a CancelledError: the node is reported cancelled, not failed by the database
     def _send(self, sql: str, model: str | None) -> Any:
         try:
-            return super()._send(catalog_information_schema(sql), model)
+            cur = self._thread_cursor()
+            cur.execute(catalog_information_schema(sql))
         except Exception as exc:
+            self._effects.pop(sql, None)  # failed: it changed nothing, and a retry is re-checked
             if self._cancelled and not isinstance(exc, CancelledError):
                 raise self._interrupted(model) from exc
             raise
+        self._after_statement(sql)
+        return cur
+
+    def _may_change_catalog(self, sql: str) -> bool:
+        return may_change_catalog(self._thread_cursor(), sql)
+
+    def _load_catalog(self) -> tuple[list[tuple[Key, RelationType]], list[SchemaKey]]:
+        rows = self.fetchall(
+            "SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables"
+        )
+        schemata = self.fetchall("SELECT catalog_name, schema_name FROM information_schema.schemata")
+        relations: list[tuple[Key, RelationType]] = [
+            ((str(c), str(s), str(n)), "view" if t == "VIEW" else "table") for c, s, n, t in rows
+        ]
+        return relations, [(str(c), str(s)) for c, s in schemata]
 
     def fetchall(self, sql: str, *, model: str | None = None) -> list[tuple[Any, ...]]:  # noqa: D102
         try:
@@ -292,7 +316,7 @@ class DuckDBAdapter(Adapter):
             f"AND table_name = {_literal(relation.identifier)}"
         )
 
-    def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
+    def _query_relation_type(self, relation: Relation) -> RelationType | None:
         # through fetchall: a statement that cancel() interrupts is a CancelledError, not a crash
         rows = self.fetchall(
             f"SELECT table_type FROM information_schema.tables WHERE {self._where(relation)}"
@@ -309,7 +333,7 @@ class DuckDBAdapter(Adapter):
         )
         return leftover_types(rows)
 
-    def schema_exists(self, database: str | None, schema: str) -> bool:  # noqa: D102
+    def _query_schema_exists(self, database: str | None, schema: str) -> bool:
         rows = self.fetchall(
             "SELECT 1 FROM information_schema.schemata "
             f"WHERE catalog_name = {_literal(database or self.database)} AND schema_name = {_literal(schema)}"
@@ -381,7 +405,7 @@ class DuckDBAdapter(Adapter):
     def create_table_from_dataframe(  # noqa: D102  (a DuckDB table takes no options)
         self, relation: Relation, frame: Any, *, record: StatementLog | None = None, **_: Any
     ) -> int:
-        cur = self._cursor()
+        cur = self._thread_cursor()
         name = f"__pyflow_frame_{next(_names)}"
         cur.register(name, frame)
         try:
@@ -391,7 +415,7 @@ class DuckDBAdapter(Adapter):
         return len(frame) if hasattr(frame, "__len__") else int(frame.num_rows)
 
     def attach_python(self, *args: Any) -> Any:  # noqa: D102 (attachment.AttachesPython)
-        return attachment.duckdb_attach(self._cursor(), self._con, self._functions, *args)
+        return attachment.duckdb_attach(self._thread_cursor(), self._con, self._functions, *args)
 
     def ibis_connection(self) -> Any:  # noqa: D102
         import ibis

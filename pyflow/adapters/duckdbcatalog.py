@@ -9,6 +9,8 @@ restricted to that catalog, by rewriting the parsed query (sqlglot), never the t
 
 from __future__ import annotations
 
+from typing import Any
+
 _CATALOG_COLUMN = {"schemata": "catalog_name"}
 """The column naming the catalog in each information_schema view (``table_catalog`` elsewhere)."""
 
@@ -48,3 +50,25 @@ def catalog_information_schema(sql: str) -> str:
 
     rewritten = tree.transform(swap)
     return sql if rewritten == tree else rewritten.sql(dialect="duckdb")
+
+
+_READ_ONLY = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE_INTO", "EXPLAIN", "TRANSACTION"}
+)
+"""Statement types that leave the catalog's relations and schemas as they are (SET and USE are
+not: they change how unqualified names resolve; COPY may copy a whole database)."""
+
+
+def may_change_catalog(connection: Any, sql: str) -> bool:
+    """True unless every statement of ``sql`` is of a kind that creates, drops or renames nothing.
+
+    DuckDB's own parser tells the kinds (``extract_statements``); SQL it cannot parse changed
+    nothing either, as it did not run.
+    """
+    import duckdb
+
+    try:
+        statements = connection.extract_statements(sql)
+    except duckdb.Error:
+        return False
+    return any(s.type.name not in _READ_ONLY for s in statements)

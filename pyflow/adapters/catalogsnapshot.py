@@ -1,0 +1,263 @@
+"""A snapshot of an engine's catalog (relations and schemas), read once and kept current.
+
+Before every build a materializer asks whether the target relation exists and what it is, and
+whether its schema exists. Answered by a catalog query each time, that is one or two queries
+per node, and on DuckDB each scans the whole catalog (``information_schema.tables`` lists every
+relation), so a run of N models paid O(N^2). :class:`CatalogSnapshot` reads the catalog once
+and then applies the effect of each DDL statement the adapter itself built
+(:meth:`TrackedCatalogAdapter.create_table_as_sql` and the other builders record what their
+statement does), once that statement succeeded:
+
+- inside a transaction, a thread's effects are kept aside (visible to that thread) and applied
+  at COMMIT, dropped at ROLLBACK, as the engine does;
+- any other statement that may change the catalog (a hook's DDL, ATTACH, DROP SCHEMA, ...,
+  told apart by :meth:`TrackedCatalogAdapter._may_change_catalog`) drops the snapshot, and the
+  next question reads it again; so does handing the raw cursor to other code.
+
+Answers are those of a catalog query made outside any transaction at the same moment: names
+compare exactly, as ``table_name = '...'`` does, while DDL resolves names case-insensitively,
+as the engine does. Relations of the connection-private ``temp`` catalog are never kept: they
+are always queried.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+from pyflow.adapters.base import Adapter, RelationType, TableOptions
+from pyflow.relation import Relation
+
+Key = tuple[str, str, str]
+"""(database, schema, identifier) exactly as the engine stores them."""
+SchemaKey = tuple[str, str]
+UNCACHED_DATABASES = frozenset({"temp"})
+"""Catalogs private to each connection: never snapshotted."""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What one successful DDL statement does to the catalog."""
+
+    op: Literal["create", "drop", "rename", "schema"]
+    key: tuple[str, ...]
+    kind: RelationType | None = None
+    new_identifier: str | None = None
+
+
+def _fold(key: Iterable[str]) -> tuple[str, ...]:
+    return tuple(part.lower() for part in key)
+
+
+class CatalogSnapshot:
+    """Relations and schemas, loaded by ``load`` on first use; effects applied as statements succeed."""
+
+    def __init__(self, load: Callable[[], tuple[list[tuple[Key, RelationType]], list[SchemaKey]]]) -> None:
+        self._load = load
+        self._lock = threading.Lock()
+        self._relations: dict[tuple[str, ...], tuple[Key, RelationType]] | None = None
+        self._schemas: dict[tuple[str, ...], SchemaKey] | None = None
+        self._generation = 0
+        self._local = threading.local()
+
+    # ---- reading -------------------------------------------------------------------------
+    def _pending(self) -> list[Effect] | None:
+        pending: list[Effect] | None = getattr(self._local, "pending", None)
+        return pending
+
+    def _loaded(self) -> bool:
+        """Load the snapshot if needed; False when it cannot be trusted now (query directly)."""
+        if self._relations is not None:
+            return True
+        if self._pending() is not None:
+            return False  # a load inside a transaction would see its uncommitted changes
+        with self._lock:
+            generation = self._generation
+        relations, schemas = self._load()
+        with self._lock:
+            if self._generation != generation:  # a commit landed during the load: not exact
+                return False
+            self._relations = {_fold(k): (k, kind) for k, kind in relations}
+            self._schemas = {_fold(k): k for k in schemas}
+        return True
+
+    def relation_type(self, key: Key) -> RelationType | None | Literal["unknown"]:
+        """The relation's type, None when absent, ``"unknown"`` when the caller must query."""
+        if key[0] in UNCACHED_DATABASES or not self._loaded():
+            return "unknown"
+        with self._lock:
+            relations = dict(self._relations or {})
+            schemas = dict(self._schemas or {})
+        for effect in self._pending() or []:
+            _apply(effect, relations, schemas)
+        found = relations.get(_fold(key))
+        return found[1] if found is not None and found[0] == key else None
+
+    def schema_exists(self, key: SchemaKey) -> bool | Literal["unknown"]:
+        """Whether the schema exists, ``"unknown"`` when the caller must query."""
+        if key[0] in UNCACHED_DATABASES or not self._loaded():
+            return "unknown"
+        with self._lock:
+            found = (self._schemas or {}).get(_fold(key))
+            if self._pending():
+                schemas = dict(self._schemas or {})
+                for effect in self._pending() or []:
+                    _apply(effect, {}, schemas)
+                found = schemas.get(_fold(key))
+        return found == key
+
+    # ---- changing ------------------------------------------------------------------------
+    def applied(self, effect: Effect) -> None:
+        """``effect``'s statement succeeded: now, or at COMMIT inside a transaction."""
+        if effect.key[0] in UNCACHED_DATABASES:
+            return
+        pending = self._pending()
+        if pending is not None:
+            pending.append(effect)
+            return
+        with self._lock:
+            self._generation += 1
+            if self._relations is not None and self._schemas is not None:
+                _apply(effect, self._relations, self._schemas)
+
+    def invalidate(self) -> None:
+        """Forget everything: the next question reads the catalog again."""
+        with self._lock:
+            self._generation += 1
+            self._relations = None
+            self._schemas = None
+        pending = self._pending()
+        if pending is not None:  # COMMIT must not trust a snapshot read before it either
+            pending.append(Effect("schema", ("", ""), None, "invalidate"))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The calling thread's transaction: its effects apply when the block ends without error."""
+        self._local.pending = []
+        try:
+            yield
+        except BaseException:
+            self._local.pending = None
+            self.invalidate()  # a failed COMMIT may or may not have landed: read again
+            raise
+        pending, self._local.pending = self._local.pending, None
+        for effect in pending:
+            if effect.new_identifier == "invalidate":
+                self.invalidate()
+            else:
+                self.applied(effect)
+
+
+def _apply(
+    effect: Effect,
+    relations: dict[tuple[str, ...], tuple[Key, RelationType]],
+    schemas: dict[tuple[str, ...], SchemaKey],
+) -> None:
+    folded = _fold(effect.key)
+    if effect.op == "schema":
+        if effect.new_identifier == "invalidate":
+            return
+        db, schema = effect.key[0], effect.key[1]
+        schemas.setdefault(folded, (db, schema))  # IF NOT EXISTS: an existing name keeps its case
+        return
+    db, schema, name = effect.key
+    stored = schemas.get(folded[:2])  # the engine resolves the schema whatever its case
+    if stored is not None:
+        db, schema = stored
+    if effect.op == "create":
+        assert effect.kind is not None
+        relations[folded] = ((db, schema, name), effect.kind)
+    elif effect.op == "drop":
+        relations.pop(folded, None)
+    elif effect.op == "rename":
+        old = relations.pop(folded, None)
+        assert effect.new_identifier is not None
+        kind = old[1] if old is not None else effect.kind
+        if kind is not None:
+            new = (db, schema, effect.new_identifier)
+            relations[_fold(new)] = (new, kind)
+
+
+class TrackedCatalogAdapter(Adapter):
+    """An adapter whose ``relation_type``/``schema_exists`` answer from a :class:`CatalogSnapshot`.
+
+    Subclasses implement the ``_query_*`` methods (the catalog queries), ``_load_catalog`` (all
+    of it in one query) and ``_may_change_catalog``, and call :meth:`_after_statement` for
+    every statement that succeeded.
+    """
+
+    def __init__(self, config: object, *, invocation_id: str = "local") -> None:
+        super().__init__(config, invocation_id=invocation_id)
+        self.catalog = CatalogSnapshot(self._load_catalog)
+        self._effects: dict[str, Effect] = {}
+        """SQL built by this adapter -> what it does once it succeeds."""
+
+    # ---- what subclasses provide ---------------------------------------------------------
+    def _load_catalog(self) -> tuple[list[tuple[Key, RelationType]], list[SchemaKey]]:
+        raise NotImplementedError
+
+    def _query_relation_type(self, relation: Relation) -> RelationType | None:
+        raise NotImplementedError
+
+    def _query_schema_exists(self, database: str | None, schema: str) -> bool:
+        raise NotImplementedError
+
+    def _may_change_catalog(self, sql: str) -> bool:
+        raise NotImplementedError
+
+    # ---- answers -------------------------------------------------------------------------
+    def _key(self, relation: Relation) -> Key:
+        return (relation.database or self.database, relation.schema or self.schema, relation.identifier)
+
+    def relation_type(self, relation: Relation) -> RelationType | None:  # noqa: D102
+        found = self.catalog.relation_type(self._key(relation))
+        return self._query_relation_type(relation) if found == "unknown" else found
+
+    def schema_exists(self, database: str | None, schema: str) -> bool:  # noqa: D102
+        found = self.catalog.schema_exists((database or self.database, schema))
+        return self._query_schema_exists(database, schema) if found == "unknown" else found
+
+    def _after_statement(self, sql: str) -> None:
+        """``sql`` succeeded: apply what it did to the snapshot (or drop the snapshot)."""
+        effect = self._effects.pop(sql, None)
+        if effect is not None:
+            self.catalog.applied(effect)
+        elif self._may_change_catalog(sql):
+            self.catalog.invalidate()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:  # noqa: D102
+        if getattr(self._local, "in_transaction", False):
+            with super().transaction():
+                yield
+            return
+        with self.catalog.transaction(), super().transaction():
+            yield
+
+    # ---- builders that record their effect ----------------------------------------------
+    def _built(self, sql: str, effect: Effect) -> str:
+        self._effects[sql] = effect
+        return sql
+
+    def create_schema_sql(self, database: str | None, schema: str) -> str:  # noqa: D102
+        sql = super().create_schema_sql(database, schema)
+        return self._built(sql, Effect("schema", (database or self.database, schema)))
+
+    def create_view_sql(self, relation: Relation, select: str) -> str:  # noqa: D102
+        return self._built(super().create_view_sql(relation, select), Effect("create", self._key(relation), "view"))
+
+    def create_table_as_sql(  # noqa: D102
+        self, relation: Relation, select: str, options: TableOptions | None = None
+    ) -> str:
+        sql = super().create_table_as_sql(relation, select, options)
+        return self._built(sql, Effect("create", self._key(relation), "table"))
+
+    def drop_relation_sql(self, relation: Relation, kind: RelationType) -> str:  # noqa: D102
+        return self._built(super().drop_relation_sql(relation, kind), Effect("drop", self._key(relation), kind))
+
+    def rename_relation_sql(self, relation: Relation, new_identifier: str, kind: RelationType) -> str:  # noqa: D102
+        sql = super().rename_relation_sql(relation, new_identifier, kind)
+        return self._built(sql, Effect("rename", self._key(relation), kind, new_identifier))

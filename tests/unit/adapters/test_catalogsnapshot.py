@@ -1,0 +1,128 @@
+"""The DuckDB adapter's catalog snapshot answers exactly what a catalog query answers.
+
+Every check compares ``relation_type``/``schema_exists`` (from the snapshot) with the
+adapter's direct catalog queries (``_query_relation_type``/``_query_schema_exists``) on a real
+DuckDB file, after each kind of change: DDL the adapter built, DDL it did not (hooks), a rolled
+back transaction, raw cursor use, names differing only in case, and builds on threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from pyflow.adapters.duckdb import DuckDBAdapter
+from pyflow.adapters.duckdbcatalog import may_change_catalog
+from pyflow.materializers.base import Job
+from pyflow.materializers.table import TableMaterializer
+from pyflow.materializers.view import ViewMaterializer
+from pyflow.relation import Relation
+
+NAMES = ("a", "A", "b", "v", "t2", "m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "hooked", "a__pyflow_tmp_x")
+SCHEMAS = ("main", "other", "Other", "hook_schema", "missing")
+
+
+@pytest.fixture
+def adapter(tmp_path: Path) -> DuckDBAdapter:
+    from pyflow.adapters.duckdb import MemoryConfig
+
+    a = DuckDBAdapter(MemoryConfig(path=str(tmp_path / "db.duckdb")))
+    a.open()
+    yield a
+    a.close()
+
+
+def assert_same_answers(adapter: DuckDBAdapter) -> None:
+    """Snapshot answers == catalog queries, for every name and schema the tests touch."""
+    db = adapter.database
+    for schema in SCHEMAS:
+        assert adapter.schema_exists(db, schema) == adapter._query_schema_exists(db, schema), schema
+        for name in NAMES:
+            rel = Relation(db, schema, name)
+            assert adapter.relation_type(rel) == adapter._query_relation_type(rel), rel
+
+
+def test_snapshot_follows_the_adapters_own_ddl(adapter: DuckDBAdapter) -> None:
+    db = adapter.database
+    assert_same_answers(adapter)  # loads the snapshot
+    rel, view = Relation(db, "main", "a"), Relation(db, "main", "v")
+    adapter.execute(adapter.create_table_as_sql(rel, "SELECT 1 AS x"))
+    adapter.execute(adapter.create_view_sql(view, "SELECT * FROM main.a"))
+    assert adapter.relation_type(rel) == "table" and adapter.relation_type(view) == "view"
+    assert_same_answers(adapter)
+    adapter.execute(adapter.create_schema_sql(db, "other"))
+    adapter.execute(adapter.create_schema_sql(db, "Other"))  # IF NOT EXISTS: the same schema
+    assert_same_answers(adapter)
+    adapter.execute(adapter.rename_relation_sql(rel, "b", "table"))
+    assert_same_answers(adapter)
+    adapter.execute(adapter.drop_relation_sql(Relation(db, "main", "V"), "view"))  # another case
+    assert adapter.relation_type(view) is None
+    assert_same_answers(adapter)
+    adapter.execute(adapter.create_table_as_sql(Relation(db, "OTHER", "A"), "SELECT 1 AS x"))
+    assert_same_answers(adapter)
+
+
+def test_snapshot_is_dropped_by_ddl_it_did_not_build(adapter: DuckDBAdapter) -> None:
+    db = adapter.database
+    assert_same_answers(adapter)
+    adapter.execute("CREATE SCHEMA hook_schema")  # e.g. an on-run-start hook
+    adapter.execute("CREATE TABLE hook_schema.hooked AS SELECT 1 AS x")
+    assert adapter.relation_type(Relation(db, "hook_schema", "hooked")) == "table"
+    assert_same_answers(adapter)
+    adapter.execute("DROP SCHEMA hook_schema CASCADE")
+    assert adapter.relation_type(Relation(db, "hook_schema", "hooked")) is None
+    assert_same_answers(adapter)
+    adapter._cursor().execute("CREATE TABLE main.m0 AS SELECT 1 AS x")  # the raw cursor, handed out
+    assert adapter.relation_type(Relation(db, "main", "m0")) == "table"
+    assert_same_answers(adapter)
+
+
+def test_snapshot_keeps_a_transactions_changes_until_commit(adapter: DuckDBAdapter) -> None:
+    db = adapter.database
+    rel = Relation(db, "main", "a")
+    tmp = adapter.temp_relation(rel)
+    assert_same_answers(adapter)
+    with pytest.raises(RuntimeError), adapter.transaction():
+        adapter.execute(adapter.create_table_as_sql(tmp, "SELECT 1 AS x"))
+        assert adapter.relation_type(tmp) == adapter._query_relation_type(tmp) == "table"
+        raise RuntimeError("the build fails")
+    assert adapter.relation_type(tmp) is None
+    assert_same_answers(adapter)
+    with adapter.transaction():
+        adapter.execute(adapter.create_table_as_sql(tmp, "SELECT 1 AS x"))
+        adapter.execute(adapter.rename_relation_sql(tmp, "a", "table"))
+        assert adapter.relation_type(rel) == "table"
+    assert_same_answers(adapter)
+
+
+def test_snapshot_after_builds_on_threads(adapter: DuckDBAdapter) -> None:
+    """Tables and views built concurrently, twice (the second time replacing them), as a run does."""
+    db = adapter.database
+    assert_same_answers(adapter)
+
+    def build(i: int) -> None:
+        rel = Relation(db, "main", f"m{i}")
+        materializer = ViewMaterializer() if i % 3 == 0 else TableMaterializer()
+        materializer.build(Job(rel.identifier, rel, adapter, sql=f"SELECT {i} AS x"))
+
+    for _ in range(2):
+        threads = [threading.Thread(target=build, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert_same_answers(adapter)
+    loaded, _ = adapter._load_catalog()
+    adapter.catalog.invalidate()
+    reloaded, _ = adapter._load_catalog()
+    assert sorted(loaded) == sorted(reloaded)
+
+
+def test_which_statements_may_change_the_catalog(adapter: DuckDBAdapter) -> None:
+    cur = adapter._thread_cursor()
+    for sql in ("SELECT 1", "INSERT INTO t VALUES (1)", "COMMIT"):
+        assert not may_change_catalog(cur, sql), sql
+    for sql in ("CREATE TABLE t (x INT)", "DROP SCHEMA s CASCADE", "ATTACH ':memory:' AS m", "SELECT 1; DROP TABLE t", "USE memory", "SET search_path = 'other'"):
+        assert may_change_catalog(cur, sql), sql
