@@ -2,8 +2,9 @@
 
 `pyflow --help` and `pyflow ls` of a SQL-only project run in a fresh interpreter (the CLI
 entrypoint called in-process by ``python -c``), which then prints the heavy top-level modules
-found in ``sys.modules``. A module-level import of Ibis, pandas, pyarrow, sqlglot, numpy or a
-driver anywhere on these paths makes the test fail and names the module; no timing involved.
+found in ``sys.modules`` (a name stands for the module and its submodules). A module-level import of Ibis, pandas, pyarrow, sqlglot, numpy or a
+driver anywhere on these paths makes the test fail and names the module; no timing involved. Likewise ``ls`` and ``compile``
+never import what only running nodes needs (``run`` does: the check can fail).
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ import pytest
 
 # Never needed to list nodes or print help.
 HEAVY = ("ibis", "pandas", "pyarrow", "sqlglot", "numpy", "duckdb", "trino", "pyathena")
+# Only commands that run nodes need the executor, hooks and the unit test runner (and the
+# monitor runner, when a monitor test is selected); compiling needs the materializers' SQL
+# helpers, listing nothing of either.
+RUN_ONLY = (
+    "pyflow.runner.noderun",
+    "pyflow.runner.execute",
+    "pyflow.runner.hooks",
+    "pyflow.runner.unitrun",
+)
+COMPILE_ONLY = ("pyflow.runner.compilation", "pyflow.materializers")
 # --help needs no config parsing or templating either.
 HELP_HEAVY = (*HEAVY, "pydantic", "jinja2", "yaml")
 
@@ -29,7 +40,7 @@ try:
 except SystemExit:
     pass
 heavy = sys.argv[-1].split(",")
-found = sorted({m.split(".")[0] for m in sys.modules} & set(heavy))
+found = sorted({h for h in heavy for m in sys.modules if m == h or m.startswith(h + ".")})
 sys.stdout.write("\\nHEAVY " + json.dumps(found) + "\\n")
 """
 
@@ -75,3 +86,18 @@ def test_ls_of_sql_project_imports_no_heavy_module(sql_project: Path) -> None:
     found, out = _heavy_modules(sql_project, ["ls"], HEAVY)
     assert out.splitlines()[0] == "one"
     assert found == []
+
+
+def test_ls_and_compile_import_nothing_only_runs_need(sql_project: Path) -> None:
+    found, out = _heavy_modules(sql_project, ["ls"], (*RUN_ONLY, "pyflow.runner.monitors", *COMPILE_ONLY))
+    assert out.splitlines()[0] == "one"
+    assert found == []
+    found, out = _heavy_modules(sql_project, ["compile"], (*RUN_ONLY, "pyflow.runner.monitors"))
+    assert "Compiled 1 model(s)" in out
+    assert found == []
+
+
+def test_run_imports_the_node_runner(sql_project: Path) -> None:
+    found, out = _heavy_modules(sql_project, ["run"], (*RUN_ONLY, *COMPILE_ONLY))
+    assert "PASS=1" in out
+    assert found == sorted((*RUN_ONLY, *COMPILE_ONLY))
