@@ -1,6 +1,7 @@
 """Fixed per-process cost of small pyflow commands: CPU and wall medians.
 
-Measures `python -c pass`, `pyflow --help` and `pyflow ls` of a one-model SQL project, each a
+Measures `python -c pass`, `pyflow --help`, `pyflow ls` and `pyflow compile` (warm) of a one-model
+SQL project, each a
 fresh interpreter calling the CLI entrypoint in-process, with bytecode caching on (a private
 PYTHONPYCACHEPREFIX, filled by one untimed run). CPU is user+sys of the child from
 getrusage(RUSAGE_CHILDREN). `--before DIR` runs the same commands with PYTHONPATH=DIR (another
@@ -27,6 +28,7 @@ COMMANDS: dict[str, list[str]] = {
     "python -c pass": ["-c", "pass"],
     "pyflow --help": ["-c", ENTRY, "--help"],
     "pyflow ls": ["-c", ENTRY, "ls"],
+    "pyflow compile": ["-c", ENTRY, "compile"],
 }
 
 
