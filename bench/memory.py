@@ -4,7 +4,7 @@ One generated project of ``--models`` SQL models (the layout of ``project_gen.py
 intermediate filters, mutates and joins, aggregate marts, over a ``raw.events`` table of
 ``--rows`` rows) written as a dbt project: ``dbt_project.yml``, ``profiles.yml``, a macro, a
 sources file. pyflow reads it unchanged. Each tool builds it from scratch on its own copy of the
-same DuckDB file (4 threads each) in a wrapper process that reports the peak resident set size
+same DuckDB file in a wrapper process that reports the peak resident set size
 of its one child (``getrusage(RUSAGE_CHILDREN)``), so the figure is the whole process's: the
 interpreter, imports, the parsed project and DuckDB's own memory.
 
@@ -13,6 +13,12 @@ order-independent hash of every row per relation), else the script aborts.
 
     python bench/memory.py                   # N=1000, 10,000 source rows, installs dbt once
     python bench/memory.py --models 200 --no-dbt
+    python bench/memory.py --before /tmp/main-tree   # also pyflow from another source tree
+
+pyflow runs once per ``--threads`` value (default 1 and 4), dbt once with 4 threads (its
+profile's). ``--before DIR`` measures a second pyflow source tree (e.g. a ``git worktree`` of
+the commit before a change) the same way, its modules put first on ``PYTHONPATH``, so a change
+is measured before and after in one run.
 
 dbt-duckdb 1.11 comes from the virtualenv ``bench/incremental.py`` manages
 (``~/.cache/pyflow-bench/dbt-venv``).
@@ -55,7 +61,7 @@ bench:
     dev:
       type: duckdb
       path: bench.duckdb
-      threads: 4
+      threads: {threads}
 """
 
 SOURCES = """\
@@ -82,7 +88,7 @@ def write_project(root: Path, models: int, rows: int) -> None:
     plan = plan_project(models)
     root.mkdir(parents=True)
     (root / "dbt_project.yml").write_text(DBT_PROJECT, encoding="utf-8")
-    (root / "profiles.yml").write_text(PROFILES, encoding="utf-8")
+    (root / "profiles.yml").write_text(PROFILES.format(threads=4), encoding="utf-8")
     (root / "macros").mkdir()
     (root / "macros" / "money.sql").write_text(MACROS_SQL, encoding="utf-8")
     (root / "models" / "staging").mkdir(parents=True)
@@ -146,6 +152,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--threads", default="1,4", help="pyflow's thread counts, comma-separated")
+    parser.add_argument("--before", type=Path, default=None, help="another pyflow source tree to measure")
     parser.add_argument("--no-dbt", action="store_true")
     parser.add_argument("--dbt-venv", type=Path, default=DBT_VENV)
     parser.add_argument("--workdir", default=None)
@@ -153,32 +161,50 @@ def main() -> None:
     args = parser.parse_args()
     dbt = None if args.no_dbt else ensure_dbt(args.dbt_venv, install=True)
     env = process_env()
+    trees = [("pyflow", env)]
+    if args.before is not None:
+        before = args.before.resolve()
+        trees.insert(0, (f"pyflow before ({before})", {**env, "PYTHONPATH": str(before)}))
+    threads = [int(t) for t in args.threads.split(",")]
     with workspace("pyflow-memory-", args.workdir, args.keep) as work:
         base = work / "base"
         write_project(base, args.models, args.rows)
-        ours = work / "pyflow"
-        shutil.copytree(base, ours)
-        print(f"memory: {args.models} SQL models over {args.rows:,} source rows, 4 threads")
-        rss, wall = peak(ours, [*pyflow_command(), "build", "--project-dir", ".", "--profiles-dir", "."], env)
-        print(f"pyflow build       peak RSS {rss:8.0f} MiB   {wall:6.1f} s")
+        print(f"memory: {args.models} SQL models over {args.rows:,} source rows")
+        built: dict[str, tuple[float, float, Path]] = {}
+        for n in threads:
+            for label, tree_env in trees:
+                ours = work / f"pyflow-{len(built)}"
+                shutil.copytree(base, ours)
+                (ours / "profiles.yml").write_text(PROFILES.format(threads=n), encoding="utf-8")
+                rss, wall = peak(
+                    ours, [*pyflow_command(), "build", "--project-dir", ".", "--profiles-dir", "."], tree_env
+                )
+                built[f"{label}, {n} thread(s)"] = (rss, wall, ours)
+                print(f"{label + f', {n} thread(s)':<60} peak RSS {rss:8.0f} MiB   {wall:6.1f} s", flush=True)
+        reference = contents(next(iter(built.values()))[2] / "bench.duckdb")
+        for name, (_, _, folder) in built.items():
+            if contents(folder / "bench.duckdb") != reference:
+                raise SystemExit(f"{name}: its database differs from the first build's")
         if dbt is None or dbt.exe is None:
             print(f"dbt-duckdb: {dbt.note if dbt else 'skipped (--no-dbt)'}")
+            print(f"same {len(reference)} relations and rows in every pyflow build")
             return
         theirs = work / "dbt"
         shutil.copytree(base, theirs)
         dbt_rss, dbt_wall = peak(
             theirs, [str(dbt.exe), "build", "--project-dir", ".", "--profiles-dir", "."], {**env, **dbt.env}
         )
-        print(f"dbt-duckdb build   peak RSS {dbt_rss:8.0f} MiB   {dbt_wall:6.1f} s")
-        a, b = contents(ours / "bench.duckdb"), contents(theirs / "bench.duckdb")
-        if a != b:
-            diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-            raise SystemExit(f"the two builds differ in {len(diff)} relation(s), e.g. {diff[:5]}")
-        print(f"same {len(a)} relations and rows in both databases")
-        print(f"pyflow/dbt peak RSS {rss / dbt_rss:.2f}x (target <= 0.5x); wall time {wall / dbt_wall:.2f}x")
+        print(f"{'dbt-duckdb, 4 threads':<60} peak RSS {dbt_rss:8.0f} MiB   {dbt_wall:6.1f} s")
+        if contents(theirs / "bench.duckdb") != reference:
+            raise SystemExit("the dbt build differs from pyflow's")
+        print(f"same {len(reference)} relations and rows in every build")
+        for name, (rss, wall, _) in built.items():
+            print(
+                f"{name:<60} / dbt: peak RSS {rss / dbt_rss:.2f}x (target <= 0.5x); wall time {wall / dbt_wall:.2f}x"
+            )
         print(
             json.dumps(
-                {"pyflow_mib": round(rss), "dbt_mib": round(dbt_rss), "ratio": round(rss / dbt_rss, 3)}
+                {"dbt_mib": round(dbt_rss), **{name: round(rss) for name, (rss, _, _) in built.items()}}
             )
         )
 

@@ -13,126 +13,26 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pyflow.adapters.dml import DMLBuilders as DMLBuilders
+from pyflow.adapters.kinds import Capabilities as Capabilities
+from pyflow.adapters.kinds import Column as Column
+from pyflow.adapters.kinds import Leftover as Leftover
+from pyflow.adapters.kinds import RelationType as RelationType
+from pyflow.adapters.kinds import TableOptions as TableOptions
+from pyflow.adapters.kinds import leftover_types as leftover_types
 from pyflow.adapters.querystats import QueryStats as QueryStats
 from pyflow.adapters.querystats import StatementLog as StatementLog
+from pyflow.adapters.storage import StorageHooks as StorageHooks
 from pyflow.errors import AdapterError, PyflowError, UnsupportedError, is_disk_full
 from pyflow.relation import Relation
 
 log = logging.getLogger(__name__)
 
-RelationType = Literal["table", "view"]
 
-
-@dataclass(frozen=True)
-class Leftover:
-    """A temporary relation named after a target: ``<target>__pyflow_<role>_<run>``."""
-
-    relation: Relation
-    role: str
-    """``tmp`` (a new table not swapped in), ``old`` (the table swapped out), or a working table."""
-    kind: RelationType
-
-
-def leftover_types(rows: Sequence[tuple[Any, ...]]) -> dict[str, RelationType]:
-    """``(table_name, table_type)`` catalog rows -> name -> type, keeping names with ``__pyflow_``."""
-    return {
-        str(name): "view" if str(kind).upper() == "VIEW" else "table"
-        for name, kind in rows
-        if "__pyflow_" in str(name)
-    }
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What an engine can do; materializers branch on these, never on the engine name."""
-
-    transactions: bool = False
-    """DDL and DML can run inside one BEGIN/COMMIT and roll back together."""
-    rename_table: bool = False
-    """``ALTER TABLE ... RENAME TO`` exists (used to swap a freshly built table in)."""
-    replace_view: bool = True
-    """``CREATE OR REPLACE VIEW`` exists."""
-    merge: bool = False
-    """``MERGE INTO`` exists."""
-    file_sources: bool = False
-    """Sources may point at local files (Parquet/CSV/JSON path or glob)."""
-    ibis_backend: bool = False
-    """An Ibis backend can be bound to the open connection (for DataFrame models)."""
-    temp_tables: bool = False
-    """Session-local temporary tables exist (scratch tables then never touch storage)."""
-    csv_scan: bool = False
-    """A SELECT can read a local CSV file (:meth:`Adapter.csv_scan_sql`), so a seed can be
-    reloaded in place by ``INSERT ... SELECT``; otherwise seeds load by
-    :meth:`Adapter.seed_statements` only."""
-    asof_join: bool = False
-    """``ASOF JOIN`` exists (Ibis ``asof_join`` compiles to it; elsewhere it is a compile error)."""
-    comments: bool = False
-    """``COMMENT ON TABLE/VIEW/COLUMN`` exists (``persist_docs``; :mod:`pyflow.adapters.annotation`)."""
-    grants: bool = False
-    """``GRANT privilege ON table TO grantee`` exists, on some connectors at least (``grants``)."""
-    constraints: frozenset[str] = frozenset()
-    """dbt constraint types enforced in ``CREATE TABLE`` (:mod:`pyflow.adapters.constraint`)."""
-    unnest_struct_arrays: bool = False
-    """Ibis's SQL for unnesting an array of structs runs (``pivot_longer`` too; ibis#9998)."""
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
-
-
-@dataclass(frozen=True)
-class TableOptions:
-    """How a table is stored (format, location, partitions), for engines where it matters.
-
-    Built from a model's config; engines that have no use for an option ignore it.
-    """
-
-    table_type: str | None = None
-    format: str | None = None
-    write_compression: str | None = None
-    external_location: str | None = None
-    partitioned_by: tuple[str, ...] = ()
-    bucketed_by: tuple[str, ...] = ()
-    bucket_count: int | None = None
-    partition_batch_size: int | None = None
-    """The most partitions one statement may write (None: the engine's default limit)."""
-
-    @classmethod
-    def from_config(cls, config: Any) -> TableOptions:
-        """The options a node config sets (missing attributes count as unset)."""
-        return cls(
-            table_type=getattr(config, "table_type", None),
-            format=getattr(config, "format", None),
-            write_compression=getattr(config, "write_compression", None),
-            external_location=getattr(config, "external_location", None),
-            partitioned_by=_names(getattr(config, "partitioned_by", None)),
-            bucketed_by=_names(getattr(config, "bucketed_by", None)),
-            bucket_count=getattr(config, "bucket_count", None),
-            partition_batch_size=getattr(config, "partition_batch_size", None),
-        )
-
-    @property
-    def is_iceberg(self) -> bool:
-        """``table_type: iceberg`` (else a plain table: Hive on Athena and Trino's Hive connector)."""
-        return (self.table_type or "hive").lower() == "iceberg"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of a relation as the engine reports it."""
-
-    name: str
-    data_type: str
-
-
-class Adapter(DMLBuilders, abc.ABC):
+class Adapter(StorageHooks, DMLBuilders, abc.ABC):
     """One target: a connection (one per thread) plus SQL builders for its dialect."""
 
     type: ClassVar[str]
@@ -360,125 +260,6 @@ class Adapter(DMLBuilders, abc.ABC):
     def rename_relation_sql(self, relation: Relation, new_identifier: str, kind: RelationType) -> str:
         """ALTER TABLE/VIEW ... RENAME TO ..."""
         return f"ALTER {kind.upper()} {self.render(relation)} RENAME TO {self.quote(new_identifier)}"
-
-    # ---- table swap (materializer hooks) ----------------------------------------------------
-    def swap_table(
-        self,
-        tmp: Relation,
-        target: Relation,
-        existing: RelationType | None,
-        options: TableOptions,
-        *,
-        model: str | None = None,
-        record: StatementLog | None = None,
-    ) -> bool:
-        """Put the freshly built ``tmp`` in place of ``target`` without SQL renames.
-
-        Return False (the default) to let the table materializer swap by renaming (old aside,
-        new in, old dropped). An adapter whose engine cannot rename this kind of table swaps
-        here, through its catalog, and returns True; on a failure before ``target`` changed it
-        discards ``tmp`` itself and re-raises.
-        """
-        return False
-
-    def discard_table(
-        self,
-        relation: Relation,
-        options: TableOptions,
-        *,
-        beside: Relation | None = None,
-        model: str | None = None,
-        record: StatementLog | None = None,
-    ) -> None:
-        """Drop a temporary table that will not be swapped in (and, where needed, its data).
-
-        ``beside`` is the table it was built to replace: data that table uses is never deleted.
-        """
-        self.execute(self.drop_relation_sql(relation, "table"), model=model, record=record)
-
-    # ---- interrupted swaps (see pyflow.adapters.recovery) ------------------------------------
-    def leftover_relations(self, database: str | None, schema: str) -> dict[str, RelationType]:
-        """Relations of ``schema`` whose name holds ``__pyflow_`` (temporaries), name -> type.
-
-        One catalog query; engines qualify ``information_schema`` as they need.
-        """
-        rows = self.fetchall(
-            "SELECT table_name, table_type FROM information_schema.tables "
-            f"WHERE table_schema = '{schema.replace(chr(39), chr(39) * 2)}' AND table_name LIKE '%pyflow%'"
-        )
-        return leftover_types(rows)
-
-    def recover_swap(
-        self,
-        target: Relation,
-        leftovers: Sequence[Leftover],
-        options: TableOptions,
-        *,
-        model: str | None = None,
-        record: StatementLog | None = None,
-    ) -> tuple[list[str], list[Leftover]]:
-        """Finish or undo what an interrupted swap of ``target`` through a catalog left.
-
-        ``leftovers`` are ``target``'s temporaries. Returns what was done (one sentence each)
-        and the leftovers still to recover by renames (:mod:`pyflow.adapters.recovery`). The
-        default: nothing done, all of them; engines that swap without renames (Athena's Hive
-        tables through Glue) override it.
-        """
-        return [], list(leftovers)
-
-    # ---- what a table stored with given options supports -------------------------------------
-    def incremental_strategies(self, options: TableOptions) -> tuple[str, ...]:
-        """The incremental strategies this engine can apply to a table stored with ``options``."""
-        plain = ("append", "delete+insert", "insert_overwrite")
-        return ("append", "merge", "delete+insert", "insert_overwrite") if self.capabilities.merge else plain
-
-    def can_drop_columns(self, options: TableOptions) -> bool:
-        """Whether ``ALTER TABLE ... DROP COLUMN`` works on such a table (``sync_all_columns``)."""
-        return True
-
-    def can_change_type(self, options: TableOptions, old: str, new: str) -> bool:
-        """Whether a column of such a table can be altered from type ``old`` to ``new`` (:mod:`~pyflow.adapters.typechange`)."""
-        return True
-
-    def storage_name(self, options: TableOptions) -> str:
-        """What tables stored with ``options`` are called in messages (``tables``, ``Hive tables``)."""
-        return "tables"
-
-    def can_merge(self, options: TableOptions) -> bool:
-        """Whether MERGE INTO works on a table stored with ``options``."""
-        return "merge" in self.incremental_strategies(options)
-
-    def partition_limit(self, options: TableOptions) -> int | None:
-        """The most partitions one statement may write to such a table (None: no limit).
-
-        Writers then find the partition values first and write in batches of at most this many.
-        """
-        return options.partition_batch_size if options.partitioned_by else None
-
-    def partitions_last(self, options: TableOptions) -> bool:
-        """Whether partition columns must come last in a new table's SELECT (Hive tables)."""
-        return False
-
-    def replace_partitions(
-        self,
-        target: Relation,
-        staging: Relation,
-        columns: Sequence[str],
-        batches: Sequence[str | None],
-        options: TableOptions,
-        *,
-        model: str | None = None,
-        record: StatementLog | None = None,
-    ) -> bool:
-        """Replace the partitions of ``target`` that ``staging`` has with its rows, atomically per partition.
-
-        ``batches`` are row filters of ``staging`` (None: all rows), each within
-        :meth:`partition_limit`. Return False (the default) to let the incremental materializer
-        replace them in SQL (DELETE + INSERT in one transaction, or one MERGE per batch:
-        :meth:`replace_sql`); an adapter whose tables have no row-level writes (Athena Hive)
-        writes the rows elsewhere, repoints its catalog's partitions and returns True.
-        """
-        return False
 
     @abc.abstractmethod
     def file_scan_sql(self, location: str, file_format: str | None = None) -> str:

@@ -20,7 +20,8 @@ from pyflow.cli import releasecmd
 
 if TYPE_CHECKING:
     from pyflow.cli.render import Renderer
-    from pyflow.runner.session import Options, RunOutcome, Session
+    from pyflow.runner.events import RunOutcome
+    from pyflow.runner.session import Options, Session
 
 
 def echo(text: str = "", err: bool = False) -> None:

@@ -59,7 +59,12 @@ class FileIndex:
 
     def to_json(self) -> list[Any]:
         """Compact JSON form for the index cache: ``[kind, sure, tests, [[name, refs, uses_source]...]]``."""
-        return [self.kind, self.sure, self.has_tests, [[e.name, list(e.refs), e.uses_source] for e in self.entries]]
+        return [
+            self.kind,
+            self.sure,
+            self.has_tests,
+            [[e.name, list(e.refs), e.uses_source] for e in self.entries],
+        ]
 
     @classmethod
     def from_json(cls, path: str, data: list[Any]) -> FileIndex:
@@ -135,9 +140,14 @@ class IndexCache:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def put_exact(self, found: FileIndex, sha: str, mark: list[int], env: str, envvars: dict[str, str]) -> None:
-        """Record what the parse cache holds for the file (its scan is dropped: the file is
-        scanned again, cheaply, only if a plan runs in another environment)."""
+    def put_exact(
+        self, found: FileIndex, sha: str, mark: list[int], env: str, envvars: dict[str, str]
+    ) -> None:
+        """Record what the parse cache holds for the file.
+
+        Its scan is dropped: the file is scanned again, cheaply, only if a plan runs in another
+        environment.
+        """
         entry = self._entry(found.path, sha, mark)
         entry[3], entry[4] = None, [self.env_id(env), envvars or 0, *found.to_json()]
 
@@ -185,7 +195,8 @@ class IndexCache:
             self.envs = [self.envs[i] for i in kept]
         try:
             write_json(
-                self.path, {"version": VERSION, "toolchain": toolchain(), "envs": self.envs, "files": self.entries}
+                self.path,
+                {"version": VERSION, "toolchain": toolchain(), "envs": self.envs, "files": self.entries},
             )
         except OSError:
             pass  # a read-only project still plans; it scans every time
@@ -213,8 +224,10 @@ def from_parse_cache(path: str, kind: str, data: Any) -> FileIndex:
 
 
 def cached_parse(entry: dict[str, Any] | None, sha: str, env: str) -> tuple[Any, dict[str, str]] | None:
-    """A parse-cache entry's data and the env vars it read, if current (same hash, environment,
-    env var values); else None."""
+    """A parse-cache entry's data and the env vars it read, if current; else None.
+
+    Current: the same content hash, environment and values of the env vars it read.
+    """
     if entry is None or entry.get("sha") != sha or entry.get("env") != env:
         return None
     data = entry.get("data")
@@ -296,7 +309,11 @@ def _other_uses(text: str, tree: ast.Module, decorators: set[int]) -> bool:
 
 
 def _is_docstring(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 def _walk_finds(tree: ast.Module, decorators: set[int]) -> bool:

@@ -212,10 +212,18 @@ def plan(state: LoadState, jinja: JinjaProject, request: Request | None) -> Plan
         for display, kind, entries in files
         if kind == "test" and all(set(parents[e[0]]) <= loaded for e in entries)
     }
-    expected = {e[0] for display, kind, entries in files if display in planned and kind != "test" for e in entries}
+    expected = {
+        e[0] for display, kind, entries in files if display in planned and kind != "test" for e in entries
+    }
     log.debug("partial load: %d of %d files", len(planned), len(files))
     return Plan(
-        planned, loaded, reached, expected, set(known), tables, [Path(paths[f[0]]) for f in files if f[0] in planned]
+        planned,
+        loaded,
+        reached,
+        expected,
+        set(known),
+        tables,
+        [Path(paths[f[0]]) for f in files if f[0] in planned],
     )
 
 
@@ -319,8 +327,10 @@ def _file_index(
 def _exact(
     state: LoadState, cache: IndexCache, display: str, sha: str, mark: list[int], kind: str, env: str
 ) -> FileIndex | None:
-    """What loading the file found last time: from the index, else from the parse cache (then
-    recorded in the index, so the next plan reads no parse cache)."""
+    """What loading the file found last time: from the index, else from the parse cache.
+
+    What the parse cache held is then recorded in the index, so the next plan reads no parse cache.
+    """
     found = cache.exact(display, sha, kind, env)
     if found is not None:
         cache.remember(display, sha, mark)  # a newer mark for the same content, say

@@ -34,7 +34,14 @@ _TABLE = frozenset({"ibis.Table", "ibis.expr.types.Table", "ibis.expr.types.rela
 """Return annotations that evaluate to Ibis's table class (not a DataFrame)."""
 _FRAMES = frozenset({"pd.DataFrame", "pandas.DataFrame", "pa.Table", "pyarrow.Table"})
 """Return annotations that evaluate to a pandas or pyarrow frame."""
-_ROOTS = {"ibis": "ibis", "ir": "ibis.expr.types", "pd": "pandas", "pandas": "pandas", "pa": "pyarrow", "pyarrow": "pyarrow"}
+_ROOTS = {
+    "ibis": "ibis",
+    "ir": "ibis.expr.types",
+    "pd": "pandas",
+    "pandas": "pandas",
+    "pa": "pyarrow",
+    "pyarrow": "pyarrow",
+}
 """The module each annotation root must be bound to for the spelling's meaning to hold."""
 
 
@@ -72,7 +79,9 @@ def _definitions(tree: ast.Module, text: str) -> list[dict[str, Any]]:
             for alias in stmt.names:
                 if alias.name == "*":
                     raise _Unsure
-                _bind(bound, alias.asname or alias.name, f"{'.' * stmt.level}{stmt.module or ''}.{alias.name}")
+                _bind(
+                    bound, alias.asname or alias.name, f"{'.' * stmt.level}{stmt.module or ''}.{alias.name}"
+                )
         elif isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname is None:  # `import a.b` binds `a`

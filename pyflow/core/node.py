@@ -216,3 +216,8 @@ class TestNode(Node):
     def fqn(self) -> tuple[str, ...]:
         """Path used by selectors."""
         return (self.package, self.name)
+
+
+def is_unit_test(node: Node) -> bool:
+    """True for a YAML unit test node (run on fixtures, never against the target)."""
+    return isinstance(node, TestNode) and node.test_type == "unit"

@@ -8,7 +8,9 @@ so a model stays a plain, directly callable Python function.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
+import linecache
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,20 +51,65 @@ def _returns_dataframe(fn: Callable[..., Any]) -> bool:
     return any(h in full or h in text for h in DATAFRAME_HINTS)
 
 
-def _spec_for(fn: Callable[..., Any], config: Mapping[str, object], kind: str = "model") -> ModelSpec:
-    sig = inspect.signature(fn)
-    line = fn.__code__.co_firstlineno
-    param_lines = {p: line for p in sig.parameters}
+@functools.lru_cache(maxsize=8)
+def _module_tree(filename: str, text: str) -> ast.Module | None:
+    """A source file's syntax tree, parsed once for all the functions it defines."""
+    try:
+        return ast.parse(text, filename)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _def_lines(fn: Callable[..., Any]) -> tuple[int, dict[str, int]] | None:
+    """The ``def`` line and each parameter's line, from the syntax tree of the whole file.
+
+    The fast path of :func:`_slow_def_lines` (no tokenizing of the function's block): the file is
+    parsed once and the function found by name and first line (its first decorator's, as
+    ``co_firstlineno`` counts it). None when not exactly one definition matches.
+    """
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    lines = linecache.getlines(code.co_filename)
+    tree = _module_tree(code.co_filename, "".join(lines)) if lines else None
+    if tree is None:
+        return None
+    found = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name == code.co_name
+        and min([node.lineno, *(d.lineno for d in node.decorator_list)]) == code.co_firstlineno
+    ]
+    if len(found) != 1:
+        return None
+    fdef = found[0]
+    args = [*fdef.args.posonlyargs, *fdef.args.args, *fdef.args.kwonlyargs]
+    return fdef.lineno, {a.arg: a.lineno for a in args}
+
+
+def _slow_def_lines(fn: Callable[..., Any]) -> tuple[int, dict[str, int]] | None:
+    """The ``def`` line and parameter lines from ``inspect.getsourcelines`` (the reference)."""
     try:
         lines, start = inspect.getsourcelines(fn)
         tree = ast.parse(textwrap.dedent("".join(lines)))
     except (OSError, TypeError, SyntaxError):
-        tree = None
-    if tree is not None and tree.body and isinstance(tree.body[0], ast.FunctionDef | ast.AsyncFunctionDef):
-        fdef = tree.body[0]
-        line = start + fdef.lineno - 1
-        args = [*fdef.args.posonlyargs, *fdef.args.args, *fdef.args.kwonlyargs]
-        param_lines.update({a.arg: start + a.lineno - 1 for a in args})
+        return None
+    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    fdef = tree.body[0]
+    args = [*fdef.args.posonlyargs, *fdef.args.args, *fdef.args.kwonlyargs]
+    return start + fdef.lineno - 1, {a.arg: start + a.lineno - 1 for a in args}
+
+
+def _spec_for(fn: Callable[..., Any], config: Mapping[str, object], kind: str = "model") -> ModelSpec:
+    sig = inspect.signature(fn)
+    line = fn.__code__.co_firstlineno
+    param_lines = {p: line for p in sig.parameters}
+    found = _def_lines(fn) or _slow_def_lines(fn)
+    if found is not None:
+        line = found[0]
+        param_lines.update(found[1])
     return ModelSpec(
         name=fn.__name__,
         params=tuple(sig.parameters),

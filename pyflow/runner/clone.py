@@ -17,7 +17,8 @@ from pyflow.errors import ProjectError, PyflowError
 from pyflow.runner.events import Event, NodeResult
 
 if TYPE_CHECKING:
-    from pyflow.runner.session import RunOutcome, Session
+    from pyflow.runner.events import RunOutcome
+    from pyflow.runner.session import Session
 
 
 def clone(session: Session) -> RunOutcome:
@@ -27,7 +28,7 @@ def clone(session: Session) -> RunOutcome:
         ProjectError: ``state-required`` when the session has no ``--state``.
 
     """
-    from pyflow.runner.session import RunOutcome
+    from pyflow.runner.events import RunOutcome
 
     state = session.state
     if state is None:

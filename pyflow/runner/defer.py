@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyflow.core.node import ModelNode, SourceNode, TestNode
 from pyflow.core.state import State
 from pyflow.errors import ProjectError
 from pyflow.relation import Relation
-from pyflow.runner.compilation import ProjectCompiler
 from pyflow.runner.state import read_state
+
+if TYPE_CHECKING:
+    from pyflow.runner.compilation import ProjectCompiler
 
 
 def check_defer(defer: bool, favor_state: bool, state: State | None) -> None:

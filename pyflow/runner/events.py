@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from pyflow.adapters.querystats import StatementLog
+    from pyflow.errors import PyflowError
 
 Status = Literal["success", "error", "skipped", "cancelled", "pass", "warn", "fail"]
 
@@ -90,6 +91,30 @@ class NodeResult:
         self.statements = log.statements
         self.bytes_scanned = log.bytes_scanned
         self.query_stats = log.response()
+
+
+@dataclass
+class RunOutcome:
+    """Results of ``run``/``seed``/``build``."""
+
+    results: list[NodeResult]
+    elapsed: float
+    cancelled: bool = False
+    errors: list[PyflowError] = field(default_factory=list)
+    """Failures outside any node: artifacts that could not be written (a full disk)."""
+
+    def count(self, status: str) -> int:
+        """How many nodes ended with ``status``."""
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and the run was not cancelled."""
+        return (
+            not self.cancelled
+            and not self.errors
+            and not any(self.count(s) for s in ("error", "fail", "cancelled"))
+        )
 
 
 @dataclass

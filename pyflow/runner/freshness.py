@@ -23,10 +23,10 @@ from pyflow.core.node import Freshness, SourceNode
 from pyflow.errors import DiskFullError, PyflowError
 from pyflow.jsonfile import write_json
 from pyflow.runner import artifacts
-from pyflow.runner.events import Event, NodeResult, Status
+from pyflow.runner.events import Event, NodeResult, RunOutcome, Status
 from pyflow.runner.execute import Executor
 from pyflow.runner.selection import resolve_selection
-from pyflow.runner.session import RunOutcome, Session
+from pyflow.runner.session import Session
 
 PERIOD_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 SOURCES_FILE = "sources.json"

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyflow.config.project import load_project_config, project_file
 from pyflow.core.hook import Hook
-from pyflow.core.node import ModelNode, Node, TestNode
+from pyflow.core.node import ModelNode, Node, TestNode, is_unit_test
 from pyflow.core.renderdb import RenderCalls
 from pyflow.core.sqlcontext import base_context
 from pyflow.core.version import ref_call_key
@@ -46,11 +46,11 @@ from pyflow.runner.constraints import plan_constraints
 from pyflow.runner.contract import check_contract
 from pyflow.runner.events import Event
 from pyflow.runner.microbatch import is_microbatch, plan_batches
-from pyflow.runner.unitrun import is_unit_test
 
 if TYPE_CHECKING:
     from pyflow.runner.compilation import ProjectCompiler
-    from pyflow.runner.session import RunOutcome, Session
+    from pyflow.runner.events import RunOutcome
+    from pyflow.runner.session import Session
 
 log = logging.getLogger(__name__)
 

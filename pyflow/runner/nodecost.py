@@ -1,7 +1,7 @@
 """Per-node engine settings (workgroup, query result reuse) and what a run's queries cost.
 
 A model's ``work_group`` and ``result_reuse`` config apply to the statements the adapter sends
-while the model runs (:func:`node_runner`, through
+while the model runs (:func:`pyflow.runner.noderun.node_runner`, through
 :func:`pyflow.adapters.remotequery.with_node_settings`; engines without such settings ignore
 them). What the engine reported about each node's queries is in its result
 (:meth:`pyflow.runner.events.NodeResult.take_log`); :func:`scanned_total` sums a run.
@@ -9,14 +9,10 @@ them). What the engine reported about each node's queries is in its result
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from pyflow.adapters.remotequery import with_node_settings
 from pyflow.runner.events import NodeResult
-
-if TYPE_CHECKING:
-    from pyflow.runner.session import Session
 
 ENGINE_SETTINGS = ("work_group", "result_reuse")
 """Node config keys handed to the adapter for the node's statements."""
@@ -26,17 +22,6 @@ def engine_settings(node: Any) -> dict[str, Any]:
     """The node's engine settings that are set (an empty dict for most nodes)."""
     config = getattr(node, "config", None)
     return {k: getattr(config, k) for k in ENGINE_SETTINGS if getattr(config, k, None) is not None}
-
-
-def node_runner(session: Session, compiled: Mapping[str, Any]) -> Callable[[str, int, int], NodeResult]:
-    """The executor's callback: run a node with its engine settings applied to the adapter."""
-
-    def run(uid: str, index: int, total: int) -> NodeResult:
-        settings = engine_settings(session.project.graph.nodes.get(uid))
-        with with_node_settings(session.adapter, settings):
-            return session._run_node(uid, index, total, compiled.get(uid))
-
-    return run
 
 
 def scanned_total(results: Sequence[NodeResult]) -> int | None:

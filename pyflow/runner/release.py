@@ -31,10 +31,10 @@ from pyflow.config.releaseconfig import RELEASES_TABLE, ReleaseSettings
 from pyflow.core.node import ModelNode, SeedNode, SnapshotNode
 from pyflow.errors import PyflowError, UnsupportedError
 from pyflow.relation import Relation
-from pyflow.runner.events import Emit, Event, ignore
+from pyflow.runner.events import Emit, Event, RunOutcome, ignore
 from pyflow.runner.releaselog import FAILED, PUBLISHED, Placement, Release, ReleaseLog, meta_schema
 from pyflow.runner.releasepublish import changed, point_production, prune
-from pyflow.runner.session import Options, RunOutcome, Session
+from pyflow.runner.session import Options, Session
 
 RELEASE_COMMANDS = ("run", "build", "seed", "snapshot")
 

@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 from pyflow.adapters.base import Adapter
 from pyflow.config.profile import Target
 from pyflow.core.monitor import is_monitor
-from pyflow.core.node import TestNode
+from pyflow.core.node import TestNode, is_unit_test
 from pyflow.core.runconfig import RunHistoryConfig
 from pyflow.errors import PyflowError
 from pyflow.runner.alerts import send_alerts
 from pyflow.runner.events import Event, NodeResult
 from pyflow.runner.history import RunHistory, count_rows, git_commit, history_relation, rows_for
-from pyflow.runner.unitrun import is_unit_test
 from pyflow.secret import scrub
 
 if TYPE_CHECKING:
-    from pyflow.runner.session import RunOutcome, Session
+    from pyflow.runner.events import RunOutcome
+    from pyflow.runner.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -21,17 +21,12 @@ from typing import Any
 from pyflow.adapters.base import Adapter
 from pyflow.compile.model import Columns
 from pyflow.core.graph import Graph
-from pyflow.core.node import Node, TestNode
+from pyflow.core.node import Node, TestNode, is_unit_test
 from pyflow.core.project import Project
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import PyflowError
 from pyflow.runner.compilation import ProjectCompiler
 from pyflow.runner.events import NodeResult
-
-
-def is_unit_test(node: Node) -> bool:
-    """True for a YAML unit test node."""
-    return isinstance(node, TestNode) and node.test_type == "unit"
 
 
 def schedule(graph: Graph, ids: Sequence[str]) -> tuple[Graph, dict[str, list[str]], list[str]]:

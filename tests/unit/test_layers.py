@@ -90,7 +90,13 @@ def parse_imports(source: str, name: str, *, is_package: bool = False) -> list[I
     return found
 
 
-BASE_MODULES = ("pyflow.adapters.base", "pyflow.adapters.dml", "pyflow.adapters.querystats")
+BASE_MODULES = (
+    "pyflow.adapters.base",
+    "pyflow.adapters.dml",
+    "pyflow.adapters.kinds",
+    "pyflow.adapters.querystats",
+    "pyflow.adapters.storage",
+)
 """The adapter interface: base.py, its SQL builders and the plain data types it hands out (split out of it)."""
 
 
@@ -115,7 +121,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "core": ("pyflow.core", *LEAVES),
     "config": ("pyflow.config", "pyflow.core", *LEAVES),
     "compile": ("pyflow.compile", "pyflow.core", *LEAVES),
-    "adapters.base": ("pyflow.adapters.dml", "pyflow.adapters.querystats", *LEAVES),
+    "adapters.base": (
+        "pyflow.adapters.dml",
+        "pyflow.adapters.kinds",
+        "pyflow.adapters.querystats",
+        "pyflow.adapters.storage",
+        *LEAVES,
+    ),
     "adapters": ("pyflow.adapters", *LEAVES),
     "materializers": (
         "pyflow.materializers",

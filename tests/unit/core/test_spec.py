@@ -99,3 +99,48 @@ def test_spec_context_undefined_var_suggests_and_explains() -> None:
     assert err.model == "m"
     assert err.suggestions == ["start_date"]
     assert "--vars" in (err.hint or "")
+
+
+def _decorator(fn: Any) -> Any:
+    return fn
+
+
+@_decorator
+@model(
+    materialized="table",
+)
+async def _async_two_decorators(
+    a: Any,
+    /,
+    b: Any,
+    *,
+    c: Any,
+) -> Any:
+    return a
+
+
+def test_spec_def_lines_from_the_file_tree_equal_getsourcelines(tmp_path: Any) -> None:
+    """The fast path (one parse of the whole file) gives what ``getsourcelines`` gave."""
+    from pyflow.core.spec import _def_lines, _slow_def_lines
+
+    def nested(
+        x: Any,
+        y: Any,
+    ) -> Any:
+        return x
+
+    source = "import pyflow\n\n\n@pyflow.model\ndef m(\n    a,\n    b,\n):\n    return a\n"
+    path = tmp_path / "mod.py"
+    path.write_text(source)
+    namespace: dict[str, Any] = {}
+    exec(compile(source, str(path), "exec"), namespace)
+    functions = [plain, configured, _async_two_decorators, nested, namespace["m"]]
+    for fn in functions:
+        assert _def_lines(fn) is not None, fn
+        assert _def_lines(fn) == _slow_def_lines(fn), fn
+    assert _def_lines(namespace["m"]) == (5, {"a": 6, "b": 7})
+    # no file to read: the fast path declines, the spec still gets the code's first line
+    generated: dict[str, Any] = {}
+    exec("def g(a):\n    return a\n", generated)
+    assert _def_lines(generated["g"]) is None
+    assert _spec(model(generated["g"])).line == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pyflow.errors import CompileError
-from pyflow.runner.session import decide, threshold
+from pyflow.runner.noderun import decide, threshold
 
 
 @pytest.mark.parametrize(
