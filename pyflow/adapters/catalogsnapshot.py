@@ -10,9 +10,13 @@ statement does), once that statement succeeded:
 
 - inside a transaction, a thread's effects are kept aside (visible to that thread) and applied
   at COMMIT, dropped at ROLLBACK, as the engine does;
-- any other statement that may change the catalog (a hook's DDL, ATTACH, DROP SCHEMA, ...,
-  told apart by :meth:`TrackedCatalogAdapter._may_change_catalog`) drops the snapshot, and the
-  next question reads it again; so does handing the raw cursor to other code.
+- any other statement that may change the catalog (a hook's DDL, ATTACH, DROP SCHEMA, ...: a
+  statement of a kind outside :data:`READ_ONLY_KINDS`, as the engine's parser tells
+  :meth:`TrackedCatalogAdapter._statement_kinds`) drops the snapshot, and the next question
+  reads it again; so does handing the raw cursor to other code;
+- transaction control other than the adapter's own (a hook's ``BEGIN`` or ``COMMIT``) turns the
+  snapshot off for the adapter's life: effects could no longer be matched to the transaction
+  that makes them visible, so every question is a catalog query again, as without a snapshot.
 
 Answers are those of a catalog query made outside any transaction at the same moment: names
 compare exactly, as ``table_name = '...'`` does, while DDL resolves names case-insensitively,
@@ -36,6 +40,15 @@ Key = tuple[str, str, str]
 SchemaKey = tuple[str, str]
 UNCACHED_DATABASES = frozenset({"temp"})
 """Catalogs private to each connection: never snapshotted."""
+READ_ONLY_KINDS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE_INTO", "EXPLAIN"})
+"""Statement kinds that leave the catalog's relations and schemas as they are (SET and USE are
+not: they change how unqualified names resolve; COPY may copy a whole database; CALL may run
+anything)."""
+OWN_TRANSACTION_SQL = frozenset({"BEGIN TRANSACTION", "COMMIT"})
+"""What :meth:`pyflow.adapters.base.Adapter.transaction` sends to begin and end a transaction."""
+MAX_BUILT = 4096
+"""Statements built but not run yet whose effect is remembered (a statement run after it was
+forgotten drops the snapshot instead: slower, never wrong)."""
 
 
 @dataclass(frozen=True)
@@ -62,14 +75,32 @@ class CatalogSnapshot:
         self._schemas: dict[tuple[str, ...], SchemaKey] | None = None
         self._generation = 0
         self._local = threading.local()
+        self._disabled = False
 
     # ---- reading -------------------------------------------------------------------------
     def _pending(self) -> list[Effect] | None:
         pending: list[Effect] | None = getattr(self._local, "pending", None)
         return pending
 
+    @property
+    def holds(self) -> bool:
+        """Whether a snapshot is loaded now (the next question is answered without a query)."""
+        return self._relations is not None and not self._disabled
+
+    def in_transaction(self) -> bool:
+        """Whether the calling thread is inside :meth:`transaction`."""
+        return self._pending() is not None
+
+    def disable(self) -> None:
+        """Stop answering for good: every question is a catalog query from now on."""
+        with self._lock:
+            self._disabled = True
+        self.invalidate()
+
     def _loaded(self) -> bool:
         """Load the snapshot if needed; False when it cannot be trusted now (query directly)."""
+        if self._disabled:
+            return False
         if self._relations is not None:
             return True
         if self._pending() is not None:
@@ -78,13 +109,13 @@ class CatalogSnapshot:
             generation = self._generation
         relations, schemas = self._load()
         with self._lock:
-            if self._generation != generation:  # a commit landed during the load: not exact
+            if self._generation != generation or self._disabled:  # a commit landed during the load
                 return False
             self._relations = {_fold(k): (k, kind) for k, kind in relations}
             self._schemas = {_fold(k): k for k in schemas}
         return True
 
-    def relation_type(self, key: Key) -> RelationType | None | Literal["unknown"]:
+    def relation_type(self, key: Key) -> RelationType | Literal["unknown"] | None:
         """The relation's type, None when absent, ``"unknown"`` when the caller must query."""
         if key[0] in UNCACHED_DATABASES or not self._loaded():
             return "unknown"
@@ -185,7 +216,7 @@ class TrackedCatalogAdapter(Adapter):
     """An adapter whose ``relation_type``/``schema_exists`` answer from a :class:`CatalogSnapshot`.
 
     Subclasses implement the ``_query_*`` methods (the catalog queries), ``_load_catalog`` (all
-    of it in one query) and ``_may_change_catalog``, and call :meth:`_after_statement` for
+    of it in one query) and ``_statement_kinds``, and call :meth:`_after_statement` for
     every statement that succeeded.
     """
 
@@ -193,7 +224,8 @@ class TrackedCatalogAdapter(Adapter):
         super().__init__(config, invocation_id=invocation_id)
         self.catalog = CatalogSnapshot(self._load_catalog)
         self._effects: dict[str, Effect] = {}
-        """SQL built by this adapter -> what it does once it succeeds."""
+        """SQL built by this adapter -> what it does once it succeeds (at most MAX_BUILT)."""
+        self._effects_lock = threading.Lock()
 
     # ---- what subclasses provide ---------------------------------------------------------
     def _load_catalog(self) -> tuple[list[tuple[Key, RelationType]], list[SchemaKey]]:
@@ -205,7 +237,11 @@ class TrackedCatalogAdapter(Adapter):
     def _query_schema_exists(self, database: str | None, schema: str) -> bool:
         raise NotImplementedError
 
-    def _may_change_catalog(self, sql: str) -> bool:
+    def _statement_kinds(self, sql: str) -> set[str]:
+        """The kinds of the statements in ``sql``, as the engine's parser names them.
+
+        ``SELECT``, ``CREATE``, ``TRANSACTION`` ...
+        """
         raise NotImplementedError
 
     # ---- answers -------------------------------------------------------------------------
@@ -222,11 +258,23 @@ class TrackedCatalogAdapter(Adapter):
 
     def _after_statement(self, sql: str) -> None:
         """``sql`` succeeded: apply what it did to the snapshot (or drop the snapshot)."""
-        effect = self._effects.pop(sql, None)
+        with self._effects_lock:
+            effect = self._effects.pop(sql, None)
         if effect is not None:
             self.catalog.applied(effect)
-        elif self._may_change_catalog(sql):
+            return
+        kinds = self._statement_kinds(sql)
+        if sql in OWN_TRANSACTION_SQL and self.catalog.in_transaction():
+            return  # the adapter's own BEGIN/COMMIT: catalog.transaction() keeps the effects aside
+        if "TRANSACTION" in kinds:
+            self.catalog.disable()  # a hook's BEGIN/COMMIT: see the module's docstring
+        elif kinds - READ_ONLY_KINDS:
             self.catalog.invalidate()
+
+    def _failed_statement(self, sql: str) -> None:
+        """``sql`` failed: it changed nothing, and the same text run again is checked again."""
+        with self._effects_lock:
+            self._effects.pop(sql, None)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:  # noqa: D102
@@ -239,7 +287,10 @@ class TrackedCatalogAdapter(Adapter):
 
     # ---- builders that record their effect ----------------------------------------------
     def _built(self, sql: str, effect: Effect) -> str:
-        self._effects[sql] = effect
+        with self._effects_lock:
+            self._effects[sql] = effect
+            if len(self._effects) > MAX_BUILT:  # built and never run (a dry run, say): forget the oldest
+                del self._effects[next(iter(self._effects))]
         return sql
 
     def create_schema_sql(self, database: str | None, schema: str) -> str:  # noqa: D102
@@ -247,7 +298,9 @@ class TrackedCatalogAdapter(Adapter):
         return self._built(sql, Effect("schema", (database or self.database, schema)))
 
     def create_view_sql(self, relation: Relation, select: str) -> str:  # noqa: D102
-        return self._built(super().create_view_sql(relation, select), Effect("create", self._key(relation), "view"))
+        return self._built(
+            super().create_view_sql(relation, select), Effect("create", self._key(relation), "view")
+        )
 
     def create_table_as_sql(  # noqa: D102
         self, relation: Relation, select: str, options: TableOptions | None = None
@@ -256,7 +309,9 @@ class TrackedCatalogAdapter(Adapter):
         return self._built(sql, Effect("create", self._key(relation), "table"))
 
     def drop_relation_sql(self, relation: Relation, kind: RelationType) -> str:  # noqa: D102
-        return self._built(super().drop_relation_sql(relation, kind), Effect("drop", self._key(relation), kind))
+        return self._built(
+            super().drop_relation_sql(relation, kind), Effect("drop", self._key(relation), kind)
+        )
 
     def rename_relation_sql(self, relation: Relation, new_identifier: str, kind: RelationType) -> str:  # noqa: D102
         sql = super().rename_relation_sql(relation, new_identifier, kind)

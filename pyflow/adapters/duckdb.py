@@ -7,19 +7,17 @@ when a connection opens.
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pyflow.adapters import attachment, csvfile, seedtype
+from pyflow.adapters import attachment, csvfile, duckdberrors, seedtype
 from pyflow.adapters.base import Capabilities, Column, RelationType, StatementLog, leftover_types
-from pyflow.adapters.catalogsnapshot import Key, SchemaKey, TrackedCatalogAdapter
-from pyflow.adapters.duckdbcatalog import catalog_information_schema, may_change_catalog
+from pyflow.adapters.catalogsnapshot import Effect, Key, SchemaKey, TrackedCatalogAdapter
+from pyflow.adapters.duckdbcatalog import catalog_information_schema, load_catalog, statement_kinds
 from pyflow.errors import AdapterError, CancelledError, is_disk_full
 from pyflow.relation import Relation
 
@@ -64,17 +62,6 @@ def _read_csv(
         pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
         opts.append(f"types = {{{pairs}}}")
     return f"read_csv({_literal(location)}, {', '.join(opts)})"
-
-
-_CSV_FILE = re.compile(r'Error when sniffing file "([^"]+)"|^\s*file = (.+)$', re.MULTILINE)
-"""The file a DuckDB CSV error names (a sniffing error, or a line error's ``file =``)."""
-_READ_CSV = re.compile(r"read_csv\('((?:[^']|'')*)', delim = '((?:[^']|'')*)'")
-
-
-def _scans(sql: str) -> Iterator[tuple[str, str]]:
-    """The (location, delimiter) of every pinned ``read_csv`` in ``sql``."""
-    for m in _READ_CSV.finditer(sql):
-        yield m[1].replace("''", "'"), m[2].replace("''", "'")
 
 
 class DuckDBAdapter(TrackedCatalogAdapter):
@@ -255,25 +242,18 @@ class DuckDBAdapter(TrackedCatalogAdapter):
             cur = self._thread_cursor()
             cur.execute(catalog_information_schema(sql))
         except Exception as exc:
-            self._effects.pop(sql, None)  # failed: it changed nothing, and a retry is re-checked
+            self._failed_statement(sql)
             if self._cancelled and not isinstance(exc, CancelledError):
                 raise self._interrupted(model) from exc
             raise
         self._after_statement(sql)
         return cur
 
-    def _may_change_catalog(self, sql: str) -> bool:
-        return may_change_catalog(self._thread_cursor(), sql)
+    def _statement_kinds(self, sql: str) -> set[str]:
+        return statement_kinds(self._thread_cursor(), sql)
 
     def _load_catalog(self) -> tuple[list[tuple[Key, RelationType]], list[SchemaKey]]:
-        rows = self.fetchall(
-            "SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables"
-        )
-        schemata = self.fetchall("SELECT catalog_name, schema_name FROM information_schema.schemata")
-        relations: list[tuple[Key, RelationType]] = [
-            ((str(c), str(s), str(n)), "view" if t == "VIEW" else "table") for c, s, n, t in rows
-        ]
-        return relations, [(str(c), str(s)) for c, s in schemata]
+        return load_catalog(self.fetchall)
 
     def fetchall(self, sql: str, *, model: str | None = None) -> list[tuple[Any, ...]]:  # noqa: D102
         try:
@@ -358,7 +338,8 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         return Relation("temp", "main", name)
 
     def create_scratch_table_sql(self, relation: Relation, select: str) -> str:  # noqa: D102
-        return f"CREATE TEMPORARY TABLE {self.quote(relation.identifier)} AS\n{select}"
+        sql = f"CREATE TEMPORARY TABLE {self.quote(relation.identifier)} AS\n{select}"
+        return self._built(sql, Effect("create", ("temp", "main", relation.identifier), "table"))
 
     def file_scan_sql(self, location: str, file_format: str | None = None) -> str:  # noqa: D102
         reader = _FORMAT_READERS.get((file_format or "").lower())
@@ -375,31 +356,10 @@ class DuckDBAdapter(TrackedCatalogAdapter):
 
     def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:
         """A CSV that DuckDB refused is read strictly to name its line; else the generic error."""
-        text = str(exc)
-        named = _CSV_FILE.search(text)
-        if named is not None:
-            file = named[1] or named[2].strip()
-            for scanned, delimiter in _scans(sql):
-                if scanned == file or fnmatch.fnmatchcase(file, scanned):  # a glob's file too
-                    found = csvfile.problem(Path(file), delimiter)
-                    if found is not None:
-                        return csvfile.error(
-                            file, found, code="csv-invalid", outcome="nothing was written", model=model
-                        )
-        return super().wrap_error(exc, sql, model)
+        return duckdberrors.csv_error(exc, sql, model) or super().wrap_error(exc, sql, model)
 
-    def disk_full_error(self, exc: BaseException, model: str | None) -> AdapterError:
-        """``no space left on device while writing <file>``: the database file or its WAL."""
-        named = re.search(r'Could not write file "([^"]+)"', str(exc))
-        file = named[1] if named else str(self.config.path)
-        rolled_back = "; the model's previous table is unchanged: its build was rolled back"
-        return AdapterError(
-            f"no space left on device while writing {file}",
-            model=model,
-            hint=f"free space on the disk holding {Path(file).parent} (or point `path:` of the target "
-            f"in profiles.yml at a disk with room), then run again{rolled_back if model else ''}",
-            code="disk-full",
-        )
+    def disk_full_error(self, exc: BaseException, model: str | None) -> AdapterError:  # noqa: D102
+        return duckdberrors.disk_full_error(exc, model, str(self.config.path))
 
     # ---- data ----------------------------------------------------------------------------
     def create_table_from_dataframe(  # noqa: D102  (a DuckDB table takes no options)

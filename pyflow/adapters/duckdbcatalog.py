@@ -9,7 +9,8 @@ restricted to that catalog, by rewriting the parsed query (sqlglot), never the t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 _CATALOG_COLUMN = {"schemata": "catalog_name"}
 """The column naming the catalog in each information_schema view (``table_catalog`` elsewhere)."""
@@ -52,23 +53,29 @@ def catalog_information_schema(sql: str) -> str:
     return sql if rewritten == tree else rewritten.sql(dialect="duckdb")
 
 
-_READ_ONLY = frozenset(
-    {"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE_INTO", "EXPLAIN", "TRANSACTION"}
-)
-"""Statement types that leave the catalog's relations and schemas as they are (SET and USE are
-not: they change how unqualified names resolve; COPY may copy a whole database)."""
+def statement_kinds(connection: Any, sql: str) -> set[str]:
+    """The kinds of the statements in ``sql`` (``SELECT``, ``CREATE``, ``TRANSACTION`` ...).
 
-
-def may_change_catalog(connection: Any, sql: str) -> bool:
-    """True unless every statement of ``sql`` is of a kind that creates, drops or renames nothing.
-
-    DuckDB's own parser tells the kinds (``extract_statements``); SQL it cannot parse changed
-    nothing either, as it did not run.
+    As DuckDB's own parser tells them (``extract_statements``); none for SQL it cannot parse
+    (which did not run, so it changed nothing).
     """
     import duckdb
 
     try:
-        statements = connection.extract_statements(sql)
+        return {s.type.name for s in connection.extract_statements(sql)}
     except duckdb.Error:
-        return False
-    return any(s.type.name not in _READ_ONLY for s in statements)
+        return set()
+
+
+def load_catalog(
+    fetchall: Callable[[str], list[tuple[Any, ...]]],
+) -> tuple[list[tuple[tuple[str, str, str], Literal["table", "view"]]], list[tuple[str, str]]]:
+    """Every relation (with its kind) and schema of every attached catalog, in two queries."""
+    rows = fetchall(
+        "SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables"
+    )
+    schemata = fetchall("SELECT catalog_name, schema_name FROM information_schema.schemata")
+    relations: list[tuple[tuple[str, str, str], Literal["table", "view"]]] = [
+        ((str(c), str(s), str(n)), "view" if t == "VIEW" else "table") for c, s, n, t in rows
+    ]
+    return relations, [(str(c), str(s)) for c, s in schemata]

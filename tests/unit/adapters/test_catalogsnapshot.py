@@ -14,13 +14,28 @@ from pathlib import Path
 import pytest
 
 from pyflow.adapters.duckdb import DuckDBAdapter
-from pyflow.adapters.duckdbcatalog import may_change_catalog
 from pyflow.materializers.base import Job
 from pyflow.materializers.table import TableMaterializer
 from pyflow.materializers.view import ViewMaterializer
 from pyflow.relation import Relation
 
-NAMES = ("a", "A", "b", "v", "t2", "m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "hooked", "a__pyflow_tmp_x")
+NAMES = (
+    "a",
+    "A",
+    "b",
+    "v",
+    "t2",
+    "m0",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "m5",
+    "m6",
+    "m7",
+    "hooked",
+    "a__pyflow_tmp_x",
+)
 SCHEMAS = ("main", "other", "Other", "hook_schema", "missing")
 
 
@@ -120,9 +135,69 @@ def test_snapshot_after_builds_on_threads(adapter: DuckDBAdapter) -> None:
     assert sorted(loaded) == sorted(reloaded)
 
 
-def test_which_statements_may_change_the_catalog(adapter: DuckDBAdapter) -> None:
-    cur = adapter._thread_cursor()
-    for sql in ("SELECT 1", "INSERT INTO t VALUES (1)", "COMMIT"):
-        assert not may_change_catalog(cur, sql), sql
-    for sql in ("CREATE TABLE t (x INT)", "DROP SCHEMA s CASCADE", "ATTACH ':memory:' AS m", "SELECT 1; DROP TABLE t", "USE memory", "SET search_path = 'other'"):
-        assert may_change_catalog(cur, sql), sql
+def test_statements_that_change_nothing_keep_the_snapshot(adapter: DuckDBAdapter) -> None:
+    db = adapter.database
+    adapter.execute(adapter.create_table_as_sql(Relation(db, "main", "a"), "SELECT 1 AS x"))
+    assert_same_answers(adapter)
+    for sql in ("SELECT 1", "INSERT INTO main.a VALUES (2)", "UPDATE main.a SET x = 3", "DELETE FROM main.a"):
+        adapter.execute(sql)
+        assert adapter.catalog.holds, sql
+    with adapter.transaction():  # the adapter's own BEGIN and COMMIT
+        adapter.execute("INSERT INTO main.a VALUES (4)")
+    assert adapter.catalog.holds
+    scratch = adapter.scratch_relation(Relation(db, "main", "a"), "batch")
+    adapter.execute(adapter.create_scratch_table_sql(scratch, "SELECT 1 AS x"))  # temp: private
+    adapter.execute(adapter.drop_relation_sql(scratch, "table"))
+    assert adapter.catalog.holds
+    assert_same_answers(adapter)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE main.t (x INT)",
+        "DROP SCHEMA IF EXISTS nothing_here",
+        "ATTACH ':memory:' AS m",
+        "SELECT 1; CREATE TABLE main.t2 (x INT)",
+        "USE main",
+        "SET search_path = 'main'",
+        "CALL pragma_version()",
+    ],
+)
+def test_statements_that_may_change_the_catalog_drop_the_snapshot(adapter: DuckDBAdapter, sql: str) -> None:
+    assert_same_answers(adapter)
+    assert adapter.catalog.holds
+    adapter.execute(sql)
+    assert not adapter.catalog.holds
+    assert_same_answers(adapter)
+
+
+def test_a_hooks_own_transaction_turns_the_snapshot_off(adapter: DuckDBAdapter) -> None:
+    """BEGIN ... ROLLBACK sent as statements (an on-run-start hook, say): the adapter-built DDL
+    inside is rolled back by the engine, so the snapshot must not keep it."""
+    db = adapter.database
+    assert_same_answers(adapter)
+    adapter.execute("BEGIN")
+    adapter.execute(adapter.create_table_as_sql(Relation(db, "main", "a"), "SELECT 1 AS x"))
+    assert adapter.relation_type(Relation(db, "main", "a")) == "table"  # this thread sees it
+    adapter.execute("ROLLBACK")
+    assert adapter.relation_type(Relation(db, "main", "a")) is None
+    assert_same_answers(adapter)
+    assert not adapter.catalog.holds  # off for good: every answer is a query
+    adapter.execute(adapter.create_table_as_sql(Relation(db, "main", "b"), "SELECT 1 AS x"))
+    assert_same_answers(adapter)
+    assert not adapter.catalog.holds
+
+
+def test_statements_built_and_never_run_are_forgotten(adapter: DuckDBAdapter) -> None:
+    from pyflow.adapters.catalogsnapshot import MAX_BUILT
+
+    db = adapter.database
+    first = adapter.create_table_as_sql(Relation(db, "main", "a"), "SELECT 1 AS x")
+    for i in range(MAX_BUILT + 10):  # e.g. a dry run builds statements it never sends
+        adapter.create_view_sql(Relation(db, "main", f"v{i}"), "SELECT 1 AS x")
+    assert len(adapter._effects) == MAX_BUILT
+    assert_same_answers(adapter)
+    adapter.execute(first)  # forgotten: it drops the snapshot instead of updating it
+    assert not adapter.catalog.holds
+    assert_same_answers(adapter)
