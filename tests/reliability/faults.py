@@ -89,12 +89,14 @@ def inject(setattr_: Callable[[Any, str, Any], None], plan: Plan) -> Plan:
     ``monkeypatch.setattr``, or ``setattr`` in a subprocess)."""
     from pyflow.adapters.duckdb import DuckDBAdapter
 
-    original = DuckDBAdapter._cursor
+    # _thread_cursor: the cursor every statement runs on (_cursor, which hands the cursor to
+    # code outside the adapter, goes through it too)
+    original = DuckDBAdapter._thread_cursor
 
     def cursor(self: DuckDBAdapter) -> Any:
         return _Cursor(original(self), plan)
 
-    setattr_(DuckDBAdapter, "_cursor", cursor)
+    setattr_(DuckDBAdapter, "_thread_cursor", cursor)
     return plan
 
 

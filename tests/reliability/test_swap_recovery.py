@@ -353,7 +353,7 @@ KILL_AT = """
 import os, sys
 from pyflow.adapters.duckdb import DuckDBAdapter
 
-k, seen, real = int(sys.argv[2]), [], DuckDBAdapter._cursor
+k, seen, real = int(sys.argv[2]), [], DuckDBAdapter._thread_cursor  # every statement runs on it
 
 
 class Cursor:
@@ -371,7 +371,7 @@ class Cursor:
         return getattr(self.cur, name)
 
 
-DuckDBAdapter._cursor = lambda self: Cursor(real(self))
+DuckDBAdapter._thread_cursor = lambda self: Cursor(real(self))
 from pyflow.cli.main import app
 
 try:
