@@ -39,7 +39,9 @@ Key = tuple[str, str, str]
 """(database, schema, identifier) exactly as the engine stores them."""
 SchemaKey = tuple[str, str]
 UNCACHED_DATABASES = frozenset({"temp"})
-"""Catalogs private to each connection: never snapshotted."""
+"""Catalogs private to each connection: never snapshotted (nor any the load does not list)."""
+Loaded = tuple[list[tuple[Key, RelationType]], list[SchemaKey], set[str]]
+"""What a load returns: relations with their kinds, schemas, and the catalogs it covers."""
 READ_ONLY_KINDS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE_INTO", "EXPLAIN"})
 """Statement kinds that leave the catalog's relations and schemas as they are (SET and USE are
 not: they change how unqualified names resolve; COPY may copy a whole database; CALL may run
@@ -68,7 +70,7 @@ def _fold(key: Iterable[str]) -> tuple[str, ...]:
 class CatalogSnapshot:
     """Relations and schemas, loaded by ``load`` on first use; effects applied as statements succeed."""
 
-    def __init__(self, load: Callable[[], tuple[list[tuple[Key, RelationType]], list[SchemaKey]]]) -> None:
+    def __init__(self, load: Callable[[], Loaded]) -> None:
         self._load = load
         self._lock = threading.Lock()
         self._relations: dict[tuple[str, ...], tuple[Key, RelationType]] | None = None
@@ -76,6 +78,7 @@ class CatalogSnapshot:
         self._generation = 0
         self._local = threading.local()
         self._disabled = False
+        self._catalogs: frozenset[str] = frozenset()
 
     # ---- reading -------------------------------------------------------------------------
     def _pending(self) -> list[Effect] | None:
@@ -107,17 +110,18 @@ class CatalogSnapshot:
             return False  # a load inside a transaction would see its uncommitted changes
         with self._lock:
             generation = self._generation
-        relations, schemas = self._load()
+        relations, schemas, catalogs = self._load()
         with self._lock:
             if self._generation != generation or self._disabled:  # a commit landed during the load
                 return False
             self._relations = {_fold(k): (k, kind) for k, kind in relations}
             self._schemas = {_fold(k): k for k in schemas}
+            self._catalogs = frozenset(c.lower() for c in catalogs)
         return True
 
     def relation_type(self, key: Key) -> RelationType | Literal["unknown"] | None:
         """The relation's type, None when absent, ``"unknown"`` when the caller must query."""
-        if key[0] in UNCACHED_DATABASES or not self._loaded():
+        if key[0] in UNCACHED_DATABASES or not self._loaded() or key[0].lower() not in self._catalogs:
             return "unknown"
         with self._lock:
             relations = dict(self._relations or {})
@@ -129,7 +133,7 @@ class CatalogSnapshot:
 
     def schema_exists(self, key: SchemaKey) -> bool | Literal["unknown"]:
         """Whether the schema exists, ``"unknown"`` when the caller must query."""
-        if key[0] in UNCACHED_DATABASES or not self._loaded():
+        if key[0] in UNCACHED_DATABASES or not self._loaded() or key[0].lower() not in self._catalogs:
             return "unknown"
         with self._lock:
             found = (self._schemas or {}).get(_fold(key))
@@ -228,7 +232,7 @@ class TrackedCatalogAdapter(Adapter):
         self._effects_lock = threading.Lock()
 
     # ---- what subclasses provide ---------------------------------------------------------
-    def _load_catalog(self) -> tuple[list[tuple[Key, RelationType]], list[SchemaKey]]:
+    def _load_catalog(self) -> Loaded:
         raise NotImplementedError
 
     def _query_relation_type(self, relation: Relation) -> RelationType | None:

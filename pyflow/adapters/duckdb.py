@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from pyflow.adapters import attachment, csvfile, duckdberrors, seedtype
 from pyflow.adapters.base import Capabilities, Column, RelationType, StatementLog, leftover_types
-from pyflow.adapters.catalogsnapshot import Effect, Key, SchemaKey, TrackedCatalogAdapter
+from pyflow.adapters.catalogsnapshot import Effect, Loaded, TrackedCatalogAdapter
 from pyflow.adapters.duckdbcatalog import catalog_information_schema, load_catalog, statement_kinds
 from pyflow.errors import AdapterError, CancelledError, is_disk_full
 from pyflow.relation import Relation
@@ -252,7 +252,7 @@ class DuckDBAdapter(TrackedCatalogAdapter):
     def _statement_kinds(self, sql: str) -> set[str]:
         return statement_kinds(self._thread_cursor(), sql)
 
-    def _load_catalog(self) -> tuple[list[tuple[Key, RelationType]], list[SchemaKey]]:
+    def _load_catalog(self) -> Loaded:
         return load_catalog(self.fetchall)
 
     def fetchall(self, sql: str, *, model: str | None = None) -> list[tuple[Any, ...]]:  # noqa: D102

@@ -69,13 +69,26 @@ def statement_kinds(connection: Any, sql: str) -> set[str]:
 
 def load_catalog(
     fetchall: Callable[[str], list[tuple[Any, ...]]],
-) -> tuple[list[tuple[tuple[str, str, str], Literal["table", "view"]]], list[tuple[str, str]]]:
-    """Every relation (with its kind) and schema of every attached catalog, in two queries."""
+) -> tuple[list[tuple[tuple[str, str, str], Literal["table", "view"]]], list[tuple[str, str]], set[str]]:
+    """Every relation (with its kind) and schema of this process's own DuckDB catalogs.
+
+    Own: DuckDB files and in-memory databases, which no other process can change while this one
+    holds them. Catalogs another process may change under the run (Postgres, SQLite, MotherDuck
+    attached through extensions) and the internal ``system``/``temp`` ones are left out: the
+    snapshot does not answer for them (the third item lists the catalogs it covers).
+    """
+    own = {
+        str(name)
+        for (name,) in fetchall(
+            "SELECT database_name FROM duckdb_databases() "
+            "WHERE NOT internal AND type = 'duckdb' AND coalesce(path, '') NOT LIKE 'md:%'"
+        )
+    }
     rows = fetchall(
         "SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables"
     )
     schemata = fetchall("SELECT catalog_name, schema_name FROM information_schema.schemata")
     relations: list[tuple[tuple[str, str, str], Literal["table", "view"]]] = [
-        ((str(c), str(s), str(n)), "view" if t == "VIEW" else "table") for c, s, n, t in rows
+        ((str(c), str(s), str(n)), "view" if t == "VIEW" else "table") for c, s, n, t in rows if c in own
     ]
-    return relations, [(str(c), str(s)) for c, s in schemata]
+    return relations, [(str(c), str(s)) for c, s in schemata if c in own], own

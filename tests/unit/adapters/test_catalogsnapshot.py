@@ -129,9 +129,9 @@ def test_snapshot_after_builds_on_threads(adapter: DuckDBAdapter) -> None:
         for t in threads:
             t.join()
         assert_same_answers(adapter)
-    loaded, _ = adapter._load_catalog()
+    loaded, _, _ = adapter._load_catalog()
     adapter.catalog.invalidate()
-    reloaded, _ = adapter._load_catalog()
+    reloaded, _, _ = adapter._load_catalog()
     assert sorted(loaded) == sorted(reloaded)
 
 
@@ -201,3 +201,29 @@ def test_statements_built_and_never_run_are_forgotten(adapter: DuckDBAdapter) ->
     adapter.execute(first)  # forgotten: it drops the snapshot instead of updating it
     assert not adapter.catalog.holds
     assert_same_answers(adapter)
+
+
+def test_catalogs_the_load_does_not_cover_are_always_queried() -> None:
+    """Postgres, SQLite or MotherDuck catalogs attached to DuckDB can change under the run."""
+    from pyflow.adapters.catalogsnapshot import CatalogSnapshot
+
+    loads = []
+
+    def load():  # what DuckDB's load returns: the attached "pg" catalog is not its own
+        loads.append(1)
+        return [(("db", "main", "a"), "table"), (("pg", "public", "t"), "table")], [("db", "main")], {"db"}
+
+    snapshot = CatalogSnapshot(load)
+    assert snapshot.relation_type(("db", "main", "a")) == "table"
+    assert snapshot.relation_type(("DB", "main", "b")) is None  # the engine folds catalog names
+    assert snapshot.relation_type(("pg", "public", "t")) == "unknown"
+    assert snapshot.schema_exists(("pg", "public")) == "unknown"
+    assert snapshot.schema_exists(("db", "main")) is True
+    assert loads == [1]
+
+
+def test_own_catalogs_are_duckdb_files_and_memory(adapter: DuckDBAdapter, tmp_path: Path) -> None:
+    adapter.execute(f"ATTACH '{tmp_path / 'other.duckdb'}' AS other_file")
+    adapter.execute("ATTACH ':memory:' AS scratchpad")
+    _, _, catalogs = adapter._load_catalog()
+    assert catalogs == {adapter.database, "other_file", "scratchpad"}
