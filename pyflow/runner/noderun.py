@@ -21,7 +21,7 @@ from pyflow.adapters.remotequery import with_node_settings
 from pyflow.adapters.seedbatch import count_seed
 from pyflow.compile.model import CompiledModel
 from pyflow.core.monitor import is_monitor
-from pyflow.core.node import ModelNode, SeedNode, TestNode, is_unit_test
+from pyflow.core.node import ModelNode, Node, SeedNode, TestNode, is_unit_test
 from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError
 from pyflow.materializers.base import Job, SeedFile
 from pyflow.materializers.registry import materializer_for
@@ -85,10 +85,15 @@ def execute(session: Session, command: str) -> RunOutcome:
         if not (isinstance(n := project.node(uid), ModelNode) and n.config.materialized == "ephemeral")
     ]
     schema_ids = [u for u in ids if not isinstance(project.node(u), TestNode)]
+    # the runners the worker threads share are made here, once, before any thread starts
+    # (Session makes them on first use, and a cached_property takes no lock on Python 3.12+)
+    unit_tests = session.unit_tests
+    if any(_is_monitor(project.node(u)) for u in ids):
+        _ = session.monitors
     unrecovered: dict[str, PyflowError] = {}
     if not all(is_unit_test(project.node(u)) for u in ids):
         session.adapter.open()  # unit tests alone never connect to the target
-        session.unit_tests.connect(session.adapter)  # once connected: fixtures typed like built tables
+        unit_tests.connect(session.adapter)  # once connected: fixtures typed like built tables
         unrecovered = session._recover_swaps(ids)  # before compiling: is_incremental sees the table
         run_start_hooks(session, ids)  # on-run-start: a failure stops the run before any node
     try:
@@ -139,6 +144,10 @@ def execute(session: Session, command: str) -> RunOutcome:
         )
     )
     return outcome
+
+
+def _is_monitor(node: Node) -> bool:
+    return isinstance(node, TestNode) and node.kind == "generic" and is_monitor(node.test_name)
 
 
 def node_runner(
@@ -263,8 +272,8 @@ def run_node(
         if isinstance(node, TestNode) and is_unit_test(node):
             session.unit_tests.run(node, result)
             kind = ""
-        elif isinstance(node, TestNode) and node.kind == "generic" and is_monitor(node.test_name):
-            assert compiled is not None and compiled.sql is not None
+        elif _is_monitor(node):
+            assert isinstance(node, TestNode) and compiled is not None and compiled.sql is not None
             session.monitors.run(node, compiled.sql, result, job.log.statements)
             kind = ""
         elif isinstance(node, TestNode):
