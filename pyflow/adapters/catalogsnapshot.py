@@ -123,23 +123,31 @@ class CatalogSnapshot:
         """The relation's type, None when absent, ``"unknown"`` when the caller must query."""
         if key[0] in UNCACHED_DATABASES or not self._loaded() or key[0].lower() not in self._catalogs:
             return "unknown"
+        pending = self._pending()
         with self._lock:
-            relations = dict(self._relations or {})
-            schemas = dict(self._schemas or {})
-        for effect in self._pending() or []:
-            _apply(effect, relations, schemas)
-        found = relations.get(_fold(key))
+            if self._relations is None or self._schemas is None:
+                return "unknown"  # dropped by another thread since _loaded()
+            if pending:  # this thread's uncommitted changes, on a copy
+                relations, schemas = dict(self._relations), dict(self._schemas)
+                for effect in pending:
+                    _apply(effect, relations, schemas)
+            else:
+                relations = self._relations
+            found = relations.get(_fold(key))
         return found[1] if found is not None and found[0] == key else None
 
     def schema_exists(self, key: SchemaKey) -> bool | Literal["unknown"]:
         """Whether the schema exists, ``"unknown"`` when the caller must query."""
         if key[0] in UNCACHED_DATABASES or not self._loaded() or key[0].lower() not in self._catalogs:
             return "unknown"
+        pending = self._pending()
         with self._lock:
-            found = (self._schemas or {}).get(_fold(key))
-            if self._pending():
-                schemas = dict(self._schemas or {})
-                for effect in self._pending() or []:
+            if self._schemas is None:
+                return "unknown"  # dropped by another thread since _loaded()
+            found = self._schemas.get(_fold(key))
+            if pending:
+                schemas = dict(self._schemas)
+                for effect in pending:
                     _apply(effect, {}, schemas)
                 found = schemas.get(_fold(key))
         return found == key

@@ -227,3 +227,22 @@ def test_own_catalogs_are_duckdb_files_and_memory(adapter: DuckDBAdapter, tmp_pa
     adapter.execute("ATTACH ':memory:' AS scratchpad")
     _, _, catalogs = adapter._load_catalog()
     assert catalogs == {adapter.database, "other_file", "scratchpad"}
+
+
+def test_a_snapshot_dropped_by_another_thread_mid_question_answers_unknown() -> None:
+    """Another thread's invalidate() between the load check and the lookup: "unknown", never
+    "absent" (an absent target would be built as if new)."""
+    from pyflow.adapters.catalogsnapshot import CatalogSnapshot
+
+    snapshot = CatalogSnapshot(lambda: ([(("db", "main", "a"), "table")], [("db", "main")], {"db"}))
+    assert snapshot.relation_type(("db", "main", "a")) == "table"
+    loaded = snapshot._loaded
+
+    def dropped_meanwhile() -> bool:
+        ok = loaded()
+        snapshot.invalidate()  # what a thread running a hook's DDL does at that moment
+        return ok
+
+    snapshot._loaded = dropped_meanwhile  # type: ignore[method-assign]
+    assert snapshot.relation_type(("db", "main", "a")) == "unknown"
+    assert snapshot.schema_exists(("db", "main")) == "unknown"
