@@ -355,8 +355,10 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         return f"SELECT * FROM {_read_csv(str(path), delimiter, types, nulls=True)}"
 
     def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:
-        """A CSV that DuckDB refused is read strictly to name its line; else the generic error."""
-        return duckdberrors.csv_error(exc, sql, model) or super().wrap_error(exc, sql, model)
+        """A CSV DuckDB refused is read strictly to name its line; known limits get their own fix."""
+        err = duckdberrors.csv_error(exc, sql, model) or super().wrap_error(exc, sql, model)
+        err.hint = duckdberrors.hint_for(exc) or err.hint
+        return err
 
     def disk_full_error(self, exc: BaseException, model: str | None) -> AdapterError:  # noqa: D102
         return duckdberrors.disk_full_error(exc, model, str(self.config.path))

@@ -41,6 +41,25 @@ def csv_error(exc: BaseException, sql: str, model: str | None) -> AdapterError |
     return None
 
 
+_DEPTH = "Max expression depth limit"
+
+
+def hint_for(exc: BaseException) -> str | None:
+    """The fix for a DuckDB limit a project can run into without an error in its SQL, else None.
+
+    Expression depth: a view's query is inlined wherever it is read, so a chain of about 500
+    views exceeds DuckDB's default ``max_expression_depth`` (1,000) with each model's SQL fine.
+    """
+    if _DEPTH in str(exc):
+        return (
+            "the model reads a chain of views nested deeper than DuckDB allows (each view is "
+            "expanded into the query reading it): materialize part of the chain as tables "
+            "(`materialized: table` on some of its models), or raise the limit in the target's "
+            "`settings:` in profiles.yml (`max_expression_depth: 5000`)"
+        )
+    return None
+
+
 def disk_full_error(exc: BaseException, model: str | None, database_path: str) -> AdapterError:
     """``no space left on device while writing <file>``: the database file or its WAL."""
     named = re.search(r'Could not write file "([^"]+)"', str(exc))

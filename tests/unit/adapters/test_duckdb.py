@@ -258,3 +258,39 @@ def test_duckdb_open_leaves_no_transaction_open_so_commits_can_checkpoint(tmp_pa
     adapter.close()
 
     assert outcome == ["checkpointed"]
+
+
+def _view_chain(adapter: DuckDBAdapter, depth: int) -> None:
+    adapter.execute("CREATE VIEW v0 AS SELECT 1 AS x", model="v0")
+    for i in range(1, depth):
+        adapter.execute(f"CREATE VIEW v{i} AS SELECT x + 1 AS x FROM v{i - 1}", model=f"v{i}")
+
+
+def test_duckdb_view_chain_too_deep_names_the_fixes(duckdb_adapter: DuckDBAdapter) -> None:
+    # every model's SQL is fine: DuckDB expands each view into its reader (binding it when it
+    # is created), and about 500 nested views pass its default expression depth of 1,000
+    with pytest.raises(AdapterError) as info:
+        _view_chain(duckdb_adapter, 600)
+
+    err = info.value
+    assert "Max expression depth limit" in str(err)
+    assert err.model == "v500"
+    assert "materialize part of the chain as tables" in err.hint
+    assert "max_expression_depth: 5000" in err.hint
+
+
+def test_duckdb_max_expression_depth_in_settings_reads_the_chain() -> None:
+    from pyflow.adapters.duckdb import MemoryConfig
+
+    adapter = DuckDBAdapter(MemoryConfig(settings={"max_expression_depth": "5000"}))
+    try:
+        _view_chain(adapter, 600)
+        assert adapter.fetchall("SELECT x FROM v599") == [(600,)]
+    finally:
+        adapter.close()
+
+
+def test_duckdb_other_database_errors_keep_the_generic_hint(duckdb_adapter: DuckDBAdapter) -> None:
+    with pytest.raises(AdapterError) as info:
+        duckdb_adapter.fetchall("SELECT nope FROM (SELECT 1 AS x)")
+    assert info.value.hint.startswith("fix the model's SQL or logic")
