@@ -8,7 +8,10 @@ same DuckDB file in a wrapper process that reports the peak resident set size
 of its one child (``getrusage(RUSAGE_CHILDREN)``), so the figure is the whole process's: the
 interpreter, imports, the parsed project and DuckDB's own memory.
 
-Checked: both databases end with the same relations holding the same rows (count and an
+A floor is measured beside them: the statements pyflow ran, replayed in one process that
+imports only DuckDB, one transaction per model on one connection (what DuckDB itself needs).
+
+Checked: every database ends with the same relations holding the same rows (count and an
 order-independent hash of every row per relation), else the script aborts.
 
     python bench/memory.py                   # N=1000, 10,000 source rows, installs dbt once
@@ -79,6 +82,25 @@ PEAK = (
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n"
 )
 """A wrapper process: runs one command and prints its peak RSS (KiB on Linux) and exit code."""
+
+FLOOR = """\
+import json, sys
+from pathlib import Path
+import duckdb
+built = Path(sys.argv[1])
+run = json.loads((built / "target" / "run_results.json").read_text(encoding="utf-8"))
+nodes = json.loads((built / "target" / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+con = duckdb.connect("bench.duckdb")
+for result in run["results"]:
+    node = nodes[result["unique_id"]]
+    sql = (built / "target" / "run" / "bench" / node["original_file_path"]).read_text(encoding="utf-8")
+    con.execute("BEGIN TRANSACTION")
+    con.execute(sql)
+    con.execute("COMMIT")
+con.close()
+"""
+"""The floor: the statements a pyflow build ran (``target/run/``), in its order, one transaction
+per model on one DuckDB connection, in a process that imports nothing but DuckDB."""
 
 
 def write_project(root: Path, models: int, rows: int) -> None:
@@ -181,7 +203,18 @@ def main() -> None:
                 )
                 built[f"{label}, {n} thread(s)"] = (rss, wall, ours)
                 print(f"{label + f', {n} thread(s)':<60} peak RSS {rss:8.0f} MiB   {wall:6.1f} s", flush=True)
-        reference = contents(next(iter(built.values()))[2] / "bench.duckdb")
+        floor_dir = work / "floor"
+        shutil.copytree(base, floor_dir)
+        first = next(iter(built.values()))[2]
+        floor_rss, floor_wall = peak(floor_dir, [sys.executable, "-c", FLOOR, str(first)], env)
+        print(
+            f"{'floor: the same statements, one DuckDB connection':<60} peak RSS {floor_rss:8.0f} MiB   {floor_wall:6.1f} s"
+        )
+        reference = contents(first / "bench.duckdb")
+        if contents(floor_dir / "bench.duckdb") != reference:
+            raise SystemExit("the floor's database differs from the first build's")
+        for name, (rss, _, _) in built.items():
+            print(f"{name:<60} / floor: peak RSS {rss / floor_rss:.2f}x")
         for name, (_, _, folder) in built.items():
             if contents(folder / "bench.duckdb") != reference:
                 raise SystemExit(f"{name}: its database differs from the first build's")
@@ -202,9 +235,14 @@ def main() -> None:
             print(
                 f"{name:<60} / dbt: peak RSS {rss / dbt_rss:.2f}x (target <= 0.5x); wall time {wall / dbt_wall:.2f}x"
             )
+        print(f"{'floor':<60} / dbt: peak RSS {floor_rss / dbt_rss:.2f}x")
         print(
             json.dumps(
-                {"dbt_mib": round(dbt_rss), **{name: round(rss) for name, (rss, _, _) in built.items()}}
+                {
+                    "dbt_mib": round(dbt_rss),
+                    "floor_mib": round(floor_rss),
+                    **{name: round(rss) for name, (rss, _, _) in built.items()},
+                }
             )
         )
 

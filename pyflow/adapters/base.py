@@ -65,6 +65,18 @@ class Adapter(StorageHooks, DMLBuilders, abc.ABC):
     def cancel(self) -> None:
         """Interrupt running statements (called from the signal handler thread)."""
 
+    def checkpoint_due(self) -> bool:
+        """True when the engine would write its log down if no transaction were open.
+
+        The scheduler then lets running nodes finish, starts no new one, and calls
+        :meth:`checkpoint` (:class:`pyflow.runner.execute.Executor`). Engines without such a
+        log answer False.
+        """
+        return False
+
+    def checkpoint(self) -> None:
+        """Write the log down to storage (called only when :meth:`checkpoint_due`, between nodes)."""
+
     @abc.abstractmethod
     def _cursor(self) -> Any:
         """The calling thread's DB-API cursor."""

@@ -8,6 +8,7 @@ when a connection opens.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +32,14 @@ _FILE_READERS = {
 }
 _FORMAT_READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
 _names = itertools.count()
+_SIZE = re.compile(r"([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB)")
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _setting_bytes(shown: str) -> int | None:
+    """A DuckDB size setting as ``current_setting`` shows it (``16.0 MiB``, ``0 bytes``), in bytes."""
+    found = _SIZE.fullmatch(shown.strip())
+    return None if found is None else int(float(found.group(1)) * _UNITS[found.group(2)])
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,7 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         self._cursors: list[Any] = []
         self._database: str | None = None
         self._cancelled = False
+        self._wal_limit: int | None = None
         self._functions = attachment.DuckDBFunctions()
 
     @classmethod
@@ -207,6 +217,28 @@ class DuckDBAdapter(TrackedCatalogAdapter):
             self._con.close()
             self._con = None
         self._local = threading.local()
+
+    def checkpoint_due(self) -> bool:
+        """The write-ahead log passed DuckDB's own ``checkpoint_threshold`` (16 MiB by default).
+
+        DuckDB checkpoints by itself at a commit only when no other transaction is open, which
+        with several threads is almost never: a 1,000-model build ended with 275 MB of log, the
+        data it describes held in memory (650-830 MiB peak RSS instead of 455) and the last
+        statement paying the whole checkpoint.
+        """
+        path = self.config.path
+        if self._con is None or path == ":memory:":
+            return False
+        if self._wal_limit is None:
+            shown = self._thread_cursor().execute("SELECT current_setting('checkpoint_threshold')").fetchall()
+            self._wal_limit = _setting_bytes(str(shown[0][0])) or 16 * 2**20
+        try:
+            return os.stat(f"{path}.wal").st_size >= self._wal_limit
+        except OSError:  # no log yet, or not a local file (md:, s3://)
+            return False
+
+    def checkpoint(self) -> None:  # noqa: D102
+        self._thread_cursor().execute("CHECKPOINT").fetchall()
 
     def cancel(self) -> None:  # noqa: D102
         self._cancelled = True  # a statement about to start must not start after the interrupt

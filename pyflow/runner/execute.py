@@ -21,8 +21,6 @@ connection closes.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import ctypes
-import queue
 import signal
 import threading
 import time
@@ -31,73 +29,12 @@ from typing import Any
 
 from pyflow.core.graph import Graph
 from pyflow.errors import CancelledError
+from pyflow.runner.checkpoints import Checkpointer, Pauses
 from pyflow.runner.events import FAILED, Emit, Event, NodeResult, Status
-
-Job = Callable[[str, int, int], NodeResult]
+from pyflow.runner.workers import Job, Workers
 
 ABANDON_AFTER_S = 0.75
 """How long running jobs get to stop after an interrupt before they are abandoned."""
-
-
-class _Workers:
-    """A fixed pool of daemon threads (``pyflow_0`` ...) running submitted calls.
-
-    Unlike ``concurrent.futures.ThreadPoolExecutor``, whose threads the interpreter joins at
-    exit, a thread stuck in a job does not keep the process alive once the run gave up on it.
-    """
-
-    def __init__(self, size: int, prefix: str) -> None:
-        self._queue: queue.SimpleQueue[tuple[cf.Future[NodeResult], Callable[[], NodeResult]] | None]
-        self._queue = queue.SimpleQueue()
-        self._running: dict[cf.Future[NodeResult], threading.Thread] = {}
-        self._threads = [
-            threading.Thread(target=self._work, name=f"{prefix}_{i}", daemon=True) for i in range(size)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self) -> None:
-        try:
-            while (item := self._queue.get()) is not None:
-                future, call = item
-                if not future.set_running_or_notify_cancel():
-                    continue
-                self._running[future] = threading.current_thread()
-                try:
-                    future.set_result(call())
-                except BaseException as exc:  # handed to the scheduler through the future
-                    if not future.done():
-                        future.set_exception(exc)
-                finally:
-                    self._running.pop(future, None)
-        except SystemExit:
-            pass  # stopped by :meth:`stop` between two jobs
-
-    def stop(self, future: cf.Future[NodeResult]) -> None:
-        """Raise SystemExit in the thread running ``future``, at its next Python instruction.
-
-        A job looping in Python code ends (SystemExit, so the thread ends silently); one blocked
-        in a C call (a sleep, a pandas kernel) ends when the call returns.
-        """
-        thread = self._running.get(future)
-        if thread is not None and thread.ident is not None:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(thread.ident), ctypes.py_object(SystemExit)
-            )
-
-    def submit(self, job: Job, uid: str, index: int, total: int) -> cf.Future[NodeResult]:
-        """Queue ``job(uid, index, total)``; its future completes when a thread ran it."""
-        future: cf.Future[NodeResult] = cf.Future()
-        self._queue.put((future, lambda: job(uid, index, total)))
-        return future
-
-    def shutdown(self, *, wait: bool) -> None:
-        """Let the threads end once the queue is drained; join them when ``wait``."""
-        for _ in self._threads:
-            self._queue.put(None)
-        if wait:
-            for thread in self._threads:
-                thread.join()
 
 
 class Executor:
@@ -115,6 +52,7 @@ class Executor:
         on_cancel: Callable[[], None],
         describe: Callable[[str], str],
         extra_parents: Mapping[str, Sequence[str]] | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self.graph = graph
         self.extra_parents = {k: list(v) for k, v in (extra_parents or {}).items()}
@@ -144,10 +82,12 @@ class Executor:
         self.abandoned: list[str] = []
         """Jobs still running when the run gave up on them (see :data:`ABANDON_AFTER_S`)."""
         self._abandon_at = float("inf")
-        self._pool: _Workers | None = None
+        self._pool: Workers | None = None
         self._started: dict[str, tuple[int, float]] = {}
         """Index and start time of each submitted job."""
         self._interrupted = False
+        self.pauses = Pauses(checkpointer if self.threads > 1 else None, self._warn)
+        """Checkpoint pauses; one thread needs none: the engine checkpoints by itself."""
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -197,7 +137,7 @@ class Executor:
         ready = sorted((u for u, ps in waiting.items() if not ps), key=position.__getitem__)
         running: dict[cf.Future[NodeResult], str] = {}
         total = len(self.order)
-        pool = self._pool = _Workers(self.threads, "pyflow")
+        pool = self._pool = Workers(self.threads, "pyflow")
         restore_signals = self._catch_signals()
         try:
             while ready or running:
@@ -206,7 +146,8 @@ class Executor:
                 if self.cancelled and running and time.monotonic() >= self._abandon_at:
                     self._abandon(running)
                     break
-                while ready and len(running) < self.threads and not self.stopped:
+                holding = self.pauses.holding(len(running))
+                while ready and len(running) < self.threads and not self.stopped and not holding:
                     uid = ready.pop(0)
                     if uid in self.results:
                         continue
@@ -235,6 +176,8 @@ class Executor:
                             if not waiting[child] and child not in self.results:
                                 ready.append(child)
                     ready.sort(key=position.__getitem__)
+                if done:
+                    self.pauses.node_done()
         except KeyboardInterrupt:
             self._cancel()
             done, _ = cf.wait(list(running), timeout=max(0.0, self._abandon_at - time.monotonic()))
@@ -248,6 +191,9 @@ class Executor:
             self._cancel()
         self._settle_pending()
         return [self.results[uid] for uid in self.order]
+
+    def _warn(self, text: str) -> None:
+        self.emit(Event("message", level="warn", text=text))
 
     def _settle_pending(self) -> None:
         """Give every node that did not run its result: skipped, cancelled or (a bug) an error."""
@@ -401,5 +347,6 @@ class Executor:
         if self.stopped:
             return
         self.stopped = True
+        self.pauses.stop()
         self.cancel_reason = reason
         self.on_cancel()

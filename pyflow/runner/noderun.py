@@ -125,6 +125,7 @@ def execute(session: Session, command: str) -> RunOutcome:
         emit=session.emit,
         on_cancel=session.adapter.cancel,
         describe=session.describe,
+        checkpointer=session.adapter,
     )
     session.frames = FrameRuns(session.compiler)
     results = executor.run()
