@@ -127,11 +127,12 @@ class RunHistory:
         return f"CAST({a.literal_sql(str(value))} AS VARCHAR)"
 
     def _select(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-        q = self.adapter.quote
-        return "\nUNION ALL\n".join(
-            "SELECT " + ", ".join(f"{self._literal(row.get(n), k)} AS {q(n)}" for n, k in columns)
-            for row in rows
+        """One VALUES list (a UNION ALL of one SELECT per row took twice as long on DuckDB)."""
+        values = ",\n".join(
+            "  (" + ", ".join(self._literal(row.get(n), k) for n, k in columns) + ")" for row in rows
         )
+        names = ", ".join(self.adapter.quote(n) for n, _ in columns)
+        return f"SELECT * FROM (VALUES\n{values}\n) AS history_rows ({names})"
 
     def append(self, rows: Sequence[Mapping[str, Any]]) -> list[str]:
         """Append ``rows`` (column -> value), creating the schema and table when missing.

@@ -92,10 +92,11 @@ def test_trino_build_judges_a_monitor_from_the_history_and_appends_to_it(tmp_pat
     )
     insert = sent[-1]
     assert insert.startswith(
-        'INSERT INTO "hive"."ops"."pyflow_run_history" ("invocation_id", "status")\nSELECT '
+        'INSERT INTO "hive"."ops"."pyflow_run_history" ("invocation_id", "status")\nSELECT * FROM (VALUES\n'
     )
-    assert insert.count("\nUNION ALL\n") == 1
-    assert "CAST('fail' AS VARCHAR) AS \"status\"" in insert
+    assert insert.endswith('\n) AS history_rows ("invocation_id", "status")')
+    assert insert.count("\n  (CAST(") == 2  # two rows of (invocation_id, status)
+    assert ", CAST('fail' AS VARCHAR))" in insert
 
 
 def test_trino_build_with_a_failing_history_write_still_passes(tmp_path, monkeypatch, cli) -> None:
