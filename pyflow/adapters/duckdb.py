@@ -8,38 +8,21 @@ when a connection opens.
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pyflow.adapters import attachment, csvfile, duckdberrors, seedtype
+from pyflow.adapters import attachment, duckdberrors, duckdbscan
 from pyflow.adapters.base import Capabilities, Column, RelationType, StatementLog, leftover_types
 from pyflow.adapters.catalogsnapshot import Effect, Loaded, TrackedCatalogAdapter
 from pyflow.adapters.duckdbcatalog import catalog_information_schema, load_catalog, statement_kinds
+from pyflow.adapters.duckdbcheckpoint import Checkpoints
 from pyflow.errors import AdapterError, CancelledError, is_disk_full
 from pyflow.relation import Relation
 
-_FILE_READERS = {
-    ".parquet": "read_parquet",
-    ".csv": "read_csv",
-    ".tsv": "read_csv",
-    ".json": "read_json",
-    ".jsonl": "read_json",
-    ".ndjson": "read_json",
-}
-_FORMAT_READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
 _names = itertools.count()
-_SIZE = re.compile(r"([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB)")
-_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
-
-
-def _setting_bytes(shown: str) -> int | None:
-    """A DuckDB size setting as ``current_setting`` shows it (``16.0 MiB``, ``0 bytes``), in bytes."""
-    found = _SIZE.fullmatch(shown.strip())
-    return None if found is None else int(float(found.group(1)) * _UNITS[found.group(2)])
 
 
 @dataclass(frozen=True)
@@ -58,19 +41,6 @@ _EXTENSION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _read_csv(
-    location: str, delimiter: str, column_types: dict[str, str] | None = None, nulls: bool = False
-) -> str:
-    """``read_csv(...)`` pinned to pyflow's one CSV dialect (:mod:`pyflow.adapters.csvfile`)."""
-    opts = [f"delim = {_literal(delimiter)}", *csvfile.DUCKDB_CSV_OPTIONS]
-    if nulls:  # a seed's: dbt's NULL values
-        opts.append(f"nullstr = [{', '.join(map(_literal, seedtype.NULL_STRINGS))}]")
-    if column_types:
-        pairs = ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in column_types.items())
-        opts.append(f"types = {{{pairs}}}")
-    return f"read_csv({_literal(location)}, {', '.join(opts)})"
 
 
 class DuckDBAdapter(TrackedCatalogAdapter):
@@ -99,7 +69,8 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         self._cursors: list[Any] = []
         self._database: str | None = None
         self._cancelled = False
-        self._wal_limit: int | None = None
+        limit = config.settings.get("memory_limit", config.settings.get("max_memory"))
+        self._checkpoints = Checkpoints(config.path, None if limit is None else str(limit))
         self._functions = attachment.DuckDBFunctions()
 
     @classmethod
@@ -154,6 +125,7 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         # open, and DuckDB never checkpoints while another transaction is open, so the whole
         # build stayed in memory (a 1,000-model build peaked at 850 MiB instead of 480)
         self._database = self._con.execute("SELECT current_database()").fetchall()[0][0]
+        self._checkpoints.opened(self._con)
 
     def _load_extensions(self, con: Any) -> None:
         """INSTALL and LOAD the target's ``extensions:``; a name DuckDB cannot load is a user error."""
@@ -219,26 +191,11 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         self._local = threading.local()
 
     def checkpoint_due(self) -> bool:
-        """The write-ahead log passed DuckDB's own ``checkpoint_threshold`` (16 MiB by default).
-
-        DuckDB checkpoints by itself at a commit only when no other transaction is open, which
-        with several threads is almost never: a 1,000-model build ended with 275 MB of log, the
-        data it describes held in memory (650-830 MiB peak RSS instead of 455) and the last
-        statement paying the whole checkpoint.
-        """
-        path = self.config.path
-        if self._con is None or path == ":memory:":
-            return False
-        if self._wal_limit is None:
-            shown = self._thread_cursor().execute("SELECT current_setting('checkpoint_threshold')").fetchall()
-            self._wal_limit = _setting_bytes(str(shown[0][0])) or 16 * 2**20
-        try:
-            return os.stat(f"{path}.wal").st_size >= self._wal_limit
-        except OSError:  # no log yet, or not a local file (md:, s3://)
-            return False
+        """The log or the block cache of a file database asks for a pause (:mod:`.duckdbcheckpoint`)."""
+        return self._con is not None and self._checkpoints.due(self._thread_cursor())
 
     def checkpoint(self) -> None:  # noqa: D102
-        self._thread_cursor().execute("CHECKPOINT").fetchall()
+        self._checkpoints.run(self._thread_cursor())
 
     def cancel(self) -> None:  # noqa: D102
         self._cancelled = True  # a statement about to start must not start after the interrupt
@@ -374,17 +331,10 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         return self._built(sql, Effect("create", ("temp", "main", relation.identifier), "table"))
 
     def file_scan_sql(self, location: str, file_format: str | None = None) -> str:  # noqa: D102
-        reader = _FORMAT_READERS.get((file_format or "").lower())
-        suffix = Path(location.rstrip("*/")).suffix.lower() or Path(location).suffix.lower()
-        if reader is None:
-            reader = _FILE_READERS.get(suffix, "read_parquet")
-        if reader == "read_csv":  # strict: a header, the suffix's delimiter, no guessing
-            return _read_csv(location, "\t" if suffix == ".tsv" else ",")
-        return f"{reader}({_literal(location)})"
+        return duckdbscan.file_scan_sql(location, file_format)
 
     def csv_scan_sql(self, path: Path, column_types: dict[str, str], delimiter: str) -> str:  # noqa: D102
-        types = seedtype.column_types_for(path, delimiter, column_types)  # dbt-duckdb's types
-        return f"SELECT * FROM {_read_csv(str(path), delimiter, types, nulls=True)}"
+        return duckdbscan.csv_scan_sql(path, column_types, delimiter)
 
     def wrap_error(self, exc: BaseException, sql: str, model: str | None) -> AdapterError:
         """A CSV DuckDB refused is read strictly to name its line; known limits get their own fix."""

@@ -1,14 +1,15 @@
-"""Pauses between nodes for the engine to checkpoint (DuckDB's write-ahead log).
+"""Pauses between nodes for the engine's upkeep: DuckDB's checkpoint and block cache.
 
-DuckDB checkpoints by itself at a commit only when no other transaction is open. With several
-threads one nearly always is, so a build's whole output stayed in the log and in memory until
-the end (1,000 models: 275 MB of log, 650-830 MiB peak RSS instead of 455, and the last
-statement paid the whole checkpoint). When the adapter says one is due, the scheduler starts no
-new node, lets the running ones finish and calls the checkpoint, then goes on.
+The adapter says when one is due (``BaseAdapter.checkpoint_due``: on DuckDB, its write-ahead log
+or its cache grew, see :mod:`pyflow.adapters.duckdbcheckpoint`). The scheduler then starts no
+new node, lets the running ones finish and calls ``checkpoint``, then goes on. With one thread
+a pause costs nothing; with several, threads idle while the last running nodes finish, so:
 
-A node still running after :data:`WAIT_S` (a long model) ends the pause without a checkpoint,
-and none is asked for again before :data:`RETRY_S`, so idle threads cost at most ~3 % of a run
-whatever its models. A checkpoint that fails turns the pauses off for the run, with a warning.
+- a node still running after :data:`WAIT_S` (a long model) ends the pause without a checkpoint;
+- a pause starts only while waiting for running nodes took under :data:`SHARE` of the run's
+  time so far.
+
+A checkpoint that fails turns the pauses off for the run, with a warning.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Protocol
 
 WAIT_S = 1.0
 """How long a due checkpoint holds new nodes back while the running ones finish."""
-RETRY_S = 30.0
-"""After a pause given up, how long before a checkpoint is asked for again."""
+SHARE = 0.05
+"""The most of a run's wall time spent waiting for running nodes in pauses (from the first node)."""
 
 
 class Checkpointer(Protocol):
@@ -39,17 +40,23 @@ class Pauses:
         self.warn = warn
         self.count = 0
         """Checkpoints run."""
+        self.waited_s = 0.0
+        """Time spent holding nodes back while others ran (the checkpoints themselves are work
+        the engine does anyway: at a commit with one thread, at the end of the run with several)."""
+        self._started = time.monotonic()
         self._since: float | None = None
         """When the pause started (a checkpoint is due and no node starts)."""
-        self._ask_after = 0.0
 
     def node_done(self) -> None:
-        """A node finished: start a pause when the engine wants a checkpoint."""
-        if self.checkpointer is None or self._since is not None or time.monotonic() < self._ask_after:
+        """A node finished: start a pause when the engine wants one and the budget allows it."""
+        if self.checkpointer is None or self._since is not None:
+            return
+        now = time.monotonic()
+        if self.waited_s > SHARE * (now - self._started):
             return
         try:
             if self.checkpointer.checkpoint_due():
-                self._since = time.monotonic()
+                self._since = now
         except Exception as exc:
             self._turn_off(exc)
 
@@ -59,10 +66,9 @@ class Pauses:
             return False
         if running and time.monotonic() - self._since < WAIT_S:
             return True
+        self.waited_s += time.monotonic() - self._since
         self._since = None
-        if running:  # a long node: go on without the checkpoint
-            self._ask_after = time.monotonic() + RETRY_S
-        elif self.checkpointer is not None:
+        if not running and self.checkpointer is not None:  # else a long node: go on without it
             try:
                 self.checkpointer.checkpoint()
                 self.count += 1

@@ -86,8 +86,8 @@ class Executor:
         self._started: dict[str, tuple[int, float]] = {}
         """Index and start time of each submitted job."""
         self._interrupted = False
-        self.pauses = Pauses(checkpointer if self.threads > 1 else None, self._warn)
-        """Checkpoint pauses; one thread needs none: the engine checkpoints by itself."""
+        self.pauses = Pauses(checkpointer, self._warn)
+        """Pauses between nodes for the engine's checkpoints (:mod:`pyflow.runner.checkpoints`)."""
         self._counter = 0
         self._lock = threading.Lock()
 

@@ -274,8 +274,11 @@ def test_athena_build_reports_bytes_scanned_per_model(tmp_path: Path, monkeypatc
         i for i, s in enumerate(con.statements) if s.startswith("CREATE OR REPLACE VIEW") and "big" in s
     )
     assert con.options[create_big] == {"work_group": "heavy"}  # type: ignore[attr-defined]
-    history = next(s for s in con.statements if "pyflow_run_history" in s and "SELECT CAST(" in s)
-    assert 'CAST(1288490188 AS BIGINT) AS "bytes_scanned"' in history
+    history = next(s for s in con.statements if "pyflow_run_history" in s and "FROM (VALUES" in s)
+    names = history.rsplit("AS history_rows (", 1)[1].rstrip(")").split(", ")
+    first_row = history.split("\n  (", 1)[1].split("),\n", 1)[0]
+    values = ("CAST(" + v if i else v for i, v in enumerate(first_row.split(", CAST(")))
+    assert dict(zip(names, values, strict=True))['"bytes_scanned"'] == "CAST(1288490188 AS BIGINT)"
 
 
 # ---- --dry-run -------------------------------------------------------------------------------

@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 
 from pyflow.adapters.duckdb import DuckDBAdapter, MemoryConfig
+from pyflow.adapters.duckdbcheckpoint import Checkpoints, setting_bytes
 from pyflow.core.graph import Graph
 from pyflow.core.node import ModelNode
 from pyflow.runner import checkpoints
 from pyflow.runner.events import Event, NodeResult
 from pyflow.runner.execute import Executor
+
+MiB = 2**20
 
 
 def _graph(names: list[str]) -> tuple[Graph, list[str]]:
@@ -60,7 +63,8 @@ class Counting:
         return NodeResult(uid, self.graph.nodes[uid].name, "success")
 
 
-def test_a_due_checkpoint_runs_when_no_node_runs_then_the_run_goes_on() -> None:
+@pytest.mark.parametrize("threads", [1, 4])
+def test_a_due_checkpoint_runs_when_no_node_runs_then_the_run_goes_on(threads: int) -> None:
     graph, order = _graph([f"m{i}" for i in range(12)])
     jobs = Counting(graph)
     seen: list[int] = []
@@ -74,7 +78,7 @@ def test_a_due_checkpoint_runs_when_no_node_runs_then_the_run_goes_on() -> None:
             jobs.checkpointed = True
 
     events: list[Event] = []
-    executor = _executor(order, graph, jobs, Engine(), events)
+    executor = _executor(order, graph, jobs, Engine(), events, threads=threads)
     results = executor.run()
 
     assert [r.status for r in results] == ["success"] * 12
@@ -115,7 +119,7 @@ def test_a_long_node_ends_the_pause_without_a_checkpoint(monkeypatch: pytest.Mon
 
     assert [r.status for r in results] == ["success"] * 9
     assert executor.pauses.count == 0
-    assert len(asked) == 1  # after the pause was given up, not asked again within RETRY_S
+    assert len(asked) == 1  # the given-up pause used the budget: not asked again so soon
 
 
 def test_a_failing_checkpoint_warns_once_and_the_run_goes_on() -> None:
@@ -143,21 +147,26 @@ def test_a_failing_checkpoint_warns_once_and_the_run_goes_on() -> None:
     ]
 
 
-def test_one_thread_never_pauses() -> None:
-    graph, order = _graph(["a", "b", "c"])
+def test_pauses_take_at_most_their_share_of_the_run() -> None:
+    graph, order = _graph([f"m{i}" for i in range(60)])
+    asked: list[float] = []
 
     class Engine:
         def checkpoint_due(self) -> bool:
-            raise AssertionError("asked with one thread")
+            asked.append(time.monotonic())
+            return True
 
         def checkpoint(self) -> None:
-            raise AssertionError("called with one thread")
+            time.sleep(0.05)
 
-    events: list[Event] = []
-    results = _executor(order, graph, Counting(graph), Engine(), events, threads=1).run()
+    executor = _executor(order, graph, Counting(graph), Engine(), [], threads=2)
+    started = time.monotonic()
+    assert [r.status for r in executor.run()] == ["success"] * 60
+    elapsed = time.monotonic() - started
 
-    assert [r.status for r in results] == ["success"] * 3
-    assert events == []  # asking would have raised, and turned the pauses off with a warning
+    assert 1 <= executor.pauses.count < len(asked) + 1 <= 60
+    # waiting for running nodes: at most one wait (one node's time) over the share
+    assert 0 < executor.pauses.waited_s <= checkpoints.SHARE * elapsed + 0.03
 
 
 def _file_adapter(tmp_path: Path, **settings: str) -> DuckDBAdapter:
@@ -206,12 +215,53 @@ def test_duckdb_in_memory_is_never_due() -> None:
         adapter.close()
 
 
+def _limit(adapter: DuckDBAdapter) -> str:
+    return str(adapter.fetchall("SELECT current_setting('memory_limit')")[0][0])
+
+
+@pytest.mark.parametrize("configured", [None, "1GB"])
+def test_duckdb_a_pause_releases_the_block_cache_and_restores_memory_limit(
+    tmp_path: Path, configured: str | None
+) -> None:
+    settings = {} if configured is None else {"memory_limit": configured}
+    adapter = _file_adapter(tmp_path, **settings)
+    try:
+        limit = _limit(adapter)
+        adapter.execute("CREATE TABLE big AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(5000000)")
+        adapter.execute("CHECKPOINT")
+        cur = adapter._thread_cursor()
+        assert Checkpoints.cached(cur) >= 64 * MiB  # the table's blocks, kept after the checkpoint
+
+        adapter.checkpoint()
+
+        assert Checkpoints.cached(cur) < 24 * MiB
+        assert _limit(adapter) == limit
+        assert adapter.fetchall("SELECT count(*), count(DISTINCT s) FROM big") == [(5_000_000, 5_000_000)]
+    finally:
+        adapter.close()
+
+
+def test_duckdb_a_memory_limit_a_hook_set_survives_a_pause(tmp_path: Path) -> None:
+    adapter = _file_adapter(tmp_path)
+    try:
+        adapter.execute("CREATE TABLE big AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(5000000)")
+        adapter.execute("SET memory_limit = '3GB'")
+        shown = _limit(adapter)
+        cached = Checkpoints.cached(adapter._thread_cursor())
+
+        adapter.checkpoint()
+
+        assert _limit(adapter) == shown  # left alone, not put back from the rounded value
+        assert cached >= 64 * MiB
+        assert Checkpoints.cached(adapter._thread_cursor()) >= 64 * MiB
+    finally:
+        adapter.close()
+
+
 @pytest.mark.parametrize("shown, expected", [("16.0 MiB", 16 * 2**20), ("0 bytes", 0), ("97.6 KiB", 99942)])
 def test_duckdb_size_settings_are_read_in_bytes(shown: str, expected: int) -> None:
-    from pyflow.adapters.duckdb import _setting_bytes
-
-    assert _setting_bytes(shown) == expected
-    assert _setting_bytes("unlimited") is None
+    assert setting_bytes(shown) == expected
+    assert setting_bytes("unlimited") is None
 
 
 def _build(tmp_path: Path, checkpointer: bool) -> tuple[int, int]:
@@ -236,7 +286,10 @@ def _build(tmp_path: Path, checkpointer: bool) -> tuple[int, int]:
         adapter.close()
 
 
-def test_a_threaded_duckdb_build_keeps_its_log_near_duckdbs_threshold(tmp_path: Path) -> None:
+def test_a_threaded_duckdb_build_keeps_its_log_near_duckdbs_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoints, "SHARE", 0.5)  # a short run: let the pauses take their time
     (tmp_path / "without").mkdir()
     (tmp_path / "with").mkdir()
     wal_without, _ = _build(tmp_path / "without", checkpointer=False)
