@@ -1,13 +1,15 @@
 """Pauses between nodes for the engine's upkeep: DuckDB's checkpoint and block cache.
 
-The adapter says when one is due (``BaseAdapter.checkpoint_due``: on DuckDB, its write-ahead log
-or its cache grew, see :mod:`pyflow.adapters.duckdbcheckpoint`). The scheduler then starts no
-new node, lets the running ones finish and calls ``checkpoint``, then goes on. With one thread
-a pause costs nothing; with several, threads idle while the last running nodes finish, so:
+The adapter says when one is due (``BaseAdapter.checkpoint_due``: on DuckDB, when its
+write-ahead log or its block cache grew, see :mod:`pyflow.adapters.duckdbcheckpoint`).
+The scheduler then starts no new node, lets the running ones finish and calls ``checkpoint``,
+then goes on. With one thread a pause costs nothing; with several, threads idle while the last
+running nodes finish, so:
 
 - a node still running after :data:`WAIT_S` (a long model) ends the pause without a checkpoint;
 - a pause starts only while waiting for running nodes took under :data:`SHARE` of the run's
-  time so far.
+  time so far, plus one pause (:data:`WAIT_S`): a slow node in the first pause of a run must
+  not stop the pauses for the rest of it.
 
 A checkpoint that fails turns the pauses off for the run, with a warning.
 """
@@ -52,7 +54,7 @@ class Pauses:
         if self.checkpointer is None or self._since is not None:
             return
         now = time.monotonic()
-        if self.waited_s > SHARE * (now - self._started):
+        if self.waited_s > SHARE * (now - self._started) + WAIT_S:  # one pause early in a run
             return
         try:
             if self.checkpointer.checkpoint_due():
