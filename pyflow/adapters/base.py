@@ -66,16 +66,16 @@ class Adapter(StorageHooks, DMLBuilders, abc.ABC):
         """Interrupt running statements (called from the signal handler thread)."""
 
     def checkpoint_due(self) -> bool:
-        """True when the engine would write its log down if no transaction were open.
+        """True when the engine wants a moment with no statement running for its upkeep.
 
-        The scheduler then lets running nodes finish, starts no new one, and calls
-        :meth:`checkpoint` (:class:`pyflow.runner.execute.Executor`). Engines without such a
-        log answer False.
+        On DuckDB: to write its log down and let go of its cache (see
+        :mod:`pyflow.adapters.duckdbcheckpoint`). The scheduler then lets running nodes finish, starts no new one, and calls
+        :meth:`checkpoint` (:mod:`pyflow.runner.checkpoints`). Remote engines answer False.
         """
         return False
 
     def checkpoint(self) -> None:
-        """Write the log down to storage (called only when :meth:`checkpoint_due`, between nodes)."""
+        """Do that upkeep (called only when :meth:`checkpoint_due`, with no node running)."""
 
     @abc.abstractmethod
     def _cursor(self) -> Any:

@@ -14,9 +14,10 @@ The scheduler pauses between nodes when :meth:`Checkpoints.due` says so (see
   page cache keeps them for the children that read them next (memory it gives back under
   pressure, which DuckDB's buffer pool does not). So when the cache passed :data:`CACHE_BYTES`
   a pause checkpoints, sets ``memory_limit`` down for a moment, which makes DuckDB evict its
-  unpinned blocks, and sets it back. 1,000 small models: peak RSS 440 -> 280-300 MiB on one
-  thread, 600-850 -> 260-270 on four, for 5-10 % more time (each pause's checkpoint and
-  eviction take ~0.2 s, with every thread idle).
+  unpinned blocks, and sets it back. 1,000 small models: peak RSS 440 -> 280-310 MiB on one
+  thread, 550-850 -> 260-275 on four. Each pause's checkpoint and eviction take ~0.2 s with
+  every thread idle, but the checkpoints are work DuckDB did anyway (at the end of the run):
+  ``bench/run_overhead.py`` could not separate the times before and after (bench/README.md).
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ class Checkpoints:
         """The target's own ``memory_limit`` setting, put back after a release (else the default)."""
         self._threshold: int | None = None
         self._limit_shown: str | None = None
-        self._cache_asked = 0.0
         """``memory_limit`` as DuckDB showed it once the database opened with the target's settings."""
+        self._cache_asked = 0.0
 
     def opened(self, cur: Any) -> None:
         """The database opened: note its ``memory_limit``, to know later whether a hook changed it.
