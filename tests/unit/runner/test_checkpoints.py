@@ -19,6 +19,8 @@ from pyflow.runner.events import Event, NodeResult
 from pyflow.runner.execute import Executor
 
 MiB = 2**20
+TICK = 0.1
+"""The scheduler's wait for a finished job (``cf.wait(timeout=0.1)``): a pause ends at a tick."""
 
 
 def _graph(names: list[str]) -> tuple[Graph, list[str]]:
@@ -124,8 +126,9 @@ def test_a_long_node_ends_the_pause_without_a_checkpoint(monkeypatch: pytest.Mon
 
     assert [r.status for r in results] == ["success"] * 9
     assert True not in during_long  # never while the long node ran
-    # given up after WAIT_S each time, and no more once waiting passed the share and the slack
-    assert 0.1 <= executor.pauses.waited_s <= 0.1 + 0.1 + 0.05
+    # each pause given up after WAIT_S (seen at the scheduler's next 0.1 s tick), and no more
+    # than two: waiting then passed the share and the slack
+    assert 0.1 <= executor.pauses.waited_s <= 2 * (0.1 + TICK)
 
 
 def test_a_failing_checkpoint_warns_once_and_the_run_goes_on() -> None:
@@ -156,24 +159,26 @@ def test_a_failing_checkpoint_warns_once_and_the_run_goes_on() -> None:
 def test_pauses_take_at_most_their_share_of_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(checkpoints, "WAIT_S", 0.05)  # the slack: one pause
     graph, order = _graph([f"m{i}" for i in range(60)])
-    asked: list[float] = []
+
+    def job(uid: str, index: int, total: int) -> NodeResult:
+        time.sleep(0.04 if index % 2 else 0.01)  # a short node ends while a long one runs
+        return NodeResult(uid, graph.nodes[uid].name, "success")
 
     class Engine:
         def checkpoint_due(self) -> bool:
-            asked.append(time.monotonic())
             return True
 
         def checkpoint(self) -> None:
-            time.sleep(0.05)
+            pass
 
-    executor = _executor(order, graph, Counting(graph), Engine(), [], threads=2)
+    executor = _executor(order, graph, job, Engine(), [], threads=2)
     started = time.monotonic()
     assert [r.status for r in executor.run()] == ["success"] * 60
     elapsed = time.monotonic() - started
 
-    assert 1 <= executor.pauses.count < len(asked) + 1 <= 60
-    # waiting for running nodes: the share, the slack, and at most one wait (one node) over them
-    assert 0 < executor.pauses.waited_s <= checkpoints.SHARE * elapsed + 0.05 + 0.03
+    # without the budget: a pause after nearly every node, ~0.87 s of waiting in ~1.2 s
+    assert executor.pauses.count >= 1
+    assert 0.02 < executor.pauses.waited_s <= checkpoints.SHARE * elapsed + 0.05 + (0.05 + TICK)
 
 
 def _file_adapter(tmp_path: Path, **settings: str) -> DuckDBAdapter:
