@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,40 @@ older entries of such models named tables that existed only while compiling.
 ALL_VARS = "*"
 """Recorded as a var read when a compile listed the vars: it depends on all of them."""
 log = logging.getLogger(__name__)
+
+
+class VarReads(Mapping[str, Any]):
+    """The project's vars, recording which names a compile looked up.
+
+    A lookup of a missing name is recorded too (defining it later changes the result). Listing
+    the vars (iteration, ``len``) records :data:`~pyflow.compile.cache.ALL_VARS`: such a model
+    depends on every var.
+    """
+
+    def __init__(self, vars: Mapping[str, Any]) -> None:
+        self._vars = vars
+        self.names: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        self.names.add(name)
+        return self._vars[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.names.add(name)
+        return name in self._vars
+
+    def __iter__(self) -> Iterator[str]:
+        self.names.add(ALL_VARS)
+        return iter(self._vars)
+
+    def __len__(self) -> int:
+        self.names.add(ALL_VARS)
+        return len(self._vars)
+
+    def read(self) -> tuple[str, ...]:
+        """The names looked up, sorted."""
+        return tuple(sorted(self.names))
 
 
 def _typed(value: Any) -> Any:

@@ -4,6 +4,11 @@ Each input becomes an unbound ``ibis.table`` named after its relation (qualified
 and schema) or after its CTE; the returned expression compiles to the target's dialect with
 Ibis's SQL compilers. Exceptions raised by the function become :class:`CompileError` pointing
 at the line of the model's file that raised.
+
+:class:`PythonJob` is one model's compile with everything it reads from the project and the
+database resolved into plain data (its inputs' relations and columns, whether it builds
+incrementally, the columns of its existing table); :func:`run_python_job` compiles it without
+reading anything else, so jobs can run in worker processes (``runner/parallelcompile.py``).
 """
 
 from __future__ import annotations
@@ -11,16 +16,74 @@ from __future__ import annotations
 import functools
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pyflow.compile.cache import VarReads
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
 from pyflow.compile.portability import IbisSupport, check_ibis_support, unsupported_operation
 from pyflow.compile.runtime import Runtime, plan_runtime, project_root, runtime_ops
 from pyflow.core.node import ModelNode, Node
-from pyflow.core.spec import CTX_PARAM, Context
+from pyflow.core.spec import CTX_PARAM, Context, TargetInfo
 from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import CompileError, PyflowError, display_path, format_user_frames, user_frames
+from pyflow.relation import Relation
+
+
+@dataclass(frozen=True)
+class PythonTarget:
+    """What compiling any Python model for one target reads: the same for every model."""
+
+    dialect: str
+    quote: Callable[[str], str]
+    support: IbisSupport
+    """Ibis operations whose SQL the target rejects."""
+    attach: bool
+    """The target attaches memtables and Python UDFs to the connection running the model."""
+    vars: Mapping[str, Any]
+    target: TargetInfo
+    run_started_at: datetime
+
+
+@dataclass(frozen=True)
+class PythonJob:
+    """One Python model's compile with what it reads resolved: plain data (picklable)."""
+
+    uid: str
+    inputs: Mapping[str, Upstream]
+    is_incremental: bool
+    this: tuple[Relation, Columns] | None = None
+    """The model's existing table and its columns as Ibis dtypes, when it reads ``ctx.this``."""
+
+
+def this_table(relation: Relation, columns: Columns) -> Any:
+    """An unbound Ibis table standing for the model's existing table (``ctx.this``)."""
+    import ibis
+
+    return ibis.table(
+        _schema(columns), name=relation.identifier, catalog=relation.database, database=relation.schema
+    )
+
+
+def run_python_job(
+    job: PythonJob, fn: Callable[..., Any], model: ModelNode, on: PythonTarget
+) -> CompiledModel:
+    """Compile one Python model (a job) for target ``on``; records the project vars it read."""
+    reads = VarReads(on.vars)
+    ctx = Context(
+        model_name=model.name,
+        vars=reads,
+        target=on.target,
+        run_started_at=on.run_started_at,
+        is_incremental=job.is_incremental,
+        this=this_table(*job.this) if job.this else None,
+    )
+    compiled = compile_python_model(
+        fn, model, job.inputs, ctx, on.dialect, on.quote, support=on.support, attach=on.attach
+    )
+    return replace(compiled, vars_read=reads.read())
 
 
 def ibis_table(up: Upstream, model: Node) -> Any:

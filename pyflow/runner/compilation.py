@@ -8,7 +8,7 @@ compiles it once per content (see :mod:`pyflow.compile.cache`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -16,11 +16,11 @@ from typing import Any
 
 from pyflow.adapters.attachment import AttachesPython
 from pyflow.adapters.base import Adapter
-from pyflow.compile.cache import CompileCache
+from pyflow.compile.cache import CompileCache, VarReads
 from pyflow.compile.datatest import compile_test
 from pyflow.compile.model import Columns, CompiledModel, Upstream
 from pyflow.compile.portability import IbisSupport, check_sql
-from pyflow.compile.python import compile_python_model
+from pyflow.compile.python import PythonJob, PythonTarget, run_python_job, this_table
 from pyflow.compile.pythontest import compile_generic_test, compile_singular_test
 from pyflow.compile.sql import compile_sql_model
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
@@ -30,7 +30,7 @@ from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
 from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
-from pyflow.runner.compilekey import CompileKeys, VarReads
+from pyflow.runner.compilekey import CompileKeys
 from pyflow.runner.frames import check_inputs, frame_columns
 from pyflow.runner.naming import RelationNamer
 from pyflow.runner.oracle import SchemaOracle
@@ -325,6 +325,15 @@ class ProjectCompiler:
             self._compiled[uid] = test_sql
             return test_sql
         assert isinstance(node, ModelNode)
+        key, compiled = self.lookup(node)
+        if compiled is None:
+            self.store(uid, key, self._compile_fresh(node))
+        else:
+            self.remember(uid, compiled)
+        return self._compiled[uid]
+
+    def lookup(self, node: ModelNode) -> tuple[str, CompiledModel | None]:
+        """A model's compile key and its cached result (None: to compile); raises on bad config."""
         if node.returns_dataframe and node.config.materialized == "ephemeral":
             raise CompileError(
                 "a model returning a DataFrame cannot be ephemeral (it is computed in Python, "
@@ -338,13 +347,21 @@ class ProjectCompiler:
             )
         if node.config.materialized == "incremental":
             self._check_strategy(node)
-        key = self.key(uid)
-        compiled = self.cache.get(node.name, key, self.project.vars)
-        if compiled is None:
-            compiled = self._compile_fresh(node)
-            self.cache.put(key, compiled, self.project.vars)
+        key = self.key(node.unique_id)
+        return key, self.cache.get(node.name, key, self.project.vars)
+
+    def store(self, uid: str, key: str, compiled: CompiledModel) -> None:
+        """Keep a model's fresh compile result (memoized, and in the cache under ``key``)."""
+        self.cache.put(key, compiled, self.project.vars)
         self._compiled[uid] = compiled
-        return compiled
+
+    def remember(self, uid: str, compiled: CompiledModel) -> None:
+        """Keep a model's compile result found in the cache."""
+        self._compiled[uid] = compiled
+
+    def has_compiled(self, uid: str) -> bool:
+        """True when the node is compiled in this invocation."""
+        return uid in self._compiled
 
     def _check_strategy(self, node: ModelNode) -> None:
         """Fail at compile time when the target cannot apply the model's incremental strategy."""
@@ -386,30 +403,21 @@ class ProjectCompiler:
         )
 
     def _compile_fresh(self, node: ModelNode) -> CompiledModel:
-        inputs = self.inputs(node.unique_id)
-        q = self.adapter.quote
-        reads = VarReads(self.project.vars)
         if node.is_python:
-            check_inputs(self, node)
-            fn = self.project.functions[node.name]
-            ctx = self.context(node, vars=reads)
-            caps = self.adapter.capabilities
-            support = IbisSupport(asof_join=caps.asof_join, unnest_struct_arrays=caps.unnest_struct_arrays)
-            attach = isinstance(self.adapter, AttachesPython)  # memtables/UDFs ride along (compile.runtime)
-            compiled = compile_python_model(
-                fn, node, inputs, ctx, self.adapter.dialect, q, support=support, attach=attach
+            return run_python_job(
+                self.python_job(node), self.project.functions[node.name], node, self.python_target
             )
-            return replace(compiled, vars_read=reads.read())
+        reads = VarReads(self.project.vars)
         compiled = compile_sql_model(
             node,
             self.project.jinja,
-            inputs,
+            self.inputs(node.unique_id),
             vars=reads,
             target=self.target,
             run_started_at=self.run_started_at,
             this=self.adapter.render(self.relation(node)),
             is_incremental=self.is_incremental(node),
-            quote=q,
+            quote=self.adapter.quote,
             dialect=self.adapter.dialect,
             block=getattr(node, "block", None),
             services=render_services(self.adapter, self.project, self.relation(node), live=self.live),
@@ -418,24 +426,47 @@ class ProjectCompiler:
             check_sql(compiled.sql, self.adapter.dialect, node)
         return replace(compiled, vars_read=reads.read())
 
-    def context(
-        self, node: ModelNode, *, bound: Any = None, vars: Mapping[str, Any] | None = None
-    ) -> Context:
-        """The ``ctx`` a Python model receives (``vars``: the project's, or a recording view of them)."""
-        this = None
-        rel = self.relation(node)
-        cols = self.keys.this_columns(node)
-        if cols:
-            import ibis
+    def python_job(self, node: ModelNode) -> PythonJob:
+        """A Python model's compile with its inputs and existing table resolved (plain data)."""
+        inputs = self.inputs(node.unique_id)
+        check_inputs(self, node)
+        return PythonJob(node.unique_id, inputs, self.is_incremental(node), self._this(node))
 
-            if bound is not None:
-                this = bound.table(rel.identifier, database=(rel.database, rel.schema))
-            else:
-                schema = ibis.schema([(n, self.adapter.type_to_ibis(t)) for n, t in cols])
-                this = ibis.table(schema, name=rel.identifier, catalog=rel.database, database=rel.schema)
+    @functools.cached_property
+    def python_target(self) -> PythonTarget:
+        """What every Python model's compile reads of the project and the target."""
+        caps = self.adapter.capabilities
+        return PythonTarget(
+            dialect=self.adapter.dialect,
+            quote=self.adapter.quote,
+            support=IbisSupport(asof_join=caps.asof_join, unnest_struct_arrays=caps.unnest_struct_arrays),
+            attach=isinstance(self.adapter, AttachesPython),  # memtables/UDFs ride along (compile.runtime)
+            vars=self.project.vars,
+            target=self.target,
+            run_started_at=self.run_started_at,
+        )
+
+    def _this(self, node: ModelNode) -> tuple[Relation, Columns] | None:
+        """The model's existing table and its columns as Ibis dtypes, when it reads ``ctx.this``."""
+        cols = self.keys.this_columns(node)
+        if not cols:
+            return None
+        return self.relation(node), tuple((n, self.adapter.type_to_ibis(t)) for n, t in cols)
+
+    def context(self, node: ModelNode, *, bound: Any = None) -> Context:
+        """The ``ctx`` a DataFrame model receives when it runs (``bound``: the live connection)."""
+        this = None
+        found = self._this(node)
+        if found is not None:
+            rel = found[0]
+            this = (
+                bound.table(rel.identifier, database=(rel.database, rel.schema))
+                if bound is not None
+                else this_table(*found)
+            )
         return Context(
             model_name=node.name,
-            vars=self.project.vars if vars is None else vars,
+            vars=self.project.vars,
             target=self.target,
             run_started_at=self.run_started_at,
             is_incremental=self.is_incremental(node),

@@ -14,18 +14,18 @@ A model's key digests what its compiled SQL is a function of, and nothing else:
   seeds are described on DuckDB; sources are keyed on their declared or read columns).
 - dbt's ``graph`` (every node of the project) when the model's or any macro's text names it.
 
-Project vars are not in the key: each compile records the vars it read (:class:`VarReads`) and
-the cache entry is valid while those vars keep their values (see :mod:`pyflow.compile.cache`),
-so changing a var recompiles only the models that read it.
+Project vars are not in the key: each compile records the vars it read
+(:class:`~pyflow.compile.cache.VarReads`) and the cache entry is valid while those vars keep
+their values (see :mod:`pyflow.compile.cache`), so changing a var recompiles only the models
+that read it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pyflow.compile.cache import ALL_VARS, digest
+from pyflow.compile.cache import digest
 from pyflow.core.node import ModelNode, SeedNode, SourceNode
 from pyflow.core.spec import CTX_PARAM
 from pyflow.runner.frames import is_frame_model
@@ -35,40 +35,6 @@ if TYPE_CHECKING:
     from pyflow.runner.compilation import ProjectCompiler
 
 _GRAPH_WORD = re.compile(r"\bgraph\b")
-
-
-class VarReads(Mapping[str, Any]):
-    """The project's vars, recording which names a compile looked up.
-
-    A lookup of a missing name is recorded too (defining it later changes the result). Listing
-    the vars (iteration, ``len``) records :data:`~pyflow.compile.cache.ALL_VARS`: such a model
-    depends on every var.
-    """
-
-    def __init__(self, vars: Mapping[str, Any]) -> None:
-        self._vars = vars
-        self.names: set[str] = set()
-
-    def __getitem__(self, name: str) -> Any:
-        self.names.add(name)
-        return self._vars[name]
-
-    def __contains__(self, name: object) -> bool:
-        if isinstance(name, str):
-            self.names.add(name)
-        return name in self._vars
-
-    def __iter__(self) -> Iterator[str]:
-        self.names.add(ALL_VARS)
-        return iter(self._vars)
-
-    def __len__(self) -> int:
-        self.names.add(ALL_VARS)
-        return len(self._vars)
-
-    def read(self) -> tuple[str, ...]:
-        """The names looked up, sorted."""
-        return tuple(sorted(self.names))
 
 
 class CompileKeys:

@@ -228,7 +228,14 @@ class Session:
 
     # ---- compile -------------------------------------------------------------------------
     def compile_nodes(self, ids: Sequence[str]) -> dict[str, CompiledModel | PyflowError]:
-        """Compile models (in order), keeping each error with its node."""
+        """Compile models (in order), keeping each error with its node.
+
+        Python models are compiled in worker processes first when there are many
+        (:mod:`pyflow.runner.parallelcompile`); this loop then finds them compiled.
+        """
+        from pyflow.runner.parallelcompile import precompile
+
+        precompile(self.compiler, ids)
         out: dict[str, CompiledModel | PyflowError] = {}
         for uid in ids:
             node = self.project.node(uid)

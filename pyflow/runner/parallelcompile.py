@@ -1,0 +1,208 @@
+"""Compile Python models in worker processes, in dependency order.
+
+Calling a ``@model`` function and compiling its Ibis expression to SQL is CPU work in Python
+(about 4 ms a model), so a project of many Python models compiles on one core however many
+the machine has. This module spreads that work over forked worker processes:
+
+- the parent process keeps everything that reads the database or the project's state: compile
+  keys, the compile cache, each model's inputs and their columns, whether it builds
+  incrementally. It turns each model into a :class:`~pyflow.compile.python.PythonJob` (plain
+  data) once every Python model it reads is compiled, since a child's inputs are its parents'
+  output columns;
+- a worker, forked from the parent after loading (it has the project's functions already),
+  runs :func:`~pyflow.compile.python.run_python_job` and sends back the compiled model.
+
+Only what the serial pass would compile is compiled here (the Python models among the nodes
+asked for, not yet compiled), and the serial pass still runs after it: a model whose compile
+failed in a worker, or that carries in-memory tables or Python UDFs (they live in the process
+that compiled them), is left to it, so its result and its error are exactly the serial ones.
+
+Used on Linux only (``fork``; macOS and Windows start workers by ``spawn``, which would import
+everything again) and with at least :data:`MIN_MODELS` candidates; ``PYFLOW_COMPILE_WORKERS``
+sets the number of processes (``1`` turns this off).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
+
+from pyflow.compile.model import CompiledModel
+from pyflow.compile.python import PythonJob, run_python_job
+from pyflow.core.node import ModelNode
+from pyflow.errors import PyflowError
+
+if TYPE_CHECKING:
+    from pyflow.runner.compilation import ProjectCompiler
+
+MIN_MODELS = 24
+"""Fewer Python models to compile than this are compiled in the parent (forking costs more)."""
+ENV = "PYFLOW_COMPILE_WORKERS"
+log = logging.getLogger(__name__)
+
+_forked: ProjectCompiler | None = None
+"""In a worker process only: the compiler it was forked from (set by :func:`_adopt`)."""
+
+
+def workers(environ: Mapping[str, str] = os.environ) -> int:
+    """How many worker processes compile (0: compile in this process)."""
+    raw = environ.get(ENV, "").strip()
+    if raw:
+        try:
+            wanted = int(raw)
+        except ValueError:
+            log.warning("%s=%r is not a whole number: compiling in one process", ENV, raw)
+            return 0
+        return wanted if wanted > 1 else 0
+    if not sys.platform.startswith("linux"):
+        return 0
+    cores = len(os.sched_getaffinity(0))
+    return cores if cores > 1 else 0
+
+
+def precompile(compiler: ProjectCompiler, ids: Sequence[str], processes: int | None = None) -> int:
+    """Compile the Python models among ``ids`` in worker processes; the number compiled there.
+
+    Results land in the compiler's memo and cache, as :meth:`ProjectCompiler.compile` leaves
+    them; whatever is not compiled here is left to the caller's serial pass.
+    """
+    processes = workers() if processes is None else processes
+    project = compiler.project
+    candidates = [uid for uid in ids if _eligible(compiler, uid)]
+    if processes < 2 or len(candidates) < MIN_MODELS:
+        return 0
+    blockers, children = _dependencies(project.graph.param_map, candidates)
+    ready = deque(uid for uid in candidates if not blockers[uid])
+    inflight: dict[Future[CompiledModel | None], tuple[str, str]] = {}
+    pool: ProcessPoolExecutor | None = None
+    done = 0
+
+    def release(uid: str) -> None:
+        for child in children.get(uid, ()):
+            blockers[child].discard(uid)
+            if not blockers[child]:
+                ready.append(child)
+
+    try:
+        while ready or inflight:
+            while ready:
+                uid = ready.popleft()
+                node = project.node(uid)
+                assert isinstance(node, ModelNode)
+                try:
+                    key, cached = compiler.lookup(node)
+                    if cached is not None:
+                        compiler.remember(uid, cached)
+                        release(uid)
+                        continue
+                    job = compiler.python_job(node)
+                except PyflowError:
+                    continue  # the serial pass raises it, for this model and those reading it
+                if pool is None:
+                    pool = _start(compiler, processes)
+                inflight[pool.submit(_run, job)] = (uid, key)
+            finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                uid, key = inflight.pop(future)
+                try:
+                    compiled = future.result()
+                except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
+                    log.warning("compile workers stopped (%s): compiling the rest in one process", exc)
+                    return done
+                if compiled is not None:
+                    compiler.store(uid, key, compiled)
+                    done += 1
+                    release(uid)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return done
+
+
+def _eligible(compiler: ProjectCompiler, uid: str) -> bool:
+    """A Python model returning an expression, not compiled yet."""
+    node = compiler.project.node(uid)
+    return (
+        isinstance(node, ModelNode)
+        and node.is_python
+        and not node.returns_dataframe
+        and not compiler.has_compiled(uid)
+    )
+
+
+def _dependencies(
+    parents: Mapping[str, Mapping[str, str]], candidates: Sequence[str]
+) -> tuple[dict[str, set[str]], dict[str, list[str]]]:
+    """For each candidate, the nearest candidates above it (through any other nodes); and the inverse.
+
+    A candidate becomes a job once those are compiled: the others above it (SQL models, seeds,
+    sources) the parent resolves itself when it computes the job's inputs.
+    """
+    wanted = set(candidates)
+    blockers: dict[str, set[str]] = {}
+    for uid in candidates:
+        found: set[str] = set()
+        seen: set[str] = set()
+        stack = list(parents.get(uid, {}).values())
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in wanted:
+                found.add(current)
+            else:
+                stack.extend(parents.get(current, {}).values())
+        blockers[uid] = found
+    children: dict[str, list[str]] = {}
+    for uid, above in blockers.items():
+        for parent in above:
+            children.setdefault(parent, []).append(uid)
+    return blockers, children
+
+
+def _start(compiler: ProjectCompiler, processes: int) -> ProcessPoolExecutor:
+    """Fork the workers (all at once, at the first job) from the parent as it is now."""
+    import multiprocessing
+
+    compiler.python_target  # noqa: B018 (computed once, here, for every worker)
+    gc.freeze()  # the workers share the parent's objects unchanged: no collection copies them
+    try:
+        pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_adopt,
+            initargs=(compiler,),
+        )
+        pool.submit(int).result()  # forks them now, while frozen
+    finally:
+        gc.unfreeze()
+    return pool
+
+
+def _adopt(compiler: ProjectCompiler) -> None:
+    """In a worker: keep the forked compiler; Ctrl-C is the parent's to handle."""
+    global _forked
+    _forked = compiler
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(job: PythonJob) -> CompiledModel | None:
+    """In a worker: compile one job; None when the parent should compile it itself."""
+    compiler = _forked
+    assert compiler is not None
+    node = compiler.project.node(job.uid)
+    assert isinstance(node, ModelNode)
+    try:
+        compiled = run_python_job(job, compiler.project.functions[node.name], node, compiler.python_target)
+    except Exception:  # the serial pass compiles it again and reports the error there
+        return None
+    return compiled if compiled.runtime is None else None

@@ -1,0 +1,186 @@
+"""Tests for pyflow.runner.parallelcompile: worker processes compile what the serial pass would.
+
+One project mixes what the parent must handle itself with plain Python models: a SQL model
+between Python models, an ephemeral Python model, models reading a var and ``run_started_at``
+through ``ctx``, a DataFrame model, a memtable (it lives in the process that compiled it), a
+model that raises and its child. Compiled with workers and without, every result and every
+error must be the same, and the workers must have compiled the plain models.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyflow.compile.cache import CompileCache
+from pyflow.config.loader import load_project
+from pyflow.core.spec import TargetInfo
+from pyflow.errors import PyflowError
+from pyflow.runner import parallelcompile
+from pyflow.runner.compilation import ProjectCompiler
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked")
+
+TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database="memory")
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+MEMTABLE = re.compile(r"ibis_pandas_memtable_\w+")
+CHAIN = 30  # plain Python models p00 -> p01 -> ... and a fan of f00..f29 over raw
+
+
+def _py(name: str, params: str, body: str, deco: str = "@model") -> str:
+    return f"import ibis\nfrom pyflow import model\n\n\n{deco}\ndef {name}({params}):\n    {body}\n"
+
+
+def _files() -> dict[str, str]:
+    files = {
+        "pyflow.yml": "name: shop\nvars:\n  threshold: 10\n",
+        "models/sources.yml": """
+            sources:
+              - name: raw
+                tables:
+                  - name: orders
+                    columns:
+                      - {name: id, data_type: integer}
+                      - {name: amount, data_type: double}
+        """,
+        "models/p00.py": _py("p00", "raw__orders", "return raw__orders.mutate(k=raw__orders.id + 0)"),
+        # a SQL model between Python models: the parent describes it
+        "models/s.sql": "select id, amount, id * 2 as twice from {{ ref('p05') }}\n",
+        "models/after_sql.py": _py("after_sql", "s", "return s.filter(s.twice > 4)"),
+        "models/eph.py": _py(
+            "eph", "p03", "return p03.select('id', 'k')", '@model(materialized="ephemeral")'
+        ),
+        "models/reads_eph.py": _py("reads_eph", "eph", "return eph.filter(eph.k > 1)"),
+        "models/uses_var.py": _py(
+            "uses_var", "p01, ctx", 'return p01.filter(p01.amount > ctx.var("threshold"))'
+        ),
+        "models/volatile.py": _py(
+            "volatile", "p02, ctx", "return p02.mutate(at=ibis.literal(ctx.run_started_at))"
+        ),
+        "models/frame.py": "import pandas as pd\nfrom pyflow import model\n\n\n@model\n"
+        "def frame(p04) -> pd.DataFrame:\n    return pd.DataFrame({'x': [1]})\n",
+        "models/memtable.py": _py(
+            "memtable",
+            "p06",
+            "labels = ibis.memtable({'id': [1, 2], 'label': ['one', 'two']})\n"
+            "    return p06.join(labels, 'id')",
+            '@model(materialized="table")',  # attached at run time, not inlined as VALUES
+        ),
+        "models/broken.py": _py("broken", "p07", "return p07.no_such_column"),
+        "models/child_of_broken.py": _py("child_of_broken", "broken", "return broken"),
+    }
+    for i in range(1, CHAIN):
+        prev = f"p{i - 1:02d}"
+        files[f"models/p{i:02d}.py"] = _py(f"p{i:02d}", prev, f"return {prev}.mutate(k={prev}.k + {i})")
+    for i in range(CHAIN):
+        files[f"models/f{i:02d}.py"] = _py(
+            f"f{i:02d}", "raw__orders", f"return raw__orders.filter(raw__orders.id > {i})"
+        )
+    return files
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def _compile(root: Path, adapter: Any, processes: int) -> tuple[dict[str, Any], int]:
+    """Every model's result (or error text), the way Session.compile_nodes compiles them."""
+    project = load_project(root)
+    compiler = ProjectCompiler(project, adapter, TARGET, NOW, cache=CompileCache(None))
+    ids = project.graph.topo_order()
+    try:
+        in_workers = parallelcompile.precompile(compiler, ids, processes)
+        out: dict[str, Any] = {}
+        for uid in ids:
+            node = project.node(uid)
+            if node.resource_type != "model":
+                continue
+            try:
+                compiled = compiler.compile(uid)
+            except PyflowError as exc:
+                out[node.name] = ("error", str(exc), exc.path, exc.line, exc.hint)
+            else:
+                out[node.name] = (
+                    MEMTABLE.sub("memtable", compiled.sql or ""),  # a new name at each compile
+                    compiled.columns,
+                    compiled.vars_read,
+                    compiled.volatile,
+                    compiled.is_dataframe,
+                    compiled.runtime is not None,
+                )
+        return out, in_workers
+    finally:
+        compiler.close()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    _write(tmp_path, _files())
+    return tmp_path
+
+
+def test_parallelcompile_workers_give_the_serial_results_and_errors(root: Path, duckdb_adapter: Any) -> None:
+    serial, none = _compile(root, duckdb_adapter, processes=0)
+    parallel, in_workers = _compile(root, duckdb_adapter, processes=2)
+    assert none == 0
+    assert parallel == serial
+    # what the workers cannot compile is left to the serial pass, which reports it
+    assert serial["broken"][0] == "error" and "no_such_column" in serial["broken"][1]
+    assert serial["child_of_broken"][0] == "error"
+    assert serial["memtable"][5] is True  # carries its in-memory table
+    assert serial["uses_var"][2] == ("threshold",) and serial["volatile"][3] is True
+    assert serial["frame"][4] is True
+    # the workers compiled every plain Python model: the chain, the fan, after_sql, eph,
+    # reads_eph, uses_var and volatile; not the DataFrame model, not memtable (sent back to the
+    # parent), not broken (failed there), not its child (never sent)
+    assert in_workers == 2 * CHAIN + 5
+
+
+def test_parallelcompile_small_projects_and_one_process_stay_serial(root: Path, duckdb_adapter: Any) -> None:
+    project = load_project(root)
+    compiler = ProjectCompiler(project, duckdb_adapter, TARGET, NOW, cache=CompileCache(None))
+    ids = project.graph.topo_order()
+    few = [uid for uid in ids if project.node(uid).name.startswith("f")][: parallelcompile.MIN_MODELS - 1]
+    try:
+        assert parallelcompile.precompile(compiler, few, 2) == 0
+        assert parallelcompile.precompile(compiler, ids, 1) == 0
+        assert not any(compiler.has_compiled(uid) for uid in ids)
+    finally:
+        compiler.close()
+
+
+def test_parallelcompile_cached_models_are_not_sent_to_workers(root: Path, duckdb_adapter: Any) -> None:
+    cache_file = root / "target" / "cache.json"
+    # second time: only the volatile model (it reads run_started_at, so it is never cached)
+    for expected_in_workers in (2 * CHAIN + 5, 1):
+        project = load_project(root)
+        compiler = ProjectCompiler(project, duckdb_adapter, TARGET, NOW, cache=CompileCache(cache_file))
+        try:
+            ids = project.graph.topo_order()
+            in_workers = parallelcompile.precompile(compiler, ids, 2)
+            assert in_workers == expected_in_workers
+        finally:
+            compiler.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", 0), ("0", 0), ("3", 3), ("many", 0), ("", None)]
+)
+def test_parallelcompile_workers_setting(value: str, expected: int | None) -> None:
+    found = parallelcompile.workers({parallelcompile.ENV: value} if value else {})
+    if expected is None:  # the default: one per core on Linux when there are two or more
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        linux = __import__("sys").platform.startswith("linux")
+        assert found == (cores if linux and cores > 1 else 0)
+    else:
+        assert found == expected
