@@ -12,27 +12,24 @@ import functools
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from pyflow.adapters.attachment import AttachesPython
 from pyflow.adapters.base import Adapter
 from pyflow.compile.cache import CompileCache, VarReads
-from pyflow.compile.datatest import compile_test
 from pyflow.compile.model import Columns, CompiledModel, Upstream
 from pyflow.compile.portability import IbisSupport, check_sql
-from pyflow.compile.python import PythonJob, PythonTarget, run_python_job, this_table
-from pyflow.compile.pythontest import compile_generic_test, compile_singular_test
+from pyflow.compile.python import PythonJob, PythonTarget, run_python_job
 from pyflow.compile.sql import compile_sql_model
 from pyflow.core.node import ModelNode, Node, SeedNode, SourceNode, TestNode
 from pyflow.core.project import Project
-from pyflow.core.spec import Context, TargetInfo
-from pyflow.deprecations import upstream_deprecations_silenced
-from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
+from pyflow.core.spec import TargetInfo
+from pyflow.errors import CompileError, PyflowError, UnsupportedError
 from pyflow.materializers.incremental import resolve_strategy
 from pyflow.relation import Relation
 from pyflow.runner.compilekey import CompileKeys
 from pyflow.runner.frames import check_inputs, frame_columns
 from pyflow.runner.naming import RelationNamer
+from pyflow.runner.nodecolumns import describe_sql_model, seed_columns, source_columns
 from pyflow.runner.oracle import SchemaOracle
 from pyflow.runner.renderdb import render_services
 
@@ -69,7 +66,8 @@ class ProjectCompiler:
         self.declared_columns: dict[str, Columns] = {}
         self.full_refresh = full_refresh
         self._incremental: dict[str, bool] = {}
-        self._raw_sources: dict[str, tuple[str, list[tuple[str, str]]] | None] = {}
+        self.raw_sources: dict[str, tuple[str, list[tuple[str, str]]] | None] = {}
+        """Memo of :func:`~pyflow.runner.nodecolumns.source_raw_columns`."""
         self.call_frames = False
         """Call DataFrame models to learn their columns (``pyflow compile``; builds wait for them)."""
         self.frame_errors: dict[str, str] = {}
@@ -201,91 +199,18 @@ class ProjectCompiler:
         elif found:  # a deferred parent: as built in the state's target
             cols = tuple((c.name, self.adapter.type_to_ibis(c.data_type)) for c in found)
         elif isinstance(node, SourceNode):
-            cols = self._source_columns(node)
+            cols = source_columns(self, node)
         elif isinstance(node, SeedNode):
-            # the CSV's columns as the oracle reads it: known offline, whatever the target
-            path = self.project.root / node.path
-            scan = self.oracle.adapter.csv_scan_sql(
-                path, dict(node.config.column_types), node.config.delimiter
-            )
-            cols = self.oracle.describe(scan, node.name)
+            cols = seed_columns(self, node)
         else:
             assert isinstance(node, ModelNode)
             compiled = None if node.returns_dataframe else self.compile(uid)
             # a DataFrame model's: declared, built, or (compile only) its frame's (runner/frames.py)
             cols = frame_columns(self, node) if compiled is None else compiled.columns
             if cols is None and compiled is not None and compiled.sql is not None:
-                cols = self._describe_sql_model(uid, compiled.sql)
+                cols = describe_sql_model(self, uid, compiled.sql)
         self._columns[uid] = cols
         return cols
-
-    def _source_columns(self, node: SourceNode) -> Columns | None:
-        raw = self._source_raw_columns(node)
-        if raw is None:
-            return None
-        kind, cols = raw
-        convert = self.oracle.adapter.type_to_ibis if kind == "oracle" else self.adapter.type_to_ibis
-        return tuple((name, convert(dtype)) for name, dtype in cols)
-
-    def _source_raw_columns(self, node: SourceNode) -> tuple[str, list[tuple[str, str]]] | None:
-        """A source's columns with engine type names, and whose names they are.
-
-        ``("target", ...)`` for declared columns and tables in the warehouse (target types);
-        ``("oracle", ...)`` for files described by the oracle. Memoized: also the cache key.
-        """
-        if node.unique_id in self._raw_sources:
-            return self._raw_sources[node.unique_id]
-        found: tuple[str, list[tuple[str, str]]] | None = None
-        declared = list(node.columns.values())
-        if declared and all(c.data_type for c in declared):
-            found = ("target", [(c.name, str(c.data_type)) for c in declared])
-        elif self.reads_files(node) and node.unique_id not in self.overrides:
-            scan = self.adapter.file_scan_sql(self.file_location(node), node.file_format)
-            try:
-                cols = self.oracle.adapter.describe_query(f"SELECT * FROM {scan}")
-                found = ("oracle", [(c.name, c.data_type) for c in cols])
-            except PyflowError:
-                found = None
-        else:
-            cols = self.adapter.get_columns(self.relation(node))
-            found = ("target", [(c.name, c.data_type) for c in cols]) if cols else None
-        self._raw_sources[node.unique_id] = found
-        return found
-
-    def _mirror_inputs(self, uid: str) -> bool:
-        """Give the oracle an empty copy of every relation ``uid``'s SQL reads.
-
-        Inlined (ephemeral) parents are looked through. False when some input's columns are
-        unknown.
-        """
-        for parent in self.project.graph.param_map.get(uid, {}).values():
-            up = self.upstream(parent, with_columns=False)
-            if up.relation is None:
-                if isinstance(self.project.node(parent), ModelNode) and not self._mirror_inputs(parent):
-                    return False
-                continue
-            cols = self.columns(parent)
-            if cols is None:
-                return False
-            self.oracle.ensure_table(up.relation, cols)
-        return True
-
-    def _describe_sql_model(self, uid: str, sql: str) -> Columns | None:
-        node = self.project.node(uid)
-        if not self._mirror_inputs(uid):
-            return None
-        try:
-            return self.oracle.describe(sql, node.name, dialect=self.adapter.dialect)
-        except PyflowError as exc:
-            raise CompileError(
-                f"cannot determine the model's columns: {exc.message}",
-                model=node.name,
-                path=node.path,
-                line=node.line,
-                detail=exc.detail,
-                hint="fix the SQL; pyflow checks it against empty copies of its inputs",
-                code="sql-model-error",
-            ) from None
 
     def seed_select(self, node: SeedNode) -> str:
         """The SELECT that reads a seed's CSV."""
@@ -302,28 +227,11 @@ class ProjectCompiler:
         if uid in self._compiled:
             return self._compiled[uid]
         node = self.project.node(uid)
-        if isinstance(node, TestNode) and node.language == "python":
-            test_sql = self._compile_python_test(node)
-            self._compiled[uid] = test_sql
-            return test_sql
         if isinstance(node, TestNode):
-            test_sql = compile_test(
-                node,
-                self.project.jinja,
-                self.inputs(uid),
-                vars=self.project.vars,
-                target=self.target,
-                run_started_at=self.run_started_at,
-                quote=self.adapter.quote,
-                now_minus=self.adapter.now_minus_sql,
-                dialect=self.adapter.dialect,
-                to_utc=lambda expr: self._tested_utc(  # recency's field, freshness's column
-                    node, str(node.kwargs.get("field", node.kwargs.get("column_name", ""))), expr
-                ),
-                services=render_services(self.adapter, self.project, None, live=self.live),
-            )
-            self._compiled[uid] = test_sql
-            return test_sql
+            from pyflow.runner.testcompile import compile_test_node
+
+            self._compiled[uid] = compile_test_node(self, node)
+            return self._compiled[uid]
         assert isinstance(node, ModelNode)
         key, compiled = self.lookup(node)
         if compiled is None:
@@ -377,31 +285,6 @@ class ProjectCompiler:
         dtype = found.get(column.strip('"').lower())
         return self.adapter.ibis_to_type(dtype) if dtype else None
 
-    def _tested_utc(self, node: TestNode, column: str, expr: str) -> str:
-        """``expr`` (the tested node's ``column``) as a UTC TIMESTAMP, whatever its type."""
-        tested = self.project.graph.param_map.get(node.unique_id, {}).get(node.attached or "")
-        try:
-            data_type = self.column_type(tested, column) if tested else None
-        except PyflowError:  # columns unknowable: take the column as a UTC TIMESTAMP
-            data_type = None
-        return self.adapter.utc_timestamp_sql(expr, data_type or "TIMESTAMP")
-
-    def _compile_python_test(self, node: TestNode) -> CompiledModel:
-        inputs = self.inputs(node.unique_id)
-        q = self.adapter.quote
-        if node.kind == "generic":
-            fn = self.project.generic_tests[node.test_name]
-            return compile_generic_test(fn, node, inputs, self.adapter.dialect, q)
-        ctx = Context(
-            model_name=node.name,
-            vars=self.project.vars,
-            target=self.target,
-            run_started_at=self.run_started_at,
-        )
-        return compile_singular_test(
-            self.project.test_functions[node.name], node, inputs, ctx, self.adapter.dialect, q
-        )
-
     def _compile_fresh(self, node: ModelNode) -> CompiledModel:
         if node.is_python:
             return run_python_job(
@@ -430,7 +313,7 @@ class ProjectCompiler:
         """A Python model's compile with its inputs and existing table resolved (plain data)."""
         inputs = self.inputs(node.unique_id)
         check_inputs(self, node)
-        return PythonJob(node.unique_id, inputs, self.is_incremental(node), self._this(node))
+        return PythonJob(node.unique_id, inputs, self.is_incremental(node), self.this(node))
 
     @functools.cached_property
     def python_target(self) -> PythonTarget:
@@ -446,55 +329,12 @@ class ProjectCompiler:
             run_started_at=self.run_started_at,
         )
 
-    def _this(self, node: ModelNode) -> tuple[Relation, Columns] | None:
+    def this(self, node: ModelNode) -> tuple[Relation, Columns] | None:
         """The model's existing table and its columns as Ibis dtypes, when it reads ``ctx.this``."""
         cols = self.keys.this_columns(node)
         if not cols:
             return None
         return self.relation(node), tuple((n, self.adapter.type_to_ibis(t)) for n, t in cols)
-
-    def context(self, node: ModelNode, *, bound: Any = None) -> Context:
-        """The ``ctx`` a DataFrame model receives when it runs (``bound``: the live connection)."""
-        this = None
-        found = self._this(node)
-        if found is not None:
-            rel = found[0]
-            this = (
-                bound.table(rel.identifier, database=(rel.database, rel.schema))
-                if bound is not None
-                else this_table(*found)
-            )
-        return Context(
-            model_name=node.name,
-            vars=self.project.vars,
-            target=self.target,
-            run_started_at=self.run_started_at,
-            is_incremental=self.is_incremental(node),
-            this=this,
-        )
-
-    def bound_tables(self, con: Any, uid: str) -> dict[str, Any]:
-        """A model's inputs as Ibis tables bound to the live connection ``con``."""
-        node = self.project.node(uid)
-        tables: dict[str, Any] = {}
-        for key, up in self.inputs(uid).items():
-            try:
-                if up.relation is not None:
-                    rel = up.relation
-                    tables[key] = con.table(rel.identifier, database=(rel.database, rel.schema))
-                else:
-                    with upstream_deprecations_silenced():  # ibis's schema query: fetch_arrow_table
-                        tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
-            except Exception as exc:
-                raise AdapterError(
-                    f"cannot read input '{key}' ({up.sql_ref}): {type(exc).__name__}: {exc}",
-                    model=node.name,
-                    path=node.path,
-                    line=node.line,
-                    hint="build the model's inputs first (`pyflow build --select +" + node.name + "`)",
-                    code="database-error",
-                ) from exc
-        return tables
 
     def forget(self, uid: str) -> None:
         """Drop what is memoized about ``uid`` (its relation or columns changed)."""
@@ -504,7 +344,7 @@ class ProjectCompiler:
             self._columns,
             self._inputs,
             self._incremental,
-            self._raw_sources,
+            self.raw_sources,
         ):
             memo.pop(uid, None)
 

@@ -29,6 +29,7 @@ from pyflow.compile.cache import digest
 from pyflow.core.node import ModelNode, SeedNode, SourceNode
 from pyflow.core.spec import CTX_PARAM
 from pyflow.runner.frames import is_frame_model
+from pyflow.runner.nodecolumns import source_raw_columns
 from pyflow.runner.renderdb import graph_of
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class CompileKeys:
             return digest(
                 "source",
                 node.unique_id,
-                c._source_raw_columns(node),
+                source_raw_columns(c, node),
                 str(c.relation(node)),
                 node.external_location,
             )

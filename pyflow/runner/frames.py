@@ -18,9 +18,10 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from pyflow.compile.model import Columns, CompiledModel
-from pyflow.compile.python import call_model, dataframe_columns, is_dataframe
+from pyflow.compile.python import call_model, dataframe_columns, is_dataframe, this_table
 from pyflow.core.node import ModelNode
-from pyflow.core.spec import CTX_PARAM
+from pyflow.core.spec import CTX_PARAM, Context
+from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.errors import AdapterError, CompileError, PyflowError, UnsupportedError
 from pyflow.runner.renderdb import RENDER_AT_RUN
 
@@ -153,10 +154,10 @@ def call_frame(compiler: ProjectCompiler, node: ModelNode) -> Any:
                 code="unsupported",
             )
         con = adapter.ibis_connection()
-        tables = compiler.bound_tables(con, node.unique_id)
-        ctx = compiler.context(node, bound=con)
+        tables = bound_tables(compiler, con, node.unique_id)
+        ctx = model_context(compiler, node, bound=con)
     else:
-        tables, ctx = {}, compiler.context(node)
+        tables, ctx = {}, model_context(compiler, node)
     value = call_model(compiler.project.functions[node.name], node, tables, ctx)
     return as_frame(value, node)
 
@@ -229,3 +230,48 @@ class FrameRuns:
                 fresh = exc
             self.recompiled[uid] = fresh
             return fresh
+
+
+def model_context(compiler: ProjectCompiler, node: ModelNode, *, bound: Any = None) -> Context:
+    """The ``ctx`` a DataFrame model receives when it runs (``bound``: the live Ibis connection)."""
+    this = None
+    found = compiler.this(node)
+    if found is not None:
+        rel = found[0]
+        this = (
+            bound.table(rel.identifier, database=(rel.database, rel.schema))
+            if bound is not None
+            else this_table(*found)
+        )
+    return Context(
+        model_name=node.name,
+        vars=compiler.project.vars,
+        target=compiler.target,
+        run_started_at=compiler.run_started_at,
+        is_incremental=compiler.is_incremental(node),
+        this=this,
+    )
+
+
+def bound_tables(compiler: ProjectCompiler, con: Any, uid: str) -> dict[str, Any]:
+    """A model's inputs as Ibis tables bound to the live connection ``con``."""
+    node = compiler.project.node(uid)
+    tables: dict[str, Any] = {}
+    for key, up in compiler.inputs(uid).items():
+        try:
+            if up.relation is not None:
+                rel = up.relation
+                tables[key] = con.table(rel.identifier, database=(rel.database, rel.schema))
+            else:
+                with upstream_deprecations_silenced():  # ibis's schema query: fetch_arrow_table
+                    tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
+        except Exception as exc:
+            raise AdapterError(
+                f"cannot read input '{key}' ({up.sql_ref}): {type(exc).__name__}: {exc}",
+                model=node.name,
+                path=node.path,
+                line=node.line,
+                hint="build the model's inputs first (`pyflow build --select +" + node.name + "`)",
+                code="database-error",
+            ) from exc
+    return tables

@@ -24,6 +24,7 @@ from pyflow.core.node import ModelNode
 from pyflow.deprecations import upstream_deprecations_silenced
 from pyflow.relation import Relation
 from pyflow.runner.compilation import ProjectCompiler
+from pyflow.runner.frames import bound_tables, model_context
 from pyflow.testing.inputtypes import BuiltColumns, input_types
 from pyflow.testing.transpile import check_binds, source_dialect, to_duckdb
 
@@ -180,8 +181,10 @@ class PreparedModel:
 
         assert self.function is not None, "only Python models return DataFrames"
         con = self.adapter.ibis_connection()
-        tables = self.compiler.bound_tables(con, self.model.unique_id)
-        return call_model(self.function, self.model, tables, self.compiler.context(self.model, bound=con))
+        tables = bound_tables(self.compiler, con, self.model.unique_id)
+        return call_model(
+            self.function, self.model, tables, model_context(self.compiler, self.model, bound=con)
+        )
 
     def frame(self) -> Any:
         """Run the model; its rows as a pandas DataFrame."""
