@@ -30,7 +30,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
@@ -68,11 +68,18 @@ def workers(environ: Mapping[str, str] = os.environ) -> int:
     return cores if cores > 1 else 0
 
 
-def precompile(compiler: ProjectCompiler, ids: Sequence[str], processes: int | None = None) -> int:
+def precompile(
+    compiler: ProjectCompiler,
+    ids: Sequence[str],
+    processes: int | None = None,
+    *,
+    on_compiled: Callable[[str, CompiledModel], None] | None = None,
+) -> int:
     """Compile the Python models among ``ids`` in worker processes; the number compiled there.
 
     Results land in the compiler's memo and cache, as :meth:`ProjectCompiler.compile` leaves
-    them; whatever is not compiled here is left to the caller's serial pass.
+    them (and are handed to ``on_compiled`` as they come, cached ones too); whatever is not
+    compiled here is left to the caller's serial pass.
     """
     processes = workers() if processes is None else processes
     project = compiler.project
@@ -101,6 +108,8 @@ def precompile(compiler: ProjectCompiler, ids: Sequence[str], processes: int | N
                     key, cached = compiler.lookup(node)
                     if cached is not None:
                         compiler.remember(uid, cached)
+                        if on_compiled is not None:
+                            on_compiled(uid, cached)
                         release(uid)
                         continue
                     job = compiler.python_job(node)
@@ -119,6 +128,8 @@ def precompile(compiler: ProjectCompiler, ids: Sequence[str], processes: int | N
                     return done
                 if compiled is not None:
                     compiler.store(uid, key, compiled)
+                    if on_compiled is not None:
+                        on_compiled(uid, compiled)
                     done += 1
                     release(uid)
     finally:

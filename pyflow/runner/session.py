@@ -228,41 +228,51 @@ class Session:
 
     # ---- compile -------------------------------------------------------------------------
     def compile_nodes(self, ids: Sequence[str]) -> dict[str, CompiledModel | PyflowError]:
-        """Compile models (in order), keeping each error with its node.
+        """Compile models (in order), keeping each error with its node; write their SQL files.
 
-        Python models are compiled in worker processes first when there are many
-        (:mod:`pyflow.runner.parallelcompile`); this loop then finds them compiled.
+        Many Python models are compiled in worker processes first (runner/parallelcompile.py).
+        A thread writes each file once compiled: creating files waits on the disk, not the CPU.
         """
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         from pyflow.runner.parallelcompile import precompile
 
-        precompile(self.compiler, ids)
-        out: dict[str, CompiledModel | PyflowError] = {}
-        for uid in ids:
-            node = self.project.node(uid)
-            if not isinstance(node, ModelNode | TestNode) or is_unit_test(node):
-                continue  # a unit test compiles its model against fixtures when it runs
-            try:
-                out[uid] = self.compiler.compile(uid)
-            except PyflowError as exc:
-                out[uid] = exc
-        self.write_compiled(out)
+        written: dict[str, Future[bool]] = {}
+        with ThreadPoolExecutor(1, thread_name_prefix="pyflow-compiled") as writer:
+
+            def write(uid: str, item: CompiledModel) -> None:
+                written[uid] = writer.submit(artifacts.write_text_if_changed, *self._compiled_file(uid, item))
+
+            precompile(self.compiler, ids, on_compiled=write)
+            out: dict[str, CompiledModel | PyflowError] = {}
+            for uid in ids:
+                node = self.project.node(uid)
+                if not isinstance(node, ModelNode | TestNode) or is_unit_test(node):
+                    continue  # a unit test compiles its model against fixtures when it runs
+                try:
+                    out[uid] = self.compiler.compile(uid)
+                except PyflowError as exc:
+                    out[uid] = exc
+                    continue
+                if uid not in written:
+                    write(uid, out[uid])
+        for future in written.values():
+            future.result()  # the first failure (a full disk: an error naming the file)
         return out
 
     def write_compiled(self, compiled: Mapping[str, CompiledModel | PyflowError]) -> None:
         """Write ``target/compiled/**.sql`` for every compiled model."""
-        base = self.project.target_dir / "compiled"
         for uid, item in compiled.items():
-            if isinstance(item, PyflowError):
-                continue
-            node = self.project.node(uid)
-            text = (
-                item.sql
-                if item.sql is not None
-                else (f"-- {node.name} returns a DataFrame: it is computed in Python at run time\n")
-            )
-            artifacts.write_text_if_changed(
-                base / artifacts.sql_path(self.project, node), text.rstrip() + "\n"
-            )
+            if not isinstance(item, PyflowError):
+                artifacts.write_text_if_changed(*self._compiled_file(uid, item))
+
+    def _compiled_file(self, uid: str, item: CompiledModel) -> tuple[Path, str]:
+        """Where a model's compiled SQL is written, and the text."""
+        node = self.project.node(uid)
+        frame = f"-- {node.name} returns a DataFrame: it is computed in Python at run time"
+        text = item.sql if item.sql is not None else frame
+        path = self.project.target_dir / "compiled" / artifacts.sql_path(self.project, node)
+        return path, text.rstrip() + "\n"
 
     def write_manifest(self, compiled: Mapping[str, CompiledModel | PyflowError] | None = None) -> None:
         """Write ``target/manifest.json`` for the whole project (kept as is after a partial load)."""

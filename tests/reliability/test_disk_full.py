@@ -212,6 +212,20 @@ def test_compile_cache_on_a_full_disk_is_skipped(make_project, pyflow, monkeypat
     assert no_leftover_files(project) == []
 
 
+def test_compiled_sql_on_a_full_disk_is_an_error_naming_the_file(make_project, pyflow, monkeypatch):
+    # compiled files are written by a thread while models compile: its failure still reaches the user
+    project = make_project({"models/big.sql": BIG % 10, "models/small.sql": SMALL})
+
+    failed = failing_replace(monkeypatch, lambda p: p.name == "small.sql" and "compiled" in p.parts)
+    result = pyflow("compile", "--project-dir", project, expect=1)
+
+    assert len(failed) == 1 and failed[0].endswith("/target/compiled/proj/models/small.sql")
+    assert f"no space left on device while writing {failed[0]}" in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    assert (project / "target" / "compiled" / "proj" / "models" / "big.sql").is_file()
+    assert no_leftover_files(project) == []
+
+
 def test_sources_json_on_a_full_disk_is_reported_after_the_summary(make_project, pyflow, monkeypatch):
     project = make_project(
         {

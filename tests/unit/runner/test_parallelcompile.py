@@ -98,8 +98,12 @@ def _compile(root: Path, adapter: Any, processes: int) -> tuple[dict[str, Any], 
     project = load_project(root)
     compiler = ProjectCompiler(project, adapter, TARGET, NOW, cache=CompileCache(None))
     ids = project.graph.topo_order()
+    handed: list[str] = []
     try:
-        in_workers = parallelcompile.precompile(compiler, ids, processes)
+        in_workers = parallelcompile.precompile(
+            compiler, ids, processes, on_compiled=lambda uid, _: handed.append(uid)
+        )
+        assert len(handed) == len(set(handed)) == in_workers  # each, as it came back
         out: dict[str, Any] = {}
         for uid in ids:
             node = project.node(uid)
@@ -165,10 +169,14 @@ def test_parallelcompile_cached_models_are_not_sent_to_workers(root: Path, duckd
     for expected_in_workers in (2 * CHAIN + 5, 1):
         project = load_project(root)
         compiler = ProjectCompiler(project, duckdb_adapter, TARGET, NOW, cache=CompileCache(cache_file))
+        handed: list[str] = []
         try:
             ids = project.graph.topo_order()
-            in_workers = parallelcompile.precompile(compiler, ids, 2)
+            in_workers = parallelcompile.precompile(
+                compiler, ids, 2, on_compiled=lambda uid, _: handed.append(uid)
+            )
             assert in_workers == expected_in_workers
+            assert len(handed) == 2 * CHAIN + 5  # cached results are handed on too
         finally:
             compiler.close()
 
