@@ -78,8 +78,8 @@ def precompile(
     """Compile the Python models among ``ids`` in worker processes; the number compiled there.
 
     Results land in the compiler's memo and cache, as :meth:`ProjectCompiler.compile` leaves
-    them (and are handed to ``on_compiled`` as they come, cached ones too); whatever is not
-    compiled here is left to the caller's serial pass.
+    them (fresh ones are also handed to ``on_compiled`` as they come); whatever is not compiled
+    here is left to the caller's serial pass.
     """
     processes = workers() if processes is None else processes
     project = compiler.project
@@ -108,8 +108,6 @@ def precompile(
                     key, cached = compiler.lookup(node)
                     if cached is not None:
                         compiler.remember(uid, cached)
-                        if on_compiled is not None:
-                            on_compiled(uid, cached)
                         release(uid)
                         continue
                     job = compiler.python_job(node)

@@ -254,7 +254,9 @@ class Session:
                 except PyflowError as exc:
                     out[uid] = exc
                     continue
-                if uid not in written:
+                if out[uid].from_cache:  # its file is most likely there already: a quick read
+                    artifacts.write_text_if_changed(*self._compiled_file(uid, out[uid]))
+                elif uid not in written:
                     write(uid, out[uid])
         for future in written.values():
             future.result()  # the first failure (a full disk: an error naming the file)
