@@ -230,8 +230,8 @@ class Session:
     def compile_nodes(self, ids: Sequence[str]) -> dict[str, CompiledModel | PyflowError]:
         """Compile models (in order), keeping each error with its node; write their SQL files.
 
-        Many Python models are compiled in worker processes first (runner/parallelcompile.py).
-        A thread writes each file once compiled: creating files waits on the disk, not the CPU.
+        Many Python models are compiled in worker processes first (runner/parallelcompile.py),
+        while a thread writes their files (this process is idle then); the loop writes the rest.
         """
         from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -254,10 +254,8 @@ class Session:
                 except PyflowError as exc:
                     out[uid] = exc
                     continue
-                if out[uid].from_cache:  # its file is most likely there already: a quick read
+                if uid not in written:
                     artifacts.write_text_if_changed(*self._compiled_file(uid, out[uid]))
-                elif uid not in written:
-                    write(uid, out[uid])
         for future in written.values():
             future.result()  # the first failure (a full disk: an error naming the file)
         return out

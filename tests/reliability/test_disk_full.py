@@ -212,17 +212,23 @@ def test_compile_cache_on_a_full_disk_is_skipped(make_project, pyflow, monkeypat
     assert no_leftover_files(project) == []
 
 
-def test_compiled_sql_on_a_full_disk_is_an_error_naming_the_file(make_project, pyflow, monkeypatch):
-    # compiled files are written by a thread while models compile: its failure still reaches the user
-    project = make_project({"models/big.sql": BIG % 10, "models/small.sql": SMALL})
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_compiled_sql_on_a_full_disk_is_an_error_naming_the_file(make_project, pyflow, monkeypatch, workers):
+    # with workers, a thread writes the files of the models they compile: its failure is reported too
+    models = {
+        f"models/m{i:02d}.py": f"from pyflow import model\n\n\n@model\ndef m{i:02d}(base):\n    return base\n"
+        for i in range(30)
+    }
+    project = make_project({"models/base.sql": "select 1 as id\n", **models})
+    monkeypatch.setenv("PYFLOW_COMPILE_WORKERS", workers)
 
-    failed = failing_replace(monkeypatch, lambda p: p.name == "small.sql" and "compiled" in p.parts)
+    failed = failing_replace(monkeypatch, lambda p: p.name == "m07.sql" and "compiled" in p.parts)
     result = pyflow("compile", "--project-dir", project, expect=1)
 
-    assert len(failed) == 1 and failed[0].endswith("/target/compiled/proj/models/small.sql")
+    assert len(failed) == 1 and failed[0].endswith("/target/compiled/proj/models/m07.sql")
     assert f"no space left on device while writing {failed[0]}" in result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
-    assert (project / "target" / "compiled" / "proj" / "models" / "big.sql").is_file()
+    assert (project / "target" / "compiled" / "proj" / "models" / "m06.sql").is_file()
     assert no_leftover_files(project) == []
 
 

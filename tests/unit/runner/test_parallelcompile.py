@@ -24,6 +24,7 @@ from pyflow.core.spec import TargetInfo
 from pyflow.errors import PyflowError
 from pyflow.runner import parallelcompile
 from pyflow.runner.compilation import ProjectCompiler
+from tests.unit.runner.test_compilekey import SOURCES
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked")
 
@@ -40,15 +41,7 @@ def _py(name: str, params: str, body: str, deco: str = "@model") -> str:
 def _files() -> dict[str, str]:
     files = {
         "pyflow.yml": "name: shop\nvars:\n  threshold: 10\n",
-        "models/sources.yml": """
-            sources:
-              - name: raw
-                tables:
-                  - name: orders
-                    columns:
-                      - {name: id, data_type: integer}
-                      - {name: amount, data_type: double}
-        """,
+        "models/sources.yml": SOURCES,  # raw.orders: id integer, amount double
         "models/p00.py": _py("p00", "raw__orders", "return raw__orders.mutate(k=raw__orders.id + 0)"),
         # a SQL model between Python models: the parent describes it
         "models/s.sql": "select id, amount, id * 2 as twice from {{ ref('p05') }}\n",
