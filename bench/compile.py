@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from measure import pyflow_command, process_env, workspace
+from measure import process_env, pyflow_command, workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = Path(__file__).resolve().parent / "project_gen.py"
@@ -70,7 +70,15 @@ def main() -> None:
     with workspace("pyflow-bench-compile-", opts.workdir, opts.keep) as workdir:
         project = workdir / "project"
         subprocess.run(
-            [sys.executable, str(GENERATOR), str(project), "--models", str(opts.models), "--language", "python"],
+            [
+                sys.executable,
+                str(GENERATOR),
+                str(project),
+                "--models",
+                str(opts.models),
+                "--language",
+                "python",
+            ],
             check=True,
             capture_output=True,
         )
