@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 MIN_MODELS = 24
 """Fewer Python models to compile than this are compiled in the parent (forking costs more)."""
+MIN_JOBS = 8
+"""The workers start once this many models are ready to compile at once; until then (and when
+only a few models changed) the parent compiles them itself."""
 ENV = "PYFLOW_COMPILE_WORKERS"
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,7 @@ def precompile(
     blockers, children = _dependencies(project.graph.param_map, candidates)
     ready = deque(uid for uid in candidates if not blockers[uid])
     inflight: dict[Future[CompiledModel | None], tuple[str, str]] = {}
+    pending: list[tuple[str, str, PythonJob]] = []
     pool: ProcessPoolExecutor | None = None
     done = 0
 
@@ -99,7 +103,7 @@ def precompile(
                 ready.append(child)
 
     try:
-        while ready or inflight:
+        while ready or inflight or pending:
             while ready:
                 uid = ready.popleft()
                 node = project.node(uid)
@@ -110,12 +114,24 @@ def precompile(
                         compiler.remember(uid, cached)
                         release(uid)
                         continue
-                    job = compiler.python_job(node)
+                    pending.append((uid, key, compiler.python_job(node)))
                 except PyflowError:
                     continue  # the serial pass raises it, for this model and those reading it
-                if pool is None:
-                    pool = _start(compiler, processes)
-                inflight[pool.submit(_run, job)] = (uid, key)
+            if pool is None and len(pending) < MIN_JOBS:
+                # too few to pay for starting the workers (one model changed, say): compile here
+                for uid, _, _ in pending:
+                    try:
+                        compiler.compile(uid)
+                    except PyflowError:
+                        continue  # the serial pass reports it
+                    release(uid)
+                pending.clear()
+                continue
+            if pending:
+                pool = pool or _start(compiler, processes)
+                for uid, key, job in pending:
+                    inflight[pool.submit(_run, job)] = (uid, key)
+                pending.clear()
             finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
             for future in finished:
                 uid, key = inflight.pop(future)
