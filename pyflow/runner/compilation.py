@@ -32,6 +32,7 @@ from pyflow.runner.naming import RelationNamer
 from pyflow.runner.nodecolumns import describe_sql_model, seed_columns, source_columns
 from pyflow.runner.oracle import SchemaOracle
 from pyflow.runner.renderdb import render_services
+from pyflow.runner.testcompile import compile_test_node
 
 CACHE_FILE = ".pyflow/compile-cache.json"
 
@@ -228,8 +229,6 @@ class ProjectCompiler:
             return self._compiled[uid]
         node = self.project.node(uid)
         if isinstance(node, TestNode):
-            from pyflow.runner.testcompile import compile_test_node
-
             self._compiled[uid] = compile_test_node(self, node)
             return self._compiled[uid]
         assert isinstance(node, ModelNode)
