@@ -233,7 +233,7 @@ class FrameRuns:
 
 
 def model_context(compiler: ProjectCompiler, node: ModelNode, *, bound: Any = None) -> Context:
-    """The ``ctx`` a DataFrame model receives when it runs (``bound``: the live Ibis connection)."""
+    """The ``ctx`` of a model called on live tables (a DataFrame model, a unit test; ``bound``: the connection)."""
     this = None
     found = compiler.this(node)
     if found is not None:
