@@ -135,17 +135,15 @@ def precompile(
             finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
             for future in finished:
                 uid, key = inflight.pop(future)
-                try:
-                    compiled = future.result()
-                except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
-                    log.warning("compile workers stopped (%s): compiling the rest in one process", exc)
-                    return done
+                compiled = future.result()
                 if compiled is not None:
                     compiler.store(uid, key, compiled)
                     if on_compiled is not None:
                         on_compiled(uid, compiled)
                     done += 1
                     release(uid)
+    except BrokenProcessPool as exc:  # a worker died (killed, out of memory): on submit or result
+        log.warning("compile workers stopped (%s): compiling the rest in one process", exc)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

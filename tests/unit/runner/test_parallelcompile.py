@@ -189,3 +189,23 @@ def test_parallelcompile_workers_setting(value: str, expected: int | None) -> No
         assert found == (cores if linux and cores > 1 else 0)
     else:
         assert found == expected
+
+
+def test_parallelcompile_a_killed_worker_leaves_the_rest_to_this_process(
+    tmp_path: Path, duckdb_adapter: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a worker killed mid-compile (the OOM killer, say): the models not compiled yet compile here
+    files = _files()
+    files["models/killer.py"] = _py(
+        "killer",
+        "f03",
+        f"import os, signal\n    if os.getpid() != {os.getpid()}:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n    return f03",
+    )
+    _write(tmp_path, files)
+    serial, _ = _compile(tmp_path, duckdb_adapter, processes=0)
+    with caplog.at_level("WARNING", logger="pyflow.runner.parallelcompile"):
+        parallel, in_workers = _compile(tmp_path, duckdb_adapter, processes=2)
+    assert parallel == serial and serial["killer"][0] != "error"
+    assert "compile workers stopped" in caplog.text
+    assert in_workers < 2 * CHAIN + 5
