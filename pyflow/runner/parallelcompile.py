@@ -144,6 +144,11 @@ def precompile(
                     release(uid)
     except BrokenProcessPool as exc:  # a worker died (killed, out of memory): on submit or result
         log.warning("compile workers stopped (%s): compiling the rest in one process", exc)
+    except BaseException:  # Ctrl-C, an error: do not wait for a model function still running
+        if pool is not None:
+            _stop(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -209,6 +214,16 @@ def _start(compiler: ProjectCompiler, processes: int) -> ProcessPoolExecutor:
     finally:
         gc.unfreeze()
     return pool
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the workers now, whatever they are running (the executor has no public way before 3.14)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
 
 
 def _adopt(compiler: ProjectCompiler) -> None:

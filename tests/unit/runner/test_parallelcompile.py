@@ -9,9 +9,13 @@ error must be the same, and the workers must have compiled the plain models.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
+import signal
 import textwrap
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -209,3 +213,39 @@ def test_parallelcompile_a_killed_worker_leaves_the_rest_to_this_process(
     assert parallel == serial and serial["killer"][0] != "error"
     assert "compile workers stopped" in caplog.text
     assert in_workers < 2 * CHAIN + 5
+
+
+def test_parallelcompile_ctrl_c_does_not_wait_for_a_running_model(
+    tmp_path: Path, duckdb_adapter: Any
+) -> None:
+    # a model function still running in a worker (slow, or stuck) must not hold up Ctrl-C
+    started = tmp_path / "sleeper-started"
+    files = _files()
+    files["models/sleeper.py"] = _py(
+        "sleeper",
+        "raw__orders",
+        f"import os, pathlib, time\n    if os.getpid() != {os.getpid()}:\n"
+        f"        pathlib.Path({str(started)!r}).touch()\n        time.sleep(60)\n    return raw__orders",
+    )
+    _write(tmp_path, files)
+    project = load_project(tmp_path)
+    compiler = ProjectCompiler(project, duckdb_adapter, TARGET, NOW, cache=CompileCache(None))
+    main = threading.get_ident()
+
+    def interrupt() -> None:  # Ctrl-C reaches pyflow's main thread once the sleeper runs
+        for _ in range(200):
+            if started.exists():
+                break
+            time.sleep(0.05)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    began = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            parallelcompile.precompile(compiler, project.graph.topo_order(), 2)
+    finally:
+        compiler.close()
+    assert started.exists()
+    assert time.monotonic() - began < 30  # a hang guard: the sleeper sleeps 60 s
+    assert multiprocessing.active_children() == []
