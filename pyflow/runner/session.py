@@ -250,12 +250,12 @@ class Session:
                 if not isinstance(node, ModelNode | TestNode) or is_unit_test(node):
                     continue  # a unit test compiles its model against fixtures when it runs
                 try:
-                    out[uid] = self.compiler.compile(uid)
+                    out[uid] = compiled = self.compiler.compile(uid)
                 except PyflowError as exc:
                     out[uid] = exc
                     continue
                 if uid not in written:
-                    artifacts.write_text_if_changed(*self._compiled_file(uid, out[uid]))
+                    artifacts.write_text_if_changed(*self._compiled_file(uid, compiled))
         for future in written.values():
             future.result()  # the first failure (a full disk: an error naming the file)
         return out
