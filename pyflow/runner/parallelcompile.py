@@ -172,27 +172,36 @@ def _dependencies(
     """For each candidate, the nearest candidates above it (through any other nodes); and the inverse.
 
     A candidate becomes a job once those are compiled: the others above it (SQL models, seeds,
-    sources) the parent resolves itself when it computes the job's inputs.
+    sources) the parent resolves itself when it computes the job's inputs. What each other node
+    has above it is computed once (in a loop: a chain may be thousands deep), so a layer of
+    Python models under thousands of SQL models costs the graph's size, not its square.
     """
     wanted = set(candidates)
-    blockers: dict[str, set[str]] = {}
-    for uid in candidates:
+    above: dict[str, frozenset[str]] = {}  # a node that is not a candidate -> nearest candidates
+
+    def nearest(uid: str) -> set[str]:
         found: set[str] = set()
-        seen: set[str] = set()
-        stack = list(parents.get(uid, {}).values())
+        for parent in parents.get(uid, {}).values():
+            found |= {parent} if parent in wanted else above[parent]
+        return found
+
+    for start in {p for uid in candidates for p in parents.get(uid, {}).values()} - wanted:
+        stack = [(start, False)]
         while stack:
-            current = stack.pop()
-            if current in seen:
+            current, expanded = stack.pop()
+            if current in above:
                 continue
-            seen.add(current)
-            if current in wanted:
-                found.add(current)
-            else:
-                stack.extend(parents.get(current, {}).values())
-        blockers[uid] = found
+            if expanded:
+                above[current] = frozenset(nearest(current))
+                continue
+            stack.append((current, True))
+            stack.extend(
+                (p, False) for p in parents.get(current, {}).values() if p not in wanted and p not in above
+            )
+    blockers = {uid: nearest(uid) for uid in candidates}
     children: dict[str, list[str]] = {}
-    for uid, above in blockers.items():
-        for parent in above:
+    for uid, found in blockers.items():
+        for parent in found:
             children.setdefault(parent, []).append(uid)
     return blockers, children
 

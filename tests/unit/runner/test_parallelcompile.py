@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import re
 import signal
 import textwrap
@@ -218,9 +219,13 @@ def test_parallelcompile_a_killed_worker_leaves_the_rest_to_this_process(
 def test_parallelcompile_ctrl_c_does_not_wait_for_a_running_model(
     tmp_path: Path, duckdb_adapter: Any
 ) -> None:
-    # a model function still running in a worker (slow, or stuck) must not hold up Ctrl-C
+    # a model function still running in a worker (slow, or stuck) must not hold up Ctrl-C. Only
+    # plain models here: pyflow's own DuckDB queries (a model reading ctx.this, a SQL model's
+    # columns) turn a SIGINT that lands in them into "Query interrupted", not KeyboardInterrupt
     started = tmp_path / "sleeper-started"
-    files = _files()
+    fan = re.compile(r"models/f\d\d\.py")
+    files = {rel: text for rel, text in _files().items() if not rel.startswith("models/") or fan.match(rel)}
+    files["models/sources.yml"] = SOURCES
     files["models/sleeper.py"] = _py(
         "sleeper",
         "raw__orders",
@@ -249,3 +254,48 @@ def test_parallelcompile_ctrl_c_does_not_wait_for_a_running_model(
     assert started.exists()
     assert time.monotonic() - began < 30  # a hang guard: the sleeper sleeps 60 s
     assert multiprocessing.active_children() == []
+
+
+def _nearest_by_walking(parents: dict[str, dict[str, str]], candidates: list[str]) -> dict[str, set[str]]:
+    """The reference: walk up from each candidate, stopping at candidates."""
+    wanted, out = set(candidates), {}
+    for uid in candidates:
+        found, seen, stack = set(), set(), list(parents.get(uid, {}).values())
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                if current in wanted:
+                    found.add(current)
+                else:
+                    stack.extend(parents.get(current, {}).values())
+        out[uid] = found
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_parallelcompile_dependencies_equal_walking_up_from_each_model(seed: int) -> None:
+    rng = random.Random(seed)
+    nodes = [f"n{i}" for i in range(300)]
+    parents = {
+        node: {f"k{j}": nodes[j] for j in rng.sample(range(i), min(i, rng.randint(0, 3)))}
+        for i, node in enumerate(nodes)
+    }
+    candidates = [n for n in nodes if rng.random() < 0.3]
+    blockers, children = parallelcompile._dependencies(parents, candidates)
+    assert blockers == _nearest_by_walking(parents, candidates)
+    assert {(c, p) for c, ps in blockers.items() for p in ps} == {
+        (c, p) for p, cs in children.items() for c in cs
+    }
+
+
+def test_parallelcompile_dependencies_of_a_chain_5000_deep() -> None:
+    # models under a 5,000-deep chain of SQL models: no recursion, and the chain is walked once
+    parents = {f"s{i}": ({"up": f"s{i - 1}"} if i else {}) for i in range(5000)}
+    parents.update({f"py{j}": {"s": "s4999"} for j in range(100)})
+    blockers, children = parallelcompile._dependencies(parents, [f"py{j}" for j in range(100)])
+    assert blockers == {f"py{j}": set() for j in range(100)} and children == {}
+    parents["s0"] = {"root": "py_root"}
+    candidates = ["py_root", *(f"py{j}" for j in range(100))]
+    blockers, children = parallelcompile._dependencies(parents, candidates)
+    assert blockers["py7"] == {"py_root"} and len(children["py_root"]) == 100
