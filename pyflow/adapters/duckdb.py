@@ -234,6 +234,8 @@ class DuckDBAdapter(TrackedCatalogAdapter):
             self._failed_statement(sql)
             if self._cancelled and not isinstance(exc, CancelledError):
                 raise self._interrupted(model) from exc
+            if _by_ctrl_c(exc):
+                raise KeyboardInterrupt from exc
             raise
         self._after_statement(sql)
         return cur
@@ -250,6 +252,8 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         except Exception as exc:
             if self._cancelled and not isinstance(exc, CancelledError):
                 raise self._interrupted(model) from exc
+            if _by_ctrl_c(exc.__cause__ or exc):
+                raise KeyboardInterrupt from exc
             raise
 
     @staticmethod
@@ -379,3 +383,12 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         from ibis.backends.sql.datatypes import DuckDBType
 
         return str(DuckDBType.to_string(ibis.dtype(ibis_type)))
+
+
+def _by_ctrl_c(exc: BaseException) -> bool:
+    """True for DuckDB's error when a signal (Ctrl-C) reached this thread while a query ran.
+
+    DuckDB turns the KeyboardInterrupt into ``RuntimeError("Query interrupted")``: raised on as
+    one, it would be reported as the model's database error and the command would go on.
+    """
+    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,6 @@ def test_duckdb_open_leaves_no_transaction_open_so_commits_can_checkpoint(tmp_pa
     # open() read the database name with fetchone(), which left the result, and so a transaction
     # of the main connection, open for the whole run: DuckDB never checkpoints while another
     # transaction is open, so every table a build wrote stayed in memory until the end
-    import threading
 
     from pyflow.config.profile import DuckDBTarget
 
@@ -294,3 +294,44 @@ def test_duckdb_other_database_errors_keep_the_generic_hint(duckdb_adapter: Duck
     with pytest.raises(AdapterError) as info:
         duckdb_adapter.fetchall("SELECT nope FROM (SELECT 1 AS x)")
     assert info.value.hint.startswith("fix the model's SQL or logic")
+
+
+class _InterruptedCursor:
+    """A DuckDB cursor as Ctrl-C leaves it: DuckDB raises this error from the running call.
+
+    (Measured with DuckDB 1.5: a SIGINT to the thread running ``execute`` or ``fetchall`` makes
+    it raise ``RuntimeError("Query interrupted")``, after a delay DuckDB decides, so it is
+    injected here rather than timed.)
+    """
+
+    def __init__(self, real: Any, on: str) -> None:
+        self.real, self.on = real, on
+
+    def execute(self, sql: str) -> Any:
+        if self.on == "execute":
+            raise RuntimeError("Query interrupted")
+        return self.real.execute(sql)
+
+    def fetchall(self) -> Any:
+        raise RuntimeError("Query interrupted")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize(
+    ("call", "on"), [("execute", "execute"), ("fetchall", "execute"), ("fetchall", "fetchall")]
+)
+def test_duckdb_ctrl_c_during_a_query_is_a_keyboard_interrupt(
+    duckdb_adapter: Any, monkeypatch: pytest.MonkeyPatch, call: str, on: str
+) -> None:
+    # it must stop pyflow, not be reported as the model's database error while the command goes on
+    real = duckdb_adapter._thread_cursor()
+    monkeypatch.setattr(duckdb_adapter, "_thread_cursor", lambda: _InterruptedCursor(real, on))
+    with pytest.raises(KeyboardInterrupt):
+        getattr(duckdb_adapter, call)("SELECT 1", model="slow")
+    monkeypatch.undo()
+    assert duckdb_adapter.fetchall("SELECT 42") == [(42,)]  # the connection still works
+    # any other error of the database stays the model's error
+    with pytest.raises(AdapterError):
+        duckdb_adapter.execute("SELECT * FROM no_such_table", model="slow")
