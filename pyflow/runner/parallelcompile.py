@@ -212,14 +212,14 @@ def _start(compiler: ProjectCompiler, processes: int) -> ProcessPoolExecutor:
 
     compiler.python_target  # noqa: B018 (computed once, here, for every worker)
     gc.freeze()  # the workers share the parent's objects unchanged: no collection copies them
+    pool = ProcessPoolExecutor(
+        processes, mp_context=multiprocessing.get_context("fork"), initializer=_adopt, initargs=(compiler,)
+    )
     try:
-        pool = ProcessPoolExecutor(
-            processes,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_adopt,
-            initargs=(compiler,),
-        )
         pool.submit(int).result()  # forks them now, while frozen
+    except BaseException:  # Ctrl-C while forking: no worker is left behind
+        _stop(pool)
+        raise
     finally:
         gc.unfreeze()
     return pool
