@@ -232,14 +232,22 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         process.terminate()
     for process in processes:
-        process.join(5)
+        process.join(2)
+        if process.is_alive():  # a SIGTERM handler survived somehow: this one cannot be caught
+            process.kill()
+            process.join(2)
 
 
 def _adopt(compiler: ProjectCompiler) -> None:
-    """In a worker: keep the forked compiler; Ctrl-C is the parent's to handle."""
+    """In a worker: keep the forked compiler; Ctrl-C is the parent's to handle, SIGTERM ends it.
+
+    (The parent's handlers are inherited: pyflow's CLI turns SIGTERM into KeyboardInterrupt,
+    which a worker would report as a failed job and go on.)
+    """
     global _forked
     _forked = compiler
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run(job: PythonJob) -> CompiledModel | None:

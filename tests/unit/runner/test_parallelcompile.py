@@ -246,10 +246,14 @@ def test_parallelcompile_ctrl_c_does_not_wait_for_a_running_model(
 
     threading.Thread(target=interrupt, daemon=True).start()
     began = time.monotonic()
+    # a SIGTERM handler in pyflow's process (the CLI turns SIGTERM into KeyboardInterrupt) is
+    # inherited by the workers: it must not keep them alive once stopped
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
         with pytest.raises(KeyboardInterrupt):
             parallelcompile.precompile(compiler, project.graph.topo_order(), 2)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         compiler.close()
     assert started.exists()
     assert time.monotonic() - began < 90  # a hang guard: the sleeper sleeps 120 s
