@@ -191,6 +191,21 @@ def open_session(opts: Options, renderer: Callable[[Any], None]) -> Session:
     return Session(opts, emit=renderer)
 
 
+def compiled_line(compiled: dict[str, Any], folder: Path) -> str:
+    """The line ``pyflow compile`` ends with.
+
+    ``Compiled 7 model(s) and 1 snapshot(s) (5 unchanged) to target/compiled``: errors
+    (``PyflowError`` values) are not counted; snapshots are named only when there are some.
+    """
+    from pyflow.errors import PyflowError
+
+    ok = {uid: v for uid, v in compiled.items() if not isinstance(v, PyflowError)}
+    snapshots = sum(1 for uid in ok if uid.startswith("snapshot."))
+    cached = sum(1 for v in ok.values() if v.from_cache)
+    counts = f"{len(ok) - snapshots} model(s)" + (f" and {snapshots} snapshot(s)" if snapshots else "")
+    return f"Compiled {counts} ({cached} unchanged) to {folder}"
+
+
 def print_summary(render: Any, outcome: RunOutcome, debug: bool = False) -> None:
     """The end of a run as dbt prints it: counts, then every error and warning."""
     errors = [r for r in outcome.results if r.status in ("error", "fail")]

@@ -15,6 +15,7 @@ import typer
 
 from pyflow.cli import parsecmd, releasecmd
 from pyflow.cli.common import (
+    compiled_line,
     echo,
     execute_command,
     handle_signals,
@@ -259,11 +260,7 @@ def compile_(
             compiled = session.compile()
             failures = [v for v in compiled.values() if isinstance(v, PyflowError)]
             if not quiet:
-                done = len(compiled) - len(failures)
-                cached = sum(1 for v in compiled.values() if not isinstance(v, PyflowError) and v.from_cache)
-                echo(
-                    f"Compiled {done} model(s) ({cached} unchanged) to {session.project.target_dir / 'compiled'}"
-                )
+                echo(compiled_line(compiled, session.project.target_dir / "compiled"))
         if failures:
             raise failures[0] if len(failures) == 1 else ErrorGroup(failures)
 

@@ -151,3 +151,13 @@ def test_compile_tells_a_date_var_from_the_same_date_as_text(make_project, pyflo
 
     assert "MAKE_DATE(2024, 1, 1)" in as_date
     assert "'2024-01-01' AS \"since\"" in as_text
+
+
+def test_compile_counts_snapshots_apart_from_models(copy_project, pyflow):
+    """The shop example has 7 models and 1 snapshot: the line named them all "model(s)"."""
+    project = copy_project("examples/shop")
+
+    result = pyflow("compile", "--project-dir", project)
+
+    assert "Compiled 7 model(s) and 1 snapshot(s) (0 unchanged)" in result.output
+    assert (project / "target/compiled/shop/snapshots/customers_snapshot.sql").is_file()
