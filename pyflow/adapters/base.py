@@ -57,6 +57,14 @@ class Adapter(StorageHooks, DMLBuilders, abc.ABC):
         self.fetchall("SELECT 1")
         return f"{self.type} database '{self.database}'"
 
+    @property
+    def connected(self) -> bool:
+        """Whether this invocation reached the database (so far); True unless the adapter knows.
+
+        A compile that did not is a function of the project alone (:mod:`pyflow.runner.compilewitness`).
+        """
+        return True
+
     @abc.abstractmethod
     def close(self) -> None:
         """Close every connection."""

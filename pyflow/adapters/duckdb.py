@@ -66,6 +66,7 @@ class DuckDBAdapter(TrackedCatalogAdapter):
     def __init__(self, config: Any, *, invocation_id: str = "local") -> None:
         super().__init__(config, invocation_id=invocation_id)
         self._con: Any = None
+        self._reached = False  # opened at least once (closing does not undo what was read)
         self._cursors: list[Any] = []
         self._database: str | None = None
         self._cancelled = False
@@ -79,6 +80,10 @@ class DuckDBAdapter(TrackedCatalogAdapter):
         return cls(MemoryConfig(), invocation_id=invocation_id)
 
     # ---- connection ----------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:  # noqa: D102
+        return self._reached
+
     def open(self) -> None:  # noqa: D102
         if self._con is not None:
             return
@@ -120,6 +125,7 @@ class DuckDBAdapter(TrackedCatalogAdapter):
                 "(close other DuckDB sessions on it)",
                 code="connection-failed",
             ) from exc
+        self._reached = True
         self._load_extensions(self._con)
         # fetchall, not fetchone: a result left unconsumed keeps this connection's transaction
         # open, and DuckDB never checkpoints while another transaction is open, so the whole

@@ -103,6 +103,7 @@ class TrinoAdapter(TrinoConnection, TrinoCatalog, TrinoFrames, RemoteQueries, Ad
         super().__init__(config, invocation_id=invocation_id)
         self._connect = connect
         self._online = False
+        self._reached = False  # connected at least once (see TrinoConnection.connected)
         self._connections: list[Any] = []
         self._cursors: list[Any] = []
         self._cancelled = False

@@ -43,6 +43,7 @@ class TrinoConnection(Adapter):
     drains_results: ClassVar[bool]
     _connect: Connect | None
     _online: bool
+    _reached: bool
     _connections: list[Any]
     _cursors: list[Any]
     _cancelled: bool
@@ -57,6 +58,10 @@ class TrinoConnection(Adapter):
         def _log_query_id(self, cursor: Any, model: str | None) -> None: ...
 
     # ---- connection ----------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:  # noqa: D102
+        return self._reached or self._online
+
     def open(self) -> None:
         """Connect the calling thread (idempotent); from now on catalog questions are asked."""
         self._online = True
@@ -103,7 +108,7 @@ class TrinoConnection(Adapter):
             raise self._interrupted()
         cur = getattr(self._local, "cursor", None)
         if cur is None:
-            self._online = True
+            self._online = self._reached = True
             try:
                 con = self._connect() if self._connect is not None else self.connect()
             except PyflowError:

@@ -15,7 +15,6 @@ import typer
 
 from pyflow.cli import parsecmd, releasecmd
 from pyflow.cli.common import (
-    compiled_line,
     echo,
     execute_command,
     handle_signals,
@@ -248,21 +247,14 @@ def compile_(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Write each selected model's SQL to target/compiled/ without running anything."""
-    from pyflow.errors import ErrorGroup, PyflowError
+    from pyflow.cli.compilecmd import compile_project
+    from pyflow.runner.compilewitness import Request
 
-    opts = make_options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector,
-                    state=state, defer=defer, favor_state=favor_state, defer_state=defer_state)  # fmt: skip
-    with map_errors(debug):
-        with open_session(
-            opts,
-            (lambda e: None) if quiet else warn_event,
-        ) as session:
-            compiled = session.compile()
-            failures = [v for v in compiled.values() if isinstance(v, PyflowError)]
-            if not quiet:
-                echo(compiled_line(compiled, session.project.target_dir / "compiled"))
-        if failures:
-            raise failures[0] if len(failures) == 1 else ErrorGroup(failures)
+    request = Request(
+        project_dir, profiles_dir, target, vars, tuple(select or ()), tuple(exclude or ()), selector
+    )
+    compile_project(request, state=state, defer=defer, favor_state=favor_state, defer_state=defer_state,
+                    debug=debug, quiet=quiet)  # fmt: skip
 
 
 @app.command("ls")

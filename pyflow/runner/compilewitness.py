@@ -1,0 +1,327 @@
+"""``pyflow compile`` with nothing to do: answered from a witness of the last compile.
+
+A compile whose every model and snapshot came from the compile cache, without connecting to
+the target, is a function of what its process could see: pyflow and its compilers
+(:func:`~pyflow.version.toolchain`), the command line and working directory, the environment,
+the project's files and the profiles files it may read. After such a compile,
+``target/.pyflow/compile-witness.json`` records digests of all of these, what the command
+printed, and the ``stat`` of every file it left in ``target/compiled/`` and of
+``target/manifest.json``. The next ``pyflow compile`` checks them before importing anything
+of the project: a walk of the project folder with one ``stat`` per file. When everything
+matches it prints the same lines and gives the manifest a new invocation id and time; on any
+difference (or an unreadable witness) the command takes the full path, which writes a new one.
+
+Conservative on purpose: an environment variable that changed, any file under the project
+(a README, the DuckDB file after a run), an edit to pyflow itself all mean the full path.
+No witness is written after a compile that read the database (sources' columns, whether an
+incremental model exists: the database is not checked here), compiled anything anew (so a
+model reading ``run_started_at``, or holding an in-process table, never qualifies), failed,
+used ``--state``/``--defer``, or when a project file changed less than
+:data:`RACY_NS` before the command started (a later edit in the same clock tick could keep
+its size and time). Only the default ``target/`` folder is probed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyflow.version import toolchain
+
+VERSION = 1
+WITNESS = Path("target") / ".pyflow" / "compile-witness.json"
+"""Below the project folder; a project with another ``target-path`` gets no witness."""
+RACY_NS = 2_000_000_000
+"""A project file changed this close to the command's start keeps the next compile on the full path."""
+MAX_FILES = 50_000
+"""A project folder holding more files than this (a virtual environment in it, say) gets no witness."""
+_SKIPPED_DIRS = ("__pycache__",)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The command line of one ``pyflow compile`` (what it selects and where), as given."""
+
+    project_dir: Path
+    profiles_dir: Path | None
+    target: str | None
+    vars: str | None
+    select: tuple[str, ...]
+    exclude: tuple[str, ...]
+    selector: str | None
+
+    @property
+    def root(self) -> Path:
+        """The project folder, absolute."""
+        return self.project_dir.resolve()
+
+    def digest(self) -> str:
+        """The command line, the working directory and the environment, hashed."""
+        profiles = str(self.profiles_dir.resolve()) if self.profiles_dir is not None else None
+        line = [os.getcwd(), str(self.root), profiles, self.target, self.vars, self.select, self.exclude]
+        return _sha([*line, self.selector, sorted(os.environ.items())])
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a compile with nothing to do prints."""
+
+    warnings: tuple[str, ...]
+    line: str
+
+
+def replay(request: Request) -> Replay | None:
+    """The witness's output when nothing it recorded changed, else None.
+
+    The manifest then gets a new invocation id. Never raises: any trouble means the full path.
+    """
+    try:
+        return _replay(request)
+    except Exception:
+        return None
+
+
+def _replay(request: Request) -> Replay | None:
+    root = request.root
+    path = root / WITNESS
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("version") != VERSION:
+        return None
+    if stored.get("toolchain") != toolchain() or stored.get("request") != request.digest():
+        return None
+    extra = [Path(p) for p in stored.get("extra_roots", [])]
+    scanned = _inputs(root, extra, [str(p) for p in stored.get("skip", [])], request)
+    if scanned is None or scanned[0] != stored.get("inputs"):
+        return None
+    if _outputs(root) != stored.get("outputs"):
+        return None
+    invocation = str(uuid.uuid4())
+    _renew_manifest(root / "target" / "manifest.json", invocation)
+    stored["outputs"] = _outputs(root)
+    _write(path, stored)
+    _log(stored.get("log"), invocation, str(stored.get("log_target")))
+    return Replay(tuple(str(w) for w in stored.get("warnings", [])), str(stored["line"]))
+
+
+def forget(request: Request) -> None:
+    """Remove the witness: a compile takes the full path (it writes a new one if it qualifies)."""
+    try:
+        (request.root / WITNESS).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def record(
+    request: Request,
+    *,
+    started_ns: int,
+    target_dir: Path,
+    log_dir: Path,
+    target_name: str,
+    config_paths: Iterable[str],
+    eligible: bool,
+    warnings: Sequence[str],
+    line: str,
+) -> bool:
+    """After a compile: write the witness if it qualifies (see the module).
+
+    ``eligible``: every result came from the compile cache and the target was not connected to.
+    ``config_paths``: the project's folders from its config (those outside it are walked too);
+    ``log_dir`` holds ``pyflow.log``, where a replay writes its invocation line as a session does.
+    True when a witness was written. Never raises (a full disk only costs the next compile time).
+    """
+    root = request.root
+    path = root / WITNESS
+    try:
+        if eligible and target_dir.resolve() == (root / "target").resolve():
+            extra = _outside(root, config_paths)
+            skip = [os.path.normpath(root / "target"), os.path.normpath(log_dir.resolve())]
+            scanned = _inputs(root, extra, skip, request)
+            if scanned is not None and scanned[1] < started_ns - RACY_NS and not _secret([*warnings, line]):
+                witness = {
+                    "version": VERSION,
+                    "toolchain": toolchain(),
+                    "request": request.digest(),
+                    "extra_roots": [str(p) for p in extra],
+                    "skip": skip,
+                    "log": str(log_dir / "pyflow.log"),
+                    "log_target": f"{root} (target {target_name})",
+                    "inputs": scanned[0],
+                    "outputs": _outputs(root),
+                    "warnings": list(warnings),
+                    "line": line,
+                }
+                _write(path, witness)
+                return True
+    except Exception:
+        forget(request)
+    return False
+
+
+def _secret(lines: list[str]) -> bool:
+    """True when a printed line holds a secret value (printed masked, it is not stored)."""
+    from pyflow.secret import contains_secret
+
+    return contains_secret(lines)
+
+
+def _outside(root: Path, config_paths: Iterable[str]) -> list[Path]:
+    """Configured folders that are not below the project folder."""
+    found: list[Path] = []
+    for rel in config_paths:
+        folder = (root / rel).resolve()
+        if not folder.is_relative_to(root) and folder not in found:
+            found.append(folder)
+    return sorted(found)
+
+
+def _inputs(root: Path, extra: list[Path], skip: list[str], request: Request) -> tuple[str, int] | None:
+    """Digest of every file the compile could have read, and the newest change among them.
+
+    ``skip``: folders it writes (``target/``, the log folder), not walked.
+    """
+    rows: list[Any] = [skip]
+    newest = 0
+    for folder in [root, *extra]:
+        walked = _walk(folder, set(skip))
+        if walked is None:
+            return None
+        rows.append(walked[0])
+        newest = max(newest, walked[1])
+    for candidate in _profile_candidates(request):
+        sig = _stat(candidate)
+        rows.append([str(candidate), sig])
+        if sig is not None:
+            newest = max(newest, sig[1], sig[2])
+    return _sha(rows), newest
+
+
+def _profile_candidates(request: Request) -> list[Path]:
+    """profiles.yml files the profile lookup may read, besides the project folder's own."""
+    folders = [request.profiles_dir] if request.profiles_dir is not None else []
+    if os.environ.get("DBT_PROFILES_DIR"):
+        folders.append(Path(os.environ["DBT_PROFILES_DIR"]).expanduser())
+    folders += [Path.home() / ".pyflow", Path.home() / ".dbt"]
+    return [(f / "profiles.yml").resolve() for f in folders]
+
+
+def _walk(top: Path, skip: set[str]) -> tuple[str, int] | None:
+    """Digest of the files below ``top`` (path, size, times, inode), and the newest time.
+
+    Symbolic links are followed; hidden folders and ``__pycache__`` are left out. None past
+    :data:`MAX_FILES` files.
+    """
+    digest = hashlib.sha256()
+    newest, count = 0, 0
+    seen: set[tuple[int, int]] = set()
+    pending = [str(top)]
+    while pending:
+        folder = pending.pop()
+        try:
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            digest.update(f"!{folder} {exc.errno}\0".encode())
+            continue
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if entry.name.startswith(".") or entry.name in _SKIPPED_DIRS:
+                    continue
+                if os.path.normpath(entry.path) not in skip:
+                    digest.update(f"d {entry.path}\0".encode())
+                    pending.append(entry.path)
+                continue
+            count += 1
+            if count > MAX_FILES:
+                return None
+            try:
+                fst = entry.stat()
+            except OSError:  # a dangling link
+                digest.update(f"x {entry.path}\0".encode())
+                continue
+            newest = max(newest, fst.st_mtime_ns, fst.st_ctime_ns)
+            digest.update(
+                f"f {entry.path} {fst.st_size} {fst.st_mtime_ns} {fst.st_ctime_ns} {fst.st_ino}\0".encode()
+            )
+    return digest.hexdigest(), newest
+
+
+def _outputs(root: Path) -> str:
+    """Digest of what the compile left: ``target/compiled/`` and ``target/manifest.json``."""
+    compiled = _walk(root / "target" / "compiled", set())
+    return _sha([compiled[0] if compiled else None, _stat(root / "target" / "manifest.json")])
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _renew_manifest(path: Path, invocation: str) -> None:
+    """Give ``manifest.json`` this invocation's id and time, as a compile writes it."""
+    text = path.read_text(encoding="utf-8")
+    head = '{"metadata": '
+    if not text.startswith(head):
+        raise ValueError("unexpected manifest layout")
+    meta, end = json.JSONDecoder().raw_decode(text, len(head))
+    meta["invocation_id"] = invocation
+    meta["generated_at"] = datetime.now(UTC).isoformat()
+    _write_text(path, head + json.dumps(meta) + text[end:])
+
+
+def _log(path: Any, invocation: str, where: str) -> None:
+    """Append the lines a session starts ``pyflow.log`` with (its format), and that this was a replay."""
+    if not path:
+        return
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + f",{int(now % 1 * 1000):03d}"
+    lines = [
+        f"{stamp} [INFO] MainThread pyflow: invocation {invocation} in {where}",
+        f"{stamp} [INFO] MainThread pyflow: nothing changed since the last compile: answered from {WITNESS}",
+    ]
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+    except OSError:  # as a session does: a log that cannot be written does not stop the command
+        pass
+
+
+def _write(path: Path, data: Any) -> None:
+    _write_text(path, json.dumps(data))
+
+
+def _write_text(path: Path, text: str) -> None:
+    from pyflow.jsonfile import write_text
+
+    write_text(path, text)
+
+
+def _sha(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()
+
+
+def now_ns() -> int:
+    """The clock the racy check compares file times with."""
+    return time.time_ns()
