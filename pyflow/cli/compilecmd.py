@@ -68,7 +68,10 @@ def compile_project(
                     log_dir=session.root / cfg.log_path,
                     target_name=session.target.name,
                     config_paths=[*folders, *cfg.test_paths, cfg.packages_install_path],
-                    eligible=not failures and cached and not session.adapter.connected,
+                    eligible=not failures
+                    and cached
+                    and not session.adapter.connected
+                    and not compilewitness.reads_outside(session.compiler),
                     warnings=warnings,
                     line=line,
                 )

@@ -14,11 +14,13 @@ difference (or an unreadable witness) the command takes the full path, which wri
 Conservative on purpose: an environment variable that changed, any file under the project
 (a README, the DuckDB file after a run), an edit to pyflow itself all mean the full path.
 No witness is written after a compile that read the database (sources' columns, whether an
-incremental model exists: the database is not checked here), compiled anything anew (so a
-model reading ``run_started_at``, or holding an in-process table, never qualifies), failed,
-used ``--state``/``--defer``, or when a project file changed less than
-:data:`RACY_NS` before the command started (a later edit in the same clock tick could keep
-its size and time). Only the default ``target/`` folder is probed.
+incremental model exists: the database is not checked here) or a source's files outside the
+project (:func:`reads_outside`), compiled anything anew (so a model reading
+``run_started_at``, or holding an in-process table, never qualifies), failed, used
+``--state``/``--defer``, or when a project file changed less than :data:`RACY_NS` before the
+command started (a later edit in the same clock tick could keep its size and time). Only the
+default ``target/`` folder is probed. This module imports nothing of the project's model at
+load: the check runs before anything else.
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyflow.version import toolchain
+
+if TYPE_CHECKING:
+    from pyflow.runner.compilation import ProjectCompiler
 
 VERSION = 1
 WITNESS = Path("target") / ".pyflow" / "compile-witness.json"
@@ -166,6 +171,27 @@ def record(
                 return True
     except Exception:
         forget(request)
+    return False
+
+
+def reads_outside(compiler: ProjectCompiler) -> bool:
+    """True when the compile described a source's files outside the project folder.
+
+    A source read from files (``external_location``) gives its models the columns DuckDB finds
+    in those files, without connecting to the target; files below the project folder are
+    walked with it, others (an absolute path, ``../``, a URL) cannot be, so such a compile
+    leaves no witness.
+    """
+    from pyflow.core.node import SourceNode
+
+    root = compiler.project.root.resolve()
+    for uid in compiler.raw_sources:
+        node = compiler.project.node(uid)
+        if not isinstance(node, SourceNode) or not compiler.reads_files(node):
+            continue
+        location = compiler.file_location(node)
+        if "://" in location or not Path(os.path.normpath(location)).is_relative_to(root):
+            return True
     return False
 
 

@@ -225,3 +225,28 @@ def test_no_witness_with_state_or_debug(copy_project, pyflow, sessions):
     assert not (project / WITNESS).exists()
     pyflow("compile", "--project-dir", project, "--debug")
     assert not (project / WITNESS).exists()
+
+
+@pytest.mark.parametrize("where", ["inside", "outside"])
+def test_a_source_read_from_files_outside_the_project_leaves_no_witness(
+    make_project, pyflow, sessions, tmp_path, where
+):
+    # a source's files give its models their columns without connecting to the target; files
+    # outside the project folder are not walked, so a change there could not be seen
+    outside = tmp_path / "shared" / "payments.csv"
+    outside.parent.mkdir()
+    outside.write_text("payment_id,amount\n1,5\n")
+    location = "data/payments.csv" if where == "inside" else str(outside)
+    project = make_project(
+        {
+            "data/payments.csv": "payment_id,amount\n1,5\n",
+            "models/sources.yml": f"sources:\n  - name: bank\n    tables:\n      - name: payments\n"
+            f"        external_location: {location}\n",
+            "models/paid.py": "from pyflow import model\n\n\n@model\ndef paid(payments):\n"
+            "    return payments.filter(payments.amount > 0)\n",
+        }
+    )
+    pyflow("compile", "--project-dir", project)
+    pyflow("compile", "--project-dir", project)
+
+    assert (project / WITNESS).exists() == (where == "inside")
