@@ -203,11 +203,15 @@ def _secret(lines: list[str]) -> bool:
 
 
 def _outside(root: Path, config_paths: Iterable[str]) -> list[Path]:
-    """Configured folders that are not below the project folder."""
+    """Configured folders the walk of the project folder does not reach: outside it, or hidden."""
     found: list[Path] = []
     for rel in config_paths:
         folder = (root / rel).resolve()
-        if not folder.is_relative_to(root) and folder not in found:
+        inside = folder.is_relative_to(root)
+        hidden = inside and any(
+            p.startswith(".") or p in _SKIPPED_DIRS for p in folder.relative_to(root).parts
+        )
+        if (hidden or not inside) and folder not in found:
             found.append(folder)
     return sorted(found)
 

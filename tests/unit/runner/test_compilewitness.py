@@ -66,9 +66,11 @@ def test_configured_folders_outside_the_project_are_walked(tmp_path):
     (tmp_path / "shared_models").mkdir()
     request = Request(root, None, None, None, (), (), None)
 
-    extra = compilewitness._outside(root.resolve(), ["models", "../shared_models", "dbt_packages"])
+    extra = compilewitness._outside(
+        root.resolve(), ["models", "../shared_models", "dbt_packages", ".hidden/models"]
+    )
 
-    assert extra == [(tmp_path / "shared_models").resolve()]
+    assert extra == [(root / ".hidden/models").resolve(), (tmp_path / "shared_models").resolve()]
     before = compilewitness._inputs(root.resolve(), extra, [], request)
     (tmp_path / "shared_models/new.sql").write_text("select 1\n")
     assert compilewitness._inputs(root.resolve(), extra, [], request) != before
