@@ -74,6 +74,7 @@ def compile_project(
                     and not compilewitness.reads_outside(session.compiler),
                     warnings=warnings,
                     line=line,
+                    manifest=not session.project.partial,
                 )
         if failures:
             raise failures[0] if len(failures) == 1 else ErrorGroup(failures)

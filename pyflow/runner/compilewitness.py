@@ -112,7 +112,8 @@ def _replay(request: Request) -> Replay | None:
     if _outputs(root) != stored.get("outputs"):
         return None
     invocation = str(uuid.uuid4())
-    _renew_manifest(root / "target" / "manifest.json", invocation)
+    if stored.get("manifest", True):
+        _renew_manifest(root / "target" / "manifest.json", invocation)
     stored["outputs"] = _outputs(root)
     _write(path, stored)
     _log(stored.get("log"), invocation, str(stored.get("log_target")))
@@ -138,12 +139,14 @@ def record(
     eligible: bool,
     warnings: Sequence[str],
     line: str,
+    manifest: bool = True,
 ) -> bool:
     """After a compile: write the witness if it qualifies (see the module).
 
     ``eligible``: every result came from the compile cache and the target was not connected to.
     ``config_paths``: the project's folders from its config (those outside it are walked too);
-    ``log_dir`` holds ``pyflow.log``, where a replay writes its invocation line as a session does.
+    ``log_dir`` holds ``pyflow.log``, where a replay writes its invocation line as a session does;
+    ``manifest``: whether the compile wrote ``manifest.json`` (not after loading only a selection).
     True when a witness was written. Never raises (a full disk only costs the next compile time).
     """
     root = request.root
@@ -166,6 +169,7 @@ def record(
                     "outputs": _outputs(root),
                     "warnings": list(warnings),
                     "line": line,
+                    "manifest": manifest,
                 }
                 _write(path, witness)
                 return True

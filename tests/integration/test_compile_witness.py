@@ -250,3 +250,22 @@ def test_a_source_read_from_files_outside_the_project_leaves_no_witness(
     pyflow("compile", "--project-dir", project)
 
     assert (project / WITNESS).exists() == (where == "inside")
+
+
+def test_a_selection_loaded_alone_leaves_the_manifest_as_the_full_path_does(copy_project, pyflow, sessions):
+    # `-s stg_orders` loads only what the selection needs, and such a compile keeps the
+    # manifest of the whole project as it was: the replay must not renew it either
+    project = copy_project("mixed")
+    pyflow("compile", "--project-dir", project)
+    pyflow("compile", "--project-dir", project, "-s", "stg_orders")
+    pyflow("compile", "--project-dir", project, "-s", "stg_orders")
+    assert sessions[-1].project.partial
+    assert (project / WITNESS).exists()
+    manifest = (project / "target/manifest.json").read_bytes()
+    sessions.clear()
+
+    result = pyflow("compile", "--project-dir", project, "-s", "stg_orders")
+
+    assert sessions == []
+    assert "Compiled 1 model(s) (1 unchanged)" in result.stdout
+    assert (project / "target/manifest.json").read_bytes() == manifest
