@@ -105,7 +105,7 @@ def test_shop_prod_compiles_for_athena_without_credentials_or_drivers(tmp_path: 
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Compiled 8 model(s)" in done.stdout
+    assert "Compiled 7 model(s) and 1 snapshot(s)" in done.stdout
     base = project / "target" / "compiled" / "shop"
     compiled = {p.stem: p.read_text(encoding="utf-8") for p in base.rglob("*.sql")}
     assert len(compiled) == 8
