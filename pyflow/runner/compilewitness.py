@@ -3,7 +3,7 @@
 A compile whose every model and snapshot came from the compile cache, without connecting to
 the target, is a function of what its process could see: pyflow and its compilers
 (:func:`~pyflow.version.toolchain`), the command line and working directory, the environment,
-the project's files and the profiles files it may read. After such a compile,
+the project's files and the profiles files it may read, the Python and libraries it runs with. After such a compile,
 ``target/.pyflow/compile-witness.json`` records digests of all of these, what the command
 printed, and the ``stat`` of every file it left in ``target/compiled/`` and of
 ``target/manifest.json``. The next ``pyflow compile`` checks them before importing anything
@@ -26,8 +26,10 @@ load: the check runs before anything else.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -49,6 +51,8 @@ RACY_NS = 2_000_000_000
 MAX_FILES = 50_000
 """A project folder holding more files than this (a virtual environment in it, say) gets no witness."""
 _SKIPPED_DIRS = ("__pycache__",)
+_LIBRARIES = ("duckdb", "jinja2", "yaml", "pydantic", "pandas", "pyarrow")
+"""Besides Ibis and sqlglot (in the toolchain): another version may read the same files otherwise."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def _replay(request: Request) -> Replay | None:
         return None
     if not isinstance(stored, dict) or stored.get("version") != VERSION:
         return None
-    if stored.get("toolchain") != toolchain() or stored.get("request") != request.digest():
+    if stored.get("toolchain") != _runtime() or stored.get("request") != request.digest():
         return None
     extra = [Path(p) for p in stored.get("extra_roots", [])]
     scanned = _inputs(root, extra, [str(p) for p in stored.get("skip", [])], request)
@@ -154,12 +158,12 @@ def record(
     try:
         if eligible and target_dir.resolve() == (root / "target").resolve():
             extra = _outside(root, config_paths)
-            skip = [os.path.normpath(root / "target"), os.path.normpath(log_dir.resolve())]
+            skip = _written(root, [root / "target", log_dir], config_paths)
             scanned = _inputs(root, extra, skip, request)
             if scanned is not None and scanned[1] < started_ns - RACY_NS and not _secret([*warnings, line]):
                 witness = {
                     "version": VERSION,
-                    "toolchain": toolchain(),
+                    "toolchain": _runtime(),
                     "request": request.digest(),
                     "extra_roots": [str(p) for p in extra],
                     "skip": skip,
@@ -204,6 +208,31 @@ def _secret(lines: list[str]) -> bool:
     from pyflow.secret import contains_secret
 
     return contains_secret(lines)
+
+
+def _written(root: Path, folders: list[Path], config_paths: Iterable[str]) -> list[str]:
+    """The folders pyflow writes (``target/``, the log folder) that the walk can leave out.
+
+    Not one that is the project folder, or holds or sits inside a configured folder: its
+    files then count (the log changes every time, so such a project never replays: safe).
+    """
+    inputs = [(root / rel).resolve() for rel in config_paths]
+    kept: list[str] = []
+    for folder in (f.resolve() for f in folders):
+        if folder == root or any(i.is_relative_to(folder) or folder.is_relative_to(i) for i in inputs):
+            continue
+        kept.append(os.path.normpath(folder))
+    return kept
+
+
+def _runtime() -> str:
+    """The toolchain (pyflow, Ibis, sqlglot), this Python, and the libraries that read the files."""
+    found = []
+    for name in _LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        found.append([name, origin, os.stat(origin).st_mtime_ns if origin else None])
+    return _sha([toolchain(), sys.version, sys.executable, found])
 
 
 def _outside(root: Path, config_paths: Iterable[str]) -> list[Path]:

@@ -93,3 +93,32 @@ def test_adapters_say_whether_they_connected():
     assert TrinoConnection.connected.fget(remote)
     remote._online, remote._reached = False, True  # closed after connecting
     assert TrinoConnection.connected.fget(remote)
+
+
+def test_written_folders_are_left_out_only_when_they_hold_no_input(tmp_path):
+    root = tmp_path.resolve()
+    skip = compilewitness._written(root, [root / "target", root / "logs"], ["models", "seeds"])
+    assert skip == [str(root / "target"), str(root / "logs")]
+    # a log folder that is the project folder, or holds models, is walked: its files count
+    assert compilewitness._written(root, [root / "target", root], ["models"]) == [str(root / "target")]
+    assert compilewitness._written(root, [root / "target", root / "src"], ["src/models"]) == [
+        str(root / "target")
+    ]
+
+
+def test_another_library_version_means_the_full_path(monkeypatch, tmp_path):
+    import importlib.util
+    from types import SimpleNamespace
+
+    before = compilewitness._runtime()
+    reinstalled = tmp_path / "duckdb" / "__init__.py"  # another DuckDB: another file, another time
+    reinstalled.parent.mkdir()
+    reinstalled.write_text("")
+    find = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: SimpleNamespace(origin=str(reinstalled)) if name == "duckdb" else find(name, *a),
+    )
+
+    assert compilewitness._runtime() != before
