@@ -2,11 +2,11 @@
 
 A compile whose every model and snapshot came from the compile cache, without connecting to
 the target, is a function of what its process could see: pyflow and its compilers
-(:func:`~pyflow.version.toolchain`), the command line and working directory, the environment,
-the project's files and the profiles files it may read, the Python and libraries it runs with. After such a compile,
-``target/.pyflow/compile-witness.json`` records digests of all of these, what the command
-printed, and the ``stat`` of every file it left in ``target/compiled/`` and of
-``target/manifest.json``. The next ``pyflow compile`` checks them before importing anything
+(:func:`~pyflow.version.toolchain`), the Python and libraries it runs with, the command line
+and working directory, the environment, the project's files and the profiles files it may
+read. After such a compile, ``target/.pyflow/compile-witness.json`` records digests of all of
+these, what the command printed, and the ``stat`` of every file it left in
+``target/compiled/`` and of ``target/manifest.json``. The next ``pyflow compile`` checks them before importing anything
 of the project: a walk of the project folder with one ``stat`` per file. When everything
 matches it prints the same lines and gives the manifest a new invocation id and time; on any
 difference (or an unreadable witness) the command takes the full path, which writes a new one.
@@ -19,8 +19,8 @@ project (:func:`reads_outside`), compiled anything anew (so a model reading
 ``run_started_at``, or holding an in-process table, never qualifies), failed, used
 ``--state``/``--defer``, or when a project file changed less than :data:`RACY_NS` before the
 command started (a later edit in the same clock tick could keep its size and time). Only the
-default ``target/`` folder is probed. This module imports nothing of the project's model at
-load: the check runs before anything else.
+default ``target/`` folder is probed. This module imports nothing of pyflow's project model
+at load: the check runs before anything else.
 """
 
 from __future__ import annotations
