@@ -6,10 +6,11 @@ the target, is a function of what its process could see: pyflow and its compiler
 and working directory, the environment, the project's files and the profiles files it may
 read. After such a compile, ``target/.pyflow/compile-witness.json`` records digests of all of
 these, what the command printed, and the ``stat`` of every file it left in
-``target/compiled/`` and of ``target/manifest.json``. The next ``pyflow compile`` checks them before importing anything
-of the project: a walk of the project folder with one ``stat`` per file. When everything
-matches it prints the same lines and gives the manifest a new invocation id and time; on any
-difference (or an unreadable witness) the command takes the full path, which writes a new one.
+``target/compiled/`` and of ``target/manifest.json``. The next ``pyflow compile`` checks them
+before importing anything of the project: a walk of the project folder with one ``stat`` per
+file. When everything matches it prints the same lines and gives the manifest a new
+invocation id and time; on any difference (or an unreadable witness) the command takes the
+full path, which writes a new one.
 
 Conservative on purpose: an environment variable that changed, any file under the project
 (a README, the DuckDB file after a run), an edit to pyflow itself all mean the full path.
