@@ -29,6 +29,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -226,16 +227,25 @@ def _start(compiler: ProjectCompiler, processes: int) -> ProcessPoolExecutor:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """End the workers now, whatever they are running (the executor has no public way before 3.14)."""
+    """End the workers now, whatever they are running (the executor has no public way before 3.14).
+
+    Only the executor's own thread reaps them: two threads waiting on one child race (the loser
+    is told there is no such child and takes it for alive), so this waits for them to exit on
+    their sentinels, then for that thread.
+    """
+    from multiprocessing.connection import wait as wait_for_exit
+
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
-    for process in processes:
-        process.join(2)
-        if process.is_alive():  # a SIGTERM handler survived somehow: this one cannot be caught
-            process.kill()
-            process.join(2)
+    running = {process.sentinel: process for process in processes}
+    deadline = time.monotonic() + 2
+    while running and (left := deadline - time.monotonic()) > 0:
+        for sentinel in wait_for_exit(list(running), left):
+            del running[sentinel]
+    for process in running.values():  # a SIGTERM handler survived somehow: this one cannot be caught
+        process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)  # its thread sees them gone, reaps them and ends
 
 
 def _adopt(compiler: ProjectCompiler) -> None:
