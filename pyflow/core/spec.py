@@ -52,12 +52,24 @@ def _returns_dataframe(fn: Callable[..., Any]) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _module_tree(filename: str, text: str) -> ast.Module | None:
-    """A source file's syntax tree, parsed once for all the functions it defines."""
+def _module_defs(
+    filename: str, text: str
+) -> dict[tuple[str, int], list[ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """A source file's function definitions by name and first line, from one parse and one walk.
+
+    Built once for all the functions a file defines (walking the file again for each of them
+    made loading a file of a thousand models take half a minute).
+    """
     try:
-        return ast.parse(text, filename)
+        tree = ast.parse(text, filename)
     except (SyntaxError, ValueError):
-        return None
+        return {}
+    defs: dict[tuple[str, int], list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            defs.setdefault((node.name, first), []).append(node)
+    return defs
 
 
 def _def_lines(fn: Callable[..., Any]) -> tuple[int, dict[str, int]] | None:
@@ -71,16 +83,11 @@ def _def_lines(fn: Callable[..., Any]) -> tuple[int, dict[str, int]] | None:
     if code is None:
         return None
     lines = linecache.getlines(code.co_filename)
-    tree = _module_tree(code.co_filename, "".join(lines)) if lines else None
-    if tree is None:
-        return None
-    found = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.name == code.co_name
-        and min([node.lineno, *(d.lineno for d in node.decorator_list)]) == code.co_firstlineno
-    ]
+    found = (
+        _module_defs(code.co_filename, "".join(lines)).get((code.co_name, code.co_firstlineno), [])
+        if lines
+        else []
+    )
     if len(found) != 1:
         return None
     fdef = found[0]

@@ -72,6 +72,8 @@ class ProjectCompiler:
         self.call_frames = False
         """Call DataFrame models to learn their columns (``pyflow compile``; builds wait for them)."""
         self.frame_errors: dict[str, str] = {}
+        self.below_frames: frozenset[str] | None = None
+        """Models at or below a DataFrame model through models (runner/frames.py computes it)."""
         self.live = True
         """Templates may read the database (False in run/build's compile pass: see runner/renderdb.py)."""
         self.event_time_window: tuple[datetime | None, datetime | None] = (None, None)

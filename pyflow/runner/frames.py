@@ -103,10 +103,36 @@ def pending_error(node: ModelNode, frame: ModelNode, key: str, why: str | None =
 def check_inputs(compiler: ProjectCompiler, node: ModelNode) -> None:
     """Raise :data:`PENDING` when an input of a Python model waits for an unbuilt DataFrame model."""
     graph = compiler.project.graph
+    below = _below_frames(compiler)
     for key, parent in graph.param_map.get(node.unique_id, {}).items():
-        frame = _unknown_frame(compiler, parent, set())
+        frame = _unknown_frame(compiler, parent, set()) if parent in below else None
         if frame is not None:
             raise pending_error(node, frame, key, compiler.frame_errors.get(frame.unique_id))
+
+
+def _below_frames(compiler: ProjectCompiler) -> frozenset[str]:
+    """The models :func:`_unknown_frame` can find a DataFrame model from (computed once a project).
+
+    DataFrame models and the models reading them through models only: any other start of the
+    walk finds none, so a project without DataFrame models (or a model far from them) skips it
+    (walking up from every model cost the square of a chain's depth).
+    """
+    if compiler.below_frames is None:
+        project = compiler.project
+        graph = project.graph
+        children: dict[str, list[str]] = {}
+        for child, inputs in graph.param_map.items():
+            for parent in inputs.values():
+                children.setdefault(parent, []).append(child)
+        stack = [uid for uid in graph.nodes if is_frame_model(compiler, uid)]
+        found: set[str] = set()
+        while stack:
+            current = stack.pop()
+            if current not in found and isinstance(project.node(current), ModelNode):
+                found.add(current)
+                stack.extend(children.get(current, ()))
+        compiler.below_frames = frozenset(found)
+    return compiler.below_frames
 
 
 def _unknown_frame(compiler: ProjectCompiler, uid: str, seen: set[str]) -> ModelNode | None:

@@ -139,6 +139,16 @@ def test_spec_def_lines_from_the_file_tree_equal_getsourcelines(tmp_path: Any) -
         assert _def_lines(fn) is not None, fn
         assert _def_lines(fn) == _slow_def_lines(fn), fn
     assert _def_lines(namespace["m"]) == (5, {"a": 6, "b": 7})
+    # one file defining many functions, one name twice: each is found by its own first line
+    many = "".join(f"def f{i}(a{i}):\n    return a{i}\n\n\n" for i in range(50))
+    many += "first_f0 = f0\n\n\ndef f0(\n    z,\n):\n    return z\n"
+    (tmp_path / "many.py").write_text(many)
+    scope: dict[str, Any] = {}
+    exec(compile(many, str(tmp_path / "many.py"), "exec"), scope)
+    for fn in [scope["first_f0"], *(scope[f"f{i}"] for i in range(50))]:
+        assert _def_lines(fn) is not None and _def_lines(fn) == _slow_def_lines(fn), fn
+    assert _def_lines(scope["f0"]) == (204, {"z": 205})
+    assert _def_lines(scope["first_f0"]) == (1, {"a0": 1})
     # no file to read: the fast path declines, the spec still gets the code's first line
     generated: dict[str, Any] = {}
     exec("def g(a):\n    return a\n", generated)
