@@ -27,7 +27,7 @@ from pyflow.core.nodeconfig import (
     ModelConfig,
     SnapshotConfig,
 )
-from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec
+from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec, def_source
 from pyflow.errors import ProjectError, PyflowError
 
 
@@ -199,7 +199,7 @@ def module_entries(module: Any, mod_name: str, text: str) -> list[dict[str, Any]
         if spec_obj is None or getattr(fn, "__module__", None) != mod_name or attr.startswith("_"):
             continue
         try:
-            source = inspect.getsource(fn)
+            source = def_source(fn) or inspect.getsource(fn)
         except (OSError, TypeError):
             source = text
         found.append(

@@ -95,6 +95,30 @@ def _def_lines(fn: Callable[..., Any]) -> tuple[int, dict[str, int]] | None:
     return fdef.lineno, {a.arg: a.lineno for a in args}
 
 
+def def_source(fn: Callable[..., Any]) -> str | None:
+    """``inspect.getsource(fn)`` read from the file's syntax tree, without tokenizing the block.
+
+    Decorators through the last line of the body. None (ask ``inspect``) unless the next
+    non-blank line is code indented no deeper than the ``def``, or the end of the file: a
+    comment there may belong to the block as ``inspect`` reads it.
+    """
+    code = getattr(fn, "__code__", None)
+    if code is None or hasattr(fn, "__wrapped__"):  # inspect reads the wrapped function's
+        return None
+    lines = linecache.getlines(code.co_filename)
+    if not lines:
+        return None
+    found = _module_defs(code.co_filename, "".join(lines)).get((code.co_name, code.co_firstlineno), [])
+    if len(found) != 1 or found[0].end_lineno is None:
+        return None
+    fdef, end = found[0], found[0].end_lineno
+    indent = len(lines[fdef.lineno - 1]) - len(lines[fdef.lineno - 1].lstrip())
+    after = next((line for line in lines[end:] if line.strip()), None)
+    if after is not None and (after.lstrip().startswith("#") or len(after) - len(after.lstrip()) > indent):
+        return None
+    return "".join(lines[code.co_firstlineno - 1 : end])
+
+
 def _slow_def_lines(fn: Callable[..., Any]) -> tuple[int, dict[str, int]] | None:
     """The ``def`` line and parameter lines from ``inspect.getsourcelines`` (the reference)."""
     try:

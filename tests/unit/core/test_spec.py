@@ -154,3 +154,115 @@ def test_spec_def_lines_from_the_file_tree_equal_getsourcelines(tmp_path: Any) -
     exec("def g(a):\n    return a\n", generated)
     assert _def_lines(generated["g"]) is None
     assert _spec(model(generated["g"])).line == 1
+
+
+TRICKY = '''
+def deco(f):
+    return f
+
+
+@deco
+def trailing_comment(a):
+    return a
+    # indented: inspect keeps it
+
+# at column 0, after a blank line: it does not
+
+
+@deco
+def comment_at_col0_then_indented(a):
+    x = (1 +
+         2)
+    return a  # c
+# column 0
+    # indented again
+
+
+def one_line(a): return a
+
+
+class K:
+    @deco
+    def method(self):
+        return 1
+
+        # blank, then a comment
+    z = 1
+
+    def last_method(self):
+        return 2
+
+
+def blank_lines_after(a):
+    """doc"""
+    if a:
+        return 1
+    return 2
+
+
+
+def continued(a):
+    return a \\
+        + 1
+
+
+@deco
+@deco
+def at_the_end(a):
+    return a
+'''
+
+
+CORPUS = (
+    "pyflow.config.loader",
+    "pyflow.runner.session",
+    "pyflow.cli.main",
+    "pyflow.adapters.base",
+    "pyflow.adapters.duckdb",
+    "json.decoder",
+    "argparse",
+    "inspect",
+    "ast",
+)
+
+
+def test_spec_def_source_equals_inspect_getsource(tmp_path: Any) -> None:
+    """The loader's source of a model (its checksum) read from the syntax tree is getsource's."""
+    import importlib
+    import importlib.util
+    import inspect
+    import types
+
+    from pyflow.core import spec as spec_module
+    from pyflow.core.spec import def_source
+
+    path = tmp_path / "tricky_module.py"
+    path.write_text(TRICKY)
+    loaded = importlib.util.spec_from_file_location("tricky_module", path)
+    assert loaded is not None and loaded.loader is not None
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    tricky = vars(module)
+    functions = [v for v in tricky.values() if isinstance(v, types.FunctionType)]
+    functions += [tricky["K"].method, tricky["K"].last_method]
+    # and every function and method of some real modules
+    for name in CORPUS:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            members = vars(value).values() if isinstance(value, type) else [value]
+            functions += [f for f in members if isinstance(f, types.FunctionType) and f.__module__ == name]
+    fast = 0
+    for fn in functions:
+        found = def_source(fn)
+        try:
+            expected = inspect.getsource(fn)
+        except OSError:  # generated code (a dataclass's methods): the fast path declines too
+            assert found is None, fn
+            continue
+        if found is not None:
+            assert found == expected, fn
+            fast += 1
+    assert fast > 0.8 * len(functions) > 200
+    assert def_source(tricky["trailing_comment"]) is None  # a comment follows: inspect decides
+    assert def_source(tricky["at_the_end"]) == "@deco\n@deco\ndef at_the_end(a):\n    return a\n"
+    assert spec_module.def_source(tricky["one_line"]) == "def one_line(a): return a\n"
