@@ -72,6 +72,12 @@ def _module_defs(
     return defs
 
 
+def _file_lines(filename: str) -> list[str]:
+    """The file's lines as they are now (``linecache`` may hold them as an earlier import saw them)."""
+    linecache.checkcache(filename)
+    return linecache.getlines(filename)
+
+
 def _def_lines(fn: Callable[..., Any]) -> tuple[int, dict[str, int]] | None:
     """The ``def`` line and each parameter's line, from the syntax tree of the whole file.
 
@@ -82,7 +88,7 @@ def _def_lines(fn: Callable[..., Any]) -> tuple[int, dict[str, int]] | None:
     code = getattr(fn, "__code__", None)
     if code is None:
         return None
-    lines = linecache.getlines(code.co_filename)
+    lines = _file_lines(code.co_filename)
     found = (
         _module_defs(code.co_filename, "".join(lines)).get((code.co_name, code.co_firstlineno), [])
         if lines
@@ -105,7 +111,7 @@ def def_source(fn: Callable[..., Any]) -> str | None:
     code = getattr(fn, "__code__", None)
     if code is None or hasattr(fn, "__wrapped__"):  # inspect reads the wrapped function's
         return None
-    lines = linecache.getlines(code.co_filename)
+    lines = _file_lines(code.co_filename)
     if not lines:
         return None
     found = _module_defs(code.co_filename, "".join(lines)).get((code.co_name, code.co_firstlineno), [])

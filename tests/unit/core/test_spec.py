@@ -266,3 +266,24 @@ def test_spec_def_source_equals_inspect_getsource(tmp_path: Any) -> None:
     assert def_source(tricky["trailing_comment"]) is None  # a comment follows: inspect decides
     assert def_source(tricky["at_the_end"]) == "@deco\n@deco\ndef at_the_end(a):\n    return a\n"
     assert spec_module.def_source(tricky["one_line"]) == "def one_line(a): return a\n"
+
+
+def test_spec_def_source_reads_a_file_edited_since_it_was_first_read(tmp_path: Any) -> None:
+    # a long-lived process (the in-process CLI, a notebook) imports a model file, the file is
+    # edited, it is imported again: the source (the model's checksum, state:modified) is the new one
+    import importlib.util
+
+    from pyflow.core.spec import def_source
+
+    path = tmp_path / "edited_model.py"
+
+    def load(text: str) -> Any:
+        path.write_text(text)
+        loaded = importlib.util.spec_from_file_location("edited_model", path)
+        assert loaded is not None and loaded.loader is not None
+        module = importlib.util.module_from_spec(loaded)
+        loaded.loader.exec_module(module)
+        return module.m
+
+    assert def_source(load("def m(a):\n    return a * 2\n")) == "def m(a):\n    return a * 2\n"
+    assert def_source(load("def m(a):\n    return a * 30\n")) == "def m(a):\n    return a * 30\n"
