@@ -246,6 +246,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for process in running.values():  # a SIGTERM handler survived somehow: this one cannot be caught
         process.kill()
     pool.shutdown(wait=True, cancel_futures=True)  # its thread sees them gone, reaps them and ends
+    for process in processes:  # reaped already, unless that thread never started (Ctrl-C in a fork)
+        process.join(1)
 
 
 def _adopt(compiler: ProjectCompiler) -> None:

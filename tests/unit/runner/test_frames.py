@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +11,13 @@ import pytest
 
 from pyflow.compile.cache import CompileCache
 from pyflow.config.loader import load_project
-from pyflow.core.spec import TargetInfo
 from pyflow.runner import frames
 from pyflow.runner.compilation import ProjectCompiler
-
-TARGET = TargetInfo(name="dev", type="duckdb", schema="main", database="memory")
-NOW = datetime(2024, 1, 1, tzinfo=UTC)
-SOURCES = """
-sources:
-  - name: raw
-    tables:
-      - name: orders
-        columns:
-          - {name: id, data_type: integer}
-"""
+from tests.unit.runner.test_compilekey import NOW, SOURCES, TARGET
 
 
 def _random_project(seed: int, size: int = 30) -> dict[str, str]:
-    """Python, SQL and DataFrame models over one source, each reading up to three earlier nodes."""
+    """Python, SQL and DataFrame models over raw.orders, each reading up to three earlier nodes."""
     rng = random.Random(seed)
     files = {"models/sources.yml": SOURCES}
     names: list[str] = []

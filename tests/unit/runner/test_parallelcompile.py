@@ -260,6 +260,38 @@ def test_parallelcompile_ctrl_c_does_not_wait_for_a_running_model(
     assert multiprocessing.active_children() == []
 
 
+def test_parallelcompile_ctrl_c_while_forking_leaves_no_worker_unreaped(
+    tmp_path: Path, duckdb_adapter: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C after the workers are forked but before the executor's thread starts (the thread
+    # that otherwise reaps them): pyflow reaps them itself, no zombie is left
+    from concurrent.futures import process as futures_process
+
+    if not hasattr(futures_process.ProcessPoolExecutor, "_launch_processes"):
+        pytest.skip("this Python's executor forks its workers elsewhere")
+    launch = futures_process.ProcessPoolExecutor._launch_processes
+    forked: list[Any] = []
+
+    def launch_then_interrupt(self: Any) -> None:
+        launch(self)
+        forked.extend(self._processes.values())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(futures_process.ProcessPoolExecutor, "_launch_processes", launch_then_interrupt)
+    _write(tmp_path, _files())
+    project = load_project(tmp_path)
+    compiler = ProjectCompiler(project, duckdb_adapter, TARGET, NOW, cache=CompileCache(None))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            parallelcompile._start(compiler, 2)
+    finally:
+        compiler.close()
+    assert len(forked) == 2
+    for process in forked:
+        with pytest.raises(ChildProcessError):  # reaped: no such child any more
+            os.waitpid(process.pid, os.WNOHANG)
+
+
 def _nearest_by_walking(parents: dict[str, dict[str, str]], candidates: list[str]) -> dict[str, set[str]]:
     """The reference: walk up from each candidate, stopping at candidates."""
     wanted, out = set(candidates), {}
