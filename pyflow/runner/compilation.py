@@ -29,7 +29,7 @@ from pyflow.relation import Relation
 from pyflow.runner.compilekey import CompileKeys
 from pyflow.runner.frames import check_inputs, frame_columns
 from pyflow.runner.naming import RelationNamer
-from pyflow.runner.nodecolumns import describe_sql_model, seed_columns, source_columns
+from pyflow.runner.nodecolumns import describe_sql_model, learn_ancestors_first, seed_columns, source_columns
 from pyflow.runner.oracle import SchemaOracle
 from pyflow.runner.renderdb import render_services
 from pyflow.runner.testcompile import compile_test_node
@@ -73,6 +73,8 @@ class ProjectCompiler:
         """Call DataFrame models to learn their columns (``pyflow compile``; builds wait for them)."""
         self.frame_errors: dict[str, str] = {}
         self.below_frames: frozenset[str] | None = None
+        self.learning = False
+        """True while :func:`~pyflow.runner.nodecolumns.learn_ancestors_first` runs."""
         """Models at or below a DataFrame model through models (runner/frames.py computes it)."""
         self.live = True
         """Templates may read the database (False in run/build's compile pass: see runner/renderdb.py)."""
@@ -194,6 +196,7 @@ class ProjectCompiler:
         """A node's output columns as Ibis dtypes, or None when unknowable."""
         if uid in self._columns:
             return self._columns[uid]
+        learn_ancestors_first(self, uid)
         node = self.project.node(uid)
         cols: Columns | None
         found = self.adapter.get_columns(self.deferred[uid]) if uid in self.deferred else []
@@ -214,6 +217,10 @@ class ProjectCompiler:
                 cols = describe_sql_model(self, uid, compiled.sql)
         self._columns[uid] = cols
         return cols
+
+    def known_columns(self, uid: str) -> bool:
+        """Whether :meth:`columns` answers ``uid`` without computing anything."""
+        return uid in self._columns or uid in self.declared_columns
 
     def seed_select(self, node: SeedNode) -> str:
         """The SELECT that reads a seed's CSV."""

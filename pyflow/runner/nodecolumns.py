@@ -100,3 +100,39 @@ def _mirror_inputs(compiler: ProjectCompiler, uid: str) -> bool:
             return False
         compiler.oracle.ensure_table(up.relation, cols)
     return True
+
+
+def learn_ancestors_first(compiler: ProjectCompiler, uid: str) -> None:
+    """Learn the columns of ``uid``'s model ancestors not known yet, parents first.
+
+    Each then finds its inputs' columns known, so a chain of models thousands deep is not one
+    recursion per level (a Python model over ~330 SQL models passed Python's recursion limit).
+    The walk stops at known columns, so in a compile in dependency order it looks at a model's
+    parents only. An error is left to be raised where the model that needs it asks again.
+    """
+    if compiler.learning:  # already inside this loop: parents are known or failed
+        return
+    params, project = compiler.project.graph.param_map, compiler.project
+    pending: list[str] = []
+    seen, stack = {uid}, [uid]
+    while stack:
+        for parent in params.get(stack.pop(), {}).values():
+            if parent in seen or compiler.known_columns(parent):
+                continue
+            seen.add(parent)
+            node = project.node(parent)
+            if isinstance(node, ModelNode) and parent not in compiler.deferred:  # (read as built)
+                stack.append(parent)
+                if not node.returns_dataframe:  # (its frame's columns are asked for where needed)
+                    pending.append(parent)
+    if not pending:
+        return
+    compiler.learning = True
+    try:
+        for parent in project.graph.topo_order(pending):
+            try:
+                compiler.columns(parent)
+            except PyflowError:
+                continue
+    finally:
+        compiler.learning = False

@@ -130,6 +130,27 @@ def test_compile_of_a_deep_chain_of_python_models_needs_no_deep_recursion(make_p
     assert f'"pyflow"."main"."m{depth - 2}"' in compiled
 
 
+def test_compile_of_a_python_model_over_a_deep_chain_of_sql_models(make_project, pyflow):
+    # a Python model needs its input's columns; a SQL model's are described against its own
+    # inputs' columns, and those were asked for one recursion per level: ~330 SQL models deep,
+    # compile (and docs generate) stopped with an internal error (RecursionError)
+    depth = 400
+    files = {
+        f"models/s{i}.sql": f"select x + 1 as x from {{{{ ref('s{i - 1}') }}}}\n" for i in range(1, depth)
+    }
+    files["models/s0.sql"] = "select 1 as x\n"
+    files["models/top.py"] = (
+        "from pyflow import model\n\n\n@model\ndef top(s399):\n    return s399.mutate(y=s399.x * 2)\n"
+    )
+    project = make_project(files)
+
+    result = pyflow("compile", "--project-dir", project)
+
+    assert f"Compiled {depth + 1} model(s) (0 unchanged)" in result.output
+    compiled = (project / "target" / "compiled" / "proj" / "models" / "top.sql").read_text()
+    assert '"pyflow"."main"."s399"' in compiled
+
+
 def test_compile_tells_a_date_var_from_the_same_date_as_text(make_project, pyflow):
     # the compile cache keyed vars by their text: after a run with the YAML date, `--vars` with
     # the same date as a string reused the date's SQL (a DATE literal) instead of a string one
