@@ -73,9 +73,9 @@ class ProjectCompiler:
         """Call DataFrame models to learn their columns (``pyflow compile``; builds wait for them)."""
         self.frame_errors: dict[str, str] = {}
         self.below_frames: frozenset[str] | None = None
+        """Models at or below a DataFrame model through models (runner/frames.py computes it)."""
         self.learning = False
         """True while :func:`~pyflow.runner.nodecolumns.learn_ancestors_first` runs."""
-        """Models at or below a DataFrame model through models (runner/frames.py computes it)."""
         self.live = True
         """Templates may read the database (False in run/build's compile pass: see runner/renderdb.py)."""
         self.event_time_window: tuple[datetime | None, datetime | None] = (None, None)
