@@ -27,12 +27,13 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import queue
 import signal
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,10 @@ MIN_MODELS = 24
 MIN_JOBS = 8
 """The workers start once this many models are ready to compile at once; until then (and when
 only a few models changed) the parent compiles them itself."""
+MAX_BATCH = 8
+"""At most this many ready models go to a worker in one task, and each worker still gets two
+tasks or more of what is ready. A task per model cost the parent (pickling, pipe wake-ups, the
+executor's threads) time on the cores the workers need."""
 ENV = "PYFLOW_COMPILE_WORKERS"
 log = logging.getLogger(__name__)
 
@@ -92,7 +97,8 @@ def precompile(
         return 0
     blockers, children = _dependencies(project.graph.param_map, candidates)
     ready = deque(uid for uid in candidates if not blockers[uid])
-    inflight: dict[Future[CompiledModel | None], tuple[str, str]] = {}
+    inflight: dict[Future[list[CompiledModel | None]], list[tuple[str, str]]] = {}
+    finished: queue.SimpleQueue[Future[list[CompiledModel | None]]] = queue.SimpleQueue()
     pending: list[tuple[str, str, PythonJob]] = []
     pool: ProcessPoolExecutor | None = None
     done = 0
@@ -130,19 +136,24 @@ def precompile(
                 continue
             if pending:
                 pool = pool or _start(compiler, processes)
-                for uid, key, job in pending:
-                    inflight[pool.submit(_run, job)] = (uid, key)
+                size = max(1, min(MAX_BATCH, len(pending) // (processes * 2)))
+                for start in range(0, len(pending), size):
+                    batch = pending[start : start + size]
+                    future = pool.submit(_run, [job for _, _, job in batch])
+                    inflight[future] = [(uid, key) for uid, key, _ in batch]
+                    future.add_done_callback(finished.put)
                 pending.clear()
-            finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
-            for future in finished:
-                uid, key = inflight.pop(future)
-                compiled = future.result()
-                if compiled is not None:
-                    compiler.store(uid, key, compiled)
-                    if on_compiled is not None:
-                        on_compiled(uid, compiled)
-                    done += 1
-                    release(uid)
+            done_now = [finished.get()]  # each future is put once, when it is done
+            while not finished.empty():
+                done_now.append(finished.get())
+            for future in done_now:
+                for (uid, key), compiled in zip(inflight.pop(future), future.result(), strict=True):
+                    if compiled is not None:
+                        compiler.store(uid, key, compiled)
+                        if on_compiled is not None:
+                            on_compiled(uid, compiled)
+                        done += 1
+                        release(uid)
     except BrokenProcessPool as exc:  # a worker died (killed, out of memory): on submit or result
         log.warning("compile workers stopped (%s): compiling the rest in one process", exc)
     except BaseException:  # Ctrl-C, an error: do not wait for a model function still running
@@ -262,8 +273,12 @@ def _adopt(compiler: ProjectCompiler) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _run(job: PythonJob) -> CompiledModel | None:
-    """In a worker: compile one job; None when the parent should compile it itself."""
+def _run(jobs: list[PythonJob]) -> list[CompiledModel | None]:
+    """In a worker: compile a batch of jobs; None for each the parent should compile itself."""
+    return [_run_one(job) for job in jobs]
+
+
+def _run_one(job: PythonJob) -> CompiledModel | None:
     compiler = _forked
     assert compiler is not None
     node = compiler.project.node(job.uid)

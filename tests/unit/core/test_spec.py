@@ -226,6 +226,106 @@ CORPUS = (
 )
 
 
+NESTED_DEFS = """
+import contextlib
+
+
+def top(a):
+    def inner(b):
+        async def deepest(c):
+            return c
+        return lambda d: d
+    return inner
+
+
+class K:
+    def method(self):
+        class L:
+            def deeper(self):
+                return 1
+        return L
+
+    async def amethod(self):
+        return 2
+
+
+if True:
+    def in_if():
+        pass
+elif False:
+    def in_elif():
+        pass
+else:
+    def in_else():
+        pass
+
+for i in range(1):
+    def in_for():
+        pass
+else:
+    def in_for_else():
+        pass
+
+while False:
+    def in_while():
+        pass
+else:
+    def in_while_else():
+        pass
+
+try:
+    def in_try():
+        pass
+except ValueError:
+    def in_except():
+        pass
+else:
+    def in_try_else():
+        pass
+finally:
+    def in_finally():
+        pass
+
+try:
+    pass
+except* TypeError:
+    def in_except_star():
+        pass
+
+with contextlib.nullcontext():
+    def in_with():
+        pass
+
+match 1:
+    case 1:
+        def in_case():
+            pass
+    case _:
+        def in_default_case():
+            pass
+
+value = [lambda: 1 for _ in range(1)]
+"""
+
+
+def test_spec_function_defs_finds_what_ast_walk_finds() -> None:
+    """Walking statement lists only finds every ``def`` a full ``ast.walk`` finds, at any depth."""
+    import ast
+    import importlib
+
+    from pyflow.core.spec import _function_defs
+
+    sources = [NESTED_DEFS, TRICKY]
+    sources += [inspect.getsource(importlib.import_module(name)) for name in CORPUS]
+    for source in sources:
+        tree = ast.parse(source)
+        expected = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        found = _function_defs(tree)
+        assert sorted(map(id, found)) == sorted(map(id, expected))
+    names = {f.name for f in _function_defs(ast.parse(NESTED_DEFS))}
+    assert len(names) == 21 and {"deepest", "deeper", "in_except_star", "in_default_case"} <= names
+
+
 def test_spec_def_source_equals_inspect_getsource(tmp_path: Any) -> None:
     """The loader's source of a model (its checksum) read from the syntax tree is getsource's."""
     import importlib
