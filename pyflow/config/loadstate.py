@@ -51,7 +51,7 @@ from pyflow.core.spec import TargetInfo
 from pyflow.errors import GraphError, ProjectError, PyflowError, closest
 
 PARSE_CACHE = ".pyflow/parse"
-PARSE_FORMAT = "2"  # bump when what the parse cache stores changes
+PARSE_FORMAT = "3"  # bump when what the parse cache stores changes (3: Python modules' context, imports)
 
 
 def version() -> str:

@@ -27,6 +27,7 @@ import inspect
 import json
 from typing import Any
 
+from pyflow.config.pydeps import add_dependencies
 from pyflow.core.spec import DATAFRAME_HINTS
 
 _KINDS = {"model": "model", "snapshot": "snapshot"}
@@ -59,6 +60,7 @@ def static_definitions(text: str) -> list[dict[str, Any]] | None:
         found = _definitions(tree, text)
     except _Unsure:
         return None
+    add_dependencies(found, tree, text, {entry["attr"] for entry in found})
     try:
         stored: list[dict[str, Any]] = json.loads(json.dumps(found))  # as the parse cache gives them back
     except (TypeError, ValueError):

@@ -14,6 +14,7 @@ from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import LoadState
 from pyflow.config.packages import Package
 from pyflow.config.parsecache import import_module
+from pyflow.config.pydeps import ProjectImports, add_dependencies, module_imports
 from pyflow.config.pystatic import static_definitions
 from pyflow.config.sqlloader import folder_of
 from pyflow.config.yamlfile import read_text
@@ -27,12 +28,15 @@ from pyflow.core.nodeconfig import (
     ModelConfig,
     SnapshotConfig,
 )
-from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec, def_source
+from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec, def_source, module_tree
 from pyflow.errors import ProjectError, PyflowError
 
 
 class PythonLoading(LoadState):
     """The Python-model part of the project loader."""
+
+    project_imports: ProjectImports | None = None
+    """The project files model modules import (created at the first Python model)."""
 
     # ---- Python models -------------------------------------------------------------------
     def load_python(self, path: Path, package: Package | None = None) -> None:
@@ -70,22 +74,39 @@ class PythonLoading(LoadState):
                     param_lines=item["param_lines"],
                     kind=item["kind"],
                 )
-                if self.add_python_model(spec, display, rel_parts[:-1], item["source"], owner):
+                context = self._context(path, item)
+                if self.add_python_model(spec, display, rel_parts[:-1], item["source"], owner, context):
                     self.functions.defer(spec.name, path, mod_name, item["attr"])
             return
+        imports = module_imports(module_tree(str(path), text))
+        reached = self._helpers().before_import(path, imports)
         module = self._import(path, display, mod_name)
+        ProjectImports.after_import(reached)
         if module is None:  # its models are unknown: what names them is not reported again
             self.failed_names.update(decorated_functions(text))
             return
         if has_tests:
             self.python_tests.add_module(module, mod_name, display)
-        found = module_entries(module, mod_name, text)
+        found = module_entries(module, mod_name, text, imports)
         for item in found:
             fn = getattr(module, item["attr"])
             spec_obj = getattr(fn, SPEC_ATTR)
-            if self.add_python_model(spec_obj, display, rel_parts[:-1], item["source"], owner):
+            context = self._context(path, item)
+            if self.add_python_model(spec_obj, display, rel_parts[:-1], item["source"], owner, context):
                 self.functions.add(spec_obj.name, fn)
         self.parse_cache.put(display, sha, self.python_env, found)
+
+    def _context(self, path: Path, item: Mapping[str, Any]) -> str:
+        """What a model's checksum covers besides its function (:mod:`pyflow.config.pydeps`).
+
+        Its module's other code and the project files the module imports, read now.
+        """
+        return f"{item['context']}:{self._helpers().digest(path, item['imports'])}"
+
+    def _helpers(self) -> ProjectImports:
+        if self.project_imports is None:
+            self.project_imports = ProjectImports(self.root)
+        return self.project_imports
 
     def _import(self, path: Path, display: str, mod_name: str) -> Any:
         try:
@@ -127,8 +148,12 @@ class PythonLoading(LoadState):
         folders: tuple[str, ...],
         source: str,
         package: str | None = None,
+        context: str = "",
     ) -> bool:
-        """Register a ``@model`` function's node (of ``package``, else the root project); True when enabled and unique."""
+        """Register a ``@model`` function's node (of ``package``, else the root project); True when enabled and unique.
+
+        ``context``: what its output depends on besides ``source`` (see :meth:`_context`), in its checksum.
+        """
         package = package or self.config.name
         in_file = dict(spec.config)
         raw_columns = in_file.pop("columns", None) or {}
@@ -170,7 +195,7 @@ class PythonLoading(LoadState):
             language="python",
             config=cfg,  # type: ignore[arg-type]
             refs=refs,
-            checksum=_sha(source),
+            checksum=_sha(f"{source}\0{context}" if context else source),
             description=cfg.description or spec.doc or "",
             columns=columns,
             constraints=self._constraints(spec.name),
@@ -186,14 +211,17 @@ class PythonLoading(LoadState):
 _DECORATORS = frozenset({"model", "snapshot"})
 
 
-def module_entries(module: Any, mod_name: str, text: str) -> list[dict[str, Any]]:
+def module_entries(
+    module: Any, mod_name: str, text: str, imports: list[list[str | int]] | None = None
+) -> list[dict[str, Any]]:
     """The ``@model``/``@snapshot`` functions an imported module defines, as the parse cache keeps them.
 
     In the module's order; imported functions (of another module) and ``_private`` names are not
     the module's models. :func:`pyflow.config.pystatic.static_definitions` reads the same from
     the syntax tree, without importing.
     """
-    found = []
+    found: list[dict[str, Any]] = []
+    functions: set[str] = set()
     for attr, fn in vars(module).items():
         spec_obj: ModelSpec | None = getattr(fn, SPEC_ATTR, None)
         if spec_obj is None or getattr(fn, "__module__", None) != mod_name or attr.startswith("_"):
@@ -216,6 +244,9 @@ def module_entries(module: Any, mod_name: str, text: str) -> list[dict[str, Any]
                 "source": source,
             }
         )
+        functions.add(getattr(fn, "__name__", attr))
+    tree = module_tree(getattr(module, "__file__", None) or "", text)
+    add_dependencies(found, tree, text, functions, imports)
     return found
 
 

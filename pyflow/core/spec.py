@@ -52,6 +52,16 @@ def _returns_dataframe(fn: Callable[..., Any]) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
+def module_tree(filename: str, text: str) -> ast.Module | None:
+    """The syntax tree of a model file (None when it does not parse), parsed once for the
+    decorator (def lines, sources) and the loader (what else the models depend on)."""
+    try:
+        return ast.parse(text, filename)
+    except (SyntaxError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=8)
 def _module_defs(
     filename: str, text: str
 ) -> dict[tuple[str, int], list[ast.FunctionDef | ast.AsyncFunctionDef]]:
@@ -60,9 +70,8 @@ def _module_defs(
     Built once for all the functions a file defines (walking the file again for each of them
     made loading a file of a thousand models take half a minute).
     """
-    try:
-        tree = ast.parse(text, filename)
-    except (SyntaxError, ValueError):
+    tree = module_tree(filename, text)
+    if tree is None:
         return {}
     defs: dict[tuple[str, int], list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     for node in _function_defs(tree):

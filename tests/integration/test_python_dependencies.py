@@ -1,0 +1,121 @@
+"""A Python model's output depends on more than its function: module code and project helpers.
+
+Found trying the shop example as a user: a model read a module-level ``STATUS_MAP``; after
+editing it, ``pyflow compile`` said every model was unchanged and kept the old SQL (its compile
+key was its function's source), ``pyflow run`` would build that old SQL, and
+``state:modified`` did not list the model (same checksum), so a CI job would not rebuild it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+FILES = {
+    "pyflow.yml": "name: deps\n",
+    "seeds/raw.csv": "id,v\n1,10\n2,20\n",
+    "lib/__init__.py": "",
+    "lib/consts.py": "FACTOR = 100\n",
+    "lib/money.py": """
+        from lib.consts import FACTOR
+
+
+        def scaled(column):
+            return column * FACTOR
+        """,
+    "models/pair.py": """
+        import ibis
+        from pyflow import model
+
+        BONUS = 1
+
+
+        @model(materialized="table")
+        def with_bonus(raw: ibis.Table) -> ibis.Table:
+            return raw.mutate(w=raw.v + BONUS)
+
+
+        @model(materialized="table")
+        def plain(raw: ibis.Table) -> ibis.Table:
+            return raw.mutate(p=raw.v - 1)
+        """,
+    "models/uses_helper.py": """
+        import ibis
+        from pyflow import model
+
+        from lib.money import scaled
+
+
+        @model(materialized="table")
+        def uses_helper(raw: ibis.Table) -> ibis.Table:
+            return raw.mutate(s=scaled(raw.v))
+        """,
+}
+
+
+def _edit(project: Path, rel: str, old: str, new: str) -> None:
+    path = project / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _compiled(project: Path, name: str) -> str:
+    return (project / f"target/compiled/deps/models/{name}.sql").read_text(encoding="utf-8")
+
+
+def _modified(pyflow, project: Path, state: Path) -> list[str]:
+    result = pyflow(
+        "ls", "--project-dir", project, "-s", "state:modified", "--state", state, "--resource-type", "model"
+    )
+    return sorted(line for line in result.stdout.split() if not line.startswith("["))
+
+
+def _baseline(pyflow, project: Path) -> Path:
+    pyflow("build", "--project-dir", project)
+    state = project.parent / f"{project.name}-state"
+    shutil.rmtree(state, ignore_errors=True)
+    shutil.copytree(project / "target", state)
+    assert _modified(pyflow, project, state) == []
+    return state
+
+
+def test_a_module_constant_recompiles_and_modifies_only_the_models_of_that_file(
+    make_project, pyflow, warehouse
+):
+    project = make_project(FILES)
+    state = _baseline(pyflow, project)
+    assert "+ 1" in _compiled(project, "with_bonus")
+
+    _edit(project, "models/pair.py", "BONUS = 1", "BONUS = 5")
+    pyflow("compile", "--project-dir", project)
+
+    assert "+ 5" in _compiled(project, "with_bonus")  # not the cached SQL of BONUS = 1
+    assert _modified(pyflow, project, state) == ["plain", "with_bonus"]  # both read the module
+    pyflow("run", "--project-dir", project, "-s", "with_bonus")
+    assert warehouse(project).rows("select w from main.with_bonus order by id") == [(15,), (25,)]
+
+
+def test_editing_one_model_of_a_file_leaves_its_sibling_unmodified(make_project, pyflow):
+    project = make_project(FILES)
+    state = _baseline(pyflow, project)
+
+    _edit(project, "models/pair.py", "raw.v - 1", "raw.v - 2")
+    # a new model in the same file, with the blank lines around it, changes no other checksum
+    _edit(project, "models/pair.py", "BONUS = 1\n", "BONUS = 1\n\n\n@model\ndef added(raw):\n    return raw\n")
+
+    assert _modified(pyflow, project, state) == ["added", "plain"]
+
+
+def test_a_helper_module_imported_through_another_recompiles_its_models(make_project, pyflow, warehouse):
+    project = make_project(FILES)
+    state = _baseline(pyflow, project)
+    assert "* 100" in _compiled(project, "uses_helper")
+
+    _edit(project, "lib/consts.py", "FACTOR = 100", "FACTOR = 1000")  # lib.money imports it
+    pyflow("compile", "--project-dir", project)
+
+    assert "* 1000" in _compiled(project, "uses_helper")
+    assert _modified(pyflow, project, state) == ["uses_helper"]
+    pyflow("run", "--project-dir", project, "-s", "uses_helper")
+    assert warehouse(project).rows("select s from main.uses_helper order by id") == [(10000,), (20000,)]
