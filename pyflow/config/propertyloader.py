@@ -158,6 +158,7 @@ class PropertyLoading(LoadState):
     def check_unused_props(self) -> None:
         """Report properties that describe a model or snapshot no file defines."""
         failed = {e.model for e in self.errors}  # found, but rejected with an error already
+        failed |= self.failed_names  # defined by a module that failed to import (reported)
         for name, (_, doc, loc) in self.model_props.items():
             known = name in self.models or name in self.snapshots or name in self.disabled
             if not known and name not in failed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -250,17 +251,27 @@ def module_entries(
     return found
 
 
+_DECORATED = re.compile(
+    r"^@(?:[A-Za-z_]\w*\.)*(?:model|snapshot)\b.*\n"  # the decorator, at column 0
+    r"(?:[ \t)@#].*\n|[ \t]*\n)*"  # its other lines, other decorators, comments, blank lines
+    r"(?:async[ \t]+)?def[ \t]+([A-Za-z]\w*)",
+    re.MULTILINE,
+)
+
+
 def decorated_functions(text: str) -> list[str]:
     """Names of the top-level functions ``text`` decorates with ``@model`` or ``@snapshot``.
 
-    Read without importing (for a module whose import failed); none when it does not parse.
+    Read without importing (for a module whose import failed). When it does not parse, they are
+    read from the text: a decorator line at column 0 and the ``def`` after it. The names only
+    keep the failed module's properties, tests and children from adding errors of their own.
     """
     import ast
 
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
-        return []
+        return _DECORATED.findall(text)
     names = []
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name.startswith("_"):

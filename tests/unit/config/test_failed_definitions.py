@@ -76,3 +76,40 @@ def test_a_python_module_that_fails_to_import_is_reported_alone(make_project) ->
 
     assert not isinstance(err, ErrorGroup), str(err)
     assert (err.path, err.line, err.code) == ("models/p.py", 2, "python-import")
+
+
+BROKEN_PY = {
+    "models/a.sql": "select 1 as id\n",
+    "models/q.sql": "select * from {{ ref('p') }}\n",
+    "models/r.py": (
+        "import ibis\nfrom pyflow import model\n\n\n@model()\ndef r(p2: ibis.Table) -> ibis.Table:\n    return p2\n"
+    ),
+    # properties and a test of the models of the broken file
+    "models/schema.yml": (
+        "models:\n  - name: p\n    description: the p model\n    columns:\n      - name: id\n"
+        "        tests: [unique]\n  - name: p2\n    description: another\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        # a syntax error: the file does not parse, its decorated functions are found in its text
+        "import ibis\nfrom pyflow import model\n\n\n@model(\n    materialized='table',\n)\n"
+        "def p(a: ibis.Table) -> ibis.Table:\n    return a.select(x=1, a.id)\n\n\n"
+        "@model\n# a comment\nasync def p2(a):\n    return a\n",
+        # it parses but fails to import
+        "import ibis\nimport no_such_module_here\nfrom pyflow import model\n\n\n"
+        "@model()\ndef p(a: ibis.Table) -> ibis.Table:\n    return a\n\n\n"
+        "@model\ndef p2(a: ibis.Table) -> ibis.Table:\n    return a\n",
+    ],
+    ids=["syntax-error", "import-error"],
+)
+def test_properties_tests_and_children_of_a_broken_module_add_no_error(make_project, module: str) -> None:
+    # before: its models' properties were "properties describe model 'p', which does not exist"
+    # (did you mean ...?), its test and its children "depends on 'p', which is not a model"
+    err = _load_error(make_project, {**BROKEN_PY, "models/p.py": module})
+
+    assert not isinstance(err, ErrorGroup), str(err)
+    assert err.path == "models/p.py" and err.code in ("python-syntax", "python-import")
