@@ -29,6 +29,7 @@ import os
 import sys
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
@@ -162,20 +163,24 @@ class ProjectImports:
         imported again from their files. Returns the files the module reaches.
         """
         reached = self.closure(importer, imports)
-        if all(_IMPORTED.get(path, sha) == sha for path, sha in reached.items()):
+        if not any(_stale(self._module(path), path, sha) for path, sha in reached.items()):
             return reached
-        stale = set(_IMPORTED)
         for name, module in list(sys.modules.items()):
-            file = getattr(module, "__file__", None)
-            if isinstance(file, str) and os.path.normpath(file) in stale:
+            if hasattr(module, _SHA_ATTR):
                 del sys.modules[name]
-        _IMPORTED.clear()
         return reached
 
-    @staticmethod
-    def after_import(reached: dict[str, str]) -> None:
-        """Record the helpers a model module imported (:meth:`before_import`'s answer), as imported."""
-        _IMPORTED.update(reached)
+    def after_import(self, reached: dict[str, str]) -> None:
+        """Mark the helper modules a model module imported with their content hash as imported."""
+        for path, sha in reached.items():
+            module = self._module(path)
+            if module is not None and _file(module) == path and not hasattr(module, _SHA_ATTR):
+                setattr(module, _SHA_ATTR, sha)
+
+    def _module(self, path: str) -> ModuleType | None:
+        """The module imported under the name of project file ``path`` (its place in the project)."""
+        parts = os.path.splitext(os.path.relpath(path, self.root))[0].split(os.sep)
+        return sys.modules.get(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
 
     @staticmethod
     def _key(
@@ -224,9 +229,24 @@ class ProjectImports:
         return self._files[path]
 
 
-_IMPORTED: dict[str, str] = {}
-"""Project helper files this process imported through model modules, with their content hash
-then (a mirror of part of ``sys.modules``, which is process-wide too)."""
+_SHA_ATTR = "__pyflow_sha__"
+"""Set on a project helper module imported through a model: its file's content hash then."""
+
+
+def _file(module: ModuleType) -> str | None:
+    file = getattr(module, "__file__", None)
+    return os.path.normpath(file) if isinstance(file, str) else None
+
+
+def _stale(module: ModuleType | None, path: str, sha: str) -> bool:
+    """True when importing ``path`` would reuse a helper module of another content or file.
+
+    Only modules pyflow marked count: another module of that name (the standard library's, a
+    library's) is what Python's own search finds first anyway.
+    """
+    if module is None or not hasattr(module, _SHA_ATTR):
+        return False
+    return _file(module) != path or getattr(module, _SHA_ATTR) != sha
 
 
 def _under(path: str, root: str) -> bool:

@@ -82,7 +82,7 @@ class PythonLoading(LoadState):
         imports = module_imports(module_tree(str(path), text))
         reached = self._helpers().before_import(path, imports)
         module = self._import(path, display, mod_name)
-        ProjectImports.after_import(reached)
+        self._helpers().after_import(reached)
         if module is None:  # its models are unknown: what names them is not reported again
             self.failed_names.update(decorated_functions(text))
             return

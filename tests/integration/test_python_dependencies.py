@@ -119,3 +119,14 @@ def test_a_helper_module_imported_through_another_recompiles_its_models(make_pro
     assert _modified(pyflow, project, state) == ["uses_helper"]
     pyflow("run", "--project-dir", project, "-s", "uses_helper")
     assert warehouse(project).rows("select s from main.uses_helper order by id") == [(10000,), (20000,)]
+
+
+def test_two_projects_with_a_helper_of_the_same_name_in_one_process(make_project, pyflow):
+    # a notebook or a test suite compiling two projects: each model gets its own project's lib
+    first = make_project(FILES)
+    second = make_project({**FILES, "lib/consts.py": "FACTOR = 7\n"})
+
+    for project, factor in [(first, "* 100"), (second, "* 7"), (first, "* 100")]:
+        shutil.rmtree(project / "target", ignore_errors=True)
+        pyflow("compile", "--project-dir", project)
+        assert factor in _compiled(project, "uses_helper"), project
