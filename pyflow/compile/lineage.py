@@ -91,6 +91,8 @@ def select_lineage(
             dialect=dialect,
             catalog=default_database if _three_level(tables, default_database) else None,
             db=default_schema,
+            trim_selects=False,  # a node's `source` (unread here) stays the scope's query, not a copy
+            copy=False,  # the tree is this call's own
         )
     except (SqlglotError, RecursionError, ValueError, KeyError) as exc:
         return SelectLineage(error=f"{type(exc).__name__}: {exc}")
