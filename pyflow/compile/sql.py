@@ -120,6 +120,7 @@ def compile_sql_model(
     volatile = calls.used or any(
         name in text for name in ("run_started_at", "invocation_id") for text in [model.raw_code, *macro_text]
     )
+    volatile = volatile or getattr(ctx.get("modules"), "read_clock", False)  # modules.datetime
     return CompiledModel(
         model.name, with_ctes(sql, ctes, quote), env=tuple(sorted(env_reads.items())), volatile=volatile
     )

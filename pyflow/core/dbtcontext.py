@@ -120,5 +120,28 @@ def helper_names(model: str) -> dict[str, Any]:
         "fromyaml": _fromyaml,
         "dbt_version": DBT_VERSION,
         "graph": {"nodes": {}, "sources": {}, "exposures": {}, "metrics": {}},  # filled for a run
-        "modules": {"datetime": _dt, "re": re, "itertools": itertools},
+        "modules": Modules(),
     }
+
+
+class Modules(dict[str, Any]):
+    """dbt's ``modules`` (``datetime``, ``re``, ``itertools``), noting a read of ``datetime``.
+
+    ``modules.datetime.datetime.now()`` renders the time of the render: a model (or a macro it
+    calls) that reads ``datetime`` is recompiled at every run, never taken from the compile
+    cache (``read_clock``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(datetime=_dt, re=re, itertools=itertools)
+        self.read_clock = False
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "datetime":
+            self.read_clock = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # noqa: D102
+        if key not in self:
+            return default
+        return self[key]  # through __getitem__, which notes the read

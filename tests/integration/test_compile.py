@@ -182,3 +182,26 @@ def test_compile_counts_snapshots_apart_from_models(copy_project, pyflow):
 
     assert "Compiled 7 model(s) and 1 snapshot(s) (0 unchanged)" in result.output
     assert (project / "target/compiled/shop/snapshots/customers_snapshot.sql").is_file()
+
+
+def test_models_reading_modules_datetime_are_compiled_again_each_time(make_project, pyflow):
+    # `modules.datetime.datetime.now()` (dbt's idiom for time windows) rendered once was cached
+    # for good: every later compile and run used the first render's time
+    project = make_project(
+        {
+            "macros/stamp.sql": "{% macro stamp() %}'{{ modules.datetime.datetime.now() }}'{% endmacro %}\n",
+            "models/now.sql": "select '{{ modules.datetime.datetime.now().isoformat() }}' as at\n",
+            "models/via_macro.sql": "select {{ stamp() }} as at\n",
+            "models/only_re.sql": 'select \'{{ modules.re.sub("a", "b", "aa") }}\' as r\n',
+        }
+    )
+    compiled = project / "target" / "compiled" / "proj" / "models"
+
+    pyflow("compile", "--project-dir", project)
+    first = {m: (compiled / f"{m}.sql").read_text() for m in ("now", "via_macro")}
+    result = pyflow("compile", "--project-dir", project)
+
+    assert "Compiled 3 model(s) (1 unchanged)" in result.output  # only_re came from the cache
+    for name, text in first.items():
+        assert (compiled / f"{name}.sql").read_text() != text, name
+    assert "'bb' as r" in (compiled / "only_re.sql").read_text()
