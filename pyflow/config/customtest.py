@@ -125,9 +125,13 @@ def generic_definition(fn: Callable[..., Any], spec: ModelSpec, path: str) -> Te
 
 
 def singular_test(
-    spec: ModelSpec, path: str, package: str, layers: list[dict[str, Any]], source: str
+    spec: ModelSpec, path: str, package: str, layers: list[dict[str, Any]], source: str, context: str = ""
 ) -> TestNode:
-    """The test node of a ``@data_test`` function: its parameters are its dependencies."""
+    """The test node of a ``@data_test`` function: its parameters are its dependencies.
+
+    ``context``: what else it depends on (its module's other code, the project modules it
+    imports; :mod:`pyflow.config.pydeps`), in its checksum as in a Python model's.
+    """
     cfg = _config(spec, layers, path)
     refs = tuple(
         DependencyRef(p, spec.param_lines.get(p, spec.line), "param") for p in spec.params if p != CTX_PARAM
@@ -144,7 +148,7 @@ def singular_test(
         language="python",
         raw_code=source,
         description=cfg.description or spec.doc or "",
-        checksum=hashlib.sha256(source.encode()).hexdigest(),
+        checksum=hashlib.sha256((f"{source}\0{context}" if context else source).encode()).hexdigest(),
     )
 
 
@@ -234,14 +238,17 @@ class PythonTests:
         """The singular tests' nodes."""
         self.errors: list[PyflowError] = []
 
-    def add_module(self, module: Any, module_name: str, path: str) -> None:
-        """Record the test functions an imported module defines; keep errors for the report."""
+    def add_module(self, module: Any, module_name: str, path: str, context: str = "") -> None:
+        """Record the test functions an imported module defines; keep errors for the report.
+
+        ``context``: what the module's functions depend on besides their own source.
+        """
         for fn, spec in decorated_tests(module, module_name):
             try:
                 if spec.kind == "generic_test":
                     self._add_generic(fn, spec, path)
                 else:
-                    self._add_singular(fn, spec, path)
+                    self._add_singular(fn, spec, path, context)
             except PyflowError as exc:
                 self.errors.append(exc)
 
@@ -261,12 +268,12 @@ class PythonTests:
         self.definitions[spec.name] = definition
         self.generic[spec.name] = fn
 
-    def _add_singular(self, fn: Callable[..., Any], spec: ModelSpec, path: str) -> None:
+    def _add_singular(self, fn: Callable[..., Any], spec: ModelSpec, path: str, context: str) -> None:
         cfg, name = self.config, spec.name
         layers = [*tree_layers(cfg.tests, cfg.name, (name,)), *tree_layers(cfg.data_tests, cfg.name, (name,))]
         try:
             source = inspect.getsource(fn)
         except (OSError, TypeError):
             source = fn.__qualname__
-        self.nodes.append(singular_test(spec, path, cfg.name, layers, source))
+        self.nodes.append(singular_test(spec, path, cfg.name, layers, source, context))
         self.singular.setdefault(name, fn)  # a second one of this name is reported as a duplicate

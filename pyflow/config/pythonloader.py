@@ -15,7 +15,7 @@ from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import LoadState
 from pyflow.config.packages import Package
 from pyflow.config.parsecache import import_module
-from pyflow.config.pydeps import ProjectImports, add_dependencies, module_imports
+from pyflow.config.pydeps import ProjectImports, add_dependencies, module_context, module_imports
 from pyflow.config.pystatic import static_definitions
 from pyflow.config.sqlloader import folder_of
 from pyflow.config.yamlfile import read_text
@@ -29,7 +29,7 @@ from pyflow.core.nodeconfig import (
     ModelConfig,
     SnapshotConfig,
 )
-from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, ModelSpec, def_source, module_tree
+from pyflow.core.spec import CTX_PARAM, SPEC_ATTR, TEST_ATTR, ModelSpec, def_source, module_tree
 from pyflow.errors import ProjectError, PyflowError
 
 
@@ -87,7 +87,9 @@ class PythonLoading(LoadState):
             self.failed_names.update(decorated_functions(text))
             return
         if has_tests:
-            self.python_tests.add_module(module, mod_name, display)
+            self.python_tests.add_module(
+                module, mod_name, display, self._module_context(path, text, module, mod_name)
+            )
         found = module_entries(module, mod_name, text, imports)
         for item in found:
             fn = getattr(module, item["attr"])
@@ -103,6 +105,20 @@ class PythonLoading(LoadState):
         Its module's other code and the project files the module imports, read now.
         """
         return f"{item['context']}:{self._helpers().digest(path, item['imports'])}"
+
+    def _module_context(self, path: Path, text: str, module: Any, mod_name: str) -> str:
+        """What a module's ``@model``/``@data_test`` ... functions depend on besides their source.
+
+        The module without those functions, and the project files it imports (read now).
+        """
+        tree = module_tree(str(path), text)
+        decorated = {
+            getattr(fn, "__name__", attr)
+            for attr, fn in vars(module).items()
+            if getattr(fn, "__module__", None) == mod_name
+            and (hasattr(fn, SPEC_ATTR) or hasattr(fn, TEST_ATTR))
+        }
+        return f"{module_context(tree, text, decorated)}:{self._helpers().digest(path, module_imports(tree))}"
 
     def _helpers(self) -> ProjectImports:
         if self.project_imports is None:

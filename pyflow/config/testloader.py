@@ -63,6 +63,10 @@ class TestLoading(abc.ABC):
         """Import a project module, recording failures as errors."""
 
     @abc.abstractmethod
+    def _module_context(self, path: Path, text: str, module: Any, mod_name: str) -> str:
+        """What a module's decorated functions depend on besides their own source."""
+
+    @abc.abstractmethod
     def _parse_sql(
         self, display: str, text: str, name: str, jinja: JinjaProject, block: str | None = None
     ) -> dict[str, Any] | None:
@@ -212,7 +216,8 @@ class TestLoading(abc.ABC):
             mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in parts)])
             module = self._import(path, display, mod_name)
             if module is not None:
-                self.python_tests.add_module(module, mod_name, display)
+                context = self._module_context(path, text, module, mod_name)
+                self.python_tests.add_module(module, mod_name, display, context)
 
     def load_singular_test(self, path: Path, jinja: JinjaProject, package: str | None = None) -> None:
         """A ``tests/*.sql`` file (of the root project or ``package``): a query returning the rows that fail."""

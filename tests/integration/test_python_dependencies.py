@@ -102,7 +102,9 @@ def test_editing_one_model_of_a_file_leaves_its_sibling_unmodified(make_project,
 
     _edit(project, "models/pair.py", "raw.v - 1", "raw.v - 2")
     # a new model in the same file, with the blank lines around it, changes no other checksum
-    _edit(project, "models/pair.py", "BONUS = 1\n", "BONUS = 1\n\n\n@model\ndef added(raw):\n    return raw\n")
+    _edit(
+        project, "models/pair.py", "BONUS = 1\n", "BONUS = 1\n\n\n@model\ndef added(raw):\n    return raw\n"
+    )
 
     assert _modified(pyflow, project, state) == ["added", "plain"]
 
@@ -130,3 +132,36 @@ def test_two_projects_with_a_helper_of_the_same_name_in_one_process(make_project
         shutil.rmtree(project / "target", ignore_errors=True)
         pyflow("compile", "--project-dir", project)
         assert factor in _compiled(project, "uses_helper"), project
+
+
+def test_a_python_data_test_is_modified_with_its_module(make_project, pyflow):
+    project = make_project(
+        {
+            **FILES,
+            "tests/checks.py": """
+                from pyflow import data_test
+
+                LIMIT = 100
+
+
+                @data_test
+                def small_values(with_bonus):
+                    return with_bonus.filter(with_bonus.w > LIMIT)
+
+
+                @data_test
+                def no_negative(plain):
+                    return plain.filter(plain.p < 0)
+                """,
+        }
+    )
+    state = _baseline(pyflow, project)
+
+    _edit(project, "tests/checks.py", "LIMIT = 100", "LIMIT = 10")
+    result = pyflow(
+        "ls", "--project-dir", project, "-s", "state:modified", "--state", state, "--resource-type", "test"
+    )
+
+    # both read the module (its constant could be either's); the models did not change
+    assert sorted(result.stdout.split()) == ["no_negative", "small_values"]
+    assert _modified(pyflow, project, state) == []
