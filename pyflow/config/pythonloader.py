@@ -61,6 +61,8 @@ class PythonLoading(LoadState):
         sha = _sha(text)
         has_tests = customtest.uses_test_decorator(text)  # imported every time: tests are not cached
         cached = None if has_tests else self.parse_cache.get(display, sha, self.python_env)
+        if cached is not None and any(item.get("helpers") != self._helpers_of(path, item) for item in cached):
+            cached = None  # a project module it imports changed: what the import records may too
         if cached is None and self.static_python and not has_tests:
             cached = static_definitions(text)  # None unless the tree tells what an import would find
         if cached is not None:
@@ -92,6 +94,7 @@ class PythonLoading(LoadState):
             )
         found = module_entries(module, mod_name, text, imports)
         for item in found:
+            item["helpers"] = self._helpers_of(path, item)
             fn = getattr(module, item["attr"])
             spec_obj = getattr(fn, SPEC_ATTR)
             context = self._context(path, item)
@@ -104,7 +107,11 @@ class PythonLoading(LoadState):
 
         Its module's other code and the project files the module imports, read now.
         """
-        return f"{item['context']}:{self._helpers().digest(path, item['imports'])}"
+        return f"{item['context']}:{self._helpers_of(path, item)}"
+
+    def _helpers_of(self, path: Path, item: Mapping[str, Any]) -> str:
+        """The hash of the project files the module of a parse-cache entry imports, as they are now."""
+        return self._helpers().digest(path, item.get("imports") or [])
 
     def _module_context(self, path: Path, text: str, module: Any, mod_name: str) -> str:
         """What a module's ``@model``/``@data_test`` ... functions depend on besides their source.

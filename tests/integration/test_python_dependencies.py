@@ -8,6 +8,7 @@ key was its function's source), ``pyflow run`` would build that old SQL, and
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -165,3 +166,44 @@ def test_a_python_data_test_is_modified_with_its_module(make_project, pyflow):
     # both read the module (its constant could be either's); the models did not change
     assert sorted(result.stdout.split()) == ["no_negative", "small_values"]
     assert _modified(pyflow, project, state) == []
+
+
+def test_config_read_from_a_helper_beside_the_models_is_read_again_when_it_changes(make_project, pyflow):
+    # the parse cache kept what importing models/with_config.py recorded while models/common.py
+    # (a helper in the model folder, which the parse cache's stamp of helper files leaves out)
+    # changed: the model stayed a view after `COMMON = {"materialized": "table"}`
+    project = make_project(
+        {
+            **FILES,
+            "models/common.py": 'COMMON = {"materialized": "view"}\n',
+            "models/with_config.py": """
+                import ibis
+                from pyflow import model
+
+                from models.common import COMMON
+
+
+                @model(**COMMON)
+                def with_config(raw: ibis.Table) -> ibis.Table:
+                    return raw
+                """,
+        }
+    )
+
+    def materialized() -> str:
+        result = pyflow("ls", "--project-dir", project, "-s", "with_config", "--output", "json")
+        return json.loads(result.stdout.splitlines()[-1])["config"]["materialized"]
+
+    assert materialized() == "view"
+    _edit(project, "models/common.py", '"view"', '"table"')
+    assert materialized() == "table"
+    pyflow("build", "--project-dir", project, "-s", "+with_config")
+    assert "with_config" in warehouse_tables(project)  # a table, not a view
+
+
+def warehouse_tables(project: Path) -> set[str]:
+    import duckdb
+
+    with duckdb.connect(str(project / "pyflow.duckdb"), read_only=True) as con:
+        rows = con.execute("select table_name from information_schema.tables where table_type = 'BASE TABLE'")
+        return {r[0] for r in rows.fetchall()}
