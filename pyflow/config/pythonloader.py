@@ -38,6 +38,8 @@ class PythonLoading(LoadState):
 
     project_imports: ProjectImports | None = None
     """The project files model modules import (created at the first Python model)."""
+    _helper_digests: dict[Path, str]
+    """Per model file of this load: the hash of the project files it imports."""
 
     # ---- Python models -------------------------------------------------------------------
     def load_python(self, path: Path, package: Package | None = None) -> None:
@@ -110,8 +112,15 @@ class PythonLoading(LoadState):
         return f"{item['context']}:{self._helpers_of(path, item)}"
 
     def _helpers_of(self, path: Path, item: Mapping[str, Any]) -> str:
-        """The hash of the project files the module of a parse-cache entry imports, as they are now."""
-        return self._helpers().digest(path, item.get("imports") or [])
+        """The hash of the project files the module of a parse-cache entry imports, as they are now.
+
+        The entries of one file share their imports: computed once per file and load.
+        """
+        helpers = self._helpers()
+        known = self._helper_digests.get(path)
+        if known is None:
+            known = self._helper_digests[path] = helpers.digest(path, item.get("imports") or [])
+        return known
 
     def _module_context(self, path: Path, text: str, module: Any, mod_name: str) -> str:
         """What a module's ``@model``/``@data_test`` ... functions depend on besides their source.
@@ -130,6 +139,7 @@ class PythonLoading(LoadState):
     def _helpers(self) -> ProjectImports:
         if self.project_imports is None:
             self.project_imports = ProjectImports(self.root)
+            self._helper_digests = {}
         return self.project_imports
 
     def _import(self, path: Path, display: str, mod_name: str) -> Any:
