@@ -32,7 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+from pyflow.core.spec import STATEMENT_LISTS
 
 
 def _sha(text: str | bytes) -> str:
@@ -79,7 +79,7 @@ def module_imports(tree: ast.Module | None) -> list[list[str | int]]:
             for alias in node.names:
                 if alias.name != "*":
                     found[(f"{base}.{alias.name}" if base else alias.name, node.level)] = None
-        for name in _STATEMENT_LISTS:
+        for name in STATEMENT_LISTS:
             todo.extend(reversed(getattr(node, name, ())))
     return [[name, level] for name, level in found]
 

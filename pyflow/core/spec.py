@@ -53,8 +53,11 @@ def _returns_dataframe(fn: Callable[..., Any]) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def module_tree(filename: str, text: str) -> ast.Module | None:
-    """The syntax tree of a model file (None when it does not parse), parsed once for the
-    decorator (def lines, sources) and the loader (what else the models depend on)."""
+    """The syntax tree of a model file, or None when it does not parse.
+
+    Parsed once for the decorator (def lines, sources) and the loader (what else the models
+    depend on).
+    """
     try:
         return ast.parse(text, filename)
     except (SyntaxError, ValueError):
@@ -92,12 +95,12 @@ def _function_defs(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunction
         node = todo.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             found.append(node)
-        for name in _STATEMENT_LISTS:
+        for name in STATEMENT_LISTS:
             todo.extend(getattr(node, name, ()))
     return found
 
 
-_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 """The fields of a statement (or ``except`` handler, or ``match`` case) that hold statements."""
 
 
