@@ -90,7 +90,8 @@ def _walk(base: str) -> _Walk:
             if entry.is_dir(follow_symlinks=False):
                 todo.append((entry.path, f"{below}{name}\0"))
             elif entry.is_file():
-                found.setdefault(os.path.splitext(name)[1], []).append((below + name, entry.path))
+                dot = name.rfind(".")  # os.path.splitext's extension: no name here starts with "."
+                found.setdefault(name[dot:] if dot > 0 else "", []).append((below + name, entry.path))
     for files in found.values():
         files.sort()
     if memo is not None:

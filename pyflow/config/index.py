@@ -7,9 +7,9 @@ anything is loaded (:mod:`pyflow.config.partial`). Per file, in order of prefere
    and environment: exactly what the last full import or render found;
 2. the index cache (``target/.pyflow/index.json``), the result of an earlier scan of the file at
    its current content hash;
-3. a scan: the AST of a Python module (top-level functions decorated with ``@model`` /
-   ``@snapshot``; a parameter name is a dependency), or the Jinja AST of a SQL file (constant
-   ``ref``/``source`` calls).
+3. a scan: of a Python module (top-level functions decorated with ``@model`` / ``@snapshot``;
+   a parameter name is a dependency; :mod:`pyflow.config.pyscan`), or of the Jinja tokens or
+   AST of a SQL file (constant ``ref``/``source`` calls).
 
 A scan that cannot be sure of a file's names or dependencies marks the entry ``sure=False``:
 a ``ref`` with a computed argument, ``include``/``import``/``extends``, a decorator used as a
@@ -18,7 +18,6 @@ function, a decorated function inside a block, ``*args``, a file that does not p
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import time
@@ -33,7 +32,6 @@ from pyflow.version import toolchain
 INDEX_FILE = ".pyflow/index.json"
 VERSION = 5
 RACY_NS = 3_000_000_000
-_DECORATORS = frozenset({"model", "snapshot"})
 
 
 @dataclass(slots=True)
@@ -240,101 +238,6 @@ def cached_parse(entry: dict[str, Any] | None, sha: str, env: str) -> tuple[Any,
             return None
         envvars.update(used)
     return data, envvars
-
-
-def scan_python(path: str, text: str) -> FileIndex:
-    """The ``@model``/``@snapshot`` functions of a module, from its AST."""
-    found = FileIndex(path, "python")
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        found.sure = False
-        return found
-    decorators: set[int] = set()
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        marks = [d for d in node.decorator_list if _decorator_name(d) in _DECORATORS]
-        if not marks:
-            continue
-        decorators.update(id(_decorator_target(d)) for d in marks)
-        args = node.args
-        if len(node.decorator_list) > 1 or args.vararg or args.kwarg:
-            found.sure = False  # another decorator may change the signature
-        if node.name.startswith("_"):
-            continue
-        params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-        found.entries.append(Entry(node.name, tuple(p for p in params if p != "ctx")))
-    if _other_uses(text, tree, decorators):
-        found.sure = False
-    return found
-
-
-_WORD = re.compile(r"\b(?:model|snapshot)\b")
-
-
-def _other_uses(text: str, tree: ast.Module, decorators: set[int]) -> bool:
-    """True when ``model``/``snapshot`` appears other than as a decorator: models made at import.
-
-    The text is searched first: when every occurrence is on a decorator line (once), an import,
-    a docstring or a comment, the tree need not be walked (the walk costs more than parsing).
-    """
-    allowed: dict[int, int] = {}  # line -> occurrences allowed on it (-1: any)
-    for node in tree.body:
-        if isinstance(node, ast.Import | ast.ImportFrom) or _is_docstring(node):
-            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
-                allowed[line] = -1
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            for deco in node.decorator_list:
-                if id(_decorator_target(deco)) in decorators:
-                    allowed.setdefault(deco.lineno, 1)
-            if node.body and _is_docstring(node.body[0]):
-                doc = node.body[0]
-                for line in range(doc.lineno, (doc.end_lineno or doc.lineno) + 1):
-                    allowed[line] = -1
-    seen: dict[int, int] = {}
-    for match in _WORD.finditer(text):
-        start = match.start()
-        line = text.count("\n", 0, start) + 1
-        seen[line] = seen.get(line, 0) + 1
-        limit = allowed.get(line)
-        if limit == -1:
-            continue
-        before = text[text.rfind("\n", 0, start) + 1 : start]
-        if "#" in before and not any(q in before for q in "'\""):
-            continue  # in a comment
-        if limit is None or seen[line] > limit:
-            return _walk_finds(tree, decorators)
-    return False
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    )
-
-
-def _walk_finds(tree: ast.Module, decorators: set[int]) -> bool:
-    """The decorator names used any other way than decorating a function, found in the tree."""
-    for sub in ast.walk(tree):
-        if isinstance(sub, ast.Name) and sub.id in _DECORATORS and id(sub) not in decorators:
-            return True
-        if isinstance(sub, ast.Attribute) and sub.attr in _DECORATORS and id(sub) not in decorators:
-            return True
-    return False
-
-
-def _decorator_target(deco: ast.expr) -> ast.expr:
-    return deco.func if isinstance(deco, ast.Call) else deco
-
-
-def _decorator_name(deco: ast.expr) -> str | None:
-    target = _decorator_target(deco)
-    if isinstance(target, ast.Name):
-        return target.id
-    return target.attr if isinstance(target, ast.Attribute) else None
 
 
 _UNSURE_TAGS = frozenset({"include", "import", "from", "extends"})

@@ -37,10 +37,10 @@ from pyflow.config.index import (
     cached_parse,
     content_sha,
     from_parse_cache,
-    scan_python,
     scan_sql,
 )
 from pyflow.config.loadstate import LoadState
+from pyflow.config.pyscan import scan_python
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.selector import criterion_atoms, walk
 from pyflow.errors import PyflowError
@@ -104,8 +104,8 @@ class Plan:
 
     def files_under(self, root: Path, folders: Sequence[str], suffix: str) -> list[Path]:
         """The planned files with ``suffix`` under ``folders``, in the order a full load reads them."""
-        bases = [root / f for f in folders]
-        return [p for p in self.paths if p.suffix == suffix and any(b in p.parents for b in bases)]
+        bases = tuple(os.path.join(root / f, "") for f in folders)  # as the index listed them
+        return [p for p in self.paths if str(p).startswith(bases) and p.suffix == suffix]
 
     def verified(self, state: LoadState) -> bool:
         """True when the partial load matches the index; drops tests of nodes not loaded."""
@@ -272,11 +272,16 @@ def _index(state: LoadState, jinja: JinjaProject) -> tuple[list[_Indexed], dict[
             found_paths[display] = path
             rec = recorded.get(display)
             if rec is not None and rec[1] == stat.st_mtime_ns and rec[2] == stat.st_size:
+                scan = rec[3]  # [kind, sure, tests, entries]
                 exact = rec[4]  # [env, envvars, kind, sure, tests, entries]
                 if exact is not None and exact[0] == env_ids[kind] and not exact[1] and exact[2] == kind:
                     if not exact[3] or exact[4]:
                         return None
                     out.append((display, kind, exact[5]))
+                    continue
+                if isinstance(scan, list) and scan[0] == kind and scan[1] and not scan[2]:
+                    # a sure scan reads the text alone: no parse-cache entry can say more
+                    out.append((display, kind, scan[3]))
                     continue
             found = _file_index(state, jinja, cache, path, display, kind, [stat.st_mtime_ns, stat.st_size])
             if found is None or found.has_tests:

@@ -9,35 +9,8 @@ import jinja2
 import pytest
 
 from pyflow.config import index
-from pyflow.config.index import IndexCache, scan_python, scan_sql
-
-
-def test_scan_python_finds_decorated_functions_and_their_parameters():
-    found = scan_python(
-        "models/m.py",
-        "from pyflow import model\nimport pyflow\n\n"
-        "@model(materialized='table')\ndef a(b, c, ctx):\n    return b\n\n"
-        "@pyflow.model\ndef d(a):\n    return a\n\n"
-        "def helper(x):\n    return x\n\n@model\ndef _private(a):\n    return a\n",
-    )
-
-    assert found.sure
-    assert [(e.name, e.refs) for e in found.entries] == [("a", ("b", "c")), ("d", ("a",))]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "from pyflow import model\ndef a(b):\n    return b\na = model(a)\n",
-        "from pyflow import model\nif True:\n    @model\n    def a(b):\n        return b\n",
-        "from pyflow import model\n@model\ndef a(*args):\n    return args\n",
-        "from pyflow import model\nimport functools\n@functools.cache\n@model\ndef a(b):\n    return b\n",
-        "def a(:\n",
-    ],
-    ids=["decorator-called", "inside-a-block", "varargs", "two-decorators", "syntax-error"],
-)
-def test_scan_python_is_unsure_of_models_made_any_other_way(text):
-    assert not scan_python("models/m.py", text).sure
+from pyflow.config.index import IndexCache, scan_sql
+from pyflow.config.pyscan import scan_python
 
 
 def test_scan_sql_finds_constant_refs_and_snapshot_blocks():
@@ -95,7 +68,7 @@ def test_index_cache_trusts_an_unchanged_file_only_once_its_mtime_is_old(tmp_pat
 
 REPO = Path(__file__).resolve().parents[3]
 TEMPLATES = [
-    "select * from {{ ref('a') }} join {{ ref(\"pkg\", \"b\") }} using (id)",
+    'select * from {{ ref(\'a\') }} join {{ ref("pkg", "b") }} using (id)',
     "select * from {{ source('shop', 'orders') }}",
     "select {{- ref('a') -}} , {{ ref ( 'b' ) | upper }}",
     "select 1 as ref, source from t",
@@ -138,23 +111,3 @@ def test_text_scan_of_sql_finds_what_the_lexer_finds():
         lexed = index._scan_lexed("models/x.sql", text, "sql", "x", env)
         assert (fast.sure, fast.entries) == (lexed.sure, lexed.entries), text
     assert quick >= 20  # the text scan answers for most templates
-
-
-def test_python_scan_text_check_agrees_with_walking_the_tree(monkeypatch):
-    corpus = [
-        "from pyflow import model\n\n@model\ndef a(b):\n    '''A model.'''\n    return b\n",
-        "'''Models: model a.'''\nfrom pyflow import model, snapshot\n# model here\n@model(tags=['model'])\ndef a(b):\n    return b\n",
-        "from pyflow import model\n\n@model\ndef a(b):\n    x = 'model'\n    return b\n",
-        "from pyflow import model\n\n@model\ndef a(b):\n    return model(b)\n",
-        "from pyflow import model\n\ndef f():\n    @model\n    def a(b):\n        return b\n    return a\n",
-        "from pyflow import model\nm = model\n\n@m\ndef a(b):\n    return b\n",
-        "import pyflow\n\n@pyflow.model\ndef a(b):\n    return b.snapshot\n",
-        "from pyflow import model\n\n@model  # the model\ndef a(b):\n    return b\n",
-        *(p.read_text() for p in _repo_files(".py") if "/models/" in p.as_posix()),
-    ]
-    text_checked = [index.scan_python("models/m.py", t).sure for t in corpus]
-    monkeypatch.setattr(index, "_other_uses", lambda text, tree, decorators: index._walk_finds(tree, decorators))
-    walked = [index.scan_python("models/m.py", t).sure for t in corpus]
-
-    assert text_checked == walked
-    assert any(text_checked) and not all(text_checked)
