@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import textwrap
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pyflow.config import yamlfile
 from pyflow.config.yamlfile import YamlDoc, load_yaml, validation_errors
 from pyflow.errors import ProjectError
 
@@ -118,3 +120,65 @@ def test_yamlfile_validation_errors_report_bad_values_with_their_path(tmp_path: 
     assert err.code == "invalid-config"
     assert err.line == 4
     assert "'top.items.0.count'" in err.message
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _exact_reading(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """What the pure-Python loader (alias guard, worded errors) reads: data and key lines, or the error."""
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlfile, "_CLoader", None)
+        try:
+            doc = load_yaml(None, "x.yml", text=text)
+        except ProjectError as exc:
+            return "error", str(exc)
+    return doc.data, doc.lines
+
+
+def test_libyaml_reads_what_the_python_loader_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every YAML file of the repository, and random one-character edits of them.
+
+    What both read, they read the same (values, types and the line of every key). LibYAML
+    also reads some documents PyYAML's own parser refuses (a tab between tokens, a `?` in a
+    flow mapping), as dbt does with LibYAML; documents with aliases are never read by it.
+    """
+    assert yamlfile._CLoader is not None, "PyYAML is built with LibYAML on the platforms CI runs"
+    texts = [
+        p.read_text()
+        for base in ("examples", "tests", "docs")
+        for p in sorted((REPO / base).rglob("*.y*ml"))
+        if p.suffix in (".yml", ".yaml")
+    ]
+    rng = random.Random(7)
+    edited = []
+    candidates = [t for t in texts if t]
+    for _ in range(1000):
+        text = rng.choice(candidates)
+        at = rng.randrange(len(text))
+        edit = rng.choice(
+            ["", "-", ":", "[", "]", "{", "}", "#", "&", "*", "!", "|", ">", "'", '"', ",", "\n", " "]
+        )
+        edited.append(text[:at] + edit + text[at + (1 if not edit else 0) :])
+    fast_reads = 0
+    for text in [*texts, *edited]:
+        fast = yamlfile._read_with_libyaml(text)
+        if fast is None:
+            continue
+        fast_reads += 1
+        exact = _exact_reading(text, monkeypatch)
+        if exact[0] != "error":
+            assert fast == exact, text
+
+    assert len(texts) > 20
+    assert all(yamlfile._read_with_libyaml(t) is not None for t in texts if "*" not in t and "&" not in t)
+    assert fast_reads > 500
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: &x [1, 2]\nb: *x\n", "base: &d {k: 1}\nm:\n  <<: *d\n  j: 2\n", "a: !!python/name:os.system x\n"],
+    ids=["alias", "merge-key", "python-tag"],
+)
+def test_libyaml_leaves_aliases_and_refusals_to_the_python_loader(text: str) -> None:
+    assert yamlfile._read_with_libyaml(text) is None
