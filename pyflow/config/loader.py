@@ -21,6 +21,7 @@ from pyflow.config.files import sha as _sha
 from pyflow.config.loadstate import PARSE_FORMAT
 from pyflow.config.loadstate import version as _version
 from pyflow.config.packageloader import PackageLoading
+from pyflow.config.parsecache import MacroNamesInCache
 from pyflow.config.partial import Request, plan
 from pyflow.config.propertyloader import PropertyLoading
 from pyflow.config.pythonloader import PythonLoading
@@ -48,7 +49,7 @@ class _Loader(PackageLoading, PropertyLoading, PythonLoading, SqlLoading, YamlSn
             for p in _files(self.root, (*self.config.macro_paths, *generic), (".sql",))
         }
         files.update(docs_files(self.root, (*self.config.model_paths, *self.config.macro_paths)))
-        jinja = JinjaProject(files)
+        jinja = JinjaProject(files, MacroNamesInCache(self.parse_cache))
         for package, package_files in self.load_packages().items():
             jinja.add_package(package, package_files)
             files.update(package_files)

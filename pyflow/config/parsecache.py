@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from pyflow.config.files import sha
 from pyflow.errors import ProjectError
 from pyflow.jsonfile import read_versioned_file, write_json
 from pyflow.secret import contains_secret
@@ -178,3 +179,31 @@ class LazyFunctions(Mapping[str, Callable[..., Any]]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._loaded or name in self._pending
+
+
+class MacroNamesInCache:
+    """The macros each macro file defines, kept in the parse cache by the file's content.
+
+    Implements :class:`pyflow.core.jinja.MacroNameCache`: a macro file unchanged since a load
+    is not parsed again (a file with a syntax error is never stored, so it is reported each time).
+    """
+
+    def __init__(self, cache: ParseCache) -> None:
+        import jinja2
+
+        self.cache = cache
+        self.env = f"jinja-macros:{jinja2.__version__}"
+
+    def get(self, path: str, text: str) -> list[tuple[str, int]] | None:
+        """The names stored for ``path`` with this very text, else None."""
+        data = self.cache.get(path, sha(text), self.env)
+        if not isinstance(data, list):
+            return None
+        try:
+            return [(str(name), int(line)) for name, line in data]
+        except (TypeError, ValueError):
+            return None
+
+    def put(self, path: str, text: str, names: list[tuple[str, int]]) -> None:
+        """Store the names parsing ``text`` found (marks the file used, as a model's entry)."""
+        self.cache.put(path, sha(text), self.env, [[name, line] for name, line in names])

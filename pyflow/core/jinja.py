@@ -11,7 +11,7 @@ import re
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import jinja2.nodes as jn
@@ -97,11 +97,31 @@ def snippet(text: str, line: int | None, width: int = 2) -> str:
     return "\n".join(out)
 
 
-class JinjaProject:
-    """The macros of a project and the environment that renders SQL models with them."""
+MacroNames = list[tuple[str, int]]
+"""The macros a file defines (snapshot, test, materialization and docs blocks too), with lines."""
 
-    def __init__(self, macro_files: Mapping[str, str]) -> None:
+
+class MacroNameCache(Protocol):
+    """What earlier loads found in macro files, by content: a file read again is not parsed."""
+
+    def get(self, path: str, text: str) -> MacroNames | None:
+        """The names stored for ``path`` with this very text, else None."""
+
+    def put(self, path: str, text: str, names: MacroNames) -> None:
+        """Store the names parsing ``text`` found."""
+
+
+class JinjaProject:
+    """The macros of a project and the environment that renders SQL models with them.
+
+    ``names``: a cache of the macro names each file defines (parsing every macro file at each
+    load costs about a millisecond a file, and a package such as dbt_utils has hundreds); a
+    file with a syntax error is parsed every time, so its error is reported every time.
+    """
+
+    def __init__(self, macro_files: Mapping[str, str], names: MacroNameCache | None = None) -> None:
         self.sources: dict[str, str] = dict(macro_files)
+        self._names = names
         self.env = jinja2.Environment(
             loader=jinja2.FunctionLoader(self._load),
             undefined=jinja2.StrictUndefined,
@@ -140,29 +160,34 @@ class JinjaProject:
     def _index(self, files: Mapping[str, str], into: dict[str, str], *, package: str | None = None) -> None:
         """Record the macros of ``files`` in ``into`` (name -> file); keep syntax and duplicate errors."""
         for path, text in files.items():
-            try:
-                tree = self.env.parse(text, filename=path)
-            except jinja2.TemplateSyntaxError as exc:
-                err = self.syntax_error(exc, path, text)
-                if package is None:  # a package's file is reported only when one of its macros is used
-                    self.errors.append(err)
-                prefix = f"{package}." if package else ""
-                for kind, name in _MACRO_TAG.findall(text):
-                    self.unparsed.setdefault(prefix + (f"test_{name}" if kind == "test" else name), err)
-                continue
-            for node in tree.find_all(jn.Macro):
-                if node.name in into:
+            names = None if self._names is None else self._names.get(path, text)
+            if names is None:
+                try:
+                    tree = self.env.parse(text, filename=path)
+                except jinja2.TemplateSyntaxError as exc:
+                    err = self.syntax_error(exc, path, text)
+                    if package is None:  # a package's file is reported only when one of its macros is used
+                        self.errors.append(err)
+                    prefix = f"{package}." if package else ""
+                    for kind, name in _MACRO_TAG.findall(text):
+                        self.unparsed.setdefault(prefix + (f"test_{name}" if kind == "test" else name), err)
+                    continue
+                names = [(node.name, node.lineno) for node in tree.find_all(jn.Macro)]
+                if self._names is not None:
+                    self._names.put(path, text, names)
+            for name, line in names:
+                if name in into:
                     self.errors.append(
                         ProjectError(
-                            f"macro '{node.name}' is defined twice: in {into[node.name]} and {path}",
+                            f"macro '{name}' is defined twice: in {into[name]} and {path}",
                             path=path,
-                            line=node.lineno,
+                            line=line,
                             hint="rename or delete one of the two macros",
                             code="duplicate-macro",
                         )
                     )
                 else:
-                    into[node.name] = path
+                    into[name] = path
 
     def add_package(self, name: str, files: Mapping[str, str]) -> None:
         """Add the macro files of package ``name``: its macros live in the ``name.`` namespace.
