@@ -194,7 +194,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             part, whole = loads[when, "ONE+"].median, loads[when, "everything"].median
             print(f"  {when}: {part:.3f} s / {whole:.3f} s = {part / whole:6.1%}")
         part, whole = loads["warm", "ONE+"].median, loads["cold", "everything"].median
-        print(f"  warm selection / cold load of everything: {part:.3f} s / {whole:.3f} s = {part / whole:6.1%}\n")
+        print(
+            f"  warm selection / cold load of everything: {part:.3f} s / {whole:.3f} s = {part / whole:6.1%}\n"
+        )
         print(f"{'':<34}{'cold':>40}{'warm':>44}")
         for label, part, whole in [
             ("ls -s ONE+ / ls", ls_one, ls_all),

@@ -280,7 +280,9 @@ def test_ls_of_a_selection_lists_python_models_without_running_their_modules(pro
     assert partial.exit_code == 0, partial.output
     assert not mark.exists()  # listed from the module's syntax tree
 
-    whole = cli("ls", "--project-dir", str(project), "-s", "+report", "--exclude", "nosuch*", "--output", "json")
+    whole = cli(
+        "ls", "--project-dir", str(project), "-s", "+report", "--exclude", "nosuch*", "--output", "json"
+    )
     assert whole.exit_code == 0, whole.output
     assert mark.exists()  # a full load imports every model module
     assert partial.output == whole.output
