@@ -83,10 +83,7 @@ class PythonLoading(LoadState):
                 if self.add_python_model(spec, display, rel_parts[:-1], item["source"], owner, context):
                     self.functions.defer(spec.name, path, mod_name, item["attr"])
             return
-        imports = module_imports(module_tree(str(path), text))
-        reached = self._helpers().before_import(path, imports)
-        module = self._import(path, display, mod_name)
-        self._helpers().after_import(reached)
+        module = self._import(path, display, mod_name, text)
         if module is None:  # its models are unknown: what names them is not reported again
             self.failed_names.update(decorated_functions(text))
             return
@@ -94,7 +91,7 @@ class PythonLoading(LoadState):
             self.python_tests.add_module(
                 module, mod_name, display, self._module_context(path, text, module, mod_name)
             )
-        found = module_entries(module, mod_name, text, imports)
+        found = module_entries(module, mod_name, text, module_imports(module_tree(str(path), text)))
         for item in found:
             item["helpers"] = self._helpers_of(path, item)
             fn = getattr(module, item["attr"])
@@ -142,7 +139,20 @@ class PythonLoading(LoadState):
             self._helper_digests = {}
         return self.project_imports
 
-    def _import(self, path: Path, display: str, mod_name: str) -> Any:
+    def _import(self, path: Path, display: str, mod_name: str, text: str) -> Any:
+        """Import a project module (``text``: its source), recording failures as errors.
+
+        The project's helper modules it reaches are imported again if one changed since it was
+        imported in this process, or is another project's (:meth:`ProjectImports.before_import`).
+        """
+        helpers = self._helpers()
+        reached = helpers.before_import(path, module_imports(module_tree(str(path), text)))
+        try:
+            return self._import_module(path, display, mod_name)
+        finally:
+            helpers.after_import(reached)
+
+    def _import_module(self, path: Path, display: str, mod_name: str) -> Any:
         try:
             return import_module(path, mod_name, self.root)
         except SyntaxError as exc:

@@ -59,8 +59,8 @@ class TestLoading(abc.ABC):
         """Record a definition error (all are reported together)."""
 
     @abc.abstractmethod
-    def _import(self, path: Path, display: str, mod_name: str) -> Any:
-        """Import a project module, recording failures as errors."""
+    def _import(self, path: Path, display: str, mod_name: str, text: str) -> Any:
+        """Import a project module (``text``: its source), recording failures as errors."""
 
     @abc.abstractmethod
     def _module_context(self, path: Path, text: str, module: Any, mod_name: str) -> str:
@@ -214,7 +214,7 @@ class TestLoading(abc.ABC):
         if customtest.uses_test_decorator(text):
             parts = path.relative_to(self.root).with_suffix("").parts
             mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in parts)])
-            module = self._import(path, display, mod_name)
+            module = self._import(path, display, mod_name, text)
             if module is not None:
                 context = self._module_context(path, text, module, mod_name)
                 self.python_tests.add_module(module, mod_name, display, context)

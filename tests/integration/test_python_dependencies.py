@@ -207,3 +207,31 @@ def warehouse_tables(project: Path) -> set[str]:
     with duckdb.connect(str(project / "pyflow.duckdb"), read_only=True) as con:
         rows = con.execute("select table_name from information_schema.tables where table_type = 'BASE TABLE'")
         return {r[0] for r in rows.fetchall()}
+
+
+def test_two_projects_with_python_data_tests_reading_a_helper_of_the_same_name(make_project, pyflow):
+    # as with models: a data test module imported in the second project reused the first's lib
+    checks = {
+        "tests/checks.py": """
+            from pyflow import data_test
+
+            from lib.consts import FACTOR
+
+
+            @data_test
+            def big_values(raw):
+                return raw.filter(raw.v > FACTOR)
+            """
+    }
+    # no model imports lib here: only the test module does
+    base = {k: v for k, v in FILES.items() if not k.startswith("models/") and k != "lib/money.py"}
+    first = make_project({**base, **checks})
+    second = make_project({**base, **checks, "lib/consts.py": "FACTOR = 7\n"})
+
+    # raw.v is 10 and 20: no value is above 100, both are above 7
+    for project, factor in [(first, 100), (second, 7), (first, 100)]:
+        shutil.rmtree(project / "target", ignore_errors=True)
+        result = pyflow("build", "--project-dir", project, expect=1 if factor == 7 else 0)
+        compiled = (project / "target/compiled/deps/tests/big_values.sql").read_text(encoding="utf-8")
+        assert f"> {factor}" in compiled, project
+        assert ("got 2 failing row(s)" in result.output) == (factor == 7), result.output
