@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pyflow.core.node import DependencyRef, ModelNode, Node, SeedNode, SourceNode, TestNode
-from pyflow.core.spec import CTX_PARAM
+from pyflow.core.spec import CTX_PARAM, defaulted_params
 from pyflow.core.version import version_aliases
 from pyflow.errors import GraphError, PyflowError, closest
 
@@ -257,6 +257,12 @@ def _missing(
         if dep.kind == "param"
         else "correct the name in ref(), or add that model or seed"
     )
+    if dep.kind == "param" and isinstance(m, ModelNode) and dep.name in defaulted_params(m.raw_code):
+        fix = (
+            f"every parameter of a model is an input, so the default value of '{dep.name}' is never "
+            f"used: remove the parameter and keep the value in the module (a constant), or read it "
+            f"with {CTX_PARAM}.var('{dep.name}', <default>) to set it per run with --vars"
+        )
     return GraphError(
         f"depends on '{dep.name}', which is not {what}",
         model=m.name,

@@ -380,3 +380,22 @@ class Context:
             f"or give a default: ctx.var('{name}', default)",
             code="undefined-var",
         )
+
+
+def defaulted_params(source: str) -> frozenset[str]:
+    """The parameters given a default value in ``source``, a function's code (decorators too).
+
+    For error messages: a model's parameters are all inputs, so a default is never used.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except (SyntaxError, ValueError):
+        return frozenset()
+    fdef = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
+    if fdef is None:
+        return frozenset()
+    args = fdef.args
+    positional = [*args.posonlyargs, *args.args]
+    with_default = positional[len(positional) - len(args.defaults) :]
+    keyword = [a for a, default in zip(args.kwonlyargs, args.kw_defaults, strict=True) if default is not None]
+    return frozenset(a.arg for a in [*with_default, *keyword])

@@ -90,6 +90,27 @@ CASES: dict[str, Case] = {
         model="orders_enriched",
         contains=("depends on 'custmers'", "Did you mean 'customers'?"),
     ),
+    "parameter_with_a_default": Case(
+        {
+            "models/customers.sql": "select 1 as id, 10 as spend\n",
+            "models/big.py": """
+                from pyflow import model
+
+
+                @model
+                def big_spenders(customers, threshold=100):
+                    return customers.filter(customers.spend > threshold)
+            """,
+        },
+        code="missing-dependency",
+        location="models/big.py:5",
+        model="big_spenders",
+        contains=(
+            "depends on 'threshold'",
+            "the default value of 'threshold' is never used",
+            "ctx.var('threshold', <default>)",
+        ),
+    ),
     "duplicate_python_and_sql": Case(
         {"models/a.py": MODEL_M, "models/m.sql": "select 1 as x\n"},
         code="duplicate-name",

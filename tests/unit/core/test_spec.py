@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pyflow import Context, TargetInfo, model
-from pyflow.core.spec import SPEC_ATTR, ModelSpec
+from pyflow.core.spec import SPEC_ATTR, ModelSpec, defaulted_params
 from pyflow.errors import CompileError
 
 if TYPE_CHECKING:
@@ -387,3 +387,26 @@ def test_spec_def_source_reads_a_file_edited_since_it_was_first_read(tmp_path: A
 
     assert def_source(load("def m(a):\n    return a * 2\n")) == "def m(a):\n    return a * 2\n"
     assert def_source(load("def m(a):\n    return a * 30\n")) == "def m(a):\n    return a * 30\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("@model\ndef m(a, b=1, *, c, d=2):\n    return a\n", {"b", "d"}),
+        ("@model\ndef m(a, /, b=1):\n    return a\n", {"b"}),
+        ("@model\ndef m(a=0, /, b=1):\n    return a\n", {"a", "b"}),
+        ("    @model\n    def m(a, ctx=None):\n        return a\n", {"ctx"}),
+        ("@model\ndef m(a, b):\n    return a\n", set()),
+        ("def m(:\n", set()),
+    ],
+    ids=[
+        "positional-and-keyword",
+        "positional-only",
+        "positional-only-default",
+        "indented",
+        "none",
+        "broken",
+    ],
+)
+def test_defaulted_params_reads_the_parameters_given_a_default(source, expected):
+    assert defaulted_params(source) == expected
