@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,8 @@ class PythonLoading(LoadState):
                 if self.add_python_model(spec, display, rel_parts[:-1], item["source"], owner, context):
                     self.functions.defer(spec.name, path, mod_name, item["attr"])
             return
-        module = self._import(path, display, mod_name, text)
+        imports = module_imports(module_tree(str(path), text))
+        module = self._import(path, display, mod_name, imports)
         if module is None:  # its models are unknown: what names them is not reported again
             self.failed_names.update(decorated_functions(text))
             return
@@ -91,7 +92,7 @@ class PythonLoading(LoadState):
             self.python_tests.add_module(
                 module, mod_name, display, self._module_context(path, text, module, mod_name)
             )
-        found = module_entries(module, mod_name, text, module_imports(module_tree(str(path), text)))
+        found = module_entries(module, mod_name, text, imports)
         for item in found:
             item["helpers"] = self._helpers_of(path, item)
             fn = getattr(module, item["attr"])
@@ -139,14 +140,14 @@ class PythonLoading(LoadState):
             self._helper_digests = {}
         return self.project_imports
 
-    def _import(self, path: Path, display: str, mod_name: str, text: str) -> Any:
-        """Import a project module (``text``: its source), recording failures as errors.
+    def _import(self, path: Path, display: str, mod_name: str, imports: Sequence[Sequence[str | int]]) -> Any:
+        """Import a project module (``imports``: its import statements), recording failures as errors.
 
         The project's helper modules it reaches are imported again if one changed since it was
         imported in this process, or is another project's (:meth:`ProjectImports.before_import`).
         """
         helpers = self._helpers()
-        reached = helpers.before_import(path, module_imports(module_tree(str(path), text)))
+        reached = helpers.before_import(path, imports)
         try:
             return self._import_module(path, display, mod_name)
         finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,14 @@ from pyflow.config.files import name_too_long, relpath, sha
 from pyflow.config.packages import Package
 from pyflow.config.project import tree_layers
 from pyflow.config.properties import PropertiesFile, UnitTestProps
+from pyflow.config.pydeps import module_imports
 from pyflow.config.unitspec import make_unit_test
 from pyflow.config.yamlfile import YamlDoc, read_text
 from pyflow.core.datatest import BUILTIN_TESTS, Target, make_test
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import DependencyRef, Node, TestNode
 from pyflow.core.nodeconfig import ProjectConfig, TestConfig, config_keys, merge_layers
-from pyflow.core.spec import TargetInfo
+from pyflow.core.spec import TargetInfo, module_tree
 from pyflow.errors import GraphError, ProjectError, PyflowError
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ class TestLoading(abc.ABC):
         """Record a definition error (all are reported together)."""
 
     @abc.abstractmethod
-    def _import(self, path: Path, display: str, mod_name: str, text: str) -> Any:
-        """Import a project module (``text``: its source), recording failures as errors."""
+    def _import(self, path: Path, display: str, mod_name: str, imports: Sequence[Sequence[str | int]]) -> Any:
+        """Import a project module (``imports``: its import statements), recording failures as errors."""
 
     @abc.abstractmethod
     def _module_context(self, path: Path, text: str, module: Any, mod_name: str) -> str:
@@ -214,7 +215,7 @@ class TestLoading(abc.ABC):
         if customtest.uses_test_decorator(text):
             parts = path.relative_to(self.root).with_suffix("").parts
             mod_name = ".".join([self.module_prefix, *(p.replace("-", "_") for p in parts)])
-            module = self._import(path, display, mod_name, text)
+            module = self._import(path, display, mod_name, module_imports(module_tree(str(path), text)))
             if module is not None:
                 context = self._module_context(path, text, module, mod_name)
                 self.python_tests.add_module(module, mod_name, display, context)
