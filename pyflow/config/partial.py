@@ -37,10 +37,10 @@ from pyflow.config.index import (
     cached_parse,
     content_sha,
     from_parse_cache,
-    scan_sql,
 )
 from pyflow.config.loadstate import LoadState
 from pyflow.config.pyscan import scan_python
+from pyflow.config.sqlscan import scan_sql
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.selector import criterion_atoms, walk
 from pyflow.errors import PyflowError

@@ -8,9 +8,10 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from pyflow.config import index
-from pyflow.config.index import IndexCache, scan_sql
+from pyflow.config import sqlscan
+from pyflow.config.index import IndexCache
 from pyflow.config.pyscan import scan_python
+from pyflow.config.sqlscan import scan_sql
 
 
 def test_scan_sql_finds_constant_refs_and_snapshot_blocks():
@@ -104,10 +105,10 @@ def test_text_scan_of_sql_finds_what_the_lexer_finds():
     corpus = [*TEMPLATES, *(p.read_text() for p in _repo_files(".sql"))]
     quick = 0
     for text in corpus:
-        fast = index._scan_expressions("models/x.sql", text, "sql", "x")
+        fast = sqlscan._scan_expressions("models/x.sql", text, "sql", "x")
         if fast is None:
             continue
         quick += 1
-        lexed = index._scan_lexed("models/x.sql", text, "sql", "x", env)
+        lexed = sqlscan._scan_lexed("models/x.sql", text, "sql", "x", env)
         assert (fast.sure, fast.entries) == (lexed.sure, lexed.entries), text
     assert quick >= 20  # the text scan answers for most templates
