@@ -16,7 +16,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,64 @@ class VarReads(Mapping[str, Any]):
     def read(self) -> tuple[str, ...]:
         """The names looked up, sorted."""
         return tuple(sorted(self.names))
+
+
+class EnvironReads(MutableMapping[str, str]):
+    """``os.environ`` while a Python model's function runs: it records the variables read.
+
+    A read of an unset name is recorded too (as None: setting it later changes the result).
+    Listing the environment (iteration, ``len``, ``copy``) sets :attr:`listed`: such a compile
+    depends on every variable and is not cached. Writes go to the real environment.
+    """
+
+    def __init__(self, environ: MutableMapping[str, str]) -> None:
+        self._environ = environ
+        self.seen: dict[str, str | None] = {}
+        self.listed = False
+
+    def __getitem__(self, name: str) -> str:
+        if isinstance(name, str):
+            self.seen[name] = self._environ.get(name)
+        return self._environ[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.seen[name] = self._environ.get(name)
+        return name in self._environ
+
+    def __iter__(self) -> Iterator[str]:
+        self.listed = True
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        self.listed = True
+        return len(self._environ)
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self._environ[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._environ[name]
+
+    def copy(self) -> dict[str, str]:
+        """All of it (as ``os.environ.copy()``): the compile then depends on every variable."""
+        self.listed = True
+        return dict(self._environ)
+
+
+@contextmanager
+def environ_reads() -> Iterator[EnvironReads]:
+    """Within the block ``os.environ`` (and so ``os.getenv``) records what is read.
+
+    Code that bound ``os.environ`` to another name before the block is not seen.
+    """
+    saved = os.environ
+    reads = EnvironReads(saved)
+    os.environ = reads  # type: ignore[assignment]  # noqa: B003 (a proxy: nothing is cleared)
+    try:
+        yield reads
+    finally:
+        os.environ = saved  # noqa: B003
 
 
 def _typed(value: Any) -> Any:

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pyflow.compile.cache import VarReads
+from pyflow.compile.cache import VarReads, environ_reads
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
 from pyflow.compile.portability import IbisSupport, check_ibis_support, unsupported_operation
 from pyflow.compile.runtime import Runtime, plan_runtime, project_root, runtime_ops
@@ -303,11 +303,13 @@ def compile_python_model(
     if model.returns_dataframe:
         return CompiledModel(model.name, None, None, is_dataframe=True)
     tables = {name: ibis_table(up, model) for name, up in inputs.items()}
-    result = call_model(fn, model, tables, ctx)
-    volatile = ctx is not None and ctx._read_run_started_at
+    with environ_reads() as environ:
+        result = call_model(fn, model, tables, ctx)
+    volatile = (ctx is not None and ctx._read_run_started_at) or environ.listed
+    env = tuple(sorted(environ.seen.items()))
     if is_dataframe(result):
         return CompiledModel(
-            model.name, None, dataframe_columns(result), is_dataframe=True, volatile=volatile
+            model.name, None, dataframe_columns(result), is_dataframe=True, env=env, volatile=volatile
         )
     source = getattr(getattr(fn, "__code__", None), "co_filename", None)
     if support is not None and hasattr(result, "op"):
@@ -319,5 +321,5 @@ def compile_python_model(
         (up.cte_name, up.cte_sql) for up in inputs.values() if up.is_inline and up.cte_name and up.cte_sql
     ]
     return CompiledModel(
-        model.name, with_ctes(sql, ctes, quote), columns, volatile=volatile, runtime=runtime or None
+        model.name, with_ctes(sql, ctes, quote), columns, env=env, volatile=volatile, runtime=runtime or None
     )

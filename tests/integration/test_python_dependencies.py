@@ -235,3 +235,37 @@ def test_two_projects_with_python_data_tests_reading_a_helper_of_the_same_name(m
         compiled = (project / "target/compiled/deps/tests/big_values.sql").read_text(encoding="utf-8")
         assert f"> {factor}" in compiled, project
         assert ("got 2 failing row(s)" in result.output) == (factor == 7), result.output
+
+
+ENV_MODEL = {
+    "models/regional.py": """
+        import os
+
+        import ibis
+        from pyflow import model
+
+
+        @model
+        def regional(raw: ibis.Table) -> ibis.Table:
+            return raw.mutate(region=ibis.literal(os.getenv("PYFLOW_TEST_REGION", "eu")))
+        """,
+}
+
+
+def test_a_python_model_reading_an_environment_variable_is_compiled_again_when_it_changes(
+    make_project, pyflow, monkeypatch
+):
+    # the compile cache kept the SQL of the first value: the model read os.environ directly
+    project = make_project({**FILES, **ENV_MODEL})
+    monkeypatch.delenv("PYFLOW_TEST_REGION", raising=False)
+    pyflow("compile", "--project-dir", project)
+    assert "'eu'" in _compiled(project, "regional")
+
+    monkeypatch.setenv("PYFLOW_TEST_REGION", "us")
+    pyflow("compile", "--project-dir", project)
+    assert "'us'" in _compiled(project, "regional")
+
+    monkeypatch.setenv("PYFLOW_TEST_UNRELATED", "1")  # a variable no model reads changes nothing
+    result = pyflow("compile", "--project-dir", project)
+    assert "'us'" in _compiled(project, "regional")
+    assert "(4 unchanged)" in result.output, result.output

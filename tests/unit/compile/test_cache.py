@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pyflow import version as version_module
 from pyflow.compile import cache as cache_module
-from pyflow.compile.cache import VERSION, CompileCache, digest
+from pyflow.compile.cache import VERSION, CompileCache, digest, environ_reads
 from pyflow.compile.model import CompiledModel
 from pyflow.version import toolchain
 
@@ -123,3 +125,28 @@ def test_digest_tells_a_date_from_the_same_date_as_text() -> None:
     assert as_date != as_text
     assert as_date == digest({"since": datetime.date(2024, 1, 1)})
     assert digest({"since": datetime.datetime(2024, 1, 1)}) not in {as_date, as_text}
+
+
+def test_environ_reads_records_what_a_model_function_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYFLOW_T_SET", "a")
+    monkeypatch.delenv("PYFLOW_T_UNSET", raising=False)
+    real = os.environ
+
+    with environ_reads() as reads:
+        assert os.getenv("PYFLOW_T_SET") == "a"
+        assert os.environ.get("PYFLOW_T_UNSET", "d") == "d"
+        assert "PYFLOW_T_OTHER" not in os.environ
+        os.environ["PYFLOW_T_WRITTEN"] = "w"  # a write reaches the real environment
+
+    assert os.environ is real and real["PYFLOW_T_WRITTEN"] == "w"
+    monkeypatch.delenv("PYFLOW_T_WRITTEN")
+    assert reads.seen == {"PYFLOW_T_SET": "a", "PYFLOW_T_UNSET": None, "PYFLOW_T_OTHER": None}
+    assert not reads.listed
+
+
+@pytest.mark.parametrize("listing", [dict, len, lambda env: env.copy()], ids=["iterate", "len", "copy"])
+def test_environ_reads_marks_a_compile_that_lists_the_environment(listing: Any) -> None:
+    with environ_reads() as reads:
+        listing(os.environ)
+
+    assert reads.listed
