@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import jinja2
 import pytest
@@ -12,6 +11,7 @@ from pyflow.config import sqlscan
 from pyflow.config.index import IndexCache
 from pyflow.config.pyscan import scan_python
 from pyflow.config.sqlscan import scan_sql
+from tests.unit.config.repofiles import repo_files
 
 
 def test_scan_sql_finds_constant_refs_and_snapshot_blocks():
@@ -67,7 +67,6 @@ def test_index_cache_trusts_an_unchanged_file_only_once_its_mtime_is_old(tmp_pat
     assert again.get("models/m.py", "sha-other", "python") is None  # content changed: scan again
 
 
-REPO = Path(__file__).resolve().parents[3]
 TEMPLATES = [
     'select * from {{ ref(\'a\') }} join {{ ref("pkg", "b") }} using (id)',
     "select * from {{ source('shop', 'orders') }}",
@@ -91,18 +90,9 @@ TEMPLATES = [
 ]
 
 
-def _repo_files(suffix: str) -> list[Path]:
-    return [
-        p
-        for base in ("examples", "tests/fixtures", "tests/compat")
-        for p in sorted((REPO / base).rglob(f"*{suffix}"))
-        if (REPO / base).exists()
-    ]
-
-
 def test_text_scan_of_sql_finds_what_the_lexer_finds():
     env = jinja2.Environment(extensions=["jinja2.ext.do"])
-    corpus = [*TEMPLATES, *(p.read_text() for p in _repo_files(".sql"))]
+    corpus = [*TEMPLATES, *(p.read_text() for p in repo_files(".sql"))]
     quick = 0
     for text in corpus:
         fast = sqlscan._scan_expressions("models/x.sql", text, "sql", "x")

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import ast
 import random
-from pathlib import Path
 
 import pytest
 
 from pyflow.config import pyscan
 from pyflow.config.pyscan import scan_python, scan_text, scan_tree
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.unit.config.repofiles import REPO, repo_files
 
 FRAGMENTS = [
     "from pyflow import model, snapshot",
@@ -63,15 +61,6 @@ FRAGMENTS = [
     "@model\ndef ﬁle_model(ﬁle):\n    return ﬁle",
     '"""Données (€)."""\n@model  # modèle\ndef ascii_only(x):\n    return x',
 ]
-
-
-def _repo_files(suffix: str) -> list[Path]:
-    return [
-        p
-        for base in ("examples", "tests/fixtures", "tests/compat")
-        for p in sorted((REPO / base).rglob(f"*{suffix}"))
-        if (REPO / base).exists()
-    ]
 
 
 def programs(rng: random.Random, count: int) -> list[str]:
@@ -126,7 +115,7 @@ def test_text_reading_agrees_with_the_tree_after_random_edits():
 
 
 def test_text_reading_answers_for_every_model_of_the_repository():
-    models = [p for p in _repo_files(".py") if "/models/" in p.as_posix()]
+    models = [p for p in repo_files(".py") if "/models/" in p.as_posix()]
     every = [
         p for base in ("examples", "tests", "pyflow", "bench", "docs") for p in (REPO / base).rglob("*.py")
     ]
@@ -201,7 +190,7 @@ def test_python_scan_text_check_agrees_with_walking_the_tree(monkeypatch):
         "from pyflow import model\nm = model\n\n@m\ndef a(b):\n    return b\n",
         "import pyflow\n\n@pyflow.model\ndef a(b):\n    return b.snapshot\n",
         "from pyflow import model\n\n@model  # the model\ndef a(b):\n    return b\n",
-        *(p.read_text() for p in _repo_files(".py") if "/models/" in p.as_posix()),
+        *(p.read_text() for p in repo_files(".py") if "/models/" in p.as_posix()),
     ]
     text_checked = [scan_tree("models/m.py", t).sure for t in corpus]
     monkeypatch.setattr(
