@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,19 +115,25 @@ class EnvironReads(MutableMapping[str, str]):
         return dict(self._environ)
 
 
+_ENVIRON_SWAP = threading.RLock()
+"""One block at a time swaps ``os.environ`` (each restores what it found)."""
+
+
 @contextmanager
 def environ_reads() -> Iterator[EnvironReads]:
     """Within the block ``os.environ`` (and so ``os.getenv``) records what is read.
 
-    Code that bound ``os.environ`` to another name before the block is not seen.
+    Code that bound ``os.environ`` to another name before the block is not seen. Blocks in
+    other threads wait (model functions are Python code: they do not run in parallel anyway).
     """
-    saved = os.environ
-    reads = EnvironReads(saved)
-    os.environ = reads  # type: ignore[assignment]  # noqa: B003 (a proxy: nothing is cleared)
-    try:
-        yield reads
-    finally:
-        os.environ = saved  # noqa: B003
+    with _ENVIRON_SWAP:
+        saved = os.environ
+        reads = EnvironReads(saved)
+        os.environ = reads  # type: ignore[assignment]  # noqa: B003 (a proxy: nothing is cleared)
+        try:
+            yield reads
+        finally:
+            os.environ = saved  # noqa: B003
 
 
 def _typed(value: Any) -> Any:

@@ -11,8 +11,8 @@ parse.
 Parsing a whole module builds an object per syntax node, most of them in function bodies the
 index never reads (~75 µs for a 15-line model). So a module of the usual shape is first read
 from its text (:func:`scan_text`): strings and comments are blanked, brackets followed to find
-the top-level statements, and only the header of each decorated function (decorators and
-``def`` line) is parsed, with the same rules. Anything the text reading does not recognise for
+the top-level statements, and only the header of each decorated function (its decorator and
+``def`` line) is read, with the same rules. Anything the text reading does not recognise for
 certain (an f-string, a backslash line continuation, a ``;``, a stray quote, unbalanced brackets,
 a decorator name anywhere but a top-level import or decorator) makes it give up, and the whole
 module is parsed. One difference, by design: a syntax error in a function body the text

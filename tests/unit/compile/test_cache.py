@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +152,25 @@ def test_environ_reads_marks_a_compile_that_lists_the_environment(listing: Any) 
         listing(os.environ)
 
     assert reads.listed
+
+
+def test_environ_reads_in_several_threads_leave_the_real_environment() -> None:
+    # compiles in two threads swapping os.environ unguarded could restore one another's proxy
+    real = os.environ
+    seen: list[dict[str, str | None]] = []
+
+    def compile_one(name: str) -> None:
+        for _ in range(50):
+            with environ_reads() as reads:
+                os.getenv(name)
+                time.sleep(0)
+            seen.append(reads.seen)
+
+    threads = [threading.Thread(target=compile_one, args=(f"PYFLOW_T_{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert os.environ is real
+    assert all(len(reads) == 1 for reads in seen)  # each block saw only its own read
