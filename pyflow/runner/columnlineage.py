@@ -8,6 +8,12 @@ children's edges go through them to real nodes; sources and seeds are nodes with
 
 The result is plain JSON (see :func:`column_lineage`), written to
 ``target/column_lineage.json`` by :func:`write_column_lineage`.
+
+The analysis is the costly part (sqlglot qualifies and walks every column), and it depends on
+nothing but its inputs: the compiled SQL, the dialect, the relations read with their columns.
+:class:`LineageCache` keeps each result under a hash of those, in
+``target/.pyflow/lineage-cache.json``, so a model whose SQL and inputs did not change is not
+analysed again (``docs generate`` of an unchanged project, ``show --lineage``).
 """
 
 from __future__ import annotations
@@ -17,14 +23,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pyflow.compile.lineage import InputTable, select_lineage
+from pyflow.compile.cache import digest
+from pyflow.compile.lineage import InputTable, SelectLineage, select_lineage
 from pyflow.core.node import ModelNode, Node, TestNode
 from pyflow.errors import PyflowError
+from pyflow.jsonfile import read_versioned_file, write_json
+from pyflow.version import toolchain
 
 if TYPE_CHECKING:
     from pyflow.runner.session import Session
 
 LINEAGE_FILE = "column_lineage.json"
+CACHE_FILE = ".pyflow/lineage-cache.json"
+CACHE_VERSION = 1
 
 Edge = dict[str, str]
 """``{"unique_id": ..., "column": ...}``."""
@@ -72,7 +83,55 @@ def _inputs(session: Session, uid: str) -> tuple[list[InputTable], dict[str, Inp
     return tables, inline
 
 
-def _node_entry(session: Session, uid: str) -> dict[str, Any]:
+class LineageCache:
+    """Results of :func:`select_lineage` by a hash of its arguments, for the toolchain that found them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        stored = read_versioned_file(path, CACHE_VERSION)
+        entries = stored.get("entries") if stored.get("toolchain") == toolchain() else None
+        self.entries: dict[str, Any] = entries if isinstance(entries, dict) else {}
+        self.used: set[str] = set()
+        self.dirty = False
+
+    def lineage(self, sql: str, dialect: str, tables: list[InputTable], **options: Any) -> SelectLineage:
+        """:func:`select_lineage` of these arguments: stored, or found now and stored."""
+        inline = sorted((name, list(vars(t).values())) for name, t in (options.get("inline") or {}).items())
+        key = digest(sql, dialect, [list(vars(t).values()) for t in tables], {**options, "inline": inline})
+        self.used.add(key)
+        known = self.entries.get(key)
+        if isinstance(known, dict):
+            try:
+                columns = {
+                    str(c): [(str(k), str(p)) for k, p in edges] for c, edges in known["columns"].items()
+                }
+                return SelectLineage(columns, known.get("error"))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # written by hand or cut short: found again below
+        found = select_lineage(sql, dialect, tables, **options)
+        self.entries[key] = {"columns": {c: [list(e) for e in edges] for c, edges in found.columns.items()}}
+        if found.error:
+            self.entries[key]["error"] = found.error
+        self.dirty = True
+        return found
+
+    def save(self, *, complete: bool) -> None:
+        """Write what changed; ``complete``: every node was analysed, so unused entries go."""
+        if complete and set(self.entries) - self.used:
+            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+            self.dirty = True
+        if not self.dirty:
+            return
+        try:
+            write_json(
+                self.path, {"version": CACHE_VERSION, "toolchain": toolchain(), "entries": self.entries}
+            )
+        except OSError:
+            pass  # a read-only or full disk: the next command analyses again, that is all
+        self.dirty = False
+
+
+def _node_entry(session: Session, uid: str, cache: LineageCache | None) -> dict[str, Any]:
     node = session.project.node(uid)
     if not isinstance(node, ModelNode):  # sources and seeds: where lineage starts
         return {"columns": {c: [] for c in _columns(session, uid) or ()}}
@@ -84,7 +143,7 @@ def _node_entry(session: Session, uid: str) -> dict[str, Any]:
     if compiled.sql is None:
         return {"columns": {}, "error": "the model returns a DataFrame: its columns are computed in Python"}
     adapter = session.adapter
-    found = select_lineage(
+    found = (select_lineage if cache is None else cache.lineage)(
         compiled.sql,
         adapter.dialect,
         tables,
@@ -104,8 +163,16 @@ def _node_entry(session: Session, uid: str) -> dict[str, Any]:
     return entry
 
 
-def column_lineage(session: Session, unique_ids: Iterable[str] | None = None) -> dict[str, Any]:
+def column_lineage(
+    session: Session, unique_ids: Iterable[str] | None = None, *, cached: bool = True
+) -> dict[str, Any]:
     """Column lineage of ``unique_ids`` (default: every model, snapshot, seed and source).
+
+    Args:
+        session: The loaded project and its compiler.
+        unique_ids: The nodes to trace (default: all of them).
+        cached: Reuse and keep analyses in :class:`LineageCache` (off for callers asking for
+            one node at a time, which would read and write the whole file each time).
 
     Returns:
         ``{"nodes": {uid: {"columns": {column: [{"unique_id": parent, "column": parent_column}]}}}}``
@@ -119,7 +186,11 @@ def column_lineage(session: Session, unique_ids: Iterable[str] | None = None) ->
         ids = [uid for uid, node in project.graph.nodes.items() if has_columns(node)]
     else:
         ids = [uid for uid in unique_ids if has_columns(project.node(uid))]
-    return {"nodes": {uid: _node_entry(session, uid) for uid in sorted(ids)}}
+    cache = LineageCache(project.target_dir / CACHE_FILE) if cached else None
+    out = {"nodes": {uid: _node_entry(session, uid, cache) for uid in sorted(ids)}}
+    if cache is not None:
+        cache.save(complete=unique_ids is None)
+    return out
 
 
 def downstream_edges(lineage: dict[str, Any]) -> dict[str, dict[str, list[Edge]]]:
@@ -138,8 +209,6 @@ def downstream_edges(lineage: dict[str, Any]) -> dict[str, dict[str, list[Edge]]
 
 def write_column_lineage(session: Session, unique_ids: Iterable[str] | None = None) -> Path:
     """Write ``target/column_lineage.json`` and return its path."""
-    from pyflow.jsonfile import write_json
-
     path = session.project.target_dir / LINEAGE_FILE
     write_json(path, column_lineage(session, unique_ids))
     return path

@@ -248,7 +248,7 @@ class OpenLineageEmitter:
     def _datasets_of(self, uid: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         inputs = [self.dataset(p) for p in self._parents(uid)]
         output = dict(self.dataset(uid))
-        entry = column_lineage(self.session, [uid])["nodes"].get(uid, {"columns": {}})
+        entry = column_lineage(self.session, [uid], cached=False)["nodes"].get(uid, {"columns": {}})
         by_uid = {p: self.dataset(p) for p in self._parents(uid)}
         fields: dict[str, Any] = {}
         for column, edges in entry["columns"].items():

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pyflow.runner import columnlineage
 from pyflow.runner.columnlineage import column_lineage, downstream_edges, write_column_lineage
 from pyflow.runner.session import Options, Session
 from tests.unit.runner.lineage_project import FILES
@@ -186,3 +187,48 @@ def test_model_that_does_not_compile_has_an_error(make_project: Callable[..., Pa
     assert found["model.shop.bad"]["columns"] == {}
     assert "no_such_column" in found["model.shop.bad"]["error"]
     assert found["model.shop.big_customers"]["columns"] == EXPECTED["model.shop.big_customers"]
+
+
+def test_an_unchanged_model_is_not_analysed_again(
+    make_project: Callable[..., Path], monkeypatch: Any
+) -> None:
+    root = make_project(FILES)
+    with Session(Options(project_dir=root)) as s:
+        first = column_lineage(s)
+    analysed: list[str] = []
+    real = columnlineage.select_lineage
+
+    def counting(sql: str, *args: Any, **kwargs: Any) -> Any:
+        analysed.append(sql)
+        return real(sql, *args, **kwargs)
+
+    monkeypatch.setattr(columnlineage, "select_lineage", counting)
+    with Session(Options(project_dir=root)) as s:
+        second = column_lineage(s)
+
+    assert second == first
+    assert {uid: entry["columns"] for uid, entry in second["nodes"].items()} == EXPECTED
+    assert analysed == []  # every model's SQL and inputs are as they were
+
+    (root / "models/stg_customers.sql").write_text(
+        (root / "models/stg_customers.sql").read_text().replace("'x' as const", "'y' as const")
+    )
+    with Session(Options(project_dir=root)) as s:
+        third = column_lineage(s)
+
+    assert len(analysed) == 1 and "'y'" in analysed[0]  # only the edited model; its columns held
+    assert third == first
+
+
+def test_a_damaged_lineage_cache_entry_is_analysed_again(make_project: Callable[..., Path]) -> None:
+    root = make_project(FILES)
+    with Session(Options(project_dir=root)) as s:
+        first = column_lineage(s)
+    path = root / "target" / columnlineage.CACHE_FILE
+    stored = json.loads(path.read_text())
+    for entry in stored["entries"].values():
+        entry["columns"] = "not a mapping"
+    path.write_text(json.dumps(stored))
+
+    with Session(Options(project_dir=root)) as s:
+        assert column_lineage(s) == first
