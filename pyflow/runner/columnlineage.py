@@ -28,6 +28,7 @@ from pyflow.compile.lineage import InputTable, SelectLineage, select_lineage
 from pyflow.core.node import ModelNode, Node, TestNode
 from pyflow.errors import PyflowError
 from pyflow.jsonfile import read_versioned_file, write_json
+from pyflow.secret import contains_secret
 from pyflow.version import toolchain
 
 if TYPE_CHECKING:
@@ -109,10 +110,14 @@ class LineageCache:
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass  # written by hand or cut short: found again below
         found = select_lineage(sql, dialect, tables, **options)
-        self.entries[key] = {"columns": {c: [list(e) for e in edges] for c, edges in found.columns.items()}}
+        entry: dict[str, Any] = {
+            "columns": {c: [list(e) for e in edges] for c, edges in found.columns.items()}
+        }
         if found.error:
-            self.entries[key]["error"] = found.error
-        self.dirty = True
+            entry["error"] = found.error  # sqlglot's message may quote the SQL
+        if not contains_secret(entry):  # stored masked, it would be reused with the mask in it
+            self.entries[key] = entry
+            self.dirty = True
         return found
 
     def save(self, *, complete: bool) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pyflow.compile.lineage import SelectLineage
 from pyflow.runner import columnlineage
 from pyflow.runner.columnlineage import column_lineage, downstream_edges, write_column_lineage
 from pyflow.runner.session import Options, Session
@@ -232,3 +233,22 @@ def test_a_damaged_lineage_cache_entry_is_analysed_again(make_project: Callable[
 
     with Session(Options(project_dir=root)) as s:
         assert column_lineage(s) == first
+
+
+def test_a_lineage_error_quoting_a_secret_is_not_stored(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("PYFLOW_SECRET_TOKEN", "hunter2-very-secret")
+    monkeypatch.setattr(
+        columnlineage,
+        "select_lineage",
+        lambda sql, *a, **k: SelectLineage(error=f"ParseError: near {sql!r}"),
+    )
+    cache = columnlineage.LineageCache(tmp_path / "lineage.json")
+
+    found = cache.lineage("select 'hunter2-very-secret' as x", "duckdb", [], output_columns=None)
+    cache.lineage("select 1 as y", "duckdb", [], output_columns=None)
+    cache.save(complete=True)
+
+    assert found.error is not None and "hunter2" in found.error  # shown to the user once, not kept
+    stored = json.loads((tmp_path / "lineage.json").read_text())["entries"]
+    assert len(stored) == 1  # the other one's, not a masked copy of this one (reused masked)
+    assert "hunter2" not in json.dumps(stored)
