@@ -120,20 +120,27 @@ _ENVIRON_SWAP = threading.RLock()
 
 
 @contextmanager
-def environ_reads() -> Iterator[EnvironReads]:
+def environ_reads(*namespaces: dict[str, Any]) -> Iterator[EnvironReads]:
     """Within the block ``os.environ`` (and so ``os.getenv``) records what is read.
 
-    Code that bound ``os.environ`` to another name before the block is not seen. Blocks in
-    other threads wait (model functions are Python code: they do not run in parallel anyway).
+    ``namespaces`` (a model function's module globals, say) have each name bound to
+    ``os.environ`` (``from os import environ``) pointed at the recorder too. Other names bound
+    to it elsewhere are not seen. Blocks in other threads wait (model functions are Python
+    code: they do not run in parallel anyway).
     """
     with _ENVIRON_SWAP:
         saved = os.environ
         reads = EnvironReads(saved)
+        bound = [(ns, name) for ns in namespaces for name, value in list(ns.items()) if value is saved]
         os.environ = reads  # type: ignore[assignment]  # noqa: B003 (a proxy: nothing is cleared)
+        for ns, name in bound:
+            ns[name] = reads
         try:
             yield reads
         finally:
             os.environ = saved  # noqa: B003
+            for ns, name in bound:
+                ns[name] = saved
 
 
 def _typed(value: Any) -> Any:

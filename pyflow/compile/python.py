@@ -303,7 +303,8 @@ def compile_python_model(
     if model.returns_dataframe:
         return CompiledModel(model.name, None, None, is_dataframe=True)
     tables = {name: ibis_table(up, model) for name, up in inputs.items()}
-    with environ_reads() as environ:
+    namespace = getattr(fn, "__globals__", None)
+    with environ_reads(*([namespace] if isinstance(namespace, dict) else [])) as environ:
         result = call_model(fn, model, tables, ctx)
     volatile = (ctx is not None and ctx._read_run_started_at) or environ.listed
     env = tuple(sorted(environ.seen.items()))

@@ -269,3 +269,30 @@ def test_a_python_model_reading_an_environment_variable_is_compiled_again_when_i
     result = pyflow("compile", "--project-dir", project)
     assert "'us'" in _compiled(project, "regional")
     assert "(4 unchanged)" in result.output, result.output
+
+
+def test_a_python_model_reading_environ_imported_from_os_is_compiled_again_when_it_changes(
+    make_project, pyflow, monkeypatch
+):
+    # `from os import environ` binds the real mapping in the module: it is watched there too
+    model = {
+        "models/tiered.py": """
+            from os import environ
+
+            import ibis
+            from pyflow import model
+
+
+            @model
+            def tiered(raw: ibis.Table) -> ibis.Table:
+                return raw.mutate(tier=ibis.literal(environ.get("PYFLOW_TEST_TIER", "gold")))
+            """,
+    }
+    project = make_project({**FILES, **model})
+    monkeypatch.delenv("PYFLOW_TEST_TIER", raising=False)
+    pyflow("compile", "--project-dir", project)
+    assert "'gold'" in _compiled(project, "tiered")
+
+    monkeypatch.setenv("PYFLOW_TEST_TIER", "silver")
+    pyflow("compile", "--project-dir", project)
+    assert "'silver'" in _compiled(project, "tiered")

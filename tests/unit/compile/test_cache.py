@@ -174,3 +174,16 @@ def test_environ_reads_in_several_threads_leave_the_real_environment() -> None:
 
     assert os.environ is real
     assert all(len(reads) == 1 for reads in seen)  # each block saw only its own read
+
+
+def test_environ_reads_watches_names_bound_to_os_environ_in_a_namespace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYFLOW_T_BOUND", "b")
+    namespace: dict[str, Any] = {"environ": os.environ, "other": {}}
+
+    with environ_reads(namespace) as reads:
+        assert namespace["environ"].get("PYFLOW_T_BOUND") == "b"
+
+    assert namespace["environ"] is os.environ and namespace["other"] == {}
+    assert reads.seen == {"PYFLOW_T_BOUND": "b"}
