@@ -264,8 +264,9 @@ def compile_expression(
     try:
         compiler = inlining or getattr(sc, dialect).compiler
         unbound = result.unbind() if any(isinstance(op, ops.DatabaseTable) for op in found) else result
-        query = compiler.to_sqlglot(unbound)
-        sql = query.sql(dialect=compiler.dialect, pretty=True)
+        # copy=False: the tree is dropped after this; sqlglot otherwise deep-copies it first (about
+        # half of generating the text)
+        sql = compiler.to_sqlglot(unbound).sql(dialect=compiler.dialect, pretty=True, copy=False)
         columns = tuple((n, str(t)) for n, t in result.schema().items())
     except PyflowError:
         raise
