@@ -299,11 +299,15 @@ def ls(
 
 @app.command()
 def show(
-    model: Annotated[str | None, typer.Argument(help="Model or seed to preview.")] = None,
+    node: Annotated[str | None, typer.Argument(help="Model, seed, snapshot or data test to preview.")] = None,
+    select: Annotated[
+        str | None,
+        typer.Option("--select", "-s", help="The node to preview, as dbt spells it (one node)."),
+    ] = None,
     inline: Annotated[
         str | None, typer.Option("--inline", help="A query to preview instead (Jinja allowed).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Rows to show.")] = 5,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to show (negative: all).")] = 5,
     project_dir: ProjectDir = Path("."),
     profiles_dir: ProfilesDir = None,
     target: TargetOpt = None,
@@ -314,11 +318,14 @@ def show(
         str | None, typer.Option("--lineage", help="MODEL.COLUMN: where the column comes from and goes.")
     ] = None,
 ) -> None:
-    """Preview the rows a model (or an inline query) returns, or a column's lineage."""
-    if lineage is not None and (model is not None or inline is not None):
-        usage_error("--lineage MODEL.COLUMN takes no model argument and no --inline")
-    if lineage is None and (model is None) == (inline is None):
-        usage_error('give a model name or --inline "select ..." (one of the two)')
+    """Preview the rows of a model, seed, snapshot, data test or inline query, or a column's lineage."""
+    if node is not None and select is not None:
+        usage_error("name the node either as an argument or with --select, not both")
+    node = node if select is None else select
+    if lineage is not None and (node is not None or inline is not None):
+        usage_error("--lineage MODEL.COLUMN takes no node argument, --select or --inline")
+    if lineage is None and (node is None) == (inline is None):
+        usage_error('give a node name (or --select NAME) or --inline "select ..." (one of the two)')
     if output not in ("table", "json"):
         usage_error(f"--output must be table or json, not '{output}'")
     if lineage is not None:
@@ -330,16 +337,19 @@ def show(
         ):
             echo(lineage_text(session, lineage, output))
         return
+    from pyflow.runner.preview import preview
+
     with map_errors(debug):
         with open_session(make_options(project_dir, profiles_dir, target, vars), lambda e: None) as session:
-            columns, rows = session.show(model, inline, limit)
+            columns, rows = preview(session, node, inline, limit)
         if output == "json":
             echo(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str))
             return
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"Previewing {model or 'inline query'}", title_justify="left", min_width=30)
+        title = f"Previewing {node or 'inline query'}"
+        table = Table(title=title, title_justify="left", min_width=max(30, len(title)))  # title on one line
         for c in columns:
             table.add_column(c)
         for r in rows:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyflow.adapters import adapter_class
-from pyflow.adapters.attachment import attached
 from pyflow.adapters.base import Adapter
 from pyflow.compile.model import CompiledModel
 from pyflow.config.loader import load_project
@@ -22,8 +21,7 @@ from pyflow.config.project import load_project_config
 from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode, is_unit_test
 from pyflow.core.project import Project
 from pyflow.core.spec import TargetInfo
-from pyflow.core.version import ref_call_key
-from pyflow.errors import CompileError, PyflowError
+from pyflow.errors import PyflowError
 from pyflow.runner import artifacts
 from pyflow.runner.defer import deferred_relations, read_states
 from pyflow.runner.events import Emit, Event, RunOutcome, ignore
@@ -321,77 +319,6 @@ class Session:
         compiled = self.compile_nodes(ids)
         self.write_manifest(compiled)
         return compiled
-
-    def show(
-        self, name: str | None, inline: str | None, limit: int
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Preview rows of a model (compiled SQL) or of an inline query."""
-        runtime = None
-        if inline is not None:
-            sql = self.render_inline(inline)
-        else:
-            assert name is not None
-            node = self.project.by_name(name)
-            if isinstance(node, SeedNode | SnapshotNode):  # preview the table, not its input
-                sql = f"SELECT * FROM {self.adapter.render(self.compiler.relation(node))}"
-            else:
-                compiled = self.compiler.compile(node.unique_id)
-                if compiled.sql is None:
-                    sql = f"SELECT * FROM {self.adapter.render(self.compiler.relation(node))}"
-                else:
-                    sql, runtime = compiled.sql, compiled.runtime
-        cur = self.adapter._cursor()
-        query = f"SELECT * FROM (\n{sql}\n) AS pyflow_show LIMIT {int(limit)}"
-        try:
-            with attached(self.adapter, runtime, name):
-                cur.execute(query)
-                cols = [d[0] for d in cur.description]
-                return cols, list(cur.fetchall())
-        except PyflowError:
-            raise
-        except Exception as exc:
-            err = self.adapter.wrap_error(exc, query, name)
-            err.hint = "build the model's inputs first (`pyflow build`), then preview again"
-            raise err from exc
-
-    def render_inline(self, text: str) -> str:
-        """Render an ad-hoc query whose ``ref``/``source`` resolve against the project."""
-        from pyflow.compile.model import with_ctes
-        from pyflow.compile.statement import check_one_statement
-        from pyflow.core.sqlcontext import base_context
-        from pyflow.runner.renderdb import render_services
-
-        project = self.project
-        jinja = project.jinja
-        quote = self.adapter.quote
-        inlined: dict[str, str] = {}  # ephemeral models become CTEs, as in compiled models
-
-        def use(uid: str) -> str:
-            up = self.compiler.upstream(uid, with_columns=False)
-            if up.cte_name and up.cte_sql and up.sql_ref == quote(up.cte_name):
-                inlined[up.cte_name] = up.cte_sql
-            return up.sql_ref
-
-        def ref(*args: str, **kwargs: Any) -> str:
-            return use(project.by_name(ref_call_key(args, kwargs)).unique_id)
-
-        def source(source_name: str, table_name: str) -> str:
-            key = (source_name, table_name)
-            if key not in project.sources:
-                raise CompileError(
-                    f"source('{source_name}', '{table_name}') is not declared", code="missing-dependency"
-                )
-            return use(project.sources[key].unique_id)
-
-        ctx = base_context("inline", project.vars, self.target_info, self.run_started_at, quote)
-        ctx.update(ref=ref, source=source, config=lambda *a, **k: "", this="", is_incremental=lambda: False)
-        jinja.add_template("<inline>", text)
-        sql = jinja.render(
-            "<inline>", ctx, model="inline", builtins=render_services(self.adapter, project, None).builtins
-        )
-        check_one_statement(sql, self.adapter.dialect, model="inline", path="--inline", resource="query")
-        sql = sql.strip().rstrip(";")
-        return with_ctes(sql, list(inlined.items()), quote)
 
     def list_nodes(self) -> list[Node]:
         """``pyflow ls``: selected nodes in DAG order."""

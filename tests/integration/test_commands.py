@@ -176,3 +176,92 @@ def test_show_inline_ref_to_ephemeral_model(make_project, pyflow):
 
     assert json.loads(inline.stdout) == [{"total": 2}]
     assert json.loads(model.stdout) == [{"n": 0}, {"n": 2}]
+
+
+# ---- dbt's spelling: `dbt show --select NODE --limit N`, tests previewed by their failing rows
+
+
+def _checked_project(make_project, pyflow):
+    project = make_project(
+        {
+            "models/orders.sql": "{{ config(materialized='table') }}\n"
+            "select * from (values (1, 'paid'), (2, 'lost'), (3, 'paid'), (4, 'odd')) as t(id, status)",
+            "models/schema.yml": """
+version: 2
+models:
+  - name: orders
+    columns:
+      - name: status
+        data_tests:
+          - accepted_values:
+              values: [paid, lost]
+unit_tests:
+  - name: orders_keep_rows
+    model: orders
+    expect:
+      rows: [{id: 1, status: paid}, {id: 2, status: lost}, {id: 3, status: paid}, {id: 4, status: odd}]
+""",
+        }
+    )
+    pyflow("run", "--project-dir", project)
+    return project
+
+
+def test_show_select_is_the_model_argument(built, pyflow):
+    positional = pyflow("show", "customer_report", "--project-dir", built, "--output", "json")
+    long = pyflow("show", "--select", "customer_report", "--project-dir", built, "--output", "json")
+    short = pyflow("show", "-s", "customer_report", "--project-dir", built, "--output", "json")
+
+    assert json.loads(long.stdout) == json.loads(short.stdout) == json.loads(positional.stdout)
+    assert len(json.loads(long.stdout)) == 4
+
+
+def test_show_negative_limit_shows_every_row(make_project, pyflow):
+    project = make_project(
+        {"models/nums.sql": "{{ config(materialized='table') }}\nselect range as n from range(12)"}
+    )
+    pyflow("run", "--project-dir", project)
+
+    result = pyflow("show", "-s", "nums", "--limit", "-1", "--project-dir", project, "--output", "json")
+
+    assert sorted(row["n"] for row in json.loads(result.stdout)) == list(range(12))
+
+
+def test_show_a_data_test_previews_its_failing_rows(make_project, pyflow):
+    project = _checked_project(make_project, pyflow)
+    name = "accepted_values_orders_status__paid__lost"
+
+    result = pyflow("show", "-s", name, "--project-dir", project, "--output", "json")
+    table = pyflow("show", name, "--project-dir", project)
+
+    assert [row["value_field"] for row in json.loads(result.stdout)] == ["odd"]
+    assert f"Previewing {name}" in table.stdout
+
+
+def test_show_select_of_several_nodes_names_them(built, pyflow):
+    result = pyflow("show", "-s", "customer_report+", "--project-dir", built, expect=1)
+
+    assert "previews one node" in result.output
+    assert "customer_report" in result.output and "big_spenders" in result.output
+
+
+def test_show_select_and_model_argument_together_is_a_usage_error(built, pyflow):
+    result = pyflow("show", "customer_report", "-s", "big_spenders", "--project-dir", built, expect=2)
+
+    assert "either" in result.output
+
+
+def test_show_unit_test_says_how_to_run_it(make_project, pyflow):
+    project = _checked_project(make_project, pyflow)
+
+    result = pyflow("show", "orders_keep_rows", "--project-dir", project, expect=1)
+
+    assert "unit test" in result.output and "pyflow test --select orders_keep_rows" in result.output
+
+
+def test_show_unknown_name_suggests_tests_too(make_project, pyflow):
+    project = _checked_project(make_project, pyflow)
+
+    result = pyflow("show", "accepted_values_orders_statu", "--project-dir", project, expect=1)
+
+    assert "accepted_values_orders_status__paid__lost" in result.output

@@ -94,4 +94,4 @@ def test_show_lineage_spec_without_column(cli: Callable[..., Any], root: Path) -
 def test_show_lineage_with_a_model_argument_is_a_usage_error(cli: Callable[..., Any], root: Path) -> None:
     result = cli("show", "stg_orders", "--lineage", "stg_orders.status", "--project-dir", str(root))
     assert result.exit_code == 2
-    assert "--lineage MODEL.COLUMN takes no model argument" in result.output
+    assert "--lineage MODEL.COLUMN takes no node argument" in result.output
