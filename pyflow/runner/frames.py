@@ -264,11 +264,12 @@ def model_context(compiler: ProjectCompiler, node: ModelNode, *, bound: Any = No
     found = compiler.this(node)
     if found is not None:
         rel = found[0]
-        this = (
-            bound.table(rel.identifier, database=(rel.database, rel.schema))
-            if bound is not None
-            else this_table(*found)
-        )
+        with upstream_deprecations_silenced():  # ibis's schema query: fetch_arrow_table
+            this = (
+                bound.table(rel.identifier, database=(rel.database, rel.schema))
+                if bound is not None
+                else this_table(*found)
+            )
     return Context(
         model_name=node.name,
         vars=compiler.project.vars,
@@ -285,11 +286,11 @@ def bound_tables(compiler: ProjectCompiler, con: Any, uid: str) -> dict[str, Any
     tables: dict[str, Any] = {}
     for key, up in compiler.inputs(uid).items():
         try:
-            if up.relation is not None:
-                rel = up.relation
-                tables[key] = con.table(rel.identifier, database=(rel.database, rel.schema))
-            else:
-                with upstream_deprecations_silenced():  # ibis's schema query: fetch_arrow_table
+            with upstream_deprecations_silenced():  # ibis's schema query: fetch_arrow_table
+                if up.relation is not None:
+                    rel = up.relation
+                    tables[key] = con.table(rel.identifier, database=(rel.database, rel.schema))
+                else:
                     tables[key] = con.sql(up.cte_sql or f"SELECT * FROM {up.sql_ref}")
         except Exception as exc:
             raise AdapterError(
