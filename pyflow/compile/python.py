@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pyflow.compile.cache import VarReads, environ_reads
+from pyflow.compile.columnhint import column_typo
 from pyflow.compile.model import Columns, CompiledModel, Upstream, with_ctes
 from pyflow.compile.portability import IbisSupport, check_ibis_support, unsupported_operation
 from pyflow.compile.runtime import Runtime, plan_runtime, project_root, runtime_ops
@@ -145,12 +146,15 @@ def _user_line(exc: BaseException, model: Node) -> int:
     return line
 
 
-def user_error(exc: BaseException, model: Node, what: str) -> CompileError:
+def user_error(
+    exc: BaseException, model: Node, what: str, tables: Mapping[str, Any] | None = None
+) -> CompileError:
     """A CompileError for an exception raised inside the user's function.
 
     It points at the innermost frame of the user's code (the model's file or a helper module it
     calls) and shows the user's frames, each with its source line; library frames are left out
-    (``--debug`` prints the whole chained traceback).
+    (``--debug`` prints the whole chained traceback). A misspelt column of a table (``tables``:
+    the function's inputs) gets the closest names and the table's columns.
     """
     first = str(exc).strip().splitlines()
     frames = user_frames(exc)
@@ -159,6 +163,9 @@ def user_error(exc: BaseException, model: Node, what: str) -> CompileError:
     if frames and not frames[-1].filename.endswith(model.path):
         path, line = display_path(frames[-1].filename, root), frames[-1].lineno or line
     detail = [*first[1:8], format_user_frames(frames, root)] if frames else first[1:8]
+    typo = column_typo(exc, tables or {})
+    if typo is not None and typo.detail:
+        detail.insert(0, typo.detail)
     in_helper = path != model.path
     return CompileError(
         f"{what}: {type(exc).__name__}: {first[0] if first else ''}",
@@ -166,6 +173,7 @@ def user_error(exc: BaseException, model: Node, what: str) -> CompileError:
         path=path,
         line=line,
         detail="\n".join(detail) or None,
+        suggestions=typo.suggestions if typo is not None else (),
         hint="fix the code at that line (in a module the function calls)"
         if in_helper
         else "fix the model function at that line",
@@ -191,7 +199,7 @@ def call_model(
             exc.path, exc.line = model.path, exc.line or _user_line(exc, model)
         raise
     except Exception as exc:
-        raise user_error(exc, model, "the model function raised") from exc
+        raise user_error(exc, model, "the model function raised", tables) from exc
 
 
 def _params(fn: Callable[..., Any]) -> tuple[str, ...]:
