@@ -256,6 +256,8 @@ def compile_expression(
             else "return an Ibis table expression, or a pandas/pyarrow DataFrame "
             "(annotate the function `-> pd.DataFrame`)"
         )
+        if result is None:  # the function ended without `return` (or with a bare one)
+            kind, hint = "None (is a `return` missing?)", "end the function with `return <table expression>`"
         raise CompileError(
             f"the model returned {kind}, not an Ibis table or a DataFrame",
             model=model.name,

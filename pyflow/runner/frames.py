@@ -199,12 +199,16 @@ def as_frame(value: Any, node: ModelNode) -> Any:
 
     if isinstance(value, ir.Table):
         return value.to_pyarrow()
+    missing = value is None  # the function ended without `return` (or with a bare one)
     raise CompileError(
-        f"the model returned {kind.__name__}, not a DataFrame or an Ibis table",
+        f"the model returned {'None (is a `return` missing?)' if missing else kind.__name__}, "
+        "not a DataFrame or an Ibis table",
         model=node.name,
         path=node.path,
         line=node.line,
-        hint="return a pandas or polars DataFrame, a pyarrow Table or an Ibis table expression",
+        hint="end the function with `return <DataFrame>`"
+        if missing
+        else "return a pandas or polars DataFrame, a pyarrow Table or an Ibis table expression",
         code="bad-return-type",
     )
 

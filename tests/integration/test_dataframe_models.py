@@ -358,3 +358,26 @@ def test_declared_column_type_that_is_not_a_type_names_the_column(frame_project,
     assert "model 'frame' (models/frame.py:" in out
     assert "the declared data_type 'varchar((' of column 'name' is not a duckdb type" in out
     assert "[invalid-config]" in out
+
+
+def test_dataframe_model_without_return_asks_whether_return_is_missing(make_project, pyflow):
+    root = make_project(
+        {
+            "models/frame.py": """
+                import pandas as pd
+
+                from pyflow import model
+
+
+                @model(materialized="table")
+                def frame() -> pd.DataFrame:
+                    pd.DataFrame({"id": [1]})
+            """
+        }
+    )
+
+    out = pyflow("run", "--project-dir", root, expect=1).output
+
+    assert "model 'frame'" in out and "models/frame.py:7" in out
+    assert "the model returned None (is a `return` missing?), not a DataFrame or an Ibis table" in out
+    assert "Fix: end the function with `return <DataFrame>`" in out

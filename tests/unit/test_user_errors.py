@@ -283,6 +283,24 @@ CASES: dict[str, Case] = {
         contains=("the model returned int, not an Ibis table or a DataFrame",),
         stage="compile",
     ),
+    "model_forgets_to_return": Case(
+        {
+            "models/m.py": """
+                import ibis
+                from pyflow import model
+
+
+                @model
+                def m():
+                    ibis.table({"x": "int64"}, name="t").filter(ibis._.x > 1)
+            """
+        },
+        code="bad-return-type",
+        location="models/m.py:6",
+        model="m",
+        contains=("the model returned None", "is a `return` missing"),
+        stage="compile",
+    ),
     "model_returns_a_column": Case(
         {
             "models/m.py": """
