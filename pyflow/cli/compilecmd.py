@@ -8,11 +8,15 @@ compiling anew, writes the witness for the next one.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from pyflow.cli.common import compiled_line, echo, make_options, map_errors, open_session, warn_event
 from pyflow.runner import compilewitness
+
+_NAME = re.compile(r"[\w.-]+")
+"""A plain node name (``dim.v2`` included): ``--select`` of one such prints that node's SQL."""
 
 
 def compile_project(
@@ -27,13 +31,17 @@ def compile_project(
 ) -> None:
     """Compile the selection (or replay the last compile of an unchanged project); errors raise."""
     started = compilewitness.now_ns()
+    named = _one_name(request)  # dbt's interactive compile: that node's SQL is printed too
     witnessed = not debug and state is None and defer_state is None and not (defer or favor_state)
     if witnessed and (done := compilewitness.replay(request)) is not None:
         if not quiet:
             for text in done.warnings:
                 warn_event(_Warning(text))
             echo(done.line)
+        if done.shown is not None:
+            _print_sql(*done.shown, quiet)
         return
+    from pyflow.compile.model import CompiledModel
     from pyflow.errors import ErrorGroup, PyflowError
 
     compilewitness.forget(request)  # whatever happens next, the last compile's witness is out of date
@@ -57,6 +65,12 @@ def compile_project(
             line = compiled_line(compiled, session.project.target_dir / "compiled")
             if not quiet:
                 echo(line)
+            shown = None
+            picked = [(uid, v) for uid, v in compiled.items() if session.project.node(uid).name == named]
+            if len(picked) == 1 and isinstance(item := picked[0][1], CompiledModel):
+                file, sql = session.compiled_file(picked[0][0], item)
+                shown = (f"Compiled node '{named}' is:", file)
+                _print_sql(shown[0], sql, quiet)
             if witnessed:
                 cfg = session.project.config
                 folders = [*cfg.model_paths, *cfg.seed_paths, *cfg.snapshot_paths, *cfg.macro_paths]
@@ -75,9 +89,36 @@ def compile_project(
                     warnings=warnings,
                     line=line,
                     manifest=not session.project.partial,
+                    shown=shown,
                 )
         if failures:
             raise failures[0] if len(failures) == 1 else ErrorGroup(failures)
+
+
+def compile_inline(request: compilewitness.Request, text: str, *, debug: bool, quiet: bool) -> None:
+    """``pyflow compile --inline``: print the query rendered against the project; nothing is written."""
+    from pyflow.runner.preview import render_inline
+
+    r = request
+    with (
+        map_errors(debug),
+        open_session(make_options(r.project_dir, r.profiles_dir, r.target, r.vars), warn_event) as session,
+    ):
+        _print_sql("Compiled inline node is:", render_inline(session, text), quiet)
+
+
+def _one_name(request: compilewitness.Request) -> str | None:
+    """The node name of a ``--select`` of exactly one plain name (no method, graph or set operator)."""
+    if request.exclude or request.selector or len(request.select) != 1:
+        return None
+    value = request.select[0].strip()
+    return value if _NAME.fullmatch(value) else None
+
+
+def _print_sql(title: str, sql: str, quiet: bool) -> None:
+    """The SQL alone with ``--quiet`` (to redirect to a file), else under ``title``."""
+    sql = sql.rstrip("\n")
+    echo(sql if quiet else f"{title}\n{sql}")
 
 
 class _Warning:

@@ -244,15 +244,25 @@ def compile_(
     favor_state: FavorStateOpt = False,
     defer_state: DeferStateOpt = None,
     debug: DebugOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors (and the SQL of one node or --inline).")
+    ] = False,
+    inline: Annotated[
+        str | None, typer.Option("--inline", help="Print this query compiled (Jinja allowed); nothing else.")
+    ] = None,
 ) -> None:
     """Write each selected model's SQL to target/compiled/ without running anything."""
-    from pyflow.cli.compilecmd import compile_project
+    from pyflow.cli.compilecmd import compile_inline, compile_project
     from pyflow.runner.compilewitness import Request
 
     request = Request(
         project_dir, profiles_dir, target, vars, tuple(select or ()), tuple(exclude or ()), selector
     )
+    if inline is not None:
+        if select or exclude or selector:
+            usage_error("--inline compiles its query alone: drop --select, --exclude and --selector")
+        compile_inline(request, inline, debug=debug, quiet=quiet)
+        return
     compile_project(request, state=state, defer=defer, favor_state=favor_state, defer_state=defer_state,
                     debug=debug, quiet=quiet)  # fmt: skip
 

@@ -86,6 +86,8 @@ class Replay:
 
     warnings: tuple[str, ...]
     line: str
+    shown: tuple[str, str] | None = None
+    """The title and SQL of the one node the command line names (printed after ``line``)."""
 
 
 def replay(request: Request) -> Replay | None:
@@ -116,13 +118,17 @@ def _replay(request: Request) -> Replay | None:
         return None
     if _outputs(root) != stored.get("outputs"):
         return None
+    shown = None
+    if stored.get("shown"):  # a file of target/compiled/, unchanged since (the outputs say so)
+        title, rel = stored["shown"]
+        shown = (str(title), (root / "target" / str(rel)).read_text(encoding="utf-8"))
     invocation = str(uuid.uuid4())
     if stored.get("manifest", True):
         _renew_manifest(root / "target" / "manifest.json", invocation)
     stored["outputs"] = _outputs(root)
     _write(path, stored)
     _log(stored.get("log"), invocation, str(stored.get("log_target")))
-    return Replay(tuple(str(w) for w in stored.get("warnings", [])), str(stored["line"]))
+    return Replay(tuple(str(w) for w in stored.get("warnings", [])), str(stored["line"]), shown)
 
 
 def forget(request: Request) -> None:
@@ -145,14 +151,15 @@ def record(
     warnings: Sequence[str],
     line: str,
     manifest: bool = True,
+    shown: tuple[str, Path] | None = None,
 ) -> bool:
     """After a compile: write the witness if it qualifies (see the module).
 
     ``eligible``: every result came from the compile cache and the target was not connected to.
     ``config_paths``: the project's folders from its config (those outside it are walked too);
     ``log_dir`` holds ``pyflow.log``, where a replay writes its invocation line as a session does;
-    ``manifest``: whether the compile wrote ``manifest.json`` (not after loading only a selection).
-    True when a witness was written. Never raises (a full disk only costs the next compile time).
+    ``manifest``: whether the compile wrote ``manifest.json`` (not after loading only a selection);
+    ``shown``: the title and compiled file of the node whose SQL the compile printed. True when a witness was written. Never raises (a full disk only costs the next compile time).
     """
     root = request.root
     path = root / WITNESS
@@ -175,6 +182,7 @@ def record(
                     "warnings": list(warnings),
                     "line": line,
                     "manifest": manifest,
+                    "shown": [shown[0], shown[1].relative_to(target_dir).as_posix()] if shown else None,
                 }
                 _write(path, witness)
                 return True

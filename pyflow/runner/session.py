@@ -239,7 +239,7 @@ class Session:
         with ThreadPoolExecutor(1, thread_name_prefix="pyflow-compiled") as writer:
 
             def write(uid: str, item: CompiledModel) -> None:
-                written[uid] = writer.submit(artifacts.write_text_if_changed, *self._compiled_file(uid, item))
+                written[uid] = writer.submit(artifacts.write_text_if_changed, *self.compiled_file(uid, item))
 
             precompile(self.compiler, ids, on_compiled=write)
             out: dict[str, CompiledModel | PyflowError] = {}
@@ -253,7 +253,7 @@ class Session:
                     out[uid] = exc
                     continue
                 if uid not in written:
-                    artifacts.write_text_if_changed(*self._compiled_file(uid, compiled))
+                    artifacts.write_text_if_changed(*self.compiled_file(uid, compiled))
         for future in written.values():
             future.result()  # the first failure (a full disk: an error naming the file)
         return out
@@ -262,9 +262,9 @@ class Session:
         """Write ``target/compiled/**.sql`` for every compiled model."""
         for uid, item in compiled.items():
             if not isinstance(item, PyflowError):
-                artifacts.write_text_if_changed(*self._compiled_file(uid, item))
+                artifacts.write_text_if_changed(*self.compiled_file(uid, item))
 
-    def _compiled_file(self, uid: str, item: CompiledModel) -> tuple[Path, str]:
+    def compiled_file(self, uid: str, item: CompiledModel) -> tuple[Path, str]:
         """Where a model's compiled SQL is written, and the text."""
         node = self.project.node(uid)
         frame = f"-- {node.name} returns a DataFrame: it is computed in Python at run time"

@@ -205,3 +205,49 @@ def test_models_reading_modules_datetime_are_compiled_again_each_time(make_proje
     for name, text in first.items():
         assert (compiled / f"{name}.sql").read_text() != text, name
     assert "'bb' as r" in (compiled / "only_re.sql").read_text()
+
+
+# ---- interactive compile, as dbt 1.5+: one node by name, or --inline, printed to the terminal
+
+
+def test_compile_of_one_node_by_name_prints_its_sql(copy_project, pyflow):
+    project = copy_project("mixed")
+
+    result = pyflow("compile", "--project-dir", project, "--select", "big_spenders")
+    quiet = pyflow("compile", "--project-dir", project, "-s", "big_spenders", "--quiet")
+
+    written = (project / "target" / "compiled" / "mixed" / COMPILED["big_spenders"]).read_text()
+    assert "where total >= 40" in written
+    assert result.stdout.endswith(f"Compiled node 'big_spenders' is:\n{written}")
+    assert quiet.stdout == written  # only the SQL: `pyflow compile -q -s NAME > query.sql`
+
+
+def test_compile_of_several_nodes_prints_no_sql(copy_project, pyflow):
+    project = copy_project("mixed")
+
+    result = pyflow("compile", "--project-dir", project, "--select", "customer_report+")
+
+    assert "Compiled node" not in result.stdout
+    assert "select" not in result.stdout.lower()
+
+
+def test_compile_inline_prints_the_rendered_query(copy_project, pyflow):
+    project = copy_project("mixed")
+
+    result = pyflow(
+        "compile", "--project-dir", project, "-q", "--inline",
+        "select * from {{ ref('customer_report') }} where total > {{ var('floor', 3) }}",
+    )  # fmt: skip
+    loud = pyflow("compile", "--project-dir", project, "--inline", "select 1 as one")
+
+    assert result.stdout == 'select * from "pyflow"."main"."customer_report" where total > 3\n'
+    assert loud.stdout == "Compiled inline node is:\nselect 1 as one\n"
+    assert not (project / "target" / "compiled").exists()  # nothing else is compiled or written
+
+
+def test_compile_inline_with_a_selection_is_a_usage_error(copy_project, pyflow):
+    project = copy_project("mixed")
+
+    result = pyflow("compile", "--project-dir", project, "--inline", "select 1", "-s", "stg_orders", expect=2)
+
+    assert "--inline compiles its query alone: drop --select, --exclude and --selector" in result.output

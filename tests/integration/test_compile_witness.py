@@ -269,3 +269,22 @@ def test_a_selection_loaded_alone_leaves_the_manifest_as_the_full_path_does(copy
     assert sessions == []
     assert "Compiled 1 model(s) (1 unchanged)" in result.stdout
     assert (project / "target/manifest.json").read_bytes() == manifest
+
+
+def test_an_unchanged_compile_of_one_named_node_prints_its_sql_again(copy_project, pyflow, sessions):
+    project = copy_project("mixed")
+    pyflow("compile", "--project-dir", project, "-q", "-s", "big_spenders")
+    slow = pyflow("compile", "--project-dir", project, "-q", "-s", "big_spenders")
+    assert (project / WITNESS).exists()
+    sessions.clear()
+
+    fast = pyflow("compile", "--project-dir", project, "-q", "-s", "big_spenders")
+    loud = pyflow("compile", "--project-dir", project, "-s", "big_spenders")
+
+    assert sessions == []  # both answered by the witness
+    assert "where total >= 40" in slow.stdout
+    assert fast.stdout == slow.stdout
+    assert (
+        loud.stdout == f"Compiled 1 model(s) (1 unchanged) to {project / 'target' / 'compiled'}\n"
+        f"Compiled node 'big_spenders' is:\n{slow.stdout}"
+    )
