@@ -89,11 +89,25 @@ def make_options(
     defer: bool = False,
     favor_state: bool = False,
     defer_state: Path | None = None,
+    resource_types: list[str] | None = None,
+    exclude_resource_types: list[str] | None = None,
 ) -> Options:
-    """The runner's Options from the command-line values every command shares."""
+    """The runner's Options from the command-line values every command shares.
+
+    An unknown ``--resource-type`` / ``--exclude-resource-type`` value is a usage error (exit 2).
+    """
+    from pyflow.runner.selection import check_resource_types
     from pyflow.runner.session import Options
 
+    for flag, values in (
+        ("--resource-type", resource_types),
+        ("--exclude-resource-type", exclude_resource_types),
+    ):
+        if (mistake := check_resource_types(flag, values or ())) is not None:
+            usage_error(mistake)
     return Options(
+        resource_types=tuple(resource_types or ()),
+        exclude_resource_types=tuple(exclude_resource_types or ()),
         state=state,
         defer_state=defer_state,
         defer=defer or favor_state,

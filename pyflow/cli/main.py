@@ -37,6 +37,7 @@ from pyflow.cli.options import (
     DeferOpt,
     DeferStateOpt,
     ExcludeOpt,
+    ExcludeResourceTypeOpt,
     FailFastOpt,
     FavorStateOpt,
     FullRefreshOpt,
@@ -44,6 +45,7 @@ from pyflow.cli.options import (
     LogFormatOpt,
     ProfilesDir,
     ProjectDir,
+    ResourceTypeOpt,
     SelectOpt,
     SelectorOpt,
     StateOpt,
@@ -83,6 +85,14 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         ("exclude", ExcludeOpt, None),
         ("selector", SelectorOpt, None),
         *([("indirect_selection", IndirectOpt, "eager")] if command in ("test", "build") else []),
+        *(
+            [
+                ("resource_type", ResourceTypeOpt, None),
+                ("exclude_resource_type", ExcludeResourceTypeOpt, None),
+            ]
+            if command in ("test", "build")
+            else []
+        ),
         ("state", StateOpt, None),
         ("defer", DeferOpt, False),
         ("favor_state", FavorStateOpt, False),
@@ -102,7 +112,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             kw["project_dir"], kw["profiles_dir"], kw["target"], kw["vars"], kw["select"], kw["exclude"],
             kw["threads"], kw.get("full_refresh", False), kw["fail_fast"], kw["selector"],
             kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
-            kw["defer_state"],
+            kw["defer_state"], kw.get("resource_type"), kw.get("exclude_resource_type"),
         )  # fmt: skip
         if kw.get("event_time_start") or kw.get("event_time_end"):
             from pyflow.runner.microbatch import with_event_times
@@ -205,6 +215,8 @@ def clone(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Replace relations that exist in the target already.")
     ] = False,
+    resource_type: ResourceTypeOpt = None,
+    exclude_resource_type: ExcludeResourceTypeOpt = None,
     log_format: LogFormatOpt = "text",
     debug: DebugOpt = False,
 ) -> None:
@@ -218,7 +230,8 @@ def clone(
     if log_format not in ("text", "json"):
         usage_error(f"--log-format must be text or json, not '{log_format}'")
     opts = make_options(project_dir, profiles_dir, target, vars, select, exclude, None, full_refresh,
-                    selector=selector, state=state)  # fmt: skip
+                    selector=selector, state=state, resource_types=resource_type,
+                    exclude_resource_types=exclude_resource_type)  # fmt: skip
     render = Renderer(log_format, invocation_id=opts.invocation_id)
     with map_errors(debug, log_format, render):
         from pyflow.runner.clone import clone as clone_nodes
@@ -287,6 +300,7 @@ def ls(
         list[str] | None,
         typer.Option("--resource-type", help="model, seed, snapshot, source, test, unit_test or all."),
     ] = None,
+    exclude_resource_type: ExcludeResourceTypeOpt = None,
 ) -> None:
     """List the selected nodes: models, seeds, snapshots, sources, data tests and unit tests."""
     from pyflow.runner import listing
@@ -296,7 +310,8 @@ def ls(
     if mistake:
         usage_error(mistake)
     opts = make_options(project_dir, profiles_dir, target, vars, select, exclude, selector=selector,
-                    indirect_selection=indirect_selection, state=state)  # fmt: skip
+                    indirect_selection=indirect_selection, state=state,
+                    exclude_resource_types=exclude_resource_type)  # fmt: skip
     opts = dataclasses.replace(opts, lists_only=True)
     with map_errors(debug), open_session(opts, warn_event) as session:
         nodes = listing.keep(session.list_nodes(), resource_type or ())
@@ -311,7 +326,7 @@ def ls(
 def show(
     node: Annotated[str | None, typer.Argument(help="Model, seed, snapshot or data test to preview.")] = None,
     select: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option("--select", "-s", help="The node to preview, as dbt spells it (one node)."),
     ] = None,
     inline: Annotated[
@@ -329,9 +344,11 @@ def show(
     ] = None,
 ) -> None:
     """Preview the rows of a model, seed, snapshot, data test or inline query, or a column's lineage."""
-    if node is not None and select is not None:
+    if node is not None and select:
         usage_error("name the node either as an argument or with --select, not both")
-    node = node if select is None else select
+    if select and len(select) > 1:
+        usage_error(f"`pyflow show` previews one node: --select got {len(select)} ({' '.join(select)})")
+    node = select[0] if select else node
     if lineage is not None and (node is not None or inline is not None):
         usage_error("--lineage MODEL.COLUMN takes no node argument, --select or --inline")
     if lineage is None and (node is None) == (inline is None):

@@ -23,6 +23,14 @@ SelectOpt = Annotated[
     list[str] | None, typer.Option("--select", "-s", help="Nodes to include (dbt selector syntax).")
 ]
 ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Nodes to leave out.")]
+ResourceTypeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--resource-type", help="Only these resource types (model, seed, test, unit_test ...)."),
+]
+ExcludeResourceTypeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--exclude-resource-type", help="Never these resource types (e.g. unit_test)."),
+]
 SelectorOpt = Annotated[str | None, typer.Option("--selector", help="A named selector of selectors.yml.")]
 IndirectOpt = Annotated[
     str,

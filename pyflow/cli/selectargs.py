@@ -1,9 +1,10 @@
 """dbt's space-separated selector lists: ``--select a b`` means ``--select a --select b``.
 
 Click gives an option one value per occurrence, so the words that follow ``--select`` /
-``-s`` / ``--exclude`` up to the next option are rewritten into one occurrence each before
-the command line is parsed. No command that takes these options has a positional argument,
-so a word after them can only be another selector.
+``-s`` / ``--exclude`` (and ``--resource-type`` / ``--exclude-resource-type``) up to the next option are rewritten into one occurrence each before
+the command line is parsed. Only ``pyflow show`` takes both ``--select`` and a positional
+argument; its ``--select`` takes one node, so a second word there is refused, not read as
+the argument.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 from typer.core import TyperGroup
 
-MULTI_VALUE_OPTIONS = ("--select", "-s", "--exclude")
+MULTI_VALUE_OPTIONS = ("--select", "-s", "--exclude", "--resource-type", "--exclude-resource-type")
+_LONG_FORMS = tuple(o for o in MULTI_VALUE_OPTIONS if o.startswith("--"))
+"""The options also written ``--select=a`` (a word after it is the next value too)."""
 
 
 def spread_selectors(args: Sequence[str]) -> list[str]:
@@ -33,7 +36,7 @@ def spread_selectors(args: Sequence[str]) -> list[str]:
                 out.append(option)
             out.append(arg)
             continue
-        option = arg.split("=", 1)[0] if arg.split("=", 1)[0] in ("--select", "--exclude") else None
+        option = arg.split("=", 1)[0] if arg.split("=", 1)[0] in _LONG_FORMS else None
         out.append(arg)
     return out
 

@@ -12,6 +12,7 @@ from typing import cast
 
 from pyflow.config.selectorfile import load_selectors
 from pyflow.core.project import Project
+from pyflow.core.selectmethods import resource_type_of
 from pyflow.core.selector import INDIRECT_MODES, IndirectSelection, Selection, select_nodes
 from pyflow.core.state import State
 from pyflow.errors import SelectionError, closest
@@ -27,8 +28,37 @@ COMMAND_TYPES: dict[str, frozenset[str]] = {
     "clone": frozenset({"model", "seed", "snapshot"}),
 }
 """Resource types each command acts on (``source freshness``: sources)."""
+DBT_RESOURCE_TYPES = (
+    "analysis", "exposure", "function", "metric", "model", "saved_query", "seed", "semantic_model",
+    "snapshot", "source", "test", "unit_test",
+)  # fmt: skip
+"""The values of dbt's ``--resource-type`` / ``--exclude-resource-type`` (pyflow builds a subset:
+the others select nothing)."""
 NOTHING_TO_DO = "Nothing to do. Try checking your model configs and model specification args"
 """dbt's warning when a command's selection is empty."""
+
+
+def check_resource_types(flag: str, values: Sequence[str]) -> str | None:
+    """The usage mistake of a ``--resource-type``-like option's values, or None."""
+    for kind in values:
+        if kind not in DBT_RESOURCE_TYPES:
+            near = closest(kind, DBT_RESOURCE_TYPES)
+            also = f" (did you mean '{near[0]}'?)" if near else ""
+            return f"{flag}: unknown resource type '{kind}'{also}; types: {', '.join(DBT_RESOURCE_TYPES)}"
+    return None
+
+
+def keep_types(
+    project: Project, ids: Collection[str], wanted: Collection[str], unwanted: Collection[str]
+) -> set[str]:
+    """The nodes of ``ids`` of a type in ``wanted`` (any when empty) and not in ``unwanted``."""
+    if not wanted and not unwanted:
+        return set(ids)
+    return {
+        uid
+        for uid in ids
+        if ((kind := resource_type_of(project.node(uid))) in wanted or not wanted) and kind not in unwanted
+    }
 
 
 def check_indirect(mode: str) -> IndirectSelection:

@@ -26,7 +26,13 @@ from pyflow.runner import artifacts
 from pyflow.runner.defer import deferred_relations, read_states
 from pyflow.runner.events import Emit, Event, RunOutcome, ignore
 from pyflow.runner.logfile import EventHandler, LogFile
-from pyflow.runner.selection import COMMAND_TYPES, NOTHING_TO_DO, only_selection, resolve_selection
+from pyflow.runner.selection import (
+    COMMAND_TYPES,
+    NOTHING_TO_DO,
+    keep_types,
+    only_selection,
+    resolve_selection,
+)
 from pyflow.secret import ScrubbingFormatter
 
 if TYPE_CHECKING:
@@ -56,6 +62,10 @@ class Options:
     """A named selector of selectors.yml (instead of ``select``/``exclude``)."""
     indirect_selection: str = "eager"
     """How tests join the nodes they test: eager, cautious, buildable or empty."""
+    resource_types: tuple[str, ...] = ()
+    """``--resource-type``: only nodes of these dbt resource types (``unit_test`` apart from ``test``)."""
+    exclude_resource_types: tuple[str, ...] = ()
+    """``--exclude-resource-type``: never nodes of these types."""
     state: Path | None = None
     """``--state``: the folder holding an earlier run's manifest.json (``state:``, ``--defer``)."""
     defer: bool = False
@@ -201,6 +211,7 @@ class Session:
                 selector=o.selector, indirect_selection=o.indirect_selection, state=self.state,
             )  # fmt: skip
             ids, warnings = set(sel.ids), list(sel.warnings)
+        ids = keep_types(self.project, ids, o.resource_types, o.exclude_resource_types)
         if self.defer_state is not None and (o.defer or o.favor_state) and command != "ls":
             self.compiler.deferred = deferred_relations(
                 self.compiler, self.defer_state, ids, favor_state=o.favor_state

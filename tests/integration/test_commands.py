@@ -265,3 +265,9 @@ def test_show_unknown_name_suggests_tests_too(make_project, pyflow):
     result = pyflow("show", "accepted_values_orders_statu", "--project-dir", project, expect=1)
 
     assert "accepted_values_orders_status__paid__lost" in result.output
+
+
+def test_show_select_of_two_words_is_refused_not_read_as_the_argument(built, pyflow):
+    result = pyflow("show", "-s", "customer_report", "big_spenders", "--project-dir", built, expect=2)
+
+    assert "previews one node: --select got 2 (customer_report big_spenders)" in result.output
