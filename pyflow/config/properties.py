@@ -119,10 +119,10 @@ class SnapshotProps(NodeProps):
 
 
 class FixtureProps(_Strict):
-    """Rows of a unit test's input or expected output: a list of mappings, or CSV text."""
+    """Rows of a unit test's input or expected output: a list of mappings, CSV text or a SELECT."""
 
     rows: list[dict[str, Any]] | str = Field(default_factory=list)
-    format: Literal["dict", "csv"] = "dict"
+    format: Literal["dict", "csv", "sql"] = "dict"
 
     @model_validator(mode="after")
     def _rows_match_format(self) -> FixtureProps:
@@ -130,6 +130,8 @@ class FixtureProps(_Strict):
             raise ValueError(
                 "format csv takes rows as CSV text (rows: |, a header line, then one line per row)"
             )
+        if self.format == "sql" and not isinstance(self.rows, str):
+            raise ValueError("rows of format sql are one SELECT statement as text (rows: |, then the query)")
         if self.format == "dict" and isinstance(self.rows, str):
             raise ValueError("rows is text: add `format: csv`, or write rows as a list of mappings")
         return self

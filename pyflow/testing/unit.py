@@ -110,14 +110,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def fixture_table(node: TestNode, rows: Any, fmt: str, line: int | None = None) -> Any:
+def fixture_table(
+    node: TestNode, rows: Any, fmt: str, line: int | None = None, dialect: str | None = None
+) -> Any:
     """Rows of a ``given`` or ``expect`` block as an Arrow table (no row decides the types).
 
     Dict rows may leave keys out (NULL there); the columns are every key, in order of first
-    appearance. CSV text has a header line; an empty field is NULL.
+    appearance. CSV text has a header line; an empty field is NULL. SQL is one SELECT in
+    ``dialect`` (the target's; transpiled when not DuckDB's), run on a private DuckDB.
     """
     import pyarrow as pa
 
+    if fmt == "sql":
+        return _sql_fixture(node, str(rows), line, dialect)
     if fmt == "csv":
         header, numbered = _csv_rows(node, str(rows), line)
         body = [row for _, row in numbered]
@@ -143,6 +148,34 @@ def fixture_table(node: TestNode, rows: Any, fmt: str, line: int | None = None) 
     return pa.table({c: _column([row.get(c) for row in rows]) for c in columns})
 
 
+def _sql_fixture(node: TestNode, sql: str, line: int | None, dialect: str | None) -> Any:
+    """The rows a ``format: sql`` fixture's SELECT returns, as an Arrow table."""
+    import duckdb
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    query = sql.strip().rstrip(";")
+    try:
+        if dialect not in (None, "duckdb"):
+            statements = sqlglot.transpile(
+                query, read=dialect, write="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE
+            )
+            if len(statements) != 1:
+                raise ValueError(f"{len(statements)} statements, not one SELECT")
+            query = statements[0]
+        with duckdb.connect() as con:
+            return con.sql(query).to_arrow_table()
+    except (SqlglotError, duckdb.Error, ValueError) as exc:
+        first = str(exc).strip().splitlines()
+        raise _fixture_error(
+            node,
+            line,
+            f"the format: sql rows ({dialect or 'duckdb'} SQL) do not run: {first[0] if first else exc}",
+            "write one SELECT that returns the fixture's rows, in the target's SQL dialect "
+            "(e.g. `select 1 as id, 'a' as name union all select 2, 'b'`)",
+        ) from None
+
+
 def target_dialect(project_dir: str | Path) -> str | None:
     """The SQL dialect of the project's default target, when its profile can be read."""
     from pyflow.adapters import adapter_class
@@ -166,13 +199,13 @@ def run_unit_test(harness: ProjectHarness, node: TestNode) -> UnitTestResult:
     inputs: dict[str, Any] = {}
     this = None
     for given in spec.get("given", []):
-        table = fixture_table(node, given["rows"], given["format"], given.get("line"))
+        table = fixture_table(node, given["rows"], given["format"], given.get("line"), harness.dialect)
         if given["key"] == THIS:
             this = table
         else:
             inputs[given["key"]] = table
     expect = spec["expect"]
-    expected = fixture_table(node, expect["rows"], expect["format"], expect.get("line"))
+    expected = fixture_table(node, expect["rows"], expect["format"], expect.get("line"), harness.dialect)
     model = spec["model"]
     try:
         with harness.prepared(

@@ -357,3 +357,84 @@ def test_unit_dataframe_model(unit_project):
     outcome = _run(unit_project(yaml), "test_counts")
 
     assert outcome.ok, outcome.message
+
+
+# ---- format: sql (dbt 1.8): a fixture written as a SELECT, in the target's SQL dialect
+
+SQL_FIXTURE = """
+unit_tests:
+  - name: test_sql_fixture
+    model: customer_totals
+    given:
+      - input: ref('stg_orders')
+        format: sql
+        rows: |
+          select 1 as customer_id, 1.25 as amount, 'completed' as status
+          union all
+          select 1, null, 'completed'
+          union all
+          select 2, 3, 'shipped'
+    expect:
+      format: sql
+      rows: |
+        select 1 as customer_id, 2 as orders, 1.25 as total
+"""
+
+
+def test_unit_sql_fixtures_given_and_expected(unit_project):
+    outcome = _run(unit_project(SQL_FIXTURE), "test_sql_fixture")
+
+    assert outcome.ok, outcome.message
+
+
+def test_unit_sql_fixture_rows_are_compared(unit_project):
+    wrong = SQL_FIXTURE.replace(
+        "select 1 as customer_id, 2 as orders, 1.25 as total",
+        "select 1 as customer_id, 3 as orders, 1.25 as total",
+    )
+
+    outcome = _run(unit_project(wrong), "test_sql_fixture")
+
+    assert outcome.status == "fail"
+    assert "1 expected row(s) missing, 1 unexpected row(s)" in outcome.message
+
+
+def test_unit_sql_fixture_in_the_target_dialect_is_transpiled(unit_project):
+    yaml = """
+    unit_tests:
+      - name: test_trino_fixture
+        model: stg_orders
+        given:
+          - input: source('raw', 'orders')
+            format: sql
+            rows: "select 1 as id, 'DONE' as status, date_add('day', 1, date '2024-01-01') as ordered_at"
+        expect:
+          rows: [{id: 1, status: done}]
+    """
+    project = unit_project(yaml)
+
+    assert _run(project, "test_trino_fixture", dialect="trino").ok
+    with pytest.raises(PyflowError) as err:  # DuckDB's date_add takes (date, interval)
+        _run(project, "test_trino_fixture", dialect="duckdb")
+    assert err.value.code == "invalid-unit-test"
+    assert err.value.path == "models/unit.yml"
+    assert "format: sql" in str(err.value) and "date_add" in str(err.value)
+
+
+def test_unit_sql_fixture_that_is_not_text_names_the_file(unit_project):
+    yaml = """
+    unit_tests:
+      - name: test_sql_list
+        model: customer_totals
+        given:
+          - input: ref('stg_orders')
+            format: sql
+            rows: [{customer_id: 1}]
+        expect: {rows: []}
+    """
+    with pytest.raises(PyflowError) as err:  # read with the project, as a csv fixture that is not text
+        _run(unit_project(yaml), "test_sql_list")
+
+    assert err.value.code == "invalid-config"
+    assert err.value.path == "models/unit.yml"
+    assert "rows of format sql are one SELECT statement as text" in str(err.value)
