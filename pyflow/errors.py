@@ -146,6 +146,18 @@ class SelectionError(PyflowError):
     code = "bad-selector"
 
 
+class WarningAsError(PyflowError):
+    """A warning, with ``--warn-error``: the command fails instead of going on."""
+
+    code = "warn-error"
+
+    def __init__(self, warning: str) -> None:
+        super().__init__(
+            f"a warning is an error with --warn-error: {warning}",
+            hint="fix what the warning says (or run without --warn-error to let warnings pass)",
+        )
+
+
 class CompileError(PyflowError):
     """A model that cannot be turned into SQL."""
 

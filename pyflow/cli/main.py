@@ -52,6 +52,7 @@ from pyflow.cli.options import (
     TargetOpt,
     ThreadsOpt,
     VarsOpt,
+    WarnErrorOpt,
 )
 from pyflow.cli.selectargs import SelectorListGroup
 
@@ -101,6 +102,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
         *([("full_refresh", FullRefreshOpt, False)] if full_refresh else []),
         *([("blue_green", BlueGreenOpt, None)] if command != "test" else []),
         ("fail_fast", FailFastOpt, False),
+        ("warn_error", WarnErrorOpt, False),
         *(EVENT_TIME_OPTIONS if command in ("run", "build") else []),
         *([("dry_run", Annotated[bool, DryRunOpt], False)] if command in ("run", "build") else []),
         ("log_format", LogFormatOpt, "text"),
@@ -114,6 +116,7 @@ def _execution_command(command: str, doc: str, *, full_refresh: bool) -> Callabl
             kw.get("indirect_selection", "eager"), kw["state"], kw["defer"], kw["favor_state"],
             kw["defer_state"], kw.get("resource_type"), kw.get("exclude_resource_type"),
         )  # fmt: skip
+        opts = dataclasses.replace(opts, warn_error=kw["warn_error"])
         if kw.get("event_time_start") or kw.get("event_time_end"):
             from pyflow.runner.microbatch import with_event_times
 

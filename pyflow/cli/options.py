@@ -65,6 +65,9 @@ BlueGreenOpt = Annotated[
     ),
 ]
 FailFastOpt = Annotated[bool, typer.Option("--fail-fast", "-x", help="Stop at the first failure.")]
+WarnErrorOpt = Annotated[
+    bool, typer.Option("--warn-error", help="Treat every warning as an error (a warn test fails; exit 1).")
+]
 EventStartOpt = Annotated[
     str | None, typer.Option("--event-time-start", help="Microbatch models: build batches from this time.")
 ]

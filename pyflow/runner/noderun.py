@@ -22,7 +22,7 @@ from pyflow.adapters.seedbatch import count_seed
 from pyflow.compile.model import CompiledModel
 from pyflow.core.monitor import is_monitor
 from pyflow.core.node import ModelNode, Node, SeedNode, TestNode, is_unit_test
-from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError
+from pyflow.errors import CancelledError, CompileError, DiskFullError, PyflowError, WarningAsError
 from pyflow.materializers.base import Job, SeedFile
 from pyflow.materializers.registry import materializer_for
 from pyflow.runner import artifacts
@@ -137,6 +137,8 @@ def execute(session: Session, command: str) -> RunOutcome:
     run_end_hooks(session, outcome)  # on-run-end SQL hooks; a failure joins outcome.errors
     write_run_artifacts(session, command, outcome)
     finish_run(session, command, outcome)  # run history and on-run-end alerts; never raises
+    if session.options.warn_error and session.warned:  # warnings during the run: fail it at the end
+        outcome.errors.extend(WarningAsError(text) for text in dict.fromkeys(session.warned))
     session.emit(
         Event(
             "run_finish",
@@ -350,18 +352,21 @@ def run_test(session: Session, node: TestNode, sql: str, job: Job, result: NodeR
         materializer_for("table").build(job)
         where = f"; failing rows in {adapter.render(job.relation)}"
     status = decide(cfg.severity, cfg.error_if, cfg.warn_if, failures)
-    result.status = status
+    escalated = status == "warn" and session.options.warn_error
+    result.status = status = "fail" if escalated else status
     if status == "pass":
         result.message = "passed"
         result.response = "PASS"
         return
-    rule = cfg.error_if if status == "fail" else cfg.warn_if
+    warns = status == "warn" or escalated
+    rule = cfg.warn_if if warns else cfg.error_if
     on = f" on {node.attached}" if node.attached else ""
     column = f" column {node.column_name}" if node.column_name else ""
     result.message = (
         f"{'Failure' if status == 'fail' else 'Warning'} in test {node.name} ({node.path}:{node.line})\n"
         f"  test '{node.test_name}'{on}{column}: got {failures} failing row(s), "
-        f"configured to {'fail' if status == 'fail' else 'warn'} if {rule}{where}\n"
+        f"configured to {'warn' if warns else 'fail'} if {rule}"
+        f"{' (an error with --warn-error)' if escalated else ''}{where}\n"
         f"  compiled SQL: target/compiled/{artifacts.sql_path(session.project, node)}"
     )
     result.response = f"{status.upper()} {failures}"

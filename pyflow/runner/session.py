@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pyflow.adapters import adapter_class
 from pyflow.adapters.base import Adapter
@@ -21,7 +21,7 @@ from pyflow.config.project import load_project_config
 from pyflow.core.node import ModelNode, Node, SeedNode, SnapshotNode, SourceNode, TestNode, is_unit_test
 from pyflow.core.project import Project
 from pyflow.core.spec import TargetInfo
-from pyflow.errors import PyflowError
+from pyflow.errors import PyflowError, WarningAsError
 from pyflow.runner import artifacts
 from pyflow.runner.defer import deferred_relations, read_states
 from pyflow.runner.events import Emit, Event, RunOutcome, ignore
@@ -66,6 +66,8 @@ class Options:
     """``--resource-type``: only nodes of these dbt resource types (``unit_test`` apart from ``test``)."""
     exclude_resource_types: tuple[str, ...] = ()
     """``--exclude-resource-type``: never nodes of these types."""
+    warn_error: bool = False
+    """``--warn-error``: a warning fails the command (a ``warn`` test fails; see runner/noderun.py)."""
     state: Path | None = None
     """``--state``: the folder holding an earlier run's manifest.json (``state:``, ``--defer``)."""
     defer: bool = False
@@ -92,6 +94,8 @@ class Session:
 
     def __init__(self, options: Options, emit: Emit = ignore) -> None:
         self.options = options
+        self.warned: list[str] = []
+        """The warnings emitted so far (``--warn-error`` fails the command on them)."""
         self.emit = self._stamped(emit)
         self.root = Path(options.project_dir).resolve()
         self.invocation_id = options.invocation_id
@@ -136,7 +140,16 @@ class Session:
         from pyflow.runner.monitors import MonitorRunner
         from pyflow.runner.noderun import decide
 
-        return MonitorRunner(self.adapter, self.history, decide)
+        if not self.options.warn_error:
+            return MonitorRunner(self.adapter, self.history, decide)
+
+        def strict(
+            severity: str, error_if: str, warn_if: str, failures: int
+        ) -> Literal["pass", "warn", "fail"]:
+            status = decide(severity, error_if, warn_if, failures)
+            return "fail" if status == "warn" else status  # --warn-error
+
+        return MonitorRunner(self.adapter, self.history, strict)
 
     # ---- setup ---------------------------------------------------------------------------
     def _stamped(self, emit: Emit) -> Emit:
@@ -144,6 +157,8 @@ class Session:
 
         def stamp(event: Event) -> None:
             event.invocation_id = event.invocation_id or self.invocation_id
+            if event.kind == "message" and event.level == "warn":
+                self.warned.append(str(event.text))
             emit(event)
 
         return stamp
@@ -219,6 +234,8 @@ class Session:
         nothing = [] if ids or command == "ls" else [NOTHING_TO_DO]  # ls says it its own way
         for warning in [*self.project.warnings, *warnings, *nothing]:
             self.emit(Event("message", level="warn", text=warning))
+        if o.warn_error and self.warned:  # before anything runs
+            raise WarningAsError(self.warned[0])
         return self.project.graph.topo_order(ids)
 
     def describe(self, uid: str) -> str:
