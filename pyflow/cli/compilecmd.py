@@ -41,7 +41,6 @@ def compile_project(
         if done.shown is not None:
             _print_sql(*done.shown, quiet)
         return
-    from pyflow.compile.model import CompiledModel
     from pyflow.errors import ErrorGroup, PyflowError
 
     compilewitness.forget(request)  # whatever happens next, the last compile's witness is out of date
@@ -67,7 +66,7 @@ def compile_project(
                 echo(line)
             shown = None
             picked = [(uid, v) for uid, v in compiled.items() if session.project.node(uid).name == named]
-            if len(picked) == 1 and isinstance(item := picked[0][1], CompiledModel):
+            if len(picked) == 1 and not isinstance(item := picked[0][1], PyflowError):
                 file, sql = session.compiled_file(picked[0][0], item)
                 shown = (f"Compiled node '{named}' is:", file)
                 _print_sql(shown[0], sql, quiet)

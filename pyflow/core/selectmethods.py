@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, get_args
 from pydantic import BaseModel
 
 from pyflow.core.graph import Graph
-from pyflow.core.node import Node, ResourceType, SourceNode, TestNode
+from pyflow.core.node import ModelNode, Node, ResourceType, SourceNode, TestNode
 from pyflow.core.state import RESULT_VALUES, STATE_VALUES, State, compare, matches_state
 from pyflow.core.version import latest_of
 from pyflow.errors import SelectionError, closest
@@ -35,8 +35,6 @@ NOT_YET: Mapping[str, str] = MappingProxyType(
         "metric": "pyflow projects have no metrics yet",
         "semantic_model": "pyflow projects have no semantic models yet",
         "saved_query": "pyflow projects have no saved queries yet",
-        "group": "pyflow projects have no groups yet",
-        "access": "pyflow models have no access levels yet",
         "wildcard": "dbt's wildcard method is not supported",
     }
 )
@@ -228,6 +226,25 @@ class _ConfigMethod(Method):
         return str(current) == value
 
 
+class _GroupMethod(Method):
+    """dbt's ``group:<name>``: the nodes whose ``group`` config is that name (no wildcards, as dbt)."""
+
+    def matches(self, node: Node, value: str) -> bool:
+        return getattr(_config(node), "group", None) == value
+
+
+class _AccessMethod(Method):
+    """dbt's ``access:public|protected|private``: models only; one without ``access`` is protected."""
+
+    choices = ("private", "protected", "public")
+    value_kind = "access level"
+
+    def matches(self, node: Node, value: str) -> bool:
+        if not isinstance(node, ModelNode):
+            return False
+        return (node.config.access or "protected") == value
+
+
 class _SourceMethod(Method):
     def search(self, value: str) -> set[str]:
         if len(value.split(".")) > 3:
@@ -340,6 +357,8 @@ METHODS: Mapping[str, type[Method]] = MappingProxyType(
         "state": _StateMethod,
         "result": _ResultMethod,
         "version": _VersionMethod,
+        "group": _GroupMethod,
+        "access": _AccessMethod,
     }
 )
 """Method name -> class; ``selector:`` (a YAML selector by name) is resolved by the caller."""

@@ -239,3 +239,21 @@ def test_doc_naming_no_block_is_an_error_with_a_suggestion(make_project, pyflow)
 
     assert "models/props.yml:3: doc('order_desc') names no docs block" in result.output
     assert "Did you mean 'orders_desc'?" in result.output and "[unknown-doc]" in result.output
+
+
+def test_access_and_group_selector_methods(make_project, pyflow):
+    project = make_project(DBT_EXTRAS)
+
+    def ls(criterion: str) -> list[str]:
+        out = pyflow("ls", "--project-dir", project, "-s", criterion, "--resource-type", "model").stdout
+        return sorted(out.split())
+
+    assert ls("access:public") == ["orders"]
+    assert ls("access:protected") == ["dim_v1", "dim_v2"]  # dbt's default access of a model
+    assert ls("access:private") == []
+    assert ls("group:finance") == ["orders"]
+    assert ls("group:finance+") == ["orders"]
+    assert (
+        "access level 'publik'"
+        in pyflow("ls", "--project-dir", project, "-s", "access:publik", expect=1).output
+    )
