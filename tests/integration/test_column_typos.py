@@ -29,6 +29,12 @@ def _model(body: str) -> str:
         """
 
 
+def _failed_compile(make_project, pyflow, body: str) -> str:
+    """The output of `pyflow compile` of a project whose model ``totals`` returns ``body``."""
+    root = make_project({"models/payments.sql": PAYMENTS, "models/totals.py": _model(body)})
+    return pyflow("compile", "--project-dir", root, expect=1).output
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -40,9 +46,7 @@ def _model(body: str) -> str:
     ids=["attribute", "item", "select", "deferred"],
 )
 def test_misspelt_input_column_names_the_input_and_the_closest_column(make_project, pyflow, body):
-    root = make_project({"models/payments.sql": PAYMENTS, "models/totals.py": _model(body)})
-
-    out = pyflow("compile", "--project-dir", root, expect=1).output
+    out = _failed_compile(make_project, pyflow, body)
 
     assert "model 'totals' (models/totals.py:8)" in out
     assert "input 'payments' has no column 'amout'" in out
@@ -51,11 +55,7 @@ def test_misspelt_input_column_names_the_input_and_the_closest_column(make_proje
 
 
 def test_misspelt_column_of_a_derived_table_still_gets_the_closest_column(make_project, pyflow):
-    root = make_project(
-        {"models/payments.sql": PAYMENTS, "models/totals.py": _model("p.mutate(cents=p.amount * 100).cent")}
-    )
-
-    out = pyflow("compile", "--project-dir", root, expect=1).output
+    out = _failed_compile(make_project, pyflow, "p.mutate(cents=p.amount * 100).cent")
 
     assert "the table has no column 'cent'" in out
     assert "Did you mean 'cents'?" in out
@@ -63,11 +63,7 @@ def test_misspelt_column_of_a_derived_table_still_gets_the_closest_column(make_p
 
 
 def test_misspelt_table_method_suggests_the_method(make_project, pyflow):
-    root = make_project(
-        {"models/payments.sql": PAYMENTS, "models/totals.py": _model('p.group_bye("method")')}
-    )
-
-    out = pyflow("compile", "--project-dir", root, expect=1).output
+    out = _failed_compile(make_project, pyflow, 'p.group_bye("method")')
 
     assert "AttributeError: 'Table' object has no attribute 'group_bye'" in out
     assert "Did you mean 'group_by'?" in out
