@@ -32,6 +32,8 @@ class RenderServices:
     invocation_id: str = ""
     graph: Mapping[str, Any] = field(default_factory=dict)
     this_relation: Relation | None = None
+    model: Mapping[str, Any] | None = None
+    """dbt's ``model``: the rendered node's fields (``model.config.materialized``, ``model.unique_id`` ...)."""
 
 
 def compile_sql_model(
@@ -97,6 +99,7 @@ def compile_sql_model(
         this=RelationText(this, services.this_relation),
         is_incremental=lambda: is_incremental,
         graph=services.graph,
+        model=services.model if services.model is not None else _bare_entry(model),
     )
     if batch is not None:  # a microbatch model's window: batch.event_time_start / _end
         ctx["batch"] = batch
@@ -124,3 +127,18 @@ def compile_sql_model(
     return CompiledModel(
         model.name, with_ctes(sql, ctes, quote), env=tuple(sorted(env_reads.items())), volatile=volatile
     )
+
+
+def _bare_entry(model: ModelNode) -> dict[str, Any]:
+    """``model`` when the runner gave none: the fields the node itself knows."""
+    return {
+        "unique_id": model.unique_id,
+        "name": model.name,
+        "resource_type": model.resource_type,
+        "package_name": model.package,
+        "path": model.path,
+        "original_file_path": model.path,
+        "raw_code": model.raw_code,
+        "language": model.language,
+        "config": model.config.model_dump(),
+    }

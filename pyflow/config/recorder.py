@@ -63,5 +63,19 @@ class ParseRecorder:
             config=config,
             this=_placeholder(None, self.model),
             is_incremental=lambda: False,
+            # dbt's ``model`` while parsing: its name and the config() calls seen so far; any
+            # other field reads as empty (the full node is the compile's, runner/renderdb.py)
+            model=_Lenient(name=self.model, config=_Lenient(self.config)),
         )
         return ctx
+
+
+class _Lenient(dict[str, Any]):
+    """A mapping whose missing keys read as an empty one (a parse-time render only records calls).
+
+    ``model.unique_id`` renders ``{}``, ``model.meta.get('owner', 'x')`` gives ``'x'``,
+    ``model.tags | join`` nothing: whatever a template reads of the node, parsing goes on.
+    """
+
+    def __missing__(self, key: str) -> Any:
+        return _Lenient()

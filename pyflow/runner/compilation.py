@@ -311,7 +311,9 @@ class ProjectCompiler:
             quote=self.adapter.quote,
             dialect=self.adapter.dialect,
             block=getattr(node, "block", None),
-            services=render_services(self.adapter, self.project, self.relation(node), live=self.live),
+            services=render_services(
+                self.adapter, self.project, self.relation(node), live=self.live, node=node
+            ),
         )
         if compiled.sql is not None:
             check_sql(compiled.sql, self.adapter.dialect, node)

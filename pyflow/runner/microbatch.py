@@ -157,7 +157,7 @@ def plan_batches(compiler: ProjectCompiler, node: ModelNode, job: Job) -> list[B
             is_incremental=job.incremental,
             quote=adapter.quote,
             dialect=adapter.dialect,
-            services=render_services(adapter, compiler.project, job.relation, live=compiler.live),
+            services=render_services(adapter, compiler.project, job.relation, live=compiler.live, node=node),
             batch=SimpleNamespace(event_time_start=start, event_time_end=end),
         )
         batches.append(Batch(start, end, str(compiled.sql)))

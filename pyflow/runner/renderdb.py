@@ -15,7 +15,7 @@ from typing import Any
 from pyflow.adapters.base import Adapter
 from pyflow.adapters.crossdb import NAMES, cross_db_macros
 from pyflow.compile.sql import RenderServices
-from pyflow.core.node import ModelNode
+from pyflow.core.node import ModelNode, Node
 from pyflow.core.project import Project
 from pyflow.errors import CompileError, PyflowError
 from pyflow.relation import Relation
@@ -80,31 +80,43 @@ def graph_of(project: Project) -> dict[str, Any]:
     nodes: dict[str, Any] = {}
     sources: dict[str, Any] = {}
     for uid, node in project.graph.nodes.items():
-        config = getattr(node, "config", None)
-        entry = {
-            "unique_id": uid,
-            "name": node.name,
-            "resource_type": node.resource_type,
-            "package_name": node.package,
-            "path": node.path,
-            "original_file_path": node.path,
-            "description": getattr(node, "description", ""),
-            "tags": list(getattr(config, "tags", None) or getattr(node, "tags", ()) or ()),
-            "config": config.model_dump() if config is not None and hasattr(config, "model_dump") else {},
-            "depends_on": {"nodes": list(project.graph.parents.get(uid, []))},
-            "columns": {n: {"name": n} for n in getattr(node, "columns", {}) or {}},
-        }
-        if isinstance(node, ModelNode):
-            entry["raw_code"] = node.raw_code
-            entry["language"] = node.language
-        (sources if node.resource_type == "source" else nodes)[uid] = entry
+        (sources if node.resource_type == "source" else nodes)[uid] = node_entry(project, node)
     return {"nodes": nodes, "sources": sources, "exposures": {}, "metrics": {}}
 
 
+def node_entry(project: Project, node: Node) -> dict[str, Any]:
+    """One node as dbt's ``graph`` (and a model's ``model`` context) shows it: its main fields."""
+    uid = node.unique_id
+    config = getattr(node, "config", None)
+    dumped = config.model_dump() if config is not None and hasattr(config, "model_dump") else {}
+    entry = {
+        "unique_id": uid,
+        "name": node.name,
+        "resource_type": node.resource_type,
+        "package_name": node.package,
+        "path": node.path,
+        "original_file_path": node.path,
+        "fqn": list(getattr(node, "fqn", ()) or (node.package, node.name)),
+        "description": getattr(node, "description", ""),
+        "tags": list(getattr(config, "tags", None) or getattr(node, "tags", ()) or ()),
+        "meta": dict(dumped.get("meta") or {}),
+        "config": dumped,
+        "depends_on": {"nodes": list(project.graph.parents.get(uid, []))},
+        "columns": {n: {"name": n} for n in getattr(node, "columns", {}) or {}},
+    }
+    if isinstance(node, ModelNode):
+        entry["raw_code"] = node.raw_code
+        entry["language"] = node.language
+    return entry
+
+
 def render_services(
-    adapter: Adapter, project: Project, this: Relation | None, *, live: bool = True
+    adapter: Adapter, project: Project, this: Relation | None, *, live: bool = True, node: Node | None = None
 ) -> RenderServices:
-    """The services of one model's render on ``adapter`` (``live``: see :class:`AdapterDatabase`)."""
+    """The services of one model's render on ``adapter`` (``live``: see :class:`AdapterDatabase`).
+
+    ``node``: the model rendered, which its template sees as dbt's ``model``.
+    """
     macros = cross_db_macros(adapter.type)
     return RenderServices(
         database=AdapterDatabase(adapter, live=live),
@@ -112,7 +124,29 @@ def render_services(
         invocation_id=adapter.invocation_id,
         graph=LazyGraph(project),
         this_relation=this,
+        model=LazyEntry(project, node) if node is not None else None,
     )
+
+
+class LazyEntry(Mapping[str, Any]):
+    """dbt's ``model`` of a template: the node's :func:`node_entry`, built on first use."""
+
+    def __init__(self, project: Project, node: Node) -> None:
+        self._project = project
+        self._node = node
+
+    @functools.cached_property
+    def _entry(self) -> dict[str, Any]:
+        return node_entry(self._project, self._node)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._entry[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entry)
+
+    def __len__(self) -> int:
+        return len(self._entry)
 
 
 class LazyGraph(Mapping[str, Any]):

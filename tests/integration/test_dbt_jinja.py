@@ -334,3 +334,31 @@ def test_doc_in_a_yaml_description_renders_the_docs_block(dbt_project, pyflow, m
     pyflow("build", "--project-dir", project)
 
     assert manifest(project)["nodes"]["model.proj.paid"]["description"] == "Orders that were paid."
+
+
+MODEL_CONTEXT_MACROS = """
+    {% macro owner_label() %}'{{ model.name }} by {{ model.meta.get("owner", "nobody") }}'{% endmacro %}
+"""
+MODEL_CONTEXT_SQL = """
+    {{ config(materialized='table', tags=['finance'], meta={'owner': 'ana'}) }}
+    select
+      '{{ model.name }}' as name,
+      '{{ model.unique_id }}' as uid,
+      '{{ model.config.materialized }}' as mat,
+      '{{ model.tags | join(",") }}' as tags,
+      '{{ model.resource_type }}' as kind,
+      {{ owner_label() }} as label
+    from {{ ref('orders') }}
+    limit 1
+"""
+
+
+def test_model_context_names_the_model_being_built(dbt_project, pyflow, warehouse):
+    # dbt's `model`: packages and project macros read model.name, model.config, model.meta ...
+    project = dbt_project({"models/report.sql": MODEL_CONTEXT_SQL, "macros/owner.sql": MODEL_CONTEXT_MACROS})
+
+    pyflow("build", "--project-dir", project)
+
+    assert warehouse(project).rows("SELECT * FROM report") == [
+        ("report", "model.proj.report", "table", "finance", "model", "report by ana")
+    ]
