@@ -46,6 +46,7 @@ from pyflow.runner.constraints import plan_constraints
 from pyflow.runner.contract import check_contract
 from pyflow.runner.events import Event
 from pyflow.runner.microbatch import is_microbatch, plan_batches
+from pyflow.runner.renderdb import LazyEntry
 
 if TYPE_CHECKING:
     from pyflow.runner.compilation import ProjectCompiler
@@ -229,6 +230,7 @@ def _node_context(compiler: ProjectCompiler, node: Node, job: Job) -> dict[str, 
         this=ThisRelation(compiler.adapter.render(job.relation), job.relation),
         is_incremental=lambda: incremental,
         config=lambda *a, **k: "",
+        model=LazyEntry(compiler.project, node),  # dbt's `model` in a pre-/post-hook
     )
     return context
 

@@ -364,3 +364,19 @@ def test_hooks_a_ref_to_an_unknown_node_names_the_hook(make_project, pyflow):
 
     assert "model 'a' (models/a.sql" in result.output
     assert "pre-hook cannot be rendered: no model or seed named 'nope'" in result.output
+
+
+def test_hooks_see_the_node_as_model(make_project, pyflow, warehouse):
+    project = make_project(
+        {
+            "models/audited.sql": """
+                {{ config(materialized='table', post_hook="create or replace table main.audit_note as "
+                    "select '{{ model.unique_id }}' as uid, '{{ model.config.materialized }}' as mat") }}
+                select 1 as id
+            """,
+        }
+    )
+
+    pyflow("run", "--project-dir", project)
+
+    assert warehouse(project).rows("SELECT * FROM main.audit_note") == [("model.proj.audited", "table")]
