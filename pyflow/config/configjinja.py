@@ -15,6 +15,7 @@ from typing import Any
 
 from pyflow.config.yamlfile import YamlDoc
 from pyflow.core.hook import hook_key
+from pyflow.core.nativefilters import CONFIG_FILTERS
 from pyflow.core.spec import TargetInfo
 from pyflow.errors import ProjectError, PyflowError
 
@@ -85,6 +86,7 @@ class ConfigRenderer:
 
         context = base_context(model, self.vars, self.target, datetime.now(UTC))
         env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+        env.filters.update(CONFIG_FILTERS)  # dbt's as_bool, as_number, as_native, as_text
         try:
             names = {"doc": self.doc} if self.doc is not None else {}
             out = env.from_string(value).render(

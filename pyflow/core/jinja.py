@@ -27,6 +27,7 @@ from pyflow.core.jinjaext import (
     TestBlockExtension,
     is_mapping,
 )
+from pyflow.core.nativefilters import TEXT_FILTERS
 from pyflow.core.sqlcontext import sql_identifier_filter, sql_literal
 from pyflow.core.version import ref_call_key
 from pyflow.errors import CompileError, ProjectError, PyflowError, closest
@@ -136,7 +137,7 @@ class JinjaProject:
             cache_size=-1,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter)
+        self.env.filters.update(sql_literal=sql_literal, sql_identifier=sql_identifier_filter, **TEXT_FILTERS)
         self.env.tests["mapping"] = is_mapping
         self.package_env = self.env.overlay(undefined=jinja2.Undefined)
         """Renders packages' macro files: an undefined name is empty there, as in dbt (whose

@@ -362,3 +362,51 @@ def test_model_context_names_the_model_being_built(dbt_project, pyflow, warehous
     assert warehouse(project).rows("SELECT * FROM report") == [
         ("report", "model.proj.report", "table", "finance", "model", "report by ana")
     ]
+
+
+NATIVE_FILTERS_PROJECT = """
+name: proj
+profile: proj
+vars:
+  use_extra: false
+  factor: "3"
+models:
+  proj:
+    extra:
+      +enabled: "{{ var('use_extra') | as_bool }}"
+"""
+
+
+def test_dbts_native_filters_in_config_values_and_sql(dbt_project, pyflow, warehouse):
+    # `+enabled: "{{ var('x') | as_bool }}"` is how dbt projects and packages switch models on
+    project = dbt_project(
+        {
+            "models/extra/extra_report.sql": "select 1 as id",
+            "models/scaled.sql": "select {{ var('factor') | as_number }} * 2 as n, "
+            "'{{ var('factor') | as_text }}' as t, '{{ 'true' | as_bool }}' as b, "
+            "'{{ [1] | as_native }}' as l",
+        }
+    )
+    (project / "dbt_project.yml").write_text(NATIVE_FILTERS_PROJECT, encoding="utf-8")
+
+    listed = pyflow("ls", "--project-dir", project, "--resource-type", "model").stdout.split()
+    enabled = pyflow(
+        "ls", "--project-dir", project, "--resource-type", "model", "--vars", "{use_extra: true}"
+    ).stdout.split()
+    pyflow("run", "--project-dir", project, "-s", "scaled")
+
+    assert listed == ["scaled"]
+    assert sorted(enabled) == ["extra_report", "scaled"]
+    assert warehouse(project).rows("SELECT * FROM scaled") == [(6, "3", "true", "[1]")]
+
+
+def test_as_bool_of_a_non_boolean_in_a_config_value_names_the_file(dbt_project, pyflow):
+    project = dbt_project({"models/extra/extra_report.sql": "select 1 as id"})
+    (project / "dbt_project.yml").write_text(
+        NATIVE_FILTERS_PROJECT.replace("use_extra: false", "use_extra: maybe"), encoding="utf-8"
+    )
+
+    out = pyflow("ls", "--project-dir", project, expect=1).output
+
+    assert "dbt_project.yml" in out
+    assert "'maybe' is not a boolean" in out
