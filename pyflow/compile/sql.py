@@ -9,6 +9,7 @@ from typing import Any
 
 from pyflow.compile.model import CompiledModel, Upstream, with_ctes
 from pyflow.compile.statement import check_one_statement
+from pyflow.core.configcall import ConfigCall
 from pyflow.core.jinja import JinjaProject
 from pyflow.core.node import ModelNode
 from pyflow.core.renderdb import RelationText, RenderCalls, RenderDatabase
@@ -95,7 +96,7 @@ def compile_sql_model(
     ctx.update(
         ref=ref,
         source=source,
-        config=lambda *a, **k: "",
+        config=ConfigCall(model.config.model_dump, model.name),
         this=RelationText(this, services.this_relation),
         is_incremental=lambda: is_incremental,
         graph=services.graph,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pyflow.core.configcall import ConfigCall
 from pyflow.core.renderdb import RelationText
 from pyflow.core.spec import TargetInfo
 from pyflow.core.version import ref_call_key
@@ -50,17 +51,11 @@ class ParseRecorder:
             self.sources.append((source_name, table_name))
             return _placeholder(source_name, table_name)
 
-        def config(*args: Any, **kwargs: Any) -> str:
-            if args and isinstance(args[0], Mapping):
-                kwargs = {**args[0], **kwargs}
-            self.config.update(kwargs)
-            return ""
-
         ctx = base_context(self.model, self.vars, self.target, datetime.now(UTC), env_reads=self.env_reads)
         ctx.update(
             ref=ref,
             source=source,
-            config=config,
+            config=ConfigCall(lambda: self.config, self.model, record=self.config.update),
             this=_placeholder(None, self.model),
             is_incremental=lambda: False,
             # dbt's ``model`` while parsing: its name and the config() calls seen so far; any

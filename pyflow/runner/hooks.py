@@ -31,6 +31,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from pyflow.config.project import load_project_config, project_file
+from pyflow.core.configcall import ConfigCall
 from pyflow.core.hook import Hook
 from pyflow.core.node import ModelNode, Node, TestNode, is_unit_test
 from pyflow.core.renderdb import RenderCalls
@@ -229,10 +230,15 @@ def _node_context(compiler: ProjectCompiler, node: Node, job: Job) -> dict[str, 
     context.update(
         this=ThisRelation(compiler.adapter.render(job.relation), job.relation),
         is_incremental=lambda: incremental,
-        config=lambda *a, **k: "",
+        config=ConfigCall(lambda: _config_of(node), node.name),
         model=LazyEntry(compiler.project, node),  # dbt's `model` in a pre-/post-hook
     )
     return context
+
+
+def _config_of(node: Node) -> dict[str, Any]:
+    config = getattr(node, "config", None)
+    return config.model_dump() if config is not None and hasattr(config, "model_dump") else {}
 
 
 def _run_context(session: Session, ids: Sequence[str]) -> dict[str, Any]:

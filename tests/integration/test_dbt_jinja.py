@@ -410,3 +410,36 @@ def test_as_bool_of_a_non_boolean_in_a_config_value_names_the_file(dbt_project, 
 
     assert "dbt_project.yml" in out
     assert "'maybe' is not a boolean" in out
+
+
+CONFIG_GET_MACROS = """
+    {% macro mat_label() %}'{{ config.get("materialized") }}'{% endmacro %}
+"""
+CONFIG_GET_SQL = """
+    {{ config(materialized='table', meta={'owner': 'ana'}) }}
+    select
+      {{ mat_label() }} as mat,
+      '{{ config.get("meta")["owner"] }}' as owner,
+      '{{ config.get("not_a_key", "fallback") }}' as fallback,
+      '{{ config.require("materialized") }}' as required
+    {% if config.get("materialized") == "table" %}, 'built as a table' as note{% endif %}
+"""
+
+
+def test_config_get_and_require_read_the_models_config(dbt_project, pyflow, warehouse):
+    project = dbt_project({"models/configured.sql": CONFIG_GET_SQL, "macros/mat.sql": CONFIG_GET_MACROS})
+
+    pyflow("run", "--project-dir", project, "-s", "configured")
+
+    assert warehouse(project).rows("SELECT * FROM configured") == [
+        ("table", "ana", "fallback", "table", "built as a table")
+    ]
+
+
+def test_config_require_of_a_missing_key_names_the_model(dbt_project, pyflow):
+    project = dbt_project({"models/needs.sql": "select '{{ config.require(\"partition_key\") }}' as k"})
+
+    out = pyflow("compile", "--project-dir", project, "-s", "needs", expect=1).output
+
+    assert "model 'needs' (models/needs.sql" in out
+    assert "config 'partition_key' is required" in out
