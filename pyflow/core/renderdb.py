@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from pyflow.core.querytable import QueryTable
 from pyflow.errors import CompileError
@@ -248,14 +248,22 @@ class RelationApi:
     run, ``quote`` while parsing).
     """
 
-    def __init__(self, quote: Callable[[str], str], calls: RenderCalls | None) -> None:
+    def __init__(
+        self, quote: Callable[[str], str], calls: RenderCalls | None, target_type: str = "duckdb"
+    ) -> None:
         self._quote = quote
         self._calls = calls
+        self._type = target_type
 
     @property
     def Relation(self) -> RelationApi:  # dbt's name
         """``api.Relation`` (this object: ``create`` is its one method)."""
         return self
+
+    @property
+    def Column(self) -> ColumnApi:  # dbt's name
+        """``api.Column``: dbt's type labels for the target (``translate_type('string')``)."""
+        return ColumnApi(self._type)
 
     def create(
         self,
@@ -279,3 +287,37 @@ class RelationApi:
             else ".".join(self._quote(p) for p in (database, schema, identifier) if p)
         )
         return RelationText(text, rel, type)
+
+
+class ColumnApi:
+    """dbt's ``api.Column``: ``translate_type``, ``create``, ``string_type``, ``numeric_type``.
+
+    dbt's generic labels (``string``, ``integer``, ``float``, ``timestamp``, ``boolean``, any
+    case) become the target's type names, as dbt's adapters' ``Column.TYPE_LABELS`` give them;
+    any other type is returned as written.
+    """
+
+    _LABELS: ClassVar[dict[str, dict[str, str]]] = {
+        "duckdb": {"STRING": "TEXT", "TIMESTAMP": "TIMESTAMP", "FLOAT": "FLOAT", "INTEGER": "INT", "BOOLEAN": "BOOLEAN"},
+        "trino": {"STRING": "VARCHAR", "TIMESTAMP": "TIMESTAMP", "FLOAT": "DOUBLE", "INTEGER": "INTEGER", "BOOLEAN": "BOOLEAN"},
+    }  # fmt: skip
+
+    def __init__(self, target_type: str) -> None:
+        self._labels = self._LABELS["duckdb" if target_type == "duckdb" else "trino"]  # athena: trino's
+        self._sized = "character varying" if target_type == "duckdb" else "varchar"
+
+    def translate_type(self, dtype: str) -> str:
+        """The target's name of a dbt type label; other types unchanged."""
+        return self._labels.get(str(dtype).upper(), str(dtype))
+
+    def create(self, name: str, label_or_dtype: str) -> JinjaColumn:
+        """A column of that name and (translated) type."""
+        return JinjaColumn(str(name), self.translate_type(label_or_dtype))
+
+    def string_type(self, size: int) -> str:
+        """A text type of ``size`` characters."""
+        return f"{self._sized}({int(size)})"
+
+    def numeric_type(self, dtype: str, precision: Any, scale: Any) -> str:
+        """``dtype(precision,scale)``, or ``dtype`` alone when either is missing."""
+        return str(dtype) if precision is None or scale is None else f"{dtype}({precision},{scale})"

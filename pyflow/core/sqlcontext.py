@@ -215,7 +215,7 @@ def base_context(
         "statement": calls.statement,
         "load_result": calls.load_result,
         "adapter": AdapterProxy(quote, calls),
-        "api": RelationApi(quote, calls),
+        "api": RelationApi(quote, calls, target.type),
         "model_name": model,
         "literal": sql_literal,
         "identifier": identifier_quoter(quote),

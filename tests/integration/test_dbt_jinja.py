@@ -443,3 +443,24 @@ def test_config_require_of_a_missing_key_names_the_model(dbt_project, pyflow):
 
     assert "model 'needs' (models/needs.sql" in out
     assert "config 'partition_key' is required" in out
+
+
+COLUMN_API_SQL = """
+    select
+      cast('5' as {{ api.Column.translate_type('integer') }}) as n,
+      '{{ api.Column.translate_type('string') }}' as s,
+      '{{ api.Column.create('amount', 'float').data_type }}' as created,
+      '{{ api.Column.create('amount', 'float').name }}' as created_name,
+      '{{ api.Column.string_type(10) }}' as sized,
+      '{{ api.Column.numeric_type('decimal', 18, 2) }}' as num
+"""
+
+
+def test_api_column_translates_dbt_type_labels(dbt_project, pyflow, warehouse):
+    project = dbt_project({"models/typed.sql": COLUMN_API_SQL})
+
+    pyflow("run", "--project-dir", project, "-s", "typed")
+
+    assert warehouse(project).rows("SELECT * FROM typed") == [
+        (5, "TEXT", "FLOAT", "amount", "character varying(10)", "decimal(18,2)")
+    ]
