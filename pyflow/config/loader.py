@@ -61,9 +61,9 @@ class _Loader(PackageLoading, PropertyLoading, PythonLoading, SqlLoading, YamlSn
         return jinja, digest
 
 
-def vars_target(target: TargetInfo) -> list[str | None]:
+def vars_target(target: TargetInfo) -> list[str | int | None]:
     """The parts of the target a parse-time render can see."""
-    return [target.name, target.type, target.schema, target.database]
+    return target.key()
 
 
 def load_project(

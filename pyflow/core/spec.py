@@ -309,15 +309,38 @@ def data_test(fn: F | None = None, /, **config: Unpack[DataTestConfigDict]) -> F
 
 
 class TargetInfo:
-    """The target a model is compiled for: ``name``, ``type`` (engine), ``schema``, ``database``."""
+    """The target a model is compiled for: ``name``, ``type`` (engine), ``schema``, ``database``.
 
-    __slots__ = ("database", "name", "schema", "type")
+    Also dbt's ``profile_name`` and ``threads``, and ``dbname`` (dbt-postgres' name of the
+    database), as templates read them from ``target``.
+    """
 
-    def __init__(self, name: str, type: str, schema: str, database: str | None) -> None:
+    __slots__ = ("database", "name", "profile_name", "schema", "threads", "type")
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        schema: str,
+        database: str | None,
+        profile_name: str | None = None,
+        threads: int = 4,
+    ) -> None:
         self.name = name
         self.type = type
         self.schema = schema
         self.database = database
+        self.profile_name = profile_name
+        self.threads = threads
+
+    @property
+    def dbname(self) -> str | None:
+        """The ``database``, under dbt-postgres' name for it."""
+        return self.database
+
+    def key(self) -> list[str | int | None]:
+        """Everything a template can read of the target (for the parse and compile caches)."""
+        return [self.name, self.type, self.schema, self.database, self.profile_name, self.threads]
 
     def __repr__(self) -> str:
         return f"TargetInfo(name={self.name!r}, type={self.type!r}, schema={self.schema!r})"

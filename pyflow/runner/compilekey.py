@@ -101,7 +101,7 @@ class CompileKeys:
             node.checksum,
             c.project.macro_checksum if sql else "",
             node.config.model_dump(mode="json"),
-            [target.name, target.type, target.schema, target.database],
+            target.key(),
             str(c.relation(node)),
             self.this_columns(node),
             c.is_incremental(node),

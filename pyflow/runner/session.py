@@ -86,7 +86,14 @@ class Options:
 
 
 def _target_info(target: Target) -> TargetInfo:
-    return TargetInfo(name=target.name, type=target.type, schema=target.schema_name, database=target.database)
+    return TargetInfo(
+        name=target.name,
+        type=target.type,
+        schema=target.schema_name,
+        database=target.database,
+        profile_name=target.profile,
+        threads=target.threads,
+    )
 
 
 class Session:

@@ -464,3 +464,12 @@ def test_api_column_translates_dbt_type_labels(dbt_project, pyflow, warehouse):
     assert warehouse(project).rows("SELECT * FROM typed") == [
         (5, "TEXT", "FLOAT", "amount", "character varying(10)", "decimal(18,2)")
     ]
+
+
+def test_target_has_dbts_profile_name_threads_and_dbname(dbt_project, pyflow, warehouse):
+    sql = "select '{{ target.profile_name }}' as p, {{ target.threads }} as t, '{{ target.dbname }}' as d"
+    project = dbt_project({"models/where_am_i.sql": sql})
+
+    pyflow("run", "--project-dir", project, "-s", "where_am_i", "--threads", "2")
+
+    assert warehouse(project).rows("SELECT * FROM where_am_i") == [("proj", 4, "pyflow")]
