@@ -85,13 +85,14 @@ class Options:
     """``--event-time-start`` / ``--event-time-end``: the window microbatch models build."""
 
 
-def _target_info(target: Target) -> TargetInfo:
+def _target_info(target: Target, project_name: str) -> TargetInfo:
+    """What templates see of the target (``profile_name``: the project's name when no profile is set)."""
     return TargetInfo(
         name=target.name,
         type=target.type,
         schema=target.schema_name,
         database=target.database,
-        profile_name=target.profile,
+        profile_name=target.profile or project_name,
         threads=target.threads,
     )
 
@@ -112,7 +113,7 @@ class Session:
             options.state, options.defer_state, options.defer, options.favor_state
         )
         self.target = load_target(self.root, cfg.profile, options.target, options.profiles_dir)
-        self.target_info = _target_info(self.target)
+        self.target_info = _target_info(self.target, cfg.name)
         self.project: Project = load_project(
             self.root, vars=options.vars, target=self.target_info, needs=request_for(options)
         )
