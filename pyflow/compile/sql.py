@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,11 @@ from pyflow.core.version import ref_call_key
 from pyflow.errors import CompileError
 from pyflow.relation import Relation
 
+DEFAULT_FLAGS: Mapping[str, Any] = {"FULL_REFRESH": False, "WHICH": "compile"}
+"""dbt's ``flags`` when the runner gave none."""
+VOLATILE = re.compile(r"\b(?:run_started_at|invocation_id|should_full_refresh)\b|\bflags\s*[.\[]")
+"""A model whose template (or a macro) reads one of these renders again at every invocation."""
+
 
 @dataclass(frozen=True)
 class RenderServices:
@@ -35,6 +41,8 @@ class RenderServices:
     this_relation: Relation | None = None
     model: Mapping[str, Any] | None = None
     """dbt's ``model``: the rendered node's fields (``model.config.materialized``, ``model.unique_id`` ...)."""
+    flags: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_FLAGS))
+    """dbt's ``flags``: ``FULL_REFRESH``, ``WHICH`` (the command)."""
 
 
 def compile_sql_model(
@@ -101,6 +109,8 @@ def compile_sql_model(
         is_incremental=lambda: is_incremental,
         graph=services.graph,
         model=services.model if services.model is not None else _bare_entry(model),
+        flags=services.flags,
+        should_full_refresh=lambda: should_full_refresh(model.config.full_refresh, services.flags),
     )
     if batch is not None:  # a microbatch model's window: batch.event_time_start / _end
         ctx["batch"] = batch
@@ -121,9 +131,7 @@ def compile_sql_model(
         if up.cte_name and up.cte_sql and up.sql_ref == quote(up.cte_name)
     ]
     macro_text = [jinja.sources[path] for path in jinja.macro_files()]
-    volatile = calls.used or any(
-        name in text for name in ("run_started_at", "invocation_id") for text in [model.raw_code, *macro_text]
-    )
+    volatile = calls.used or any(VOLATILE.search(text) for text in [model.raw_code, *macro_text])
     volatile = volatile or getattr(ctx.get("modules"), "read_clock", False)  # modules.datetime
     return CompiledModel(
         model.name, with_ctes(sql, ctes, quote), env=tuple(sorted(env_reads.items())), volatile=volatile
@@ -143,3 +151,8 @@ def _bare_entry(model: ModelNode) -> dict[str, Any]:
         "language": model.language,
         "config": model.config.model_dump(),
     }
+
+
+def should_full_refresh(configured: bool | None, flags: Mapping[str, Any]) -> bool:
+    """What dbt's ``should_full_refresh()`` gives: the node's ``full_refresh`` when set, else the flag."""
+    return bool(flags.get("FULL_REFRESH")) if configured is None else bool(configured)

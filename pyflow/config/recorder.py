@@ -61,6 +61,8 @@ class ParseRecorder:
             # dbt's ``model`` while parsing: its name and the config() calls seen so far; any
             # other field reads as empty (the full node is the compile's, runner/renderdb.py)
             model=_Lenient(name=self.model, config=_Lenient(self.config)),
+            flags={"FULL_REFRESH": False, "WHICH": "parse"},  # dbt's flags while the project loads
+            should_full_refresh=lambda: bool(self.config.get("full_refresh")),
         )
         return ctx
 

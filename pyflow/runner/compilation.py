@@ -12,6 +12,7 @@ import functools
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pyflow.adapters.attachment import AttachesPython
 from pyflow.adapters.base import Adapter
@@ -78,6 +79,8 @@ class ProjectCompiler:
         """True while :func:`~pyflow.runner.nodecolumns.learn_ancestors_first` runs."""
         self.live = True
         """Templates may read the database (False in run/build's compile pass: see runner/renderdb.py)."""
+        self.which = "compile"
+        """The command (dbt's ``flags.WHICH``: run, build, compile, show ...)."""
         self.event_time_window: tuple[datetime | None, datetime | None] = (None, None)
         """``--event-time-start`` / ``--event-time-end`` of run and build (microbatch models)."""
         self.forced_incremental: dict[str, bool] = {}
@@ -312,12 +315,16 @@ class ProjectCompiler:
             dialect=self.adapter.dialect,
             block=getattr(node, "block", None),
             services=render_services(
-                self.adapter, self.project, self.relation(node), live=self.live, node=node
+                self.adapter, self.project, self.relation(node), live=self.live, node=node, flags=self.flags()
             ),
         )
         if compiled.sql is not None:
             check_sql(compiled.sql, self.adapter.dialect, node)
         return replace(compiled, vars_read=reads.read())
+
+    def flags(self) -> dict[str, Any]:
+        """The ``flags`` of dbt a template sees: ``FULL_REFRESH`` and ``WHICH`` (the command)."""
+        return {"FULL_REFRESH": self.full_refresh, "WHICH": self.which}
 
     def python_job(self, node: ModelNode) -> PythonJob:
         """A Python model's compile with its inputs and existing table resolved (plain data)."""

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from pyflow.compile.sql import should_full_refresh
 from pyflow.config.project import load_project_config, project_file
 from pyflow.core.configcall import ConfigCall
 from pyflow.core.hook import Hook
@@ -220,7 +221,7 @@ def jinja_context(compiler: ProjectCompiler, model: str, calls: RenderCalls | No
             )
         return compiler.adapter.render(compiler.relation(found))
 
-    context.update(ref=ref, source=source)
+    context.update(ref=ref, source=source, flags=compiler.flags())
     return context
 
 
@@ -232,6 +233,9 @@ def _node_context(compiler: ProjectCompiler, node: Node, job: Job) -> dict[str, 
         is_incremental=lambda: incremental,
         config=ConfigCall(lambda: _config_of(node), node.name),
         model=LazyEntry(compiler.project, node),  # dbt's `model` in a pre-/post-hook
+        should_full_refresh=lambda: should_full_refresh(
+            _config_of(node).get("full_refresh"), compiler.flags()
+        ),
     )
     return context
 

@@ -30,6 +30,7 @@ def preview(
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and up to ``limit`` rows (all of them when negative) of a node or a query."""
     runtime = None
+    session.use_command("show")  # dbt's flags.WHICH
     if inline is not None:
         sql = render_inline(session, inline)
     else:

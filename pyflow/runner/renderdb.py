@@ -14,7 +14,7 @@ from typing import Any
 
 from pyflow.adapters.base import Adapter
 from pyflow.adapters.crossdb import NAMES, cross_db_macros
-from pyflow.compile.sql import RenderServices
+from pyflow.compile.sql import DEFAULT_FLAGS, RenderServices
 from pyflow.core.node import ModelNode, Node
 from pyflow.core.project import Project
 from pyflow.errors import CompileError, PyflowError
@@ -111,11 +111,18 @@ def node_entry(project: Project, node: Node) -> dict[str, Any]:
 
 
 def render_services(
-    adapter: Adapter, project: Project, this: Relation | None, *, live: bool = True, node: Node | None = None
+    adapter: Adapter,
+    project: Project,
+    this: Relation | None,
+    *,
+    live: bool = True,
+    node: Node | None = None,
+    flags: Mapping[str, Any] | None = None,
 ) -> RenderServices:
     """The services of one model's render on ``adapter`` (``live``: see :class:`AdapterDatabase`).
 
-    ``node``: the model rendered, which its template sees as dbt's ``model``.
+    ``node``: the model rendered, which its template sees as dbt's ``model``; ``flags``: dbt's
+    ``flags`` of the invocation.
     """
     macros = cross_db_macros(adapter.type)
     return RenderServices(
@@ -125,6 +132,7 @@ def render_services(
         graph=LazyGraph(project),
         this_relation=this,
         model=LazyEntry(project, node) if node is not None else None,
+        flags=dict(flags) if flags is not None else dict(DEFAULT_FLAGS),
     )
 
 

@@ -124,6 +124,8 @@ class Session:
         self._console_handler = EventHandler(self.emit)
         logging.getLogger("pyflow.sql").addHandler(self._console_handler)
         self._compiler: ProjectCompiler | None = None
+        self.command = "compile"
+        """The command running (``flags.WHICH`` in templates): set by :meth:`use_command`."""
         self.frames: FrameRuns  # DataFrame models of the current execute()
 
     # What only running nodes needs is made on first use: ``ls``, ``compile`` and ``parse``
@@ -204,6 +206,7 @@ class Session:
                 full_refresh=self.options.full_refresh,
             )
             self._compiler.event_time_window = self.options.event_time_window
+            self._compiler.which = self.command
         return self._compiler
 
     def close(self) -> None:
@@ -222,9 +225,16 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def use_command(self, command: str) -> None:
+        """Name the command templates see as dbt's ``flags.WHICH``."""
+        self.command = command
+        if self._compiler is not None:
+            self._compiler.which = command
+
     # ---- selection -----------------------------------------------------------------------
     def selected(self, command: str) -> list[str]:
         """Selected node ids for a command, in DAG order (warnings emitted as events)."""
+        self.use_command(command)
         o = self.options
         if o.only is not None:  # pyflow retry: the nodes that did not succeed last time
             ids, warnings = only_selection(self.project, o.only)

@@ -473,3 +473,48 @@ def test_target_has_dbts_profile_name_threads_and_dbname(dbt_project, pyflow, wa
     pyflow("run", "--project-dir", project, "-s", "where_am_i", "--threads", "2")
 
     assert warehouse(project).rows("SELECT * FROM where_am_i") == [("proj", 4, "pyflow")]
+
+
+FLAGS_SQL = """
+    {{ config(materialized='table') }}
+    select '{{ flags.WHICH }}' as which, {{ flags.FULL_REFRESH }} as full_refresh,
+           {{ should_full_refresh() }} as should
+"""
+PINNED_SQL = """
+    {{ config(materialized='table', full_refresh=false) }}
+    select {{ should_full_refresh() }} as should
+"""
+
+
+def test_flags_and_should_full_refresh_follow_the_invocation(dbt_project, pyflow, warehouse):
+    project = dbt_project({"models/flagged.sql": FLAGS_SQL, "models/pinned.sql": PINNED_SQL})
+
+    compiled = pyflow("compile", "--project-dir", project, "-q", "-s", "flagged").stdout
+    pyflow("run", "--project-dir", project, "-s", "flagged", "pinned")
+    ran = warehouse(project).rows("SELECT * FROM flagged") + warehouse(project).rows("SELECT * FROM pinned")
+    pyflow("build", "--project-dir", project, "-s", "flagged", "pinned", "--full-refresh")
+    rebuilt = warehouse(project).rows("SELECT * FROM flagged") + warehouse(project).rows("SELECT * FROM pinned")
+
+    assert "'compile' as which, False as full_refresh" in compiled
+    assert ran == [("run", False, False), (False,)]
+    assert rebuilt == [("build", True, True), (False,)]  # the model's full_refresh: false wins
+
+
+def test_hooks_see_flags(make_project, pyflow, warehouse):
+    hook = "create or replace table main.hook_flags as select '{{ flags.WHICH }}' as which"
+    project = make_project({"models/m.sql": f'{{{{ config(post_hook="{hook}") }}}}\nselect 1 as id'})
+
+    pyflow("build", "--project-dir", project)
+
+    assert warehouse(project).rows("SELECT * FROM main.hook_flags") == [("build",)]
+
+
+def test_a_model_reading_flags_renders_every_time_and_one_naming_a_column_flags_does_not(dbt_project, pyflow):
+    project = dbt_project(
+        {"models/flagged.sql": FLAGS_SQL, "models/plain.sql": "select 1 as feature_flags, 'run_started_at_x' as c"}
+    )
+    pyflow("compile", "--project-dir", project)
+
+    again = pyflow("compile", "--project-dir", project).stdout
+
+    assert "Compiled 2 model(s) (1 unchanged)" in again  # flagged renders again, plain is cached
