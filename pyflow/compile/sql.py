@@ -12,6 +12,7 @@ from pyflow.compile.model import CompiledModel, Upstream, with_ctes
 from pyflow.compile.statement import check_one_statement
 from pyflow.core.configcall import ConfigCall
 from pyflow.core.jinja import JinjaProject
+from pyflow.core.jinjaext import Flags
 from pyflow.core.node import ModelNode
 from pyflow.core.renderdb import RelationText, RenderCalls, RenderDatabase
 from pyflow.core.spec import TargetInfo
@@ -22,8 +23,9 @@ from pyflow.relation import Relation
 
 DEFAULT_FLAGS: Mapping[str, Any] = {"FULL_REFRESH": False, "WHICH": "compile"}
 """dbt's ``flags`` when the runner gave none."""
-VOLATILE = re.compile(r"\b(?:run_started_at|invocation_id|should_full_refresh)\b|\bflags\s*[.\[]")
-"""A model whose template (or a macro) reads one of these renders again at every invocation."""
+VOLATILE = re.compile(r"\b(?:run_started_at|invocation_id)\b")
+"""A model whose template (or a macro) names one of these renders again at every invocation
+(reading ``flags`` or ``should_full_refresh()`` is seen as it happens)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def compile_sql_model(
         calls=calls,
         invocation_id=services.invocation_id,
     )
+    flags = Flags(services.flags)
     ctx.update(
         ref=ref,
         source=source,
@@ -109,8 +112,8 @@ def compile_sql_model(
         is_incremental=lambda: is_incremental,
         graph=services.graph,
         model=services.model if services.model is not None else _bare_entry(model),
-        flags=services.flags,
-        should_full_refresh=lambda: should_full_refresh(model.config.full_refresh, services.flags),
+        flags=flags,
+        should_full_refresh=lambda: should_full_refresh(model.config.full_refresh, flags),
     )
     if batch is not None:  # a microbatch model's window: batch.event_time_start / _end
         ctx["batch"] = batch
@@ -131,7 +134,9 @@ def compile_sql_model(
         if up.cte_name and up.cte_sql and up.sql_ref == quote(up.cte_name)
     ]
     macro_text = [jinja.sources[path] for path in jinja.macro_files()]
-    volatile = calls.used or any(VOLATILE.search(text) for text in [model.raw_code, *macro_text])
+    volatile = (
+        calls.used or flags.read or any(VOLATILE.search(text) for text in [model.raw_code, *macro_text])
+    )
     volatile = volatile or getattr(ctx.get("modules"), "read_clock", False)  # modules.datetime
     return CompiledModel(
         model.name, with_ctes(sql, ctes, quote), env=tuple(sorted(env_reads.items())), volatile=volatile
@@ -153,6 +158,7 @@ def _bare_entry(model: ModelNode) -> dict[str, Any]:
     }
 
 
-def should_full_refresh(configured: bool | None, flags: Mapping[str, Any]) -> bool:
+def should_full_refresh(configured: bool | None, flags: Flags) -> bool:
     """What dbt's ``should_full_refresh()`` gives: the node's ``full_refresh`` when set, else the flag."""
-    return bool(flags.get("FULL_REFRESH")) if configured is None else bool(configured)
+    full_refresh = flags.FULL_REFRESH  # read either way: the result is the invocation's
+    return bool(full_refresh) if configured is None else bool(configured)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pyflow.core.configcall import ConfigCall
+from pyflow.core.jinjaext import Flags
 from pyflow.core.renderdb import RelationText
 from pyflow.core.spec import TargetInfo
 from pyflow.core.version import ref_call_key
@@ -61,7 +62,7 @@ class ParseRecorder:
             # dbt's ``model`` while parsing: its name and the config() calls seen so far; any
             # other field reads as empty (the full node is the compile's, runner/renderdb.py)
             model=_Lenient(name=self.model, config=_Lenient(self.config)),
-            flags={"FULL_REFRESH": False, "WHICH": "parse"},  # dbt's flags while the project loads
+            flags=Flags({"FULL_REFRESH": False, "WHICH": "parse"}),  # dbt's flags while the project loads
             should_full_refresh=lambda: bool(self.config.get("full_refresh")),
         )
         return ctx

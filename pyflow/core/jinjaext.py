@@ -72,12 +72,21 @@ def is_mapping(value: Any) -> bool:
 
 
 class Flags:
-    """dbt's ``flags`` in Jinja: every flag is unset (None), so ``flags.X`` is falsy."""
+    """dbt's ``flags`` in Jinja: the invocation's (``WHICH``, ``FULL_REFRESH``); any other is None.
 
-    def __getattr__(self, name: str) -> None:
-        if name.startswith("__"):
+    ``read`` turns true once a template reads a flag: such a render depends on the invocation
+    and is not reused from the compile cache.
+    """
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        self._values = dict(values or {})
+        self.read = False
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
             raise AttributeError(name)
-        return None
+        self.read = True
+        return self._values.get(name)
 
 
 class MaterializationExtension(Extension):

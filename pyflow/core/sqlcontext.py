@@ -198,6 +198,15 @@ def base_context(
             code="missing-env-var",
         )
 
+    def set_sql_header(*args: Any, caller: Any = None) -> str:
+        raise CompileError(
+            "set_sql_header is not supported: pyflow runs no statement inside a model's build",
+            model=model,
+            hint='move the statement to a pre_hook: {{ config(pre_hook="set ...") }} runs on the '
+            "model's connection just before its build (in its transaction)",
+            code="unsupported",
+        )
+
     def log_fn(msg: Any, info: bool = False) -> str:
         log.log(logging.INFO if info else logging.DEBUG, "%s: %s", model, msg)
         return ""
@@ -210,6 +219,7 @@ def base_context(
         "run_started_at": run_started_at,
         "invocation_id": invocation_id,
         "log": log_fn,
+        "set_sql_header": set_sql_header,
         "execute": calls.execute,
         "run_query": calls.run_query,
         "statement": calls.statement,

@@ -34,6 +34,7 @@ from pyflow.compile.sql import should_full_refresh
 from pyflow.config.project import load_project_config, project_file
 from pyflow.core.configcall import ConfigCall
 from pyflow.core.hook import Hook
+from pyflow.core.jinjaext import Flags
 from pyflow.core.node import ModelNode, Node, TestNode, is_unit_test
 from pyflow.core.renderdb import RenderCalls
 from pyflow.core.sqlcontext import base_context
@@ -221,7 +222,7 @@ def jinja_context(compiler: ProjectCompiler, model: str, calls: RenderCalls | No
             )
         return compiler.adapter.render(compiler.relation(found))
 
-    context.update(ref=ref, source=source, flags=compiler.flags())
+    context.update(ref=ref, source=source, flags=Flags(compiler.flags()))
     return context
 
 
@@ -234,7 +235,7 @@ def _node_context(compiler: ProjectCompiler, node: Node, job: Job) -> dict[str, 
         config=ConfigCall(lambda: _config_of(node), node.name),
         model=LazyEntry(compiler.project, node),  # dbt's `model` in a pre-/post-hook
         should_full_refresh=lambda: should_full_refresh(
-            _config_of(node).get("full_refresh"), compiler.flags()
+            _config_of(node).get("full_refresh"), Flags(compiler.flags())
         ),
     )
     return context

@@ -518,3 +518,14 @@ def test_a_model_reading_flags_renders_every_time_and_one_naming_a_column_flags_
     again = pyflow("compile", "--project-dir", project).stdout
 
     assert "Compiled 2 model(s) (1 unchanged)" in again  # flagged renders again, plain is cached
+
+
+def test_set_sql_header_says_to_use_a_pre_hook(dbt_project, pyflow):
+    sql = "{% call set_sql_header(config) %}set timezone = 'UTC';{% endcall %}\nselect 1 as id"
+    project = dbt_project({"models/headed.sql": sql})
+
+    out = pyflow("compile", "--project-dir", project, "-s", "headed", expect=1).output
+
+    assert "model 'headed' (models/headed.sql:1)" in out
+    assert "set_sql_header is not supported" in out
+    assert "pre_hook" in out
