@@ -49,7 +49,7 @@ from pyflow.runner.constraints import plan_constraints
 from pyflow.runner.contract import check_contract
 from pyflow.runner.events import Event
 from pyflow.runner.microbatch import is_microbatch, plan_batches
-from pyflow.runner.renderdb import LazyEntry
+from pyflow.runner.renderdb import lazy_entry
 
 if TYPE_CHECKING:
     from pyflow.runner.compilation import ProjectCompiler
@@ -233,7 +233,7 @@ def _node_context(compiler: ProjectCompiler, node: Node, job: Job) -> dict[str, 
         this=ThisRelation(compiler.adapter.render(job.relation), job.relation),
         is_incremental=lambda: incremental,
         config=ConfigCall(lambda: _config_of(node), node.name),
-        model=LazyEntry(compiler.project, node),  # dbt's `model` in a pre-/post-hook
+        model=lazy_entry(compiler.project, node),  # dbt's `model` in a pre-/post-hook
         should_full_refresh=lambda: should_full_refresh(
             _config_of(node).get("full_refresh"), Flags(compiler.flags())
         ),

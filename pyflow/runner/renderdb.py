@@ -9,7 +9,7 @@ it with dbt's cross-database macros for the target, the invocation id and dbt's 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pyflow.adapters.base import Adapter
@@ -129,49 +129,38 @@ def render_services(
         database=AdapterDatabase(adapter, live=live),
         builtins={name: functools.partial(macros.call, name) for name in NAMES},
         invocation_id=adapter.invocation_id,
-        graph=LazyGraph(project),
+        graph=lazy_graph(project),
         this_relation=this,
-        model=LazyEntry(project, node) if node is not None else None,
+        model=lazy_entry(project, node) if node is not None else None,
         flags=dict(flags) if flags is not None else dict(DEFAULT_FLAGS),
     )
 
 
-class LazyEntry(Mapping[str, Any]):
-    """dbt's ``model`` of a template: the node's :func:`node_entry`, built on first use."""
+class Lazy(Mapping[str, Any]):
+    """A mapping built on first use (few templates read dbt's ``graph`` or ``model``)."""
 
-    def __init__(self, project: Project, node: Node) -> None:
-        self._project = project
-        self._node = node
-
-    @functools.cached_property
-    def _entry(self) -> dict[str, Any]:
-        return node_entry(self._project, self._node)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._entry[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entry)
-
-    def __len__(self) -> int:
-        return len(self._entry)
-
-
-class LazyGraph(Mapping[str, Any]):
-    """dbt's ``graph``, built on first use (few templates read it)."""
-
-    def __init__(self, project: Project) -> None:
-        self._project = project
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        self._build = build
 
     @functools.cached_property
-    def _graph(self) -> dict[str, Any]:
-        return graph_of(self._project)
+    def _data(self) -> dict[str, Any]:
+        return self._build()
 
     def __getitem__(self, key: str) -> Any:
-        return self._graph[key]
+        return self._data[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._graph)
+        return iter(self._data)
 
     def __len__(self) -> int:
-        return len(self._graph)
+        return len(self._data)
+
+
+def lazy_graph(project: Project) -> Lazy:
+    """The ``graph`` of dbt for ``project``, built on first use."""
+    return Lazy(lambda: graph_of(project))
+
+
+def lazy_entry(project: Project, node: Node) -> Lazy:
+    """The ``model`` of dbt a template sees: the node's :func:`node_entry`, built on first use."""
+    return Lazy(lambda: node_entry(project, node))
